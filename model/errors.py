@@ -1,0 +1,5 @@
+"""User-facing errors: anything that should end a command with a one-line message, not a traceback."""
+
+
+class UserError(Exception):
+    """A problem with the user's input (a file, a key, a value, an option), stated in one line."""

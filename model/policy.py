@@ -1,0 +1,226 @@
+"""The policy timeline: each lever's level at step t, its cost, and the effective parameters.
+
+An intervention acts on steps ``start <= t < end`` (``end`` omitted: to the end of
+the run). With ``ramp = R > 1`` its level at step ``start + k`` is
+``strength * min(1, (k + 1) / R)``: full strength is reached at step
+``start + R - 1``; with ``ramp`` 0 or 1 it is at full strength from ``start``.
+Overlapping interventions on the same lever add up, and the sum is capped at the
+lever's maximum (``LEVER_MAX``). Spending follows the level: an intervention
+costs ``cost_per_step * (its level / its strength)`` in each step it acts.
+
+How a lever's level L changes the model (the table in the README repeats this):
+
+==========================  =====  ===============================================================
+lever                       max    effect at level L
+==========================  =====  ===============================================================
+infrastructure              1      closes share L of each region's gap to full mobile access;
+                                   transaction failures fall by share L
+payment_security            1      payment fraud rate and perceived payment risk fall by share L
+merchant_promotion          1      each non-adopting merchant adopts mobile marketing with extra
+                                   chance L per step (promotion and training)
+integrity                   1      each unverified merchant verifies (real name) with chance L per
+                                   step; the undetected share of counterfeits falls by share L
+channel_<name>              10     adopting merchants spend L times their base budget extra on the
+                                   channel (qr_o2o, app_market, mobile_search, short_video,
+                                   kol_campaign)
+cross_border_facilitation   1      cross-border logistics cost, tariff, and the extra delivery time
+                                   over domestic delivery fall by share L
+consumer_incentives         0.9    coupons and red envelopes worth share L of the price: purchase
+                                   desire rises by incentive_elasticity * L (still gated by trust)
+kol_disclosure              1      share L of sponsored posts are disclosed: less persuasion, no
+                                   credibility loss for being commercial
+rigid_demand                1      extra per step payment adoption chance L from bill payment,
+                                   top-ups and tickets
+==========================  =====  ===============================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.scenario import CHANNELS, LEVERS, Intervention, Scenario
+
+LEVER_MAX: dict[str, float] = {
+    "infrastructure": 1.0,
+    "payment_security": 1.0,
+    "merchant_promotion": 1.0,
+    "integrity": 1.0,
+    **{f"channel_{c}": 10.0 for c in CHANNELS},
+    "cross_border_facilitation": 1.0,
+    "consumer_incentives": 0.9,
+    "kol_disclosure": 1.0,
+    "rigid_demand": 1.0,
+}
+assert set(LEVER_MAX) == set(LEVERS)
+
+
+def ramp_fraction(intervention: Intervention, t: int) -> float:
+    """Share of full strength the intervention has at step t (0 when it does not act)."""
+    if t < intervention.start:
+        return 0.0
+    if intervention.end is not None and t >= intervention.end:
+        return 0.0
+    if intervention.ramp <= 1:
+        return 1.0
+    return min(1.0, (t - intervention.start + 1) / intervention.ramp)
+
+
+class PolicyTimeline:
+    """The policy package of a scenario, asked for lever levels and costs step by step.
+
+    Attributes:
+        interventions: the scenario's interventions, in file order.
+    """
+
+    def __init__(self, interventions: tuple[Intervention, ...] | list[Intervention]):
+        self.interventions = tuple(interventions)
+
+    def level(self, lever: str, t: int) -> float:
+        """Level of ``lever`` at step t: the capped sum of its active interventions."""
+        if lever not in LEVER_MAX:
+            raise KeyError(f"unknown lever {lever!r}; levers are {', '.join(LEVERS)}")
+        total = sum(
+            iv.strength * ramp_fraction(iv, t) for iv in self.interventions if iv.lever == lever
+        )
+        return min(total, LEVER_MAX[lever])
+
+    def levels(self, t: int) -> dict[str, float]:
+        """Every lever's level at step t."""
+        return {lever: self.level(lever, t) for lever in LEVERS}
+
+    def cost(self, t: int) -> float:
+        """Policy spending at step t (currency units)."""
+        return float(sum(iv.cost_per_step * ramp_fraction(iv, t) for iv in self.interventions))
+
+    def cost_by_lever(self, t: int) -> dict[str, float]:
+        """Spending at step t split by lever."""
+        out = dict.fromkeys(LEVERS, 0.0)
+        for iv in self.interventions:
+            out[iv.lever] += iv.cost_per_step * ramp_fraction(iv, t)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveParameters:
+    """The numbers the mechanisms use at one step, after the policy levers.
+
+    Attributes:
+        t: the step.
+        mobile_access: per region, share of residents with usable mobile access.
+        reliability: chance the transaction system completes an order.
+        fraud_rate: per step chance a paying consumer is defrauded.
+        perceived_risk: base perceived insecurity of mobile payment.
+        promotion_rate: per step chance a non-adopting merchant adopts on its own.
+        verification_rate: per step chance an unverified merchant verifies.
+        detection_probability: chance a counterfeit sale by an unverified merchant is caught.
+        channel_budget: per channel, spending per adopting merchant per step.
+        logistics_cost: [origin, destination] shipping cost share of price.
+        delivery_days: [origin, destination] delivery days.
+        tariff: [origin, destination] tariff and customs share of price.
+        coupon: coupon discount share of price.
+        disclosure: share of sponsored KOL posts disclosed.
+        rigid_demand_rate: per step payment adoption chance from rigid-demand uses.
+        policy_cost: policy spending at this step.
+    """
+
+    t: int
+    mobile_access: np.ndarray
+    reliability: float
+    fraud_rate: float
+    perceived_risk: float
+    promotion_rate: float
+    verification_rate: float
+    detection_probability: float
+    channel_budget: dict[str, float]
+    logistics_cost: np.ndarray
+    delivery_days: np.ndarray
+    tariff: np.ndarray
+    coupon: float
+    disclosure: float
+    rigid_demand_rate: float
+    policy_cost: float
+
+
+def trade_matrices(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Base [origin, destination] matrices of logistics cost, delivery days and tariff."""
+    names = scenario.region_names
+    n = len(names)
+    tr = scenario.trade
+    cost = np.full((n, n), tr.cross_border_logistics_cost)
+    days = np.full((n, n), tr.cross_border_delivery_days)
+    tariff = np.full((n, n), tr.tariff)
+    np.fill_diagonal(cost, tr.domestic_logistics_cost)
+    np.fill_diagonal(days, tr.domestic_delivery_days)
+    np.fill_diagonal(tariff, 0.0)
+    index = {name: i for i, name in enumerate(names)}
+    for link in tr.links:
+        o, d = index[link.origin], index[link.destination]
+        if link.logistics_cost is not None:
+            cost[o, d] = link.logistics_cost
+        if link.delivery_days is not None:
+            days[o, d] = link.delivery_days
+        if link.tariff is not None:
+            tariff[o, d] = link.tariff
+    return cost, days, tariff
+
+
+class ParameterSchedule:
+    """Effective parameters of a scenario at each step (scenario values changed by policy).
+
+    Attributes:
+        scenario: the scenario.
+        timeline: its policy timeline.
+    """
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.timeline = PolicyTimeline(scenario.policies)
+        self._cost, self._days, self._tariff = trade_matrices(scenario)
+        self._base_access = np.array([r.mobile_access for r in scenario.regions.values()])
+        self._access_growth = np.array([r.access_growth for r in scenario.regions.values()])
+
+    def at(self, t: int) -> EffectiveParameters:
+        """The effective parameters at step t."""
+        sc = self.scenario
+        lv = self.timeline.levels(t)
+        natural = np.minimum(1.0, self._base_access + self._access_growth * max(t, 0))
+        access = natural + (1.0 - natural) * lv["infrastructure"]
+        reliability = 1.0 - (1.0 - sc.ordering.reliability) * (1.0 - lv["infrastructure"])
+        security = lv["payment_security"]
+        channel_budget = {}
+        base_budget = sc.marketing.budget_per_merchant
+        for name in CHANNELS:
+            ch = sc.marketing.channels.get(name)
+            share = ch.budget_share if ch is not None else 0.0
+            channel_budget[name] = base_budget * (share + lv[f"channel_{name}"])
+        facil = lv["cross_border_facilitation"]
+        cross = ~np.eye(len(self._cost), dtype=bool)
+        cost = self._cost.copy()
+        cost[cross] *= 1.0 - facil
+        tariff = self._tariff * (1.0 - facil)
+        domestic_days = np.diag(self._days)[None, :]
+        days = self._days.copy()
+        extra = np.maximum(self._days - domestic_days, 0.0)
+        days[cross] = (np.minimum(self._days, domestic_days) + extra * (1.0 - facil))[cross]
+        integrity = lv["integrity"]
+        detection = 1.0 - (1.0 - sc.merchants.detection_probability) * (1.0 - integrity)
+        return EffectiveParameters(
+            t=t,
+            mobile_access=access,
+            reliability=reliability,
+            fraud_rate=sc.payment.fraud_rate * (1.0 - security),
+            perceived_risk=sc.payment.perceived_risk * (1.0 - security),
+            promotion_rate=min(1.0, sc.merchants.promotion_rate + lv["merchant_promotion"]),
+            verification_rate=integrity,
+            detection_probability=detection,
+            channel_budget=channel_budget,
+            logistics_cost=cost,
+            delivery_days=days,
+            tariff=tariff,
+            coupon=lv["consumer_incentives"],
+            disclosure=lv["kol_disclosure"],
+            rigid_demand_rate=min(1.0, sc.payment.rigid_demand_rate + lv["rigid_demand"]),
+            policy_cost=self.timeline.cost(t),
+        )

@@ -1,0 +1,864 @@
+"""Scenario files: the YAML schema, loading, ``extends:`` inheritance and ``--set`` overrides.
+
+A scenario is one world (population, regions, network, behaviour parameters) plus
+a policy package (a list of interventions on a time line). It is validated in
+full before anything runs; every problem is reported as one line that names the
+file, the key path, the offending value and what is allowed.
+
+Public API:
+    load_scenario(path, overrides=()) -> Scenario
+    scenario_from_dict(data, source="<dict>", overrides=()) -> Scenario
+    apply_overrides(data, overrides, source) -> dict
+    scenario_json_schema() -> dict
+    ScenarioError
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from model.errors import UserError
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+LEVERS: tuple[str, ...] = (
+    "infrastructure",
+    "payment_security",
+    "merchant_promotion",
+    "integrity",
+    "channel_qr_o2o",
+    "channel_app_market",
+    "channel_mobile_search",
+    "channel_short_video",
+    "channel_kol_campaign",
+    "cross_border_facilitation",
+    "consumer_incentives",
+    "kol_disclosure",
+    "rigid_demand",
+)
+"""Every policy lever a scenario may switch on (see model/policy.py for their meaning)."""
+
+CHANNELS: tuple[str, ...] = ("qr_o2o", "app_market", "mobile_search", "short_video", "kol_campaign")
+"""Mobile marketing channels (DOMAIN.md, 'marketing innovation')."""
+
+
+class ScenarioError(UserError, ValueError):
+    """A scenario (or experiment) file that cannot be used, with a one-line reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- world
+
+
+class Population(_Strict):
+    """How many agents of each kind.
+
+    Attributes:
+        consumers: number of consumer agents (nodes of the social graph).
+        merchants: number of merchant agents (0 allowed: no trade, diffusion only).
+        kols: number of KOL (influencer) agents (0 allowed).
+    """
+
+    consumers: Annotated[int, Field(ge=1, le=50_000_000)] = 5000
+    merchants: Annotated[int, Field(ge=0, le=1_000_000)] = 200
+    kols: Annotated[int, Field(ge=0, le=1_000_000)] = 20
+
+
+class Region(_Strict):
+    """One region (market) with its own consumers and merchants.
+
+    Attributes:
+        population_share: share of consumers living here (shares are normalised to sum 1).
+        merchant_share: share of merchants based here (normalised to sum 1).
+        mobile_access: share of consumers with usable mobile Internet access at step 0.
+        access_growth: natural growth of that share per step (share points), without policy.
+        initial_trust_domestic: mean starting trust of residents in sellers of their own region.
+        initial_trust_foreign: mean starting trust of residents in sellers of other regions.
+        price_level: price index of merchants based here (1 = reference).
+        initial_payment_adoption: share of residents already paying by mobile at step 0.
+    """
+
+    population_share: Positive = 0.5
+    merchant_share: NonNegative = 0.5
+    mobile_access: Probability = 0.6
+    access_growth: Annotated[float, Field(ge=0.0, le=1.0)] = 0.002
+    initial_trust_domestic: Probability = 0.45
+    initial_trust_foreign: Probability = 0.2
+    price_level: Positive = 1.0
+    initial_payment_adoption: Probability = 0.05
+
+
+class TradeLink(_Strict):
+    """Trade friction on one ordered pair of regions (overrides ``trade`` defaults).
+
+    Attributes:
+        origin: region of the merchant (where goods ship from).
+        destination: region of the consumer.
+        logistics_cost: shipping cost as a fraction of the price.
+        delivery_days: delivery time in days.
+        tariff: tariff and customs friction as a fraction of the price.
+    """
+
+    origin: str
+    destination: str
+    logistics_cost: NonNegative | None = None
+    delivery_days: NonNegative | None = None
+    tariff: NonNegative | None = None
+
+
+class Trade(_Strict):
+    """Delivery cost and delay between regions.
+
+    Attributes:
+        domestic_logistics_cost: shipping cost within a region, fraction of price.
+        domestic_delivery_days: delivery time within a region, days.
+        cross_border_logistics_cost: shipping cost between regions, fraction of price.
+        cross_border_delivery_days: delivery time between regions, days (30 in DOMAIN.md's case).
+        tariff: tariff and customs friction on cross-border orders, fraction of price.
+        links: per-pair overrides.
+    """
+
+    domestic_logistics_cost: NonNegative = 0.05
+    domestic_delivery_days: NonNegative = 3.0
+    cross_border_logistics_cost: NonNegative = 0.25
+    cross_border_delivery_days: NonNegative = 30.0
+    tariff: NonNegative = 0.10
+    links: tuple[TradeLink, ...] = ()
+
+
+class Network(_Strict):
+    """The consumers' social graph.
+
+    Attributes:
+        kind: generator. ``stochastic_block`` (regions as blocks), ``erdos_renyi``,
+            ``watts_strogatz``, ``barabasi_albert``, ``holme_kim`` (power-law cluster),
+            ``complete`` (fully mixed, no explicit edges: only for the Bass rule),
+            ``file`` (a user's edge list or GraphML).
+        mean_degree: target mean number of ties per consumer.
+        cross_region_fraction: share of ties that cross regions (stochastic_block).
+        rewiring: rewiring probability (watts_strogatz).
+        triangle_probability: probability of closing a triangle (holme_kim).
+        path: graph file for ``kind: file`` (relative to the scenario file).
+        format: ``edgelist`` (two integer node ids per line) or ``graphml``.
+    """
+
+    kind: Literal[
+        "stochastic_block",
+        "erdos_renyi",
+        "watts_strogatz",
+        "barabasi_albert",
+        "holme_kim",
+        "complete",
+        "file",
+    ] = "stochastic_block"
+    mean_degree: Annotated[float, Field(ge=0.0, le=10_000)] = 10.0
+    cross_region_fraction: Probability = 0.05
+    rewiring: Probability = 0.1
+    triangle_probability: Probability = 0.5
+    path: str | None = None
+    format: Literal["edgelist", "graphml"] = "edgelist"
+
+    @model_validator(mode="after")
+    def _file_needs_path(self) -> Network:
+        if self.kind == "file" and not self.path:
+            raise ValueError("network.kind 'file' needs network.path (an edge list or GraphML file)")
+        return self
+
+
+# --------------------------------------------------------------------------- behaviour
+
+
+class WordOfMouth(_Strict):
+    """Word of mouth over the social graph (mechanisms/word_of_mouth.py).
+
+    Attributes:
+        rule: ``contagion`` (default market rule), ``bass`` (fully mixed discrete Bass),
+            ``independent_cascade`` or ``linear_threshold``.
+        transmission: per step, chance that an aware neighbour passes the news on
+            (contagion); chance a newly aware neighbour activates you (independent cascade).
+        recommendation_transmission: chance a neighbour who was satisfied by a purchase
+            last step makes you aware (contagion).
+        innovation: Bass coefficient of innovation p (external influence per step).
+        imitation: Bass coefficient of imitation q.
+        threshold: linear-threshold fraction of aware neighbours needed to become aware.
+        threshold_spread: thresholds drawn uniformly in threshold +/- spread (0: identical).
+        initial_aware: share of consumers aware at step 0.
+        initial_aware_count: exact number of consumers aware at step 0 (overrides the share).
+        initial_aware_nodes: exact consumer ids aware at step 0 (overrides both; for docking).
+        negative_weight: how much more a warning weighs than a recommendation in trust.
+    """
+
+    rule: Literal["contagion", "bass", "independent_cascade", "linear_threshold"] = "contagion"
+    transmission: Probability = 0.02
+    recommendation_transmission: Probability = 0.15
+    innovation: Probability = 0.0
+    imitation: Probability = 0.0
+    threshold: Probability = 0.18
+    threshold_spread: Probability = 0.0
+    initial_aware: Probability = 0.01
+    initial_aware_count: Annotated[int, Field(ge=0)] | None = None
+    initial_aware_nodes: tuple[Annotated[int, Field(ge=0)], ...] | None = None
+    negative_weight: Annotated[float, Field(ge=0.0, le=100.0)] = 2.5
+
+
+class Channel(_Strict):
+    """One mobile marketing channel.
+
+    Attributes:
+        budget_share: share of a merchant's marketing budget spent on the channel.
+        reach_per_unit: consumers reached per currency unit spent.
+        awareness_conversion: chance a reached, unaware consumer becomes aware.
+        foreign_reach: share of the reach that lands in other regions.
+    """
+
+    budget_share: NonNegative = 0.2
+    reach_per_unit: NonNegative = 2.0
+    awareness_conversion: Probability = 0.05
+    foreign_reach: Probability = 0.05
+
+
+def _default_channels() -> dict[str, Channel]:
+    return {
+        "qr_o2o": Channel(
+            budget_share=0.3, reach_per_unit=1.5, awareness_conversion=0.08, foreign_reach=0.0
+        ),
+        "app_market": Channel(
+            budget_share=0.15, reach_per_unit=2.0, awareness_conversion=0.03, foreign_reach=0.10
+        ),
+        "mobile_search": Channel(
+            budget_share=0.2, reach_per_unit=2.5, awareness_conversion=0.04, foreign_reach=0.15
+        ),
+        "short_video": Channel(
+            budget_share=0.2, reach_per_unit=4.0, awareness_conversion=0.03, foreign_reach=0.15
+        ),
+        "kol_campaign": Channel(
+            budget_share=0.15, reach_per_unit=0.0, awareness_conversion=0.0, foreign_reach=0.0
+        ),
+    }
+
+
+class Marketing(_Strict):
+    """Merchant mobile marketing (mechanisms/marketing.py).
+
+    Attributes:
+        budget_per_merchant: marketing budget of an adopting merchant per step (currency units).
+        channels: the channel mix; ``kol_campaign`` money buys KOL sponsorships.
+    """
+
+    budget_per_merchant: NonNegative = 10.0
+    channels: dict[Literal[CHANNELS], Channel] = Field(default_factory=_default_channels)  # type: ignore[valid-type]
+
+
+class Merchants(_Strict):
+    """Merchant behaviour (mechanisms/merchant_adoption.py, fulfilment.py).
+
+    Attributes:
+        initial_adoption: share of merchants using mobile marketing at step 0.
+        promotion_rate: per step chance a non-adopter adopts on its own (before policy).
+        imitation: strength of imitation of successful adopting peers in the same region.
+        traditional_revenue: revenue per step a merchant earns without mobile channels.
+        price_dispersion: log-normal sigma of merchant prices around the region's level.
+        integrity_mean: mean chance a sale is genuine.
+        integrity_concentration: Beta concentration of integrity across merchants (higher: less spread).
+        verified_share: share of merchants verified (real-name) at step 0.
+        verified_integrity_effect: share of a verified merchant's cheating that verification prevents.
+        detection_probability: chance a counterfeit sale is detected and penalised.
+        verified_detection_bonus: extra detection for verified merchants (share of the undetected rest).
+        penalty: fine per detected counterfeit, in multiples of the price.
+        reputation_penalty: reputation lost on each detected counterfeit.
+        reform_rate: share of the integrity gap closed after a penalty.
+        reputation_learning: how fast reputation follows the genuine share of recent sales.
+        initial_reputation: starting reputation of every merchant.
+    """
+
+    initial_adoption: Probability = 0.1
+    promotion_rate: Probability = 0.002
+    imitation: Probability = 0.05
+    traditional_revenue: Positive = 20.0
+    price_dispersion: Annotated[float, Field(ge=0.0, le=3.0)] = 0.3
+    integrity_mean: Probability = 0.9
+    integrity_concentration: Positive = 20.0
+    verified_share: Probability = 0.1
+    verified_integrity_effect: Probability = 0.7
+    detection_probability: Probability = 0.1
+    verified_detection_bonus: Probability = 0.5
+    penalty: NonNegative = 5.0
+    reputation_penalty: Probability = 0.1
+    reform_rate: Probability = 0.3
+    reputation_learning: Probability = 0.2
+    initial_reputation: Probability = 0.6
+
+
+class KOLs(_Strict):
+    """Key opinion leaders (mechanisms/kol.py).
+
+    Attributes:
+        min_followers: smallest follower count.
+        follower_exponent: Pareto tail exponent of follower counts (heavy tail; smaller is heavier).
+        max_follower_share: cap on one KOL's followers as a share of consumers.
+        home_bias: share of a KOL's followers in the KOL's own region.
+        initial_credibility: starting credibility (persuasive weight) of every KOL.
+        post_probability: chance a KOL posts an endorsement in a step.
+        awareness_gain: awareness produced per unit of credible exposure.
+        purchase_lift: relative rise in a follower's purchase probability from a credible endorsement.
+        fee_per_follower: sponsorship fee per follower per post (currency units).
+        commercial_penalty: credibility lost per sponsored, undisclosed post.
+        fake_penalty: credibility lost when an endorsed product turns out fake.
+        recovery: share of the gap to the initial credibility recovered per genuine organic post.
+        disclosure_persuasion_loss: persuasion lost on a disclosed sponsored post.
+    """
+
+    min_followers: Annotated[int, Field(ge=1)] = 20
+    follower_exponent: Annotated[float, Field(gt=1.0, le=10.0)] = 2.0
+    max_follower_share: Probability = 0.3
+    home_bias: Probability = 0.9
+    initial_credibility: Probability = 0.7
+    post_probability: Probability = 0.5
+    awareness_gain: NonNegative = 0.5
+    purchase_lift: NonNegative = 0.5
+    fee_per_follower: NonNegative = 0.01
+    commercial_penalty: Probability = 0.03
+    fake_penalty: Probability = 0.3
+    recovery: Probability = 0.02
+    disclosure_persuasion_loss: Probability = 0.3
+
+
+class Trust(_Strict):
+    """Trust dynamics (mechanisms/trust.py). Gains and losses are hazard rates per signal.
+
+    Attributes:
+        experience_gain: trust gained from one genuine purchase.
+        counterfeit_loss: trust lost from one counterfeit received.
+        fraud_loss: trust (domestic) lost when defrauded through mobile payment.
+        wom_gain: trust gained per satisfied neighbour's recommendation.
+        kol_gain: trust gained per unit of credible KOL exposure.
+        foreign_spillover: share of domestic trust signals that also move trust in foreign sellers.
+        purchase_threshold: trust below which a consumer will not buy from a region at all.
+        memory_gain: bad-experience memory added by a counterfeit or fraud.
+        memory_decay: share of bad-experience memory forgotten per step.
+        privacy_leak_rate: per step chance of a privacy leak per consumer (trust shock).
+    """
+
+    experience_gain: NonNegative = 0.15
+    counterfeit_loss: NonNegative = 0.8
+    fraud_loss: NonNegative = 0.5
+    wom_gain: NonNegative = 0.02
+    kol_gain: NonNegative = 0.05
+    foreign_spillover: Probability = 0.3
+    purchase_threshold: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.25
+    memory_gain: NonNegative = 1.0
+    memory_decay: Probability = 0.05
+    privacy_leak_rate: Probability = 0.0005
+
+
+class Payment(_Strict):
+    """Mobile payment adoption (mechanisms/payment.py).
+
+    Attributes:
+        convenience_rate: per step adoption chance from convenience alone.
+        rigid_demand_rate: per step adoption chance from bill payment, top-ups and tickets.
+        peer_influence: adoption chance per unit share of paying neighbours.
+        checkout_adoption: chance a consumer without mobile payment adopts it to complete a purchase.
+        perceived_risk: perceived insecurity of mobile payment at step 0 (scales adoption down).
+        fraud_rate: per step chance a paying consumer is defrauded (stolen card, lost phone).
+        abandon_after_fraud: chance a defrauded consumer stops paying by mobile.
+        risk_from_fraud_news: perceived risk added per defrauded neighbour.
+        risk_decay: share of personal extra risk perception forgotten per step.
+    """
+
+    convenience_rate: Probability = 0.002
+    rigid_demand_rate: Probability = 0.005
+    peer_influence: Probability = 0.05
+    checkout_adoption: Probability = 0.3
+    perceived_risk: Probability = 0.4
+    fraud_rate: Probability = 0.002
+    abandon_after_fraud: Probability = 0.3
+    risk_from_fraud_news: Probability = 0.1
+    risk_decay: Probability = 0.05
+
+
+class Ordering(_Strict):
+    """Purchases and merchant choice (mechanisms/ordering.py).
+
+    Attributes:
+        purchase_rate: per step chance an able, fully trusting consumer wants to buy.
+        price_weight: weight of log delivered price in merchant choice.
+        reputation_weight: weight of merchant reputation.
+        trust_weight: weight of the consumer's trust in the seller's region.
+        delay_weight: weight per week of delivery delay.
+        visibility_weight: weight of a merchant's log marketing reach.
+        mean_order_value: mean value of an order at price level 1 (currency units).
+        incentive_elasticity: relative rise in purchase desire per unit of coupon discount.
+        reliability: chance the mobile transaction system completes an order.
+    """
+
+    purchase_rate: Probability = 0.08
+    price_weight: NonNegative = 2.0
+    reputation_weight: NonNegative = 1.5
+    trust_weight: NonNegative = 2.0
+    delay_weight: NonNegative = 0.5
+    visibility_weight: NonNegative = 0.5
+    mean_order_value: Positive = 10.0
+    incentive_elasticity: NonNegative = 2.0
+    reliability: Probability = 0.97
+
+
+# --------------------------------------------------------------------------- policy
+
+
+class Intervention(_Strict):
+    """One policy intervention on the time line (model/policy.py).
+
+    Attributes:
+        lever: which lever (see ``LEVERS``).
+        start: first step at which it acts (steps count from 1).
+        end: first step at which it no longer acts (None: until the end of the run).
+        ramp: steps to reach full strength (0 or 1: full at once).
+        strength: the lever's level at full strength (its unit depends on the lever).
+        cost_per_step: spending per step at full strength, in currency units.
+        label: a name for reports.
+    """
+
+    lever: Literal[LEVERS]  # type: ignore[valid-type]
+    start: Annotated[int, Field(ge=0)] = 1
+    end: Annotated[int, Field(ge=0)] | None = None
+    ramp: Annotated[int, Field(ge=0)] = 0
+    strength: NonNegative = 1.0
+    cost_per_step: NonNegative = 0.0
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Intervention:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(
+                f"end ({self.end}) must come after start ({self.start}); "
+                "an intervention acts on steps start <= t < end"
+            )
+        from model.policy import LEVER_MAX  # local import: policy imports this module
+
+        top = LEVER_MAX[self.lever]
+        if self.strength > top:
+            raise ValueError(
+                f"strength {self.strength} of lever '{self.lever}' is above its maximum {top}"
+            )
+        return self
+
+
+class Simulation(_Strict):
+    """Run settings.
+
+    Attributes:
+        steps: number of steps (weeks) to simulate.
+        seed: default seed when none is given on the command line.
+        space_max_consumers: above this many consumers the Mesa network space and its
+            cells are built on first use rather than at start (see README, Scale).
+    """
+
+    steps: Annotated[int, Field(ge=1, le=100_000)] = 156
+    seed: Annotated[int, Field(ge=0)] = 42
+    space_max_consumers: Annotated[int, Field(ge=0)] = 200_000
+
+
+class Scenario(_Strict):
+    """A complete, validated scenario: world, behaviour and policy package.
+
+    Attributes:
+        name: short identifier used in file names and reports.
+        description: what the scenario tests.
+        simulation: run settings.
+        population: agent counts.
+        regions: regions by name, in order; the first is the 'home' region in reports.
+        trade: cost and delay of delivery between regions.
+        network: the social graph.
+        word_of_mouth: diffusion rule and its parameters.
+        marketing: merchant marketing budget and channels.
+        merchants: merchant behaviour and integrity.
+        kols: KOL behaviour.
+        trust: trust dynamics.
+        payment: mobile payment adoption.
+        ordering: purchase decisions and merchant choice.
+        policies: the policy package (list of interventions).
+    """
+
+    name: str = "scenario"
+    description: str = ""
+    simulation: Simulation = Simulation()
+    population: Population = Population()
+    regions: dict[str, Region] = Field(
+        default_factory=lambda: {
+            "domestic": Region(
+                population_share=0.8,
+                merchant_share=0.7,
+                mobile_access=0.6,
+                initial_trust_domestic=0.45,
+                initial_trust_foreign=0.2,
+            ),
+            "foreign": Region(
+                population_share=0.2,
+                merchant_share=0.3,
+                mobile_access=0.7,
+                initial_trust_domestic=0.5,
+                initial_trust_foreign=0.2,
+                price_level=1.3,
+            ),
+        }
+    )
+    trade: Trade = Trade()
+    network: Network = Network()
+    word_of_mouth: WordOfMouth = WordOfMouth()
+    marketing: Marketing = Marketing()
+    merchants: Merchants = Merchants()
+    kols: KOLs = KOLs()
+    trust: Trust = Trust()
+    payment: Payment = Payment()
+    ordering: Ordering = Ordering()
+    policies: tuple[Intervention, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if not self.regions:
+            raise ValueError("at least one region is needed")
+        names = set(self.regions)
+        for link in self.trade.links:
+            for end in (link.origin, link.destination):
+                if end not in names:
+                    raise ValueError(
+                        f"trade link names region '{end}', which is not one of {sorted(names)}"
+                    )
+        if self.network.kind == "complete" and self.word_of_mouth.rule != "bass":
+            raise ValueError(
+                "network.kind 'complete' (fully mixed, no edges) only works with "
+                "word_of_mouth.rule 'bass'"
+            )
+        if (
+            self.population.merchants > 0
+            and sum(r.merchant_share for r in self.regions.values()) <= 0
+        ):
+            raise ValueError("regions.*.merchant_share must not all be 0 when there are merchants")
+        return self
+
+    # ---- helpers
+    @property
+    def region_names(self) -> list[str]:
+        """Region names in order."""
+        return list(self.regions)
+
+    def resolved(self) -> dict[str, Any]:
+        """The fully resolved scenario as plain JSON-ready data (defaults filled in)."""
+        return self.model_dump(mode="json")
+
+    def fingerprint(self) -> str:
+        """A short stable hash of the resolved scenario."""
+        text = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def run_id(scenario: Scenario, seed: int) -> str:
+    """Identifier of one run: a hash of the resolved scenario and the seed."""
+    text = json.dumps(
+        {"scenario": scenario.resolved(), "seed": int(seed)}, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ScenarioError(f"{path}: file not found")
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a folder, not a scenario file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{path}: invalid YAML{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{path}: the top level must be a mapping of keys, got {type(data).__name__}"
+        )
+    return data
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into a copy of ``base``: mappings merge key by key, anything else replaces."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_scenario_data(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a scenario file and everything it ``extends:``, merged, not yet validated."""
+    path = Path(path)
+    resolved_path = path.resolve()
+    if resolved_path in _chain:
+        cycle = " -> ".join(str(p) for p in (*_chain, resolved_path))
+        raise ScenarioError(f"{path}: extends: cycle ({cycle})")
+    data = _read_yaml(path)
+    parent = data.pop("extends", None)
+    # network.path is relative to the file that names it
+    net = data.get("network")
+    if isinstance(net, dict) and isinstance(net.get("path"), str):
+        candidate = Path(net["path"])
+        if not candidate.is_absolute():
+            net["path"] = str((path.parent / candidate).resolve())
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(
+            f"{path}: extends: must be a file name (string), got {type(parent).__name__}"
+        )
+    parent_path = Path(parent)
+    if not parent_path.is_absolute():
+        parent_path = path.parent / parent_path
+    if not parent_path.exists():
+        raise ScenarioError(f"{path}: extends: {parent!r}: file not found ({parent_path})")
+    base = read_scenario_data(parent_path, (*_chain, resolved_path))
+    return deep_merge(base, data)
+
+
+def parse_override(text: str, source: str = "--set") -> tuple[list[str], Any]:
+    """Split ``a.b.c=value`` into its key path and YAML-parsed value."""
+    if "=" not in text:
+        raise ScenarioError(f"{source}: {text!r}: expected PATH=VALUE, e.g. population.consumers=2000")
+    key, _, raw = text.partition("=")
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ScenarioError(f"{source}: {text!r}: empty key in path")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.split("."), value
+
+
+def set_path(data: dict[str, Any], keys: list[str], value: Any, source: str) -> None:
+    """Set ``data[k1][k2]...`` = value, creating mappings as needed; list items by index."""
+    node: Any = data
+    for depth, key in enumerate(keys[:-1]):
+        if isinstance(node, list):
+            node = _list_item(node, key, keys[: depth + 1], source)
+            continue
+        nxt = node.get(key)
+        if nxt is None:
+            nxt = {}
+            node[key] = nxt
+        node = nxt
+    last = keys[-1]
+    if isinstance(node, list):
+        idx = _list_index(node, last, keys, source)
+        node[idx] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise ScenarioError(
+            f"{source}: {'.'.join(keys)}: {'.'.join(keys[:-1])} is a value, not a section"
+        )
+
+
+def _list_index(node: list, key: str, keys: list[str], source: str) -> int:
+    try:
+        idx = int(key)
+    except ValueError:
+        raise ScenarioError(
+            f"{source}: {'.'.join(keys)}: {key!r} must be a list index (0 to {len(node) - 1})"
+        ) from None
+    if not -len(node) <= idx < len(node):
+        raise ScenarioError(
+            f"{source}: {'.'.join(keys)}: index {idx} out of range (list has {len(node)} items)"
+        )
+    return idx
+
+
+def _list_item(node: list, key: str, keys: list[str], source: str) -> Any:
+    return node[_list_index(node, key, keys, source)]
+
+
+def apply_overrides(
+    data: Mapping[str, Any],
+    overrides: Iterable[str] | Mapping[str, Any],
+    source: str = "--set",
+) -> dict[str, Any]:
+    """Apply ``--set`` style overrides (strings ``a.b=v`` or a mapping of dotted path to value)."""
+    out = copy.deepcopy(dict(data))
+    items: list[tuple[list[str], Any]]
+    if isinstance(overrides, Mapping):
+        items = [(str(k).split("."), v) for k, v in overrides.items()]
+    else:
+        items = [parse_override(text, source) for text in overrides]
+    for keys, value in items:
+        if keys[0] in ("policies",) and isinstance(out.get("policies"), tuple):
+            out["policies"] = list(out["policies"])
+        set_path(out, keys, value, source)
+    return out
+
+
+def _close_match(key: str, allowed: Iterable[str]) -> str:
+    match = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that holds the last key of ``loc`` (for close matches)."""
+    import typing
+
+    model: Any = Scenario
+    skip_name = False
+    for part in loc[:-1]:
+        if skip_name or isinstance(part, int):
+            skip_name = False
+            continue
+        field = model.model_fields.get(part) if model is not None else None
+        if field is None:
+            return None
+        ann = field.annotation
+        skip_name = typing.get_origin(ann) is dict
+        model = _unwrap_model(ann)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unwrap_model(ann: Any) -> Any:
+    import typing
+
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in typing.get_args(ann):
+        found = _unwrap_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> str:
+    loc = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-")))
+    # pydantic puts union/literal branch names into loc; drop type tags like 'literal[...]'
+    clean = tuple(
+        p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "float", "str", "none")))
+    )
+    path = ".".join(str(p) for p in clean) or "(top level)"
+    kind = err.get("type", "")
+    value = err.get("input")
+    shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    if kind == "extra_forbidden":
+        model = _model_at(clean)
+        allowed = sorted(model.model_fields) if model else []
+        hint = _close_match(str(clean[-1]), allowed) if allowed else ""
+        listing = f" (allowed here: {', '.join(allowed)})" if allowed else ""
+        return f"{path}: unknown key{hint}{listing}"
+    msg = err.get("msg", "invalid value")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    ctx = err.get("ctx") or {}
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bounds = []
+        for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            if k in ctx:
+                bounds.append(f"{word} {ctx[k]}")
+        msg = f"out of range (allowed: {' and '.join(bounds)})"
+    elif kind == "literal_error":
+        expected = str(ctx.get("expected", ""))
+        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
+        hint = _close_match(str(value), options) if isinstance(value, str) else ""
+        msg = f"not allowed{hint} (allowed: {expected})"
+    if kind == "missing":
+        return f"{path}: required key is missing"
+    if clean and kind not in ("value_error", "assertion_error"):
+        return f"{path}: {shown}: {msg}"
+    return f"{path}: {msg}"
+
+
+def validation_message(exc: ValidationError, data: Mapping[str, Any], source: str) -> str:
+    """One line per problem, each naming the source, the key path, the value and what is allowed."""
+    lines = [f"{source}: {_describe(err, data)}" for err in exc.errors()]
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _normalise(data: dict[str, Any]) -> dict[str, Any]:
+    """Accept ``regions`` as a list of ``{name: ...}`` items too."""
+    regions = data.get("regions")
+    if isinstance(regions, list):
+        out = {}
+        for item in regions:
+            if isinstance(item, dict) and "name" in item:
+                item = dict(item)
+                out[str(item.pop("name"))] = item
+            else:
+                return data
+        data = dict(data, regions=out)
+    return data
+
+
+def scenario_from_dict(
+    data: Mapping[str, Any],
+    source: str = "<scenario>",
+    overrides: Iterable[str] | Mapping[str, Any] = (),
+) -> Scenario:
+    """Validate plain data (already merged with any parent) into a Scenario."""
+    merged = apply_overrides(data, overrides) if overrides else dict(data)
+    merged = _normalise(merged)
+    merged.pop("extends", None)
+    try:
+        return Scenario.model_validate(merged)
+    except ValidationError as exc:
+        raise ScenarioError(validation_message(exc, merged, source)) from None
+
+
+def load_scenario(
+    path: str | Path, overrides: Iterable[str] | Mapping[str, Any] = ()
+) -> Scenario:
+    """Load, merge (``extends:``), override (``--set``) and validate a scenario file.
+
+    Args:
+        path: the YAML file.
+        overrides: ``["a.b=value", ...]`` or ``{"a.b": value}``, validated like the file.
+
+    Returns:
+        The immutable, validated Scenario. A file without ``name:`` is named after its file.
+
+    Raises:
+        ScenarioError: with a one-line message per problem.
+    """
+    path = Path(path)
+    data = read_scenario_data(path)
+    data.setdefault("name", path.stem)
+    return scenario_from_dict(data, source=str(path), overrides=overrides)
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (``mtsim schema``)."""
+    schema = Scenario.model_json_schema()
+    schema["properties"]["extends"] = {
+        "type": "string",
+        "description": "a scenario file (relative to this one) to inherit from",
+    }
+    schema["title"] = "mtsim scenario"
+    return schema
