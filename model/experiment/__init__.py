@@ -1,0 +1,1 @@
+"""The experiment harness: running many models (runner), result stores, manifests, sweeps."""
