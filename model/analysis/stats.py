@@ -1,0 +1,295 @@
+"""Statistics across replications: means, 95% intervals, paired differences, cost-effectiveness.
+
+Input is a *run table collection*: one row per (scenario, replication, step) with
+the columns ``scenario``, ``replication``, ``seed``, ``step`` and one column per
+metric (``model.metrics.METRICS``), plus ``policy_cost`` (spending in that step).
+
+Definitions (the report and docs/policies.md use the same words):
+
+- **final value**: a metric at the last step of a run.
+- **run mean**: a metric's mean over the simulated steps 1..T of a run (step 0,
+  the common starting state, is left out; a table holding only step 0 uses it).
+- **mean and 95% interval**: across replications, the sample mean and the
+  Student t interval ``mean +/- t(0.975, n-1) * sd / sqrt(n)`` (sd with n-1).
+  One replication gives a mean and no interval (NaN bounds).
+- **paired difference**: replication i of every scenario uses the same seed
+  (common random numbers), so the difference from the first (reference)
+  scenario is taken run by run, ``x_i - ref_i`` over replications present in
+  both with the same seed, and gets its own t interval. Two identical scenarios
+  give exactly 0 with a 0-width interval.
+- **total cost**: the sum of ``policy_cost`` over a run's rows.
+- **effect per unit cost**: when a scenario costs more than the reference in
+  every paired replication, ``(x_i - ref_i) / (cost_i - ref_cost_i)`` per pair,
+  with its t interval; otherwise NaN (no extra spending to divide by).
+
+NaN metric values (e.g. ``kol_credibility`` without KOLs) are left out of each
+statistic; ``n`` says how many values were used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+KEY_COLUMNS: tuple[str, ...] = ("scenario", "replication", "seed", "step")
+"""Identifying columns of a run table collection."""
+
+COST_COLUMN = "policy_cost"
+"""Per-step policy spending column of a run table."""
+
+MEASURES: tuple[str, ...] = ("final", "run_mean")
+"""The per-run summaries of each metric."""
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean with its Student t confidence interval.
+
+    Attributes:
+        mean: the sample mean (NaN when there are no values).
+        low: lower bound (NaN with fewer than 2 values).
+        high: upper bound (NaN with fewer than 2 values).
+        n: number of (finite) values used.
+        sd: sample standard deviation (ddof 1; NaN with fewer than 2 values).
+    """
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    sd: float
+
+    def excludes_zero(self) -> bool:
+        """Tell whether the whole interval lies on one side of 0 (a clear direction)."""
+        return bool(np.isfinite(self.low) and np.isfinite(self.high)) and (
+            self.low > 0 or self.high < 0
+        )
+
+
+def t_critical(n: int | np.ndarray, confidence: float = CONFIDENCE) -> float | np.ndarray:
+    """Two-sided Student t critical value for ``n`` values (NaN for n < 2)."""
+    n_arr = np.asarray(n, dtype=float)
+    df = np.where(n_arr >= 2, n_arr - 1, np.nan)
+    with np.errstate(invalid="ignore"):
+        out = sps.t.ppf(0.5 + confidence / 2.0, df)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def t_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> Interval:
+    """Mean and Student t confidence interval of the finite values.
+
+    Args:
+        values: the sample (NaN and infinite values are left out).
+        confidence: coverage of the interval (0.95 for a 95% interval).
+
+    Returns:
+        The Interval; bounds are NaN with fewer than 2 values.
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    x = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, 0, math.nan)
+    mean = float(x.mean())
+    if n == 1:
+        return Interval(mean, math.nan, math.nan, 1, math.nan)
+    sd = float(x.std(ddof=1))
+    half = float(t_critical(n, confidence)) * sd / math.sqrt(n)
+    return Interval(mean, mean - half, mean + half, n, sd)
+
+
+def paired_difference(
+    values: Sequence[float], reference: Sequence[float], confidence: float = CONFIDENCE
+) -> Interval:
+    """Return the mean paired difference ``values - reference`` and its t interval.
+
+    Pairs with a NaN on either side are left out.
+    """
+    a = np.asarray(values, dtype=float)
+    b = np.asarray(reference, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples differ in length ({a.size} and {b.size})")
+    return t_interval(a - b, confidence)
+
+
+def scenario_order(table: pd.DataFrame) -> list[str]:
+    """Scenario names in order of first appearance (the first is the reference)."""
+    return list(dict.fromkeys(table["scenario"].astype(str)))
+
+
+def metric_columns(table: pd.DataFrame) -> list[str]:
+    """List the numeric metric columns of a run table collection (keys, policy_cost left out)."""
+    skip = set(KEY_COLUMNS) | {COST_COLUMN}
+    return [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c])]
+
+
+def _check_columns(table: pd.DataFrame) -> None:
+    missing = [c for c in KEY_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"run table lacks column(s) {', '.join(missing)}")
+
+
+def run_outcomes(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per-run summaries: the final value and the run mean of each metric, and the total cost.
+
+    Args:
+        table: run table collection (see the module docstring).
+        metrics: metrics to summarise (default: every metric column).
+
+    Returns:
+        Long table with columns scenario, replication, seed, metric, measure, value;
+        ``measure`` is ``final`` or ``run_mean`` for metrics, and the row with
+        metric ``policy_cost`` and measure ``total`` holds the run's total spending
+        (0 when the table has no cost column).
+    """
+    _check_columns(table)
+    metrics = list(metrics) if metrics is not None else metric_columns(table)
+    unknown = [m for m in metrics if m not in table.columns]
+    if unknown:
+        raise ValueError(f"run table has no metric column(s) {', '.join(unknown)}")
+    keys = ["scenario", "replication", "seed"]
+    ordered = table.sort_values([*keys, "step"], kind="stable")
+    groups = ordered.groupby(keys, sort=False)
+    # the value in each run's last row, NaN or not (GroupBy.last would skip NaN)
+    final = groups.tail(1).set_index(keys)[metrics]
+    only_initial = groups["step"].transform("max") < 1
+    simulated = ordered[(ordered["step"] >= 1) | only_initial]
+    run_mean = simulated.groupby(keys, sort=False)[metrics].mean()
+    if COST_COLUMN in ordered.columns:
+        cost = groups[COST_COLUMN].sum(min_count=1).fillna(0.0)
+    else:
+        cost = groups["step"].size().astype(float) * 0.0
+    parts = []
+    for measure, frame in (("final", final), ("run_mean", run_mean)):
+        long = frame.reset_index().melt(id_vars=keys, var_name="metric", value_name="value")
+        long["measure"] = measure
+        parts.append(long)
+    cost_long = cost.rename("value").reset_index()
+    cost_long["metric"] = COST_COLUMN
+    cost_long["measure"] = "total"
+    parts.append(cost_long)
+    out = pd.concat(parts, ignore_index=True)
+    out["value"] = out["value"].astype(float)
+    return out[["scenario", "replication", "seed", "metric", "measure", "value"]]
+
+
+def summarize(
+    outcomes: pd.DataFrame,
+    scenarios: Sequence[str] | None = None,
+    confidence: float = CONFIDENCE,
+) -> pd.DataFrame:
+    """Build the outcome table: per scenario, metric and measure, mean, CI and paired difference.
+
+    Args:
+        outcomes: per-run summaries from :func:`run_outcomes`.
+        scenarios: scenario order; the first is the reference (default: order of appearance).
+        confidence: interval coverage.
+
+    Returns:
+        One row per (scenario, metric, measure) with columns scenario, metric, measure,
+        n, mean, ci_low, ci_high, reference, n_pairs, diff, diff_ci_low, diff_ci_high,
+        total_cost, extra_cost, effect_per_unit_cost, effect_per_unit_cost_ci_low,
+        effect_per_unit_cost_ci_high. The reference scenario's diff columns are NaN.
+    """
+    order = list(scenarios) if scenarios is not None else scenario_order(outcomes)
+    if not order:
+        raise ValueError("no scenarios to summarise")
+    reference = order[0]
+    pair_keys = ["replication", "seed"]
+    costs = outcomes[(outcomes["metric"] == COST_COLUMN) & (outcomes["measure"] == "total")]
+    cost_by = {
+        name: frame.set_index(pair_keys)["value"] for name, frame in costs.groupby("scenario")
+    }
+    ref_cost = cost_by.get(reference, pd.Series(dtype=float))
+    rows = []
+    ordered_pairs = list(dict.fromkeys(zip(outcomes["metric"], outcomes["measure"], strict=True)))
+    indexed = {
+        key: frame.set_index(pair_keys)["value"]
+        for key, frame in outcomes.groupby(["scenario", "metric", "measure"], sort=False)
+    }
+    for name in order:
+        own_cost = cost_by.get(name, pd.Series(dtype=float))
+        total_cost = t_interval(own_cost.to_numpy()).mean if len(own_cost) else math.nan
+        for metric, measure in ordered_pairs:
+            values = indexed.get((name, metric, measure))
+            if values is None:
+                continue
+            summary = t_interval(values.to_numpy(), confidence)
+            row: dict[str, object] = {
+                "scenario": name,
+                "metric": metric,
+                "measure": measure,
+                "n": summary.n,
+                "mean": summary.mean,
+                "ci_low": summary.low,
+                "ci_high": summary.high,
+                "reference": reference,
+                "n_pairs": 0,
+                "diff": math.nan,
+                "diff_ci_low": math.nan,
+                "diff_ci_high": math.nan,
+                "total_cost": total_cost,
+                "extra_cost": math.nan,
+                "effect_per_unit_cost": math.nan,
+                "effect_per_unit_cost_ci_low": math.nan,
+                "effect_per_unit_cost_ci_high": math.nan,
+            }
+            ref_values = indexed.get((reference, metric, measure))
+            if name != reference and ref_values is not None:
+                joined = pd.concat(
+                    [values.rename("x"), ref_values.rename("ref")], axis=1, join="inner"
+                )
+                joined = joined[np.isfinite(joined["x"]) & np.isfinite(joined["ref"])]
+                diff = paired_difference(
+                    joined["x"].to_numpy(), joined["ref"].to_numpy(), confidence
+                )
+                row.update(
+                    n_pairs=diff.n, diff=diff.mean, diff_ci_low=diff.low, diff_ci_high=diff.high
+                )
+                extra = (own_cost - ref_cost).reindex(joined.index)
+                if len(extra):
+                    row["extra_cost"] = float(extra.mean())
+                if metric != COST_COLUMN and len(extra) and bool((extra > 0).all()):
+                    per_cost = t_interval(
+                        ((joined["x"] - joined["ref"]) / extra).to_numpy(), confidence
+                    )
+                    row.update(
+                        effect_per_unit_cost=per_cost.mean,
+                        effect_per_unit_cost_ci_low=per_cost.low,
+                        effect_per_unit_cost_ci_high=per_cost.high,
+                    )
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def timeseries_bands(
+    table: pd.DataFrame,
+    metrics: Sequence[str] | None = None,
+    confidence: float = CONFIDENCE,
+) -> pd.DataFrame:
+    """Mean and t interval of each metric at each step, per scenario (the bands of the figures).
+
+    Returns:
+        Long table with columns scenario, step, metric, n, mean, ci_low, ci_high.
+    """
+    _check_columns(table)
+    metrics = list(metrics) if metrics is not None else metric_columns(table)
+    long = table.melt(id_vars=["scenario", "step"], value_vars=metrics, var_name="metric")
+    grouped = long.groupby(["scenario", "metric", "step"], sort=False)["value"]
+    out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
+    crit = t_critical(out["n"].to_numpy())
+    with np.errstate(invalid="ignore"):
+        half = crit * out["sd"].to_numpy() / np.sqrt(out["n"].to_numpy())
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    out["n"] = out["n"].astype(int)
+    return out[["scenario", "step", "metric", "n", "mean", "ci_low", "ci_high"]]
