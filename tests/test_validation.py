@@ -1,4 +1,4 @@
-"""Validation: the analytic references against independently computed values, and `mtsim validate`."""
+"""Validation: analytic references against independent values, and `mtsim validate`."""
 
 from __future__ import annotations
 

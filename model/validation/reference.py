@@ -54,7 +54,7 @@ __all__ = [
 
 
 def bass_recursion(p: float, q: float, steps: int, f0: float = 0.0) -> np.ndarray:
-    """The discrete Bass recursion ``F(t+1) = F(t) + (p + q F(t)) (1 - F(t))``.
+    """Compute the discrete Bass recursion ``F(t+1) = F(t) + (p + q F(t)) (1 - F(t))``.
 
     The per-step adoption hazard is capped at 1, as in the model
     (``min(1, p + q F)``).
@@ -85,7 +85,7 @@ def bass_recursion(p: float, q: float, steps: int, f0: float = 0.0) -> np.ndarra
 def bass_substep_recursion(
     p: float, q: float, horizon: float, substeps: int, f0: float = 0.0
 ) -> np.ndarray:
-    """The discrete recursion run with ``substeps`` sub-steps per unit of time.
+    """Run the discrete recursion with ``substeps`` sub-steps per unit of time.
 
     Each sub-step uses ``p / substeps`` and ``q / substeps``; as ``substeps``
     grows the result tends to the closed form. Returns the values at whole
@@ -215,7 +215,7 @@ def watts_cascade_condition(z: float, phi: float) -> float:
 
 
 def watts_window(phi: float, z_max: float = 50.0) -> tuple[float, float]:
-    """The cascade window ``(z_low, z_high)`` of mean degrees for threshold phi on ER graphs.
+    """Find the cascade window ``(z_low, z_high)`` in mean degree for threshold phi on ER graphs.
 
     The roots of :func:`watts_cascade_condition` in z (bracketed on a fine grid,
     refined by Brent's method).
@@ -274,7 +274,7 @@ def watts_cascade_probability(z: float, phi: float) -> float:
 
 
 def binomial_standard_error(share: float | np.ndarray, trials: int) -> float | np.ndarray:
-    """Standard error ``sqrt(f (1 - f) / n)`` of a share estimated from n Bernoulli trials."""
+    """Return the standard error ``sqrt(f (1 - f) / n)`` of a share from n Bernoulli trials."""
     if trials < 1:
         raise ValueError(f"trials must be >= 1, got {trials}")
     f = np.clip(share, 0.0, 1.0)
