@@ -1,0 +1,612 @@
+"""Experiment files: the YAML schema of a study, loading and validation.
+
+An experiment file names a base scenario, the parameters that vary (dotted
+scenario paths, the same as ``--set``), a design, replications, steps, a master
+seed and the outcomes to keep::
+
+    name: kol_payment_grid
+    base: ../scenarios/baseline.yaml      # relative to this file
+    set:                                  # fixed overrides of the base (optional)
+      population.consumers: 2000
+    parameters:
+      - name: payment_security            # column name in the results (default: the path)
+        path: policies.1.strength
+        range: [0.0, 1.0]
+        levels: 5                         # grid: 5 evenly spaced values
+      - path: marketing.budget_per_merchant
+        values: [5, 10, 20]
+    design: {kind: grid}                  # grid | lhs | sobol | morris (+ samples)
+    replications: 3
+    steps: 52
+    seed: 2024                            # master seed
+    seeds: common                         # common (default) | independent
+    outcomes: summary                     # summary (final + run mean) | timeseries
+
+Everything is checked before anything runs, and every problem is one line
+naming the file, the key path, the value and what is allowed (with a close
+match for a misspelled key), like scenario files. Varied parameters are checked
+against the scenario schema by applying each value (or both ends of each range)
+to the base scenario and validating the result.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from model.experiment.design import Design, Parameter, design_size, make_design
+from model.scenario import (
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    read_scenario_data,
+    scenario_from_dict,
+)
+
+RESERVED_COLUMNS: tuple[str, ...] = ("run", "point", "replication", "seed", "run_id", "step")
+"""Columns of design and result tables that a parameter name may not take."""
+
+MAX_RUNS = 5_000_000
+"""A guard against a typo that asks for billions of runs."""
+
+
+class ExperimentError(ScenarioError):
+    """An experiment file that cannot be used, with one line per problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParameterSpec(_Strict):
+    """One varied parameter.
+
+    Attributes:
+        path: dotted scenario path the value goes to (as for ``--set``).
+        name: column name in the design and result tables (default: the path).
+        values: explicit values (grid levels, or the choices of a discrete parameter).
+        range: ``[low, high]`` of a continuous parameter.
+        levels: grid designs: how many evenly spaced values to take over the range.
+        scale: ``linear`` or ``log`` (log-uniform sampling, log-spaced grid levels).
+        integer: round to integers (default: when the base scenario holds an integer there).
+    """
+
+    path: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    values: Annotated[list[Any], Field(min_length=1)] | None = None
+    range: tuple[float, float] | None = None
+    levels: Annotated[int, Field(ge=2, le=10_000)] | None = None
+    scale: Literal["linear", "log"] = "linear"
+    integer: bool | None = None
+
+
+class DesignSpec(_Strict):
+    """The design.
+
+    Attributes:
+        kind: ``grid`` (full factorial), ``lhs`` (Latin hypercube), ``sobol`` (Saltelli
+            sample for Sobol' indices) or ``morris`` (elementary effects).
+        samples: lhs: design points; sobol: base sample N (a power of 2; runs are
+            N*(D+2), or N*(2D+2) with second order); morris: trajectories (runs r*(D+1)).
+        second_order: sobol: also estimate second-order indices.
+        num_levels: morris: levels of the grid the trajectories move on (even, >= 2).
+    """
+
+    kind: Literal["grid", "lhs", "sobol", "morris"]
+    samples: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = None
+    second_order: bool = False
+    num_levels: Annotated[int, Field(ge=2, le=100)] = 4
+
+
+class ExperimentSpec(_Strict):
+    """A study: the validated content of an experiment file.
+
+    Attributes:
+        name: short identifier (default: the file name); the default output folder.
+        description: what the study asks.
+        base: the base scenario file (relative to the experiment file).
+        set: fixed overrides of the base scenario, dotted path -> value (as ``--set``).
+        parameters: the varied parameters.
+        design: the design.
+        replications: runs per design point, each with its own seed.
+        steps: steps per run (default: the base scenario's ``simulation.steps``).
+        seed: the master seed every design sample and run seed derives from.
+        seeds: ``common``: replication r of every design point uses the same seed
+            (common random numbers; paired comparisons); ``independent``: every run
+            its own seed.
+        outcomes: ``summary``: final value and run mean of each metric, one row per run;
+            ``timeseries``: every step of every run.
+        metrics: the metrics to keep (default: every column of the run table).
+    """
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)] | None = (
+        None
+    )
+    description: str = ""
+    base: Annotated[str, Field(min_length=1)]
+    set: dict[str, Any] = Field(default_factory=dict)
+    parameters: Annotated[list[ParameterSpec], Field(min_length=1)]
+    design: DesignSpec
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 1
+    steps: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    seeds: Literal["common", "independent"] = "common"
+    outcomes: Literal["summary", "timeseries"] = "summary"
+    metrics: Annotated[list[str], Field(min_length=1)] | None = None
+
+
+class Experiment:
+    """A loaded, fully checked experiment: spec, base scenario and design.
+
+    Attributes:
+        spec: the validated experiment file.
+        source: the experiment file (for messages).
+        base_path: the base scenario file.
+        base: the resolved base scenario after ``set:`` and ``steps:`` (plain data).
+        parameters: the varied parameters, as the design sees them.
+        design: the design points.
+    """
+
+    def __init__(
+        self,
+        spec: ExperimentSpec,
+        source: str,
+        base_path: Path,
+        base: dict[str, Any],
+        parameters: list[Parameter],
+        design: Design,
+    ):
+        self.spec = spec
+        self.source = source
+        self.base_path = base_path
+        self.base = base
+        self.parameters = parameters
+        self.design = design
+
+    @property
+    def name(self) -> str:
+        """The study's name."""
+        assert self.spec.name is not None
+        return self.spec.name
+
+    @property
+    def steps(self) -> int:
+        """Steps per run."""
+        return int(self.base["simulation"]["steps"])
+
+    @property
+    def n_runs(self) -> int:
+        """Total runs: design points times replications."""
+        return len(self.design) * self.spec.replications
+
+    def point_overrides(self, point: int) -> dict[str, Any]:
+        """Dotted path -> value of design point ``point``."""
+        row = self.design.points.iloc[point]
+        return {p.path: _plain(row[p.name], p) for p in self.parameters}
+
+    def scenario_at(self, point: int) -> Scenario:
+        """Return the validated scenario of design point ``point``."""
+        overrides = self.point_overrides(point)
+        shown = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+        data = apply_overrides(self.base, overrides, source=f"{self.source}: design point {point}")
+        try:
+            return scenario_from_dict(data, source=f"{self.source}: design point {point} ({shown})")
+        except ScenarioError as exc:
+            raise ExperimentError(str(exc)) from None
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready description of the study for the result store."""
+        return {
+            "name": self.name,
+            "source": self.source,
+            "base_path": str(self.base_path),
+            "spec": self.spec.model_dump(mode="json"),
+            "design": {
+                "kind": self.design.kind,
+                "points": len(self.design),
+                "problem": self.design.problem,
+                "options": self.design.options,
+            },
+            "parameters": [
+                {
+                    "name": p.name,
+                    "path": p.path,
+                    "values": list(p.values) if p.values is not None else None,
+                    "low": p.low,
+                    "high": p.high,
+                    "levels": p.levels,
+                    "scale": p.scale,
+                    "integer": p.integer,
+                }
+                for p in self.parameters
+            ],
+            "replications": self.spec.replications,
+            "steps": self.steps,
+            "master_seed": self.spec.seed,
+            "seeds": self.spec.seeds,
+            "outcomes": self.spec.outcomes,
+            "metrics": self.spec.metrics,
+            "runs": self.n_runs,
+        }
+
+
+def _plain(value: Any, param: Parameter) -> Any:
+    """Turn a design-table cell back into the plain value written into the scenario."""
+    if param.values is not None:
+        # discrete parameters: give back the exact value from the file (tables hold text
+        # for non-numeric values)
+        for candidate in param.values:
+            if candidate == value or (
+                not isinstance(candidate, str) and _as_text(candidate) == value
+            ):
+                return copy.deepcopy(candidate)
+    if hasattr(value, "item"):
+        value = value.item()
+    if param.integer:
+        return int(value)
+    return value
+
+
+def _as_text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _close_match(key: str, allowed: Iterable[str]) -> str:
+    match = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+_MODELS_AT: dict[str, type[BaseModel]] = {"design": DesignSpec, "parameters": ParameterSpec}
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    loc = tuple(
+        p
+        for p in err.get("loc", ())
+        if not (isinstance(p, str) and ("[" in p or p in ("int", "float", "str", "none")))
+    )
+    path = ".".join(str(p) for p in loc) or "(top level)"
+    kind = err.get("type", "")
+    value = err.get("input")
+    shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    if kind == "extra_forbidden":
+        model: type[BaseModel] = ExperimentSpec
+        if len(loc) > 1 and isinstance(loc[0], str) and loc[0] in _MODELS_AT:
+            model = _MODELS_AT[loc[0]]
+        allowed = sorted(model.model_fields)
+        return (
+            f"{path}: unknown key{_close_match(str(loc[-1]), allowed)} "
+            f"(allowed here: {', '.join(allowed)})"
+        )
+    if kind == "missing":
+        return f"{path}: required key is missing"
+    msg = str(err.get("msg", "invalid value"))
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    ctx = err.get("ctx") or {}
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bounds = [
+            f"{word} {ctx[k]}"
+            for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+            if k in ctx
+        ]
+        msg = f"out of range (allowed: {' and '.join(bounds)})"
+    elif kind == "literal_error":
+        expected = str(ctx.get("expected", ""))
+        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
+        hint = _close_match(str(value), options) if isinstance(value, str) else ""
+        msg = f"not allowed{hint} (allowed: {expected})"
+    elif kind == "string_pattern_mismatch":
+        msg = "must be letters, digits, '_', '.' or '-' (it names the output folder)"
+    return f"{path}: {shown}: {msg}"
+
+
+def _fail(source: str, problems: list[str]) -> ExperimentError:
+    return ExperimentError("\n".join(dict.fromkeys(f"{source}: {p}" for p in problems)))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ExperimentError(f"{path}: file not found")
+    if path.is_dir():
+        raise ExperimentError(f"{path}: is a folder, not an experiment file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ExperimentError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ExperimentError(f"{path}: invalid YAML{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ExperimentError(
+            f"{path}: the top level must be a mapping of keys, got {type(data).__name__}"
+        )
+    return data
+
+
+def _check_spec(spec: ExperimentSpec, metric_names: Iterable[str] | None) -> list[str]:
+    """Cross-field checks that pydantic's field types cannot express."""
+    problems: list[str] = []
+    kind = spec.design.kind
+    names: dict[str, int] = {}
+    paths: dict[str, int] = {}
+    for i, p in enumerate(spec.parameters):
+        where = f"parameters.{i}"
+        name = p.name or p.path
+        if (p.values is None) == (p.range is None):
+            problems.append(
+                f"{where}: give either 'values' (a list) or 'range' ([low, high]), "
+                f"{'not both' if p.values is not None else 'one is required'}"
+            )
+            continue
+        if not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", p.path):
+            problems.append(
+                f"{where}.path: {p.path!r}: must be a dotted scenario path like payment.fraud_rate"
+            )
+        if p.path.split(".")[0] == "simulation" and p.path.split(".")[-1] == "seed":
+            problems.append(
+                f"{where}.path: {p.path!r}: run seeds come from the experiment's 'seed' and "
+                "'replications', not from a parameter"
+            )
+        if p.path in ("simulation.steps",) and spec.steps is not None:
+            problems.append(f"{where}.path: {p.path!r}: conflicts with the experiment's 'steps'")
+        if name in RESERVED_COLUMNS:
+            problems.append(
+                f"{where}.name: {name!r}: reserved column name "
+                f"(reserved: {', '.join(RESERVED_COLUMNS)})"
+            )
+        if metric_names is not None and name in set(metric_names):
+            problems.append(f"{where}.name: {name!r}: is the name of a metric; choose another")
+        if name in names:
+            problems.append(f"{where}.name: {name!r}: used twice (also parameters.{names[name]})")
+        names.setdefault(name, i)
+        if p.path in paths:
+            problems.append(
+                f"{where}.path: {p.path!r}: varied twice (also parameters.{paths[p.path]})"
+            )
+        paths.setdefault(p.path, i)
+        if p.path in spec.set:
+            problems.append(f"{where}.path: {p.path!r}: also fixed under 'set'; drop one of them")
+        if p.range is not None:
+            low, high = p.range
+            if not low < high:
+                problems.append(f"{where}.range: [{low}, {high}]: low must be below high")
+            if p.scale == "log" and low <= 0:
+                problems.append(f"{where}.range: [{low}, {high}]: scale 'log' needs low > 0")
+            if kind == "grid" and p.levels is None:
+                problems.append(
+                    f"{where}.levels: required for a range in a grid design "
+                    "(how many evenly spaced values, >= 2)"
+                )
+        else:
+            if p.levels is not None:
+                problems.append(
+                    f"{where}.levels: only for a 'range' (the values list sets the levels)"
+                )
+            if p.scale != "linear":
+                problems.append(f"{where}.scale: only for a 'range'")
+            if kind in ("sobol", "morris"):
+                problems.append(
+                    f"{where}.values: {kind} designs need a continuous 'range: [low, high]' "
+                    "for every parameter (use grid or lhs for a list of values)"
+                )
+            elif p.values is not None and len({_as_text(v) for v in p.values}) != len(p.values):
+                problems.append(
+                    f"{where}.values: {json.dumps(p.values, default=str)}: repeated value"
+                )
+            if p.values is not None and p.integer:
+                bad = [v for v in p.values if not (isinstance(v, int) and not isinstance(v, bool))]
+                if bad:
+                    problems.append(
+                        f"{where}.values: {bad[0]!r}: 'integer: true' needs whole numbers"
+                    )
+    samples = spec.design.samples
+    if kind == "grid":
+        if samples is not None:
+            problems.append(
+                "design.samples: a grid takes every combination; set the values or levels "
+                "of each parameter instead"
+            )
+    elif samples is None:
+        problems.append(f"design.samples: required for a {kind} design")
+    elif kind == "sobol" and samples & (samples - 1):
+        lower = 1 << (samples.bit_length() - 1)
+        problems.append(
+            f"design.samples: {samples}: Sobol' samples must be a power of 2 "
+            f"(closest: {lower} or {lower * 2})"
+        )
+    if kind == "morris" and spec.design.num_levels % 2:
+        problems.append(f"design.num_levels: {spec.design.num_levels}: must be even (e.g. 4)")
+    if kind != "sobol" and spec.design.second_order:
+        problems.append("design.second_order: only for sobol designs")
+    if spec.metrics is not None:
+        if metric_names is not None:
+            known = list(metric_names)
+            for j, m in enumerate(spec.metrics):
+                if m not in known:
+                    problems.append(
+                        f"metrics.{j}: {m!r}: unknown metric{_close_match(m, known)} "
+                        f"(allowed: {', '.join(known)})"
+                    )
+        if len(set(spec.metrics)) != len(spec.metrics):
+            problems.append("metrics: a metric is listed twice")
+    if not problems:
+        sizes = [
+            len(p.values) if p.values is not None else int(p.levels or 2) for p in spec.parameters
+        ]
+        points = design_size(
+            kind, len(spec.parameters), samples, sizes, second_order=spec.design.second_order
+        )
+        if points * spec.replications > MAX_RUNS:
+            problems.append(
+                f"design: {points} points x {spec.replications} replications = "
+                f"{points * spec.replications} runs, more than {MAX_RUNS}"
+            )
+    return problems
+
+
+def known_metrics() -> list[str] | None:
+    """Metric names an experiment may keep (None when the model's metrics are not available)."""
+    try:
+        from model import metrics
+    except ImportError:
+        return None
+    names = list(getattr(metrics, "METRICS", ()))
+    info = getattr(metrics, "METRIC_INFO", {})
+    names += [n for n in info if n not in names]
+    for extra in getattr(metrics, "EXTRA_COLUMNS", ()):
+        if extra not in names:
+            names.append(extra)
+    return names or None
+
+
+def _value_at(data: Any, path: str) -> Any:
+    node = data
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif (
+            isinstance(node, list)
+            and part.lstrip("-").isdigit()
+            and -len(node) <= int(part) < len(node)
+        ):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _check_against_scenario(
+    spec: ExperimentSpec, source: str, base: dict[str, Any]
+) -> tuple[list[Parameter], list[str]]:
+    """Apply each parameter's values (or range ends) to the base scenario and validate."""
+    problems: list[str] = []
+    params: list[Parameter] = []
+    for i, p in enumerate(spec.parameters):
+        where = f"parameters.{i}"
+        current = _value_at(base, p.path)
+        integer = p.integer
+        if integer is None:
+            integer = isinstance(current, int) and not isinstance(current, bool)
+            if (
+                integer
+                and p.values is not None
+                and not all(isinstance(v, int) and not isinstance(v, bool) for v in p.values)
+            ):
+                integer = False
+        param = Parameter(
+            name=p.name or p.path,
+            path=p.path,
+            values=tuple(p.values) if p.values is not None else None,
+            low=p.range[0] if p.range is not None else None,
+            high=p.range[1] if p.range is not None else None,
+            levels=p.levels,
+            scale=p.scale,
+            integer=bool(integer),
+        )
+        if p.values is not None:
+            candidates = list(p.values)
+        else:
+            assert p.range is not None
+            candidates = (
+                param.grid_values()
+                if spec.design.kind == "grid"
+                else [
+                    param._finish(p.range[0]),
+                    param._finish(p.range[1]),
+                ]
+            )
+        for value in candidates:
+            label = f"{where} ({p.path}={json.dumps(value, default=str)})"
+            try:
+                data = apply_overrides(base, {p.path: value}, source=f"{source}: {where}.path")
+                scenario_from_dict(data, source=f"{source}: {label}")
+            except ScenarioError as exc:
+                problems.extend(str(exc).splitlines())
+                break
+        params.append(param)
+    return params, problems
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Load and check an experiment file, its base scenario and its design.
+
+    Args:
+        path: the experiment YAML file.
+
+    Returns:
+        The Experiment, with its design built.
+
+    Raises:
+        ExperimentError: one line per problem, naming the file, key path, value and what
+            is allowed.
+    """
+    path = Path(path)
+    source = str(path)
+    data = _read_yaml(path)
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _fail(source, [_describe(e) for e in exc.errors()]) from None
+    if spec.name is None:
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem) or "experiment"
+        spec = spec.model_copy(update={"name": stem})
+    metric_names = known_metrics()
+    problems = _check_spec(spec, metric_names)
+    if problems:
+        raise _fail(source, problems)
+
+    base_path = Path(spec.base)
+    if not base_path.is_absolute():
+        base_path = path.parent / base_path
+    if not base_path.exists():
+        raise _fail(source, [f"base: {spec.base!r}: scenario file not found ({base_path})"])
+    raw = read_scenario_data(base_path)
+    raw.setdefault("name", base_path.stem)
+    try:
+        base_scenario = scenario_from_dict(raw, source=str(base_path))
+    except ScenarioError:
+        raise
+    fixed = dict(spec.set)
+    if spec.steps is not None:
+        fixed["simulation.steps"] = spec.steps
+    try:
+        with_set = apply_overrides(base_scenario.resolved(), fixed, source=f"{source}: set")
+        base = scenario_from_dict(with_set, source=f"{source}: set").resolved()
+    except ScenarioError as exc:
+        raise ExperimentError(str(exc)) from None
+
+    params, problems = _check_against_scenario(spec, source, base)
+    if problems:
+        raise ExperimentError("\n".join(dict.fromkeys(problems)))
+    design = make_design(
+        spec.design.kind,
+        params,
+        master_seed=spec.seed,
+        samples=spec.design.samples,
+        second_order=spec.design.second_order,
+        num_levels=spec.design.num_levels,
+    )
+    return Experiment(spec, source, base_path.resolve(), base, params, design)

@@ -1,0 +1,353 @@
+"""The result store of a sweep: a folder that survives crashes and resumes.
+
+Layout of a store folder::
+
+    DIR/
+      experiment.yaml        the experiment file as given (copied at the first start)
+      study.json             the resolved study: spec, parameters, design kind, SALib problem
+      design.parquet         one row per run: run, point, replication, seed, run_id, parameters
+      design.csv             the same, for spreadsheets
+      design_sample.parquet  sobol / morris only: the raw SALib sample, one row per design point
+      parts/run-0000042.parquet   one file per finished run (identity + parameter columns, outcomes)
+      failures/run-0000007.json   one file per failed run: error, traceback, seconds
+      manifest.json          versions, git commit, base scenario, seeds, sessions, counts, status
+
+Every file is written atomically: to a temporary name in the same folder, then
+``os.replace``; a crash loses at most the runs in flight. A run is *finished*
+when its part exists; ``--resume`` runs everything else again (failed and
+missing runs) and leaves finished parts untouched.
+
+Outcomes: ``timeseries`` parts hold every step of the run (columns ``step`` and
+one per metric); ``summary`` parts hold one row with ``<metric>_final`` (the
+value at the last step) and ``<metric>_mean`` (the mean over steps 1..T, step 0
+being the common initial state; NaN values left out), the definitions of
+``model.analysis.stats``. Metric columns are float64 in every part, so the
+parts form one table in pandas, pyarrow or DuckDB
+(``SELECT * FROM 'DIR/parts/*.parquet'``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from model.errors import UserError
+from model.experiment.manifest import write_bytes_atomic, write_csv_atomic, write_json_atomic
+
+ID_COLUMNS: tuple[str, ...] = ("run", "point", "replication", "seed", "run_id")
+"""Identity columns of every design row and every result row, in order."""
+
+PART_PATTERN = re.compile(r"^run-(\d+)\.parquet$")
+FAILURE_PATTERN = re.compile(r"^run-(\d+)\.json$")
+
+
+class StoreError(UserError):
+    """A result folder that cannot be used as asked (wrong study, not a store, ...)."""
+
+
+def part_name(run: int) -> str:
+    """File name of run ``run``'s part."""
+    return f"run-{run:07d}.parquet"
+
+
+def failure_name(run: int) -> str:
+    """File name of run ``run``'s failure record."""
+    return f"run-{run:07d}.json"
+
+
+def summarize_table(table: pd.DataFrame, metrics: Sequence[str]) -> dict[str, float]:
+    """Compute the final value and run mean (steps 1..T) of each metric of one run table."""
+    ordered = table.sort_values("step", kind="stable") if "step" in table.columns else table
+    last = ordered.iloc[-1]
+    simulated = ordered[ordered["step"] >= 1] if "step" in ordered.columns else ordered
+    if simulated.empty:
+        simulated = ordered
+    out: dict[str, float] = {}
+    for metric in metrics:
+        values = pd.to_numeric(simulated[metric], errors="coerce").to_numpy(dtype=float)
+        finite = values[~np.isnan(values)]
+        out[f"{metric}_final"] = float(pd.to_numeric(pd.Series([last[metric]]), errors="coerce")[0])
+        out[f"{metric}_mean"] = float(finite.mean()) if finite.size else float("nan")
+    return out
+
+
+def metric_columns(table: pd.DataFrame, wanted: Sequence[str] | None = None) -> list[str]:
+    """List the metric columns of a run table to keep (every column but ``step`` by default)."""
+    if wanted is not None:
+        missing = [m for m in wanted if m not in table.columns]
+        if missing:
+            raise KeyError(f"the run table has no column(s) {', '.join(missing)}")
+        return list(wanted)
+    return [c for c in table.columns if c != "step"]
+
+
+def outcome_frame(
+    table: pd.DataFrame,
+    identity: pd.DataFrame,
+    outcomes: str,
+    metrics: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Build the rows a part holds: the run's identity and parameters, then its outcomes.
+
+    Args:
+        table: the run table (one row per step).
+        identity: one-row frame with the run's design row (ID_COLUMNS and parameters),
+            with the design table's dtypes.
+        outcomes: ``timeseries`` or ``summary``.
+        metrics: metrics to keep (default: every column but ``step``).
+    """
+    keep = metric_columns(table, metrics)
+    if outcomes == "summary":
+        values = pd.DataFrame([summarize_table(table, keep)], dtype=np.float64)
+    elif outcomes == "timeseries":
+        values = pd.DataFrame({"step": table["step"].to_numpy(dtype=np.int64)})
+        for metric in keep:
+            values[metric] = pd.to_numeric(table[metric], errors="coerce").to_numpy(
+                dtype=np.float64
+            )
+    else:
+        raise ValueError(f"outcomes must be 'summary' or 'timeseries', got {outcomes!r}")
+    ident = identity.iloc[[0] * len(values)].reset_index(drop=True)
+    return pd.concat([ident, values], axis=1)
+
+
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+class ResultStore:
+    """A sweep's result folder.
+
+    Attributes:
+        root: the folder.
+        parts_dir: where finished runs' parts go.
+        failures_dir: where failed runs' records go.
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.parts_dir = self.root / "parts"
+        self.failures_dir = self.root / "failures"
+
+    # ---- paths
+    @property
+    def design_path(self) -> Path:
+        """The design table (Parquet)."""
+        return self.root / "design.parquet"
+
+    @property
+    def manifest_path(self) -> Path:
+        """The manifest."""
+        return self.root / "manifest.json"
+
+    @property
+    def study_path(self) -> Path:
+        """The resolved study description."""
+        return self.root / "study.json"
+
+    @property
+    def sample_path(self) -> Path:
+        """The raw SALib sample (sobol and morris designs)."""
+        return self.root / "design_sample.parquet"
+
+    def exists(self) -> bool:
+        """Tell whether the folder already holds a sweep (its design table)."""
+        return self.design_path.exists()
+
+    # ---- setting up
+    def initialise(
+        self,
+        design: pd.DataFrame,
+        study: Mapping[str, Any],
+        experiment_text: bytes | None = None,
+        sample: pd.DataFrame | None = None,
+    ) -> None:
+        """Write the design table, study description and experiment copy of a new sweep."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.parts_dir.mkdir(exist_ok=True)
+        self.failures_dir.mkdir(exist_ok=True)
+        if experiment_text is not None:
+            write_bytes_atomic(self.root / "experiment.yaml", experiment_text)
+        write_json_atomic(self.study_path, dict(study))
+        if sample is not None:
+            write_bytes_atomic(self.sample_path, _parquet_bytes(sample))
+        write_csv_atomic(self.root / "design.csv", design)
+        # the design table last: its presence marks the folder as a sweep
+        write_bytes_atomic(self.design_path, _parquet_bytes(design))
+
+    def check_same_design(self, design: pd.DataFrame, source: str) -> None:
+        """Refuse to resume a folder that holds a different study."""
+        stored = self.load_design()
+        same = len(stored) == len(design) and (
+            stored["run_id"].astype(str).tolist() == design["run_id"].astype(str).tolist()
+        )
+        if not same:
+            raise StoreError(
+                f"{self.root}: holds a different study than {source} "
+                f"({len(stored)} runs stored, {len(design)} in the file, "
+                "or other scenarios or seeds); "
+                "use a new --out folder, or the experiment file this folder was made with"
+            )
+
+    def clean_temporary(self) -> int:
+        """Remove temporary files a killed sweep left behind; return how many."""
+        removed = 0
+        for folder in (self.root, self.parts_dir, self.failures_dir):
+            if not folder.is_dir():
+                continue
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    # ---- reading state
+    def load_design(self) -> pd.DataFrame:
+        """Read the design table."""
+        if not self.design_path.exists():
+            raise StoreError(f"{self.root}: not a sweep result folder (no design.parquet)")
+        return pq.read_table(self.design_path).to_pandas()
+
+    def finished_runs(self) -> set[int]:
+        """List the runs whose part exists."""
+        if not self.parts_dir.is_dir():
+            return set()
+        return {
+            int(m.group(1))
+            for name in os.listdir(self.parts_dir)
+            if (m := PART_PATTERN.match(name))
+        }
+
+    def failed_runs(self) -> set[int]:
+        """List the runs with a failure record and no part."""
+        if not self.failures_dir.is_dir():
+            return set()
+        failed = {
+            int(m.group(1))
+            for name in os.listdir(self.failures_dir)
+            if (m := FAILURE_PATTERN.match(name))
+        }
+        return failed - self.finished_runs()
+
+    # ---- writing runs
+    def write_part(self, run: int, frame: pd.DataFrame) -> Path:
+        """Write one finished run's rows atomically and drop any older failure record."""
+        path = self.parts_dir / part_name(run)
+        write_bytes_atomic(path, _parquet_bytes(frame))
+        (self.failures_dir / failure_name(run)).unlink(missing_ok=True)
+        return path
+
+    def write_failure(self, run: int, record: Mapping[str, Any]) -> Path:
+        """Record a failed run (its identity, parameters, error and traceback)."""
+        path = self.failures_dir / failure_name(run)
+        write_json_atomic(path, dict(record))
+        return path
+
+    # ---- manifest
+    def read_manifest(self) -> dict[str, Any]:
+        """Read the manifest (empty before the first one is written)."""
+        if not self.manifest_path.exists():
+            return {}
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+    def write_manifest(self, manifest: Mapping[str, Any]) -> None:
+        """Write the manifest atomically."""
+        write_json_atomic(self.manifest_path, dict(manifest))
+
+
+def _store(directory: str | Path) -> ResultStore:
+    store = ResultStore(directory)
+    if not store.root.is_dir():
+        raise StoreError(f"{directory}: no such folder")
+    if not store.exists():
+        raise StoreError(f"{directory}: not a sweep result folder (no design.parquet)")
+    return store
+
+
+def load_design(directory: str | Path) -> pd.DataFrame:
+    """Read the design table of a store: one row per run (ID_COLUMNS, then the parameters)."""
+    return _store(directory).load_design()
+
+
+def load_study(directory: str | Path) -> dict[str, Any]:
+    """Read the study description of a store (spec, parameters, design kind, SALib problem)."""
+    store = _store(directory)
+    return json.loads(store.study_path.read_text(encoding="utf-8"))
+
+
+def load_sample(directory: str | Path) -> pd.DataFrame | None:
+    """Read the raw SALib sample of a sobol or morris store (None for grid and lhs)."""
+    store = _store(directory)
+    if not store.sample_path.exists():
+        return None
+    return pq.read_table(store.sample_path).to_pandas()
+
+
+def load_results(directory: str | Path, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Every finished run of a store as one tidy DataFrame.
+
+    One row per run (``summary`` outcomes) or per run and step (``timeseries``),
+    with the columns run, point, replication, seed, run_id, the parameters, then
+    ``step`` and one column per metric, or ``<metric>_final`` and ``<metric>_mean``.
+    Rows are sorted by run (and step). Failed and missing runs are absent; see
+    :func:`load_failures` and :func:`store_status`.
+
+    Args:
+        directory: the store folder (``mtsim sweep --out``).
+        columns: read only these columns (default: all).
+    """
+    store = _store(directory)
+    files = sorted(store.parts_dir.glob("run-*.parquet"))
+    if not files:
+        design = store.load_design()
+        return design.iloc[0:0]
+    import pyarrow.dataset as ds
+
+    dataset = ds.dataset([str(f) for f in files], format="parquet")
+    table = dataset.to_table(columns=list(columns) if columns is not None else None)
+    frame = table.to_pandas()
+    keys = [c for c in ("run", "step") if c in frame.columns]
+    if keys:
+        frame = frame.sort_values(keys, kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def load_failures(directory: str | Path) -> pd.DataFrame:
+    """Failed runs (without a part): identity, parameters, error, traceback, seconds."""
+    store = _store(directory)
+    records = []
+    for run in sorted(store.failed_runs()):
+        path = store.failures_dir / failure_name(run)
+        try:
+            records.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError):
+            continue
+    columns = [*ID_COLUMNS, "error", "traceback", "seconds"]
+    if not records:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame.from_records(records)
+
+
+def store_status(directory: str | Path) -> dict[str, Any]:
+    """Count the runs of a store: runs in the design, finished, failed, missing."""
+    store = _store(directory)
+    design = store.load_design()
+    finished = store.finished_runs()
+    failed = store.failed_runs()
+    total = len(design)
+    return {
+        "runs": total,
+        "finished": len(finished),
+        "failed": len(failed),
+        "missing": total - len(finished) - len(failed),
+    }
