@@ -203,7 +203,7 @@ class WordOfMouth(_Strict):
     """
 
     rule: Literal["contagion", "bass", "independent_cascade", "linear_threshold"] = "contagion"
-    transmission: Probability = 0.02
+    transmission: Probability = 0.005
     recommendation_transmission: Probability = 0.15
     innovation: Probability = 0.0
     imitation: Probability = 0.0
@@ -318,7 +318,7 @@ class KOLs(_Strict):
         fee_per_follower: sponsorship fee per follower per post (currency units).
         commercial_penalty: credibility lost per sponsored, undisclosed post.
         fake_penalty: credibility lost when an endorsed product turns out fake.
-        recovery: share of the gap to the initial credibility recovered per genuine organic post.
+        recovery: share of the gap to the initial credibility recovered per post of a genuine product.
         disclosure_persuasion_loss: persuasion lost on a disclosed sponsored post.
     """
 
@@ -330,10 +330,10 @@ class KOLs(_Strict):
     post_probability: Probability = 0.5
     awareness_gain: NonNegative = 0.5
     purchase_lift: NonNegative = 0.5
-    fee_per_follower: NonNegative = 0.01
-    commercial_penalty: Probability = 0.03
-    fake_penalty: Probability = 0.3
-    recovery: Probability = 0.02
+    fee_per_follower: NonNegative = 0.05
+    commercial_penalty: Probability = 0.02
+    fake_penalty: Probability = 0.1
+    recovery: Probability = 0.05
     disclosure_persuasion_loss: Probability = 0.3
 
 
@@ -359,7 +359,7 @@ class Trust(_Strict):
     wom_gain: NonNegative = 0.02
     kol_gain: NonNegative = 0.05
     foreign_spillover: Probability = 0.3
-    purchase_threshold: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.25
+    purchase_threshold: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.2
     memory_gain: NonNegative = 1.0
     memory_decay: Probability = 0.05
     privacy_leak_rate: Probability = 0.0005
@@ -505,14 +505,14 @@ class Scenario(_Strict):
                 merchant_share=0.7,
                 mobile_access=0.6,
                 initial_trust_domestic=0.45,
-                initial_trust_foreign=0.2,
+                initial_trust_foreign=0.3,
             ),
             "foreign": Region(
                 population_share=0.2,
                 merchant_share=0.3,
                 mobile_access=0.7,
                 initial_trust_domestic=0.5,
-                initial_trust_foreign=0.2,
+                initial_trust_foreign=0.3,
                 price_level=1.3,
             ),
         }

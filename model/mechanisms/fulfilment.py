@@ -1,0 +1,119 @@
+"""Fulfilment and integrity: genuine or counterfeit, verification, detection and penalties.
+
+Rules, per order to merchant j:
+
+- Verification: a verified (real-name) merchant cheats less: its effective
+  integrity is ``g_j = 1 - (1 - integrity_j)(1 - verified_integrity_effect)``;
+  unverified, ``g_j = integrity_j``. Each step an unverified merchant verifies
+  with probability L of the ``integrity`` lever.
+- The sale is genuine with probability ``g_j``; otherwise it is a counterfeit
+  incident: the buyer is cheated (trust loss, warning to neighbours).
+- A counterfeit is detected with probability ``d`` (``detection_probability``,
+  raised by the ``integrity`` lever), and for a verified merchant
+  ``1 - (1 - d)(1 - verified_detection_bonus)``. Each detection fines the
+  merchant ``penalty * price * mean_order_value``, costs ``reputation_penalty`` of
+  reputation, and the merchant reforms: share ``reform_rate`` of its integrity
+  gap closes.
+- Reputation follows the genuine share of the merchant's sales:
+  ``rep += reputation_learning * (genuine share - rep)`` when it sold anything.
+- Revenue is the value of the merchant's orders, net of fines.
+
+Source (DOMAIN.md, mechanism 7): "Each sale is genuine with the merchant's
+integrity probability. Verified (real-name) merchants are less likely to cheat
+and more likely to be caught and penalised when they do."
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.scenario import Merchants
+
+
+@dataclass
+class Fulfilment:
+    """The outcome of this step's orders.
+
+    Attributes:
+        genuine: per order, the product was genuine.
+        detected: per order, a counterfeit that was detected.
+        counterfeits_by_merchant: counterfeit sales per merchant.
+        sales_by_merchant: orders per merchant.
+        revenue_by_merchant: order value per merchant, net of fines.
+        detections_by_merchant: detected counterfeits per merchant.
+        fines_by_merchant: fines per merchant.
+    """
+
+    genuine: np.ndarray
+    detected: np.ndarray
+    counterfeits_by_merchant: np.ndarray
+    sales_by_merchant: np.ndarray
+    revenue_by_merchant: np.ndarray
+    detections_by_merchant: np.ndarray
+    fines_by_merchant: np.ndarray
+
+
+def effective_integrity(spec: Merchants, integrity: np.ndarray, verified: np.ndarray) -> np.ndarray:
+    """Chance each merchant's sale is genuine, after verification."""
+    cheat = (1.0 - integrity.astype(np.float64)) * np.where(
+        verified, 1.0 - spec.verified_integrity_effect, 1.0
+    )
+    return 1.0 - cheat
+
+
+def fulfil(
+    spec: Merchants,
+    rng: np.random.Generator,
+    order_merchant: np.ndarray,
+    order_value: np.ndarray,
+    integrity: np.ndarray,
+    verified: np.ndarray,
+    price: np.ndarray,
+    detection_probability: float,
+    mean_order_value: float,
+) -> Fulfilment:
+    """Draw genuine/counterfeit for every order, detections and fines."""
+    m = integrity.size
+    g = effective_integrity(spec, integrity, verified)
+    genuine = rng.random(order_merchant.size) < g[order_merchant]
+    detect = 1.0 - (1.0 - detection_probability) * np.where(
+        verified[order_merchant], 1.0 - spec.verified_detection_bonus, 1.0
+    )
+    detected = ~genuine & (rng.random(order_merchant.size) < detect)
+    counterfeits = np.bincount(order_merchant[~genuine], minlength=m)
+    sales = np.bincount(order_merchant, minlength=m)
+    detections = np.bincount(order_merchant[detected], minlength=m)
+    fines = detections * spec.penalty * price.astype(np.float64) * mean_order_value
+    revenue = np.bincount(order_merchant, weights=order_value, minlength=m) - fines
+    return Fulfilment(genuine, detected, counterfeits, sales, revenue, detections, fines)
+
+
+def update_merchants_after_sales(
+    spec: Merchants,
+    integrity: np.ndarray,
+    reputation: np.ndarray,
+    outcome: Fulfilment,
+) -> tuple[np.ndarray, np.ndarray]:
+    """New integrity (reform after penalties) and reputation (genuine share, penalties)."""
+    sold = outcome.sales_by_merchant > 0
+    genuine_share = np.where(
+        sold,
+        1.0 - outcome.counterfeits_by_merchant / np.maximum(outcome.sales_by_merchant, 1),
+        0.0,
+    )
+    rep = reputation.astype(np.float64)
+    rep = np.where(sold, rep + spec.reputation_learning * (genuine_share - rep), rep)
+    penalised = outcome.detections_by_merchant > 0
+    rep = rep - spec.reputation_penalty * outcome.detections_by_merchant
+    integ = integrity.astype(np.float64)
+    integ = np.where(penalised, integ + spec.reform_rate * (1.0 - integ), integ)
+    return np.clip(integ, 0.0, 1.0).astype(np.float32), np.clip(rep, 0.0, 1.0).astype(np.float32)
+
+
+def verify(verified: np.ndarray, verification_rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Unverified merchants verify with the lever's probability this step."""
+    if verification_rate <= 0.0:
+        return verified
+    return verified | (rng.random(verified.size) < verification_rate)

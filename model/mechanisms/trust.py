@@ -1,0 +1,60 @@
+"""Trust in domestic and in foreign sellers: gained slowly, lost sharply; it gates buying.
+
+Rule: each consumer holds trust ``tau_d`` in sellers of the own region and
+``tau_f`` in sellers of other regions. Signals of the step add up to a gain G
+and a loss L (hazard rates), and trust moves as
+
+    tau' = tau + (1 - tau)(1 - exp(-G))     then     tau'' = tau' exp(-L),
+
+which keeps trust in [0, 1]. Gains: a genuine purchase (``experience_gain``),
+each satisfied neighbour's recommendation (``wom_gain``), credible KOL exposure
+(``kol_gain``). Losses: a counterfeit received (``counterfeit_loss``), each
+cheated neighbour's warning (``wom_gain * negative_weight``), being defrauded
+through mobile payment (``fraud_loss``, on both), a privacy leak
+(``privacy_leak_rate`` per step, ``fraud_loss``). A share ``foreign_spillover``
+of every domestic signal also reaches foreign trust and vice versa. Trust gates
+buying: below ``purchase_threshold`` a consumer will not buy from that region
+at all (mechanisms/ordering.py).
+
+Source (DOMAIN.md, mechanism 4): "Trust gates buying ... Trust rises with good
+experiences and trusted recommendations and falls sharply with counterfeits,
+fraud and privacy leaks. Trust in foreign sellers is separate and lower at first."
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def split_by_home(signal: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split per-region signals (n x R) into the own-region part and the rest."""
+    if signal.shape[1] == 0:
+        zero = np.zeros(signal.shape[0], dtype=np.float32)
+        return zero, zero
+    own = signal[np.arange(signal.shape[0]), region]
+    return own, signal.sum(axis=1) - own
+
+
+def one_hot_experience(source_region: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Own experience this step as (domestic, foreign) indicators (source_region -1: none)."""
+    has = source_region >= 0
+    domestic = has & (source_region == region)
+    return domestic.astype(np.float32), (has & ~domestic).astype(np.float32)
+
+
+def update_trust(trust: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    """Apply gains then losses (hazards) to trust, staying inside [0, 1]."""
+    t = trust.astype(np.float64)
+    t = t + (1.0 - t) * (1.0 - np.exp(-np.maximum(gain, 0.0)))
+    t = t * np.exp(-np.maximum(loss, 0.0))
+    return np.clip(t, 0.0, 1.0).astype(np.float32)
+
+
+def mix(own: np.ndarray, other: np.ndarray, spillover: float) -> np.ndarray:
+    """A signal about one kind of seller plus the spillover share of the other kind's."""
+    return own + spillover * other
+
+
+def purchase_gate(trust: np.ndarray, threshold: float) -> np.ndarray:
+    """How far trust is above the buying threshold, scaled to [0, 1]."""
+    return np.clip((trust - threshold) / (1.0 - threshold), 0.0, 1.0)

@@ -1,0 +1,107 @@
+"""Word of mouth over the social graph: awareness spread and recommendation/warning signals.
+
+Awareness rules (``word_of_mouth.rule``), evaluated on the state at the start of
+the step (synchronous update); ``A`` is the adjacency matrix, ``a`` the aware
+indicator, ``n`` the newly-aware indicator (aware since the previous step) and
+``s`` the indicator of neighbours satisfied by a purchase last step:
+
+- ``contagion`` (the market default): every aware neighbour passes the news on
+  with probability T (``transmission``) and every satisfied buyer recommends with
+  probability T_r (``recommendation_transmission``):
+  ``P_i = 1 - (1 - T)^(A a)_i * (1 - T_r)^(A s)_i``.
+- ``independent_cascade`` (Kempe, Kleinberg and Tardos 2003): each newly aware
+  neighbour has one chance T: ``P_i = 1 - (1 - T)^(A n)_i``.
+- ``linear_threshold`` (Watts 2002): ``P_i = 1`` when ``(A a)_i / k_i >= phi_i``
+  and ``k_i > 0``, else 0; ``phi_i = threshold`` (or uniform in
+  ``threshold +/- threshold_spread``).
+- ``bass`` (discrete Bass 1969, fully mixed): ``P_i = min(1, p + q F)`` with F the
+  aware share of the whole population (``innovation`` p, ``imitation`` q); the
+  graph is not used.
+
+The model makes an unaware consumer aware with probability
+``1 - (1 - P_wom)(1 - P_marketing)(1 - P_kol)``; with no merchants and no KOLs this
+is exactly the classic rule, which is how ``mtsim validate`` docks the core
+against published results.
+
+Signals for trust (mechanisms/trust.py): the number of neighbours satisfied,
+and cheated, by sellers of each region last step (``A @ S``), and the number of
+neighbours defrauded through mobile payment (payment risk perception).
+Warnings weigh ``negative_weight`` times more than recommendations.
+
+Source (DOMAIN.md, mechanism 1): "Information spreads along acquaintance ties
+... A satisfied buyer tells neighbours; a cheated one warns them (negative word
+of mouth weighs more than positive)".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from model.scenario import WordOfMouth
+
+
+def neighbour_count(adjacency: sp.csr_array, indicator: np.ndarray) -> np.ndarray:
+    """How many neighbours of each node have the indicator set (a sparse product)."""
+    return adjacency @ indicator.astype(np.float32)
+
+
+def awareness_probability(
+    spec: WordOfMouth,
+    adjacency: sp.csr_array,
+    degree: np.ndarray,
+    aware: np.ndarray,
+    newly_aware: np.ndarray,
+    satisfied: np.ndarray,
+    threshold: np.ndarray | None,
+) -> np.ndarray:
+    """Per consumer, the chance word of mouth makes them aware this step (float64, n)."""
+    rule = spec.rule
+    n = aware.size
+    if rule == "bass":
+        share = float(aware.mean()) if n else 0.0
+        return np.full(n, min(1.0, spec.innovation + spec.imitation * share))
+    if rule == "independent_cascade":
+        talkers = neighbour_count(adjacency, newly_aware)
+        return 1.0 - np.power(1.0 - spec.transmission, talkers, dtype=np.float64)
+    if rule == "linear_threshold":
+        aware_neighbours = neighbour_count(adjacency, aware)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fraction = np.where(degree > 0, aware_neighbours / np.maximum(degree, 1), 0.0)
+        # compare in float64 with a tiny tolerance so 1/3 >= 1/3 holds despite float32 counts
+        return ((degree > 0) & (fraction >= threshold - 1e-9)).astype(np.float64)
+    # contagion
+    talkers = neighbour_count(adjacency, aware)
+    recommenders = neighbour_count(adjacency, satisfied)
+    stay = np.power(1.0 - spec.transmission, talkers, dtype=np.float64)
+    stay *= np.power(1.0 - spec.recommendation_transmission, recommenders, dtype=np.float64)
+    return 1.0 - stay
+
+
+def region_signals(
+    adjacency: sp.csr_array, source_region: np.ndarray, n_regions: int
+) -> np.ndarray:
+    """Neighbours whose last-step experience came from each region's sellers (n x R counts).
+
+    Args:
+        adjacency: the social graph.
+        source_region: per consumer, region of the seller behind the experience (-1: none).
+        n_regions: number of regions.
+    """
+    n = source_region.size
+    has = source_region >= 0
+    if not has.any() or adjacency.nnz == 0:
+        return np.zeros((n, n_regions), dtype=np.float32)
+    indicator = np.zeros((n, n_regions), dtype=np.float32)
+    rows = np.flatnonzero(has)
+    indicator[rows, source_region[rows]] = 1.0
+    return np.asarray(adjacency @ indicator, dtype=np.float32)
+
+
+def draw_thresholds(spec: WordOfMouth, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Linear-threshold activation fractions: identical, or uniform around the mean."""
+    if spec.threshold_spread <= 0.0:
+        return np.full(n, spec.threshold, dtype=np.float64)
+    low = max(0.0, spec.threshold - spec.threshold_spread)
+    high = min(1.0, spec.threshold + spec.threshold_spread)
+    return rng.uniform(low, high, size=n)

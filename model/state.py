@@ -1,0 +1,139 @@
+"""The agents' state as NumPy arrays: one container per agent type, one row per agent.
+
+Mesa agent objects (model/agents.py) are thin views over these rows. Dtypes are the
+smallest that hold the values: flags are ``bool``, shares and trust ``float32``,
+region codes ``uint8`` (up to 255 regions), counts ``int32``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+NO_REGION = np.int16(-1)
+
+
+@dataclass
+class ConsumerState:
+    """Consumers' state arrays (length n).
+
+    Attributes:
+        region: home region code.
+        access_draw: fixed uniform draw; the consumer has mobile access while it is below
+            the region's access share (so access only grows as the share grows).
+        has_access: mobile access this step.
+        aware: knows mobile shopping (word of mouth, marketing, KOLs).
+        newly_aware: became aware in the last step (talks in the independent cascade).
+        threshold: linear-threshold activation fraction (only used by that rule).
+        trust_domestic: trust in sellers of the own region, in [0, 1].
+        trust_foreign: trust in sellers of other regions, in [0, 1].
+        payment: pays by mobile.
+        risk_extra: personal perceived payment risk added by fraud (own or heard), in [0, 1].
+        bad_memory: memory of bad experiences (counterfeits, fraud); damps purchases.
+        has_ordered: has ever ordered by mobile.
+        has_ordered_cross_border: has ever ordered from another region.
+        satisfied_from: region of the merchant that satisfied the consumer last step (-1: none).
+        cheated_from: region of the merchant that sold a counterfeit last step (-1: none).
+        defrauded: was defrauded through mobile payment last step.
+        last_order_merchant: merchant of last step's order (-1: none).
+    """
+
+    region: np.ndarray
+    access_draw: np.ndarray
+    has_access: np.ndarray
+    aware: np.ndarray
+    newly_aware: np.ndarray
+    threshold: np.ndarray
+    trust_domestic: np.ndarray
+    trust_foreign: np.ndarray
+    payment: np.ndarray
+    risk_extra: np.ndarray
+    bad_memory: np.ndarray
+    has_ordered: np.ndarray
+    has_ordered_cross_border: np.ndarray
+    satisfied_from: np.ndarray
+    cheated_from: np.ndarray
+    defrauded: np.ndarray
+    last_order_merchant: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of consumers."""
+        return int(self.region.size)
+
+
+@dataclass
+class MerchantState:
+    """Merchants' state arrays (length m).
+
+    Attributes:
+        region: home region code.
+        price: price index of the merchant's goods.
+        integrity: chance a sale is genuine (before verification).
+        reputation: public reputation in [0, 1].
+        verified: real-name verified.
+        adopted: uses mobile marketing (and sells through mobile channels).
+        visibility: marketing reach last step (consumers reached, incl. KOL endorsements).
+        revenue: mobile revenue last step, net of fines.
+        sales: orders last step.
+        counterfeits: counterfeit sales last step.
+        penalties: cumulative fines paid.
+    """
+
+    region: np.ndarray
+    price: np.ndarray
+    integrity: np.ndarray
+    reputation: np.ndarray
+    verified: np.ndarray
+    adopted: np.ndarray
+    visibility: np.ndarray
+    revenue: np.ndarray
+    sales: np.ndarray
+    counterfeits: np.ndarray
+    penalties: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of merchants."""
+        return int(self.region.size)
+
+
+@dataclass
+class KOLState:
+    """KOLs' state arrays (length k) and their follower sets.
+
+    Attributes:
+        region: home region code.
+        followers: k x n CSR matrix, row k holds KOL k's followers.
+        follower_count: followers of each KOL.
+        credibility: persuasive weight in [0, 1].
+        posted: posted an endorsement last step.
+        sponsored: last step's post was sponsored by a merchant.
+        disclosed: last step's sponsored post was disclosed as advertising.
+        endorsed_merchant: merchant endorsed last step (-1: none).
+    """
+
+    region: np.ndarray
+    followers: sp.csr_array = field(repr=False)
+    follower_count: np.ndarray = field(repr=False)
+    credibility: np.ndarray = field(repr=False)
+    posted: np.ndarray = field(repr=False)
+    sponsored: np.ndarray = field(repr=False)
+    disclosed: np.ndarray = field(repr=False)
+    endorsed_merchant: np.ndarray = field(repr=False)
+
+    @property
+    def n(self) -> int:
+        """Number of KOLs."""
+        return int(self.region.size)
+
+
+def beta_around(mean: float, concentration: float, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws in [0, 1] with the given mean (constant when the mean is 0 or 1)."""
+    if size == 0:
+        return np.zeros(0, dtype=np.float32)
+    if mean <= 0.0 or mean >= 1.0:
+        return np.full(size, mean, dtype=np.float32)
+    return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=size).astype(np.float32)
