@@ -476,7 +476,7 @@ def known_metrics() -> list[str] | None:
     names = list(getattr(metrics, "METRICS", ()))
     info = getattr(metrics, "METRIC_INFO", {})
     names += [n for n in info if n not in names]
-    for extra in getattr(metrics, "EXTRA_COLUMNS", ()):
+    for extra in getattr(metrics, "EXTRA_METRICS", ()):
         if extra not in names:
             names.append(extra)
     return names or None
