@@ -14,21 +14,21 @@ import sys
 
 from model.errors import UserError
 
-#: subcommand name -> module that registers it
-COMMANDS: dict[str, str] = {
-    "run": "model.commands.run",
-    "schema": "model.commands.schema",
-    "compare": "model.analysis.compare",
-    "sweep": "model.experiment.sweep",
-    "analyze": "model.analysis.sensitivity",
-    "validate": "model.validation.command",
-    "calibrate": "model.validation.calibration",
-    "viz": "model.viz.command",
+#: subcommand name -> (module that registers it, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("model.commands.run", "run a scenario: time series, manifest and a summary figure"),
+    "compare": ("model.analysis.compare", "compare scenarios (policy packages) side by side"),
+    "sweep": ("model.experiment.sweep", "run an experiment file: a sweep or sensitivity design"),
+    "analyze": ("model.analysis.sensitivity", "analyse a sweep: response curves, heatmaps, indices"),
+    "validate": ("model.validation.command", "dock the model against classic diffusion results"),
+    "calibrate": ("model.validation.calibration", "fit scenario parameters to observed data"),
+    "viz": ("model.viz.command", "open the browser visualization"),
+    "schema": ("model.commands.schema", "print the JSON Schema of scenario files"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``mtsim`` argument parser with every subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``mtsim`` argument parser; only ``command``'s module is imported (fast start)."""
     parser = argparse.ArgumentParser(
         prog="mtsim",
         description="Agent-based simulation of mobile marketing, payment and cross-border trade.",
@@ -37,14 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"mtsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in COMMANDS.items():
-        importlib.import_module(module).register(sub)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == command:
+            importlib.import_module(module).register(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mtsim`` console script."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

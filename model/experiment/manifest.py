@@ -118,8 +118,8 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
 
 
 def write_csv_atomic(path: str | Path, table: pd.DataFrame) -> None:
-    """Write a CSV atomically; floats with full precision so reruns compare byte for byte."""
-    data = table.to_csv(index=False, float_format="%.17g", lineterminator="\n").encode()
+    """Write a CSV atomically (floats in shortest round-trip form, so reruns compare byte for byte)."""
+    data = table.to_csv(index=False, lineterminator="\n").encode()
     _atomic_write(Path(path), lambda h: h.write(data))
 
 

@@ -1,0 +1,1 @@
+"""Subcommands of ``mtsim`` that drive the model directly: ``run`` and ``schema``."""

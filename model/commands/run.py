@@ -1,0 +1,157 @@
+"""``mtsim run``: run one scenario (one or more replications) and write its results folder.
+
+The folder (default ``results/<scenario>/<run id>/``) gets ``timeseries.csv`` (one
+row per replication and step), ``manifest.json`` and ``summary.png``. Replication
+r uses seed ``seed + r``, so replication 0 is the plain ``--seed`` run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from model.errors import UserError
+
+KEY_METRICS = (
+    "aware_share",
+    "shopper_share",
+    "payment_adoption",
+    "mean_trust_domestic",
+    "mean_trust_foreign",
+    "orders",
+    "cross_border_share",
+    "gmv",
+    "merchant_adoption",
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``run`` subcommand."""
+    parser = subparsers.add_parser(
+        "run",
+        help="run a scenario and write time series, manifest and a summary figure",
+        description="Run SCENARIO.yaml and write timeseries.csv, manifest.json and summary.png.",
+    )
+    parser.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
+    parser.add_argument("--steps", type=int, help="weeks to simulate (default: the scenario's)")
+    parser.add_argument("--seed", type=int, help="seed of replication 0 (default: the scenario's)")
+    parser.add_argument("--reps", type=int, default=1, help="replications (seeds seed..seed+R-1)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override one scenario key, e.g. --set population.consumers=2000 (repeatable)",
+    )
+    parser.add_argument("--out", help="output folder (default: results/<scenario>/<run id>/)")
+    parser.add_argument("--workers", type=int, default=1, help="processes for replications")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=handle)
+
+
+def _check_counts(args: argparse.Namespace) -> None:
+    if args.steps is not None and args.steps < 1:
+        raise UserError(f"--steps: {args.steps}: must be at least 1")
+    if args.reps < 1:
+        raise UserError(f"--reps: {args.reps}: must be at least 1")
+    if args.workers < 1:
+        raise UserError(f"--workers: {args.workers}: must be at least 1")
+    if args.seed is not None and args.seed < 0:
+        raise UserError(f"--seed: {args.seed}: must be 0 or more")
+
+
+def _run_single(scenario, seed: int, steps: int, progress: bool) -> pd.DataFrame:
+    """One replication in this process, with a per-step progress bar after a second."""
+    from tqdm.auto import tqdm
+
+    from model.market import MarketModel
+
+    model = MarketModel(scenario, seed=seed)
+    for _ in tqdm(range(steps), desc=scenario.name, unit="week", delay=1.0, disable=not progress):
+        model.step()
+    return model.timeseries()
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the scenario and write the results folder."""
+    import hashlib
+    import json
+
+    from model.analysis.run_summary import plot_run_summary
+    from model.experiment.manifest import build_manifest, now_iso, write_csv_atomic, write_json_atomic
+    from model.experiment.runner import RunTask, run_tasks
+    from model.scenario import load_scenario
+
+    _check_counts(args)
+    scenario = load_scenario(args.scenario, args.overrides)
+    steps = args.steps or scenario.simulation.steps
+    base_seed = scenario.simulation.seed if args.seed is None else args.seed
+    seeds = [base_seed + r for r in range(args.reps)]
+    resolved = scenario.resolved()
+    ident = hashlib.sha256(
+        json.dumps({"scenario": resolved, "seeds": seeds, "steps": steps}, sort_keys=True).encode()
+    ).hexdigest()[:12]
+    out = Path(args.out) if args.out else Path("results") / scenario.name / ident
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--out: {str(out)!r}: cannot create folder ({exc.strerror})") from None
+    started = now_iso()
+    progress = not args.quiet
+
+    tables: dict[int, pd.DataFrame] = {}
+    errors: dict[int, str] = {}
+    if args.reps == 1:
+        tables[0] = _run_single(scenario, seeds[0], steps, progress)
+    else:
+        tasks = [
+            RunTask(key=f"rep{r}", scenario=resolved, seed=s, steps=steps, meta={"replication": r})
+            for r, s in enumerate(seeds)
+        ]
+        for result in run_tasks(tasks, workers=args.workers, progress=progress, desc=scenario.name):
+            rep = int(result.meta["replication"])
+            if result.ok:
+                tables[rep] = result.table
+            else:
+                errors[rep] = result.error or "failed"
+    parts = []
+    for rep in sorted(tables):
+        t = tables[rep].copy()
+        t.insert(0, "seed", seeds[rep])
+        t.insert(0, "replication", rep)
+        t.insert(0, "scenario", scenario.name)
+        parts.append(t)
+    if parts:
+        table = pd.concat(parts, ignore_index=True)
+        write_csv_atomic(out / "timeseries.csv", table)
+        plot_run_summary(table, out / "summary.png", f"mtsim: {scenario.name}")
+    manifest = build_manifest(
+        {scenario.name: resolved},
+        seeds,
+        started,
+        now_iso(),
+        command=" ".join(["mtsim", *sys.argv[1:]]) if sys.argv else "mtsim run",
+        scenario_file=str(Path(args.scenario)),
+        overrides=list(args.overrides),
+        steps=steps,
+        replications=args.reps,
+        run_id=ident,
+        failed_runs={str(r): msg for r, msg in errors.items()},
+    )
+    write_json_atomic(out / "manifest.json", manifest)
+
+    print(f"mtsim run: {scenario.name}, {args.reps} replication(s) x {steps} weeks, "
+          f"{scenario.population.consumers} consumers")
+    if parts:
+        final = table[table["step"] == steps][list(KEY_METRICS)].mean()
+        for name, value in final.items():
+            fmt = f"{value:.3f}" if abs(value) < 10 else f"{value:,.0f}"
+            print(f"  {name:<22} {fmt}   (week {steps}{', mean of reps' if args.reps > 1 else ''})")
+    for rep, msg in errors.items():
+        print(f"  replication {rep} (seed {seeds[rep]}) failed: {msg}", file=sys.stderr)
+    print(f"results: {out}/ (timeseries.csv, manifest.json{', summary.png' if parts else ''})")
+    return 1 if errors else 0
