@@ -1,0 +1,847 @@
+"""``mtsim analyze DIR``: response curves, heatmaps, Sobol' and Morris indices of a sweep.
+
+What is written depends on the study's design (read from the result store):
+
+============  ==============================================================================
+design        output (figures as PNG, every number shown also as CSV)
+============  ==============================================================================
+grid, 1 par.  response curve: mean outcome per value with a 95% band (``response_curves``)
+grid, 2+      heatmap of the mean outcome over the first two parameters (``heatmaps``), and
+              the main effect of every parameter with a 95% band (``response_curves``)
+lhs           scatter of the outcome against each parameter, and Spearman rank
+              correlations with 95% intervals (``rank_correlations``)
+sobol         first-order (S1) and total (ST) Sobol' indices with SALib's 95% intervals,
+              as a bar chart and a table (``sobol_indices``; ``sobol_second_order``)
+morris        mu* (with its 95% interval) against sigma (``morris_indices``)
+============  ==============================================================================
+
+Definitions. An *outcome* is a per-run number: ``<metric>_final`` (the metric at the
+last step) or ``<metric>_mean`` (its mean over steps 1..T), the definitions of
+``model.analysis.stats``. A 95% band is the Student t interval of the mean over the
+runs at that value (``mean +/- t(0.975, n-1) sd / sqrt(n)``): over replications in a
+one-parameter grid, over replications and the other parameters' values for a main
+effect. Sobol' and Morris indices use the mean over replications at each design point;
+they need every design point (resume a sweep with failed or missing runs first).
+
+The functions below take a plain table (parameters and an outcome, one row per run)
+and never run a model, so they serve any function: the tests check the Sobol' path
+against the Ishigami function's known indices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.analysis.stats import CONFIDENCE, t_interval
+from model.errors import UserError
+
+DEFAULT_OUTCOMES: tuple[str, ...] = (
+    "payment_adoption_final",
+    "shopper_share_final",
+    "mean_trust_foreign_final",
+    "cross_border_share_mean",
+    "gmv_mean",
+)
+"""Outcomes analysed when none are asked for (those present in the store)."""
+
+
+class AnalysisError(UserError):
+    """A result folder or option the analysis cannot use, in one line."""
+
+
+# --------------------------------------------------------------------------- per-run outcomes
+
+
+def run_outcomes(results: pd.DataFrame, parameters: Sequence[str]) -> pd.DataFrame:
+    """One row per run: identity, parameters and every ``<metric>_final`` / ``<metric>_mean``.
+
+    Args:
+        results: ``load_results(DIR)``; a ``timeseries`` table (with ``step``) is
+            reduced to final values and run means, a ``summary`` table is returned as is.
+        parameters: the parameter column names.
+    """
+    if "step" not in results.columns:
+        return results.sort_values("run", kind="stable").reset_index(drop=True)
+    keys = [c for c in ("run", "point", "replication", "seed", "run_id") if c in results.columns]
+    keys += [p for p in parameters if p not in keys]
+    metrics = [
+        c
+        for c in results.columns
+        if c not in keys and c != "step" and pd.api.types.is_numeric_dtype(results[c])
+    ]
+    ordered = results.sort_values(["run", "step"], kind="stable")
+    final = ordered.groupby("run", sort=True).tail(1).set_index("run")
+    max_step = ordered.groupby("run")["step"].transform("max")
+    simulated = ordered[(ordered["step"] >= 1) | (max_step < 1)]
+    mean = simulated.groupby("run", sort=True)[metrics].mean()
+    out = final[[k for k in keys if k != "run"]].copy()
+    for metric in metrics:
+        out[f"{metric}_final"] = final[metric].astype(float)
+        out[f"{metric}_mean"] = mean[metric].astype(float)
+    return out.reset_index()
+
+
+def outcome_columns(table: pd.DataFrame) -> list[str]:
+    """List the per-run outcome columns (``*_final``, ``*_mean``) of a table."""
+    return [c for c in table.columns if c.endswith("_final") or c.endswith("_mean")]
+
+
+def choose_outcomes(
+    table: pd.DataFrame, asked: Sequence[str] | None, kept_metrics: Sequence[str] | None = None
+) -> list[str]:
+    """Resolve ``--outcome`` names: ``all``, ``metric`` (its final value) or ``metric_final``."""
+    available = outcome_columns(table)
+    if not asked:
+        if kept_metrics:
+            chosen = [f"{m}_final" for m in kept_metrics if f"{m}_final" in available]
+        else:
+            chosen = [o for o in DEFAULT_OUTCOMES if o in available]
+        return chosen or available[:5]
+    if list(asked) == ["all"]:
+        return available
+    chosen = []
+    for name in asked:
+        if name in available:
+            chosen.append(name)
+        elif f"{name}_final" in available:
+            chosen.append(f"{name}_final")
+        else:
+            import difflib
+
+            match = difflib.get_close_matches(name, available, n=1, cutoff=0.6)
+            hint = f"; did you mean '{match[0]}'?" if match else ""
+            raise AnalysisError(
+                f"--outcome: {name!r}: not in the results{hint} "
+                f"(allowed: all, a metric, or one of {', '.join(available)})"
+            )
+    return list(dict.fromkeys(chosen))
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def response_curve(
+    table: pd.DataFrame,
+    parameter: str,
+    outcome: str,
+    by: str | None = None,
+    confidence: float = CONFIDENCE,
+) -> pd.DataFrame:
+    """Mean outcome per value of ``parameter`` (and of ``by``) with its t interval.
+
+    Returns:
+        Columns parameter, value, [by, by_value,] outcome, n, mean, ci_low, ci_high,
+        sorted by value.
+    """
+    keys = [parameter] if by is None else [by, parameter]
+    rows = []
+    for key, group in table.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        interval = t_interval(group[outcome].to_numpy(dtype=float), confidence)
+        row: dict[str, Any] = {"parameter": parameter, "value": key[-1]}
+        if by is not None:
+            row.update(by=by, by_value=key[0])
+        row.update(
+            outcome=outcome,
+            n=interval.n,
+            mean=interval.mean,
+            ci_low=interval.low,
+            ci_high=interval.high,
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def grid_means(
+    table: pd.DataFrame, x: str, y: str, outcome: str, confidence: float = CONFIDENCE
+) -> pd.DataFrame:
+    """Mean outcome over each (x, y) cell of a grid, with its t interval.
+
+    Returns:
+        Columns x, x_value, y, y_value, outcome, n, mean, ci_low, ci_high.
+    """
+    rows = []
+    for (xv, yv), group in table.groupby([x, y], sort=True):
+        interval = t_interval(group[outcome].to_numpy(dtype=float), confidence)
+        rows.append(
+            {
+                "x": x,
+                "x_value": xv,
+                "y": y,
+                "y_value": yv,
+                "outcome": outcome,
+                "n": interval.n,
+                "mean": interval.mean,
+                "ci_low": interval.low,
+                "ci_high": interval.high,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def point_means(table: pd.DataFrame, outcome: str, points: int | None = None) -> np.ndarray:
+    """Mean outcome of each design point (over replications), in point order.
+
+    Raises:
+        AnalysisError: when design points are missing (Sobol' and Morris need all).
+    """
+    means = table.groupby("point", sort=True)[outcome].mean()
+    expected = points if points is not None else int(means.index.max()) + 1
+    missing = sorted(set(range(expected)) - set(int(p) for p in means.index))
+    if missing:
+        shown = ", ".join(str(p) for p in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise AnalysisError(
+            f"{len(missing)} of {expected} design points have no finished run (points {shown}); "
+            "Sobol' and Morris indices need every point: finish the sweep with --resume"
+        )
+    return means.reindex(range(expected)).to_numpy(dtype=float)
+
+
+def sobol_indices(
+    table: pd.DataFrame,
+    problem: dict[str, Any],
+    outcome: str,
+    second_order: bool = False,
+    confidence: float = CONFIDENCE,
+    num_resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """First-order and total Sobol' indices (SALib) of one outcome.
+
+    Args:
+        table: one row per run with ``point`` (the row of the Saltelli sample) and the
+            outcome; replications of a point are averaged.
+        problem: the SALib problem the sample was drawn for.
+        outcome: the outcome column.
+        second_order: the sample includes second-order rows.
+        confidence: level of SALib's bootstrap intervals.
+        num_resamples: bootstrap resamples.
+        seed: seed of the bootstrap.
+
+    Returns:
+        (first/total table with columns outcome, parameter, S1, S1_conf, S1_low, S1_high,
+        ST, ST_conf, ST_low, ST_high; second-order table with columns outcome,
+        parameter_1, parameter_2, S2, S2_conf, empty without second order)
+    """
+    from SALib.analyze import sobol as sobol_analyze
+
+    d = int(problem["num_vars"])
+    n_points = int(table["point"].max()) + 1 if len(table) else 0
+    per_base = (2 * d + 2) if second_order else (d + 2)
+    if n_points == 0 or n_points % per_base:
+        raise AnalysisError(
+            f"{n_points} design points do not form a Saltelli sample of {d} parameters "
+            f"({'with' if second_order else 'without'} second order: a multiple of {per_base})"
+        )
+    y = point_means(table, outcome, n_points)
+    if not np.all(np.isfinite(y)):
+        raise AnalysisError(f"{outcome}: has NaN values; Sobol' indices need a number per run")
+    result = sobol_analyze.analyze(
+        problem,
+        y,
+        calc_second_order=second_order,
+        num_resamples=num_resamples,
+        conf_level=confidence,
+        seed=seed,
+    )
+    first = pd.DataFrame(
+        {
+            "outcome": outcome,
+            "parameter": list(problem["names"]),
+            "S1": result["S1"],
+            "S1_conf": result["S1_conf"],
+            "ST": result["ST"],
+            "ST_conf": result["ST_conf"],
+        }
+    )
+    first["S1_low"] = first["S1"] - first["S1_conf"]
+    first["S1_high"] = first["S1"] + first["S1_conf"]
+    first["ST_low"] = first["ST"] - first["ST_conf"]
+    first["ST_high"] = first["ST"] + first["ST_conf"]
+    first = first[
+        [
+            "outcome",
+            "parameter",
+            "S1",
+            "S1_conf",
+            "S1_low",
+            "S1_high",
+            "ST",
+            "ST_conf",
+            "ST_low",
+            "ST_high",
+        ]
+    ]
+    rows = []
+    if second_order:
+        names = list(problem["names"])
+        for i in range(d):
+            for j in range(i + 1, d):
+                rows.append(
+                    {
+                        "outcome": outcome,
+                        "parameter_1": names[i],
+                        "parameter_2": names[j],
+                        "S2": float(result["S2"][i, j]),
+                        "S2_conf": float(result["S2_conf"][i, j]),
+                    }
+                )
+    second = pd.DataFrame(rows, columns=["outcome", "parameter_1", "parameter_2", "S2", "S2_conf"])
+    return first, second
+
+
+def morris_indices(
+    table: pd.DataFrame,
+    problem: dict[str, Any],
+    outcome: str,
+    sample: np.ndarray,
+    num_levels: int = 4,
+    confidence: float = CONFIDENCE,
+    num_resamples: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Morris mu, mu* (with its bootstrap interval) and sigma (SALib) of one outcome.
+
+    Args:
+        table: one row per run with ``point`` and the outcome (replications averaged).
+        problem: the SALib problem.
+        outcome: the outcome column.
+        sample: the Morris sample in SALib coordinates, one row per design point.
+        num_levels: levels the sample was drawn on.
+        confidence: level of SALib's bootstrap interval of mu*.
+        num_resamples: bootstrap resamples.
+        seed: seed of the bootstrap.
+
+    Returns:
+        Columns outcome, parameter, mu, mu_star, mu_star_conf, mu_star_low, mu_star_high, sigma.
+    """
+    from SALib.analyze import morris as morris_analyze
+
+    sample = np.asarray(sample, dtype=float)
+    y = point_means(table, outcome, len(sample))
+    if not np.all(np.isfinite(y)):
+        raise AnalysisError(f"{outcome}: has NaN values; Morris indices need a number per run")
+    result = morris_analyze.analyze(
+        problem,
+        sample,
+        y,
+        num_resamples=num_resamples,
+        conf_level=confidence,
+        num_levels=num_levels,
+        seed=seed,
+    )
+    out = pd.DataFrame(
+        {
+            "outcome": outcome,
+            "parameter": list(problem["names"]),
+            "mu": np.asarray(result["mu"], dtype=float),
+            "mu_star": np.asarray(result["mu_star"], dtype=float),
+            "mu_star_conf": np.asarray(result["mu_star_conf"], dtype=float),
+            "sigma": np.asarray(result["sigma"], dtype=float),
+        }
+    )
+    out["mu_star_low"] = out["mu_star"] - out["mu_star_conf"]
+    out["mu_star_high"] = out["mu_star"] + out["mu_star_conf"]
+    return out[
+        [
+            "outcome",
+            "parameter",
+            "mu",
+            "mu_star",
+            "mu_star_conf",
+            "mu_star_low",
+            "mu_star_high",
+            "sigma",
+        ]
+    ]
+
+
+def rank_correlations(
+    table: pd.DataFrame, parameters: Sequence[str], outcome: str, confidence: float = CONFIDENCE
+) -> pd.DataFrame:
+    """Spearman rank correlation of the outcome with each parameter, with a Fisher-z interval.
+
+    The interval uses the standard error ``1.03 / sqrt(n - 3)`` of Fieller et al. (1957)
+    for Spearman's rho on the z = atanh(rho) scale.
+
+    Returns:
+        Columns outcome, parameter, n, rho, ci_low, ci_high, p_value.
+    """
+    from scipy import stats as sps
+
+    rows = []
+    for param in parameters:
+        frame = table[[param, outcome]].dropna()
+        n = len(frame)
+        rho = p_value = low = high = math.nan
+        x = pd.to_numeric(frame[param], errors="coerce")
+        if n >= 4 and x.nunique() > 1 and frame[outcome].nunique() > 1:
+            res = sps.spearmanr(x, frame[outcome])
+            rho, p_value = float(res.statistic), float(res.pvalue)
+            z = math.atanh(max(min(rho, 1 - 1e-12), -1 + 1e-12))
+            half = sps.norm.ppf(0.5 + confidence / 2) * 1.03 / math.sqrt(n - 3)
+            low, high = math.tanh(z - half), math.tanh(z + half)
+        rows.append(
+            {
+                "outcome": outcome,
+                "parameter": param,
+                "n": n,
+                "rho": rho,
+                "ci_low": low,
+                "ci_high": high,
+                "p_value": p_value,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _label(name: str) -> str:
+    try:
+        from model.metrics import METRIC_INFO
+    except ImportError:  # pragma: no cover - analysis of tables without the model
+        METRIC_INFO = {}
+    for suffix, word in (("_final", "final"), ("_mean", "run mean")):
+        if name.endswith(suffix):
+            metric = name[: -len(suffix)]
+            info = METRIC_INFO.get(metric, {})
+            label = info.get("label", metric.replace("_", " "))
+            return f"{label} ({word})"
+    return name
+
+
+def _panels(count: int, plt, width: float = 4.2, height: float = 3.3):
+    cols = min(3, max(1, count))
+    rows = math.ceil(count / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[count:]:
+        ax.set_visible(False)
+    return fig, flat
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def plot_response_curves(curves: pd.DataFrame, path: Path, title: str) -> None:
+    """One panel per (parameter, outcome): mean with its 95% band; lines per ``by`` value."""
+    plt = _pyplot()
+    groups = list(curves.groupby(["parameter", "outcome"], sort=False))
+    fig, axes = _panels(len(groups), plt)
+    for ax, ((param, outcome), frame) in zip(axes, groups, strict=False):
+        series = (
+            [(None, frame)]
+            if "by_value" not in frame or frame["by_value"].isna().all()
+            else (list(frame.groupby("by_value", sort=True)))
+        )
+        numeric = _is_numeric(frame["value"])
+        for by_value, part in series:
+            xs = part["value"].to_numpy() if numeric else np.arange(len(part))
+            label = (
+                None
+                if by_value is None
+                else f"{part['by'].iloc[0]} = {by_value:g}"
+                if isinstance(by_value, (int, float))
+                else f"{part['by'].iloc[0]} = {by_value}"
+            )
+            line = ax.plot(xs, part["mean"], marker="o", label=label)[0]
+            ax.fill_between(
+                xs, part["ci_low"], part["ci_high"], alpha=0.2, color=line.get_color(), lw=0
+            )
+            if not numeric:
+                ax.set_xticks(xs, [str(v) for v in part["value"]], rotation=30, ha="right")
+        ax.set_xlabel(param)
+        ax.set_ylabel(_label(outcome))
+        if len(series) > 1:
+            ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{title}: mean with 95% band")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_heatmaps(cells: pd.DataFrame, path: Path, title: str) -> None:
+    """One heatmap per outcome: mean over the (x, y) grid, values written in the cells."""
+    plt = _pyplot()
+    groups = list(cells.groupby("outcome", sort=False))
+    fig, axes = _panels(len(groups), plt, width=4.6, height=3.8)
+    for ax, (outcome, frame) in zip(axes, groups, strict=False):
+        pivot = frame.pivot(index="y_value", columns="x_value", values="mean")
+        image = ax.imshow(
+            pivot.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis"
+        )
+        ax.set_xticks(range(pivot.shape[1]), [_tick(v) for v in pivot.columns], rotation=30)
+        ax.set_yticks(range(pivot.shape[0]), [_tick(v) for v in pivot.index])
+        ax.set_xlabel(str(frame["x"].iloc[0]))
+        ax.set_ylabel(str(frame["y"].iloc[0]))
+        ax.set_title(_label(str(outcome)), fontsize=9)
+        values = pivot.to_numpy(dtype=float)
+        if values.size <= 100:
+            finite = values[np.isfinite(values)]
+            mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+            for (i, j), v in np.ndenumerate(values):
+                if np.isfinite(v):
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.3g}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if v < mid else "black",
+                    )
+        fig.colorbar(image, ax=ax, shrink=0.85)
+    fig.suptitle(f"{title}: mean over replications")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _tick(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, (float, np.floating)) else str(value)
+
+
+def plot_sobol(indices: pd.DataFrame, path: Path, title: str) -> None:
+    """Bar chart of S1 and ST with their 95% intervals, one panel per outcome."""
+    plt = _pyplot()
+    groups = list(indices.groupby("outcome", sort=False))
+    fig, axes = _panels(len(groups), plt)
+    for ax, (outcome, frame) in zip(axes, groups, strict=False):
+        xs = np.arange(len(frame))
+        ax.bar(
+            xs - 0.2, frame["S1"], 0.4, yerr=frame["S1_conf"], capsize=3, label="S1 (first order)"
+        )
+        ax.bar(xs + 0.2, frame["ST"], 0.4, yerr=frame["ST_conf"], capsize=3, label="ST (total)")
+        ax.set_xticks(xs, list(frame["parameter"]), rotation=30, ha="right", fontsize=8)
+        ax.axhline(0, color="black", lw=0.6)
+        ax.set_title(_label(str(outcome)), fontsize=9)
+        ax.set_ylabel("Sobol' index")
+        ax.legend(fontsize=7)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(f"{title}: Sobol' indices with 95% intervals")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_morris(indices: pd.DataFrame, path: Path, title: str) -> None:
+    """Scatter of mu* (with its interval) against sigma, one panel per outcome."""
+    plt = _pyplot()
+    groups = list(indices.groupby("outcome", sort=False))
+    fig, axes = _panels(len(groups), plt)
+    for ax, (outcome, frame) in zip(axes, groups, strict=False):
+        ax.errorbar(
+            frame["mu_star"], frame["sigma"], xerr=frame["mu_star_conf"], fmt="o", capsize=3
+        )
+        for _, row in frame.iterrows():
+            ax.annotate(
+                str(row["parameter"]),
+                (row["mu_star"], row["sigma"]),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+        top = float(np.nanmax(np.r_[frame["mu_star"], frame["sigma"], 0.0])) or 1.0
+        ax.plot([0, top], [0, top], ls=":", color="grey", lw=0.8)
+        ax.set_xlabel("mu* (mean |elementary effect|)")
+        ax.set_ylabel("sigma (spread of effects)")
+        ax.set_title(_label(str(outcome)), fontsize=9)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{title}: Morris screening")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_rank_correlations(correlations: pd.DataFrame, path: Path, title: str) -> None:
+    """Horizontal bars of Spearman's rho with 95% intervals, one panel per outcome."""
+    plt = _pyplot()
+    groups = list(correlations.groupby("outcome", sort=False))
+    fig, axes = _panels(len(groups), plt)
+    for ax, (outcome, frame) in zip(axes, groups, strict=False):
+        ys = np.arange(len(frame))
+        err = np.vstack([frame["rho"] - frame["ci_low"], frame["ci_high"] - frame["rho"]])
+        ax.barh(ys, frame["rho"], xerr=err, capsize=3)
+        ax.set_yticks(ys, list(frame["parameter"]), fontsize=8)
+        ax.axvline(0, color="black", lw=0.6)
+        ax.set_xlim(-1, 1)
+        ax.set_xlabel("Spearman rho")
+        ax.set_title(_label(str(outcome)), fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"{title}: rank correlations with 95% intervals")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_scatter(table: pd.DataFrame, parameters: Sequence[str], outcome: str, path: Path) -> None:
+    """Plot the outcome of every run against each parameter."""
+    plt = _pyplot()
+    fig, axes = _panels(len(parameters), plt, width=3.6, height=3.0)
+    for ax, param in zip(axes, parameters, strict=False):
+        ax.scatter(table[param], table[outcome], s=8, alpha=0.6)
+        ax.set_xlabel(param)
+        ax.set_ylabel(_label(outcome), fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    from model.experiment.manifest import write_csv_atomic
+
+    write_csv_atomic(path, frame)
+
+
+def _markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in frame.iterrows():
+        cells = [f"{v:.{digits}g}" if isinstance(v, (float, np.floating)) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def analyze_store(
+    directory: str | Path,
+    out: str | Path | None = None,
+    outcomes: Sequence[str] | None = None,
+    confidence: float = CONFIDENCE,
+) -> dict[str, Path]:
+    """Write the figures and CSVs of a sweep's result folder.
+
+    Args:
+        directory: the result folder of ``mtsim sweep``.
+        out: where to write (default ``DIR/analysis``).
+        outcomes: outcome names (``all``, metric names or ``<metric>_final|_mean``).
+        confidence: interval coverage (0.95).
+
+    Returns:
+        Name -> path of every file written.
+    """
+    from model.experiment.store import (
+        StoreError,
+        load_failures,
+        load_results,
+        load_sample,
+        load_study,
+        store_status,
+    )
+
+    try:
+        study = load_study(directory)
+        status = store_status(directory)
+        results = load_results(directory)
+    except StoreError as exc:
+        raise AnalysisError(str(exc)) from None
+    if results.empty:
+        raise AnalysisError(f"{directory}: no finished runs yet (run or resume the sweep first)")
+    params = [p["name"] for p in study["parameters"]]
+    table = run_outcomes(results, params)
+    chosen = choose_outcomes(table, outcomes, study.get("metrics"))
+    kind = study["design"]["kind"]
+    title = str(study["name"])
+    out_dir = Path(out) if out is not None else Path(directory) / "analysis"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    notes: list[str] = []
+    sections: list[str] = []
+
+    def save(name: str, frame: pd.DataFrame) -> None:
+        path = out_dir / f"{name}.csv"
+        _write_csv(path, frame)
+        written[f"{name}.csv"] = path
+
+    def figure(name: str) -> Path:
+        path = out_dir / f"{name}.png"
+        written[f"{name}.png"] = path
+        return path
+
+    if kind == "grid":
+        curves = pd.concat(
+            [response_curve(table, p, o, confidence=confidence) for p in params for o in chosen],
+            ignore_index=True,
+        )
+        if len(params) == 2:
+            by_curves = pd.concat(
+                [
+                    response_curve(table, params[0], o, by=params[1], confidence=confidence)
+                    for o in chosen
+                ],
+                ignore_index=True,
+            )
+            save("response_curves", pd.concat([curves, by_curves], ignore_index=True))
+            plot_response_curves(by_curves, figure("response_curves"), title)
+        else:
+            save("response_curves", curves)
+            plot_response_curves(curves, figure("response_curves"), title)
+        sections.append(
+            "Response curves: mean outcome per parameter value with a 95% t band "
+            + ("(one line per value of the second parameter)" if len(params) == 2 else "")
+        )
+        if len(params) >= 2:
+            cells = pd.concat(
+                [grid_means(table, params[0], params[1], o, confidence) for o in chosen],
+                ignore_index=True,
+            )
+            save("heatmaps", cells)
+            plot_heatmaps(cells, figure("heatmaps"), title)
+            sections.append(f"Heatmaps: mean outcome over {params[0]} x {params[1]}")
+    elif kind == "lhs":
+        correlations = pd.concat(
+            [rank_correlations(table, params, o, confidence) for o in chosen], ignore_index=True
+        )
+        save("rank_correlations", correlations)
+        plot_rank_correlations(correlations, figure("rank_correlations"), title)
+        for o in chosen:
+            plot_scatter(table, params, o, figure(f"scatter_{o}"))
+        save("scatter_points", table[["run", "point", "replication", *params, *chosen]])
+        sections.append(
+            "Rank correlations (Spearman, 95% Fisher-z intervals):\n\n"
+            + _markdown_table(correlations[["outcome", "parameter", "rho", "ci_low", "ci_high"]])
+        )
+    elif kind in ("sobol", "morris"):
+        problem = study["design"]["problem"]
+        options = study["design"].get("options", {})
+        seed = int(study.get("master_seed", 0))
+        frames, seconds = [], []
+        sample = load_sample(directory) if kind == "morris" else None
+        for o in chosen:
+            try:
+                if kind == "sobol":
+                    first, second = sobol_indices(
+                        table, problem, o, bool(options.get("second_order")), confidence, seed=seed
+                    )
+                    frames.append(first)
+                    seconds.append(second)
+                else:
+                    assert sample is not None
+                    frames.append(
+                        morris_indices(
+                            table,
+                            problem,
+                            o,
+                            sample[params].to_numpy(),
+                            int(options.get("num_levels", 4)),
+                            confidence,
+                            seed=seed,
+                        )
+                    )
+            except AnalysisError as exc:
+                if "design points have no finished run" in str(exc):
+                    raise
+                notes.append(str(exc))
+        if not frames:
+            raise AnalysisError(f"{directory}: no outcome could be analysed: {'; '.join(notes)}")
+        indices = pd.concat(frames, ignore_index=True)
+        if kind == "sobol":
+            save("sobol_indices", indices)
+            plot_sobol(indices, figure("sobol_indices"), title)
+            if any(len(s) for s in seconds):
+                save("sobol_second_order", pd.concat(seconds, ignore_index=True))
+            shown = indices[["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]]
+            sections.append(
+                "Sobol' indices (95% bootstrap intervals: value +/- conf):\n\n"
+                + _markdown_table(shown)
+            )
+        else:
+            save("morris_indices", indices)
+            plot_morris(indices, figure("morris_indices"), title)
+            shown = indices[["outcome", "parameter", "mu_star", "mu_star_conf", "sigma"]]
+            sections.append("Morris screening:\n\n" + _markdown_table(shown))
+    else:  # pragma: no cover - the store only holds known designs
+        raise AnalysisError(f"{directory}: unknown design {kind!r}")
+
+    failures = load_failures(directory)
+    lines = [
+        f"# Analysis of {title}",
+        "",
+        f"Design: {kind}; parameters: {', '.join(params)}; outcomes: {', '.join(chosen)}.",
+        f"Runs: {status['runs']} in the design, {status['finished']} finished, "
+        f"{status['failed']} failed, {status['missing']} missing.",
+        "",
+    ]
+    if len(failures):
+        lines += [f"Failed runs (left out): {', '.join(str(r) for r in failures['run'])}.", ""]
+    for section in sections:
+        lines += [section, ""]
+    for note in notes:
+        lines += [f"Not analysed: {note}", ""]
+    lines += ["Files:", ""] + [f"- {name}" for name in sorted(written)]
+    summary = out_dir / "analysis.md"
+    from model.experiment.manifest import write_bytes_atomic
+
+    write_bytes_atomic(summary, ("\n".join(lines) + "\n").encode())
+    written["analysis.md"] = summary
+    return written
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``mtsim analyze`` to the command line."""
+    parser = subparsers.add_parser(
+        "analyze",
+        help="response curves, heatmaps, Sobol' and Morris indices of a sweep",
+        description=(
+            "Analyse a sweep's result folder according to its design: response curves "
+            "(1-D grid), heatmaps (2-D grid), rank correlations (LHS), Sobol' S1/ST with "
+            "95%% intervals, Morris mu*/sigma; figures as PNG, every number as CSV."
+        ),
+    )
+    parser.add_argument("directory", metavar="DIR", help="result folder of mtsim sweep")
+    parser.add_argument(
+        "--outcome",
+        action="append",
+        metavar="NAME",
+        help=(
+            "outcome to analyse (repeatable): a metric (its final value), "
+            "<metric>_final, <metric>_mean, or 'all' (default: a few headline outcomes)"
+        ),
+    )
+    parser.add_argument("--out", metavar="DIR", help="output folder (default: DIR/analysis)")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run ``mtsim analyze``."""
+    written = analyze_store(args.directory, args.out, args.outcome)
+    folder = Path(written["analysis.md"]).parent
+    print(f"{folder}: wrote {len(written)} files ({', '.join(sorted(written))})")
+    return 0
+
+
+__all__ = [
+    "DEFAULT_OUTCOMES",
+    "AnalysisError",
+    "analyze_store",
+    "grid_means",
+    "morris_indices",
+    "point_means",
+    "rank_correlations",
+    "response_curve",
+    "run_outcomes",
+    "sobol_indices",
+]
