@@ -151,7 +151,8 @@ def update_credibility(
     """New credibility after this step's posts; also which endorsed products were fake."""
     cred = credibility.astype(np.float64)
     endorsed = np.maximum(posts.endorsed_merchant, 0)
-    fake = posts.posted & (rng.random(cred.size) >= merchant_integrity[endorsed])
+    integrity = merchant_integrity[endorsed] if merchant_integrity.size else np.ones(cred.size)
+    fake = posts.posted & (rng.random(cred.size) >= integrity)
     commercial = posts.sponsored & ~posts.disclosed
     cred = np.where(commercial, cred * (1.0 - spec.commercial_penalty), cred)
     cred = np.where(fake, cred * (1.0 - spec.fake_penalty), cred)
