@@ -8,8 +8,9 @@ and say so in the commit message:
     python -m benchmarks.regenerate_reference            # rewrite tests/data/reference_small.csv
     python -m benchmarks.regenerate_reference --check    # compare only, exit 1 on a difference
 
-The CSV has a ``case`` column, then ``step`` and the metrics, written with full
-float precision (``%.17g``, like model.experiment.manifest.write_csv_atomic).
+The CSV has a ``case`` column, then ``step`` and the metrics; floats are written in
+their shortest round-trip form (pandas' default, as model.experiment.manifest does), so
+the text is exact and the test compares it character for character.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.experiment.manifest import write_csv_atomic
+from model.experiment.manifest import write_bytes_atomic
 from model.market import run_model
 from model.scenario import read_scenario_data, scenario_from_dict
 
@@ -57,8 +58,8 @@ def reference_table(cases: dict[str, dict] | None = None) -> pd.DataFrame:
 
 
 def to_csv_text(table: pd.DataFrame) -> str:
-    """The CSV text exactly as stored (full float precision)."""
-    return table.to_csv(index=False, float_format="%.17g", lineterminator="\n")
+    """The CSV text exactly as stored (floats in shortest round-trip form)."""
+    return table.to_csv(index=False, lineterminator="\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         same = stored == to_csv_text(table)
         print(f"{args.out}: {'identical' if same else 'DIFFERENT'} ({len(table)} rows)")
         return 0 if same else 1
-    write_csv_atomic(args.out, table)
+    write_bytes_atomic(args.out, to_csv_text(table).encode())
     print(f"wrote {args.out} ({len(table)} rows, {table['case'].nunique()} cases)")
     return 0
 
