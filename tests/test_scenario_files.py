@@ -1,0 +1,110 @@
+"""Scenario files: validation errors, extends:, --set, schema, through the CLI as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from model.scenario import ScenarioError, load_scenario
+from tests.conftest import BASELINE
+
+
+def mtsim(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "model.cli", *args], capture_output=True, text=True)
+
+
+def write(tmp_path, text: str, name: str = "s.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+BAD_FILES = {
+    "unknown_key": ("extends: {base}\nsurprise: 1\n", "surprise: unknown key"),
+    "misspelled_key": ("extends: {base}\npopulation:\n  consumer: 10\n",
+                       "did you mean 'consumers'"),
+    "wrong_type": ("extends: {base}\npopulation:\n  consumers: many\n",
+                   "population.consumers: \"many\""),
+    "negative_population": ("extends: {base}\npopulation:\n  consumers: -5\n",
+                            "population.consumers: -5: out of range (allowed: >= 1)"),
+    "probability_above_one": ("extends: {base}\npayment:\n  fraud_rate: 1.5\n",
+                              "payment.fraud_rate: 1.5: out of range (allowed: <= 1.0)"),
+    "invalid_yaml": ("population: [1, 2\n", "invalid YAML at line"),
+    "unknown_lever": ("extends: {base}\npolicies:\n  - lever: free_money\n",
+                      "policies.0.lever"),
+    "end_before_start": ("extends: {base}\npolicies:\n  - {{lever: integrity, start: 9, end: 3}}\n",
+                         "must come after start"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_scenario_files_give_one_clear_line_and_exit_2(tmp_path, case):
+    text, expected = BAD_FILES[case]
+    path = write(tmp_path, text.format(base=BASELINE))
+    done = mtsim("run", str(path), "--steps", "2", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert str(path) in lines[0]
+    assert expected in lines[0]
+    assert not (tmp_path / "out" / "timeseries.csv").exists()
+
+
+def test_missing_file(tmp_path):
+    done = mtsim("run", str(tmp_path / "nope.yaml"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "nope.yaml: file not found" in done.stderr
+
+
+def test_bad_set_override_is_validated_like_the_file(tmp_path):
+    done = mtsim("run", str(BASELINE), "--set", "payment.fraud_rat=0.1", "--out", str(tmp_path))
+    assert done.returncode == 2
+    assert "did you mean 'fraud_rate'" in done.stderr
+    done = mtsim("run", str(BASELINE), "--set", "population.consumers", "--out", str(tmp_path))
+    assert done.returncode == 2 and "PATH=VALUE" in done.stderr
+
+
+def test_extends_and_set(tmp_path):
+    child = write(tmp_path, f"extends: {BASELINE}\npopulation:\n  kols: 3\n", "child.yaml")
+    grandchild = write(tmp_path, "extends: child.yaml\nname: deep\n", "grandchild.yaml")
+    scenario = load_scenario(grandchild, ["population.consumers=123", "regions.foreign.price_level=2"])
+    assert scenario.name == "deep"
+    assert scenario.population.kols == 3
+    assert scenario.population.consumers == 123
+    assert scenario.population.merchants == 200  # inherited from the baseline
+    assert scenario.regions["foreign"].price_level == 2.0
+    assert scenario.regions["domestic"].price_level == 1.0
+
+
+def test_extends_cycle_is_reported(tmp_path):
+    write(tmp_path, "extends: b.yaml\n", "a.yaml")
+    write(tmp_path, "extends: a.yaml\n", "b.yaml")
+    with pytest.raises(ScenarioError, match="cycle"):
+        load_scenario(tmp_path / "a.yaml")
+
+
+def test_schema_command_prints_json_schema():
+    done = mtsim("schema")
+    assert done.returncode == 0
+    schema = json.loads(done.stdout)
+    assert "population" in schema["properties"] and "extends" in schema["properties"]
+
+
+def test_baseline_documents_every_parameter():
+    """Every key with a value carries a comment, except the second region, which repeats the first."""
+    in_second_region = False
+    for line in BASELINE.read_text().splitlines():
+        stripped = line.strip()
+        if line.startswith("  foreign:"):
+            in_second_region = True
+        elif line and not line.startswith(" "):
+            in_second_region = False
+        if not stripped or stripped.startswith("#") or stripped.endswith(":") or in_second_region:
+            continue
+        if stripped.startswith(("name:", "description:")):
+            continue
+        assert "#" in line, f"undocumented baseline line: {line}"
