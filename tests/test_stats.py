@@ -161,3 +161,17 @@ def test_timeseries_bands_match_scipy_per_step():
     assert at["n"] == 5
     assert (at["ci_low"], at["ci_high"]) == pytest.approx(ci, rel=1e-10)
     assert stats.scenario_order(table) == ["base", "policy"]
+
+
+def test_scenario_order_is_kept_not_sorted():
+    table = _collection(np.random.default_rng(9))
+    renamed = table.replace({"scenario": {"base": "zeta", "policy": "alpha"}})
+    outcomes = stats.run_outcomes(renamed)
+    assert stats.scenario_order(outcomes) == ["zeta", "alpha"]
+    summary = stats.summarize(outcomes)
+    assert list(dict.fromkeys(summary["scenario"])) == ["zeta", "alpha"]
+    assert (summary["reference"] == "zeta").all()
+    explicit = stats.summarize(outcomes, scenarios=["alpha", "zeta"])
+    assert (explicit["reference"] == "alpha").all()
+    row = explicit[(explicit.scenario == "zeta") & (explicit.metric == "share")]
+    assert row["diff"].iloc[0] == pytest.approx(-0.1, abs=1e-12)

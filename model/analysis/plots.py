@@ -2,7 +2,8 @@
 
 Every figure gives each scenario the same colour (:func:`scenario_colors`), uses
 plain titles and axis labels from ``model.metrics.METRIC_INFO``, shows shares in
-per cent, and is drawn with Matplotlib's non-interactive Agg backend.
+per cent (bands clipped to a metric's possible range), and is drawn with
+Matplotlib's non-interactive Agg backend.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 KEY_METRICS: tuple[str, ...] = (
     "payment_adoption",
@@ -71,6 +73,7 @@ class MetricDisplay:
         scale: factor from stored to shown values (100 for shares shown in per cent).
         difference_unit: unit of a difference in shown values ("points" for shares).
         description: one sentence on what it measures ('' when unknown).
+        bounds: the range shown values can take (bands are clipped to it in figures).
     """
 
     name: str
@@ -79,6 +82,7 @@ class MetricDisplay:
     scale: float
     difference_unit: str
     description: str = ""
+    bounds: tuple[float, float] = (0.0, math.inf)
 
 
 def _info_field(info: Any, key: str) -> Any:
@@ -103,11 +107,13 @@ def metric_display(name: str) -> MetricDisplay:
     label = str(label) if label else name.replace("_", " ").capitalize()
     unit = str(unit).strip() if unit is not None else ""
     if unit.lower().startswith("mean, 0 to 1"):
-        return MetricDisplay(name, label, "index, 0 to 100", 100.0, "points", str(description))
+        return MetricDisplay(
+            name, label, "index, 0 to 100", 100.0, "points", str(description), (0.0, 100.0)
+        )
     if name in SHARE_METRICS or unit.lower().startswith("share"):
         rest = unit[len("share") :].strip() if unit.lower().startswith("share") else ""
         shown = f"% {rest}" if rest else "%"
-        return MetricDisplay(name, label, shown, 100.0, "points", str(description))
+        return MetricDisplay(name, label, shown, 100.0, "points", str(description), (0.0, 100.0))
     return MetricDisplay(name, label, unit, 1.0, unit, str(description))
 
 
@@ -175,10 +181,13 @@ def plot_comparison(
             low = line["ci_low"].to_numpy(dtype=float) * disp.scale
             high = line["ci_high"].to_numpy(dtype=float) * disp.scale
             ok = np.isfinite(low) & np.isfinite(high)
+            # the band is an interval for the mean, which cannot leave the metric's range
+            low, high = np.clip(low, *disp.bounds), np.clip(high, *disp.bounds)
             if ok.any():
                 ax.fill_between(x[ok], low[ok], high[ok], color=colors[name], alpha=0.18, lw=0)
         ax.set_title(disp.label, fontsize=11)
         ax.set_xlabel("Week")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(disp.unit or disp.label)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(metrics) :]:
@@ -328,6 +337,7 @@ def plot_policy_timelines(
     for tick, (name, _iv) in zip(reversed(ax.get_yticklabels()), lanes, strict=False):
         tick.set_color(colors[name])
     ax.set_xlim(0, steps + 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(-0.7, len(lanes) - 0.3)
     ax.set_xlabel("Week")
     ax.set_title("Policy timelines (bar height: share of full strength)", fontsize=11)

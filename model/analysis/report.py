@@ -432,9 +432,12 @@ def render_report(
         metrics: main outcomes for sentences and tables (default: MAIN_OUTCOMES present).
         title: page title.
     """
-    scenarios = list(info.scenarios)
+    all_names = list(info.scenarios)
+    colors = scenario_colors(all_names)
+    finished = set(summary["scenario"])
+    # scenarios with at least one finished run; the first of them is the reference
+    scenarios = [n for n in all_names if n in finished] or all_names
     reference = scenarios[0]
-    colors = scenario_colors(scenarios)
     present = set(summary["metric"])
     metrics = [m for m in (metrics or MAIN_OUTCOMES) if m in present]
     all_metrics = [
@@ -450,7 +453,7 @@ def render_report(
     ]
     # what was compared
     parts.append("<h2>What was compared</h2><ul>")
-    for name in scenarios:
+    for name in all_names:
         resolved = info.resolved.get(name, {})
         desc = str(resolved.get("description") or "").strip()
         src = info.sources.get(name, "")
@@ -491,8 +494,9 @@ def render_report(
         "differences in percentage points.</p><ul>"
     )
     sentences = scenario_sentences(summary, scenarios, info.steps, metrics)
-    for name in scenarios:
-        parts.append(f"<li>{_swatch(colors[name])}{_esc(sentences[name])}</li>")
+    for name in all_names:
+        text = sentences.get(name, f"{name}: no run finished, so it is left out (see Failed runs).")
+        parts.append(f"<li>{_swatch(colors[name])}{_esc(text)}</li>")
     parts.append("</ul>")
     if info.failures:
         parts.append(

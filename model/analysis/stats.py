@@ -157,7 +157,8 @@ def run_outcomes(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> p
     if unknown:
         raise ValueError(f"run table has no metric column(s) {', '.join(unknown)}")
     keys = ["scenario", "replication", "seed"]
-    ordered = table.sort_values([*keys, "step"], kind="stable")
+    # a stable sort on step keeps the scenarios in their order of appearance
+    ordered = table.sort_values("step", kind="stable")
     groups = ordered.groupby(keys, sort=False)
     # the value in each run's last row, NaN or not (GroupBy.last would skip NaN)
     final = groups.tail(1).set_index(keys)[metrics]
@@ -182,6 +183,19 @@ def run_outcomes(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> p
     return out[["scenario", "replication", "seed", "metric", "measure", "value"]]
 
 
+def _grouped_interval(values: pd.Series, confidence: float) -> pd.DataFrame:
+    """Mean and t interval of ``values`` per (metric, measure) index group, NaN left out."""
+    finite = values.where(np.isfinite(values.to_numpy(dtype=float)))
+    grouped = finite.groupby(level=["metric", "measure"], sort=False)
+    out = pd.DataFrame({"n": grouped.count(), "mean": grouped.mean(), "sd": grouped.std(ddof=1)})
+    crit = t_critical(out["n"].to_numpy(), confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = crit * out["sd"].to_numpy() / np.sqrt(out["n"].to_numpy())
+    out["low"] = out["mean"] - half
+    out["high"] = out["mean"] + half
+    return out
+
+
 def summarize(
     outcomes: pd.DataFrame,
     scenarios: Sequence[str] | None = None,
@@ -200,75 +214,93 @@ def summarize(
         total_cost, extra_cost, effect_per_unit_cost, effect_per_unit_cost_ci_low,
         effect_per_unit_cost_ci_high. The reference scenario's diff columns are NaN.
     """
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     order = list(scenarios) if scenarios is not None else scenario_order(outcomes)
     if not order:
         raise ValueError("no scenarios to summarise")
     reference = order[0]
-    pair_keys = ["replication", "seed"]
-    costs = outcomes[(outcomes["metric"] == COST_COLUMN) & (outcomes["measure"] == "total")]
-    cost_by = {
-        name: frame.set_index(pair_keys)["value"] for name, frame in costs.groupby("scenario")
-    }
-    ref_cost = cost_by.get(reference, pd.Series(dtype=float))
-    rows = []
-    ordered_pairs = list(dict.fromkeys(zip(outcomes["metric"], outcomes["measure"], strict=True)))
-    indexed = {
-        key: frame.set_index(pair_keys)["value"]
-        for key, frame in outcomes.groupby(["scenario", "metric", "measure"], sort=False)
-    }
+    index = ["metric", "measure", "replication", "seed"]
+    # one column per scenario; rows (metric, measure, replication, seed): runs pair by seed
+    wide = outcomes.set_index([*index, "scenario"])["value"].astype(float).unstack("scenario")
+    pairs_order = list(dict.fromkeys(zip(outcomes["metric"], outcomes["measure"], strict=True)))
+    is_cost = (wide.index.get_level_values("metric") == COST_COLUMN) & (
+        wide.index.get_level_values("measure") == "total"
+    )
+    costs = wide[is_cost].droplevel(["metric", "measure"])
+    nan = math.nan
+    frames = []
     for name in order:
-        own_cost = cost_by.get(name, pd.Series(dtype=float))
-        total_cost = t_interval(own_cost.to_numpy()).mean if len(own_cost) else math.nan
-        for metric, measure in ordered_pairs:
-            values = indexed.get((name, metric, measure))
-            if values is None:
-                continue
-            summary = t_interval(values.to_numpy(), confidence)
-            row: dict[str, object] = {
+        if name not in wide.columns:
+            continue
+        own = _grouped_interval(wide[name], confidence)
+        own_cost = costs[name].dropna() if name in costs.columns else pd.Series(dtype=float)
+        frame = pd.DataFrame(
+            {
                 "scenario": name,
-                "metric": metric,
-                "measure": measure,
-                "n": summary.n,
-                "mean": summary.mean,
-                "ci_low": summary.low,
-                "ci_high": summary.high,
+                "n": own["n"].astype(int),
+                "mean": own["mean"],
+                "ci_low": own["low"],
+                "ci_high": own["high"],
                 "reference": reference,
                 "n_pairs": 0,
-                "diff": math.nan,
-                "diff_ci_low": math.nan,
-                "diff_ci_high": math.nan,
-                "total_cost": total_cost,
-                "extra_cost": math.nan,
-                "effect_per_unit_cost": math.nan,
-                "effect_per_unit_cost_ci_low": math.nan,
-                "effect_per_unit_cost_ci_high": math.nan,
-            }
-            ref_values = indexed.get((reference, metric, measure))
-            if name != reference and ref_values is not None:
-                joined = pd.concat(
-                    [values.rename("x"), ref_values.rename("ref")], axis=1, join="inner"
-                )
-                joined = joined[np.isfinite(joined["x"]) & np.isfinite(joined["ref"])]
-                diff = paired_difference(
-                    joined["x"].to_numpy(), joined["ref"].to_numpy(), confidence
-                )
-                row.update(
-                    n_pairs=diff.n, diff=diff.mean, diff_ci_low=diff.low, diff_ci_high=diff.high
-                )
-                extra = (own_cost - ref_cost).reindex(joined.index)
-                if len(extra):
-                    row["extra_cost"] = float(extra.mean())
-                if metric != COST_COLUMN and len(extra) and bool((extra > 0).all()):
-                    per_cost = t_interval(
-                        ((joined["x"] - joined["ref"]) / extra).to_numpy(), confidence
-                    )
-                    row.update(
-                        effect_per_unit_cost=per_cost.mean,
-                        effect_per_unit_cost_ci_low=per_cost.low,
-                        effect_per_unit_cost_ci_high=per_cost.high,
-                    )
-            rows.append(row)
-    return pd.DataFrame(rows)
+                "diff": nan,
+                "diff_ci_low": nan,
+                "diff_ci_high": nan,
+                "total_cost": float(own_cost.mean()) if len(own_cost) else nan,
+                "extra_cost": nan,
+                "effect_per_unit_cost": nan,
+                "effect_per_unit_cost_ci_low": nan,
+                "effect_per_unit_cost_ci_high": nan,
+            },
+            index=own.index,
+        )
+        if name != reference and reference in wide.columns:
+            diff = wide[name] - wide[reference]  # NaN where either run is missing or NaN
+            paired = _grouped_interval(diff, confidence)
+            frame["n_pairs"] = paired["n"].astype(int)
+            frame["diff"] = paired["mean"]
+            frame["diff_ci_low"] = paired["low"]
+            frame["diff_ci_high"] = paired["high"]
+            extra = (costs[name] - costs[reference]).dropna() if len(costs) else costs
+            if len(extra):
+                frame["extra_cost"] = float(extra.mean())
+            if len(extra) and bool((extra > 0).all()):
+                per_pair_extra = extra.reindex(diff.droplevel(["metric", "measure"]).index)
+                per_cost = pd.Series(diff.to_numpy() / per_pair_extra.to_numpy(), index=diff.index)
+                per_cost = per_cost[diff.index.get_level_values("metric") != COST_COLUMN]
+                effect = _grouped_interval(per_cost, confidence).reindex(frame.index)
+                frame["effect_per_unit_cost"] = effect["mean"]
+                frame["effect_per_unit_cost_ci_low"] = effect["low"]
+                frame["effect_per_unit_cost_ci_high"] = effect["high"]
+        frames.append(frame.reindex(pd.MultiIndex.from_tuples(pairs_order)))
+    columns = [
+        "scenario",
+        "metric",
+        "measure",
+        "n",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "reference",
+        "n_pairs",
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+        "total_cost",
+        "extra_cost",
+        "effect_per_unit_cost",
+        "effect_per_unit_cost_ci_low",
+        "effect_per_unit_cost_ci_high",
+    ]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames)
+    out.index = out.index.set_names(["metric", "measure"])
+    out = out.reset_index()
+    out["n"] = out["n"].astype(int)
+    out["n_pairs"] = out["n_pairs"].astype(int)
+    return out[columns]
 
 
 def timeseries_bands(
