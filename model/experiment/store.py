@@ -66,17 +66,21 @@ def failure_name(run: int) -> str:
 
 def summarize_table(table: pd.DataFrame, metrics: Sequence[str]) -> dict[str, float]:
     """Compute the final value and run mean (steps 1..T) of each metric of one run table."""
-    ordered = table.sort_values("step", kind="stable") if "step" in table.columns else table
-    last = ordered.iloc[-1]
-    simulated = ordered[ordered["step"] >= 1] if "step" in ordered.columns else ordered
-    if simulated.empty:
-        simulated = ordered
+    steps = table["step"].to_numpy()
+    order = np.argsort(steps, kind="stable")
+    columns = [table[m].to_numpy(dtype=np.float64) for m in metrics]
+    values = (np.column_stack(columns) if columns else np.empty((len(steps), 0)))[order]
+    steps = steps[order]
+    simulated = values[steps >= 1] if (steps >= 1).any() else values
+    finite = ~np.isnan(simulated)
+    counts = finite.sum(axis=0)
+    sums = np.where(finite, simulated, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     out: dict[str, float] = {}
-    for metric in metrics:
-        values = pd.to_numeric(simulated[metric], errors="coerce").to_numpy(dtype=float)
-        finite = values[~np.isnan(values)]
-        out[f"{metric}_final"] = float(pd.to_numeric(pd.Series([last[metric]]), errors="coerce")[0])
-        out[f"{metric}_mean"] = float(finite.mean()) if finite.size else float("nan")
+    for i, metric in enumerate(metrics):
+        out[f"{metric}_final"] = float(values[-1, i])
+        out[f"{metric}_mean"] = float(means[i])
     return out
 
 
@@ -90,39 +94,56 @@ def metric_columns(table: pd.DataFrame, wanted: Sequence[str] | None = None) -> 
     return [c for c in table.columns if c != "step"]
 
 
-def outcome_frame(
-    table: pd.DataFrame,
-    identity: pd.DataFrame,
-    outcomes: str,
-    metrics: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Build the rows a part holds: the run's identity and parameters, then its outcomes.
+class PartBuilder:
+    """Turns run tables into parts: the run's design row, then its outcomes, as Arrow.
 
-    Args:
-        table: the run table (one row per step).
-        identity: one-row frame with the run's design row (ID_COLUMNS and parameters),
-            with the design table's dtypes.
+    Built once per sweep from the design table, so each part costs a few column
+    copies and no pandas round trip.
+
+    Attributes:
+        design: the design table as Arrow (row r is run r).
         outcomes: ``timeseries`` or ``summary``.
-        metrics: metrics to keep (default: every column but ``step``).
+        metrics: metrics to keep (None: every column of the run table but ``step``).
     """
-    keep = metric_columns(table, metrics)
-    if outcomes == "summary":
-        values = pd.DataFrame([summarize_table(table, keep)], dtype=np.float64)
-    elif outcomes == "timeseries":
-        values = pd.DataFrame({"step": table["step"].to_numpy(dtype=np.int64)})
-        for metric in keep:
-            values[metric] = pd.to_numeric(table[metric], errors="coerce").to_numpy(
-                dtype=np.float64
-            )
-    else:
-        raise ValueError(f"outcomes must be 'summary' or 'timeseries', got {outcomes!r}")
-    ident = identity.iloc[[0] * len(values)].reset_index(drop=True)
-    return pd.concat([ident, values], axis=1)
+
+    def __init__(self, design: pd.DataFrame, outcomes: str, metrics: Sequence[str] | None = None):
+        if outcomes not in ("timeseries", "summary"):
+            raise ValueError(f"outcomes must be 'summary' or 'timeseries', got {outcomes!r}")
+        if not (design["run"].to_numpy() == np.arange(len(design))).all():
+            raise ValueError("design table rows must be in run order 0..n-1")
+        self.design = pa.Table.from_pandas(design, preserve_index=False).replace_schema_metadata(
+            None
+        )
+        self.outcomes = outcomes
+        self.metrics = list(metrics) if metrics is not None else None
+
+    def build(self, run: int, table: pd.DataFrame) -> pa.Table:
+        """Build the part of run ``run`` from its run table.
+
+        Raises:
+            KeyError: a metric to keep is not in the run table.
+        """
+        keep = metric_columns(table, self.metrics)
+        if self.outcomes == "summary":
+            summary = summarize_table(table, keep)
+            names = list(summary)
+            arrays = [pa.array([v], type=pa.float64()) for v in summary.values()]
+            rows = 1
+        else:
+            rows = len(table)
+            names = ["step", *keep]
+            arrays = [pa.array(table["step"].to_numpy(dtype=np.int64))]
+            arrays += [pa.array(table[m].to_numpy(dtype=np.float64)) for m in keep]
+        identity = self.design.take(pa.array(np.full(rows, run, dtype=np.int64)))
+        for name, array in zip(names, arrays, strict=True):
+            identity = identity.append_column(name, array)
+        return identity
 
 
-def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+def _parquet_bytes(data: pd.DataFrame | pa.Table) -> bytes:
+    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink, compression="zstd")
+    pq.write_table(table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()
 
 
@@ -240,10 +261,10 @@ class ResultStore:
         return failed - self.finished_runs()
 
     # ---- writing runs
-    def write_part(self, run: int, frame: pd.DataFrame) -> Path:
+    def write_part(self, run: int, part: pd.DataFrame | pa.Table) -> Path:
         """Write one finished run's rows atomically and drop any older failure record."""
         path = self.parts_dir / part_name(run)
-        write_bytes_atomic(path, _parquet_bytes(frame))
+        write_bytes_atomic(path, _parquet_bytes(part))
         (self.failures_dir / failure_name(run)).unlink(missing_ok=True)
         return path
 
@@ -311,11 +332,11 @@ def load_results(directory: str | Path, columns: Iterable[str] | None = None) ->
     if not files:
         design = store.load_design()
         return design.iloc[0:0]
-    import pyarrow.dataset as ds
-
-    dataset = ds.dataset([str(f) for f in files], format="parquet")
-    table = dataset.to_table(columns=list(columns) if columns is not None else None)
-    frame = table.to_pandas()
+    wanted = list(columns) if columns is not None else None
+    # one ParquetFile read per part is several times faster than a dataset scan of
+    # many small files; parts of one sweep share one schema
+    tables = [pq.ParquetFile(f).read(columns=wanted) for f in files]
+    frame = pa.concat_tables(tables, promote_options="default").to_pandas()
     keys = [c for c in ("run", "step") if c in frame.columns]
     if keys:
         frame = frame.sort_values(keys, kind="stable")

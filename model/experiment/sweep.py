@@ -37,7 +37,7 @@ from model.experiment.design import run_seed
 from model.experiment.manifest import build_manifest, now_iso
 from model.experiment.runner import RunResult, RunTask, default_workers, run_tasks, simulate_task
 from model.experiment.spec import Experiment, load_experiment
-from model.experiment.store import ID_COLUMNS, ResultStore, StoreError, outcome_frame
+from model.experiment.store import ID_COLUMNS, PartBuilder, ResultStore, StoreError
 from model.scenario import run_id
 
 
@@ -225,6 +225,7 @@ def run_sweep(
         )
 
     finished_before = store.finished_runs()
+    builder = PartBuilder(design, experiment.spec.outcomes, experiment.spec.metrics)
     param_names = [p.name for p in experiment.parameters]
     todo = [int(r) for r in design["run"] if int(r) not in finished_before]
     spec = experiment.spec
@@ -307,7 +308,7 @@ def run_sweep(
             )
             for result in results:
                 run_seconds += result.seconds
-                if _store_result(store, design, param_names, result, spec.outcomes, spec.metrics):
+                if _store_result(store, builder, design, param_names, result):
                     computed += 1
                 else:
                     failed += 1
@@ -337,25 +338,23 @@ def run_sweep(
 
 def _store_result(
     store: ResultStore,
+    builder: PartBuilder,
     design: pd.DataFrame,
     param_names: list[str],
     result: RunResult,
-    outcomes: str,
-    metrics: list[str] | None,
 ) -> bool:
     """Write a finished run's part, or a failed run's record; True when the run finished."""
     run = int(result.meta["run"])
-    identity = design.iloc[[run]].reset_index(drop=True)
     error, trace = result.error, result.traceback
     if result.ok and result.table is not None:
         try:
-            frame = outcome_frame(result.table, identity, outcomes, metrics)
+            part = builder.build(run, result.table)
         except (KeyError, ValueError) as exc:
             error, trace = f"{type(exc).__name__}: {exc}", None
         else:
-            store.write_part(run, frame)
+            store.write_part(run, part)
             return True
-    row = identity.iloc[0]
+    row = design.iloc[run]
     record = {column: _plain(row[column]) for column in (*ID_COLUMNS, *param_names)}
     record.update(error=error, traceback=trace, seconds=round(result.seconds, 6), at=now_iso())
     store.write_failure(run, record)
