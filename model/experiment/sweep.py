@@ -197,8 +197,8 @@ def run_sweep(
     out_dir = Path(out) if out is not None else Path("results") / experiment.name
     store = ResultStore(out_dir)
     design, scenarios = build_design_table(experiment)
-
-    if store.exists():
+    resuming = store.exists()
+    if resuming:
         if not resume:
             done = len(store.finished_runs())
             raise StoreError(
@@ -206,106 +206,103 @@ def run_sweep(
                 "finished); add --resume to finish it, or choose another --out folder"
             )
         store.check_same_design(design, str(experiment_path))
-        store.clean_temporary()
-    else:
-        if out_dir.exists() and any(out_dir.iterdir()):
-            raise StoreError(
-                f"{out_dir}: folder is not empty and holds no sweep; choose another --out folder"
-            )
-        sample = None
-        if experiment.design.sample is not None:
-            sample = pd.DataFrame(
-                experiment.design.sample, columns=[p.name for p in experiment.parameters]
-            )
-        store.initialise(
-            design,
-            experiment.describe(),
-            experiment_text=Path(experiment_path).read_bytes(),
-            sample=sample,
+    elif out_dir.exists() and any(out_dir.iterdir()):
+        raise StoreError(
+            f"{out_dir}: folder is not empty and holds no sweep; choose another --out folder"
         )
-
-    finished_before = store.finished_runs()
-    builder = PartBuilder(design, experiment.spec.outcomes, experiment.spec.metrics)
-    param_names = [p.name for p in experiment.parameters]
-    todo = [int(r) for r in design["run"] if int(r) not in finished_before]
     spec = experiment.spec
-    tasks = [
-        RunTask(
-            key=f"run {run}",
-            scenario=scenarios[run // spec.replications],
-            seed=int(design.at[run, "seed"]),
-            steps=experiment.steps,
-            meta={"run": run},
-        )
-        for run in todo
-    ]
+    builder = PartBuilder(design, spec.outcomes, spec.metrics)
+    param_names = [p.name for p in experiment.parameters]
 
-    manifest = store.read_manifest()
-    sessions = list(manifest.get("sessions", []))
-    session: dict[str, Any] = {
-        "started": now_iso(),
-        "finished": None,
-        "command": command,
-        "skipped": len(finished_before),
-        "to_run": len(todo),
-        "computed": 0,
-        "failed": 0,
-        "status": "running",
-    }
-    sessions.append(session)
-    first_started = manifest.get("started") or session["started"]
-
-    def write_manifest(status: str, finished: str | None) -> None:
-        seeds = sorted(set(int(s) for s in design["seed"]))
-        counts = {
-            "runs": len(design),
-            "finished": len(store.finished_runs()),
-            "failed": len(store.failed_runs()),
-        }
-        counts["missing"] = counts["runs"] - counts["finished"] - counts["failed"]
-        store.write_manifest(
-            build_manifest(
-                {"base": experiment.base},
-                seeds if len(seeds) <= 10_000 else [],
-                first_started,
-                finished,
-                study=experiment.name,
-                experiment_file=str(Path(experiment_path).resolve()),
-                design=experiment.design.kind,
-                outcomes=spec.outcomes,
-                replications=spec.replications,
+    # connect (or start the cluster) before writing anything: a bad address leaves no folder
+    with open_executor(workers, scheduler, dask_local) as (own, count, where):
+        pool = executor if executor is not None else own
+        if executor is not None:
+            where = f"{type(executor).__name__} (given)"
+        if resuming:
+            store.clean_temporary()
+        else:
+            sample = None
+            if experiment.design.sample is not None:
+                sample = pd.DataFrame(experiment.design.sample, columns=param_names)
+            store.initialise(
+                design,
+                experiment.describe(),
+                experiment_text=Path(experiment_path).read_bytes(),
+                sample=sample,
+            )
+        finished_before = store.finished_runs()
+        todo = [int(r) for r in design["run"] if int(r) not in finished_before]
+        tasks = [
+            RunTask(
+                key=f"run {run}",
+                scenario=scenarios[run // spec.replications],
+                seed=int(design.at[run, "seed"]),
                 steps=experiment.steps,
-                master_seed=spec.seed,
-                seed_scheme=spec.seeds,
-                status=status,
-                counts=counts,
-                sessions=sessions,
+                meta={"run": run},
             )
-        )
+            for run in todo
+        ]
+        manifest = store.read_manifest()
+        sessions = list(manifest.get("sessions", []))
+        session: dict[str, Any] = {
+            "started": now_iso(),
+            "finished": None,
+            "command": command,
+            "executor": where,
+            "skipped": len(finished_before),
+            "to_run": len(todo),
+            "computed": 0,
+            "failed": 0,
+            "status": "running",
+        }
+        sessions.append(session)
+        first_started = manifest.get("started") or session["started"]
 
-    computed = failed = 0
-    run_seconds = 0.0
-    status = "interrupted"
-    try:
-        with open_executor(workers, scheduler, dask_local) as (own, count, where):
-            pool = executor if executor is not None else own
-            if executor is not None:
-                where = f"{type(executor).__name__} (given)"
-            session["executor"] = where
-            write_manifest("running", None)
-            desc = (
-                experiment.name
-                if not finished_before
-                else (f"{experiment.name} (+{len(finished_before)} done before)")
+        def write_manifest(status: str, finished: str | None) -> None:
+            seeds = sorted(set(int(s) for s in design["seed"]))
+            counts = {
+                "runs": len(design),
+                "finished": len(store.finished_runs()),
+                "failed": len(store.failed_runs()),
+            }
+            counts["missing"] = counts["runs"] - counts["finished"] - counts["failed"]
+            store.write_manifest(
+                build_manifest(
+                    {"base": experiment.base},
+                    seeds if len(seeds) <= 10_000 else [],
+                    first_started,
+                    finished,
+                    study=experiment.name,
+                    experiment_file=str(Path(experiment_path).resolve()),
+                    design=experiment.design.kind,
+                    outcomes=spec.outcomes,
+                    replications=spec.replications,
+                    steps=experiment.steps,
+                    master_seed=spec.seed,
+                    seed_scheme=spec.seeds,
+                    status=status,
+                    counts=counts,
+                    sessions=sessions,
+                )
             )
-            results = run_tasks(
-                tasks,
-                executor=pool,
-                workers=count if pool is None else 1,
-                progress=progress,
-                desc=desc,
-                work=work,
-            )
+
+        computed = failed = 0
+        run_seconds = 0.0
+        status = "interrupted"
+        write_manifest("running", None)
+        desc = experiment.name + (
+            f" (+{len(finished_before)} done before)" if finished_before else ""
+        )
+        results = run_tasks(
+            tasks,
+            executor=pool,
+            workers=count if pool is None else 1,
+            progress=progress,
+            desc=desc,
+            work=work,
+        )
+        try:
             for result in results:
                 run_seconds += result.seconds
                 if _store_result(store, builder, design, param_names, result):
@@ -313,17 +310,18 @@ def run_sweep(
                 else:
                     failed += 1
                 session["computed"], session["failed"] = computed, failed
-        status = (
-            "complete"
-            if not store.failed_runs() and len(store.finished_runs()) == len(design)
-            else "incomplete"
-        )
-    finally:
-        session["finished"] = now_iso()
-        session["status"] = status
-        session["run_seconds"] = round(run_seconds, 3)
-        session["wall_seconds"] = round(time.perf_counter() - started_clock, 3)
-        write_manifest(status, session["finished"] if status == "complete" else None)
+            status = (
+                "complete"
+                if not store.failed_runs() and len(store.finished_runs()) == len(design)
+                else "incomplete"
+            )
+        finally:
+            results.close()  # cancel what is still queued (interrupt) and close the pool
+            session["finished"] = now_iso()
+            session["status"] = status
+            session["run_seconds"] = round(run_seconds, 3)
+            session["wall_seconds"] = round(time.perf_counter() - started_clock, 3)
+            write_manifest(status, session["finished"] if status == "complete" else None)
     return SweepSummary(
         out=out_dir,
         runs=len(design),
