@@ -144,7 +144,15 @@ def test_outcomes_table_statistics_and_costs(comparison):
     out, _, _ = comparison
     ts = pd.read_csv(out / "timeseries.csv")
     outcomes = pd.read_csv(out / "outcomes.csv")
-    assert set(outcomes["measure"]) == {"final", "run_mean", "total"}
+    assert set(outcomes["measure"]) == {"final", "last_quarter", "run_mean", "total"}
+    # 12 weeks < a quarter: the last-quarter window is every simulated week
+    quarter = outcomes[
+        (outcomes.scenario == "security")
+        & (outcomes.metric == "orders")
+        & (outcomes.measure == "last_quarter")
+    ].iloc[0]
+    runs = ts[(ts.scenario == "security") & (ts.step >= 1)].groupby("replication")["orders"]
+    assert quarter["mean"] == pytest.approx(runs.mean().mean())
     assert (outcomes["reference"] == "base").all()
     # recompute one row from the time series
     final = ts[ts.step == 12].pivot(
@@ -188,7 +196,8 @@ def test_report_is_self_contained_and_names_every_scenario(comparison):
     assert base_file in html
     assert "Payment security" in html and "payment_security" in html  # the timeline table
     assert "raises consumers paying by mobile by" in html
-    assert "twin makes no difference to consumers paying by mobile" in html
+    assert "twin gives exactly the same outcomes as base in every paired run" in html
+    assert "on average in weeks 1 to 12" in html  # weekly flows read over the last quarter
     assert "Costs" in html and "per 1,000 units" in html
 
 

@@ -96,6 +96,21 @@ def test_run_outcomes_final_run_mean_and_cost():
     assert math.isnan(pick.loc[("kol_credibility", "final"), "value"])
 
 
+def test_last_quarter_is_the_mean_of_the_last_13_weeks():
+    table = _collection(np.random.default_rng(10), reps=2, steps=20)
+    out = stats.run_outcomes(table, ["orders", "share"])
+    one = table[(table.scenario == "base") & (table.replication == 1)]
+    got = out[
+        (out.scenario == "base")
+        & (out.replication == 1)
+        & (out.metric == "share")
+        & (out.measure == "last_quarter")
+    ]["value"].iloc[0]
+    assert stats.QUARTER == 13
+    assert got == pytest.approx(one[one.step >= 8]["share"].mean())
+    assert set(out["measure"]) == {"final", "last_quarter", "run_mean", "total"}
+
+
 def test_summarize_matches_scipy_and_pairs_by_seed():
     table = _collection(np.random.default_rng(4))
     summary = stats.summarize(stats.run_outcomes(table))

@@ -486,6 +486,8 @@ def handle(args: argparse.Namespace) -> int:
         )
         return 1
     done = list(dict.fromkeys(result.summary["scenario"]))
+    if len(done) > 1:
+        print("Effects (in brackets: 95% interval of the paired difference):")
     for name, text in scenario_sentences(result.summary, done, steps).items():
         print(f"- {text}" if name != done[0] else f"Reference: {name}")
     print(f"report: {result.files.get('report', result.out)}")

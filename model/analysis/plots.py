@@ -40,12 +40,15 @@ KEY_METRICS: tuple[str, ...] = (
 MAIN_OUTCOMES: tuple[str, ...] = (
     "payment_adoption",
     "shopper_share",
+    "merchant_adoption",
     "cross_border_share",
     "cross_border_orders",
     "gmv",
+    "mean_trust_domestic",
     "mean_trust_foreign",
+    "counterfeit_incidents",
 )
-"""Outcomes of the forest plot (effects.png) and of the report's sentences."""
+"""Outcomes of the forest plot (effects.png), the report's sentences and its tables."""
 
 REFERENCE_COLOR = "#4d4d4d"
 _PALETTE = (
@@ -74,6 +77,8 @@ class MetricDisplay:
         difference_unit: unit of a difference in shown values ("points" for shares).
         description: one sentence on what it measures ('' when unknown).
         bounds: the range shown values can take (bands are clipped to it in figures).
+        flow: True for weekly flows (orders, GMV, incidents, the week's cross-border
+            share), whose end-of-run level is read from the last-quarter mean.
     """
 
     name: str
@@ -83,6 +88,12 @@ class MetricDisplay:
     difference_unit: str
     description: str = ""
     bounds: tuple[float, float] = (0.0, math.inf)
+    flow: bool = False
+
+    @property
+    def headline_measure(self) -> str:
+        """The per-run measure that states the metric's level at the end of a run."""
+        return "last_quarter" if self.flow else "final"
 
 
 def _info_field(info: Any, key: str) -> Any:
@@ -106,15 +117,17 @@ def metric_display(name: str) -> MetricDisplay:
     description = (_info_field(info, "description") if info is not None else None) or ""
     label = str(label) if label else name.replace("_", " ").capitalize()
     unit = str(unit).strip() if unit is not None else ""
+    description = str(description)
+    flow = "per week" in unit or unit == "share of orders"
     if unit.lower().startswith("mean, 0 to 1"):
         return MetricDisplay(
-            name, label, "index, 0 to 100", 100.0, "points", str(description), (0.0, 100.0)
+            name, label, "index, 0 to 100", 100.0, "points", description, (0.0, 100.0), flow
         )
     if name in SHARE_METRICS or unit.lower().startswith("share"):
         rest = unit[len("share") :].strip() if unit.lower().startswith("share") else ""
         shown = f"% {rest}" if rest else "%"
-        return MetricDisplay(name, label, shown, 100.0, "points", str(description), (0.0, 100.0))
-    return MetricDisplay(name, label, unit, 1.0, unit, str(description))
+        return MetricDisplay(name, label, shown, 100.0, "points", description, (0.0, 100.0), flow)
+    return MetricDisplay(name, label, unit, 1.0, unit, description, (0.0, math.inf), flow)
 
 
 def scenario_colors(names: Sequence[str]) -> dict[str, str]:
@@ -217,7 +230,7 @@ def plot_effects(
     summary: pd.DataFrame,
     paths: Sequence[str | Path],
     metrics: Sequence[str] | None = None,
-    measure: str = "final",
+    measure: str | None = None,
     scenarios: Sequence[str] | None = None,
     colors: Mapping[str, str] | None = None,
     week: int | None = None,
@@ -228,7 +241,8 @@ def plot_effects(
         summary: output of ``stats.summarize``.
         paths: files to write.
         metrics: outcomes, one panel each (default: MAIN_OUTCOMES present in ``summary``).
-        measure: ``final`` (value at the last week) or ``run_mean``.
+        measure: ``final``, ``last_quarter`` or ``run_mean`` for every panel; None: each
+            metric's headline measure (final value; last-quarter mean for weekly flows).
         scenarios: scenario order, the first being the reference (default: summary order).
         colors: scenario colours.
         week: last week, for the title.
@@ -236,17 +250,23 @@ def plot_effects(
     Returns:
         The written paths.
     """
-    part = summary[summary["measure"] == measure]
-    present = list(dict.fromkeys(part["metric"]))
-    metrics = [m for m in (metrics or MAIN_OUTCOMES) if m in present] or present[:6]
+    present = list(dict.fromkeys(summary["metric"]))
+    metrics = [m for m in (metrics or MAIN_OUTCOMES) if m in present] or [
+        m for m in present if m != "policy_cost"
+    ][:9]
     scenarios = list(scenarios or dict.fromkeys(summary["scenario"]))
     colors = dict(colors or scenario_colors(scenarios))
     reference, others = scenarios[0], scenarios[1:]
-    rows, cols = _grid(len(metrics), max_cols=2)
-    height = max(1.9, 0.45 * len(others) + 1.3)
-    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, height * rows), squeeze=False)
+    rows, cols = _grid(len(metrics), max_cols=3)
+    height = max(1.9, 0.42 * len(others) + 1.3)
+    label_width = 0.075 * max((len(n) for n in others), default=8)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4.3 * cols + label_width, height * rows), squeeze=False
+    )
     for ax, metric in zip(axes.flat, metrics, strict=False):
         disp = metric_display(metric)
+        chosen = measure or disp.headline_measure
+        part = summary[summary["measure"] == chosen]
         sub = part[part["metric"] == metric].set_index("scenario")
         for i, name in enumerate(others):
             y = len(others) - 1 - i
@@ -264,22 +284,32 @@ def plot_effects(
             ax.plot([diff], [y], "o", color=colors[name], ms=7)
         ax.axvline(0.0, color=REFERENCE_COLOR, lw=1, ls="--")
         ax.set_yticks(range(len(others)))
-        ax.set_yticklabels(list(reversed(others)))
+        first_column = list(axes.flat).index(ax) % cols == 0
+        ax.set_yticklabels(list(reversed(others)) if first_column else [])
         ax.set_ylim(-0.7, len(others) - 0.3)
-        ax.set_title(disp.label, fontsize=11)
+        ax.set_title(f"{disp.label}\n({_measure_words(chosen, week)})", fontsize=10)
         unit = disp.difference_unit
         ax.set_xlabel(f"Difference from {reference}" + (f" ({unit})" if unit else ""))
         ax.grid(axis="x", alpha=0.3)
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_visible(False)
-    when = "run average" if measure == "run_mean" else (f"week {week}" if week else "last week")
     fig.suptitle(
-        f"Effect of each scenario compared with {reference} ({when}; "
-        "dot: mean paired difference, bar: 95% interval)",
+        f"Effect of each scenario compared with {reference} "
+        "(dot: mean paired difference; bar: 95% interval; dashed line: no difference)",
         fontsize=12,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return _save(fig, paths)
+
+
+def _measure_words(measure: str, week: int | None) -> str:
+    if measure == "run_mean":
+        return "average over the run"
+    if measure == "last_quarter":
+        if week:
+            return f"average of weeks {max(1, week - 12)} to {week}"
+        return "average of the last 13 weeks"
+    return f"at week {week}" if week else "at the last week"
 
 
 def plot_policy_timelines(

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.plots import MAIN_OUTCOMES, MetricDisplay, metric_display, scenario_colors
+from model.analysis.stats import QUARTER
 from model.experiment.manifest import write_bytes_atomic
 
 COST_UNIT = "currency units"
@@ -65,9 +66,7 @@ class ComparisonInfo:
 def _decimals(*values: float) -> int:
     finite = [abs(v) for v in values if np.isfinite(v)]
     size = max(finite) if finite else 0.0
-    if size == 0.0:
-        return 0
-    if size >= 100:
+    if size == 0.0 or size >= 100:
         return 0
     if size >= 1:
         return 1
@@ -78,13 +77,21 @@ def _decimals(*values: float) -> int:
     return 4
 
 
-def fmt_number(value: float, decimals: int | None = None) -> str:
-    """Format a number for readers: thousands separators, a sensible number of decimals."""
+def fmt_number(value: float | None, decimals: int | None = None) -> str:
+    """Format a number for readers: thousands separators, a sensible number of decimals.
+
+    A value that is not 0 never shows as 0 or -0: it gets more decimals (up to 4 more).
+    """
     if value is None or not np.isfinite(value):
         return "n/a"
+    value = float(value) + 0.0  # turns -0.0 into 0.0
     d = _decimals(value) if decimals is None else decimals
     text = f"{value:,.{d}f}"
-    return "0" if text in ("-0", "-0.0", "-0.00", "-0.000", "-0.0000") and d == 0 else text
+    extra = 0
+    while value != 0.0 and float(text.replace(",", "")) == 0.0 and extra < 4:
+        extra += 1
+        text = f"{value:,.{d + extra}f}"
+    return text
 
 
 def _lower_label(label: str) -> str:
@@ -98,40 +105,85 @@ def _unit_suffix(disp: MetricDisplay) -> str:
     return f" {disp.difference_unit}" if disp.difference_unit else ""
 
 
-def effect_clause(disp: MetricDisplay, diff: float, low: float, high: float, n_pairs: int) -> str:
-    """One clause on a paired effect: 'raises X by 4.1 points (2.9 to 5.3)' or 'no clear ...'."""
+def measure_words(measure: str, steps: int) -> str:
+    """When a measure is taken, in words: 'at week 156', 'on average in weeks 144 to 156'."""
+    if measure == "run_mean":
+        return f"on average over weeks 1 to {steps}"
+    if measure == "last_quarter":
+        return f"on average in weeks {max(1, steps - QUARTER + 1)} to {steps}"
+    return f"at week {steps}"
+
+
+def effect_kind(diff: float, low: float, high: float) -> str:
+    """Classify a paired effect: up, down, unclear, identical, single (no interval) or none."""
+    if not np.isfinite(diff):
+        return "none"
+    if diff == low == high == 0.0:
+        return "identical"
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "single"
+    if low > 0:
+        return "up"
+    if high < 0:
+        return "down"
+    return "unclear"
+
+
+def effect_clause(
+    disp: MetricDisplay, diff: float, low: float, high: float, n_pairs: int, when: str = ""
+) -> str:
+    """One clause on a paired effect: 'raises X by 4.1 points (2.9 to 5.3)' or 'no clear ...'.
+
+    A direction is claimed only when the interval excludes 0.
+    """
     label = _lower_label(disp.label)
     d, lo, hi = diff * disp.scale, low * disp.scale, high * disp.scale
-    if not np.isfinite(d):
-        return f"cannot say anything about {label} (no paired runs)"
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return (
-            f"changes {label} by {fmt_number(d)}{_unit_suffix(disp)} in {n_pairs} paired run"
-            f"{'s' if n_pairs != 1 else ''} (too few replications for an interval)"
-        )
-    if d == lo == hi == 0.0:
-        return f"makes no difference to {label} (identical in every paired run)"
+    kind = effect_kind(d, lo, hi)
+    tail = f" {when}" if when else ""
     dec = _decimals(d, lo, hi)
-    if lo > 0:
+    if kind == "none":
+        return f"cannot say anything about {label} (no paired runs)"
+    if kind == "identical":
+        return f"makes no difference to {label} (identical in every paired run)"
+    if kind == "single":
+        runs = f"{n_pairs} paired run" + ("s" if n_pairs != 1 else "")
+        return (
+            f"changes {label} by {fmt_number(d)}{_unit_suffix(disp)}{tail} in {runs} "
+            "(too few replications for an interval)"
+        )
+    if kind == "up":
         return (
             f"raises {label} by {fmt_number(d, dec)}{_unit_suffix(disp)} "
-            f"({fmt_number(lo, dec)} to {fmt_number(hi, dec)})"
+            f"({fmt_number(lo, dec)} to {fmt_number(hi, dec)}){tail}"
         )
-    if hi < 0:
+    if kind == "down":
         return (
             f"lowers {label} by {fmt_number(-d, dec)}{_unit_suffix(disp)} "
-            f"({fmt_number(-hi, dec)} to {fmt_number(-lo, dec)})"
+            f"({fmt_number(-hi, dec)} to {fmt_number(-lo, dec)}){tail}"
         )
     return (
         f"makes no clear difference to {label} "
-        f"(interval {fmt_number(lo, dec)} to {fmt_number(hi, dec)}{_unit_suffix(disp)})"
+        f"(interval {fmt_number(lo, dec)} to {fmt_number(hi, dec)}{_unit_suffix(disp)}){tail}"
     )
 
 
-def _join(clauses: Sequence[str]) -> str:
-    if len(clauses) <= 1:
-        return "".join(clauses)
-    return "; ".join(clauses[:-1]) + "; and " + clauses[-1]
+def _and(items: Sequence[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _headline_row(summary: pd.DataFrame, name: str, metric: str) -> tuple[pd.Series, str] | None:
+    measure = metric_display(metric).headline_measure
+    rows = summary[
+        (summary["scenario"] == name)
+        & (summary["metric"] == metric)
+        & (summary["measure"] == measure)
+    ]
+    if rows.empty:
+        return None
+    return rows.iloc[0], measure
 
 
 def scenario_sentences(
@@ -139,52 +191,73 @@ def scenario_sentences(
     scenarios: Sequence[str],
     steps: int,
     metrics: Sequence[str] = MAIN_OUTCOMES,
-    measure: str = "final",
 ) -> dict[str, str]:
-    """Write a plain-language paragraph per scenario (other than the reference) on its effects.
+    """Write a plain-language paragraph per scenario on its effects against the reference.
+
+    Each outcome is read at the end of the run: its value at the last week, or for
+    weekly flows (orders, GMV, the week's cross-border share) its mean over the last
+    13 weeks. Clear effects (the 95% interval of the paired difference excludes 0)
+    are stated with their size and interval; the other outcomes are listed as
+    making no clear difference.
 
     Args:
         summary: output of ``stats.summarize``.
         scenarios: scenario order, the first being the reference.
-        steps: last week, for "by week N".
+        steps: last week.
         metrics: outcomes to mention (those present in the summary).
-        measure: ``final`` (at the last week) or ``run_mean`` (averaged over the run).
 
     Returns:
         name -> text; the reference gets a sentence saying it is the reference.
     """
     reference = scenarios[0]
-    part = summary[summary["measure"] == measure]
-    present = set(part["metric"])
-    when = f"by week {steps}" if measure == "final" else f"on average over weeks 1 to {steps}"
     out = {reference: f"{reference} is the reference: every other scenario is compared with it."}
     for name in scenarios[1:]:
-        sub = part[part["scenario"] == name].set_index("metric")
-        clauses = []
+        clear: list[str] = []
+        unclear: list[str] = []
+        identical: list[str] = []
+        other: list[str] = []
         for metric in metrics:
-            if metric not in present or metric not in sub.index:
+            found = _headline_row(summary, name, metric)
+            if found is None:
                 continue
-            row = sub.loc[metric]
-            clauses.append(
-                effect_clause(
-                    metric_display(metric),
-                    float(row["diff"]),
-                    float(row["diff_ci_low"]),
-                    float(row["diff_ci_high"]),
-                    int(row["n_pairs"]),
-                )
+            row, measure = found
+            disp = metric_display(metric)
+            values = (float(row["diff"]), float(row["diff_ci_low"]), float(row["diff_ci_high"]))
+            kind = effect_kind(*(v * disp.scale for v in values))
+            when = measure_words(measure, steps) if measure != "final" else ""
+            if kind in ("up", "down"):
+                clear.append(effect_clause(disp, *values, int(row["n_pairs"]), when))
+            elif kind == "unclear":
+                unclear.append(_lower_label(disp.label))
+            elif kind == "identical":
+                identical.append(_lower_label(disp.label))
+            else:
+                other.append(effect_clause(disp, *values, int(row["n_pairs"]), when))
+        lead = f"Compared with {reference}, by week {steps} {name} "
+        if identical and not (clear or unclear or other):
+            text = (
+                f"{name} gives exactly the same outcomes as {reference} in every paired run "
+                "(the same seeds, so the same chance events)"
             )
-        text = f"Compared with {reference}, {when} {name} " + (
-            _join(clauses) if clauses else "has no outcomes to compare"
-        )
-        text += ". (Brackets: 95% interval of the paired difference.)"
+        else:
+            stated = clear + other
+            text = lead + _and(stated)
+            rest = []
+            if unclear:
+                rest.append("makes no clear difference to " + _and(unclear))
+            if identical:
+                rest.append("leaves " + _and(identical) + " exactly unchanged")
+            if rest:
+                text += ("; it " if stated else "") + "; it ".join(rest)
+            if not (stated or rest):
+                text += "has no outcomes to compare"
         cost = _cost_sentence(summary, name, reference, metrics)
-        out[name] = text + (" " + cost if cost else "")
+        out[name] = text + "." + (" " + cost if cost else "")
     return out
 
 
 def _cost_sentence(summary: pd.DataFrame, name: str, reference: str, metrics: Sequence[str]) -> str:
-    rows = summary[(summary["scenario"] == name) & (summary["measure"] == "final")]
+    rows = summary[summary["scenario"] == name]
     if rows.empty:
         return ""
     extra = float(rows["extra_cost"].iloc[0])
@@ -194,25 +267,33 @@ def _cost_sentence(summary: pd.DataFrame, name: str, reference: str, metrics: Se
     text = f"Its policies cost {fmt_number(total)} {COST_UNIT} in total"
     if np.isfinite(extra) and extra != total:
         text += f" ({fmt_number(extra)} more than {reference})"
+    # the per-cost effect of the outcome it moves most clearly (largest |mean| / half-width)
+    best: tuple[float, str, float, float, float] | None = None
     for metric in metrics:
-        sub = rows[rows["metric"] == metric]
-        if sub.empty:
+        found = _headline_row(summary, name, metric)
+        if found is None:
             continue
-        row = sub.iloc[0]
-        if not np.isfinite(row["effect_per_unit_cost"]):
-            continue
-        lo, hi = row["effect_per_unit_cost_ci_low"], row["effect_per_unit_cost_ci_high"]
-        if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0):
-            disp = metric_display(metric)
-            per = float(row["effect_per_unit_cost"]) * disp.scale * PER_COST
-            lo, hi = lo * disp.scale * PER_COST, hi * disp.scale * PER_COST
-            dec = _decimals(per, lo, hi)
-            text += (
-                f"; each {fmt_number(PER_COST)} units spent buys {fmt_number(per, dec)}"
-                f"{_unit_suffix(disp)} of {_lower_label(disp.label)} "
-                f"({fmt_number(lo, dec)} to {fmt_number(hi, dec)})"
-            )
-            break
+        row = found[0]
+        per = float(row["effect_per_unit_cost"])
+        lo = float(row["effect_per_unit_cost_ci_low"])
+        hi = float(row["effect_per_unit_cost_ci_high"])
+        if effect_kind(per, lo, hi) in ("up", "down"):
+            clarity = abs(per) / max((hi - lo) / 2.0, 1e-300)
+            if best is None or clarity > best[0]:
+                best = (clarity, metric, per, lo, hi)
+    if best is not None:
+        _, metric, per, lo, hi = best
+        disp = metric_display(metric)
+        factor = disp.scale * PER_COST
+        per, lo, hi = per * factor, lo * factor, hi * factor
+        dec = _decimals(per, lo, hi)
+        verb = "raises" if per > 0 else "lowers"
+        text += (
+            f"; each {fmt_number(PER_COST)} units spent {verb} {_lower_label(disp.label)} "
+            f"by {fmt_number(abs(per), dec)}{_unit_suffix(disp)} "
+            f"({fmt_number(min(abs(lo), abs(hi)), dec)} to "
+            f"{fmt_number(max(abs(lo), abs(hi)), dec)})"
+        )
     return text + "."
 
 
@@ -320,11 +401,20 @@ def outcome_table(
     summary: pd.DataFrame,
     scenarios: Sequence[str],
     metrics: Sequence[str],
-    measure: str,
+    measure: str | None,
     colors: Mapping[str, str],
+    steps: int = 0,
 ) -> str:
-    """HTML table: one row per scenario and metric, value and paired difference with intervals."""
-    part = summary[summary["measure"] == measure]
+    """HTML table: one row per scenario and metric, value and paired difference with intervals.
+
+    Args:
+        summary: output of ``stats.summarize``.
+        scenarios: scenario order, the first being the reference.
+        metrics: the metrics, in order.
+        measure: the measure for every metric; None: each metric's headline measure.
+        colors: scenario colours.
+        steps: last week, for the words saying when each value is taken.
+    """
     reference = scenarios[0]
     head = (
         "<tr><th>outcome</th><th>scenario</th><th>mean (95% interval)</th>"
@@ -333,14 +423,17 @@ def outcome_table(
     body = []
     for metric in metrics:
         disp = metric_display(metric)
+        chosen = measure or disp.headline_measure
+        part = summary[summary["measure"] == chosen]
         sub = part[part["metric"] == metric].set_index("scenario")
         unit = f" <small>[{_esc(disp.unit)}]</small>" if disp.unit else ""
+        when = f"<br><small>{_esc(measure_words(chosen, steps))}</small>" if steps else ""
         first = True
         for name in scenarios:
             if name not in sub.index:
                 continue
             row = sub.loc[name]
-            label = f"{_esc(disp.label)}{unit}" if first else ""
+            label = f"{_esc(disp.label)}{unit}{when}" if first else ""
             first = False
             body.append(
                 f"<tr><td>{label}</td><td>{_swatch(colors[name])}{_esc(name)}</td>"
@@ -357,30 +450,48 @@ def cost_table(
     metrics: Sequence[str],
     colors: Mapping[str, str],
 ) -> str:
-    """HTML table: total cost, extra cost and effect per 1,000 units on each main outcome."""
-    part = summary[summary["measure"] == "final"]
+    """HTML table: total cost, extra cost, and effect per 1,000 units of extra cost.
+
+    Effects are each metric's headline measure; metrics without any per-cost effect
+    (no scenario spends more than the reference) get no column.
+    """
+    rows_by: dict[tuple[str, str], pd.Series] = {}
+    for name in scenarios:
+        for metric in metrics:
+            found = _headline_row(summary, name, metric)
+            if found is not None:
+                rows_by[(name, metric)] = found[0]
+    shown = [
+        m
+        for m in metrics
+        if any(
+            np.isfinite(rows_by[(n, m)]["effect_per_unit_cost"])
+            for n in scenarios
+            if (n, m) in rows_by
+        )
+    ]
     heads = ""
-    for metric in metrics:
+    for metric in shown:
         disp = metric_display(metric)
         unit = f" <small>[{_esc(disp.difference_unit)}]</small>" if disp.difference_unit else ""
-        heads += f"<th>{_esc(disp.label)} per {fmt_number(PER_COST)} units{unit}</th>"
+        heads += f"<th>{_esc(disp.label)}{unit}</th>"
     head = (
         f"<tr><th>scenario</th><th>total cost ({COST_UNIT})</th>"
         f"<th>extra cost vs {_esc(scenarios[0])}</th>{heads}</tr>"
     )
     body = []
     for name in scenarios:
-        sub = part[part["scenario"] == name].set_index("metric")
+        sub = summary[summary["scenario"] == name]
         if sub.empty:
             continue
         total = float(sub["total_cost"].iloc[0])
         extra = float(sub["extra_cost"].iloc[0])
         cells = []
-        for metric in metrics:
-            if metric not in sub.index or not np.isfinite(sub.loc[metric, "effect_per_unit_cost"]):
+        for metric in shown:
+            row = rows_by.get((name, metric))
+            if row is None or not np.isfinite(row["effect_per_unit_cost"]):
                 cells.append("<td>&ndash;</td>")
                 continue
-            row = sub.loc[metric]
             scale = metric_display(metric).scale * PER_COST
             cells.append(
                 "<td>"
@@ -480,18 +591,17 @@ def render_report(
     )
     if info.command:
         parts.append(f'<p class="note">Command: <code>{_esc(info.command)}</code></p>')
-    # policies
-    parts.append("<h2>Policy timelines</h2>")
-    parts.append(_policy_table(info, colors))
-    if "timelines" in figures:
-        parts.append(_img(figures["timelines"], "policy timelines"))
     # findings
     parts.append("<h2>Findings</h2>")
     parts.append(
         '<p class="note">A scenario "raises" or "lowers" an outcome only when the whole 95% '
         "interval of its paired difference from the reference lies on one side of zero; "
-        'otherwise the report says "no clear difference". Shares are in per cent, their '
-        "differences in percentage points.</p><ul>"
+        'otherwise the report says "no clear difference". Numbers in brackets are the 95% '
+        "interval of the paired difference. Outcomes are read at the end of "
+        f"the run: at week {info.steps}, or for weekly flows (orders, sales value, the "
+        "cross-border share of the week's orders, incidents) as the average of the last "
+        f"{QUARTER} weeks. Shares are in per cent, their differences in percentage points; "
+        "trust is an index from 0 to 100.</p><ul>"
     )
     sentences = scenario_sentences(summary, scenarios, info.steps, metrics)
     for name in all_names:
@@ -503,6 +613,11 @@ def render_report(
             f'<p class="fail"><strong>{len(info.failures)} run(s) failed</strong> and are left '
             "out of the statistics (see the section Failed runs).</p>"
         )
+    # policies
+    parts.append("<h2>Policy timelines</h2>")
+    parts.append(_policy_table(info, colors))
+    if "timelines" in figures:
+        parts.append(_img(figures["timelines"], "policy timelines"))
     # figures
     parts.append("<h2>Figures</h2>")
     for key, path in figures.items():
@@ -510,21 +625,22 @@ def render_report(
             continue
         parts.append(f"<h3>{_esc(key)}</h3>{_img(path, key)}")
     # tables
-    parts.append(f"<h2>Outcomes at week {info.steps}</h2>")
-    parts.append(outcome_table(summary, scenarios, metrics, "final", colors))
+    parts.append("<h2>Outcomes at the end of the run</h2>")
+    parts.append(outcome_table(summary, scenarios, metrics, None, colors, info.steps))
     parts.append("<h2>Outcomes averaged over the run</h2>")
-    parts.append(outcome_table(summary, scenarios, metrics, "run_mean", colors))
+    parts.append(outcome_table(summary, scenarios, metrics, "run_mean", colors, info.steps))
     parts.append("<h2>Costs</h2>")
     parts.append(
-        f'<p class="note">Total policy spending over the run in {COST_UNIT}, and for scenarios '
-        f"that spend more than {_esc(reference)}: the paired effect at week {info.steps} per "
-        f"{fmt_number(PER_COST)} units of extra spending (95% interval).</p>"
+        f'<p class="note">Total policy spending over the run in {COST_UNIT}; for scenarios '
+        f"that spend more than {_esc(reference)} in every paired run, the paired effect at "
+        f"the end of the run (as in the findings) per {fmt_number(PER_COST)} units of extra "
+        "spending, with its 95% interval.</p>"
     )
     parts.append(cost_table(summary, scenarios, metrics, colors))
     others = [m for m in all_metrics if m not in metrics]
     if others:
-        parts.append("<details><summary>All other metrics at the last week</summary>")
-        parts.append(outcome_table(summary, scenarios, others, "final", colors))
+        parts.append("<details><summary>All other metrics at the end of the run</summary>")
+        parts.append(outcome_table(summary, scenarios, others, None, colors, info.steps))
         parts.append("</details>")
     if info.failures:
         parts.append("<h2>Failed runs</h2><table><tr><th>scenario</th><th>replication</th>")

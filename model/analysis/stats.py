@@ -7,6 +7,10 @@ metric (``model.metrics.METRICS``), plus ``policy_cost`` (spending in that step)
 Definitions (the report and docs/policies.md use the same words):
 
 - **final value**: a metric at the last step of a run.
+- **last quarter**: a metric's mean over the last 13 simulated steps (weeks) of a
+  run, T-12..T (all simulated steps when the run is shorter). Weekly flows
+  (orders, GMV, the cross-border share of the week's orders) jump from week to
+  week; their level at the end of a run is read from this window.
 - **run mean**: a metric's mean over the simulated steps 1..T of a run (step 0,
   the common starting state, is left out; a table holding only step 0 uses it).
 - **mean and 95% interval**: across replications, the sample mean and the
@@ -42,8 +46,11 @@ KEY_COLUMNS: tuple[str, ...] = ("scenario", "replication", "seed", "step")
 COST_COLUMN = "policy_cost"
 """Per-step policy spending column of a run table."""
 
-MEASURES: tuple[str, ...] = ("final", "run_mean")
+MEASURES: tuple[str, ...] = ("final", "last_quarter", "run_mean")
 """The per-run summaries of each metric."""
+
+QUARTER = 13
+"""Weeks in the ``last_quarter`` window."""
 
 CONFIDENCE = 0.95
 
@@ -139,7 +146,7 @@ def _check_columns(table: pd.DataFrame) -> None:
 
 
 def run_outcomes(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
-    """Per-run summaries: the final value and the run mean of each metric, and the total cost.
+    """Per-run summaries: final value, last-quarter mean and run mean of each metric; total cost.
 
     Args:
         table: run table collection (see the module docstring).
@@ -147,7 +154,7 @@ def run_outcomes(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> p
 
     Returns:
         Long table with columns scenario, replication, seed, metric, measure, value;
-        ``measure`` is ``final`` or ``run_mean`` for metrics, and the row with
+        ``measure`` is ``final``, ``last_quarter`` or ``run_mean`` for metrics, and the row with
         metric ``policy_cost`` and measure ``total`` holds the run's total spending
         (0 when the table has no cost column).
     """
@@ -165,12 +172,19 @@ def run_outcomes(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> p
     only_initial = groups["step"].transform("max") < 1
     simulated = ordered[(ordered["step"] >= 1) | only_initial]
     run_mean = simulated.groupby(keys, sort=False)[metrics].mean()
+    last_step = simulated.groupby(keys, sort=False)["step"].transform("max")
+    window = simulated[simulated["step"] > last_step - QUARTER]
+    last_quarter = window.groupby(keys, sort=False)[metrics].mean()
     if COST_COLUMN in ordered.columns:
         cost = groups[COST_COLUMN].sum(min_count=1).fillna(0.0)
     else:
         cost = groups["step"].size().astype(float) * 0.0
     parts = []
-    for measure, frame in (("final", final), ("run_mean", run_mean)):
+    for measure, frame in (
+        ("final", final),
+        ("last_quarter", last_quarter),
+        ("run_mean", run_mean),
+    ):
         long = frame.reset_index().melt(id_vars=keys, var_name="metric", value_name="value")
         long["measure"] = measure
         parts.append(long)
