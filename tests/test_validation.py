@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -151,3 +152,112 @@ def test_watts_cascade_probability_equals_extended_vulnerable_cluster_of_a_big_g
 def test_binomial_standard_error():
     assert ref.binomial_standard_error(0.5, 100) == pytest.approx(0.05)
     assert ref.binomial_standard_error(0.0, 100) == 0.0
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def test_compare_curve_accepts_the_right_reference_and_rejects_a_wrong_one():
+    from model.validation.checks import (
+        DiffusionTask,
+        compare_curve,
+        run_diffusion,
+        word_of_mouth_scenario,
+    )
+
+    n, steps = 2000, 15
+    scenario = word_of_mouth_scenario(
+        n,
+        {"kind": "complete"},
+        {"rule": "bass", "innovation": 0.03, "imitation": 0.38},
+        steps=steps,
+    )
+    curves = np.array(
+        [run_diffusion(DiffusionTask(scenario, s, steps=steps)).curve for s in range(8)]
+    )
+    right, _ = compare_curve("bass", "right", curves, ref.bass_recursion(0.03, 0.38, steps), n)
+    wrong, _ = compare_curve("bass", "wrong", curves, ref.bass_recursion(0.03, 0.30, steps), n)
+    assert right.passed
+    assert not wrong.passed and wrong.details["steps_failing"] > 3
+
+
+def test_compare_frequency_tolerance_is_four_binomial_standard_errors():
+    from model.validation.checks import compare_frequency
+
+    row = compare_frequency("c", "f", hits=70, runs=100, expected=0.75, note="")
+    assert row.tolerance == pytest.approx(4 * math.sqrt(0.75 * 0.25 / 100))
+    assert row.passed and row.measured == 0.7
+    assert not compare_frequency("c", "f", hits=50, runs=100, expected=0.75, note="").passed
+    zero = compare_frequency("c", "f", hits=0, runs=400, expected=0.0, note="")
+    assert zero.passed and zero.tolerance == pytest.approx(4 * math.sqrt(0.01 * 0.99 / 400))
+    assert not compare_frequency("c", "f", hits=12, runs=400, expected=0.0, note="").passed
+
+
+def test_run_diffusion_stops_when_nobody_new_becomes_aware(tmp_path):
+    from model.validation.checks import DiffusionTask, run_diffusion, word_of_mouth_scenario
+
+    path = tmp_path / "path.edgelist"
+    path.write_text("".join(f"{i} {i + 1}\n" for i in range(9)))
+    scenario = word_of_mouth_scenario(
+        10,
+        {"kind": "file", "path": str(path)},
+        {"rule": "independent_cascade", "transmission": 1.0, "initial_aware_nodes": [0]},
+    )
+    outcome = run_diffusion(DiffusionTask(scenario, seed=1, keep_nodes=True))
+    assert outcome.final == 1.0 and outcome.steps == 10  # 9 hops, then one quiet step
+    assert outcome.nodes.tolist() == list(range(10))
+    assert outcome.curve.tolist() == pytest.approx([min(t + 1, 10) / 10 for t in range(11)])
+
+
+def test_ndlib_helper_on_small_graphs_and_global_state_untouched():
+    pytest.importorskip("ndlib")
+    from model.validation.checks import ndlib_final_state
+
+    edges = np.array([[i, i + 1] for i in range(9)])
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    everyone = ndlib_final_state(10, edges, [0], "independent_cascade", seed=5, transmission=1.0)
+    assert everyone.tolist() == list(range(10))
+    assert np.array_equal(np.random.get_state()[1], before)
+    # star: centre 0 with leaves 1..4, threshold 0.5: two active leaves activate the centre,
+    # the centre then activates every leaf (each has one neighbour)
+    star = np.array([[0, k] for k in range(1, 5)])
+    lt = ndlib_final_state(5, star, [1, 2], "linear_threshold", seed=5, thresholds=np.full(5, 0.5))
+    assert lt.tolist() == [0, 1, 2, 3, 4]
+    lone = ndlib_final_state(5, star, [1], "linear_threshold", seed=5, thresholds=np.full(5, 0.5))
+    assert lone.tolist() == [1]
+
+
+# --------------------------------------------------------------------------- mtsim validate
+
+
+def test_mtsim_validate_quick_passes(tmp_path, capsys):
+    from model.cli import main
+
+    code = main(["validate", "--quick", "--workers", "2", "--out", str(tmp_path)])
+    printed = capsys.readouterr().out
+    report = json.loads((tmp_path / "validation.json").read_text())
+    failing = [
+        (r["name"], r["expected"], r["measured"], r["tolerance"])
+        for c in report["checks"]
+        for r in c["rows"]
+        if not r["passed"]
+    ]
+    assert code == 0, failing
+    assert report["passed"] and report["mode"] == "quick"
+    names = {c["name"] for c in report["checks"]}
+    assert {"bass", "bass_closed_form", "watts_cascades", "ic_percolation"} <= names
+    for check in report["checks"]:
+        if not check["skipped"]:
+            assert (tmp_path / check["figure"]).stat().st_size > 10_000
+            assert check["rows"]
+    assert "expected" in printed and "FAIL" not in printed
+    assert sum(len(c["rows"]) for c in report["checks"]) >= 15
+
+
+def test_mtsim_validate_rejects_unknown_checks(tmp_path, capsys):
+    from model.cli import main
+
+    assert main(["validate", "--only", "bass,wats", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "mtsim: error: --only: unknown check 'wats'" in err
