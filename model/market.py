@@ -115,12 +115,23 @@ class MarketModel(mesa.Model):
         self.merchants = self._build_merchants()
         self.kols = self._build_kols(population_share)
 
-        self.consumer_agents = Consumer.create_agents(self, n, index=np.arange(n))
+        # Mesa agent objects: consumers first (unique ids 1..n), then merchants and KOLs.
+        # Above simulation.space_max_consumers the consumer objects, like the space, are
+        # created on first use (model.consumer_agents, model.agents, model.space): the
+        # step never needs them, and a million of them cost seconds and ~0.5 GB. Their
+        # ids are reserved now, so they are the same either way.
+        self._consumer_agents: mesa.AgentSet | None = None
+        self._first_consumer_id = self.agent_id_counter
+        eager = n <= scenario.simulation.space_max_consumers
+        if eager:
+            self._create_consumer_agents()
+        else:
+            self.agent_id_counter += n
         self.merchant_agents = Merchant.create_agents(
             self, self.merchants.n, index=np.arange(self.merchants.n)
         )
         self.kol_agents = KOL.create_agents(self, self.kols.n, index=np.arange(self.kols.n))
-        if n <= scenario.simulation.space_max_consumers:
+        if eager:
             _ = self.space
 
         self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
@@ -253,6 +264,44 @@ class MarketModel(mesa.Model):
             endorsed_merchant=np.full(k, -1, dtype=np.int64),
         )
 
+    def _create_consumer_agents(self) -> mesa.AgentSet:
+        """Create the Consumer agents (ids from the reserved first id), once."""
+        if self._consumer_agents is None:
+            next_id = self.agent_id_counter
+            self.agent_id_counter = self._first_consumer_id
+            n = self.consumers.n
+            try:
+                self._consumer_agents = Consumer.create_agents(self, n, index=np.arange(n))
+            finally:
+                self.agent_id_counter = max(next_id, self.agent_id_counter)
+        return self._consumer_agents
+
+    @property
+    def consumer_agents(self) -> mesa.AgentSet:
+        """The Consumer agents (created on first use above ``space_max_consumers``)."""
+        return self._create_consumer_agents()
+
+    @property
+    def agents(self) -> mesa.AgentSet:
+        """All agents (Mesa's registry); creates deferred consumer agents first."""
+        if getattr(self, "_consumer_agents", False) is None:
+            self._create_consumer_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, mesa.AgentSet]:
+        """Agents by class (Mesa's registry); creates deferred consumer agents first."""
+        if getattr(self, "_consumer_agents", False) is None:
+            self._create_consumer_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Agent classes in the model; creates deferred consumer agents first."""
+        if getattr(self, "_consumer_agents", False) is None:
+            self._create_consumer_agents()
+        return super().agent_types
+
     @property
     def space(self) -> MesaNetwork:
         """Mesa's Network space over the social graph, every consumer on its node.
@@ -318,23 +367,38 @@ class MarketModel(mesa.Model):
 
         # 5. word of mouth
         satisfied_any = c.satisfied_from >= 0
+        graph = self.graph
         wom_p = word_of_mouth.awareness_probability(
-            sc.word_of_mouth, adjacency, degree, c.aware, c.newly_aware, satisfied_any, c.threshold
+            sc.word_of_mouth,
+            adjacency,
+            degree,
+            c.aware,
+            c.newly_aware,
+            satisfied_any,
+            c.threshold,
+            count=graph.neighbour_counts,
         )
         marketing_each = np.where(c.has_access, marketing_p[c.region], 0.0)
         kol_each = 1.0 - np.exp(-sc.kols.awareness_gain * kol_total)
         aware_p = 1.0 - (1.0 - wom_p) * (1.0 - marketing_each) * (1.0 - kol_each)
         becomes_aware = ~c.aware & (rng.random(n) < aware_p)
-        recommendations = word_of_mouth.region_signals(adjacency, c.satisfied_from, n_regions)
-        warnings = word_of_mouth.region_signals(adjacency, c.cheated_from, n_regions)
-        fraud_news = word_of_mouth.neighbour_count(adjacency, c.defrauded)
+        # neighbours satisfied / cheated by sellers of the own region and of other regions
+        # (exact integer counts, the same numbers as word_of_mouth.region_signals split by
+        # trust.split_by_home, without the n x R products)
+        rec_dom, rec_for = graph.neighbour_counts_by_region(c.satisfied_from, c.region)
+        warn_dom, warn_for = graph.neighbour_counts_by_region(c.cheated_from, c.region)
+        rec_dom, rec_for = rec_dom.astype(np.float32), rec_for.astype(np.float32)
+        warn_dom, warn_for = warn_dom.astype(np.float32), warn_for.astype(np.float32)
+        fraud_news = graph.neighbour_counts(c.defrauded).astype(np.float32)
 
         # 6. payment
         risk = payment.perceived_risk(p.perceived_risk, c.risk_extra)
         if self.graph.fully_mixed:
             peer_share = np.full(n, float(c.payment.mean()))
         else:
-            paying_neighbours = word_of_mouth.neighbour_count(adjacency, c.payment)
+            paying_neighbours = graph.neighbour_counts(c.payment, track="payment").astype(
+                np.float32
+            )
             peer_share = np.where(degree > 0, paying_neighbours / np.maximum(degree, 1), 0.0)
         adopt_p = payment.adoption_probability(sc.payment, p.rigid_demand_rate, peer_share, risk)
         adopts = c.has_access & ~c.payment & (rng.random(n) < adopt_p)
@@ -401,8 +465,6 @@ class MarketModel(mesa.Model):
         cheated_from[orders.consumer[~outcome.genuine]] = seller_region[~outcome.genuine]
         good_dom, good_for = trust.one_hot_experience(satisfied_from, c.region)
         bad_dom, bad_for = trust.one_hot_experience(cheated_from, c.region)
-        rec_dom, rec_for = trust.split_by_home(recommendations, c.region)
-        warn_dom, warn_for = trust.split_by_home(warnings, c.region)
         leak = rng.random(n) < tr.privacy_leak_rate
         shock = (victims | leak).astype(np.float32)
         s = tr.foreign_spillover
@@ -446,7 +508,11 @@ class MarketModel(mesa.Model):
         m.penalties = (m.penalties + outcome.fines_by_merchant).astype(np.float32)
         m.visibility = visibility.astype(np.float32)
         adopt_m = merchant_adoption.adoption_probability(
-            sc.merchants, p.promotion_rate, m.region, m.adopted, outcome.revenue_by_merchant,
+            sc.merchants,
+            p.promotion_rate,
+            m.region,
+            m.adopted,
+            outcome.revenue_by_merchant,
             n_regions,
         )
         m.adopted = m.adopted | (rng.random(m.n) < adopt_m)
@@ -498,7 +564,9 @@ class MarketModel(mesa.Model):
         return table
 
 
-def run_model(scenario: Scenario, seed: int | None = None, steps: int | None = None) -> pd.DataFrame:
+def run_model(
+    scenario: Scenario, seed: int | None = None, steps: int | None = None
+) -> pd.DataFrame:
     """Run one model and return its run table (a pure function of scenario and seed).
 
     Args:

@@ -36,6 +36,9 @@ import scipy.sparse as sp
 from model.errors import UserError
 from model.scenario import KOLs, Network, Scenario
 
+GATHER_SHARE = 0.15
+"""Below this share of set nodes, neighbour counts gather rows instead of a full product."""
+
 
 @dataclass
 class SocialGraph:
@@ -56,6 +59,9 @@ class SocialGraph:
     adjacency: sp.csr_array = field(repr=False)
     degree: np.ndarray = field(repr=False)
     fully_mixed: bool = False
+    _tracked: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def n_edges(self) -> int:
@@ -67,12 +73,131 @@ class SocialGraph:
         """The adjacency matrix (alias)."""
         return self.adjacency
 
+    def neighbours_of(self, nodes: np.ndarray) -> np.ndarray:
+        """Return the neighbours of the given nodes, concatenated node by node (CSR order).
+
+        Args:
+            nodes: node ids (any integer dtype).
+        """
+        indptr = self.adjacency.indptr
+        starts = indptr[nodes].astype(np.int64)
+        lengths = indptr[np.asarray(nodes) + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.empty(0, dtype=self.adjacency.indices.dtype)
+        # position of each neighbour in ``indices``: its node's start plus a running offset
+        position = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        position += np.arange(total, dtype=np.int64)
+        return self.adjacency.indices[position]
+
+    def _count_from(self, nodes: np.ndarray) -> np.ndarray:
+        """How many of ``nodes`` each node has as neighbours (int64, exact)."""
+        return np.bincount(self.neighbours_of(nodes), minlength=self.n)
+
+    def neighbour_counts(self, indicator: np.ndarray, track: str | None = None) -> np.ndarray:
+        """How many neighbours of each node have the indicator set: exactly ``A @ x`` (int32).
+
+        The cheapest exact route is taken: gathering the neighbours of the few nodes
+        that are set (or of the few that are not, subtracting from the degree), or a
+        sparse matrix-vector product when neither is few. With ``track``, the last
+        indicator and its counts are kept under that name, and the next call only
+        gathers the neighbours of the nodes whose indicator changed (for slowly
+        changing stocks such as awareness). The comparison is with the actual last
+        array, so the counts stay exact whoever changed the indicator.
+
+        Args:
+            indicator: one boolean (or 0/1) per node.
+            track: name under which to remember this indicator between calls.
+        """
+        n = self.n
+        indicator = np.asarray(indicator, dtype=bool)
+        few = max(1, int(GATHER_SHARE * n))
+        counts = None
+        if track is not None and track in self._tracked:
+            previous, previous_counts = self._tracked[track]
+            changed = np.flatnonzero(previous != indicator)
+            if changed.size == 0:
+                counts = previous_counts
+            elif changed.size <= few:
+                switched_on = changed[indicator[changed]]
+                switched_off = changed[~indicator[changed]]
+                delta = self._count_from(switched_on) if switched_on.size else 0
+                if switched_off.size:
+                    delta = delta - self._count_from(switched_off)
+                counts = (previous_counts + delta).astype(np.int32)
+        if counts is None:
+            set_count = int(np.count_nonzero(indicator))
+            if set_count == 0 or self.adjacency.nnz == 0:
+                counts = np.zeros(n, dtype=np.int32)
+            elif set_count <= few:
+                counts = self._count_from(np.flatnonzero(indicator)).astype(np.int32)
+            elif n - set_count <= few:
+                unset = self._count_from(np.flatnonzero(~indicator))
+                counts = (self.degree - unset).astype(np.int32)
+            else:
+                counts = (self.adjacency @ indicator.astype(np.float32)).astype(np.int32)
+        if track is not None:
+            counts.flags.writeable = False
+            self._tracked[track] = (indicator.copy(), counts)
+        return counts
+
+    def neighbour_counts_by_region(
+        self, source_region: np.ndarray, region: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Neighbours whose source region is each node's own region, and another region.
+
+        Exactly the own-region column and the row sum minus it of ``A @ S``, where
+        ``S[j, r] = 1`` when ``source_region[j] == r`` (-1: no source).
+
+        Args:
+            source_region: per node, a region code or -1.
+            region: per node, its own region code.
+
+        Returns:
+            (same, other): int32 counts per node.
+        """
+        n = self.n
+        sources = np.flatnonzero(source_region >= 0)
+        if sources.size == 0 or self.adjacency.nnz == 0:
+            zero = np.zeros(n, dtype=np.int32)
+            return zero, zero.copy()
+        if sources.size > GATHER_SHARE * n:
+            n_regions = int(max(source_region.max(), region.max())) + 1
+            indicator = np.zeros((n, n_regions), dtype=np.float32)
+            indicator[sources, source_region[sources]] = 1.0
+            per_region = self.adjacency @ indicator
+            same = per_region[np.arange(n), region]
+            other = per_region.sum(axis=1) - same
+            return same.astype(np.int32), other.astype(np.int32)
+        lengths = np.diff(self.adjacency.indptr)[sources]
+        neighbours = self.neighbours_of(sources)
+        from_region = np.repeat(source_region[sources], lengths)
+        matches = region[neighbours] == from_region
+        total = np.bincount(neighbours, minlength=n)
+        same = np.bincount(neighbours[matches], minlength=n)
+        return same.astype(np.int32), (total - same).astype(np.int32)
+
     def to_networkx(self) -> nx.Graph:
         """The graph as a networkx Graph with nodes 0..n-1 (built on each call)."""
         graph = nx.Graph()
         graph.add_nodes_from(range(self.n))
         graph.add_edges_from(zip(self.source.tolist(), self.target.tolist(), strict=True))
         return graph
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Return the sorted distinct values of an integer array (``np.unique``, no hash pass).
+
+    Edge keys from the generators are mostly sorted already, so a plain sort and a
+    neighbour comparison is several times faster than ``np.unique`` on millions of keys.
+    """
+    values = np.sort(values)
+    if values.size < 2:
+        return values
+    keep = np.empty(values.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values if keep.all() else values[keep]
 
 
 def from_edges(n: int, u: np.ndarray, v: np.ndarray, fully_mixed: bool = False) -> SocialGraph:
@@ -83,7 +208,7 @@ def from_edges(n: int, u: np.ndarray, v: np.ndarray, fully_mixed: bool = False) 
     lo = np.minimum(u[keep], v[keep])
     hi = np.maximum(u[keep], v[keep])
     if lo.size:
-        key = np.unique(lo * n + hi)
+        key = sorted_unique(lo * n + hi)
         lo, hi = key // n, key % n
     lo = lo.astype(np.int32)
     hi = hi.astype(np.int32)
@@ -330,7 +455,7 @@ def kol_followers(
         pick = home & (kol_region[owner] == r)
         if members[r].size and pick.any():
             follower[pick] = members[r][rng.integers(0, members[r].size, size=int(pick.sum()))]
-    key = np.unique(owner * n + follower)
+    key = sorted_unique(owner * n + follower)
     rows, cols = key // n, key % n
     followers = sp.csr_array(
         (np.ones(key.size, dtype=np.float32), (rows, cols)), shape=(n_kols, n), dtype=np.float32

@@ -31,11 +31,18 @@ def split_by_home(signal: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, n
     if signal.shape[1] == 0:
         zero = np.zeros(signal.shape[0], dtype=np.float32)
         return zero, zero
+    if signal.shape[1] == 2:
+        # the same values as below (a row sum of two is first + second), ~20x faster
+        first, second = signal[:, 0], signal[:, 1]
+        own = np.where(region == 0, first, second)
+        return own, (first + second) - own
     own = signal[np.arange(signal.shape[0]), region]
     return own, signal.sum(axis=1) - own
 
 
-def one_hot_experience(source_region: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def one_hot_experience(
+    source_region: np.ndarray, region: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Own experience this step as (domestic, foreign) indicators (source_region -1: none)."""
     has = source_region >= 0
     domestic = has & (source_region == region)
