@@ -497,3 +497,27 @@ def test_plots_and_report_from_a_synthetic_table(tmp_path):
     for name in names:
         assert f"<strong>{name}</strong>" in html
     assert cmp_svg.stat().st_size > 1000
+
+
+def test_interrupt_keeps_finished_runs_and_a_manifest(scenario_files, tmp_path, monkeypatch):
+    import model.market
+
+    real_run_model = model.market.run_model
+    names, loaded, _ = compare.load_scenarios([scenario_files["base"], scenario_files["security"]])
+    seeds = compare.replication_seeds(7, 2)
+
+    def interrupted(scenario, seed=None, steps=None):
+        if scenario.name == "security" and seed == seeds[1]:
+            raise KeyboardInterrupt
+        return real_run_model(scenario, seed=seed, steps=steps)
+
+    monkeypatch.setattr(model.market, "run_model", interrupted)
+    out = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        compare.run_comparison(names, loaded, out, reps=2, steps=4, progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["finished"] is None
+    assert manifest["runs_finished"] == 3
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert len(ts.groupby(["scenario", "replication"])) == 3
+    assert not (out / "report.html").exists()
