@@ -123,7 +123,7 @@ def test_dask_local_option_starts_and_closes_its_own_cluster(grid_store, tmp_pat
     assert summary.status == "complete"
     pd.testing.assert_frame_equal(load_results(out), load_results(out1))
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["sessions"][-1]["executor"] == "Dask LocalCluster (1 workers)"
+    assert manifest["sessions"][-1]["executor"] == "Dask LocalCluster (1 worker)"
 
 
 def test_stored_run_is_exactly_what_the_model_returns(grid_store):

@@ -431,7 +431,9 @@ def _label(name: str) -> str:
 def _panels(count: int, plt, width: float = 4.2, height: float = 3.3):
     cols = min(3, max(1, count))
     rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(width * cols, height * rows), squeeze=False, layout="constrained"
+    )
     flat = list(axes.ravel())
     for ax in flat[count:]:
         ax.set_visible(False)
@@ -475,7 +477,6 @@ def plot_response_curves(curves: pd.DataFrame, path: Path, title: str) -> None:
             ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.suptitle(f"{title}: mean with 95% band")
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -512,7 +513,6 @@ def plot_heatmaps(cells: pd.DataFrame, path: Path, title: str) -> None:
                     )
         fig.colorbar(image, ax=ax, shrink=0.85)
     fig.suptitle(f"{title}: mean over replications")
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -539,7 +539,6 @@ def plot_sobol(indices: pd.DataFrame, path: Path, title: str) -> None:
         ax.legend(fontsize=7)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(f"{title}: Sobol' indices with 95% intervals")
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -568,7 +567,6 @@ def plot_morris(indices: pd.DataFrame, path: Path, title: str) -> None:
         ax.set_title(_label(str(outcome)), fontsize=9)
         ax.grid(alpha=0.3)
     fig.suptitle(f"{title}: Morris screening")
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -589,7 +587,6 @@ def plot_rank_correlations(correlations: pd.DataFrame, path: Path, title: str) -
         ax.set_title(_label(str(outcome)), fontsize=9)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"{title}: rank correlations with 95% intervals")
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -603,7 +600,6 @@ def plot_scatter(table: pd.DataFrame, parameters: Sequence[str], outcome: str, p
         ax.set_xlabel(param)
         ax.set_ylabel(_label(outcome), fontsize=8)
         ax.grid(alpha=0.3)
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

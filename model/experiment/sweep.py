@@ -151,7 +151,12 @@ def open_executor(
     try:
         client = Client(cluster)
         try:
-            yield client.get_executor(), dask_local, f"Dask LocalCluster ({dask_local} workers)"
+            plural = "s" if dask_local != 1 else ""
+            yield (
+                client.get_executor(),
+                dask_local,
+                f"Dask LocalCluster ({dask_local} worker{plural})",
+            )
         finally:
             client.close()
     finally:
@@ -297,7 +302,7 @@ def run_sweep(
         results = run_tasks(
             tasks,
             executor=pool,
-            workers=count if pool is None else 1,
+            workers=max(1, min(count, len(tasks))) if pool is None else 1,
             progress=progress,
             desc=desc,
             work=work,
