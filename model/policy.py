@@ -199,7 +199,8 @@ class ParameterSchedule:
         cross = ~np.eye(len(self._cost), dtype=bool)
         cost = self._cost.copy()
         cost[cross] *= 1.0 - facil
-        tariff = self._tariff * (1.0 - facil)
+        tariff = self._tariff.copy()
+        tariff[cross] *= 1.0 - facil
         domestic_days = np.diag(self._days)[None, :]
         days = self._days.copy()
         extra = np.maximum(self._days - domestic_days, 0.0)

@@ -434,7 +434,7 @@ class Intervention(_Strict):
     """
 
     lever: Literal[LEVERS]  # type: ignore[valid-type]
-    start: Annotated[int, Field(ge=0)] = 1
+    start: Annotated[int, Field(ge=1)] = 1
     end: Annotated[int, Field(ge=0)] | None = None
     ramp: Annotated[int, Field(ge=0)] = 0
     strength: NonNegative = 1.0
@@ -822,14 +822,27 @@ def scenario_from_dict(
     source: str = "<scenario>",
     overrides: Iterable[str] | Mapping[str, Any] = (),
 ) -> Scenario:
-    """Validate plain data (already merged with any parent) into a Scenario."""
-    merged = apply_overrides(data, overrides) if overrides else dict(data)
+    """Validate plain data (already merged with any parent) into a Scenario.
+
+    A problem that only the overrides bring in is reported against ``--set``.
+    """
+    overrides = overrides if isinstance(overrides, Mapping) else list(overrides)
+    merged = apply_overrides(data, overrides, source=f"{source}: --set") if overrides else dict(data)
     merged = _normalise(merged)
     merged.pop("extends", None)
     try:
         return Scenario.model_validate(merged)
     except ValidationError as exc:
-        raise ScenarioError(validation_message(exc, merged, source)) from None
+        where = source
+        if overrides:
+            plain = _normalise(dict(data))
+            plain.pop("extends", None)
+            try:
+                Scenario.model_validate(plain)
+                where = f"{source}: --set"
+            except ValidationError:
+                pass
+        raise ScenarioError(validation_message(exc, merged, where)) from None
 
 
 def load_scenario(
