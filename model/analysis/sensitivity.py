@@ -52,6 +52,10 @@ DEFAULT_OUTCOMES: tuple[str, ...] = (
 """Outcomes analysed when none are asked for (those present in the store)."""
 
 
+MORRIS_LABELS = 6
+"""Points named in a Morris chart (the largest mu*)."""
+
+
 class AnalysisError(UserError):
     """A result folder or option the analysis cannot use, in one line."""
 
@@ -552,7 +556,9 @@ def plot_morris(indices: pd.DataFrame, path: Path, title: str) -> None:
         ax.errorbar(
             frame["mu_star"], frame["sigma"], xerr=frame["mu_star_conf"], fmt="o", capsize=3
         )
-        for _, row in frame.iterrows():
+        # name the most influential parameters; the CSV holds every one
+        labelled = frame.nlargest(MORRIS_LABELS, "mu_star")
+        for _, row in labelled.iterrows():
             ax.annotate(
                 str(row["parameter"]),
                 (row["mu_star"], row["sigma"]),
@@ -562,6 +568,16 @@ def plot_morris(indices: pd.DataFrame, path: Path, title: str) -> None:
             )
         top = float(np.nanmax(np.r_[frame["mu_star"], frame["sigma"], 0.0])) or 1.0
         ax.plot([0, top], [0, top], ls=":", color="grey", lw=0.8)
+        if len(frame) > MORRIS_LABELS:
+            ax.text(
+                0.98,
+                0.02,
+                f"{MORRIS_LABELS} largest mu* named; all in morris_indices.csv",
+                transform=ax.transAxes,
+                ha="right",
+                fontsize=6,
+                color="grey",
+            )
         ax.set_xlabel("mu* (mean |elementary effect|)")
         ax.set_ylabel("sigma (spread of effects)")
         ax.set_title(_label(str(outcome)), fontsize=9)
