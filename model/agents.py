@@ -3,7 +3,9 @@
 An agent holds only its row index; every attribute reads (and writes) the
 model's arrays, so ``consumer.trust_domestic`` is
 ``model.consumers.trust_domestic[consumer.index]``. Agents take no part in the
-vectorised step; they are for inspection, the browser view and user code.
+vectorised step; they are for inspection, the browser view and user code. Above
+``simulation.space_max_consumers`` the Consumer objects are created on first use
+(``model.consumer_agents``, ``model.agents``), like the Mesa space (docs/scale.md).
 """
 
 from __future__ import annotations

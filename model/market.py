@@ -90,6 +90,12 @@ class MarketModel(mesa.Model):
         last: counts of the last step.
         cumulative_policy_cost: policy spending so far.
         datacollector: Mesa DataCollector with the model-level reporters.
+        consumer_agents: the Consumer agents (Mesa AgentSet). Above
+            ``simulation.space_max_consumers`` they, like ``space``, are created on
+            first use (also through ``agents`` and ``agents_by_type``), with the same
+            unique ids (1..n) they would have had at start.
+        merchant_agents: the Merchant agents.
+        kol_agents: the KOL agents.
     """
 
     def __init__(self, scenario: Scenario, seed: int | None = None):
