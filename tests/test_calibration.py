@@ -17,22 +17,27 @@ from model.validation.calibration import CalibrationError, load_calibration
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-SMALL = {"population.consumers": 300, "population.merchants": 12, "population.kols": 2}
+# payment adoption alone (no merchants, no KOLs: no adoption at checkout)
+# and few early adopters (1%), so early growth shows rigid demand and later growth peers
+SMALL = {
+    "population.consumers": 400,
+    "population.merchants": 0,
+    "population.kols": 0,
+    "regions.domestic.initial_payment_adoption": 0.01,
+    "regions.foreign.initial_payment_adoption": 0.01,
+}
 TRUTH = {"payment.peer_influence": 0.12, "payment.rigid_demand_rate": 0.004}
-STEPS = 64
+STEPS = 96
 ORIGIN = pd.Timestamp("2020-01-06")
 
 
-def _synthetic_series(path: Path) -> None:
-    """Mean payment adoption of 8 runs at the true parameters, seeds unlike the fit's."""
+def _synthetic_series(path: Path, seeds: range) -> None:
+    """Mean payment adoption of runs at the true parameters, every 8th week."""
     from model.market import run_model
 
     scenario = load_scenario(BASELINE, {**SMALL, **TRUTH})
     curves = np.array(
-        [
-            run_model(scenario, seed=s, steps=STEPS)["payment_adoption_connected"]
-            for s in range(900, 908)
-        ]
+        [run_model(scenario, seed=s, steps=STEPS)["payment_adoption_connected"] for s in seeds]
     )
     steps = np.arange(0, STEPS + 1, 8)
     dates = ORIGIN + pd.to_timedelta(steps * 7, unit="D")
@@ -54,8 +59,8 @@ def _config(tmp_path: Path, **changes) -> Path:
             "payment.peer_influence": {"low": 0.01, "high": 0.5, "log": True},
             "payment.rigid_demand_rate": {"low": 0.0005, "high": 0.05, "log": True},
         },
-        "optimiser": {"method": "lhs_nelder_mead", "budget": 20, "initial_points": 8, "seed": 3},
-        "replications": 3,
+        "optimiser": {"method": "lhs_nelder_mead", "budget": 30, "initial_points": 10, "seed": 3},
+        "replications": 4,
         "seed": 0,
         "output": "out",
     }
@@ -67,27 +72,31 @@ def _config(tmp_path: Path, **changes) -> Path:
 
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
+    # an identical-twin experiment: the series comes from the model at known parameters
+    # with the calibration's own replication seeds (0..3), so the truth fits exactly and
+    # the test checks that the optimiser finds it within its budget
     tmp_path = tmp_path_factory.mktemp("calibration")
-    _synthetic_series(tmp_path / "series.csv")
+    _synthetic_series(tmp_path / "series.csv", range(4))
     config = _config(tmp_path)
     code = main(["calibrate", str(config), "--quiet"])
     return code, tmp_path
 
 
 def test_calibration_recovers_known_parameters(fitted):
-    # tolerance: within 30% of the truth (a factor of 1.3); the search range spans a
-    # factor of 50 and 100, so a blind guess lands inside this band rarely
+    # stated tolerance: each parameter within 15% of the truth; the search range spans a
+    # factor of 50 (peer_influence) and 100 (rigid_demand_rate) on a log scale
     code, tmp_path = fitted
     assert code == 0
     result = json.loads((tmp_path / "out" / "calibration.json").read_text())
     for name, truth in TRUTH.items():
-        assert abs(math.log(result["fitted"][name] / truth)) < math.log(1.3), (
+        assert abs(math.log(result["fitted"][name] / truth)) < math.log(1.15), (
             name,
             result["fitted"],
         )
-    assert result["rmse_fit"] < 0.02  # 2 share points on a curve rising from 5% to ~75%
-    assert result["rmse_fit_fresh_seeds"] < 0.03
-    assert result["evaluations"] <= 20
+    assert result["rmse_fit"] < 0.005  # half a share point on a curve rising from 1% to ~80%
+    assert result["evaluations"] <= 30
+    # fresh seeds do not fit exactly: stochastic timing of adoption is real noise
+    assert result["rmse_fit_fresh_seeds"] > result["rmse_fit"]
 
 
 def test_calibration_writes_its_outputs_and_a_loadable_scenario(fitted):
@@ -106,7 +115,7 @@ def test_calibration_writes_its_outputs_and_a_loadable_scenario(fitted):
     assert fitted_scenario.payment.peer_influence == pytest.approx(
         result["fitted"]["payment.peer_influence"]
     )
-    assert fitted_scenario.population.consumers == 300
+    assert fitted_scenario.population.consumers == 400
     evaluations = pd.read_csv(out / "evaluations.csv")
     assert evaluations["rmse"].min() == pytest.approx(result["rmse_fit"])
     simulated = pd.read_csv(out / "simulated.csv")
@@ -171,6 +180,8 @@ def test_holdout_mode_splits_fit_and_prediction(tmp_path):
         ({"optimiser": {"method": "annealing"}}, "optimiser.method"),
         ({"replications": 0}, "replications"),
         ({"bogus": 1}, "bogus: unknown key"),
+        ({"metric": "payment_adopton"}, "metric: 'payment_adopton': not a metric"),
+        ({"denominator": "nothing"}, "denominator: 'nothing': not a metric"),
         ({"scenario": "nowhere.yaml"}, "scenario: 'nowhere.yaml': file not found"),
         ({"fit": {"start": "2030-01-01"}}, "no observation falls in the fit window"),
     ],

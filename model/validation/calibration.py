@@ -413,6 +413,16 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
                     f"the scenario rejects it ({reason})"
                 ) from None
 
+    from model.metrics import REPORTERS
+
+    for key in ("metric", "denominator"):
+        column = getattr(config, key)
+        if column is not None and column not in REPORTERS:
+            raise CalibrationError(
+                f"{source}: {key}: {column!r}: not a metric of the run table "
+                f"(allowed: {', '.join(REPORTERS)})"
+            )
+
     observations = _read_observed(source, config)
     cal = Calibration(
         config=config,
@@ -727,7 +737,7 @@ class CalibrationResult:
         table["simulated_high"] = np.nanmax(series, axis=0)[steps]
         table["simulated_fresh_seeds"] = np.nanmean(self.fresh_series, axis=0)[steps]
         table["role"] = np.where(
-            self.fit_mask, "fit", np.where(self.predict_mask, "predict", "unused")
+            self.fit_mask, "fit", np.where(self.predict_mask, "predict", "not fitted")
         )
         return table
 
@@ -884,7 +894,11 @@ def plot_fit(result: CalibrationResult, path: Path) -> None:
     other = ~(result.fit_mask | result.predict_mask)
     if other.any():
         ax.plot(
-            obs["date"][other], obs["observed"][other], "x", color="gray", label="observed (unused)"
+            obs["date"][other],
+            obs["observed"][other],
+            "x",
+            color="gray",
+            label="observed (not fitted)",
         )
     label = cfg.metric + (f" / {cfg.denominator}" if cfg.denominator else "")
     title = f"{cfg.name}: RMSE {100 * result.rmse_fit:.2f} pts (fit)"
