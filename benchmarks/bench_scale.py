@@ -66,7 +66,7 @@ def peak_rss_mib() -> float:
 # --------------------------------------------------------------------------- workers
 
 
-def run_mtsim(n: int, steps: int, seed: int) -> dict:
+def run_mtsim(n: int, steps: int, seed: int, overrides: dict | None = None) -> dict:
     """Build and step the baseline scenario at n consumers; timings and sizes."""
     from model.market import MarketModel
     from model.scenario import load_scenario
@@ -79,6 +79,7 @@ def run_mtsim(n: int, steps: int, seed: int) -> dict:
             "population.merchants": pop["merchants"],
             "population.kols": pop["kols"],
             "simulation.steps": steps,
+            **(overrides or {}),
         },
     )
     rss_before = peak_rss_mib()
@@ -176,16 +177,24 @@ def run_mesa(n: int, steps: int, seed: int) -> dict:
     }
 
 
-def worker(engine: str, n: int, steps: int, seed: int) -> None:
+def worker(engine: str, n: int, steps: int, seed: int, overrides: list[str]) -> None:
     """Run one measurement and print it as one JSON line (the parent reads the last line)."""
-    result = (run_mtsim if engine == "mtsim" else run_mesa)(n, steps, seed)
+    if engine == "mtsim":
+        from model.scenario import parse_override
+
+        parsed = [parse_override(text) for text in overrides]
+        result = run_mtsim(n, steps, seed, {".".join(keys): value for keys, value in parsed})
+    else:
+        result = run_mesa(n, steps, seed)
     print(json.dumps(result), flush=True)
 
 
 # --------------------------------------------------------------------------- driver
 
 
-def measure(engine: str, n: int, steps: int, seed: int, timeout: float) -> dict:
+def measure(
+    engine: str, n: int, steps: int, seed: int, timeout: float, overrides: list[str] = ()
+) -> dict:
     """One measurement in a fresh Python process."""
     command = [
         sys.executable,
@@ -200,6 +209,8 @@ def measure(engine: str, n: int, steps: int, seed: int, timeout: float) -> dict:
         "--seed",
         str(seed),
     ]
+    for override in overrides if engine == "mtsim" else ():
+        command += ["--set", override]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
         done = subprocess.run(
@@ -316,6 +327,14 @@ def main(argv: list[str] | None = None) -> int:
         "--mesa-max", type=int, default=1_000_000, help="largest size for the Mesa reference"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="extra scenario override for mtsim, e.g. simulation.space_max_consumers=0",
+    )
     parser.add_argument("--timeout", type=float, default=3600.0, help="per run [s]")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--quick", action="store_true", help="sizes 1e3 and 1e4, 1 rep, 20 steps")
@@ -325,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.worker:
-        worker(args.worker, args.n, args.steps, args.seed)
+        worker(args.worker, args.n, args.steps, args.seed, args.overrides)
         return 0
     if args.quick:
         args.sizes, args.reps, args.steps, args.mesa_steps = [1_000, 10_000], 1, 20, 5
@@ -344,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
             plan.append(("mesa", mesa_steps_for(n, args), reps))
         for engine, steps, reps in plan:
             for rep in range(reps):
-                row = measure(engine, n, steps, args.seed, args.timeout)
+                row = measure(engine, n, steps, args.seed, args.timeout, args.overrides)
                 row["rep"] = rep
                 rows.append(row)
                 if "error" in row:
