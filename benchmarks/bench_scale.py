@@ -375,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{row['peak_rss_mib']:>9.0f}",
                     flush=True,
                 )
+    if all("error" in row for row in rows):
+        print("bench_scale: every run failed; nothing to summarise", file=sys.stderr)
+        return 1
     table, summary = summarise(rows)
     csv_path = args.out / "bench_scale.csv"
     summary_path = args.out / "bench_scale_summary.csv"
