@@ -225,3 +225,27 @@ def test_shipped_cnnic_calibration_file_is_valid():
     assert cal.steps == 365
     assert int(cal.fit_mask(True).sum()) == 4  # 2014, mid-2015, 2015, 2016
     assert int(cal.predict_mask(True).sum()) == 4  # 2017, 2018, March 2020, 2020
+
+
+@pytest.mark.parametrize("method", ["lhs_nelder_mead", "differential_evolution", "nelder_mead"])
+def test_every_optimiser_stays_within_bounds_and_budget(tmp_path, method):
+    from model.validation.calibration import run_calibration
+
+    pd.DataFrame(
+        {"date": ["2020-01-06", "2020-02-03", "2020-03-02"], "value": [0.01, 0.05, 0.1]}
+    ).to_csv(tmp_path / "series.csv", index=False)
+    config = _config(
+        tmp_path,
+        overrides={**SMALL, "population.consumers": 100},
+        optimiser={"method": method, "budget": 5, "initial_points": 2, "popsize": 2, "seed": 1},
+        replications=2,
+    )
+    cal = load_calibration(config)
+    result = run_calibration(cal)
+    assert 1 <= len(result.history) <= 5
+    for evaluation in result.history:
+        for name, value in evaluation.values.items():
+            bounds = cal.config.parameters[name]
+            assert bounds.low <= value <= bounds.high
+    assert result.best.rmse == min(e.rmse for e in result.history)
+    assert result.fresh_series.shape == (2, cal.steps + 1)

@@ -1053,10 +1053,15 @@ def handler(args: argparse.Namespace) -> int:
     for name, value in result.best.values.items():
         b = cfg.parameters[name]
         print(f"{name:<40} {value:>12.6g}   [{b.low:g}, {b.high:g}]{' log' if b.log else ''}")
-    print(f"RMSE on fitted observations: {100 * result.rmse_fit:.2f} share points (x100)")
-    print(f"  same point, fresh seeds:   {100 * result.rmse_fit_fresh:.2f}")
+    print(
+        f"RMSE on the fitted observations: {result.rmse_fit:.4g} "
+        f"(x100: {100 * result.rmse_fit:.2f} points); with fresh seeds {result.rmse_fit_fresh:.4g}"
+    )
     if result.predict_mask.any():
-        print(f"prediction RMSE (held out):  {100 * result.rmse_predict:.2f}")
+        print(
+            f"RMSE on the held-out observations (fresh seeds): {result.rmse_predict:.4g} "
+            f"(x100: {100 * result.rmse_predict:.2f} points)"
+        )
     table = result.observation_table()
     print(table[["date", "step", "observed", "simulated", "role"]].to_string(index=False))
     print(f"{len(result.history)} evaluations in {result.seconds:.0f} s; wrote {out_dir}/")
