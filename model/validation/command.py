@@ -1,10 +1,11 @@
 """``mtsim validate [--quick] [--out DIR]``: run the docking checks, print and save the verdict.
 
 Prints a table of check, expected, measured, tolerance and pass/fail; writes
-``validation.json`` (every row, the settings, a manifest) and one figure per
-check (``<check>.png``) into the output folder; exits 1 when any check fails
-(2 on bad options, as every mtsim command). ``--quick`` runs the same checks
-with fewer and smaller runs (for CI); the default is the full set.
+``validation.json`` (every row, the settings, a manifest), the same table as
+``validation.md`` and one figure per check (``<check>.png``) into the output
+folder; exits 1 when any check fails (2 on bad options, as every mtsim
+command). ``--quick`` runs the same checks with fewer and smaller runs (for
+CI); the default is the full set.
 """
 
 from __future__ import annotations
@@ -89,9 +90,32 @@ def format_table(outcomes: list[CheckOutcome]) -> str:
     return "\n".join(lines)
 
 
+def format_markdown(outcomes: list[CheckOutcome]) -> str:
+    """Format the verdict as a Markdown table (written as ``validation.md``)."""
+    lines = [
+        "| check | comparison | expected | measured | tolerance | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for outcome in outcomes:
+        if outcome.skipped:
+            lines.append(f"| `{outcome.name}` | skipped: {outcome.skipped} | | | | |")
+            continue
+        for row in outcome.rows:
+            lines.append(
+                f"| `{outcome.name}` | {row.name} | {_fmt(row.expected)} | {_fmt(row.measured)} "
+                f"| {_fmt(row.tolerance)} | {'pass' if row.passed else '**FAIL**'} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def handler(args: argparse.Namespace) -> int:
     """Run ``mtsim validate``."""
-    from model.experiment.manifest import build_manifest, now_iso, write_json_atomic
+    from model.experiment.manifest import (
+        build_manifest,
+        now_iso,
+        write_bytes_atomic,
+        write_json_atomic,
+    )
 
     names = list(CHECKS)
     if args.only:
@@ -159,6 +183,7 @@ def handler(args: argparse.Namespace) -> int:
         ),
     }
     write_json_atomic(out_dir / "validation.json", payload)
+    write_bytes_atomic(out_dir / "validation.md", format_markdown(outcomes).encode())
     print(format_table(outcomes))
     rows = sum(len(o.rows) for o in outcomes)
     bad = sum(1 for o in outcomes for r in o.rows if not r.passed)
