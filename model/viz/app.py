@@ -30,6 +30,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import markdown
 import mesa
 import numpy as np
 import solara
@@ -498,13 +499,18 @@ def Explanation(model: StudentMarket):
         f"* **{LEVER_CONTROLS[lever]}** (0 to {LEVER_MAX[lever]:g}): {words}"
         for lever, words in LEVER_WORDS.items()
     )
+    text = (
+        EXPLANATION
+        + "\n### The sliders\n\nEach policy slider switches its lever on from week 1, on "
+        "top of the scenario's own policies (0 = the scenario as written). **Consumers** "
+        "sets the population; merchants and KOLs grow with it. Change a slider or the "
+        "scenario, then press **Reset**.\n\n" + sliders
+    )
     with solara.Card("How to read this page", margin=0):
-        solara.Markdown(
-            EXPLANATION
-            + "\n### The sliders\n\nEach policy slider switches its lever on from week 1, on "
-            "top of the scenario's own policies (0 = the scenario as written). **Consumers** "
-            "sets the population; merchants and KOLs grow with it. Change a slider or the "
-            "scenario, then press **Reset**.\n\n" + sliders
+        # rendered here rather than by solara.Markdown, whose JavaScript loads mermaid
+        # from a CDN (a script error on an offline machine)
+        solara.HTML(
+            tag="div", unsafe_innerHTML=markdown.markdown(text), classes=["mtsim-explanation"]
         )
         if problems:
             items = "".join(f"<li>{name}: {why}</li>" for name, why in problems.items())

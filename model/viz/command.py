@@ -155,21 +155,22 @@ def handler(args: argparse.Namespace) -> int:
     _ensure_assets()
 
     process = subprocess.Popen(server_command(port), env=server_environment(scenario, folder))
+    stopping = False
 
-    def stop(*_):
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        raise SystemExit(0)
+    def stop(signum, frame):
+        # only pass the signal on: the main thread may be inside process.wait(), which
+        # holds the wait lock, so waiting here again would stall until a timeout
+        nonlocal stopping
+        stopping = True
+        process.send_signal(signal.SIGTERM)
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not _answers(port):
             if process.poll() is not None:
+                if stopping:
+                    return 0
                 raise UserError(
                     f"the Solara server stopped while starting (exit code {process.returncode})"
                 )
@@ -179,7 +180,8 @@ def handler(args: argparse.Namespace) -> int:
             time.sleep(0.2)
         shown = scenario or (folder or scenario_dir()) / DEFAULT_SCENARIO
         print(f"mtsim viz: {shown} at http://{HOST}:{port}/  (Ctrl+C stops)", flush=True)
-        return int(process.wait() or 0)
+        code = process.wait()
+        return 0 if stopping else int(code or 0)
     except KeyboardInterrupt:
         process.terminate()
         try:

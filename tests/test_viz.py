@@ -1,0 +1,228 @@
+"""The student visualization without a browser: model building, drawing, controls, command."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mesa.visualization.solara_viz import _check_model_params
+
+from model.cli import main
+from model.viz import assets, drawing
+from model.viz.app import (
+    LEVER_CONTROLS,
+    StudentMarket,
+    build_scenario,
+    model_params,
+    readings,
+    scaled_population,
+    scenario_choices,
+)
+from model.viz.drawing import CHARTS, chart_svg, cross_border_pairs, layout_for, network_svg
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+@pytest.fixture()
+def scenario_folder(tmp_path, monkeypatch):
+    """A picker folder with the baseline, a three-region variant and a broken file."""
+    shutil.copy(BASELINE, tmp_path / "baseline.yaml")
+    (tmp_path / "three_regions.yaml").write_text(
+        "extends: baseline.yaml\n"
+        "name: three_regions\n"
+        "regions:\n"
+        "  overseas:\n"
+        "    population_share: 0.2\n"
+        "    merchant_share: 0.2\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "broken.yaml").write_text(
+        "extends: baseline.yaml\npopulation:\n  consumerz: 10\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("MTSIM_VIZ_SCENARIO_DIR", str(tmp_path))
+    monkeypatch.delenv("MTSIM_VIZ_SCENARIO", raising=False)
+    return tmp_path
+
+
+def test_app_builds_the_same_model_from_the_same_settings():
+    first, second = StudentMarket(consumers=300), StudentMarket(consumers=300)
+    assert first.market.consumers.n == 300
+    assert first.market.seed == first.mtsim_scenario.simulation.seed
+    np.testing.assert_array_equal(first.market.graph.source, second.market.graph.source)
+    for _ in range(4):
+        first.step()
+        second.step()
+    assert first.week == second.week == 4
+    np.testing.assert_array_equal(first.market.consumer_stage(), second.market.consumer_stage())
+    np.testing.assert_array_equal(first.layout.consumer_xy, second.layout.consumer_xy)
+
+
+def test_network_view_draws_every_consumer_merchant_and_kol():
+    model = StudentMarket(consumers=300)
+    model.step()
+    svg = network_svg(model.market, model.layout)
+    market = model.market
+    assert svg.count('class="consumer ') == 300
+    assert svg.count('class="mtsim-merchant ') == market.merchants.n > 0
+    assert len(re.findall(r'class="mtsim-kol[ "]', svg)) == market.kols.n > 0
+    assert 'data-consumers="300"' in svg
+    stages = [int(s) for s in re.findall(r'class="consumer mtsim-s(\d)"', svg)]
+    assert (
+        np.bincount(stages, minlength=5).tolist()
+        == np.bincount(market.consumer_stage(), minlength=5).tolist()
+    )
+    assert model.layout.background_svg.count("<circle") == market.n_regions
+
+
+def test_network_view_scales_to_two_thousand_consumers():
+    model = StudentMarket(consumers=2000)
+    svg = network_svg(model.market, model.layout)
+    assert svg.count('class="consumer ') == 2000
+    assert model.market.merchants.n == 80 and model.market.kols.n == 8
+
+
+def test_consumers_sit_inside_their_region_disc():
+    model = StudentMarket(consumers=300)
+    layout, region = model.layout, model.market.consumers.region
+    offset = layout.consumer_xy - layout.region_centre[region]
+    assert (np.hypot(offset[:, 0], offset[:, 1]) <= layout.region_radius[region] + 1e-6).all()
+    assert layout.consumer_xy[:, 0].min() >= 0 and layout.consumer_xy[:, 0].max() <= layout.width
+
+
+def test_cross_border_lines_are_last_weeks_cross_border_orders():
+    model = StudentMarket(consumers=600, cross_border_facilitation=1.0, consumer_incentives=0.9)
+    seen = 0
+    for _ in range(40):
+        model.step()
+        buyers, sellers = cross_border_pairs(model.market)
+        assert buyers.size == model.market.last.cross_border_orders
+        assert (
+            model.market.merchants.region[sellers] != model.market.consumers.region[buyers]
+        ).all()
+        svg = network_svg(model.market, model.layout)
+        assert f'data-count="{buyers.size}"' in svg
+        seen += buyers.size
+    assert seen > 0, "no cross-border order in 40 weeks: the check above tested nothing"
+
+
+def test_layout_is_computed_once_per_graph():
+    model = StudentMarket(consumers=350)
+    before = drawing.layout_computations()
+    for _ in range(3):
+        model.step()
+        network_svg(model.market, layout_for(model.market))
+    assert drawing.layout_computations() == before
+    again = StudentMarket(consumers=350)
+    assert again.layout is model.layout
+    assert drawing.layout_computations() == before
+    StudentMarket(consumers=400)
+    assert drawing.layout_computations() == before + 1
+
+
+def test_sliders_add_interventions_from_week_one():
+    plain = build_scenario(str(BASELINE), 300, {lever: 0.0 for lever in LEVER_CONTROLS})
+    pushed = build_scenario(str(BASELINE), 300, {"consumer_incentives": 0.5, "integrity": 0.0})
+    assert len(pushed.policies) == len(plain.policies) + 1
+    added = pushed.policies[-1]
+    assert (added.lever, added.start, added.strength, added.end) == (
+        "consumer_incentives",
+        1,
+        0.5,
+        None,
+    )
+
+
+def test_a_slider_changes_the_model():
+    plain, pushed = StudentMarket(consumers=300), StudentMarket(consumers=300, infrastructure=1.0)
+    plain.step()
+    pushed.step()
+    assert pushed.market.current.mobile_access.min() == pytest.approx(1.0)
+    assert plain.market.current.mobile_access.min() < 1.0
+    assert pushed.market.consumers.has_access.mean() > plain.market.consumers.has_access.mean()
+
+
+def test_population_slider_scales_merchants_and_kols():
+    base = build_scenario(str(BASELINE), 5000, {})
+    assert scaled_population(base, 1000) == {"consumers": 1000, "merchants": 40, "kols": 4}
+    assert scaled_population(base, 50) == {"consumers": 50, "merchants": 10, "kols": 3}
+
+
+def test_model_params_fit_the_model_and_mesa(scenario_folder):
+    params = model_params()
+    _check_model_params(StudentMarket.__init__, params)  # Mesa's own check; raises if not
+    assert params["scenario_file"]["values"][0] == "baseline.yaml"
+    assert set(LEVER_CONTROLS) <= set(params)
+    model = StudentMarket(**{k: v["value"] for k, v in params.items()})
+    assert model.market.consumers.n == params["consumers"]["value"]
+
+
+def test_scenario_picker_lists_valid_files_and_reports_broken_ones(scenario_folder):
+    choices, problems = scenario_choices()
+    assert choices == ["baseline.yaml", "three_regions.yaml"]
+    assert "broken.yaml" in problems and "consumerz" in problems["broken.yaml"]
+    model = StudentMarket(scenario_file="three_regions.yaml", consumers=300)
+    assert model.mtsim_scenario.name == "three_regions"
+    assert model.market.n_regions == 3
+    svg = network_svg(model.market, model.layout)
+    assert svg.count('class="consumer ') == 300
+    assert model.layout.background_svg.count('class="mtsim-region-label"') == 3
+
+
+def test_charts_and_numbers_follow_the_steps():
+    model = StudentMarket(consumers=300)
+    table = model.market.timeseries()
+    before = {spec.key: chart_svg(spec, table, model.total_weeks) for spec in CHARTS}
+    assert all('data-points="1"' in svg for svg in before.values())
+    for _ in range(5):
+        model.step()
+    table = model.market.timeseries()
+    after = {spec.key: chart_svg(spec, table, model.total_weeks) for spec in CHARTS}
+    for key, svg in after.items():
+        assert 'data-points="6"' in svg, key
+        segments = re.findall(r'data-metric="[^"]+"', svg)
+        assert segments, key
+    line = re.search(r'd="([^"]+)"[^>]*data-metric="aware_share"', after["adoption"]).group(1)
+    assert line.count("L") == 5
+    values = {r.key: r.value for r in readings(model)}
+    assert values["week"] == "5 of 156"
+    assert values["consumers"] == "300"
+    assert values["policies"] == "none"
+
+
+def test_stepping_stops_at_the_scenarios_length():
+    model = StudentMarket(consumers=100)
+    model.total_weeks = 3
+    for _ in range(5):
+        model.step()
+    assert model.week == 3 and model.running is False
+
+
+def test_required_browser_files_come_from_solaras_template(tmp_path):
+    packages = dict(assets.required_packages())
+    assert "requirejs" in packages
+    assert any(name.startswith("@widgetti/solara-vuetify") for name in packages)
+    assert assets.missing_packages(tmp_path) == sorted(packages.items())
+
+
+def test_viz_command_rejects_a_missing_or_bad_scenario(tmp_path, capsys):
+    assert main(["viz", str(tmp_path / "nowhere.yaml")]) == 2
+    assert "nowhere.yaml: no such scenario file" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("population:\n  consumers: -5\n", encoding="utf-8")
+    assert main(["viz", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "population.consumers" in err and "Traceback" not in err
+
+
+def test_viz_command_rejects_a_busy_port(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["viz", str(BASELINE), "--port", str(port)]) == 2
+    assert f"--port {port}: already in use" in capsys.readouterr().err

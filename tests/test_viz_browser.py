@@ -1,0 +1,246 @@
+"""The student visualization in a real headless browser (Debian's chromium + Playwright).
+
+The module starts ``mtsim viz`` (the real command) on a free port of 127.0.0.1 in its
+own process group, drives the page like a student would, saves a screenshot per test
+in test-artifacts/, and stops the server's whole process group at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TIMEOUT_MS = 30_000
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "browser tests need Debian's chromium at /usr/bin/chromium "
+        "(apt-get install chromium; .ci/install test does it)",
+        allow_module_level=True,
+    )
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="browser tests need Playwright's Python package"
+)
+
+
+@pytest.fixture(scope="module")
+def scenario_folder(tmp_path_factory) -> Path:
+    """The picker's folder: the baseline and a three-region variant of it."""
+    folder = tmp_path_factory.mktemp("viz-scenarios")
+    shutil.copy(ROOT / "scenarios" / "baseline.yaml", folder / "baseline.yaml")
+    (folder / "three_regions.yaml").write_text(
+        "extends: baseline.yaml\n"
+        "name: three_regions\n"
+        "description: The baseline with a third region.\n"
+        "regions:\n"
+        "  overseas:\n"
+        "    population_share: 0.2\n"
+        "    merchant_share: 0.2\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(scenario_folder, tmp_path_factory):
+    """``mtsim viz`` on a free port; yields its address and stops its process group."""
+    from model.viz.assets import AssetError, install_packages
+    from model.viz.command import free_port
+
+    try:
+        install_packages()
+    except AssetError as exc:
+        pytest.skip(f"the page's browser files are missing and cannot be installed: {exc}")
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("viz-server") / "server.log"
+    log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "model.cli",
+            "viz",
+            str(scenario_folder / "baseline.yaml"),
+            "--port",
+            str(port),
+            "--scenario-dir",
+            str(scenario_folder),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    address = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while address not in log_path.read_text(encoding="utf-8"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    "mtsim viz did not start:\n" + log_path.read_text(encoding="utf-8")[-3000:]
+                )
+            time.sleep(0.25)
+        yield address
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context():
+    """One headless chromium for the module, one context (its cache keeps page loads short)."""
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        context = chromium.new_context(viewport={"width": 1400, "height": 1800})
+        yield context
+        context.close()
+        chromium.close()
+
+
+@pytest.fixture()
+def page(server, browser_context, request):
+    """A fresh page (its own session and model); a screenshot is saved after the test."""
+    tab = browser_context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.set_default_timeout(TIMEOUT_MS)
+    tab.goto(server)
+    tab.wait_for_selector("#mtsim-network")
+    yield tab
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"viz-{request.node.name}.png"), full_page=True)
+    tab.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def week(tab) -> str:
+    return tab.inner_text("#mtsim-week")
+
+
+def click_button(tab, name: str) -> None:
+    tab.get_by_role("button", name=name, exact=True).click()
+
+
+def slider(tab, label: str):
+    return tab.locator(".v-slider", has_text=label).get_by_role("slider")
+
+
+def test_page_loads(page):
+    assert week(page) == "Week 0"
+    assert page.inner_text("#mtsim-scenario") == "baseline"
+    for name in ("Reset", "Step"):
+        assert page.get_by_role("button", name=name, exact=True).is_visible()
+    assert page.get_by_text("What is this?").is_visible()
+    assert page.locator("#mtsim-chart-adoption").is_visible()
+    assert page.locator(".mtsim-network-background .mtsim-ties").count() == 1
+
+
+def test_network_view_shows_every_consumer(page):
+    assert page.inner_text("#mtsim-consumer-count") == "300 consumers shown"
+    assert page.locator("#mtsim-network .consumer").count() == 300
+    assert page.locator("#mtsim-network .mtsim-merchant").count() == 12
+    assert page.locator("#mtsim-network .mtsim-kol").count() == 3
+    counts = page.locator(".mtsim-stage-count").all_inner_texts()
+    assert sum(int(c) for c in counts) == 300
+
+
+def test_step_changes_the_counter_and_the_charts(page):
+    chart = page.locator("#mtsim-chart-adoption")
+    assert chart.get_attribute("data-points") == "1"
+    line_before = page.locator('#mtsim-chart-adoption [data-metric="aware_share"]').get_attribute(
+        "d"
+    )
+    click_button(page, "Step")
+    page.wait_for_function("document.querySelector('#mtsim-week').textContent === 'Week 1'")
+    click_button(page, "Step")
+    page.wait_for_function("document.querySelector('#mtsim-week').textContent === 'Week 2'")
+    # each part of the page is its own widget update: wait for the chart's, do not race it
+    page.wait_for_selector('#mtsim-chart-adoption[data-points="3"]')
+    line_after = page.locator('#mtsim-chart-adoption [data-metric="aware_share"]').get_attribute(
+        "d"
+    )
+    assert line_after != line_before and line_after.count("L") == 2
+    page.wait_for_selector('#mtsim-chart-orders[data-points="3"]')
+    page.wait_for_selector('#mtsim-network[data-step="2"]')
+    assert page.inner_text("#mtsim-value-week") == "2 of 156"
+
+
+def test_play_and_pause(page):
+    click_button(page, "▶")
+    page.wait_for_function(
+        "parseInt(document.querySelector('#mtsim-week').textContent.split(' ')[1]) >= 3"
+    )
+    click_button(page, "❚❚")
+    page.wait_for_function("!document.querySelector('button[disabled]')")  # Step usable again
+    time.sleep(1.0)  # a step already under way when pausing may still land
+    stopped = week(page)
+    time.sleep(1.5)
+    assert week(page) == stopped
+
+
+def test_slider_and_reset_rebuild_the_model(page):
+    click_button(page, "Step")
+    page.wait_for_function("document.querySelector('#mtsim-week').textContent === 'Week 1'")
+    consumers = slider(page, "Consumers")
+    consumers.focus()
+    page.keyboard.press("ArrowRight")  # one step of 50
+    page.wait_for_function(
+        "document.querySelectorAll('.v-slider [aria-valuenow=\"350\"]').length === 1"
+    )
+    infrastructure = slider(page, "Infrastructure")
+    infrastructure.focus()
+    page.keyboard.press("End")  # to its maximum, 1
+    assert infrastructure.get_attribute("aria-valuenow") == "1"
+    time.sleep(0.5)  # the browser sends slider values to the server a moment later
+    click_button(page, "Reset")
+    page.wait_for_function(
+        "document.querySelector('#mtsim-consumer-count').textContent === '350 consumers shown'"
+    )
+    page.wait_for_function("document.querySelectorAll('#mtsim-network .consumer').length === 350")
+    page.wait_for_function(
+        "document.querySelector('#mtsim-settings').textContent.includes('Infrastructure 1.00')"
+    )
+    assert week(page) == "Week 0"
+    assert "350 consumers" in page.inner_text("#mtsim-settings")
+    click_button(page, "Step")
+    page.wait_for_function(
+        "document.querySelector('#mtsim-value-policies').textContent === 'infrastructure 1.00'"
+    )
+
+
+def test_scenario_picker_loads_another_scenario(page):
+    page.locator(".v-select", has_text="Scenario").locator(".v-field__input").click()
+    page.get_by_role("option", name="three_regions.yaml").click()
+    click_button(page, "Reset")
+    page.wait_for_function(
+        "document.querySelector('#mtsim-scenario').textContent === 'three_regions'"
+    )
+    page.wait_for_function("document.querySelectorAll('.mtsim-region-label').length === 3")
+    labels = page.locator(".mtsim-region-label").all_text_contents()
+    assert any(re.match(r"overseas: \d+ consumers", t) for t in labels), labels
+    page.wait_for_selector('#mtsim-network[data-consumers="300"]')
+    assert page.locator("#mtsim-network .consumer").count() == 300
+    assert week(page) == "Week 0"
