@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import markdown
@@ -513,7 +514,9 @@ def Explanation(model: StudentMarket):
             tag="div", unsafe_innerHTML=markdown.markdown(text), classes=["mtsim-explanation"]
         )
         if problems:
-            items = "".join(f"<li>{name}: {why}</li>" for name, why in problems.items())
+            items = "".join(
+                f"<li>{escape(name)}: {escape(why)}</li>" for name, why in problems.items()
+            )
             solara.HTML(
                 tag="div",
                 unsafe_innerHTML=f"<p>Scenario files left out of the picker:</p><ul>{items}</ul>",
@@ -532,15 +535,15 @@ def MainView(model: StudentMarket):
         unsafe_innerHTML=(
             f'<div style="font-size:20px;font-weight:600"><span id="mtsim-week">Week {model.week}'
             f"</span> of {model.total_weeks} &middot; scenario "
-            f'<span id="mtsim-scenario">{sc.name}</span></div>'
-            f'<div style="font-size:13px;color:#555">{sc.description}</div>'
+            f'<span id="mtsim-scenario">{escape(sc.name)}</span></div>'
+            f'<div style="font-size:13px;color:#555">{escape(sc.description)}</div>'
             f'<div style="font-size:13px;color:#555" id="mtsim-settings">This run: '
             f"{model.market.consumers.n} consumers, seed {model.market.seed}; sliders: "
             f"{settings}. Change a setting on the left, then press Reset.</div>"
         ),
         style="margin:4px 0 8px 0",
     )
-    with solara.Columns([3, 2]):
+    with solara.Columns([5, 2]):
         NetworkView(model)
         with solara.Column():
             NumbersPanel(model)

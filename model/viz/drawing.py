@@ -232,7 +232,7 @@ def compute_layout(model: MarketModel, key: str | None = None) -> NetworkLayout:
     rel = np.sqrt(np.maximum(sizes, 0.15 * biggest) / biggest)  # disc radius, biggest = 1
     outer = 1.42 * rel  # room for the merchant ring and the KOL arc
     gap = 0.10
-    label_room = 0.16
+    label_room = 0.24
     total = float(outer.sum() * 2 + gap * (n_regions - 1))
     margin = 8.0
     scale = (VIEW_WIDTH - 2 * margin) / total
@@ -392,12 +392,15 @@ def _background_svg(
             'stroke="#b8c2cc" stroke-width="1"/>'
         )
         shape = REGION_SHAPES[r % len(REGION_SHAPES)]
-        label = f"{name}: {int(sizes[r])} consumers, {int(merchants[r])} merchants ({shape}s)"
-        top = cy - 1.42 * radius[r]
+        detail = f"{int(sizes[r])} consumers ({shape}s), {int(merchants[r])} shops"
+        top = max(cy - 1.42 * radius[r], 30.0)
         parts.append(
-            f'<text x="{cx:.1f}" y="{max(top - 4, 12):.1f}" text-anchor="middle" '
-            'font-family="sans-serif" font-size="12" fill="#333" class="mtsim-region-label">'
-            f"{escape(label)}</text>"
+            f'<text x="{cx:.1f}" y="{top - 17:.1f}" text-anchor="middle" '
+            'font-family="sans-serif" font-size="13" font-weight="bold" fill="#333" '
+            f'class="mtsim-region-label">{escape(name)}</text>'
+            f'<text x="{cx:.1f}" y="{top - 4:.1f}" text-anchor="middle" '
+            'font-family="sans-serif" font-size="10.5" fill="#555">'
+            f"{escape(detail)}</text>"
         )
     graph = model.graph
     if graph.n_edges:
@@ -548,11 +551,11 @@ def legend_html(model: MarketModel) -> str:
 
 
 def _nice_ceiling(value: float) -> float:
-    """Round up to 1, 2, 2.5 or 5 times a power of ten (1 for values <= 0)."""
+    """Round up to 1, 2, 4 or 8 times a power of ten (1 for values <= 0): clean quarters."""
     if not np.isfinite(value) or value <= 0:
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+    for step in (1.0, 2.0, 4.0, 8.0, 10.0):
         if step * power >= value - 1e-12:
             return step * power
     return 10.0 * power
@@ -670,11 +673,7 @@ def chart_svg(spec: ChartSpec, table: pd.DataFrame, x_max: int, width: int = 380
     for i in range(5):
         value = y_max * i / 4
         y = float(sy(value))
-        text = (
-            f"{100 * value:.0f}%"
-            if spec.share and y_max >= 0.2
-            else (f"{100 * value:.1f}%" if spec.share else f"{value:g}")
-        )
+        text = f"{100 * value:.3g}%" if spec.share else f"{value:g}"
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
             'stroke="#e4e4e4"/>'
