@@ -134,6 +134,12 @@ def _ensure_assets() -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Run ``mtsim viz``: check the input, start the server, wait until it stops."""
+    try:
+        import solara  # noqa: F401
+    except ImportError:
+        raise UserError(
+            "mtsim viz needs Solara: install the viz extra (pip install -e '.[viz]')"
+        ) from None
     from model.scenario import load_scenario
     from model.viz.app import DEFAULT_SCENARIO, scenario_dir
 
