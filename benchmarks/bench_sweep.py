@@ -14,7 +14,8 @@
    run). Overhead per run = (sweep wall - start - summed direct run times) / runs,
    which holds the runner, the scenario check in each task and the part write.
    The part alone (building it from the run table and writing it atomically, with
-   fsync) is timed separately: the steadiest number on a busy machine.
+   fsync) and the scenario check each task does are timed separately: their sum is
+   the steadiest overhead number on a busy machine.
 
 Numbers depend on the machine and on what else runs on it; the JSON written to
 ``benchmarks/output/bench_sweep.json`` records the machine's core count.
@@ -124,6 +125,13 @@ def overhead(folder: Path, runs: int) -> dict[str, float]:
         store.write_part(run, builder.build(run, tables[run]))
         part_times.append(time.perf_counter() - start)
 
+    # the runner's own work in each task besides the model: rebuild and check the scenario
+    check_times = []
+    for i in range(30):
+        start = time.perf_counter()
+        scenario_from_dict(scenarios[i % runs], source="bench")
+        check_times.append(time.perf_counter() - start)
+
     mean_direct = statistics.fmean(direct)
     per_run = (sweep_wall - start_cost - sum(direct)) / runs
     return {
@@ -138,6 +146,10 @@ def overhead(folder: Path, runs: int) -> dict[str, float]:
         "overhead_with_start_percent_of_run": 100 * (per_run + start_cost / runs) / mean_direct,
         "part_write_seconds_median": statistics.median(part_times),
         "part_write_percent_of_run": 100 * statistics.median(part_times) / mean_direct,
+        "scenario_check_seconds_median": statistics.median(check_times),
+        "steady_overhead_percent_of_run": 100
+        * (statistics.median(part_times) + statistics.median(check_times))
+        / mean_direct,
     }
 
 
@@ -180,6 +192,10 @@ def main() -> None:
     print(
         f"  part build + atomic write alone: {o['part_write_seconds_median'] * 1000:.1f} ms "
         f"= {o['part_write_percent_of_run']:.2f}% of a run"
+    )
+    print(
+        f"  scenario check in each task: {o['scenario_check_seconds_median'] * 1000:.1f} ms; "
+        f"part + check = {o['steady_overhead_percent_of_run']:.2f}% of a run"
     )
     print(f"written {OUTPUT}")
 
