@@ -543,7 +543,7 @@ def MainView(model: StudentMarket):
         ),
         style="margin:4px 0 8px 0",
     )
-    with solara.Columns([5, 2]):
+    with solara.Columns([2, 1]):
         NetworkView(model)
         with solara.Column():
             NumbersPanel(model)

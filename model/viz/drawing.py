@@ -751,7 +751,8 @@ def numbers_table_html(rows: Sequence[tuple[str, str, str]]) -> str:
     """Return a table of (id, label, value) rows; value cells have id ``mtsim-value-<id>``."""
     body = "".join(
         f'<tr><td style="padding:2px 10px 2px 0">{escape(label)}</td>'
-        f'<td style="text-align:right;font-weight:600" id="mtsim-value-{escape(key)}">'
+        '<td style="text-align:right;font-weight:600;white-space:nowrap" '
+        f'id="mtsim-value-{escape(key)}">'
         f"{escape(value)}</td></tr>"
         for key, label, value in rows
     )
