@@ -350,7 +350,7 @@ def _read_config_yaml(path: Path) -> dict[str, Any]:
 
 def _relative(base: Path, name: str) -> Path:
     p = Path(name)
-    return p if p.is_absolute() else (base.parent / p)
+    return p if p.is_absolute() else Path(os.path.normpath(base.parent / p))
 
 
 def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
