@@ -21,7 +21,7 @@ from model.mechanisms import (
     trust,
     word_of_mouth,
 )
-from model.metrics import REPORTERS
+from model.metrics import CONSUMER_RECORD_FIELDS, REPORTERS, consumer_record
 from model.network import build_social_graph, kol_followers, region_sizes
 from model.policy import EffectiveParameters, ParameterSchedule
 from model.scenario import Scenario
@@ -142,6 +142,9 @@ class MarketModel(mesa.Model):
 
         self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
         self.datacollector.collect(self)
+        # per-consumer history only when asked (simulation.record_consumers_every)
+        self._consumer_records: list[tuple[int, dict[str, np.ndarray]]] = []
+        self._record_consumers()
 
     @property
     def scenario(self) -> Scenario:
@@ -550,6 +553,7 @@ class MarketModel(mesa.Model):
         )
         self.cumulative_policy_cost += p.policy_cost
         self.datacollector.collect(self)
+        self._record_consumers()
 
     # ------------------------------------------------------------------ reading
 
@@ -562,6 +566,39 @@ class MarketModel(mesa.Model):
         stage[c.has_ordered] = 3
         stage[c.has_ordered_cross_border] = 4
         return stage
+
+    def _record_consumers(self) -> None:
+        every = self.scenario.simulation.record_consumers_every
+        if every and self.steps % every == 0:
+            self._consumer_records.append((int(self.steps), consumer_record(self)))
+
+    def consumer_history(self) -> pd.DataFrame:
+        """Every consumer's recorded states, one row per record and consumer.
+
+        Records are kept only when ``simulation.record_consumers_every`` is K > 0: at
+        step 0 and every K-th step. Columns: ``step``, ``consumer`` (row index 0..n-1;
+        the agent's unique id is ``consumer + 1``), ``region`` (name) and
+        ``model.metrics.CONSUMER_RECORD_FIELDS`` (``stage`` codes as in
+        ``model.metrics.STAGES``). Empty (with these columns) when nothing was recorded.
+        """
+        n = self.consumers.n
+        records = self._consumer_records
+        steps = np.repeat(np.array([t for t, _ in records], dtype=np.int32), n)
+        consumer = np.tile(np.arange(n, dtype=np.int32), len(records))
+        codes = np.tile(self.consumers.region, len(records))
+        table = {
+            "step": steps,
+            "consumer": consumer,
+            "region": pd.Categorical.from_codes(codes.astype(np.int16), self.region_names),
+        }
+        for name in CONSUMER_RECORD_FIELDS:
+            parts = [record[name] for _, record in records]
+            if parts:
+                table[name] = np.concatenate(parts)
+            else:
+                dtype = np.int8 if name == "stage" else getattr(self.consumers, name).dtype
+                table[name] = np.zeros(0, dtype=dtype)
+        return pd.DataFrame(table)
 
     def timeseries(self) -> pd.DataFrame:
         """The run table so far: column ``step`` (0 = initial state) and one column per metric."""

@@ -203,3 +203,27 @@ STAGES: tuple[str, ...] = ("unaware", "aware", "paying", "shopper", "cross_borde
 def consumer_stage_names() -> tuple[str, ...]:
     """Names of the consumer stages by code."""
     return STAGES
+
+
+CONSUMER_RECORD_FIELDS: tuple[str, ...] = (
+    "stage",
+    "has_access",
+    "aware",
+    "payment",
+    "has_ordered",
+    "has_ordered_cross_border",
+    "trust_domestic",
+    "trust_foreign",
+    "bad_memory",
+)
+"""Per-consumer columns of a consumer record (besides step, consumer and region)."""
+
+
+def consumer_record(model: MarketModel) -> dict[str, np.ndarray]:
+    """Copy every consumer's current state (``CONSUMER_RECORD_FIELDS``), one row each."""
+    c = model.consumers
+    record = {"stage": model.consumer_stage()}
+    for name in CONSUMER_RECORD_FIELDS[1:]:
+        record[name] = getattr(c, name).copy()
+    return record
+

@@ -465,12 +465,18 @@ class Simulation(_Strict):
         steps: number of steps (weeks) to simulate.
         seed: default seed when none is given on the command line.
         space_max_consumers: above this many consumers the Mesa network space and its
-            cells are built on first use rather than at start (see README, Scale).
+            cells are built on first use rather than at start (see README, Performance
+            and scale).
+        record_consumers_every: keep every consumer's state every this many steps
+            (step 0 included), for ``MarketModel.consumer_history()`` and the
+            ``consumers/`` folder of ``mtsim run``; 0 (default) keeps no per-agent
+            history. Costs about 20 bytes per consumer per record.
     """
 
     steps: Annotated[int, Field(ge=1, le=100_000)] = 156
     seed: Annotated[int, Field(ge=0)] = 42
     space_max_consumers: Annotated[int, Field(ge=0)] = 200_000
+    record_consumers_every: Annotated[int, Field(ge=0)] = 0
 
 
 class Scenario(_Strict):

@@ -69,7 +69,7 @@ def test_bad_set_override_is_validated_like_the_file(tmp_path):
 
 
 def test_extends_and_set(tmp_path):
-    child = write(tmp_path, f"extends: {BASELINE}\npopulation:\n  kols: 3\n", "child.yaml")
+    write(tmp_path, f"extends: {BASELINE}\npopulation:\n  kols: 3\n", "child.yaml")
     grandchild = write(tmp_path, "extends: child.yaml\nname: deep\n", "grandchild.yaml")
     scenario = load_scenario(grandchild, ["population.consumers=123", "regions.foreign.price_level=2"])
     assert scenario.name == "deep"

@@ -2,7 +2,10 @@
 
 The folder (default ``results/<scenario>/<run id>/``) gets ``timeseries.csv`` (one
 row per replication and step), ``manifest.json`` and ``summary.png``. Replication
-r uses seed ``seed + r``, so replication 0 is the plain ``--seed`` run.
+r uses seed ``seed + r``, so replication 0 is the plain ``--seed`` run. When the
+scenario asks for per-consumer history (``simulation.record_consumers_every``), each
+replication's records go to ``consumers/replication-RRR.parquet`` (read them all with
+``pandas.read_parquet(folder / "consumers")``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from model.errors import UserError
@@ -64,7 +68,29 @@ def _check_counts(args: argparse.Namespace) -> None:
         raise UserError(f"--seed: {args.seed}: must be 0 or more")
 
 
-def _run_single(scenario, seed: int, steps: int, progress: bool) -> pd.DataFrame:
+def consumer_file(out: Path, replication: int) -> Path:
+    """Where replication r's per-consumer records go."""
+    return Path(out) / "consumers" / f"replication-{replication:03d}.parquet"
+
+
+def write_consumer_history(model, path: Path, replication: int) -> None:
+    """Write the model's per-consumer records (if any were kept) as one Parquet file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from model.experiment.manifest import write_bytes_atomic
+
+    if not model.scenario.simulation.record_consumers_every:
+        return
+    history = model.consumer_history()
+    history.insert(0, "seed", np.int64(model.seed))
+    history.insert(0, "replication", np.int32(replication))
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(history, preserve_index=False), sink)
+    write_bytes_atomic(path, sink.getvalue().to_pybytes())
+
+
+def _run_single(scenario, seed: int, steps: int, progress: bool, out: Path) -> pd.DataFrame:
     """One replication in this process, with a per-step progress bar after a second."""
     from tqdm.auto import tqdm
 
@@ -73,6 +99,21 @@ def _run_single(scenario, seed: int, steps: int, progress: bool) -> pd.DataFrame
     model = MarketModel(scenario, seed=seed)
     for _ in tqdm(range(steps), desc=scenario.name, unit="week", delay=1.0, disable=not progress):
         model.step()
+    write_consumer_history(model, consumer_file(out, 0), 0)
+    return model.timeseries()
+
+
+def simulate_and_record(task) -> pd.DataFrame:
+    """Runner work for one replication: run it, write its consumer records, return its table."""
+    from model.market import MarketModel
+    from model.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict(task.scenario, source=f"run {task.key}")
+    model = MarketModel(scenario, seed=int(task.seed))
+    for _ in range(task.steps if task.steps is not None else scenario.simulation.steps):
+        model.step()
+    replication = int(task.meta["replication"])
+    write_consumer_history(model, consumer_file(task.meta["out"], replication), replication)
     return model.timeseries()
 
 
@@ -82,8 +123,13 @@ def handle(args: argparse.Namespace) -> int:
     import json
 
     from model.analysis.run_summary import plot_run_summary
-    from model.experiment.manifest import build_manifest, now_iso, write_csv_atomic, write_json_atomic
-    from model.experiment.runner import RunTask, run_tasks
+    from model.experiment.manifest import (
+        build_manifest,
+        now_iso,
+        write_csv_atomic,
+        write_json_atomic,
+    )
+    from model.experiment.runner import RunTask, run_tasks, simulate_task
     from model.scenario import load_scenario
 
     _check_counts(args)
@@ -102,17 +148,27 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError(f"--out: {str(out)!r}: cannot create folder ({exc.strerror})") from None
     started = now_iso()
     progress = not args.quiet
+    recording = scenario.simulation.record_consumers_every > 0
 
     tables: dict[int, pd.DataFrame] = {}
     errors: dict[int, str] = {}
     if args.reps == 1:
-        tables[0] = _run_single(scenario, seeds[0], steps, progress)
+        tables[0] = _run_single(scenario, seeds[0], steps, progress, out)
     else:
         tasks = [
-            RunTask(key=f"rep{r}", scenario=resolved, seed=s, steps=steps, meta={"replication": r})
+            RunTask(
+                key=f"rep{r}",
+                scenario=resolved,
+                seed=s,
+                steps=steps,
+                meta={"replication": r, "out": str(out)},
+            )
             for r, s in enumerate(seeds)
         ]
-        for result in run_tasks(tasks, workers=args.workers, progress=progress, desc=scenario.name):
+        work = simulate_and_record if recording else simulate_task
+        for result in run_tasks(
+            tasks, workers=args.workers, progress=progress, desc=scenario.name, work=work
+        ):
             rep = int(result.meta["replication"])
             if result.ok:
                 tables[rep] = result.table
@@ -153,5 +209,15 @@ def handle(args: argparse.Namespace) -> int:
             print(f"  {name:<22} {fmt}   (week {steps}{', mean of reps' if args.reps > 1 else ''})")
     for rep, msg in errors.items():
         print(f"  replication {rep} (seed {seeds[rep]}) failed: {msg}", file=sys.stderr)
-    print(f"results: {out}/ (timeseries.csv, manifest.json{', summary.png' if parts else ''})")
+    if recording:  # files left by an earlier run into the same folder would mislead
+        current = {consumer_file(out, rep).name for rep in tables}
+        for stale in (out / "consumers").glob("replication-*.parquet"):
+            if stale.name not in current:
+                stale.unlink()
+    written = ["timeseries.csv", "manifest.json"]
+    if parts:
+        written.append("summary.png")
+    if recording and parts:
+        written.append("consumers/")
+    print(f"results: {out}/ ({', '.join(written)})")
     return 1 if errors else 0
