@@ -321,9 +321,8 @@ class MarketModel(mesa.Model):
         if self._space is None:
             self._placing = True
             try:
-                space = MesaNetwork(
-                    self.graph.to_networkx(), capacity=1, random=self.random, layout=None
-                )
+                graph = self.graph.to_networkx()
+                space = MesaNetwork(graph, layout=None, capacity=1, random=self.random)
                 for agent in self.consumer_agents:
                     agent.cell = space._cells[agent.index]
                 self._space = space

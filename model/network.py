@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from model.errors import UserError
-from model.scenario import KOLs, Network, Scenario
+from model.scenario import KOLs, NetworkSettings, Scenario
 
 GATHER_SHARE = 0.15
 """Below this share of set nodes, neighbour counts gather rows instead of a full product."""
@@ -348,7 +348,7 @@ def _networkx_edges(graph: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
     return edges[:, 0], edges[:, 1]
 
 
-def load_graph_file(spec: Network, n: int) -> tuple[np.ndarray, np.ndarray]:
+def load_graph_file(spec: NetworkSettings, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Edges of a user's edge list or GraphML file, as consumer ids 0..n-1."""
     path = Path(spec.path or "")
     if not path.exists():

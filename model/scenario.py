@@ -140,7 +140,7 @@ class Trade(_Strict):
     links: tuple[TradeLink, ...] = ()
 
 
-class Network(_Strict):
+class NetworkSettings(_Strict):
     """The consumers' social graph.
 
     Attributes:
@@ -173,7 +173,7 @@ class Network(_Strict):
     format: Literal["edgelist", "graphml"] = "edgelist"
 
     @model_validator(mode="after")
-    def _file_needs_path(self) -> Network:
+    def _file_needs_path(self) -> NetworkSettings:
         if self.kind == "file" and not self.path:
             raise ValueError("network.kind 'file' needs network.path (an edge list or GraphML file)")
         return self
@@ -524,7 +524,7 @@ class Scenario(_Strict):
         }
     )
     trade: Trade = Trade()
-    network: Network = Network()
+    network: NetworkSettings = NetworkSettings()
     word_of_mouth: WordOfMouth = WordOfMouth()
     marketing: Marketing = Marketing()
     merchants: Merchants = Merchants()
