@@ -584,28 +584,35 @@ def run_id(scenario: Scenario, seed: int) -> str:
 # --------------------------------------------------------------------------- loading
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml_mapping(
+    path: Path, kind: str = "scenario", error: type[Exception] = ScenarioError
+) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping (``yaml.safe_load``).
+
+    Args:
+        path: the file.
+        kind: what the file is, for messages ("scenario", "experiment").
+        error: the exception raised, with a one-line message naming the file.
+    """
     if not path.exists():
-        raise ScenarioError(f"{path}: file not found")
+        raise error(f"{path}: file not found")
     if path.is_dir():
-        raise ScenarioError(f"{path}: is a folder, not a scenario file")
+        raise error(f"{path}: is a folder, not {'an' if kind[0] in 'aeiou' else 'a'} {kind} file")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"{path}: invalid YAML{where}: {problem}") from None
+        raise error(f"{path}: invalid YAML{where}: {problem}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ScenarioError(
-            f"{path}: the top level must be a mapping of keys, got {type(data).__name__}"
-        )
+        raise error(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
     return data
 
 
@@ -627,7 +634,7 @@ def read_scenario_data(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[
     if resolved_path in _chain:
         cycle = " -> ".join(str(p) for p in (*_chain, resolved_path))
         raise ScenarioError(f"{path}: extends: cycle ({cycle})")
-    data = _read_yaml(path)
+    data = read_yaml_mapping(path)
     parent = data.pop("extends", None)
     # network.path is relative to the file that names it
     net = data.get("network")

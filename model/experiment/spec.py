@@ -39,7 +39,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.experiment.design import Design, Parameter, design_size, make_design
@@ -48,6 +47,7 @@ from model.scenario import (
     ScenarioError,
     apply_overrides,
     read_scenario_data,
+    read_yaml_mapping,
     scenario_from_dict,
 )
 
@@ -321,31 +321,6 @@ def _fail(source: str, problems: list[str]) -> ExperimentError:
 # --------------------------------------------------------------------------- loading
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise ExperimentError(f"{path}: file not found")
-    if path.is_dir():
-        raise ExperimentError(f"{path}: is a folder, not an experiment file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ExperimentError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ExperimentError(f"{path}: invalid YAML{where}: {problem}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ExperimentError(
-            f"{path}: the top level must be a mapping of keys, got {type(data).__name__}"
-        )
-    return data
-
-
 def _check_spec(spec: ExperimentSpec, metric_names: Iterable[str] | None) -> list[str]:
     """Cross-field checks that pydantic's field types cannot express."""
     problems: list[str] = []
@@ -565,7 +540,7 @@ def load_experiment(path: str | Path) -> Experiment:
     """
     path = Path(path)
     source = str(path)
-    data = _read_yaml(path)
+    data = read_yaml_mapping(path, "experiment", ExperimentError)
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:
