@@ -226,4 +226,3 @@ def consumer_record(model: MarketModel) -> dict[str, np.ndarray]:
     for name in CONSUMER_RECORD_FIELDS[1:]:
         record[name] = getattr(c, name).copy()
     return record
-
