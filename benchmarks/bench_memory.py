@@ -3,12 +3,13 @@
     python -m benchmarks.bench_memory                  # 100,000 consumers, 1,000 steps
     python -m benchmarks.bench_memory --consumers 1000000 --steps 300
 
-Runs the baseline scenario (merchants = N / 25, KOLs = N / 250, Mesa space not
-built) and samples, every ``--every`` steps, the resident memory of the process and
-the Python heap traced by ``tracemalloc`` (current and peak within the step). The
-model keeps no per-agent history by default, so the only thing that should grow is
-the run table (one row of metrics per step). Writes ``bench_memory.csv`` to
-``--out`` (default ``benchmarks/output/``) and prints the growth per step.
+Runs the baseline scenario at the sizes of bench_scale (merchants = N / 25,
+KOLs = N / 250; Mesa space not built) and samples, every ``--every`` steps, the
+resident memory of the process and the Python heap traced by ``tracemalloc``
+(current, and the peak within the step). The model keeps no per-agent history by
+default, so the only thing that should grow is the run table (one row of metrics
+per step). Writes ``bench_memory.csv`` to ``--out`` (default
+``benchmarks/output/``) and prints the growth per step.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
 def rss_mib() -> float:
@@ -41,20 +41,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import pandas as pd
 
+    from benchmarks.bench_scale import scale_scenario
     from model.market import MarketModel
-    from model.scenario import load_scenario
 
     n = args.consumers
-    scenario = load_scenario(
-        BASELINE,
-        [
-            f"population.consumers={n}",
-            f"population.merchants={max(1, n // 25)}",
-            f"population.kols={n // 250}",
-            f"simulation.steps={args.steps}",
-            "simulation.space_max_consumers=0",
-        ],
-    )
+    scenario = scale_scenario(n, args.steps, {"simulation.space_max_consumers": 0})
     model = MarketModel(scenario, seed=args.seed)
     tracemalloc.start()
     rows = []

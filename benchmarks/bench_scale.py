@@ -66,13 +66,12 @@ def peak_rss_mib() -> float:
 # --------------------------------------------------------------------------- workers
 
 
-def run_mtsim(n: int, steps: int, seed: int, overrides: dict | None = None) -> dict:
-    """Build and step the baseline scenario at n consumers; timings and sizes."""
-    from model.market import MarketModel
+def scale_scenario(n: int, steps: int, overrides: dict | None = None):
+    """The baseline scenario at a benchmark size (population(n)), run for ``steps``."""
     from model.scenario import load_scenario
 
     pop = population(n)
-    scenario = load_scenario(
+    return load_scenario(
         BASELINE,
         {
             "population.consumers": pop["consumers"],
@@ -82,6 +81,14 @@ def run_mtsim(n: int, steps: int, seed: int, overrides: dict | None = None) -> d
             **(overrides or {}),
         },
     )
+
+
+def run_mtsim(n: int, steps: int, seed: int, overrides: dict | None = None) -> dict:
+    """Build and step the baseline scenario at n consumers; timings and sizes."""
+    from model.market import MarketModel
+
+    pop = population(n)
+    scenario = scale_scenario(n, steps, overrides)
     rss_before = peak_rss_mib()
     start = time.perf_counter()
     model = MarketModel(scenario, seed=seed)

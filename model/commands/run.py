@@ -90,8 +90,10 @@ def write_consumer_history(model, path: Path, replication: int) -> None:
     write_bytes_atomic(path, sink.getvalue().to_pybytes())
 
 
-def _run_single(scenario, seed: int, steps: int, progress: bool, out: Path) -> pd.DataFrame:
-    """One replication in this process, with a per-step progress bar after a second."""
+def simulate(
+    scenario, seed: int, steps: int, out: Path, replication: int, progress: bool = False
+) -> pd.DataFrame:
+    """Run one replication, write its consumer records (if asked for), return its table."""
     from tqdm.auto import tqdm
 
     from model.market import MarketModel
@@ -99,22 +101,19 @@ def _run_single(scenario, seed: int, steps: int, progress: bool, out: Path) -> p
     model = MarketModel(scenario, seed=seed)
     for _ in tqdm(range(steps), desc=scenario.name, unit="week", delay=1.0, disable=not progress):
         model.step()
-    write_consumer_history(model, consumer_file(out, 0), 0)
+    write_consumer_history(model, consumer_file(out, replication), replication)
     return model.timeseries()
 
 
 def simulate_and_record(task) -> pd.DataFrame:
-    """Runner work for one replication: run it, write its consumer records, return its table."""
-    from model.market import MarketModel
+    """Runner work for one replication (picklable): ``simulate`` of a RunTask."""
     from model.scenario import scenario_from_dict
 
     scenario = scenario_from_dict(task.scenario, source=f"run {task.key}")
-    model = MarketModel(scenario, seed=int(task.seed))
-    for _ in range(task.steps if task.steps is not None else scenario.simulation.steps):
-        model.step()
-    replication = int(task.meta["replication"])
-    write_consumer_history(model, consumer_file(task.meta["out"], replication), replication)
-    return model.timeseries()
+    steps = task.steps if task.steps is not None else scenario.simulation.steps
+    return simulate(
+        scenario, int(task.seed), steps, Path(task.meta["out"]), int(task.meta["replication"])
+    )
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -129,7 +128,7 @@ def handle(args: argparse.Namespace) -> int:
         write_csv_atomic,
         write_json_atomic,
     )
-    from model.experiment.runner import RunTask, run_tasks, simulate_task
+    from model.experiment.runner import RunTask, run_tasks
     from model.scenario import load_scenario
 
     _check_counts(args)
@@ -153,7 +152,7 @@ def handle(args: argparse.Namespace) -> int:
     tables: dict[int, pd.DataFrame] = {}
     errors: dict[int, str] = {}
     if args.reps == 1:
-        tables[0] = _run_single(scenario, seeds[0], steps, progress, out)
+        tables[0] = simulate(scenario, seeds[0], steps, out, 0, progress)
     else:
         tasks = [
             RunTask(
@@ -165,9 +164,12 @@ def handle(args: argparse.Namespace) -> int:
             )
             for r, s in enumerate(seeds)
         ]
-        work = simulate_and_record if recording else simulate_task
         for result in run_tasks(
-            tasks, workers=args.workers, progress=progress, desc=scenario.name, work=work
+            tasks,
+            workers=args.workers,
+            progress=progress,
+            desc=scenario.name,
+            work=simulate_and_record,
         ):
             rep = int(result.meta["replication"])
             if result.ok:
