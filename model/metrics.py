@@ -196,6 +196,38 @@ METRIC_INFO: dict[str, dict[str, str]] = {
 }
 """Plain-language label and unit of every column, for plots and reports."""
 
+GOOD_DIRECTION: dict[str, int] = {
+    "aware_share": 1,
+    "shopper_share": 1,
+    "payment_adoption": 1,
+    "payment_adoption_connected": 1,
+    "mean_trust_domestic": 1,
+    "mean_trust_foreign": 1,
+    "orders": 1,
+    "cross_border_orders": 1,
+    "cross_border_share": 0,
+    "gmv": 1,
+    "counterfeit_incidents": -1,
+    "fraud_incidents": -1,
+    "merchant_adoption": 1,
+    "kol_credibility": 1,
+    "mobile_access_share": 1,
+    "verified_merchant_share": 1,
+    "failed_transactions": -1,
+    "policy_cost": -1,
+    "cumulative_policy_cost": -1,
+}
+"""Whether a rise in each metric is desirable: +1 higher is better, -1 lower is better,
+0 neither (a share whose right level is a matter of policy, e.g. the cross-border share).
+The one place reports and decision tools read the good direction from; a metric missing
+here is treated as 0."""
+
+
+def good_direction(metric: str) -> int:
+    """+1 if more of ``metric`` is better, -1 if less is better, 0 if neither or unknown."""
+    return GOOD_DIRECTION.get(metric, 0)
+
+
 STAGES: tuple[str, ...] = ("unaware", "aware", "paying", "shopper", "cross_border")
 """Consumer adoption stages, lowest first (see MarketModel.consumer_stage)."""
 

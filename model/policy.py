@@ -40,20 +40,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.scenario import CHANNELS, LEVERS, Intervention, Scenario
+from model.levers import CHANNELS, LEVER_MAX, LEVERS
+from model.scenario import Intervention, Scenario
 
-LEVER_MAX: dict[str, float] = {
-    "infrastructure": 1.0,
-    "payment_security": 1.0,
-    "merchant_promotion": 1.0,
-    "integrity": 1.0,
-    **{f"channel_{c}": 10.0 for c in CHANNELS},
-    "cross_border_facilitation": 1.0,
-    "consumer_incentives": 0.9,
-    "kol_disclosure": 1.0,
-    "rigid_demand": 1.0,
-}
-assert set(LEVER_MAX) == set(LEVERS)
 
 
 def ramp_fraction(intervention: Intervention, t: int) -> float:

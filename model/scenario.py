@@ -27,30 +27,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from model.errors import UserError
+from model.levers import CHANNELS, LEVER_MAX, LEVERS
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
-
-LEVERS: tuple[str, ...] = (
-    "infrastructure",
-    "payment_security",
-    "merchant_promotion",
-    "integrity",
-    "channel_qr_o2o",
-    "channel_app_market",
-    "channel_mobile_search",
-    "channel_short_video",
-    "channel_kol_campaign",
-    "cross_border_facilitation",
-    "consumer_incentives",
-    "kol_disclosure",
-    "rigid_demand",
-)
-"""Every policy lever a scenario may switch on (see model/policy.py for their meaning)."""
-
-CHANNELS: tuple[str, ...] = ("qr_o2o", "app_market", "mobile_search", "short_video", "kol_campaign")
-"""Mobile marketing channels (DOMAIN.md, 'marketing innovation')."""
 
 
 class ScenarioError(UserError, ValueError):
@@ -448,8 +429,6 @@ class Intervention(_Strict):
                 f"end ({self.end}) must come after start ({self.start}); "
                 "an intervention acts on steps start <= t < end"
             )
-        from model.policy import LEVER_MAX  # local import: policy imports this module
-
         top = LEVER_MAX[self.lever]
         if self.strength > top:
             raise ValueError(
