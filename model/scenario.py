@@ -23,11 +23,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from model.errors import UserError
 from model.levers import CHANNELS, LEVER_MAX, LEVERS
+from model.yamlio import YamlError, describe_value, parse_yaml_value, short_key
+from model.yamlio import read_yaml_mapping as _read_yaml_mapping
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -39,7 +40,8 @@ class ScenarioError(UserError, ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # every number must be finite: .inf and .nan are refused like any out-of-range value
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- world
@@ -566,33 +568,17 @@ def run_id(scenario: Scenario, seed: int) -> str:
 def read_yaml_mapping(
     path: Path, kind: str = "scenario", error: type[Exception] = ScenarioError
 ) -> dict[str, Any]:
-    """Read a YAML file whose top level is a mapping (``yaml.safe_load``).
+    """Read a YAML file whose top level is a mapping, with mtsim's one safe reader.
+
+    See ``model.yamlio.read_yaml_mapping``: size limit, UTF-8, C safe loader,
+    alias and nesting limits, duplicate keys and empty files refused.
 
     Args:
         path: the file.
         kind: what the file is, for messages ("scenario", "experiment").
         error: the exception raised, with a one-line message naming the file.
     """
-    if not path.exists():
-        raise error(f"{path}: file not found")
-    if path.is_dir():
-        raise error(f"{path}: is a folder, not {'an' if kind[0] in 'aeiou' else 'a'} {kind} file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise error(f"{path}: invalid YAML{where}: {problem}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise error(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
-    return data
+    return _read_yaml_mapping(path, kind, error)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -633,7 +619,59 @@ def read_scenario_data(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[
     if not parent_path.exists():
         raise ScenarioError(f"{path}: extends: {parent!r}: file not found ({parent_path})")
     base = read_scenario_data(parent_path, (*_chain, resolved_path))
+    _check_region_names(data, base, str(path), f"{parent} (extends)")
     return deep_merge(base, data)
+
+
+def region_names(data: Mapping[str, Any]) -> list[str] | None:
+    """Region names of plain scenario data: its ``regions`` (mapping or list), else the defaults.
+
+    None when ``regions`` has a shape that validation will refuse anyway.
+    """
+    if "regions" not in data:
+        factory = Scenario.model_fields["regions"].default_factory
+        return list(factory()) if factory is not None else []  # type: ignore[call-arg]
+    regions = data["regions"]
+    if isinstance(regions, Mapping):
+        return [str(name) for name in regions]
+    if isinstance(regions, list) and all(isinstance(r, Mapping) and "name" in r for r in regions):
+        return [str(r["name"]) for r in regions]
+    return None
+
+
+ADD_REGION_RULE = (
+    "a region can be added only by a file whose regions block lists every region "
+    "(the full set); --set and a partial regions block in a file that extends another "
+    "can only change existing regions"
+)
+"""The rule for new region names (docs/robustness.md)."""
+
+
+def _unknown_region(name: str, known: list[str], where: str, origin: str, fix: str) -> ScenarioError:
+    hint = _close_match(name, known) if len(name) <= 100 else ""
+    return ScenarioError(
+        f"{where}: no region {short_key(name)!r} in {origin}{hint} "
+        f"(regions: {', '.join(known)}; {fix})"
+    )
+
+
+def _check_region_names(
+    child: Mapping[str, Any], parent: Mapping[str, Any], where: str, origin: str
+) -> None:
+    """A child file's regions block may only name the parent's regions, unless it lists all."""
+    regions = child.get("regions")
+    known = region_names(parent)
+    if not isinstance(regions, Mapping) or known is None:
+        return  # a list of regions, or no regions block: the child defines the set, or keeps it
+    new = [str(name) for name in regions if str(name) not in known]
+    if new and not set(known) <= {str(name) for name in regions}:
+        raise _unknown_region(
+            new[0],
+            known,
+            f"{where}: regions.{short_key(new[0])}",
+            origin,
+            "to add a region, list every region in this file's regions block",
+        )
 
 
 def parse_override(text: str, source: str = "--set") -> tuple[list[str], Any]:
@@ -645,9 +683,9 @@ def parse_override(text: str, source: str = "--set") -> tuple[list[str], Any]:
     if not key or any(not part for part in key.split(".")):
         raise ScenarioError(f"{source}: {text!r}: empty key in path")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+        value = parse_yaml_value(raw, f"{source}: {short_key(key, 80)}")
+    except YamlError as exc:
+        raise ScenarioError(str(exc)) from None
     return key.split("."), value
 
 
@@ -705,7 +743,19 @@ def apply_overrides(
         items = [(str(k).split("."), v) for k, v in overrides.items()]
     else:
         items = [parse_override(text, source) for text in overrides]
+    if any(keys[0] == "regions" and len(keys) > 1 for keys, _ in items):
+        out = _normalise(out)
     for keys, value in items:
+        if keys[0] == "regions" and len(keys) > 1:
+            known = region_names(out)
+            if known is not None and keys[1] not in known:
+                raise _unknown_region(
+                    keys[1],
+                    known,
+                    f"{source}: {short_key('.'.join(keys), 80)}",
+                    "the scenario",
+                    "an override cannot add a region",
+                )
         if keys[0] in ("policies",) and isinstance(out.get("policies"), tuple):
             out["policies"] = list(out["policies"])
         set_path(out, keys, value, source)
@@ -754,16 +804,14 @@ def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> str:
     clean = tuple(
         p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "float", "str", "none")))
     )
-    path = ".".join(str(p) for p in clean) or "(top level)"
+    path = ".".join(short_key(p) for p in clean) or "(top level)"
     kind = err.get("type", "")
     value = err.get("input")
-    shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
+    shown = describe_value(value, 60) if not isinstance(value, dict) else "{...}"
     if kind == "extra_forbidden":
         model = _model_at(clean)
         allowed = sorted(model.model_fields) if model else []
-        hint = _close_match(str(clean[-1]), allowed) if allowed else ""
+        hint = _close_match(str(clean[-1]), allowed) if allowed and len(str(clean[-1])) <= 100 else ""
         listing = f" (allowed here: {', '.join(allowed)})" if allowed else ""
         return f"{path}: unknown key{hint}{listing}"
     msg = err.get("msg", "invalid value")
@@ -779,8 +827,10 @@ def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> str:
     elif kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
-        hint = _close_match(str(value), options) if isinstance(value, str) else ""
+        hint = _close_match(value, options) if isinstance(value, str) and len(value) <= 100 else ""
         msg = f"not allowed{hint} (allowed: {expected})"
+    elif kind == "finite_number":
+        msg = "must be a finite number (not .inf or .nan)"
     if kind == "missing":
         return f"{path}: required key is missing"
     if clean and kind not in ("value_error", "assertion_error"):
@@ -790,8 +840,15 @@ def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> str:
 
 def validation_message(exc: ValidationError, data: Mapping[str, Any], source: str) -> str:
     """One line per problem, each naming the source, the key path, the value and what is allowed."""
-    lines = [f"{source}: {_describe(err, data)}" for err in exc.errors()]
-    return "\n".join(dict.fromkeys(lines))
+    errors = exc.errors()
+    lines = list(dict.fromkeys(f"{source}: {_describe(err, data)}" for err in errors[:MAX_LINES]))
+    if len(errors) > MAX_LINES:
+        lines.append(f"{source}: ... and {len(errors) - MAX_LINES} more problems")
+    return "\n".join(lines)
+
+
+MAX_LINES = 20
+"""Most problems listed for one file (the rest are counted)."""
 
 
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,344 @@
+"""The one YAML reader of mtsim: every file and ``--set`` value goes through here.
+
+Scenario files, experiment files, calibration files and ``--set`` values are all
+read by :func:`read_yaml_mapping` (files) or :func:`parse_yaml_text` (text), so
+the same bad input gets the same one-line answer from every command. The reader
+is built for hostile input:
+
+- **size**: a file larger than :func:`max_yaml_bytes` (10 MB by default; raise it
+  with the environment variable ``MTSIM_MAX_YAML_MB``) is refused before it is
+  read;
+- **encoding**: the file must be UTF-8 (a byte-order mark is allowed); other bytes
+  are reported with their line;
+- **speed**: PyYAML's C safe loader (libyaml) is used when present, the pure
+  Python safe loader otherwise; both only build plain data (no Python objects);
+- **aliases**: the composed node graph is measured before anything is built; a
+  document whose aliases (``*name``) would add more than :data:`MAX_ALIAS_NODES`
+  nodes when expanded (the "billion laughs" pattern), or that refers to itself, is
+  refused;
+- **nesting**: more than :data:`MAX_DEPTH` levels of nested mappings and lists are
+  refused (no ``RecursionError`` later);
+- **duplicate keys**: a mapping that names a key twice is refused, with the line
+  numbers of both;
+- **empty files**: a file without any content is refused.
+
+Values are described in messages with :func:`describe_value`, which looks at a
+bounded part of a value only (never serialises a whole value).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from model.errors import UserError
+
+DEFAULT_MAX_YAML_MB = 10.0
+"""Default size limit of a YAML file, in megabytes (MTSIM_MAX_YAML_MB overrides it)."""
+
+MAX_YAML_ENV = "MTSIM_MAX_YAML_MB"
+"""Environment variable that raises (or lowers) the size limit, in megabytes."""
+
+MAX_ALIAS_NODES = 100_000
+"""How many nodes aliases may add to a document when expanded."""
+
+MAX_DEPTH = 100
+"""Deepest nesting of mappings and lists in a YAML document."""
+
+SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""The loader used: libyaml's C safe loader when PyYAML was built with it."""
+
+
+class YamlError(UserError, ValueError):
+    """A YAML file or value that cannot be read, with a one-line reason."""
+
+
+def max_yaml_bytes() -> int:
+    """The size limit of a YAML file in bytes (``MTSIM_MAX_YAML_MB``, default 10 MB)."""
+    raw = os.environ.get(MAX_YAML_ENV, "").strip()
+    if not raw:
+        return int(DEFAULT_MAX_YAML_MB * 1_000_000)
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        raise UserError(f"{MAX_YAML_ENV}: {raw[:40]!r}: must be a number of megabytes") from None
+    if not math.isfinite(megabytes) or megabytes <= 0:
+        raise UserError(f"{MAX_YAML_ENV}: {raw[:40]!r}: must be a positive number of megabytes")
+    return int(megabytes * 1_000_000)
+
+
+# --------------------------------------------------------------------------- describing values
+
+
+def describe_value(value: Any, limit: int = 60) -> str:
+    """A short JSON-like text of ``value`` for an error message, at most ``limit`` characters.
+
+    Only a bounded part of the value is visited (the first few items of each list
+    and mapping, a few levels deep), so describing an enormous or alias-shared
+    value costs next to nothing.
+    """
+    text = _bounded(value, depth=0, budget=limit + 4)
+    if len(text) > limit:
+        text = text[: max(0, limit - 3)] + "..."
+    return text
+
+
+def _bounded(value: Any, depth: int, budget: int) -> str:
+    if isinstance(value, str):
+        return json.dumps(value[: budget + 2], ensure_ascii=False)
+    if value is None or isinstance(value, (bool, int)):
+        return json.dumps(value) if not isinstance(value, int) or abs(value) < 10**40 else "<huge>"
+    if isinstance(value, float):
+        return json.dumps(value) if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        if depth >= 2:
+            return "{...}"
+        out, used = [], 2
+        for i, (key, item) in enumerate(value.items()):
+            if used > budget or i >= 8:
+                out.append("...")
+                break
+            piece = f"{_bounded(key, depth + 1, 20)}: {_bounded(item, depth + 1, budget - used)}"
+            out.append(piece)
+            used += len(piece) + 2
+        return "{" + ", ".join(out) + "}"
+    if isinstance(value, (list, tuple)):
+        if depth >= 2:
+            return "[...]"
+        out, used = [], 2
+        for i, item in enumerate(value):
+            if used > budget or i >= 8:
+                out.append("...")
+                break
+            piece = _bounded(item, depth + 1, budget - used)
+            out.append(piece)
+            used += len(piece) + 2
+        return "[" + ", ".join(out) + "]"
+    text = repr(value) if not hasattr(value, "isoformat") else str(value)
+    return text[: budget + 2]
+
+
+def short_key(key: Any, limit: int = 40) -> str:
+    """A mapping key for a message, cut to ``limit`` characters."""
+    text = str(key) if isinstance(key, (str, int)) else describe_value(key, limit)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def check_node_graph(root: Node, where: str) -> None:
+    """Refuse alias bombs, self-reference, deep nesting and duplicate keys in a composed document.
+
+    Walks the node graph once (iteratively, each node once), computing every
+    node's expanded size from its children.
+
+    Args:
+        root: the composed document.
+        where: prefix of error messages (the file, or ``--set``).
+
+    Raises:
+        YamlError: with one line naming the problem.
+    """
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    on_path: set[int] = set()
+    literal = 0
+    # stack items: (node, depth, children_pushed)
+    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, expanded = stack.pop()
+        ident = id(node)
+        if expanded:
+            on_path.discard(ident)
+            if isinstance(node, SequenceNode):
+                children = node.value
+            else:
+                children = [part for pair in node.value for part in pair]
+            size[ident] = 1 + sum(size[id(child)] for child in children)
+            height[ident] = 1 + max((height[id(child)] for child in children), default=0)
+            if height[ident] > MAX_DEPTH:
+                raise YamlError(
+                    f"{where}: nested more than {MAX_DEPTH} levels deep (at line {_line(node)})"
+                )
+            continue
+        if ident in size:
+            continue  # an alias of a node already measured
+        if ident in on_path:
+            raise YamlError(f"{where}: an alias at line {_line(node)} refers to itself")
+        literal += 1
+        if isinstance(node, ScalarNode):
+            size[ident] = height[ident] = 1
+            continue
+        if depth > MAX_DEPTH:
+            raise YamlError(
+                f"{where}: nested more than {MAX_DEPTH} levels deep (at line {_line(node)})"
+            )
+        if isinstance(node, MappingNode):
+            _check_duplicate_keys(node, where)
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = list(node.value)
+        on_path.add(ident)
+        stack.append((node, depth, True))
+        for child in reversed(children):
+            child_id = id(child)
+            if child_id in on_path:
+                raise YamlError(f"{where}: an alias at line {_line(node)} refers to itself")
+            if child_id not in size:
+                stack.append((child, depth + 1, False))
+    added = size[id(root)] - literal
+    if added > MAX_ALIAS_NODES:
+        raise YamlError(
+            f"{where}: aliases (*name) would expand the document by {added:,} values, more than "
+            f"the limit of {MAX_ALIAS_NODES:,}; write the values out instead"
+        )
+
+
+def _check_duplicate_keys(node: MappingNode, where: str) -> None:
+    seen: dict[tuple[str, str], Node] = {}
+    for key, _ in node.value:
+        if not isinstance(key, ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        ident = (key.tag, key.value)
+        first = seen.get(ident)
+        if first is not None:
+            raise YamlError(
+                f"{where}: duplicate key {short_key(key.value)!r} at lines {_line(first)} and "
+                f"{_line(key)}; keep one of them"
+            )
+        seen[ident] = key
+
+
+def _yaml_problem(exc: yaml.YAMLError, where: str) -> YamlError:
+    mark = getattr(exc, "problem_mark", None)
+    at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["syntax error"])[0]
+    return YamlError(f"{where}: invalid YAML{at}: {short_key(problem, 120)}")
+
+
+def parse_yaml_text(text: str, where: str) -> Any:
+    """Parse one YAML document with mtsim's safe reader (same checks as files).
+
+    Args:
+        text: the YAML text.
+        where: prefix of error messages (a file name, or ``--set``).
+
+    Returns:
+        The plain data (None for an empty document).
+
+    Raises:
+        YamlError: invalid YAML, alias bombs, self-reference, deep nesting, duplicate keys.
+    """
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_node_graph(node, where)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise _yaml_problem(exc, where) from None
+    except RecursionError:
+        raise YamlError(f"{where}: nested too deeply to read") from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml_text(path: Path, kind: str = "YAML", error: type[Exception] = YamlError) -> str:
+    """Read a YAML file's text after checking that it exists, its size and its encoding."""
+    path = Path(path)
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    try:
+        if not path.exists():
+            raise error(f"{path}: file not found")
+        if path.is_dir():
+            raise error(f"{path}: is a folder, not {article} {kind} file")
+        limit = max_yaml_bytes()
+        size = path.stat().st_size
+        if size > limit:
+            raise error(
+                f"{path}: {size / 1e6:.1f} MB is larger than the {limit / 1e6:g} MB limit for "
+                f"{kind} files (raise it with {MAX_YAML_ENV}=<megabytes>)"
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(raw) > limit:  # grew while reading, or a pipe or special file
+        raise error(
+            f"{path}: larger than the {limit / 1e6:g} MB limit for {kind} files "
+            f"(raise it with {MAX_YAML_ENV}=<megabytes>)"
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise error(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}); "
+            f"save the {kind} file as UTF-8"
+        ) from None
+
+
+def read_yaml_mapping(
+    path: str | Path, kind: str = "scenario", error: type[Exception] = YamlError
+) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping: the reader every mtsim command uses.
+
+    Args:
+        path: the file.
+        kind: what the file is, for messages ("scenario", "experiment", "calibration").
+        error: the exception class raised (a ``UserError`` subclass), with a one-line
+            message naming the file.
+
+    Returns:
+        The file's mapping, as plain data.
+
+    Raises:
+        error: missing file, folder, too large, not UTF-8, invalid YAML, alias bomb,
+            nesting too deep, duplicate key, empty file, top level not a mapping.
+    """
+    path = Path(path)
+    text = read_yaml_text(path, kind, error)
+    try:
+        data = parse_yaml_text(text, str(path))
+    except YamlError as exc:
+        raise error(str(exc)) from None
+    if data is None:
+        raise error(f"{path}: the {kind} file is empty (no keys); write at least one key")
+    if not isinstance(data, dict):
+        raise error(
+            f"{path}: the top level must be a mapping of keys, got {type(data).__name__}"
+        )
+    for key in data:
+        if not isinstance(key, str):
+            raise error(f"{path}: {describe_value(key, 40)}: keys must be text")
+    return data
+
+
+def parse_yaml_value(raw: str, where: str = "--set") -> Any:
+    """Read a ``--set`` value as YAML (``0.5``, ``true``, ``[1, 2]``); plain text if it is not YAML.
+
+    Values that YAML refuses for safety (alias bombs, nesting, duplicate keys) are
+    errors, not text.
+    """
+    if not raw.strip():
+        return ""
+    if len(raw) > 1_000_000:
+        raise YamlError(f"{where}: value longer than 1,000,000 characters")
+    try:
+        return parse_yaml_text(raw, where)
+    except YamlError as exc:
+        if "invalid YAML" in str(exc):
+            return raw
+        raise
