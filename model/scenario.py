@@ -613,6 +613,8 @@ def read_scenario_data(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[
         raise ScenarioError(
             f"{path}: extends: must be a file name (string), got {type(parent).__name__}"
         )
+    if not parent.strip() or len(parent) > 4096 or "\0" in parent:
+        raise ScenarioError(f"{path}: extends: {describe_value(parent)}: not a usable file name")
     parent_path = Path(parent)
     if not parent_path.is_absolute():
         parent_path = path.parent / parent_path

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.experiment.design import Design, Parameter, design_size, make_design
 from model.scenario import (
+    MAX_LINES,
     Scenario,
     ScenarioError,
     apply_overrides,
@@ -50,6 +51,7 @@ from model.scenario import (
     read_yaml_mapping,
     scenario_from_dict,
 )
+from model.yamlio import describe_value, short_key
 
 RESERVED_COLUMNS: tuple[str, ...] = ("run", "point", "replication", "seed", "run_id", "step")
 """Columns of design and result tables that a parameter name may not take."""
@@ -63,7 +65,8 @@ class ExperimentError(ScenarioError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # numbers must be finite (a range [0.1, .inf] is refused)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ParameterSpec(_Strict):
@@ -79,7 +82,7 @@ class ParameterSpec(_Strict):
         integer: round to integers (default: when the base scenario holds an integer there).
     """
 
-    path: Annotated[str, Field(min_length=1)]
+    path: Annotated[str, Field(min_length=1, max_length=300)]
     name: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     values: Annotated[list[Any], Field(min_length=1)] | None = None
     range: tuple[float, float] | None = None
@@ -131,7 +134,7 @@ class ExperimentSpec(_Strict):
         None
     )
     description: str = ""
-    base: Annotated[str, Field(min_length=1)]
+    base: Annotated[str, Field(min_length=1, max_length=4096)]
     set: dict[str, Any] = Field(default_factory=dict)
     parameters: Annotated[list[ParameterSpec], Field(min_length=1)]
     design: DesignSpec
@@ -140,7 +143,7 @@ class ExperimentSpec(_Strict):
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     seeds: Literal["common", "independent"] = "common"
     outcomes: Literal["summary", "timeseries"] = "summary"
-    metrics: Annotated[list[str], Field(min_length=1)] | None = None
+    metrics: Annotated[list[Annotated[str, Field(max_length=100)]], Field(min_length=1)] | None = None
 
 
 class Experiment:
@@ -170,6 +173,7 @@ class Experiment:
         self.base = base
         self.parameters = parameters
         self.design = design
+        self._columns: dict[str, list[Any]] | None = None
 
     @property
     def name(self) -> str:
@@ -189,18 +193,30 @@ class Experiment:
 
     def point_overrides(self, point: int) -> dict[str, Any]:
         """Dotted path -> value of design point ``point``."""
-        row = self.design.points.iloc[point]
-        return {p.path: _plain(row[p.name], p) for p in self.parameters}
+        if self._columns is None:
+            points = self.design.points
+            self._columns = {p.name: points[p.name].tolist() for p in self.parameters}
+        return {p.path: _plain(self._columns[p.name][point], p) for p in self.parameters}
 
     def scenario_at(self, point: int) -> Scenario:
         """Return the validated scenario of design point ``point``."""
         overrides = self.point_overrides(point)
-        shown = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
-        data = apply_overrides(self.base, overrides, source=f"{self.source}: design point {point}")
         try:
-            return scenario_from_dict(data, source=f"{self.source}: design point {point} ({shown})")
-        except ScenarioError as exc:
-            raise ExperimentError(str(exc)) from None
+            data = _overlay(self.base, overrides)
+        except (KeyError, IndexError, ValueError, TypeError):
+            data = apply_overrides(
+                self.base, overrides, source=f"{self.source}: design point {point}"
+            )
+        try:
+            return scenario_from_dict(data, source=f"{self.source}: design point {point}")
+        except ScenarioError:
+            shown = ", ".join(f"{k}={describe_value(v, 30)}" for k, v in overrides.items())
+            try:
+                return scenario_from_dict(
+                    data, source=f"{self.source}: design point {point} ({shown})"
+                )
+            except ScenarioError as exc:
+                raise ExperimentError(str(exc)) from None
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description of the study for the result store."""
@@ -236,6 +252,40 @@ class Experiment:
             "metrics": self.spec.metrics,
             "runs": self.n_runs,
         }
+
+
+def _overlay(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with dotted-path overrides, copying only the sections on each path.
+
+    Much cheaper than a deep copy for every design point; the result shares the
+    untouched sections with ``base`` and is only read (validated), never changed.
+
+    Raises:
+        KeyError, IndexError, ValueError, TypeError: a path that does not exist in
+            ``base`` (the caller falls back to ``apply_overrides``).
+    """
+    out = dict(base)
+    for path, value in overrides.items():
+        keys = path.split(".")
+        node: Any = out
+        for key in keys[:-1]:
+            index: Any = int(key) if isinstance(node, list) else key
+            child = node[index]
+            if isinstance(child, dict):
+                child = dict(child)
+            elif isinstance(child, list):
+                child = list(child)
+            else:
+                raise TypeError(f"{path}: {key} is a value, not a section")
+            node[index] = child
+            node = child
+        last: Any = int(keys[-1]) if isinstance(node, list) else keys[-1]
+        if isinstance(node, list):
+            node[last]  # noqa: B018 - IndexError for a missing item
+        elif last not in node:
+            raise KeyError(path)
+        node[last] = copy.deepcopy(value)
+    return out
 
 
 def _plain(value: Any, param: Parameter) -> Any:
@@ -276,19 +326,18 @@ def _describe(err: Mapping[str, Any]) -> str:
         for p in err.get("loc", ())
         if not (isinstance(p, str) and ("[" in p or p in ("int", "float", "str", "none")))
     )
-    path = ".".join(str(p) for p in loc) or "(top level)"
+    path = ".".join(short_key(p) for p in loc) or "(top level)"
     kind = err.get("type", "")
     value = err.get("input")
-    shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
+    shown = describe_value(value, 60) if not isinstance(value, dict) else "{...}"
     if kind == "extra_forbidden":
         model: type[BaseModel] = ExperimentSpec
         if len(loc) > 1 and isinstance(loc[0], str) and loc[0] in _MODELS_AT:
             model = _MODELS_AT[loc[0]]
         allowed = sorted(model.model_fields)
+        hint = _close_match(str(loc[-1]), allowed) if len(str(loc[-1])) <= 100 else ""
         return (
-            f"{path}: unknown key{_close_match(str(loc[-1]), allowed)} "
+            f"{path}: unknown key{hint} "
             f"(allowed here: {', '.join(allowed)})"
         )
     if kind == "missing":
@@ -307,15 +356,20 @@ def _describe(err: Mapping[str, Any]) -> str:
     elif kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
-        hint = _close_match(str(value), options) if isinstance(value, str) else ""
+        hint = _close_match(value, options) if isinstance(value, str) and len(value) <= 100 else ""
         msg = f"not allowed{hint} (allowed: {expected})"
+    elif kind == "finite_number":
+        msg = "must be a finite number (not .inf or .nan)"
     elif kind == "string_pattern_mismatch":
         msg = "must be letters, digits, '_', '.' or '-' (it names the output folder)"
     return f"{path}: {shown}: {msg}"
 
 
 def _fail(source: str, problems: list[str]) -> ExperimentError:
-    return ExperimentError("\n".join(dict.fromkeys(f"{source}: {p}" for p in problems)))
+    lines = list(dict.fromkeys(f"{source}: {p}" for p in problems[:MAX_LINES]))
+    if len(problems) > MAX_LINES:
+        lines.append(f"{source}: ... and {len(problems) - MAX_LINES} more problems")
+    return ExperimentError("\n".join(lines))
 
 
 # --------------------------------------------------------------------------- loading
@@ -389,13 +443,13 @@ def _check_spec(spec: ExperimentSpec, metric_names: Iterable[str] | None) -> lis
                 )
             elif p.values is not None and len({_as_text(v) for v in p.values}) != len(p.values):
                 problems.append(
-                    f"{where}.values: {json.dumps(p.values, default=str)}: repeated value"
+                    f"{where}.values: {describe_value(p.values)}: repeated value"
                 )
             if p.values is not None and p.integer:
                 bad = [v for v in p.values if not (isinstance(v, int) and not isinstance(v, bool))]
                 if bad:
                     problems.append(
-                        f"{where}.values: {bad[0]!r}: 'integer: true' needs whole numbers"
+                        f"{where}.values: {describe_value(bad[0])}: 'integer: true' needs whole numbers"
                     )
     samples = spec.design.samples
     if kind == "grid":
@@ -514,7 +568,7 @@ def _check_against_scenario(
                 ]
             )
         for value in candidates:
-            label = f"{where} ({p.path}={json.dumps(value, default=str)})"
+            label = f"{where} ({p.path}={describe_value(value, 40)})"
             try:
                 data = apply_overrides(base, {p.path: value}, source=f"{source}: {where}.path")
                 scenario_from_dict(data, source=f"{source}: {label}")
@@ -544,7 +598,7 @@ def load_experiment(path: str | Path) -> Experiment:
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:
-        raise _fail(source, [_describe(e) for e in exc.errors()]) from None
+        raise _fail(source, [_describe(e) for e in exc.errors()[: MAX_LINES + 1]]) from None
     if spec.name is None:
         stem = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem) or "experiment"
         spec = spec.model_copy(update={"name": stem})
