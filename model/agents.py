@@ -10,14 +10,9 @@ vectorised step; they are for inspection, the browser view and user code. Above
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 from mesa.discrete_space import FixedAgent
 from mesa.discrete_space.cell_agent import FixedCell
-
-if TYPE_CHECKING:
-    from model.market import MarketModel
 
 
 def _view(array_name: str, field: str, cast=None, doc: str = ""):
@@ -48,7 +43,7 @@ class Consumer(FixedAgent):
         has_ordered_cross_border: has ever ordered across regions.
     """
 
-    def __init__(self, model: MarketModel, index: int):
+    def __init__(self, model: mesa.Model, index: int):
         super().__init__(model)
         self.index = index
 
@@ -96,7 +91,7 @@ class Merchant(mesa.Agent):
         revenue: mobile revenue last step.
     """
 
-    def __init__(self, model: MarketModel, index: int):
+    def __init__(self, model: mesa.Model, index: int):
         super().__init__(model)
         self.index = index
 
@@ -120,7 +115,7 @@ class KOL(mesa.Agent):
         sponsored: last post was sponsored.
     """
 
-    def __init__(self, model: MarketModel, index: int):
+    def __init__(self, model: mesa.Model, index: int):
         super().__init__(model)
         self.index = index
 

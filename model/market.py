@@ -2,80 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mesa
 import numpy as np
 import pandas as pd
 from mesa.discrete_space import Network as MesaNetwork
 
 from model.agents import KOL, Consumer, Merchant
-from model.mechanisms import (
-    access,
-    fulfilment,
-    kol,
-    marketing,
-    merchant_adoption,
-    ordering,
-    payment,
-    trust,
-    word_of_mouth,
-)
+from model.mechanisms import access, word_of_mouth
 from model.metrics import CONSUMER_RECORD_FIELDS, REPORTERS, consumer_record
 from model.network import build_social_graph, kol_followers, region_sizes
+from model.phases import PHASES
 from model.policy import EffectiveParameters, ParameterSchedule
 from model.scenario import Scenario
-from model.state import ConsumerState, KOLState, MerchantState, beta_around
+from model.state import (
+    ConsumerState,
+    KOLState,
+    MarketState,
+    MerchantState,
+    StepCounters,
+    beta_around,
+)
+from model.week import Week
 
 TRUST_CONCENTRATION = 10.0
 """Beta concentration of starting trust around each region's mean."""
 
 
-@dataclass
-class StepCounters:
-    """Counts of the last step, read by the metrics.
-
-    Attributes:
-        orders: orders placed.
-        cross_border_orders: orders across regions.
-        gmv: value of the orders.
-        counterfeit_incidents: counterfeit sales.
-        fraud_incidents: payment frauds.
-        failed_transactions: orders lost to transaction failures.
-        policy_cost: policy spending.
-    """
-
-    orders: int = 0
-    cross_border_orders: int = 0
-    gmv: float = 0.0
-    counterfeit_incidents: int = 0
-    fraud_incidents: int = 0
-    failed_transactions: int = 0
-    policy_cost: float = 0.0
-
-
 class MarketModel(mesa.Model):
     """Consumers, merchants and KOLs on a social network, under a policy timeline.
 
-    A step is one week. Its phases run in this fixed order; each is a vectorised
-    function of the state arrays (model/mechanisms/), and within a phase everyone
-    reacts to the state at the start of the step (synchronous update):
-
-    1. policy: the timeline gives the effective parameters at step t (model/policy.py);
-    2. access: who has usable mobile access (mechanisms/access.py);
-    3. marketing: adopting merchants' channel reach (mechanisms/marketing.py);
-    4. KOL posts: sponsorship, endorsements, follower exposure (mechanisms/kol.py);
-    5. word of mouth: new awareness, and last step's recommendations and warnings
-       counted over the graph (mechanisms/word_of_mouth.py);
-    6. payment: adoption, fraud, abandonment (mechanisms/payment.py);
-    7. ordering: desire, region and merchant choice, trust gate, checkout
-       (mechanisms/ordering.py);
-    8. fulfilment and integrity: genuine or counterfeit, detection, fines,
-       reputation (mechanisms/fulfilment.py);
-    9. trust update from own experience, word of mouth and KOLs (mechanisms/trust.py);
-    10. merchant updates: adoption by imitation and promotion, verification
-        (mechanisms/merchant_adoption.py, fulfilment.py); KOL credibility (kol.py);
-    11. data collection (model/metrics.py).
+    A step is one week: the phases of ``model.phases.PHASES`` run in order (policy,
+    access, marketing, KOL posts, word of mouth, payment, ordering, fulfilment, trust,
+    merchants, consumer records, accounts) on one :class:`model.week.Week` context;
+    each reads the state as it was at the start of the week and stages its writes,
+    which are committed together at the end (synchronous update); then the
+    DataCollector records the metrics (model/metrics.py). docs/architecture.md lists
+    what each phase reads and writes.
 
     Attributes:
         scenario: the validated scenario.
@@ -87,8 +49,10 @@ class MarketModel(mesa.Model):
         kols: KOL state arrays and follower sets.
         parameters: effective parameters per step (the policy timeline).
         current: the effective parameters of the last step.
-        last: counts of the last step.
-        cumulative_policy_cost: policy spending so far.
+        market: model-level state (``last``: counts of the last step, read by the
+            metrics; ``cumulative_policy_cost``: policy spending so far).
+        last_week: the context of the last step (its signals: orders, exposures, ...),
+            for inspection and the browser view; None before the first step.
         datacollector: Mesa DataCollector with the model-level reporters.
         consumer_agents: the Consumer agents (Mesa AgentSet). Above
             ``simulation.space_max_consumers`` they, like ``space``, are created on
@@ -107,8 +71,8 @@ class MarketModel(mesa.Model):
         self.n_regions = len(self.region_names)
         self.parameters = ParameterSchedule(scenario)
         self.current: EffectiveParameters = self.parameters.at(0)
-        self.last = StepCounters()
-        self.cumulative_policy_cost = 0.0
+        self.market = MarketState()
+        self.last_week: Week | None = None
         self._space: MesaNetwork | None = None
         self._placing = False
 
@@ -120,6 +84,12 @@ class MarketModel(mesa.Model):
         self.consumers = self._build_consumers(sizes)
         self.merchants = self._build_merchants()
         self.kols = self._build_kols(population_share)
+        self._states = {
+            "consumers": self.consumers,
+            "merchants": self.merchants,
+            "kols": self.kols,
+            "market": self.market,
+        }
 
         # Mesa agent objects: consumers first (unique ids 1..n), then merchants and KOLs.
         # Above simulation.space_max_consumers the consumer objects, like the space, are
@@ -333,226 +303,32 @@ class MarketModel(mesa.Model):
     # ------------------------------------------------------------------ stepping
 
     def step(self) -> None:
-        """Advance the market by one week (the phases are listed in the class docstring)."""
-        sc, rng = self.scenario, self.rng
-        c, m, k = self.consumers, self.merchants, self.kols
-        n, n_regions = c.n, self.n_regions
-        adjacency, degree = self.graph.adjacency, self.graph.degree
-
-        # 1. policy
-        p = self.parameters.at(self.steps)
-        self.current = p
-
-        # 2. access
-        c.has_access = access.mobile_access(c.access_draw, c.region, p.mobile_access)
-        connected = np.bincount(c.region[c.has_access], minlength=n_regions)
-
-        # 3. marketing
-        marketing_p, visibility, kol_budget = marketing.marketing_reach(
-            m.region, m.adopted, p.channel_budget, sc.marketing.channels, connected
+        """Advance the market by one week: run ``model.phases.PHASES``, commit, collect."""
+        week = Week(
+            t=self.steps,
+            scenario=self.scenario,
+            rng=self.rng,
+            schedule=self.parameters,
+            graph=self.graph,
+            n_regions=self.n_regions,
+            states=self._states,
         )
-
-        # 4. KOL posts
-        integrity_now = fulfilment.effective_integrity(sc.merchants, m.integrity, m.verified)
-        posts = kol.kol_posts(
-            sc.kols,
-            k.credibility,
-            k.region,
-            k.follower_count,
-            m.region,
-            m.adopted,
-            kol_budget,
-            p.disclosure,
-            rng,
-        )
-        exposure = kol.follower_exposure(k.followers, posts, m.region, n_regions)
-        visibility = visibility + kol.endorsement_visibility(k.follower_count, posts, m.n)
-        kol_domestic, kol_foreign = trust.split_by_home(exposure, c.region)
-        kol_total = kol_domestic + kol_foreign
-        credibility, _fake_endorsements = kol.update_credibility(
-            sc.kols, k.credibility, posts, integrity_now, rng
-        )
-
-        # 5. word of mouth
-        satisfied_any = c.satisfied_from >= 0
-        graph = self.graph
-        wom_p = word_of_mouth.awareness_probability(
-            sc.word_of_mouth,
-            adjacency,
-            degree,
-            c.aware,
-            c.newly_aware,
-            satisfied_any,
-            c.threshold,
-            count=graph.neighbour_counts,
-        )
-        marketing_each = np.where(c.has_access, marketing_p[c.region], 0.0)
-        kol_each = 1.0 - np.exp(-sc.kols.awareness_gain * kol_total)
-        aware_p = 1.0 - (1.0 - wom_p) * (1.0 - marketing_each) * (1.0 - kol_each)
-        becomes_aware = ~c.aware & (rng.random(n) < aware_p)
-        # neighbours satisfied / cheated by sellers of the own region and of other regions
-        # (exact integer counts, the same numbers as word_of_mouth.region_signals split by
-        # trust.split_by_home, without the n x R products)
-        rec_dom, rec_for = graph.neighbour_counts_by_region(c.satisfied_from, c.region)
-        warn_dom, warn_for = graph.neighbour_counts_by_region(c.cheated_from, c.region)
-        rec_dom, rec_for = rec_dom.astype(np.float32), rec_for.astype(np.float32)
-        warn_dom, warn_for = warn_dom.astype(np.float32), warn_for.astype(np.float32)
-        fraud_news = graph.neighbour_counts(c.defrauded).astype(np.float32)
-
-        # 6. payment
-        risk = payment.perceived_risk(p.perceived_risk, c.risk_extra)
-        if self.graph.fully_mixed:
-            peer_share = np.full(n, float(c.payment.mean()))
-        else:
-            paying_neighbours = graph.neighbour_counts(c.payment, track="payment").astype(
-                np.float32
-            )
-            peer_share = np.where(degree > 0, paying_neighbours / np.maximum(degree, 1), 0.0)
-        adopt_p = payment.adoption_probability(sc.payment, p.rigid_demand_rate, peer_share, risk)
-        adopts = c.has_access & ~c.payment & (rng.random(n) < adopt_p)
-        victims = payment.fraud_victims(c.payment, p.fraud_rate, rng)
-        abandons = victims & (rng.random(n) < sc.payment.abandon_after_fraud)
-        pays = (c.payment | adopts) & ~abandons
-
-        # 7. ordering
-        spec = sc.ordering
-        desire = (
-            spec.purchase_rate
-            * (1.0 + spec.incentive_elasticity * p.coupon)
-            * (1.0 + sc.kols.purchase_lift * np.minimum(1.0, kol_total))
-            * np.exp(-c.bad_memory)
-        )
-        want = c.aware & c.has_access & (rng.random(n) < np.minimum(1.0, desire))
-        utility = ordering.merchant_utility(
-            spec, m.price, m.reputation, visibility, m.adopted, p.coupon
-        )
-        values, members, cdfs = ordering.region_values(
-            spec, utility, m.region, n_regions, p.logistics_cost, p.delivery_days, p.tariff
-        )
-        orders = ordering.choose_orders(
-            spec,
-            rng,
-            np.flatnonzero(want),
-            c.region,
-            c.trust_domestic,
-            c.trust_foreign,
-            sc.trust.purchase_threshold,
-            values,
-            members,
-            cdfs,
-            pays,
-            risk,
-            sc.payment.checkout_adoption,
-            p.reliability,
-            m.price,
-            m.region,
-            p.logistics_cost,
-            p.tariff,
-            p.coupon,
-        )
-
-        # 8. fulfilment and integrity
-        outcome = fulfilment.fulfil(
-            sc.merchants,
-            rng,
-            orders.merchant,
-            orders.value,
-            m.integrity,
-            m.verified,
-            m.price,
-            p.detection_probability,
-            spec.mean_order_value,
-        )
-
-        # 9. trust
-        tr = sc.trust
-        seller_region = m.region[orders.merchant].astype(np.int16)
-        satisfied_from = np.full(n, -1, dtype=np.int16)
-        cheated_from = np.full(n, -1, dtype=np.int16)
-        satisfied_from[orders.consumer[outcome.genuine]] = seller_region[outcome.genuine]
-        cheated_from[orders.consumer[~outcome.genuine]] = seller_region[~outcome.genuine]
-        good_dom, good_for = trust.one_hot_experience(satisfied_from, c.region)
-        bad_dom, bad_for = trust.one_hot_experience(cheated_from, c.region)
-        leak = rng.random(n) < tr.privacy_leak_rate
-        shock = (victims | leak).astype(np.float32)
-        s = tr.foreign_spillover
-        warn_weight = tr.wom_gain * sc.word_of_mouth.negative_weight
-        gain_dom = (
-            tr.experience_gain * trust.mix(good_dom, good_for, s)
-            + tr.wom_gain * trust.mix(rec_dom, rec_for, s)
-            + tr.kol_gain * trust.mix(kol_domestic, kol_foreign, s)
-        )
-        gain_for = (
-            tr.experience_gain * trust.mix(good_for, good_dom, s)
-            + tr.wom_gain * trust.mix(rec_for, rec_dom, s)
-            + tr.kol_gain * trust.mix(kol_foreign, kol_domestic, s)
-        )
-        loss_dom = (
-            tr.counterfeit_loss * trust.mix(bad_dom, bad_for, s)
-            + warn_weight * trust.mix(warn_dom, warn_for, s)
-            + tr.fraud_loss * shock
-        )
-        loss_for = (
-            tr.counterfeit_loss * trust.mix(bad_for, bad_dom, s)
-            + warn_weight * trust.mix(warn_for, warn_dom, s)
-            + tr.fraud_loss * s * shock
-        )
-        c.trust_domestic = trust.update_trust(c.trust_domestic, gain_dom, loss_dom)
-        c.trust_foreign = trust.update_trust(c.trust_foreign, gain_for, loss_for)
-        bad_event = (cheated_from >= 0) | victims
-        c.bad_memory = (
-            c.bad_memory * np.float32(1.0 - tr.memory_decay)
-            + np.float32(tr.memory_gain) * bad_event
-        ).astype(np.float32)
-        c.risk_extra = payment.update_risk(sc.payment, c.risk_extra, victims, fraud_news)
-
-        # 10. merchants and KOLs
-        m.integrity, m.reputation = fulfilment.update_merchants_after_sales(
-            sc.merchants, m.integrity, m.reputation, outcome
-        )
-        m.revenue = outcome.revenue_by_merchant.astype(np.float32)
-        m.sales = outcome.sales_by_merchant.astype(np.int32)
-        m.counterfeits = outcome.counterfeits_by_merchant.astype(np.int32)
-        m.penalties = (m.penalties + outcome.fines_by_merchant).astype(np.float32)
-        m.visibility = visibility.astype(np.float32)
-        adopt_m = merchant_adoption.adoption_probability(
-            sc.merchants,
-            p.promotion_rate,
-            m.region,
-            m.adopted,
-            outcome.revenue_by_merchant,
-            n_regions,
-        )
-        m.adopted = m.adopted | (rng.random(m.n) < adopt_m)
-        m.verified = fulfilment.verify(m.verified, p.verification_rate, rng)
-        k.credibility = credibility
-        k.posted, k.sponsored, k.disclosed = posts.posted, posts.sponsored, posts.disclosed
-        k.endorsed_merchant = posts.endorsed_merchant
-
-        # commit consumer state (synchronous: everything above read the old state)
-        c.newly_aware = becomes_aware
-        c.aware = c.aware | becomes_aware
-        pays[orders.adopted_at_checkout] = True
-        c.payment = pays
-        c.has_ordered[orders.consumer] = True
-        c.has_ordered_cross_border[orders.consumer[orders.cross_border]] = True
-        c.satisfied_from, c.cheated_from, c.defrauded = satisfied_from, cheated_from, victims
-        c.last_order_merchant.fill(-1)
-        c.last_order_merchant[orders.consumer] = orders.merchant
-
-        # 11. data collection
-        self.last = StepCounters(
-            orders=orders.count,
-            cross_border_orders=int(orders.cross_border.sum()),
-            gmv=float(orders.value.sum()),
-            counterfeit_incidents=int((~outcome.genuine).sum()),
-            fraud_incidents=int(victims.sum()),
-            failed_transactions=orders.failed_transactions,
-            policy_cost=p.policy_cost,
-        )
-        self.cumulative_policy_cost += p.policy_cost
+        week.run(PHASES)
+        week.commit()
+        self.current = week.signals.params
+        self.last_week = week
         self.datacollector.collect(self)
         self._record_consumers()
+
+    @property
+    def last(self) -> StepCounters:
+        """Counts of the last step (orders, frauds, spending...), read by the metrics."""
+        return self.market.last
+
+    @property
+    def cumulative_policy_cost(self) -> float:
+        """Policy spending so far."""
+        return self.market.cumulative_policy_cost
 
     # ------------------------------------------------------------------ reading
 

@@ -8,111 +8,132 @@ NaN when there are none. Counts and GMV are per step.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from model.market import MarketModel
+from model.state import ConsumerState, KOLState, MerchantState, StepCounters
 
 
-def aware_share(model: MarketModel) -> float:
+class MarketView(Protocol):
+    """What the reporters read from a model (MarketModel satisfies it; metrics never import it).
+
+    Attributes:
+        consumers: consumer state arrays.
+        merchants: merchant state arrays.
+        kols: KOL state arrays.
+        last: counts of the last step.
+        cumulative_policy_cost: policy spending so far.
+    """
+
+    consumers: ConsumerState
+    merchants: MerchantState
+    kols: KOLState
+    last: StepCounters
+    cumulative_policy_cost: float
+
+    def consumer_stage(self) -> np.ndarray:
+        """Each consumer's adoption stage code."""
+        ...
+
+
+def aware_share(model: MarketView) -> float:
     """Share of consumers aware of mobile shopping."""
     return float(model.consumers.aware.mean())
 
 
-def shopper_share(model: MarketModel) -> float:
+def shopper_share(model: MarketView) -> float:
     """Share of consumers who have ever ordered by mobile."""
     return float(model.consumers.has_ordered.mean())
 
 
-def payment_adoption(model: MarketModel) -> float:
+def payment_adoption(model: MarketView) -> float:
     """Share of consumers paying by mobile."""
     return float(model.consumers.payment.mean())
 
 
-def payment_adoption_connected(model: MarketModel) -> float:
+def payment_adoption_connected(model: MarketView) -> float:
     """Share of consumers with mobile access who pay by mobile (CNNIC's definition)."""
     c = model.consumers
     connected = int(c.has_access.sum())
     return float((c.payment & c.has_access).sum() / connected) if connected else 0.0
 
 
-def mean_trust_domestic(model: MarketModel) -> float:
+def mean_trust_domestic(model: MarketView) -> float:
     """Mean trust of consumers in sellers of their own region."""
     return float(model.consumers.trust_domestic.mean(dtype=np.float64))
 
 
-def mean_trust_foreign(model: MarketModel) -> float:
+def mean_trust_foreign(model: MarketView) -> float:
     """Mean trust of consumers in sellers of other regions."""
     return float(model.consumers.trust_foreign.mean(dtype=np.float64))
 
 
-def orders(model: MarketModel) -> int:
+def orders(model: MarketView) -> int:
     """Orders placed this step."""
     return int(model.last.orders)
 
 
-def cross_border_orders(model: MarketModel) -> int:
+def cross_border_orders(model: MarketView) -> int:
     """Orders this step from a merchant in another region."""
     return int(model.last.cross_border_orders)
 
 
-def cross_border_share(model: MarketModel) -> float:
+def cross_border_share(model: MarketView) -> float:
     """Cross-border orders as a share of orders this step (0 without orders)."""
     n = model.last.orders
     return float(model.last.cross_border_orders / n) if n else 0.0
 
 
-def gmv(model: MarketModel) -> float:
+def gmv(model: MarketView) -> float:
     """Gross merchandise value of this step's orders (currency units)."""
     return float(model.last.gmv)
 
 
-def counterfeit_incidents(model: MarketModel) -> int:
+def counterfeit_incidents(model: MarketView) -> int:
     """Counterfeit sales this step."""
     return int(model.last.counterfeit_incidents)
 
 
-def fraud_incidents(model: MarketModel) -> int:
+def fraud_incidents(model: MarketView) -> int:
     """Mobile payment frauds this step."""
     return int(model.last.fraud_incidents)
 
 
-def merchant_adoption(model: MarketModel) -> float:
+def merchant_adoption(model: MarketView) -> float:
     """Share of merchants using mobile marketing (0 without merchants)."""
     m = model.merchants
     return float(m.adopted.mean()) if m.n else 0.0
 
 
-def kol_credibility(model: MarketModel) -> float:
+def kol_credibility(model: MarketView) -> float:
     """Mean KOL credibility (NaN without KOLs)."""
     k = model.kols
     return float(k.credibility.mean(dtype=np.float64)) if k.n else float("nan")
 
 
-def mobile_access_share(model: MarketModel) -> float:
+def mobile_access_share(model: MarketView) -> float:
     """Share of consumers with usable mobile access."""
     return float(model.consumers.has_access.mean())
 
 
-def policy_cost(model: MarketModel) -> float:
+def policy_cost(model: MarketView) -> float:
     """Policy spending this step (currency units)."""
     return float(model.last.policy_cost)
 
 
-def cumulative_policy_cost(model: MarketModel) -> float:
+def cumulative_policy_cost(model: MarketView) -> float:
     """Policy spending up to and including this step."""
     return float(model.cumulative_policy_cost)
 
 
-def verified_merchant_share(model: MarketModel) -> float:
+def verified_merchant_share(model: MarketView) -> float:
     """Share of merchants that are verified (0 without merchants)."""
     m = model.merchants
     return float(m.verified.mean()) if m.n else 0.0
 
 
-def failed_transactions(model: MarketModel) -> int:
+def failed_transactions(model: MarketView) -> int:
     """Orders lost this step to transaction failures."""
     return int(model.last.failed_transactions)
 
@@ -251,7 +272,7 @@ CONSUMER_RECORD_FIELDS: tuple[str, ...] = (
 """Per-consumer columns of a consumer record (besides step, consumer and region)."""
 
 
-def consumer_record(model: MarketModel) -> dict[str, np.ndarray]:
+def consumer_record(model: MarketView) -> dict[str, np.ndarray]:
     """Copy every consumer's current state (``CONSUMER_RECORD_FIELDS``), one row each."""
     c = model.consumers
     record = {"stage": model.consumer_stage()}

@@ -16,6 +16,42 @@ NO_REGION = np.int16(-1)
 
 
 @dataclass
+class StepCounters:
+    """Counts of the last step, read by the metrics.
+
+    Attributes:
+        orders: orders placed.
+        cross_border_orders: orders across regions.
+        gmv: value of the orders.
+        counterfeit_incidents: counterfeit sales.
+        fraud_incidents: payment frauds.
+        failed_transactions: orders lost to transaction failures.
+        policy_cost: policy spending.
+    """
+
+    orders: int = 0
+    cross_border_orders: int = 0
+    gmv: float = 0.0
+    counterfeit_incidents: int = 0
+    fraud_incidents: int = 0
+    failed_transactions: int = 0
+    policy_cost: float = 0.0
+
+
+@dataclass
+class MarketState:
+    """Model-level state: the last week's counters and running totals.
+
+    Attributes:
+        last: counts of the last step (the metrics read them).
+        cumulative_policy_cost: policy spending so far.
+    """
+
+    last: StepCounters = field(default_factory=StepCounters)
+    cumulative_policy_cost: float = 0.0
+
+
+@dataclass
 class ConsumerState:
     """Consumers' state arrays (length n).
 

@@ -1,0 +1,267 @@
+"""One week's context: what every phase of a step works on.
+
+A step (one week) is a declared sequence of phases (model/phases.py). They share one
+:class:`Week`:
+
+- ``week.scenario``, ``week.rng``, ``week.graph``, ``week.n_regions``: the world;
+- ``week.consumers``, ``week.merchants``, ``week.kols``: the agents' state **as it was
+  at the start of the week**, read-only. A phase may read only the fields it declares
+  in ``Phase.reads``; assigning to them, or writing into their arrays in place,
+  raises :class:`PhaseContractError`;
+- ``week.signals``: this week's named signals (effective parameters, exposures,
+  neighbour counts, orders, fulfilment outcomes, ...). A phase sets only the signals it
+  declares in ``Phase.produces`` and reads only those in ``Phase.uses``, which earlier
+  phases must have produced;
+- ``week.stage(group, field=value, ...)``: the only way to change agent state. Staged
+  values are invisible to every phase and are committed together, in one place, when
+  the week ends (:meth:`Week.commit`): the synchronous-update rule is structural.
+
+The checks cost a few dictionary look-ups per phase, nothing per agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from model.network import SocialGraph
+    from model.policy import ParameterSchedule
+    from model.scenario import Scenario
+
+STATE_GROUPS: tuple[str, ...] = ("consumers", "merchants", "kols", "market")
+"""Groups of state a phase may read and stage writes to (``group.field``).
+
+``market`` is model-level state: ``last`` (the week's counters, read by the metrics)
+and ``cumulative_policy_cost``.
+"""
+
+
+class PhaseContractError(RuntimeError):
+    """A phase read or wrote something it did not declare, or broke the synchronous update."""
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of the week: a function of the :class:`Week` and what it touches.
+
+    Attributes:
+        name: short name (shown in docs/architecture.md and in error messages).
+        run: the function ``run(week) -> None``.
+        reads: state fields it reads, as ``group.field`` (start-of-week values).
+        uses: signals it reads (produced by earlier phases this week).
+        produces: signals it sets.
+        writes: state fields it stages for the end of the week, as ``group.field``.
+    """
+
+    name: str
+    run: Callable[[Week], None]
+    reads: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+    produces: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+
+    @property
+    def doc(self) -> str:
+        """First paragraph of the phase function's docstring."""
+        text = (self.run.__doc__ or "").strip()
+        return " ".join(text.split("\n\n")[0].split())
+
+
+def check_sequence(phases: tuple[Phase, ...]) -> None:
+    """Check a phase sequence's declarations: every signal used is produced earlier.
+
+    Also checks that no signal is produced twice and that every ``group.field`` names a
+    known group. Raises :class:`PhaseContractError` naming the phase and the signal.
+    """
+    produced: dict[str, str] = {}
+    for phase in phases:
+        for name in phase.uses:
+            if name not in produced:
+                raise PhaseContractError(
+                    f"phase {phase.name!r} uses signal {name!r}, which no earlier phase produces"
+                )
+        for name in phase.produces:
+            if name in produced:
+                raise PhaseContractError(
+                    f"phase {phase.name!r} produces signal {name!r}, already produced by "
+                    f"{produced[name]!r}"
+                )
+            produced[name] = phase.name
+        for entry in phase.reads + phase.writes:
+            group, _, field = entry.partition(".")
+            if group not in STATE_GROUPS or not field:
+                raise PhaseContractError(
+                    f"phase {phase.name!r}: {entry!r} is not group.field "
+                    f"(groups: {', '.join(STATE_GROUPS)})"
+                )
+
+
+class Signals:
+    """Named signals of the current week; access is checked against the running phase."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_values", {})
+        object.__setattr__(self, "_phase", None)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        phase: Phase | None = self._phase
+        if phase is not None and name not in phase.uses and name not in phase.produces:
+            raise PhaseContractError(
+                f"phase {phase.name!r} reads signal {name!r} without declaring it in uses"
+            )
+        try:
+            return self._values[name]
+        except KeyError:
+            raise PhaseContractError(
+                f"signal {name!r} read before any phase produced it this week"
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        phase: Phase | None = self._phase
+        if phase is not None and name not in phase.produces:
+            raise PhaseContractError(
+                f"phase {phase.name!r} sets signal {name!r} without declaring it in produces"
+            )
+        self._values[name] = value
+
+    def as_dict(self) -> dict[str, Any]:
+        """All signals produced so far (for inspection and tests)."""
+        return dict(self._values)
+
+
+class StateView:
+    """Read-only view of one group's start-of-week state, limited to declared fields."""
+
+    __slots__ = ("_state", "_group", "_week")
+
+    def __init__(self, state: Any, group: str, week: Week) -> None:
+        object.__setattr__(self, "_state", state)
+        object.__setattr__(self, "_group", group)
+        object.__setattr__(self, "_week", week)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "n":
+            return self._state.n
+        phase = self._week._phase
+        key = f"{self._group}.{name}"
+        if phase is not None and key not in phase.reads:
+            raise PhaseContractError(
+                f"phase {phase.name!r} reads {key} without declaring it in reads"
+            )
+        return getattr(self._state, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        phase = self._week._phase
+        who = f"phase {phase.name!r}" if phase is not None else "a phase"
+        raise PhaseContractError(
+            f"{who} assigns {self._group}.{name} directly; stage it with week.stage() "
+            "(state changes are committed at the end of the week)"
+        )
+
+
+class Week:
+    """The context of one step: world, start-of-week state, signals and staged writes.
+
+    Attributes:
+        t: the step being simulated (``model.steps`` at its start).
+        scenario: the validated scenario.
+        rng: the model's seeded generator.
+        schedule: the policy timeline's effective parameters per step (model/policy.py).
+        graph: the social graph.
+        n_regions: number of regions.
+        consumers: read-only view of the consumers' start-of-week state.
+        merchants: read-only view of the merchants' start-of-week state.
+        kols: read-only view of the KOLs' start-of-week state.
+        signals: this week's signals.
+    """
+
+    def __init__(
+        self,
+        t: int,
+        scenario: Scenario,
+        rng: np.random.Generator,
+        schedule: ParameterSchedule,
+        graph: SocialGraph,
+        n_regions: int,
+        states: dict[str, Any],
+    ) -> None:
+        self.t = t
+        self.scenario = scenario
+        self.rng = rng
+        self.schedule = schedule
+        self.graph = graph
+        self.n_regions = n_regions
+        self._states = states
+        self._phase: Phase | None = None
+        self._staged: dict[str, dict[str, Any]] = {group: {} for group in states}
+        self._frozen: list[np.ndarray] = []
+        self.signals = Signals()
+        self.consumers = StateView(states["consumers"], "consumers", self)
+        self.merchants = StateView(states["merchants"], "merchants", self)
+        self.kols = StateView(states["kols"], "kols", self)
+        self.market = StateView(states["market"], "market", self)
+
+    def stage(self, group: str, **values: Any) -> None:
+        """Stage new values of ``group``'s fields; they take effect at :meth:`commit`."""
+        phase = self._phase
+        for name, value in values.items():
+            key = f"{group}.{name}"
+            if phase is not None and key not in phase.writes:
+                raise PhaseContractError(
+                    f"phase {phase.name!r} stages {key} without declaring it in writes"
+                )
+            if name in self._staged[group]:
+                raise PhaseContractError(f"{key} is staged twice this week")
+            self._staged[group][name] = value
+
+    def run(self, phases: tuple[Phase, ...]) -> None:
+        """Run the phases in order, with the state arrays read-only throughout."""
+        self._freeze()
+        try:
+            for phase in phases:
+                self._phase = phase
+                object.__setattr__(self.signals, "_phase", phase)
+                try:
+                    phase.run(self)
+                except ValueError as exc:
+                    if "read-only" not in str(exc):
+                        raise
+                    raise PhaseContractError(
+                        f"phase {phase.name!r} writes into a state array in place; stage the "
+                        "new values with week.stage() (committed at the end of the week)"
+                    ) from exc
+        finally:
+            self._phase = None
+            object.__setattr__(self.signals, "_phase", None)
+            self._thaw()
+
+    def commit(self) -> None:
+        """Apply every staged write (the one place agent state changes)."""
+        for group, values in self._staged.items():
+            state = self._states[group]
+            for name, value in values.items():
+                setattr(state, name, value)
+            values.clear()
+
+    # -- read-only arrays during the phases (in-place writes raise ValueError) --
+
+    def _freeze(self) -> None:
+        for group in ("consumers", "merchants", "kols"):
+            state = self._states[group]
+            for f in fields(state):
+                array = getattr(state, f.name)
+                if isinstance(array, np.ndarray) and array.flags.writeable:
+                    array.flags.writeable = False
+                    self._frozen.append(array)
+
+    def _thaw(self) -> None:
+        for array in self._frozen:
+            array.flags.writeable = True
+        self._frozen.clear()

@@ -1,0 +1,130 @@
+"""The week as a declared pipeline of phases: declarations hold, updates are synchronous."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import small_scenario
+
+from model.market import MarketModel
+from model.phases import PHASES
+from model.week import Phase, PhaseContractError, StateView, Week, check_sequence
+
+
+def _week(model: MarketModel) -> Week:
+    return Week(
+        t=model.steps,
+        scenario=model.scenario,
+        rng=model.rng,
+        schedule=model.parameters,
+        graph=model.graph,
+        n_regions=model.n_regions,
+        states=model._states,
+    )
+
+
+def test_sequence_declares_every_signal_before_use():
+    check_sequence(PHASES)  # also runs at import; must not raise
+    names = [phase.name for phase in PHASES]
+    assert names[0] == "policy" and len(set(names)) == len(names)
+    for phase in PHASES:
+        assert phase.doc, f"phase {phase.name} has no docstring"
+
+
+def test_use_before_produce_is_rejected():
+    early = Phase("early", lambda week: None, uses=("orders",))
+    late = Phase("late", lambda week: None, produces=("orders",))
+    with pytest.raises(PhaseContractError, match="no earlier phase produces"):
+        check_sequence((early, late))
+
+
+def test_staged_writes_are_invisible_until_the_end_of_the_week():
+    model = MarketModel(small_scenario(), seed=3)
+    before = model.consumers.aware.copy()
+    seen = {}
+
+    def writer(week):
+        week.stage("consumers", aware=np.ones(week.consumers.n, dtype=bool))
+
+    def reader(week):
+        seen["aware"] = week.consumers.aware.copy()
+
+    phases = (
+        Phase("writer", writer, writes=("consumers.aware",)),
+        Phase("reader", reader, reads=("consumers.aware",)),
+    )
+    week = _week(model)
+    week.run(phases)
+    # the later phase read the start-of-week value, not the one staged before it
+    np.testing.assert_array_equal(seen["aware"], before)
+    np.testing.assert_array_equal(model.consumers.aware, before)
+    week.commit()
+    assert model.consumers.aware.all()
+
+
+@pytest.mark.parametrize(
+    "body, declared, message",
+    [
+        # writing into a state array in place during the week
+        (lambda w: w.consumers.aware.__setitem__(0, True), {"reads": ("consumers.aware",)},
+         "in place"),
+        # assigning a state field directly
+        (lambda w: setattr(w.consumers, "aware", None), {}, "directly"),
+        # reading a field that is not declared
+        (lambda w: w.consumers.trust_domestic, {}, "without declaring it in reads"),
+        # staging an undeclared write
+        (lambda w: w.stage("consumers", aware=None), {}, "without declaring it in writes"),
+        # reading a signal that no phase produced
+        (lambda w: w.signals.orders, {"uses": ()}, "without declaring it in uses"),
+        # setting an undeclared signal
+        (lambda w: setattr(w.signals, "orders", 1), {}, "without declaring it in produces"),
+    ],
+)
+def test_phase_contract_violations_raise(body, declared, message):
+    model = MarketModel(small_scenario(), seed=3)
+    phase = Phase("bad", body, **declared)
+    with pytest.raises(PhaseContractError, match=message):
+        _week(model).run((phase,))
+    # the arrays are writable again after the week (agents write through them)
+    model.consumers.aware[0] = model.consumers.aware[0]
+
+
+def test_declared_reads_and_uses_are_exactly_what_each_phase_touches(monkeypatch):
+    """The declarations in model/phases.py (and docs/architecture.md) match the code."""
+    touched: dict[str, set[str]] = {phase.name: set() for phase in PHASES}
+    original = StateView.__getattr__
+
+    def recording(self, name):
+        phase = self._week._phase
+        if phase is not None and name != "n":
+            touched[phase.name].add(f"{self._group}.{name}")
+        return original(self, name)
+
+    monkeypatch.setattr(StateView, "__getattr__", recording)
+    model = MarketModel(small_scenario(), seed=5)
+    for _ in range(3):
+        model.step()
+    for phase in PHASES:
+        assert touched[phase.name] == set(phase.reads), phase.name
+        produced = set(phase.produces)
+        assert produced <= set(model.last_week.signals.as_dict()), phase.name
+
+
+def test_step_commits_every_declared_write():
+    model = MarketModel(small_scenario(), seed=5)
+    model.step()
+    written = {entry for phase in PHASES for entry in phase.writes}
+    assert "consumers.aware" in written and "market.last" in written
+    assert model.last is model.market.last
+    assert model.cumulative_policy_cost == model.market.cumulative_policy_cost
+
+
+def test_architecture_doc_has_the_current_phase_table():
+    from pathlib import Path
+
+    from model.phases import phase_table
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
+    start = doc.index("<!-- phase-table:start -->\n") + len("<!-- phase-table:start -->\n")
+    end = doc.index("<!-- phase-table:end -->")
+    assert doc[start:end] == phase_table(), "regenerate docs/architecture.md's phase table"
