@@ -18,7 +18,7 @@ from model.errors import UserError
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("model.commands.run", "run a scenario: time series, manifest and a summary figure"),
     "compare": ("model.analysis.compare", "compare scenarios (policy packages) side by side"),
-    "sweep": ("model.experiment.sweep", "run an experiment file: a sweep or sensitivity design"),
+    "sweep": ("model.commands.sweep", "run an experiment file: a sweep or sensitivity design"),
     "analyze": ("model.analysis.sensitivity", "analyse a sweep: response curves, heatmaps, indices"),
     "validate": ("model.validation.command", "dock the model against classic diffusion results"),
     "calibrate": ("model.validation.calibration", "fit scenario parameters to observed data"),

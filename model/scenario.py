@@ -562,6 +562,13 @@ def run_id(scenario: Scenario, seed: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def run_ids(scenario: Scenario, seeds: Iterable[int]) -> list[str]:
+    """``run_id(scenario, seed)`` for many seeds, serialising the scenario once."""
+    body = json.dumps(scenario.resolved(), sort_keys=True, separators=(",", ":"))
+    prefix = ('{"scenario":' + body + ',"seed":').encode()
+    return [hashlib.sha256(prefix + b"%d}" % int(seed)).hexdigest()[:16] for seed in seeds]
+
+
 # --------------------------------------------------------------------------- loading
 
 

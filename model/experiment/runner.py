@@ -10,10 +10,14 @@ traceback; it never stops the others.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +110,70 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+PARENT_CHECK_SECONDS = 0.5
+"""How often a pool worker checks that the process that started it is still alive."""
+
+
+def _worker_start(parent_pid: int) -> None:
+    """Initializer of mtsim's pool workers: die with the parent, leave Ctrl-C to the parent.
+
+    A watchdog thread ends the worker as soon as its parent is gone (``kill -9`` of
+    ``mtsim sweep`` leaves no orphans); SIGINT is ignored because the parent stops
+    the pool itself.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(PARENT_CHECK_SECONDS)
+
+    threading.Thread(target=watch, name="mtsim-parent-watch", daemon=True).start()
+
+
+def new_process_pool(workers: int) -> ProcessPoolExecutor:
+    """A local process pool whose workers end when this process ends, however it ends."""
+    return ProcessPoolExecutor(
+        max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
+    )
+
+
+def stop_process_pool(pool: ProcessPoolExecutor, now: bool) -> None:
+    """Close a pool: wait for it (``now`` False), or end its workers at once (interrupts)."""
+    if now:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
+            try:
+                process.terminate()
+            except (OSError, AttributeError):
+                pass
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            try:
+                process.join(timeout=5)
+            except (OSError, AssertionError, AttributeError):
+                pass
+    else:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _died(task: RunTask, attempts: int, exc: BaseException) -> RunResult:
+    times = "once" if attempts == 1 else f"{attempts} times"
+    return RunResult(
+        key=task.key,
+        meta=dict(task.meta),
+        seed=int(task.seed),
+        table=None,
+        error=(
+            f"worker failed: its process died {times} while running this run "
+            f"(killed, or out of memory?): {type(exc).__name__}"
+        ),
+        traceback="".join(traceback.format_exception(exc)),
+    )
+
+
 def run_tasks(
     tasks: Iterable[RunTask],
     executor: Executor | None = None,
@@ -113,11 +181,24 @@ def run_tasks(
     progress: bool = True,
     desc: str = "runs",
     work: Callable[[RunTask], pd.DataFrame] = simulate_task,
+    *,
+    total: int | None = None,
+    retries: int = 2,
+    window: int | None = None,
 ) -> Iterator[RunResult]:
     """Run tasks and yield their results as they finish.
 
+    Tasks are taken from ``tasks`` lazily, a bounded number in flight at a time, so a
+    study of millions of runs never holds millions of scenarios in memory.
+
+    With mtsim's own process pool, a worker process that dies (killed, out of
+    memory) breaks the pool: the pool is recreated and the runs that were in flight
+    are run again one at a time, so the run that kills its worker is found; a run
+    whose worker dies ``retries + 1`` times is recorded as failed, the others finish.
+    The pool's workers end with this process, even after ``kill -9``.
+
     Args:
-        tasks: the runs.
+        tasks: the runs (any iterable; read lazily).
         executor: any ``concurrent.futures.Executor`` (a Dask client's ``get_executor()``
             for a cluster). None: in this process when ``workers`` is 1, else a local
             process pool of ``workers`` processes, closed at the end.
@@ -125,14 +206,19 @@ def run_tasks(
         progress: show a progress bar (runs done, failed, time left) on stderr.
         desc: label of the progress bar.
         work: the function that turns a task into a table (must be picklable for pools).
+        total: number of tasks, for the progress bar (default: ``len(tasks)`` if it has one).
+        retries: how often a run whose worker process died is run again (own pool only).
+        window: most runs in flight (default: 2 per worker + 2 for the own pool, 1000 for
+            a given executor).
 
     Yields:
         RunResult for every task, in completion order.
     """
     from tqdm.auto import tqdm
 
-    todo = list(tasks)
-    bar = tqdm(total=len(todo), desc=desc, unit="run", disable=not progress or not todo)
+    if total is None and hasattr(tasks, "__len__"):
+        total = len(tasks)  # type: ignore[arg-type]
+    bar = tqdm(total=total, desc=desc, unit="run", disable=not progress or total == 0)
     failed = 0
 
     def _tick(result: RunResult) -> None:
@@ -141,34 +227,98 @@ def run_tasks(
         bar.set_postfix(failed=failed, refresh=False)
         bar.update(1)
 
-    own_pool: Executor | None = None
+    pending = iter(tasks)
+    own_pool: ProcessPoolExecutor | None = None
+    finished = False
     try:
         if executor is None and workers <= 1:
-            for task in todo:
+            for task in pending:
                 result = execute_task(task, work)
                 _tick(result)
                 yield result
+            finished = True
             return
         if executor is None:
-            own_pool = ProcessPoolExecutor(max_workers=workers)
+            own_pool = new_process_pool(workers)
             executor = own_pool
-        futures: dict[Future, RunTask] = {executor.submit(execute_task, t, work): t for t in todo}
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # noqa: BLE001 - the worker itself died
-                result = RunResult(
-                    key=task.key,
-                    meta=dict(task.meta),
-                    seed=int(task.seed),
-                    table=None,
-                    error=f"worker failed: {type(exc).__name__}: {exc}".splitlines()[0],
-                    traceback=traceback.format_exc(),
-                )
-            _tick(result)
-            yield result
+            limit = window or (2 * workers + 2)
+        else:
+            limit = window or 1000
+        inflight: dict[Future, tuple[RunTask, int]] = {}
+        suspects: deque[tuple[RunTask, int]] = deque()  # in flight when a worker died
+        exhausted = False
+        while True:
+            # fill the window; after a worker died, suspects run one at a time
+            while True:
+                if suspects:
+                    if inflight:
+                        break
+                    task, attempts = suspects.popleft()
+                elif len(inflight) < limit and not exhausted:
+                    nxt = next(pending, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    task, attempts = nxt, 0
+                else:
+                    break
+                try:
+                    future = executor.submit(execute_task, task, work)
+                except BrokenProcessPool:
+                    suspects.appendleft((task, attempts))
+                    break
+                inflight[future] = (task, attempts)
+            if not inflight:
+                if exhausted and not suspects:
+                    break
+                if own_pool is None:  # a given pool that broke: nothing more can run
+                    while suspects:
+                        task, attempts = suspects.popleft()
+                        result = _died(task, attempts + 1, BrokenProcessPool("pool broken"))
+                        _tick(result)
+                        yield result
+                    if exhausted:
+                        break
+                    continue
+                stop_process_pool(own_pool, now=True)
+                own_pool = new_process_pool(workers)
+                executor = own_pool
+                continue
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                task, attempts = inflight.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool as exc:
+                    broken = True
+                    alone = len(done) == 1 and not inflight
+                    tries = attempts + 1 if alone else attempts
+                    if own_pool is not None and tries <= retries:
+                        suspects.append((task, tries))
+                        continue
+                    result = _died(task, tries, exc)
+                except Exception as exc:  # noqa: BLE001 - the worker itself failed
+                    result = RunResult(
+                        key=task.key,
+                        meta=dict(task.meta),
+                        seed=int(task.seed),
+                        table=None,
+                        error=f"worker failed: {type(exc).__name__}: {exc}".splitlines()[0],
+                        traceback="".join(traceback.format_exception(exc)),
+                    )
+                _tick(result)
+                yield result
+            if broken and own_pool is not None:
+                # every other run in flight fails with the pool: collect them as suspects
+                for future in list(inflight):
+                    task, attempts = inflight.pop(future)
+                    suspects.append((task, attempts))
+                stop_process_pool(own_pool, now=True)
+                own_pool = new_process_pool(workers)
+                executor = own_pool
+        finished = True
     finally:
         bar.close()
         if own_pool is not None:
-            own_pool.shutdown(wait=True, cancel_futures=True)
+            stop_process_pool(own_pool, now=not finished)

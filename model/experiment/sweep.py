@@ -23,13 +23,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model.errors import UserError
@@ -38,7 +39,7 @@ from model.experiment.manifest import build_manifest, now_iso
 from model.experiment.runner import RunResult, RunTask, default_workers, run_tasks, simulate_task
 from model.experiment.spec import Experiment, load_experiment
 from model.experiment.store import ID_COLUMNS, PartBuilder, ResultStore, StoreError
-from model.scenario import run_id
+from model.scenario import run_ids
 
 
 @dataclass
@@ -67,39 +68,144 @@ class SweepSummary:
     status: str
 
 
-def build_design_table(experiment: Experiment) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+class PointScenarios(Sequence):
+    """The resolved scenario of each design point, built when asked for (not held in memory).
+
+    ``scenarios[point]`` is ``experiment.scenario_at(point).resolved()``; the last
+    few are cached, since replications of a point run one after the other.
+    """
+
+    def __init__(self, experiment: Experiment):
+        self.experiment = experiment
+        self._cache: dict[int, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.experiment.design)
+
+    def __getitem__(self, point):  # type: ignore[override]
+        if isinstance(point, slice):
+            return [self[i] for i in range(*point.indices(len(self)))]
+        point = int(point)
+        if point < 0:
+            point += len(self)
+        if not 0 <= point < len(self):
+            raise IndexError(point)
+        found = self._cache.get(point)
+        if found is None:
+            found = self.experiment.scenario_at(point).resolved()
+            if len(self._cache) >= 64:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[point] = found
+        return found
+
+
+DESIGN_WARN_RUNS = 100_000
+"""Above this many runs, ``mtsim sweep`` warns with an estimate before it starts."""
+
+DESIGN_SECONDS_PER_POINT = 2e-4
+"""Measured cost of preparing one design point (checking its scenario, hashing its runs).
+
+Measured on a 2-core VM shared with other work; see docs/robustness.md.
+"""
+
+
+def build_design_table(
+    experiment: Experiment, progress: bool = False
+) -> tuple[pd.DataFrame, PointScenarios]:
     """Expand design points into runs: the design table and each point's resolved scenario.
+
+    Every design point's scenario is validated once and serialised once; the run
+    ids of its replications hash that text with each seed. The table itself is
+    built column by column with NumPy.
+
+    Args:
+        experiment: the loaded study.
+        progress: show a progress bar while the points are checked (large designs).
 
     Returns:
         (design table with ID_COLUMNS then one column per parameter, resolved scenario
-        of each design point)
+        of each design point, built on demand)
     """
+    from tqdm.auto import tqdm
+
     spec = experiment.spec
     reps = spec.replications
     common = spec.seeds == "common"
     points = experiment.design.points
-    scenarios: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
-    for point in range(len(points)):
-        scenario = experiment.scenario_at(point)
-        scenarios.append(scenario.resolved())
-        for replication in range(reps):
-            seed = run_seed(spec.seed, point, replication, common=common)
-            rows.append(
-                {
-                    "run": point * reps + replication,
-                    "point": point,
-                    "replication": replication,
-                    "seed": seed,
-                    "run_id": run_id(scenario, seed),
-                }
+    n_points = len(points)
+    point_index = np.repeat(np.arange(n_points, dtype=np.int64), reps)
+    replication = np.tile(np.arange(reps, dtype=np.int64), n_points)
+    if common:
+        per_rep = [run_seed(spec.seed, 0, r, common=True) for r in range(reps)]
+        seeds = np.tile(np.asarray(per_rep, dtype=np.int64), n_points)
+    else:
+        seeds = np.fromiter(
+            (run_seed(spec.seed, p, r, common=False) for p in range(n_points) for r in range(reps)),
+            dtype=np.int64,
+            count=n_points * reps,
+        )
+    run_ids_: list[str] = []
+    bar = tqdm(
+        total=n_points,
+        desc="checking design points",
+        unit="point",
+        disable=not progress or n_points < 2000,
+        delay=1.0,
+    )
+    try:
+        for point in range(n_points):
+            scenario = experiment.scenario_at(point)
+            run_ids_.extend(
+                run_ids(scenario, seeds[point * reps : (point + 1) * reps].tolist())
             )
-    ids = pd.DataFrame(rows, columns=list(ID_COLUMNS))
-    for column in ("run", "point", "replication", "seed"):
-        ids[column] = ids[column].astype("int64")
-    ids["run_id"] = ids["run_id"].astype(object)
-    params = points.drop(columns="point").iloc[ids["point"].to_numpy()].reset_index(drop=True)
-    return pd.concat([ids, params], axis=1), scenarios
+            bar.update(1)
+    finally:
+        bar.close()
+    ids = pd.DataFrame(
+        {
+            "run": np.arange(n_points * reps, dtype=np.int64),
+            "point": point_index,
+            "replication": replication,
+            "seed": seeds,
+            "run_id": pd.Series(run_ids_, dtype=object),
+        },
+        columns=list(ID_COLUMNS),
+    )
+    params = points.drop(columns="point").iloc[point_index].reset_index(drop=True)
+    return pd.concat([ids, params], axis=1), PointScenarios(experiment)
+
+
+def design_estimate(experiment: Experiment) -> str | None:
+    """A warning with the cost of a very large design (None below ``DESIGN_WARN_RUNS`` runs)."""
+    runs = experiment.n_runs
+    if runs <= DESIGN_WARN_RUNS:
+        return None
+    points = len(experiment.design)
+    prepare = points * DESIGN_SECONDS_PER_POINT
+    per_run_bytes = 120 if experiment.spec.outcomes == "summary" else 20 * experiment.steps
+    design_bytes = runs * 200
+    return (
+        f"{runs:,} runs ({points:,} design points x {experiment.spec.replications} "
+        f"replications): checking the design takes about {_duration(prepare)} before the "
+        f"first run; the design table needs about {_size(design_bytes)} and the results "
+        f"about {_size(runs * (per_run_bytes + 1500))} on disk (one file per run)"
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if count < 1000:
+            return f"{count:.0f} {unit}"
+        count /= 1000
+    return f"{count:.0f} TB"
 
 
 @contextmanager
@@ -175,6 +281,7 @@ def run_sweep(
     progress: bool = True,
     work: Callable[[RunTask], pd.DataFrame] = simulate_task,
     command: list[str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> SweepSummary:
     """Run (or resume) a study into a result store.
 
@@ -189,32 +296,43 @@ def run_sweep(
         progress: show the progress bar (runs done, failed, time left).
         work: what a task does (the model by default; tests pass a failing function).
         command: the command line, for the manifest.
+        warn: called with a warning about a very large design (default: none).
 
     Returns:
         A SweepSummary.
 
     Raises:
         UserError: bad experiment file, or a folder that holds another study or a sweep
-            without ``resume``.
+            without ``resume``, or a folder that cannot be written (full disk,
+            read-only): finished parts are kept and ``--resume`` continues.
     """
     started_clock = time.perf_counter()
     experiment = load_experiment(experiment_path)
     out_dir = Path(out) if out is not None else Path("results") / experiment.name
+    if out_dir.exists() and not out_dir.is_dir():
+        raise StoreError(f"{out_dir}: --out is a file, not a folder; choose a folder")
     store = ResultStore(out_dir)
-    design, scenarios = build_design_table(experiment)
-    resuming = store.exists()
-    if resuming:
-        if not resume:
-            done = len(store.finished_runs())
+    try:
+        resuming = store.exists()
+        if resuming:
+            if not resume:
+                done = len(store.finished_runs())
+                raise StoreError(
+                    f"{out_dir}: already holds a sweep ({done} of {len(store.load_design())} "
+                    "runs finished); add --resume to finish it, or choose another --out folder"
+                )
+        elif out_dir.exists() and any(out_dir.iterdir()):
             raise StoreError(
-                f"{out_dir}: already holds a sweep ({done} of {len(store.load_design())} runs "
-                "finished); add --resume to finish it, or choose another --out folder"
+                f"{out_dir}: folder is not empty and holds no sweep; choose another --out folder"
             )
+    except OSError as exc:
+        raise StoreError(f"{out_dir}: cannot read the folder ({exc.strerror or exc})") from None
+    estimate = design_estimate(experiment)
+    if estimate and warn is not None:
+        warn(estimate)
+    design, scenarios = build_design_table(experiment, progress=progress)
+    if resuming:
         store.check_same_design(design, str(experiment_path))
-    elif out_dir.exists() and any(out_dir.iterdir()):
-        raise StoreError(
-            f"{out_dir}: folder is not empty and holds no sweep; choose another --out folder"
-        )
     spec = experiment.spec
     builder = PartBuilder(design, spec.outcomes, spec.metrics)
     param_names = [p.name for p in experiment.parameters]
@@ -224,32 +342,44 @@ def run_sweep(
         pool = executor if executor is not None else own
         if executor is not None:
             where = f"{type(executor).__name__} (given)"
-        if resuming:
-            store.clean_temporary()
-        else:
-            sample = None
-            if experiment.design.sample is not None:
-                sample = pd.DataFrame(experiment.design.sample, columns=param_names)
-            store.initialise(
-                design,
-                experiment.describe(),
-                experiment_text=Path(experiment_path).read_bytes(),
-                sample=sample,
-            )
+        created = not out_dir.exists()
+        try:
+            if resuming:
+                store.clean_temporary()
+            else:
+                sample = None
+                if experiment.design.sample is not None:
+                    sample = pd.DataFrame(experiment.design.sample, columns=param_names)
+                store.initialise(
+                    design,
+                    experiment.describe(),
+                    experiment_text=Path(experiment_path).read_bytes(),
+                    sample=sample,
+                )
+        except OSError as exc:
+            if not resuming:
+                _remove_new_store(store, created)
+            raise StoreError(
+                f"{out_dir}: cannot write the result folder ({exc.strerror or exc})"
+            ) from None
         finished_before = store.finished_runs()
         todo = [int(r) for r in design["run"] if int(r) not in finished_before]
-        tasks = [
+        seeds_column = design["seed"].to_numpy()
+        tasks = (
             RunTask(
                 key=f"run {run}",
                 scenario=scenarios[run // spec.replications],
-                seed=int(design.at[run, "seed"]),
+                seed=int(seeds_column[run]),
                 steps=experiment.steps,
                 meta={"run": run},
             )
             for run in todo
-        ]
-        manifest = store.read_manifest()
+        )
+        manifest = _previous_manifest(store)
         sessions = list(manifest.get("sessions", []))
+        for earlier in sessions:  # a session still "running" ended without closing (killed)
+            if isinstance(earlier, dict) and earlier.get("status") == "running":
+                earlier["status"] = "killed"
         session: dict[str, Any] = {
             "started": now_iso(),
             "finished": None,
@@ -263,9 +393,9 @@ def run_sweep(
         }
         sessions.append(session)
         first_started = manifest.get("started") or session["started"]
+        all_seeds = sorted(set(int(x) for x in seeds_column))
 
         def write_manifest(status: str, finished: str | None) -> None:
-            seeds = sorted(set(int(s) for s in design["seed"]))
             counts = {
                 "runs": len(design),
                 "finished": len(store.finished_runs()),
@@ -275,7 +405,7 @@ def run_sweep(
             store.write_manifest(
                 build_manifest(
                     {"base": experiment.base},
-                    seeds if len(seeds) <= 10_000 else [],
+                    all_seeds if len(all_seeds) <= 10_000 else [],
                     first_started,
                     finished,
                     study=experiment.name,
@@ -295,38 +425,62 @@ def run_sweep(
         computed = failed = 0
         run_seconds = 0.0
         status = "interrupted"
-        write_manifest("running", None)
+        write_error: OSError | None = None
+        try:
+            write_manifest("running", None)
+        except OSError as exc:
+            raise StoreError(
+                f"{out_dir}: cannot write the manifest ({exc.strerror or exc})"
+            ) from None
         desc = experiment.name + (
             f" (+{len(finished_before)} done before)" if finished_before else ""
         )
         results = run_tasks(
             tasks,
             executor=pool,
-            workers=max(1, min(count, len(tasks))) if pool is None else 1,
+            workers=max(1, min(count, len(todo))) if pool is None else 1,
             progress=progress,
             desc=desc,
             work=work,
+            total=len(todo),
+            window=None if pool is None else max(64, 4 * count),
         )
         try:
             for result in results:
                 run_seconds += result.seconds
-                if _store_result(store, builder, design, param_names, result):
+                try:
+                    stored = _store_result(store, builder, design, param_names, result)
+                except OSError as exc:
+                    write_error = exc
+                    status = "stopped"
+                    break
+                if stored:
                     computed += 1
                 else:
                     failed += 1
                 session["computed"], session["failed"] = computed, failed
-            status = (
-                "complete"
-                if not store.failed_runs() and len(store.finished_runs()) == len(design)
-                else "incomplete"
-            )
+            else:
+                status = (
+                    "complete"
+                    if not store.failed_runs() and len(store.finished_runs()) == len(design)
+                    else "incomplete"
+                )
         finally:
             results.close()  # cancel what is still queued (interrupt) and close the pool
             session["finished"] = now_iso()
             session["status"] = status
             session["run_seconds"] = round(run_seconds, 3)
             session["wall_seconds"] = round(time.perf_counter() - started_clock, 3)
-            write_manifest(status, session["finished"] if status == "complete" else None)
+            try:
+                write_manifest(status, session["finished"] if status == "complete" else None)
+            except OSError as exc:
+                write_error = write_error or exc
+        if write_error is not None:
+            kept = len(store.finished_runs())
+            raise StoreError(
+                f"{out_dir}: cannot write results ({write_error.strerror or write_error}); "
+                f"the {kept} finished runs are kept; make room and add --resume to continue"
+            )
     return SweepSummary(
         out=out_dir,
         runs=len(design),
@@ -337,6 +491,35 @@ def run_sweep(
         run_seconds=run_seconds,
         status=status,
     )
+
+
+def _previous_manifest(store: ResultStore) -> dict[str, Any]:
+    """The manifest of an earlier session, or an empty one when it is missing or unreadable."""
+    try:
+        manifest = store.read_manifest()
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _remove_new_store(store: ResultStore, created: bool) -> None:
+    """Remove what a failed start wrote into a new store (the folder too, if it made it)."""
+    import shutil
+
+    for name in ("design.parquet", "design.csv", "study.json", "experiment.yaml",
+                 "design_sample.parquet", "manifest.json"):
+        try:
+            (store.root / name).unlink(missing_ok=True)
+        except OSError:
+            pass
+    store.clean_temporary()
+    for folder in (store.parts_dir, store.failures_dir):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+    if created:
+        shutil.rmtree(store.root, ignore_errors=True)
 
 
 def _store_result(
@@ -366,75 +549,3 @@ def _store_result(
 
 def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``mtsim sweep`` to the command line."""
-    parser = subparsers.add_parser(
-        "sweep",
-        help="run a study (experiments/*.yaml) locally or on a Dask cluster",
-        description=(
-            "Run every design point and replication of an experiment file into a result "
-            "folder (Parquet parts, design table, manifest). Interrupted sweeps continue "
-            "with --resume."
-        ),
-    )
-    parser.add_argument("experiment", help="experiment YAML file (see experiments/)")
-    how = parser.add_mutually_exclusive_group()
-    how.add_argument(
-        "--workers",
-        type=int,
-        metavar="W",
-        help="local worker processes (1: run in this process; default: number of cores)",
-    )
-    how.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786",
-    )
-    how.add_argument(
-        "--dask-local",
-        type=int,
-        metavar="N",
-        help="start a Dask LocalCluster of N worker processes on 127.0.0.1 for this sweep",
-    )
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="finish the sweep in --out: skip finished runs, rerun failed and missing ones",
-    )
-    parser.add_argument(
-        "--out", metavar="DIR", help="result folder (default: results/<experiment name>)"
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(func=handle)
-
-
-def handle(args: argparse.Namespace) -> int:
-    """Run ``mtsim sweep``."""
-    summary = run_sweep(
-        args.experiment,
-        args.out,
-        resume=args.resume,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        dask_local=args.dask_local,
-        progress=not args.no_progress,
-        command=["mtsim", *sys.argv[1:]],
-    )
-    earlier = f", {summary.skipped} finished earlier" if summary.skipped else ""
-    print(
-        f"{summary.out}: {summary.computed} runs finished now{earlier}, "
-        f"{summary.failed} failed, of {summary.runs} ({summary.seconds:.1f} s)"
-    )
-    if summary.failed:
-        print(
-            f"mtsim: {summary.failed} runs failed; errors and tracebacks are in "
-            f"{summary.out / 'failures'}; rerun them with --resume",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
