@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("model.analysis.sensitivity", "analyse a sweep: response curves, heatmaps, indices"),
     "validate": ("model.validation.command", "dock the model against classic diffusion results"),
     "calibrate": ("model.validation.calibration", "fit scenario parameters to observed data"),
-    "viz": ("model.viz.command", "open the browser visualization"),
+    "viz": ("model.commands.viz", "open the browser visualization"),
     "schema": ("model.commands.schema", "print the JSON Schema of scenario files"),
 }
 

@@ -18,6 +18,7 @@ from model.viz.app import (
     StudentMarket,
     build_scenario,
     model_params,
+    pending_changes,
     readings,
     scaled_population,
     scenario_choices,
@@ -35,10 +36,10 @@ def scenario_folder(tmp_path, monkeypatch):
     (tmp_path / "three_regions.yaml").write_text(
         "extends: baseline.yaml\n"
         "name: three_regions\n"
-        "regions:\n"
-        "  overseas:\n"
-        "    population_share: 0.2\n"
-        "    merchant_share: 0.2\n",
+        "regions:  # adding a region: list every region\n"
+        "  domestic: {population_share: 0.6, merchant_share: 0.6}\n"
+        "  foreign: {population_share: 0.2, merchant_share: 0.2}\n"
+        "  overseas: {population_share: 0.2, merchant_share: 0.2}\n",
         encoding="utf-8",
     )
     (tmp_path / "broken.yaml").write_text(
@@ -226,3 +227,98 @@ def test_viz_command_rejects_a_busy_port(capsys):
         port = busy.getsockname()[1]
         assert main(["viz", str(BASELINE), "--port", str(port)]) == 2
     assert f"--port {port}: already in use" in capsys.readouterr().err
+
+
+def test_viz_input_errors_come_before_the_heavy_imports(tmp_path):
+    """A mistake is reported before Solara, Mesa or the model are imported (fast errors)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from model.cli import main\n"
+        f"code = main(['viz', {str(tmp_path / 'nowhere.yaml')!r}])\n"
+        "heavy = sorted(m for m in ('solara', 'mesa', 'model.market', 'model.viz.app') "
+        "if m in sys.modules)\n"
+        "print(code, heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr
+    assert "nowhere.yaml: no such scenario file" in done.stderr
+
+
+def test_host_header_check_accepts_only_loopback_names():
+    from model.viz.server import host_allowed
+
+    for good in ("127.0.0.1", "127.0.0.1:8765", "localhost", "LOCALHOST:80", "[::1]:8765"):
+        assert host_allowed(good), good
+    for bad in (
+        "",
+        None,
+        "evil.example",
+        "evil.example:8765",
+        "127.0.0.1.evil.example",
+        "localhost.evil.example:8765",
+        "10.0.0.1:8765",
+        "[::2]:8765",
+    ):
+        assert not host_allowed(bad), bad
+
+
+def test_lever_spending_is_the_models_policy_cost():
+    model = StudentMarket(consumers=300, payment_security=1.0, integrity=0.5)
+    assert model.lever_spending()["payment_security"] == 0.0  # week 0: nothing spent yet
+    for _ in range(3):
+        model.step()
+        spending = model.lever_spending()
+        assert spending["payment_security"] > 0 and spending["integrity"] > 0
+        total = model.market.datacollector.model_vars["policy_cost"][-1]
+        assert sum(spending.values()) == pytest.approx(total)
+    values = {r.key: r.value for r in readings(model)}
+    assert values["policy_cost"] == drawing.format_value("policy_cost", total)
+
+
+def test_pending_changes_name_what_waits_for_reset():
+    model = StudentMarket(consumers=300)
+    chosen = model.settings()
+    assert pending_changes(model, chosen) == []
+    chosen.update(scenario_file="three_regions.yaml", consumers=350, consumer_incentives=0.5)
+    assert pending_changes(model, chosen) == [
+        "scenario three_regions.yaml",
+        "350 consumers",
+        "Coupons 0.50",
+    ]
+
+
+def test_trust_reads_the_same_in_the_chart_and_the_panel():
+    model = StudentMarket(consumers=300)
+    model.step()
+    panel = {r.key: r.value for r in readings(model)}["mean_trust_domestic"]
+    assert re.fullmatch(r"0\.\d\d", panel), panel
+    trust_chart = next(spec for spec in CHARTS if spec.key == "trust")
+    svg = chart_svg(trust_chart, model.market.timeseries(), model.total_weeks)
+    assert f"Trust in domestic sellers: <b>{panel}</b>" in svg
+    assert "%" not in svg.split("</svg>")[0]  # axis labels are levels too, not percentages
+
+
+def test_the_page_is_a_solara_component_for_notebooks(scenario_folder):
+    import solara
+
+    from model.viz import MtsimPage
+
+    box, rc = solara.render(
+        MtsimPage(scenario=scenario_folder / "three_regions.yaml", consumers=100),
+        handle_error=False,
+    )
+    try:
+        html = " ".join(
+            w.value
+            for w in rc.find(v_type=None).widgets
+            if hasattr(w, "value") and isinstance(w.value, str)
+        )
+        assert 'id="mtsim-scenario">three_regions<' in html
+        assert 'data-consumers="100"' in html
+    finally:
+        rc.close()

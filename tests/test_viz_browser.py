@@ -45,20 +45,23 @@ def scenario_folder(tmp_path_factory) -> Path:
         "extends: baseline.yaml\n"
         "name: three_regions\n"
         "description: The baseline with a third region.\n"
-        "regions:\n"
-        "  overseas:\n"
-        "    population_share: 0.2\n"
-        "    merchant_share: 0.2\n",
+        "regions:  # adding a region: list every region\n"
+        "  domestic: {population_share: 0.6, merchant_share: 0.6}\n"
+        "  foreign: {population_share: 0.2, merchant_share: 0.2}\n"
+        "  overseas: {population_share: 0.2, merchant_share: 0.2}\n",
         encoding="utf-8",
     )
     return folder
 
 
+SERVER_LOG: list[Path] = []
+
+
 @pytest.fixture(scope="module")
 def server(scenario_folder, tmp_path_factory):
     """``mtsim viz`` on a free port; yields its address and stops its process group."""
+    from model.commands.viz import free_port
     from model.viz.assets import AssetError, install_packages
-    from model.viz.command import free_port
 
     try:
         install_packages()
@@ -66,6 +69,7 @@ def server(scenario_folder, tmp_path_factory):
         pytest.skip(f"the page's browser files are missing and cannot be installed: {exc}")
     port = free_port()
     log_path = tmp_path_factory.mktemp("viz-server") / "server.log"
+    SERVER_LOG.append(log_path)
     log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
         [
@@ -230,19 +234,185 @@ def test_slider_and_reset_rebuild_the_model(page):
     )
 
 
-def test_scenario_picker_loads_another_scenario(page):
-    page.locator(".v-select", has_text="Scenario").locator(".v-field__input").click()
-    page.get_by_role("option", name="three_regions.yaml").click()
+def pick_scenario(tab, name: str) -> None:
+    tab.locator(".v-select", has_text="Scenario").locator(".v-field__input").click()
+    tab.get_by_role("option", name=name).click()
+
+
+def test_scenario_switch_shows_the_pending_change_until_reset(page):
+    pick_scenario(page, "three_regions.yaml")
+    # the running market is still the baseline, and the header says a change is waiting
+    page.wait_for_selector("#mtsim-pending")
+    assert "three_regions.yaml" in page.inner_text("#mtsim-pending")
+    assert page.inner_text("#mtsim-scenario") == "baseline"
+    assert page.locator(".mtsim-region-label").count() == 2
     click_button(page, "Reset")
     page.wait_for_function(
         "document.querySelector('#mtsim-scenario').textContent === 'three_regions'"
     )
+    page.wait_for_selector("#mtsim-pending", state="detached")
     page.wait_for_function("document.querySelectorAll('.mtsim-region-label').length === 3")
     labels = page.locator(".mtsim-region-label").all_text_contents()
     assert labels == ["domestic", "foreign", "overseas"], labels
     page.wait_for_selector('#mtsim-network[data-consumers="300"]')
     assert page.locator("#mtsim-network .consumer").count() == 300
     assert week(page) == "Week 0"
+
+
+def expected_spending(**levers) -> tuple[str, str]:
+    """The model's own spending after one week with these sliders: (lever's, total)."""
+    from model.viz.app import StudentMarket
+    from model.viz.drawing import format_value
+
+    model = StudentMarket(consumers=300, **levers)
+    model.step()
+    (lever,) = levers
+    total = model.market.datacollector.model_vars["policy_cost"][-1]
+    return (
+        format_value("policy_cost", model.lever_spending()[lever]),
+        format_value("policy_cost", total),
+    )
+
+
+def test_lever_slider_shows_the_models_spending(page):
+    lever_spend, total = expected_spending(payment_security=1.0)
+    assert float(lever_spend.replace(",", "")) > 0  # the check below tests a real amount
+    security = slider(page, "Payment security")
+    security.focus()
+    page.keyboard.press("End")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.v-slider')].some("
+        "s => s.textContent.includes('Payment security: 1.00'))"
+    )
+    time.sleep(0.5)  # the browser sends slider values to the server a moment later
+    assert page.inner_text("#mtsim-spend-payment_security") == "not acting in this run"
+    click_button(page, "Reset")
+    click_button(page, "Step")
+    page.wait_for_function("document.querySelector('#mtsim-week').textContent === 'Week 1'")
+    page.wait_for_function(
+        "document.querySelector('#mtsim-spend-payment_security').textContent === "
+        f"'spending {lever_spend} a week'"
+    )
+    assert page.inner_text("#mtsim-value-policy_cost") == total
+
+
+def test_week_is_the_same_number_everywhere(page):
+    for expected in (1, 2, 3):
+        click_button(page, "Step")
+        page.wait_for_function(
+            f"document.querySelector('#mtsim-week').textContent === 'Week {expected}'"
+        )
+    page.wait_for_function(
+        "document.querySelector('#mtsim-sidebar-week').textContent === 'Week 3 of 156'"
+    )
+    page.wait_for_function("document.querySelector('#mtsim-value-week').textContent === '3 of 156'")
+    page.wait_for_selector('#mtsim-chart-adoption[data-points="4"]')  # weeks 0, 1, 2, 3
+    page.wait_for_selector('#mtsim-network[data-step="3"]')
+
+
+def test_slider_values_and_trust_read_the_same_way_everywhere(page):
+    # every slider's value is visible without touching it
+    texts = page.locator(".v-slider").all_inner_texts()
+    assert any("Consumers: 300" in t for t in texts), texts
+    assert any("Coupons: 0.00" in t for t in texts), texts
+    click_button(page, "Step")
+    page.wait_for_function("document.querySelector('#mtsim-week').textContent === 'Week 1'")
+    page.wait_for_selector('#mtsim-chart-trust[data-points="2"]')
+    panel = page.inner_text("#mtsim-value-mean_trust_domestic")
+    assert panel.startswith("0.") and len(panel) == 4, panel  # a level, two decimals
+    legend = page.locator("#mtsim-chart-trust + div").inner_text()
+    assert f"Trust in domestic sellers: {panel}" in legend, legend
+
+
+def test_sessions_leave_no_warning_in_the_server_log(page, browser_context):
+    second = browser_context.new_page()
+    second.goto(page.url)
+    second.wait_for_selector("#mtsim-network")
+    second.close()
+    log = SERVER_LOG[-1].read_text(encoding="utf-8")
+    assert "samesite" not in log and "Traceback" not in log, log[-2000:]
+    assert "http://127.0.0.1:" in log  # the log is the server's
+
+
+def test_server_refuses_other_host_names(server):
+    """Against DNS rebinding: only loopback names in the Host header are answered."""
+    import http.client
+
+    port = int(server.rstrip("/").rsplit(":", 1)[1])
+    answers = {}
+    for host in ("evil.example", f"evil.example:{port}", f"localhost:{port}", f"127.0.0.1:{port}"):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.putrequest("GET", "/", skip_host=True)
+        connection.putheader("Host", host)
+        connection.endheaders()
+        answers[host] = connection.getresponse().status
+        connection.close()
+    assert answers == {
+        "evil.example": 400,
+        f"evil.example:{port}": 400,
+        f"localhost:{port}": 200,
+        f"127.0.0.1:{port}": 200,
+    }
+
+
+def test_sigterm_stops_the_server_within_two_seconds(scenario_folder, browser_context):
+    """SIGTERM to ``mtsim viz`` with a browser session open: everything gone within 2 s."""
+    from model.commands.viz import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "model.cli",
+            "viz",
+            "--port",
+            str(port),
+            "--scenario-dir",
+            str(scenario_folder),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        line = ""
+        deadline = time.monotonic() + 120
+        while "Ctrl+C" not in line and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line and process.poll() is not None:
+                pytest.fail("mtsim viz did not start")
+        tab = browser_context.new_page()
+        tab.goto(f"http://127.0.0.1:{port}/")
+        tab.wait_for_selector("#mtsim-network", timeout=TIMEOUT_MS)
+        children = (
+            [
+                int(p)
+                for p in Path(f"/proc/{process.pid}/task/{process.pid}/children")
+                .read_text()
+                .split()
+            ]
+            if Path(f"/proc/{process.pid}/task").exists()
+            else []
+        )
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+        elapsed = time.monotonic() - started
+        tab.close()
+        assert process.returncode == 0
+        assert elapsed < 2.0, f"mtsim viz took {elapsed:.1f} s to stop"
+        for pid in children:
+            assert (
+                not Path(f"/proc/{pid}").exists()
+                or "zombie" in Path(f"/proc/{pid}/status").read_text()
+            ), f"server process {pid} left behind"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 def listening_addresses(port: int) -> set[str]:

@@ -1,10 +1,27 @@
-"""The browser visualization for students: ``mtsim viz`` (Mesa SolaraViz).
+"""The browser visualization for students: ``mtsim viz`` and the page inside Jupyter.
 
 Modules:
-    app: the Solara page (``StudentMarket`` model, components, ``Page``).
+    app: the Solara page (``StudentMarket`` model, components, ``MtsimPage``, ``Page``).
     drawing: network layout and SVG pictures (no Solara; testable on its own).
-    command: the ``mtsim viz`` subcommand.
+    paths: where the page finds scenarios (light; used by ``mtsim viz`` to check input).
+    server: the web server process (Solara, loopback Host headers only).
     assets: offline copies of the browser files Solara loads from a CDN.
 
-Importing this package imports nothing heavy; import ``model.viz.app`` for the page.
+The command itself is model/commands/viz.py. Importing this package imports nothing
+heavy; ``from model.viz import MtsimPage`` (or ``StudentMarket``) imports the page::
+
+    from model.viz import MtsimPage
+    MtsimPage(scenario="scenarios/baseline.yaml", consumers=300)   # renders in Jupyter
 """
+
+from __future__ import annotations
+
+__all__ = ["MtsimPage", "Page", "StudentMarket"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from model.viz import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module 'model.viz' has no attribute {name!r}")

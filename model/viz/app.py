@@ -1,27 +1,30 @@
-"""The student page: Mesa's SolaraViz over the market, with a network view and live charts.
+"""The student page: Mesa's SolaraViz controls over the market, a network view and live charts.
 
-Run it with ``mtsim viz [SCENARIO.yaml]`` (model/viz/command.py), or directly with
-``solara run model.viz.app``. The sidebar is Mesa's SolaraViz: step, play, pause and
-reset, and the model parameters (scenario picker, population, policy sliders).
-Changing a parameter and pressing Reset builds a new market from the chosen
+Served by ``mtsim viz [SCENARIO.yaml]`` (model/commands/viz.py, model/viz/server.py);
+in Jupyter, :func:`MtsimPage` renders the same page inline
+(``from model.viz import MtsimPage``). The controls are Mesa's ``ModelController``
+(Reset, play/pause, Step) and the page's settings: scenario picker, population and
+lever sliders. Settings apply on **Reset**: a new market is built from the chosen
 scenario file with those values and the scenario's own fixed seed, so the same
-settings always replay the same story.
+settings always replay the same story; until Reset, the header names the running
+scenario and shows the changes waiting.
 
 The sliders add one intervention per lever from week 1 on top of the scenario's own
-policy package (``policies``); 0 leaves the scenario as written. The population
-slider sets the number of consumers; merchants and KOLs are scaled with it in the
-scenario's proportions (at least a few of each).
+policy package (``policies``); 0 leaves the scenario as written. A slider's
+intervention costs what the scenario library charges for that lever per unit of
+level (:func:`lever_unit_costs`); the spending shown is the model's ``policy_cost``.
+The population slider sets the number of consumers; merchants and KOLs are scaled
+with it in the scenario's proportions (at least a few of each).
 
-Environment variables (set by ``mtsim viz``):
-    MTSIM_VIZ_SCENARIO: the scenario shown first (default ``baseline.yaml``).
-    MTSIM_VIZ_SCENARIO_DIR: the folder the picker lists (default: the project's
-        ``scenarios/``).
+"Week" everywhere on the page is the market's ``steps``: weeks simulated so far,
+0 = the starting state. Trust and credibility are levels from 0 to 1, shown with two
+decimals everywhere; shares are percentages.
 
 Mesa 3.5's SolaraViz lays its components out with Solara's GridDraggable, whose
-JavaScript (vue-grid-layout, a Vue 2 library) does not load under ipyvuetify 3, so
-the page passes no components to SolaraViz and draws its main area itself, next to
-SolaraViz's sidebar; the main area re-renders on Mesa's update counter like any
-SolaraViz component.
+JavaScript (vue-grid-layout, a Vue 2 library) does not load under ipyvuetify 3, and
+keeps the chosen parameters to itself; so the page composes Mesa's
+``ModelController`` with its own settings panel and main area, which re-render on
+Mesa's update counter like any SolaraViz component.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import markdown
 import mesa
 import numpy as np
 import solara
-from mesa.visualization import SolaraViz
+from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from model.errors import UserError
@@ -53,10 +56,16 @@ from model.viz.drawing import (
     network_svg,
     numbers_table_html,
 )
+from model.viz.paths import (
+    DEFAULT_SCENARIO,
+    ENV_SCENARIO,
+    ENV_SCENARIO_DIR,
+    initial_scenario,
+    picker_choice,
+    resolve_scenario,
+    scenario_dir,
+)
 
-ENV_SCENARIO = "MTSIM_VIZ_SCENARIO"
-ENV_SCENARIO_DIR = "MTSIM_VIZ_SCENARIO_DIR"
-DEFAULT_SCENARIO = "baseline.yaml"
 DEFAULT_CONSUMERS = 300
 MIN_CONSUMERS = 50
 MAX_CONSUMERS = 2000
@@ -87,36 +96,6 @@ LEVER_WORDS: dict[str, str] = {
 # --------------------------------------------------------------------------- scenarios
 
 
-def scenario_dir() -> Path:
-    """Return the folder the scenario picker lists."""
-    env = os.environ.get(ENV_SCENARIO_DIR)
-    if env:
-        return Path(env)
-    project = Path(__file__).resolve().parents[2] / "scenarios"
-    if project.is_dir():
-        return project
-    return Path.cwd() / "scenarios"
-
-
-def resolve_scenario(choice: str) -> Path:
-    """Return the file of a picker choice: a name in :func:`scenario_dir`, or a path."""
-    path = Path(choice)
-    if path.is_absolute() or path.parent != Path("."):
-        return path
-    return scenario_dir() / choice
-
-
-def initial_scenario() -> str:
-    """Return the picker choice shown first (``MTSIM_VIZ_SCENARIO`` or ``baseline.yaml``)."""
-    env = os.environ.get(ENV_SCENARIO)
-    if not env:
-        return DEFAULT_SCENARIO
-    path = Path(env).resolve()
-    if path.parent == scenario_dir().resolve():
-        return path.name
-    return str(path)
-
-
 _checked: dict[tuple[str, float], str | None] = {}
 
 
@@ -135,15 +114,22 @@ def check_scenario_file(path: Path) -> str | None:
     return _checked[key]
 
 
-def scenario_choices() -> tuple[list[str], dict[str, str]]:
+def scenario_choices(
+    folder: Path | None = None, first: str | None = None
+) -> tuple[list[str], dict[str, str]]:
     """List the picker's choices and the files left out because they are invalid.
 
+    Args:
+        folder: the folder listed (default :func:`scenario_dir`).
+        first: the choice shown first (default :func:`initial_scenario`); added when
+            it is not a file of the folder.
+
     Returns:
-        (choices, problems): file names in :func:`scenario_dir` (plus the initial
-        scenario's path when it lives elsewhere), sorted with ``baseline.yaml`` first;
-        and file name -> problem for the scenario files that do not validate.
+        (choices, problems): file names in the folder (plus ``first`` when it lives
+        elsewhere), sorted with ``baseline.yaml`` first; and file name -> problem for
+        the scenario files that do not validate.
     """
-    folder = scenario_dir()
+    folder = folder or scenario_dir()
     names = sorted(p.name for p in folder.glob("*.yaml")) if folder.is_dir() else []
     names.sort(key=lambda name: (name != DEFAULT_SCENARIO, name))
     choices, problems = [], {}
@@ -153,7 +139,7 @@ def scenario_choices() -> tuple[list[str], dict[str, str]]:
             choices.append(name)
         else:
             problems[name] = problem
-    first = initial_scenario()
+    first = first or initial_scenario()
     if first not in choices:
         choices.insert(0, first)
     return choices, problems
@@ -177,13 +163,51 @@ def scaled_population(scenario: Scenario, consumers: int) -> dict[str, int]:
     return {"consumers": int(consumers), "merchants": int(merchants), "kols": int(kols)}
 
 
-def build_scenario(choice: str, consumers: int, levers: dict[str, float]) -> Scenario:
+def _unit_cost(interventions, lever: str) -> float | None:
+    for iv in interventions:
+        if iv.lever == lever and iv.strength > 0 and iv.cost_per_step > 0:
+            return float(iv.cost_per_step) / float(iv.strength)
+    return None
+
+
+def lever_unit_costs(scenario: Scenario, folder: Path | None = None) -> dict[str, float]:
+    """Spending per week per unit of level, for each slider's lever.
+
+    A slider's intervention is priced like the scenario library prices that lever:
+    the scenario's own intervention on it if it has one, else the lever's file in
+    the picker's folder or the project's ``scenarios/`` (``<lever>.yaml``, e.g.
+    payment_security.yaml: strength 0.6 for 150 a week, so 250 per unit). Levers
+    with no priced intervention anywhere cost 0.
+
+    Args:
+        scenario: the scenario the sliders are added to.
+        folder: the picker's folder (default :func:`scenario_dir`).
+    """
+    costs = {}
+    folders = [folder or scenario_dir(), Path(__file__).resolve().parents[2] / "scenarios"]
+    for lever in LEVER_CONTROLS:
+        cost = _unit_cost(scenario.policies, lever)
+        for where in folders:
+            if cost is not None:
+                break
+            path = where / f"{lever}.yaml"
+            if path.is_file() and check_scenario_file(path) is None:
+                cost = _unit_cost(load_scenario(path).policies, lever)
+        costs[lever] = cost or 0.0
+    return costs
+
+
+def build_scenario(
+    choice: str, consumers: int, levers: dict[str, float], folder: Path | None = None
+) -> Scenario:
     """Load a picker choice's scenario with the page's population and sliders applied.
 
     Args:
-        choice: picker value (a file name in :func:`scenario_dir`, or a path).
+        choice: picker value (a file name in the folder, or a path).
         consumers: number of consumers.
-        levers: lever -> level; each level above 0 adds an intervention from week 1.
+        levers: lever -> level; each level above 0 adds an intervention from week 1,
+            costing ``level`` times the lever's unit cost (:func:`lever_unit_costs`).
+        folder: the picker's folder (default :func:`scenario_dir`).
 
     Returns:
         The validated scenario.
@@ -191,11 +215,12 @@ def build_scenario(choice: str, consumers: int, levers: dict[str, float]) -> Sce
     Raises:
         UserError: the file is invalid, a lever is unknown or a level out of range.
     """
-    path = resolve_scenario(choice)
+    path = resolve_scenario(choice, folder)
     base = load_scenario(path)
     data = base.resolved()
     data["population"] = {**data["population"], **scaled_population(base, consumers)}
     extra = []
+    unit_costs = lever_unit_costs(base, folder) if any(v > 0 for v in levers.values()) else {}
     for lever, level in levers.items():
         if lever not in LEVER_MAX:
             raise UserError(f"viz: unknown policy lever {lever!r}")
@@ -205,6 +230,7 @@ def build_scenario(choice: str, consumers: int, levers: dict[str, float]) -> Sce
                     "lever": lever,
                     "start": 1,
                     "strength": float(level),
+                    "cost_per_step": round(float(level) * unit_costs.get(lever, 0.0), 6),
                     "label": f"slider: {LEVER_CONTROLS.get(lever, lever)}",
                 }
             )
@@ -224,6 +250,8 @@ class StudentMarket(mesa.Model):
 
     Attributes:
         scenario_file: the picker choice it was built from.
+        scenario_folder: the picker's folder (None: :func:`scenario_dir`).
+        consumers: the population slider's value.
         levers: the slider levels, by lever.
         mtsim_scenario: the scenario as run (file + population + sliders).
         market: the MarketModel.
@@ -242,7 +270,9 @@ class StudentMarket(mesa.Model):
         consumer_incentives: float = 0.0,
         cross_border_facilitation: float = 0.0,
         kol_disclosure: float = 0.0,
+        scenario_folder: str | None = None,
     ):
+        self.scenario_folder = Path(scenario_folder) if scenario_folder else None
         self.scenario_file = scenario_file or initial_scenario()
         self.levers = {
             "infrastructure": float(infrastructure),
@@ -253,8 +283,10 @@ class StudentMarket(mesa.Model):
             "cross_border_facilitation": float(cross_border_facilitation),
             "kol_disclosure": float(kol_disclosure),
         }
-        consumers = int(np.clip(int(consumers), 1, MAX_CONSUMERS))
-        self.mtsim_scenario = build_scenario(self.scenario_file, consumers, self.levers)
+        self.consumers = int(np.clip(int(consumers), 1, MAX_CONSUMERS))
+        self.mtsim_scenario = build_scenario(
+            self.scenario_file, self.consumers, self.levers, self.scenario_folder
+        )
         seed = self.mtsim_scenario.simulation.seed
         super().__init__(rng=seed)
         self.market = MarketModel(self.mtsim_scenario, seed=seed)
@@ -263,8 +295,29 @@ class StudentMarket(mesa.Model):
 
     @property
     def week(self) -> int:
-        """Weeks simulated so far (0 = the starting state)."""
+        """Weeks simulated so far: the market's ``steps`` (0 = the starting state).
+
+        The page shows this number everywhere (header, sidebar, numbers panel), and
+        the charts' last point is this week.
+        """
         return int(self.market.steps)
+
+    def settings(self) -> dict:
+        """Return the page parameters this model was built with (as SolaraViz passes them)."""
+        return {"scenario_file": self.scenario_file, "consumers": self.consumers, **self.levers}
+
+    def lever_spending(self) -> dict[str, float]:
+        """Policy spending in the last simulated week, by lever (0 before the first step).
+
+        Split of the model's own ``policy_cost`` metric by lever: their sum is the
+        ``policy_cost`` of the last row of the run table.
+        """
+        if self.week == 0:
+            return dict.fromkeys(LEVER_CONTROLS, 0.0)
+        spending = PolicyTimeline(self.mtsim_scenario.policies).cost_by_lever(
+            int(self.market.current.t)
+        )
+        return {lever: float(spending.get(lever, 0.0)) for lever in LEVER_CONTROLS}
 
     def step(self) -> None:
         """Advance the market one week (no further than the scenario's length)."""
@@ -273,10 +326,19 @@ class StudentMarket(mesa.Model):
         self.running = self.market.steps < self.total_weeks
 
 
-def model_params() -> dict:
-    """SolaraViz's model parameters: the scenario picker, population and lever sliders."""
-    choices, _ = scenario_choices()
-    first = initial_scenario()
+def model_params(
+    first: str | None = None, folder: Path | None = None, consumers: int = DEFAULT_CONSUMERS
+) -> dict:
+    """SolaraViz's model parameters: the scenario picker, population and lever sliders.
+
+    Args:
+        first: the picker value shown first (default :func:`initial_scenario`).
+        folder: the folder the picker lists (default :func:`scenario_dir`); passed to
+            the model as the fixed parameter ``scenario_folder``.
+        consumers: the population slider's starting value.
+    """
+    choices, _ = scenario_choices(folder, first)
+    first = first or initial_scenario()
     params: dict = {
         "scenario_file": {
             "type": "Select",
@@ -286,7 +348,7 @@ def model_params() -> dict:
         },
         "consumers": {
             "type": "SliderInt",
-            "value": DEFAULT_CONSUMERS,
+            "value": int(consumers),
             "min": MIN_CONSUMERS,
             "max": MAX_CONSUMERS,
             "step": 50,
@@ -302,6 +364,8 @@ def model_params() -> dict:
             "step": 0.05,
             "label": label,
         }
+    if folder is not None:
+        params["scenario_folder"] = str(folder)
     return params
 
 
@@ -495,7 +559,7 @@ def ChartsView(model: StudentMarket):
 @solara.component
 def Explanation(model: StudentMarket):
     """Explain how to read the page, and what the model does, in plain words."""
-    _, problems = scenario_choices()
+    _, problems = scenario_choices(model.scenario_folder, model.scenario_file)
     sliders = "\n".join(
         f"* **{LEVER_CONTROLS[lever]}** (0 to {LEVER_MAX[lever]:g}): {words}"
         for lever, words in LEVER_WORDS.items()
@@ -523,13 +587,52 @@ def Explanation(model: StudentMarket):
             )
 
 
+def pending_changes(model: StudentMarket, chosen: dict) -> list[str]:
+    """List the settings chosen on the left that the running market does not have yet.
+
+    The page applies the scenario picker and the sliders on **Reset** (Mesa's
+    SolaraViz convention): until then the header names the running scenario and
+    lists these pending changes.
+
+    Args:
+        model: the running model.
+        chosen: the page parameters as set on the left.
+
+    Returns:
+        One short text per pending change, e.g. ``"scenario three_regions.yaml"``.
+    """
+    current = model.settings()
+    changes = []
+    for key, value in chosen.items():
+        if key not in current or value is None:
+            continue
+        if key == "scenario_file":
+            if str(value) != str(current[key]):
+                changes.append(f"scenario {value}")
+        elif key == "consumers":
+            if int(value) != int(current[key]):
+                changes.append(f"{int(value):,} consumers")
+        elif abs(float(value) - float(current[key])) > 1e-9:
+            changes.append(f"{LEVER_CONTROLS.get(key, key)} {float(value):.2f}")
+    return changes
+
+
 @solara.component
-def MainView(model: StudentMarket):
-    """Lay out the page's main area (right of SolaraViz's sidebar)."""
+def Header(model: StudentMarket, chosen: dict):
+    """Show the week, the running scenario, its settings and any change waiting for Reset."""
     update_counter.get()
     sc = model.mtsim_scenario
     moved = [f"{LEVER_CONTROLS[k]} {v:.2f}" for k, v in model.levers.items() if v > 0]
     settings = ", ".join(moved) if moved else "all at 0"
+    pending = pending_changes(model, chosen)
+    notice = (
+        '<div id="mtsim-pending" style="font-size:14px;background:#fff3cd;'
+        'border:1px solid #e0c060;border-radius:4px;padding:4px 8px;margin-top:4px">'
+        "Waiting for <b>Reset</b>: " + escape(", ".join(pending)) + ". The page still shows "
+        f"the running market ({escape(sc.name)}) until you press Reset.</div>"
+        if pending
+        else ""
+    )
     solara.HTML(
         tag="div",
         unsafe_innerHTML=(
@@ -539,10 +642,17 @@ def MainView(model: StudentMarket):
             f'<div style="font-size:13px;color:#555">{escape(sc.description)}</div>'
             f'<div style="font-size:13px;color:#555" id="mtsim-settings">This run: '
             f"{model.market.consumers.n} consumers, seed {model.market.seed}; sliders: "
-            f"{settings}. Change a setting on the left, then press Reset.</div>"
+            f"{settings}. Change a setting, then press Reset.</div>" + notice
         ),
         style="margin:4px 0 8px 0",
     )
+
+
+@solara.component
+def MainView(model: StudentMarket, chosen: dict | None = None):
+    """Lay out the page's main area (right of the controls)."""
+    update_counter.get()
+    Header(model, chosen or {})
     with solara.Columns([2, 1]):
         NetworkView(model)
         with solara.Column():
@@ -552,15 +662,164 @@ def MainView(model: StudentMarket):
 
 
 @solara.component
-def Page():
-    """Render the whole page: SolaraViz (controls, parameters) and the main area."""
-    initial = solara.use_memo(StudentMarket, [])
-    model = solara.use_reactive(initial)
-    SolaraViz(
-        model,
-        components=[],
-        model_params=model_params(),
-        name="mtsim: mobile shopping, payment and cross-border trade",
-        play_interval=150,
+def Settings(model: StudentMarket, params: dict, chosen: solara.Reactive[dict]):
+    """Draw the scenario picker, the population slider and the lever sliders.
+
+    Each slider shows its value at all times (in its label and above its handle);
+    under each lever slider, the spending on that lever in the last simulated week,
+    from the model (:meth:`StudentMarket.lever_spending`).
+    """
+    update_counter.get()
+    spending = model.lever_spending()
+
+    def setter(name):
+        return lambda value: chosen.set({**chosen.value, name: value})
+
+    for name, spec in params.items():
+        if not isinstance(spec, dict):
+            continue
+        value = chosen.value.get(name, spec["value"])
+        if spec["type"] == "Select":
+            solara.Select(
+                label=spec["label"], values=spec["values"], value=value, on_value=setter(name)
+            )
+        elif spec["type"] == "SliderInt":
+            solara.SliderInt(
+                label=f"{spec['label']}: {int(value):,}",
+                value=int(value),
+                min=spec["min"],
+                max=spec["max"],
+                step=spec["step"],
+                on_value=setter(name),
+                thumb_label="always",
+            )
+        else:
+            solara.SliderFloat(
+                label=f"{spec['label']}: {float(value):.2f}",
+                value=float(value),
+                min=spec["min"],
+                max=spec["max"],
+                step=spec["step"],
+                on_value=setter(name),
+                thumb_label="always",
+            )
+            if name in spending:
+                acting = model.levers.get(name, 0.0) > 0 and model.week > 0
+                text = (
+                    f"spending {format_value('policy_cost', spending[name])} a week"
+                    if acting
+                    else "not acting in this run"
+                )
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=(
+                        f'<span id="mtsim-spend-{name}" class="mtsim-spend">{escape(text)}</span>'
+                    ),
+                    style="font-size:12px;color:#555;margin:-14px 0 10px 0",
+                )
+
+
+@solara.component
+def Controls(
+    model: solara.Reactive[StudentMarket],
+    params: dict,
+    chosen: solara.Reactive[dict],
+    play_interval: int,
+):
+    """Mesa's SolaraViz controls (Reset, play/pause, Step) and the page's settings."""
+    interval = solara.use_reactive(play_interval)
+    render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
+    with solara.Card("Controls", margin=0):
+        ModelController(
+            model,
+            model_parameters=chosen,
+            play_interval=interval,
+            render_interval=render_interval,
+            use_threads=use_threads,
+        )
+        WeekCounter(model.value)
+        solara.SliderInt(
+            label=f"Play interval: {interval.value} ms",
+            value=interval,
+            min=10,
+            max=1000,
+            step=10,
+            thumb_label="always",
+        )
+    with solara.Card("Settings (applied on Reset)", margin=0):
+        Settings(model.value, params, chosen)
+
+
+@solara.component
+def WeekCounter(model: StudentMarket):
+    """Show the week, as in the header (the market's ``steps``)."""
+    update_counter.get()
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f'<span id="mtsim-sidebar-week">Week {model.week} of {model.total_weeks}</span>'
+        ),
+        style="font-size:14px;margin-top:6px",
     )
-    MainView(model.value)
+
+
+TITLE = "mtsim: mobile shopping, payment and cross-border trade"
+
+
+@solara.component
+def MtsimPage(
+    scenario: str | os.PathLike | None = None,
+    scenario_dir: str | os.PathLike | None = None,
+    consumers: int = DEFAULT_CONSUMERS,
+    play_interval: int = 150,
+    sidebar: bool = False,
+):
+    """Render the whole student page as a Solara component: controls, network, numbers, charts.
+
+    Use it in Jupyter (the last expression of a cell renders it inline)::
+
+        from model.viz import MtsimPage
+        MtsimPage(scenario="../scenarios/baseline.yaml", consumers=300)
+
+    ``mtsim viz`` serves the same page (:func:`Page`, with a sidebar).
+
+    Args:
+        scenario: scenario file shown first (a path, or a file name in the
+            picker's folder; default ``MTSIM_VIZ_SCENARIO`` or ``baseline.yaml``).
+        scenario_dir: the folder the scenario picker lists (default: the project's
+            ``scenarios/``).
+        consumers: the population slider's starting value (50 to 2,000).
+        play_interval: milliseconds between weeks when playing.
+        sidebar: put the controls in Solara's sidebar (the served page); False puts
+            them in a column left of the main area (fits a notebook cell).
+    """
+    folder = Path(scenario_dir).resolve() if scenario_dir else None
+    first = picker_choice(scenario, folder)
+    params = solara.use_memo(
+        lambda: model_params(first, folder, consumers), [first, str(folder), consumers]
+    )
+    defaults = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
+    initial = solara.use_memo(lambda: StudentMarket(**defaults), [first, str(folder), consumers])
+    model = solara.use_reactive(initial)
+    chosen = solara.use_reactive(defaults)
+    if sidebar:
+        with solara.AppBar():
+            solara.AppBarTitle(TITLE)
+        with solara.Sidebar(), solara.Column():
+            Controls(model, params, chosen, play_interval)
+        MainView(model.value, chosen.value)
+    else:
+        with solara.Columns([1, 3], classes=["mtsim-page"]):
+            with solara.Column():
+                Controls(model, params, chosen, play_interval)
+            with solara.Column():
+                solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(TITLE)}</b>")
+                MainView(model.value, chosen.value)
+
+
+@solara.component
+def Page():
+    """Render the page ``mtsim viz`` serves (env: MTSIM_VIZ_SCENARIO, MTSIM_VIZ_SCENARIO_DIR)."""
+    folder = os.environ.get(ENV_SCENARIO_DIR) or None
+    MtsimPage(scenario=os.environ.get(ENV_SCENARIO) or None, scenario_dir=folder, sidebar=True)

@@ -590,6 +590,8 @@ class ChartSpec:
         metrics: run-table columns drawn as lines.
         colours: line colour of each metric.
         share: True when the values are shares in [0, 1] (drawn as percentages).
+        level: True when the values are levels from 0 to 1 (trust, credibility),
+            drawn on a 0-1 axis with two decimals, as in the numbers panel.
     """
 
     key: str
@@ -597,6 +599,17 @@ class ChartSpec:
     metrics: tuple[str, ...]
     colours: tuple[str, ...]
     share: bool = True
+    level: bool = False
+
+    def text(self, value: float, axis: bool = False) -> str:
+        """Format a value of this chart the way the numbers panel does (axis: short)."""
+        if not math.isfinite(value):
+            return "n/a"
+        if self.level:
+            return f"{value:.2f}"
+        if self.share:
+            return f"{100 * value:.3g}%" if axis else f"{100 * value:.1f}%"
+        return f"{value:g}" if axis else f"{value:,.0f}"
 
 
 CHARTS: tuple[ChartSpec, ...] = (
@@ -611,6 +624,8 @@ CHARTS: tuple[ChartSpec, ...] = (
         "Trust (0 = none, 1 = full)",
         ("mean_trust_domestic", "mean_trust_foreign", "kol_credibility"),
         ("#0072B2", ORDER_COLOUR, KOL_COLOUR),
+        share=False,
+        level=True,
     ),
     ChartSpec(
         "orders",
@@ -648,7 +663,9 @@ def chart_svg(spec: ChartSpec, table: pd.DataFrame, x_max: int, width: int = 380
     columns = [m for m in spec.metrics if m in table.columns]
     values = {m: table[m].to_numpy(dtype=float) for m in columns}
     present = [m for m in columns if np.isfinite(values[m]).any()]
-    if spec.share:
+    if spec.level:
+        y_max = 1.0
+    elif spec.share:
         y_max = 1.0
         if present:
             top_value = max(float(np.nanmax(values[m])) for m in present)
@@ -673,7 +690,7 @@ def chart_svg(spec: ChartSpec, table: pd.DataFrame, x_max: int, width: int = 380
     for i in range(5):
         value = y_max * i / 4
         y = float(sy(value))
-        text = f"{100 * value:.3g}%" if spec.share else f"{value:g}"
+        text = spec.text(value, axis=True)
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
             'stroke="#e4e4e4"/>'
@@ -715,11 +732,7 @@ def chart_svg(spec: ChartSpec, table: pd.DataFrame, x_max: int, width: int = 380
             continue
         label = METRIC_INFO.get(metric, {}).get("label", metric)
         last = values[metric][-1]
-        shown = (
-            "n/a"
-            if not math.isfinite(last)
-            else (f"{100 * last:.1f}%" if spec.share else f"{last:,.0f}")
-        )
+        shown = spec.text(float(last))
         legend.append(
             f'<span style="white-space:nowrap;margin-right:10px">'
             f'<span style="display:inline-block;width:14px;height:3px;background:{colour};'
