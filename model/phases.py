@@ -69,6 +69,15 @@ def marketing_phase(week: Week) -> None:
         connected_per_region=s.connected,
     )
     s.marketing_reach, s.visibility, s.kol_budget = reach, visibility, kol_budget
+    # money (contract with the accounts phase): the merchant's own spend, the state's
+    # channel subsidies actually used (per channel)
+    own = week.scenario.marketing.budget_per_merchant
+    own_share = sum(
+        ch.budget_share for name, ch in week.scenario.marketing.channels.items()
+        if name != "kol_campaign"
+    )
+    s.marketing_spend_by_merchant = np.where(m.adopted, own * own_share, 0.0)
+    s.channel_subsidy_spend = {name: 0.0 for name in s.params.channel_budget}
 
 
 def kol_phase(week: Week) -> None:
@@ -103,6 +112,11 @@ def kol_phase(week: Week) -> None:
         sc.kols, k.credibility, posts, integrity_now, rng
     )
     s.posts = posts
+    # contract: effect on purchase (the ordering multiplies desire by it) and KOL money
+    s.conversion_lift = 1.0 + sc.kols.purchase_lift * np.minimum(1.0, s.kol_total)
+    s.kol_fees_by_kol = np.zeros(k.n, dtype=np.float64)
+    s.kol_fees_by_merchant = np.zeros(m.n, dtype=np.float64)
+    s.kol_campaign_spend = 0.0
     week.stage(
         "kols",
         credibility=credibility,
@@ -150,6 +164,7 @@ def word_of_mouth_phase(week: Week) -> None:
     s.warnings_domestic = warn_dom.astype(np.float32)
     s.warnings_foreign = warn_for.astype(np.float32)
     s.fraud_news = graph.neighbour_counts(c.defrauded).astype(np.float32)
+    s.warned_merchant = np.full(n, -1, dtype=np.int32)  # contract: merchant warned about
     week.stage("consumers", newly_aware=becomes_aware, aware=c.aware | becomes_aware)
 
 
@@ -401,7 +416,13 @@ PHASES: tuple[Phase, ...] = (
         marketing_phase,
         reads=("merchants.region", "merchants.adopted"),
         uses=("params", "connected"),
-        produces=("marketing_reach", "visibility", "kol_budget"),
+        produces=(
+            "marketing_reach",
+            "visibility",
+            "kol_budget",
+            "marketing_spend_by_merchant",
+            "channel_subsidy_spend",
+        ),
     ),
     Phase(
         "kol_posts",
@@ -418,7 +439,17 @@ PHASES: tuple[Phase, ...] = (
             "consumers.region",
         ),
         uses=("params", "kol_budget", "visibility"),
-        produces=("posts", "merchant_visibility", "kol_domestic", "kol_foreign", "kol_total"),
+        produces=(
+            "posts",
+            "merchant_visibility",
+            "kol_domestic",
+            "kol_foreign",
+            "kol_total",
+            "conversion_lift",
+            "kol_fees_by_kol",
+            "kol_fees_by_merchant",
+            "kol_campaign_spend",
+        ),
         writes=(
             "kols.credibility",
             "kols.posted",
@@ -447,6 +478,7 @@ PHASES: tuple[Phase, ...] = (
             "warnings_domestic",
             "warnings_foreign",
             "fraud_news",
+            "warned_merchant",
         ),
         writes=("consumers.aware", "consumers.newly_aware"),
     ),
