@@ -348,6 +348,23 @@ def _networkx_edges(graph: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
     return edges[:, 0], edges[:, 1]
 
 
+def _first_bad_line(path: Path) -> str:
+    """Where an edge list stops being two integers per line (a line number, no content)."""
+    try:
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                text = raw.split(b"#", 1)[0].split()
+                if not text:
+                    continue
+                try:
+                    int(text[0]), int(text[1])
+                except (ValueError, IndexError):
+                    return f" (line {number} is not)"
+    except OSError:
+        return ""
+    return ""
+
+
 def load_graph_file(spec: NetworkSettings, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Edges of a user's edge list or GraphML file, as consumer ids 0..n-1."""
     path = Path(spec.path or "")
@@ -370,9 +387,11 @@ def load_graph_file(spec: NetworkSettings, n: int) -> tuple[np.ndarray, np.ndarr
         return pairs[:, 0], pairs[:, 1]
     try:
         pairs = np.loadtxt(path, dtype=np.int64, comments="#", usecols=(0, 1), ndmin=2)
-    except (ValueError, IndexError) as exc:
+    except (ValueError, IndexError, UnicodeDecodeError, OSError):
+        # never echo the file's content: it may not be an edge list at all
         raise UserError(
-            f"{path}: network.path: an edge list needs two integer node ids per line ({exc})"
+            f"{path}: network.path: an edge list needs two integer node ids per line"
+            f"{_first_bad_line(path)}"
         ) from None
     if pairs.size and (pairs.min() < 0 or pairs.max() >= n):
         raise UserError(
