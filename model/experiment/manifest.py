@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import subprocess
-import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,20 +26,32 @@ def now_iso() -> str:
 
 
 def git_commit(start: Path | None = None) -> str | None:
-    """The git commit of the mtsim source tree, with '-dirty' if it has changes; None outside git."""
+    """The git commit of the mtsim source tree, with '-dirty' if it has changes; None outside git.
+
+    Runs git with ``--no-optional-locks`` (and ``GIT_OPTIONAL_LOCKS=0``): reading the
+    state never creates ``.git/index.lock``, so a manifest write cannot get in the
+    way of a ``git commit`` in the same checkout.
+    """
     where = start or Path(__file__).resolve().parents[2]
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=5
-        )
-        if commit.returncode != 0:
-            return None
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "--no-optional-locks", "rev-parse", "HEAD"],
             cwd=where,
             capture_output=True,
             text=True,
             timeout=5,
+            env=env,
+        )
+        if commit.returncode != 0:
+            return None
+        status = subprocess.run(
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            env=env,
         )
         dirty = "-dirty" if status.stdout.strip() else ""
         return commit.stdout.strip() + dirty
@@ -96,18 +108,32 @@ def build_manifest(
     }
 
 
+def _create_temporary(folder: Path, name: str) -> tuple[int, str]:
+    """Create a new hidden temporary file in ``folder`` with ordinary permissions.
+
+    ``os.open`` with mode 0o666 lets the kernel apply the process umask, so results
+    get the same permissions as any file the user makes, without ever changing the
+    process-wide umask (which another thread could observe).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = str(folder / f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{folder}: cannot create a temporary file")
+
+
 def _atomic_write(path: Path, write) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temporary(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
