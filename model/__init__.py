@@ -5,28 +5,39 @@ The public API::
     from model import load_scenario, MarketModel, run_model, METRICS
     scenario = load_scenario("scenarios/baseline.yaml", ["population.consumers=2000"])
     table = run_model(scenario, seed=1)          # one row per step, one column per metric
+
+``import model`` is light: every name below is imported on first use, so the command
+line can check its input before paying for pydantic, NumPy, pandas or Mesa.
 """
 
 __version__ = "0.1.0"
 
 from model.errors import UserError  # noqa: E402
-from model.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 
-__all__ = ["UserError", "Scenario", "ScenarioError", "load_scenario", "__version__"]
+#: public name -> module that defines it (imported on first use)
+_LAZY: dict[str, str] = {
+    "Scenario": "model.scenario",
+    "ScenarioError": "model.scenario",
+    "load_scenario": "model.scenario",
+    "MarketModel": "model.market",
+    "run_model": "model.market",
+    "METRICS": "model.metrics",
+    "load_results": "model.experiment.store",
+}
+
+__all__ = ["UserError", "__version__", *_LAZY]
 
 
 def __getattr__(name: str):
-    # the model core and the harness are imported on first use, keeping `import model` light
-    if name in ("MarketModel", "run_model"):
-        from model import market
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'model' has no attribute {name!r}")
+    import importlib
 
-        return getattr(market, name)
-    if name == "METRICS":
-        from model.metrics import METRICS
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-        return METRICS
-    if name == "load_results":
-        from model.experiment.store import load_results
 
-        return load_results
-    raise AttributeError(f"module 'model' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

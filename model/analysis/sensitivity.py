@@ -1,4 +1,4 @@
-"""``mtsim analyze DIR``: response curves, heatmaps, Sobol' and Morris indices of a sweep.
+"""Sensitivity analysis of a sweep (``mtsim analyze DIR``, ``model/commands/analyze.py``).
 
 What is written depends on the study's design (read from the result store):
 
@@ -30,7 +30,6 @@ against the Ishigami function's known indices.
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -810,39 +809,6 @@ def analyze_store(
     write_bytes_atomic(summary, ("\n".join(lines) + "\n").encode())
     written["analysis.md"] = summary
     return written
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``mtsim analyze`` to the command line."""
-    parser = subparsers.add_parser(
-        "analyze",
-        help="response curves, heatmaps, Sobol' and Morris indices of a sweep",
-        description=(
-            "Analyse a sweep's result folder according to its design: response curves "
-            "(1-D grid), heatmaps (2-D grid), rank correlations (LHS), Sobol' S1/ST with "
-            "95%% intervals, Morris mu*/sigma; figures as PNG, every number as CSV."
-        ),
-    )
-    parser.add_argument("directory", metavar="DIR", help="result folder of mtsim sweep")
-    parser.add_argument(
-        "--outcome",
-        action="append",
-        metavar="NAME",
-        help=(
-            "outcome to analyse (repeatable): a metric (its final value), "
-            "<metric>_final, <metric>_mean, or 'all' (default: a few headline outcomes)"
-        ),
-    )
-    parser.add_argument("--out", metavar="DIR", help="output folder (default: DIR/analysis)")
-    parser.set_defaults(func=handle)
-
-
-def handle(args: argparse.Namespace) -> int:
-    """Run ``mtsim analyze``."""
-    written = analyze_store(args.directory, args.out, args.outcome)
-    folder = Path(written["analysis.md"]).parent
-    print(f"{folder}: wrote {len(written)} files ({', '.join(sorted(written))})")
-    return 0
 
 
 __all__ = [
