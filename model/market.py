@@ -13,6 +13,7 @@ from model.metrics import CONSUMER_RECORD_FIELDS, REPORTERS, consumer_record
 from model.network import build_social_graph, kol_followers, region_sizes
 from model.phases import PHASES
 from model.policy import EffectiveParameters, ParameterSchedule
+from model.population import ConsumerAttributes, draw_attributes
 from model.scenario import Scenario
 from model.state import (
     ConsumerState,
@@ -80,8 +81,10 @@ class MarketModel(mesa.Model):
         n = scenario.population.consumers
         population_share = np.array([r.population_share for r in regions], dtype=float)
         sizes = region_sizes(n, population_share)
+        # who the consumers are (model/population.py; no draws without population.attributes)
+        attributes = draw_attributes(scenario, sizes, self.rng)
         self.graph = build_social_graph(scenario, sizes, self.rng)
-        self.consumers = self._build_consumers(sizes)
+        self.consumers = self._build_consumers(sizes, attributes)
         self.merchants = self._build_merchants()
         self.kols = self._build_kols(population_share)
         self._states = {
@@ -132,7 +135,7 @@ class MarketModel(mesa.Model):
 
     # ------------------------------------------------------------------ building
 
-    def _build_consumers(self, sizes: np.ndarray) -> ConsumerState:
+    def _build_consumers(self, sizes: np.ndarray, attributes: ConsumerAttributes) -> ConsumerState:
         sc, rng = self.scenario, self.rng
         n = int(sizes.sum())
         regions = list(sc.regions.values())
@@ -199,6 +202,13 @@ class MarketModel(mesa.Model):
             cheated_from=none.copy(),
             defrauded=np.zeros(n, dtype=bool),
             last_order_merchant=np.full(n, -1, dtype=np.int32),
+            urban=attributes.urban,
+            income_band=attributes.income_band,
+            age_band=attributes.age_band,
+            attribute_group=attributes.group,
+            payment_propensity=attributes.payment_propensity,
+            purchase_frequency=attributes.purchase_frequency,
+            spending=attributes.spending,
         )
 
     def _build_merchants(self) -> MerchantState:

@@ -108,6 +108,9 @@ class EffectiveParameters:
         logistics_cost: [origin, destination] shipping cost share of price.
         delivery_days: [origin, destination] delivery days.
         tariff: [origin, destination] tariff and customs share of price.
+        cross_border: [origin, destination] True when the two regions are in different
+            countries (``regions.*.country``; each region is its own country unless
+            given): tariffs, customs delay and cross-border trust apply to these pairs.
         coupon: coupon discount share of price.
         disclosure: share of sponsored KOL posts disclosed.
         rigid_demand_rate: per step payment adoption chance from rigid-demand uses.
@@ -126,23 +129,36 @@ class EffectiveParameters:
     logistics_cost: np.ndarray
     delivery_days: np.ndarray
     tariff: np.ndarray
+    cross_border: np.ndarray
     coupon: float
     disclosure: float
     rigid_demand_rate: float
     policy_cost: float
 
 
+def cross_border_matrix(scenario: Scenario) -> np.ndarray:
+    """[origin, destination] True when the two regions are in different countries.
+
+    Each region is its own country unless ``regions.*.country`` puts several in one,
+    so for scenarios without countries this is ``origin != destination``.
+    """
+    country = np.array(scenario.region_country_codes, dtype=np.int64)
+    return country[:, None] != country[None, :]
+
+
 def trade_matrices(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Base [origin, destination] matrices of logistics cost, delivery days and tariff."""
+    """Base [origin, destination] matrices of logistics cost, delivery days and tariff.
+
+    Between regions of one country (and within a region) the domestic logistics cost
+    and delivery days apply and no tariff; between countries the cross-border ones.
+    ``trade.links`` override single pairs.
+    """
     names = scenario.region_names
-    n = len(names)
     tr = scenario.trade
-    cost = np.full((n, n), tr.cross_border_logistics_cost)
-    days = np.full((n, n), tr.cross_border_delivery_days)
-    tariff = np.full((n, n), tr.tariff)
-    np.fill_diagonal(cost, tr.domestic_logistics_cost)
-    np.fill_diagonal(days, tr.domestic_delivery_days)
-    np.fill_diagonal(tariff, 0.0)
+    cross = cross_border_matrix(scenario)
+    cost = np.where(cross, tr.cross_border_logistics_cost, tr.domestic_logistics_cost)
+    days = np.where(cross, tr.cross_border_delivery_days, tr.domestic_delivery_days)
+    tariff = np.where(cross, tr.tariff, 0.0)
     index = {name: i for i, name in enumerate(names)}
     for link in tr.links:
         o, d = index[link.origin], index[link.destination]
@@ -167,6 +183,8 @@ class ParameterSchedule:
         self.scenario = scenario
         self.timeline = PolicyTimeline(scenario.policies)
         self._cost, self._days, self._tariff = trade_matrices(scenario)
+        self._cross_border = cross_border_matrix(scenario)
+        self._cross_border.flags.writeable = False
         self._base_access = np.array([r.mobile_access for r in scenario.regions.values()])
         self._access_growth = np.array([r.access_growth for r in scenario.regions.values()])
 
@@ -185,7 +203,7 @@ class ParameterSchedule:
             share = ch.budget_share if ch is not None else 0.0
             channel_budget[name] = base_budget * (share + lv[f"channel_{name}"])
         facil = lv["cross_border_facilitation"]
-        cross = ~np.eye(len(self._cost), dtype=bool)
+        cross = self._cross_border  # facilitation acts between countries
         cost = self._cost.copy()
         cost[cross] *= 1.0 - facil
         tariff = self._tariff.copy()
@@ -209,6 +227,7 @@ class ParameterSchedule:
             logistics_cost=cost,
             delivery_days=days,
             tariff=tariff,
+            cross_border=self._cross_border,
             coupon=lv["consumer_incentives"],
             disclosure=lv["kol_disclosure"],
             rigid_demand_rate=min(1.0, sc.payment.rigid_demand_rate + lv["rigid_demand"]),

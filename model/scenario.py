@@ -73,6 +73,9 @@ class Region(_Strict):
         initial_trust_foreign: mean starting trust of residents in sellers of other regions.
         price_level: price index of merchants based here (1 = reference).
         initial_payment_adoption: share of residents already paying by mobile at step 0.
+        country: the country the region belongs to (None: the region is its own
+            country). Tariffs, customs delay and cross-border trust apply between
+            countries; domestic logistics between regions of one country.
     """
 
     population_share: Positive = 0.5
@@ -83,6 +86,7 @@ class Region(_Strict):
     initial_trust_foreign: Probability = 0.2
     price_level: Positive = 1.0
     initial_payment_adoption: Probability = 0.05
+    country: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
 class TradeLink(_Strict):
@@ -543,6 +547,22 @@ class Scenario(_Strict):
     def region_names(self) -> list[str]:
         """Region names in order."""
         return list(self.regions)
+
+    @property
+    def region_countries(self) -> tuple[str, ...]:
+        """Each region's country name, in region order (a region without ``country`` is its own)."""
+        return tuple(r.country if r.country is not None else name for name, r in self.regions.items())
+
+    @property
+    def country_names(self) -> list[str]:
+        """Country names in order of first appearance among the regions."""
+        return list(dict.fromkeys(self.region_countries))
+
+    @property
+    def region_country_codes(self) -> tuple[int, ...]:
+        """Each region's country code (index into ``country_names``), in region order."""
+        index = {name: i for i, name in enumerate(self.country_names)}
+        return tuple(index[c] for c in self.region_countries)
 
     def resolved(self) -> dict[str, Any]:
         """The fully resolved scenario as plain JSON-ready data (defaults filled in)."""

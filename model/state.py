@@ -74,6 +74,18 @@ class ConsumerState:
         cheated_from: region of the merchant that sold a counterfeit last step (-1: none).
         defrauded: was defrauded through mobile payment last step.
         last_order_merchant: merchant of last step's order (-1: none).
+        urban: lives in an urban area (static; all True without ``population.attributes``).
+        income_band: income band code, index into the scenario's income bands (static; 0
+            without attributes).
+        age_band: age band code, index into the scenario's age bands (static; 0 without).
+        attribute_group: combined code of (urban, income band, age band), see
+            model/population.py (static; 0 without attributes).
+        payment_propensity: multiplier of the chance to adopt mobile payment (static;
+            1.0 without attributes; mean 1 over each region's population).
+        purchase_frequency: multiplier of the chance to want to buy in a week (static;
+            1.0 without attributes; mean 1 over each region's population).
+        spending: multiplier of the value of an order (static; 1.0 without attributes;
+            mean 1 over each region's population).
     """
 
     region: np.ndarray
@@ -93,6 +105,13 @@ class ConsumerState:
     cheated_from: np.ndarray
     defrauded: np.ndarray
     last_order_merchant: np.ndarray
+    urban: np.ndarray
+    income_band: np.ndarray
+    age_band: np.ndarray
+    attribute_group: np.ndarray
+    payment_propensity: np.ndarray
+    purchase_frequency: np.ndarray
+    spending: np.ndarray
 
     @property
     def n(self) -> int:
