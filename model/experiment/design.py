@@ -97,7 +97,9 @@ class Parameter:
         if self.low is not None and self.high is not None:
             # keep floating-point round trips (10**log10(b)) inside the declared range
             values = np.clip(values, self.low, self.high)
-        return [self._finish(float(v)) for v in values]
+        if self.integer:  # np.rint rounds half to even, like round()
+            return np.rint(values).astype(np.int64).tolist()
+        return np.asarray(values, dtype=np.float64).tolist()
 
     def from_unit(self, u: np.ndarray) -> list[Any]:
         """Map uniform [0, 1) draws to values (range: uniform or log-uniform; values: even)."""

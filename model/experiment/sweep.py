@@ -102,7 +102,7 @@ class PointScenarios(Sequence):
 DESIGN_WARN_RUNS = 100_000
 """Above this many runs, ``mtsim sweep`` warns with an estimate before it starts."""
 
-DESIGN_SECONDS_PER_POINT = 2e-4
+DESIGN_SECONDS_PER_POINT = 3e-4
 """Measured cost of preparing one design point (checking its scenario, hashing its runs).
 
 Measured on a 2-core VM shared with other work; see docs/robustness.md.
