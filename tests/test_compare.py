@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from model.analysis import compare, plots, report, stats
+from model.commands import compare as compare_command
 from model.errors import UserError
 from model.experiment.runner import execute_task
 
@@ -45,7 +46,7 @@ def scenario_files(tmp_path: Path) -> dict[str, Path]:
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="mtsim")
-    compare.register(parser.add_subparsers(dest="command"))
+    compare_command.register(parser.add_subparsers(dest="command"))
     return parser.parse_args(argv)
 
 

@@ -108,7 +108,43 @@ def test_last_quarter_is_the_mean_of_the_last_13_weeks():
     ]["value"].iloc[0]
     assert stats.QUARTER == 13
     assert got == pytest.approx(one[one.step >= 8]["share"].mean())
-    assert set(out["measure"]) == {"final", "last_quarter", "run_mean", "total"}
+    assert set(out["measure"]) == {"final", "last_quarter", "run_mean", "cumulative", "total"}
+
+
+def test_cumulative_windows_and_time_to_threshold():
+    table = _collection(np.random.default_rng(11), reps=3, steps=20)
+    out = stats.run_outcomes(
+        table, ["orders", "share"], windows=[(3, 7), (18, 40)], thresholds={"share": [0.3, 5.0]}
+    )
+    pick = out[(out.scenario == "base") & (out.replication == 1)].set_index(["metric", "measure"])
+    one = table[(table.scenario == "base") & (table.replication == 1)]
+    simulated = one[one.step >= 1]
+    assert pick.loc[("orders", "cumulative"), "value"] == pytest.approx(simulated["orders"].sum())
+    inside = one[(one.step >= 3) & (one.step <= 7)]
+    assert stats.window_measure(3, 7) == "weeks_3_7" and stats.parse_window("weeks_3_7") == (3, 7)
+    assert pick.loc[("share", "weeks_3_7"), "value"] == pytest.approx(inside["share"].mean())
+    # a window running past the last step is clipped to it
+    tail = one[one.step >= 18]
+    assert pick.loc[("orders", "weeks_18_40"), "value"] == pytest.approx(tail["orders"].mean())
+    # time to threshold: the first step at or above the level; never reached: NaN
+    first = one[one["share"] >= 0.3]["step"]
+    expected = float(first.min()) if len(first) else math.nan
+    got = pick.loc[("share", stats.threshold_measure(0.3)), "value"]
+    assert (math.isnan(got) and math.isnan(expected)) or got == expected
+    assert math.isnan(pick.loc[("share", "weeks_to_5"), "value"])
+    assert stats.parse_threshold("weeks_to_0.3") == 0.3
+
+
+def test_measure_direction_reads_the_metrics_good_direction():
+    from model.metrics import good_direction
+
+    assert stats.measure_direction("counterfeit_incidents", "final") == -1
+    assert stats.measure_direction("payment_adoption", "weeks_3_7") == good_direction(
+        "payment_adoption"
+    )
+    # reaching a target sooner is better, whatever the metric
+    assert stats.measure_direction("payment_adoption", "weeks_to_0.5") == -1
+    assert stats.measure_direction("cross_border_share", "final") == 0
 
 
 def test_summarize_matches_scipy_and_pairs_by_seed():

@@ -1,21 +1,28 @@
 r"""``mtsim compare``: run policy scenarios side by side and write figures and a report.
 
+(The command line lives in ``model.commands.compare``; this module does the work.)
+
 ::
 
     mtsim compare scenarios/baseline.yaml scenarios/payment_security.yaml \
         scenarios/integrity.yaml --reps 10 --workers 2
 
 Every scenario is run ``--reps`` times. Replication i of every scenario uses the
-same seed (common random numbers), derived from a base seed (``--seed``, default
-the first scenario's ``simulation.seed``) with ``model.experiment.design.run_seed``,
-so differences between scenarios are paired. The runs go through
+same seed (common random numbers), ``base + i`` with the base seed ``--seed``
+(default the first scenario's ``simulation.seed``): the rule of ``mtsim run``, so
+the reference gives the same runs as ``mtsim run`` with that seed and ``--reps``,
+and differences between scenarios are paired. The runs go through
 ``model.experiment.runner.run_tasks`` (a local process pool with ``--workers`` > 1)
 with a progress bar. The output folder holds:
 
 - ``timeseries.csv``: every run's table (scenario, replication, seed, step, metrics);
-- ``outcomes.csv``: per scenario, metric and measure (final value, run mean, total
-  cost) the mean with its 95% interval and the paired difference from the first
-  scenario with its own interval, plus cost and effect per unit of extra cost;
+- ``outcomes.csv``: per scenario, metric and measure (final value, last-quarter mean,
+  run mean, cumulative sum, mean over each intervention's active weeks ``weeks_A_B``,
+  weeks to each threshold ``weeks_to_L``, total cost) the mean with its 95% interval
+  and the paired difference from the first scenario with its own interval, plus cost
+  and effect per unit of extra cost;
+- ``decomposition.csv`` and ``decomposition-K.png`` (with ``--decompose``): each
+  package's effect split into its levers alone and their interaction;
 - ``comparison.png`` / ``comparison.svg``, ``effects.png``, ``timelines.png``;
 - ``report.html`` (self-contained) and ``manifest.json``.
 
@@ -26,14 +33,11 @@ statistics use the runs that finished.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import re
-import shlex
-import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +87,8 @@ def load_scenarios(
 
     Scenario names must be unique in a comparison: a repeated name gets a suffix
     (``baseline#2``), so a file compared with itself checks common random numbers.
+    A bad ``--set`` that fails the same way in every file is reported once, as
+    ``--set: ...``, not once per scenario.
 
     Returns:
         (names in order, name -> Scenario, name -> source file).
@@ -92,7 +98,7 @@ def load_scenarios(
     """
     if not paths:
         raise UserError("compare: give at least one scenario file")
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     names: list[str] = []
     loaded: dict[str, Scenario] = {}
     sources: dict[str, str] = {}
@@ -100,7 +106,7 @@ def load_scenarios(
         try:
             scenario = load_scenario(path, list(overrides))
         except ScenarioError as exc:
-            problems.extend(str(exc).splitlines())
+            problems.extend((str(path), line) for line in str(exc).splitlines())
             continue
         name = scenario.name
         count = 2
@@ -111,8 +117,25 @@ def load_scenarios(
         loaded[name] = scenario
         sources[name] = str(path)
     if problems:
-        raise UserError("\n".join(dict.fromkeys(problems)))
+        raise UserError("\n".join(_merge_override_problems(problems, len(paths))))
     return names, loaded, sources
+
+
+def _merge_override_problems(problems: Sequence[tuple[str, str]], n_files: int) -> list[str]:
+    """Say a ``--set`` problem once when every scenario file reports it the same way."""
+    marker = ": --set: "
+    by_text: dict[str, set[str]] = {}
+    for path, line in problems:
+        if line.startswith(f"{path}{marker}"):
+            by_text.setdefault(line[len(path) + len(marker) :], set()).add(path)
+    common = {text for text, files in by_text.items() if len(files) == n_files}
+    lines: list[str] = []
+    for path, line in problems:
+        if line.startswith(f"{path}{marker}") and line[len(path) + len(marker) :] in common:
+            lines.append(f"--set: {line[len(path) + len(marker) :]}")
+        else:
+            lines.append(line)
+    return list(dict.fromkeys(lines))
 
 
 def common_steps(scenarios: dict[str, Scenario], steps: int | None) -> int:
@@ -132,10 +155,80 @@ def common_steps(scenarios: dict[str, Scenario], steps: int | None) -> int:
 
 
 def replication_seeds(base_seed: int, reps: int) -> list[int]:
-    """Seed of each replication: the same for every scenario (common random numbers)."""
-    from model.experiment.design import run_seed
+    """Seed of each replication: ``base_seed + i``, the same for every scenario.
 
-    return [run_seed(base_seed, 0, i, common=True) for i in range(reps)]
+    The same rule as ``mtsim run`` (replication r uses seed ``seed + r``), so the
+    reference scenario of a comparison gives exactly the runs of ``mtsim run`` with
+    the same seed and replications; every scenario uses the same seeds (common random
+    numbers).
+    """
+    return [int(base_seed) + i for i in range(reps)]
+
+
+def policy_windows(resolved: Mapping[str, Any], steps: int) -> list[tuple[str, int, int]]:
+    """The weeks each intervention of a resolved scenario acts, clipped to weeks 1..steps.
+
+    Returns:
+        (label or lever, first week, last week) per intervention, in file order; an
+        intervention that never acts within the run is left out.
+    """
+    out = []
+    for iv in resolved.get("policies") or []:
+        first = max(1, int(iv.get("start", 0)))
+        end = iv.get("end")
+        last = min(steps, int(end) - 1) if end is not None else steps
+        if first <= last:
+            out.append((str(iv.get("label") or iv.get("lever")), first, last))
+    return out
+
+
+def package_window(resolved: Mapping[str, Any], steps: int) -> tuple[int, int] | None:
+    """The weeks from a scenario's first acting intervention to its last acting week."""
+    windows = policy_windows(resolved, steps)
+    if not windows:
+        return None
+    return min(w[1] for w in windows), max(w[2] for w in windows)
+
+
+def parse_thresholds(texts: Sequence[str]) -> dict[str, list[float]]:
+    """Read ``--threshold METRIC=LEVEL`` options (repeatable; LEVEL a number).
+
+    Raises:
+        UserError: a malformed option or an unknown metric (with a close match).
+    """
+    import difflib
+
+    from model.metrics import GOOD_DIRECTION
+
+    out: dict[str, list[float]] = {}
+    for text in texts:
+        name, sep, raw = text.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UserError(
+                f"--threshold: {text!r}: expected METRIC=LEVEL, e.g. payment_adoption=0.5"
+            )
+        if name not in GOOD_DIRECTION:
+            match = difflib.get_close_matches(name, list(GOOD_DIRECTION), n=1)
+            hint = f"; did you mean '{match[0]}'?" if match else ""
+            raise UserError(f"--threshold: {name}: unknown metric{hint}")
+        try:
+            level = float(raw)
+        except ValueError:
+            raise UserError(f"--threshold: {text}: {raw!r} is not a number") from None
+        out.setdefault(name, []).append(level)
+    return out
+
+
+def scenario_thresholds(resolved: Mapping[str, Any]) -> dict[str, list[float]]:
+    """Targets a scenario declares (``targets: {metric: level}``, when the schema has them)."""
+    targets = resolved.get("targets") or {}
+    out: dict[str, list[float]] = {}
+    if isinstance(targets, Mapping):
+        for metric, level in targets.items():
+            levels = level if isinstance(level, list) else [level]
+            out.setdefault(str(metric), []).extend(float(v) for v in levels)
+    return out
 
 
 def _slug(text: str) -> str:
@@ -176,6 +269,8 @@ def run_comparison(
     executor: Any = None,
     progress: bool = True,
     command: str = "",
+    thresholds: Mapping[str, Sequence[float]] | None = None,
+    decomposition: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Comparison:
     """Run every scenario ``reps`` times with common random numbers and write all outputs.
 
@@ -191,6 +286,11 @@ def run_comparison(
         executor: any ``concurrent.futures.Executor`` (e.g. a Dask client's).
         progress: show a progress bar on stderr.
         command: the command line, for the manifest and report.
+        thresholds: metric -> levels for time-to-threshold outcomes (added to the
+            scenarios' own ``targets``).
+        decomposition: package -> {lever: name of the package with only that lever}
+            (``model.decision.decompose.lever_variants``); writes decomposition.csv,
+            a figure per package and a report section.
 
     Returns:
         The Comparison (tables in memory, paths of the written files).
@@ -303,7 +403,19 @@ def run_comparison(
         files["timeseries"] = out / "timeseries.csv"
         write_csv_atomic(files["timeseries"], timeseries)
         done = [n for n in names if (timeseries["scenario"] == n).any()]
-        summary = stats.summarize(stats.run_outcomes(timeseries), scenarios=done)
+        windows: list[tuple[int, int]] = []
+        for name in names:
+            windows += [(a, b) for _, a, b in policy_windows(resolved[name], n_steps)]
+            whole = package_window(resolved[name], n_steps)
+            if whole is not None:
+                windows.append(whole)
+        targets: dict[str, list[float]] = {}
+        for source_map in [*(scenario_thresholds(resolved[n]) for n in names), thresholds or {}]:
+            for metric, levels in source_map.items():
+                if metric in timeseries.columns:
+                    targets.setdefault(metric, []).extend(levels)
+        outcomes = stats.run_outcomes(timeseries, windows=windows, thresholds=targets)
+        summary = stats.summarize(outcomes, scenarios=done)
         files["outcomes"] = out / "outcomes.csv"
         write_csv_atomic(files["outcomes"], summary)
         colors = plots.scenario_colors(names)
@@ -322,12 +434,35 @@ def run_comparison(
         (files["timelines"],) = plots.plot_policy_timelines(
             policies, n_steps, [out / "timelines.png"], colors=colors
         )
+        decomposed = None
+        if decomposition:
+            from model.decision.decompose import decompose, plot_decomposition
+
+            parts = []
+            for package, variants in decomposition.items():
+                if package not in done or not all(v in done for v in variants.values()):
+                    continue
+                parts.append(decompose(outcomes, names[0], package, variants))
+            if parts:
+                decomposed = pd.concat(parts, ignore_index=True)
+                files["decomposition"] = out / "decomposition.csv"
+                write_csv_atomic(files["decomposition"], decomposed)
+                for i, package in enumerate(dict.fromkeys(decomposed["package"])):
+                    path = plot_decomposition(
+                        decomposed, package, plots.MAIN_OUTCOMES, out / f"decomposition-{i + 1}.png"
+                    )
+                    if path is not None:
+                        files[f"decomposition_{i + 1}"] = path
         figures = {
             "timelines": files["timelines"],
             FIGURE_TITLES["comparison"]: files["comparison"],
         }
         if "effects" in files:
             figures[FIGURE_TITLES["effects"]] = files["effects"]
+        for key, path in files.items():
+            if key.startswith("decomposition_"):
+                package = list(dict.fromkeys(decomposed["package"]))[int(key.split("_")[1]) - 1]
+                figures[f"Decomposition of {package} into its levers"] = path
         finished = now_iso()
         info = ComparisonInfo(
             scenarios=names,
@@ -340,6 +475,12 @@ def run_comparison(
             command=command,
             started=started,
             finished=finished,
+            windows={
+                n: w for n in names if (w := package_window(resolved[n], n_steps)) is not None
+            },
+            intervention_windows={n: policy_windows(resolved[n], n_steps) for n in names},
+            thresholds=targets,
+            decomposition=decomposed,
         )
         files["report"] = write_report(out / "report.html", info, summary, figures)
     finished = now_iso()
@@ -376,120 +517,3 @@ def _short(failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {k: f[k] for k in ("scenario", "replication", "seed", "error", "traceback")}
         for f in failures
     ]
-
-
-# ----------------------------------------------------------------------------- command
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``compare`` subcommand."""
-    parser = subparsers.add_parser(
-        "compare",
-        help="compare policy scenarios side by side (figures, outcome table, HTML report)",
-        description=(
-            "Run every scenario R times with common random numbers (replication i of every "
-            "scenario uses the same seed) and write timeseries.csv, outcomes.csv, "
-            "comparison.png/svg, effects.png, report.html and manifest.json. The first "
-            "scenario is the reference the others are compared with."
-        ),
-    )
-    parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml", help="scenario files")
-    parser.add_argument(
-        "--reps",
-        type=int,
-        default=DEFAULT_REPS,
-        metavar="R",
-        help=f"replications per scenario (default {DEFAULT_REPS})",
-    )
-    parser.add_argument(
-        "--steps",
-        type=int,
-        default=None,
-        metavar="N",
-        help="weeks to simulate (default: the scenarios' simulation.steps)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        metavar="W",
-        help="worker processes (default: the machine's cores; 1 runs in this process)",
-    )
-    parser.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="output folder (default results/compare-<names>-<hash>)",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="base seed of the replication seeds (default: the first scenario's simulation.seed)",
-    )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a key in every scenario, e.g. --set population.consumers=2000 (repeatable)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.set_defaults(func=handle)
-
-
-def handle(args: argparse.Namespace) -> int:
-    """Run ``mtsim compare``; returns 0, or 1 when some runs failed."""
-    from model.analysis.report import scenario_sentences
-    from model.experiment.runner import default_workers
-
-    names, scenarios, sources = load_scenarios(args.scenarios, args.overrides)
-    if args.reps < 1:
-        raise UserError(f"--reps: {args.reps}: must be at least 1")
-    workers = default_workers() if args.workers is None else args.workers
-    if workers < 1:
-        raise UserError(f"--workers: {workers}: must be at least 1")
-    steps = common_steps(scenarios, args.steps)
-    base = scenarios[names[0]].simulation.seed if args.seed is None else args.seed
-    if base < 0:
-        raise UserError(f"--seed: {base}: must be 0 or more")
-    out = (
-        Path(args.out)
-        if args.out
-        else default_out_dir(names, scenarios, replication_seeds(base, args.reps), steps)
-    )
-    command = "mtsim compare " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    if sys.argv[1:2] != ["compare"]:
-        command = ""
-    result = run_comparison(
-        names,
-        scenarios,
-        out,
-        reps=args.reps,
-        steps=steps,
-        workers=workers,
-        base_seed=base,
-        sources=sources,
-        progress=not args.quiet,
-        command=command,
-    )
-    for fail in result.failures:
-        print(
-            f"mtsim: run failed: {fail['scenario']} replication {fail['replication']} "
-            f"(seed {fail['seed']}): {fail['error']}",
-            file=sys.stderr,
-        )
-    if result.summary is None:
-        print(
-            f"mtsim: error: every run failed; see {result.out / 'manifest.json'}", file=sys.stderr
-        )
-        return 1
-    done = list(dict.fromkeys(result.summary["scenario"]))
-    if len(done) > 1:
-        print("Effects (in brackets: 95% interval of the paired difference):")
-    for name, text in scenario_sentences(result.summary, done, steps).items():
-        print(f"- {text}" if name != done[0] else f"Reference: {name}")
-    print(f"report: {result.files.get('report', result.out)}")
-    print(f"folder: {result.out}")
-    return 1 if result.failures else 0

@@ -8,12 +8,23 @@ can be mailed or archived on its own.
 
 A sentence claims a direction ("raises", "lowers") only when the 95% interval of
 the paired difference excludes 0; otherwise it says there is no clear difference.
+Whether a clear change is desirable comes from ``model.metrics.good_direction``
+(the one place each metric declares it): the sentence says "an improvement" or
+"a worsening", and the tables colour the difference green (better), red (worse)
+or blue (neither better nor worse, e.g. the cross-border share), whatever its sign.
+
+Each scenario's paragraph opens with its effect while its policies act (the weeks
+from its first intervention's start to its last one's end), so a programme that
+ends early is judged when it runs; then its effect at the end of the run, its
+cumulated effect on weekly flows over the whole run, and the weeks it takes to
+reach any threshold (``--threshold``).
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +33,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.analysis.plots import MAIN_OUTCOMES, MetricDisplay, metric_display, scenario_colors
-from model.analysis.stats import QUARTER
+from model.analysis.plots import MetricDisplay, metric_display, scenario_colors
+from model.analysis.stats import (
+    QUARTER,
+    measure_direction,
+    parse_threshold,
+    parse_window,
+    threshold_measure,
+    window_measure,
+)
 from model.experiment.manifest import write_bytes_atomic
+
+REPORT_OUTCOMES: tuple[str, ...] = (
+    "payment_adoption",
+    "shopper_share",
+    "orders",
+    "merchant_adoption",
+    "cross_border_share",
+    "cross_border_orders",
+    "gmv",
+    "mean_trust_domestic",
+    "mean_trust_foreign",
+    "counterfeit_incidents",
+    "fraud_incidents",
+)
+"""Outcomes of the report's sentences and tables (those present in the summary)."""
 
 COST_UNIT = "currency units"
 PER_COST = 1000.0
@@ -46,6 +79,12 @@ class ComparisonInfo:
         command: the command line that produced the results ('' if unknown).
         started: ISO start time.
         finished: ISO end time.
+        windows: name -> (first, last) week its policies act (from the first start to the
+            last end); scenarios without policies are absent.
+        intervention_windows: name -> (label, first, last) per intervention.
+        thresholds: metric -> levels of the time-to-threshold outcomes.
+        decomposition: lever decomposition table (``model.decision.decompose.decompose``)
+            or None.
     """
 
     scenarios: list[str]
@@ -58,6 +97,10 @@ class ComparisonInfo:
     command: str = ""
     started: str = ""
     finished: str = ""
+    windows: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    intervention_windows: Mapping[str, Sequence[tuple[str, int, int]]] = field(default_factory=dict)
+    thresholds: Mapping[str, Sequence[float]] = field(default_factory=dict)
+    decomposition: pd.DataFrame | None = None
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -107,6 +150,14 @@ def _unit_suffix(disp: MetricDisplay) -> str:
 
 def measure_words(measure: str, steps: int) -> str:
     """When a measure is taken, in words: 'at week 156', 'on average in weeks 144 to 156'."""
+    window = parse_window(measure)
+    if window is not None:
+        return f"on average in weeks {window[0]} to {window[1]}"
+    if measure == "cumulative":
+        return f"in total over weeks 1 to {steps}"
+    level = parse_threshold(measure)
+    if level is not None:
+        return f"weeks until it reaches {level:g}"
     if measure == "run_mean":
         return f"on average over weeks 1 to {steps}"
     if measure == "last_quarter":
@@ -129,12 +180,31 @@ def effect_kind(diff: float, low: float, high: float) -> str:
     return "unclear"
 
 
+def judgement(direction: int, diff: float) -> str:
+    """'good', 'bad' or 'neutral': whether a change of sign ``diff`` is desirable."""
+    if direction == 0 or not np.isfinite(diff) or diff == 0:
+        return "neutral"
+    return "good" if direction * diff > 0 else "bad"
+
+
+_JUDGEMENT_WORDS = {"good": ", an improvement", "bad": ", a worsening", "neutral": ""}
+
+
 def effect_clause(
-    disp: MetricDisplay, diff: float, low: float, high: float, n_pairs: int, when: str = ""
+    disp: MetricDisplay,
+    diff: float,
+    low: float,
+    high: float,
+    n_pairs: int,
+    when: str = "",
+    direction: int = 0,
+    relative: float = math.nan,
 ) -> str:
     """One clause on a paired effect: 'raises X by 4.1 points (2.9 to 5.3)' or 'no clear ...'.
 
-    A direction is claimed only when the interval excludes 0.
+    A direction is claimed only when the interval excludes 0. With ``direction`` (+1 more
+    is better, -1 less is better) a clear change is called an improvement or a worsening;
+    with a finite ``relative`` change (difference / reference mean) it is shown in per cent.
     """
     label = _lower_label(disp.label)
     d, lo, hi = diff * disp.scale, low * disp.scale, high * disp.scale
@@ -151,15 +221,17 @@ def effect_clause(
             f"changes {label} by {fmt_number(d)}{_unit_suffix(disp)}{tail} in {runs} "
             "(too few replications for an interval)"
         )
+    rel = f", {relative * 100:+.0f}%" if np.isfinite(relative) and abs(relative) >= 0.005 else ""
+    verdict = _JUDGEMENT_WORDS[judgement(direction, d)]
     if kind == "up":
         return (
             f"raises {label} by {fmt_number(d, dec)}{_unit_suffix(disp)} "
-            f"({fmt_number(lo, dec)} to {fmt_number(hi, dec)}){tail}"
+            f"({fmt_number(lo, dec)} to {fmt_number(hi, dec)}{rel}){tail}{verdict}"
         )
     if kind == "down":
         return (
             f"lowers {label} by {fmt_number(-d, dec)}{_unit_suffix(disp)} "
-            f"({fmt_number(-hi, dec)} to {fmt_number(-lo, dec)}){tail}"
+            f"({fmt_number(-hi, dec)} to {fmt_number(-lo, dec)}{rel}){tail}{verdict}"
         )
     return (
         f"makes no clear difference to {label} "
@@ -186,18 +258,136 @@ def _headline_row(summary: pd.DataFrame, name: str, metric: str) -> tuple[pd.Ser
     return rows.iloc[0], measure
 
 
+def _row(summary: pd.DataFrame, name: str, metric: str, measure: str) -> pd.Series | None:
+    rows = summary[
+        (summary["scenario"] == name)
+        & (summary["metric"] == metric)
+        & (summary["measure"] == measure)
+    ]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _effects_text(
+    summary: pd.DataFrame,
+    name: str,
+    reference: str,
+    metrics: Sequence[str],
+    measure_of: Any,
+    steps: int,
+    relative: bool = False,
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Clear, unclear, identical and other clauses for one scenario and one kind of measure."""
+    clear: list[str] = []
+    unclear: list[str] = []
+    identical: list[str] = []
+    other: list[str] = []
+    for metric in metrics:
+        disp = metric_display(metric)
+        measure = measure_of(metric, disp)
+        if measure is None:
+            continue
+        row = _row(summary, name, metric, measure)
+        if row is None:
+            continue
+        values = (float(row["diff"]), float(row["diff_ci_low"]), float(row["diff_ci_high"]))
+        kind = effect_kind(*(v * disp.scale for v in values))
+        when = measure_words(measure, steps) if measure in ("last_quarter", "run_mean") else ""
+        rel = math.nan
+        if relative and disp.scale == 1.0:
+            ref = _row(summary, reference, metric, measure)
+            base = float(ref["mean"]) if ref is not None else math.nan
+            rel = values[0] / base if np.isfinite(base) and base > 0 else math.nan
+        direction = measure_direction(metric, measure)
+        if kind in ("up", "down"):
+            clear.append(effect_clause(disp, *values, int(row["n_pairs"]), when, direction, rel))
+        elif kind == "unclear":
+            unclear.append(_lower_label(disp.label))
+        elif kind == "identical":
+            identical.append(_lower_label(disp.label))
+        else:
+            other.append(effect_clause(disp, *values, int(row["n_pairs"]), when, direction))
+    return clear, unclear, identical, other
+
+
+def _join_effects(
+    lead: str, clear: list[str], unclear: list[str], identical: list[str], other: list[str]
+) -> str:
+    stated = clear + other
+    if any(c.endswith(("an improvement", "a worsening")) for c in stated) and len(stated) > 1:
+        text = lead + "; ".join(stated[:-1]) + "; and " + stated[-1]
+    else:
+        text = lead + _and(stated)
+    rest = []
+    if unclear:
+        rest.append("makes no clear difference to " + _and(unclear))
+    if identical:
+        rest.append("leaves " + _and(identical) + " exactly unchanged")
+    if rest:
+        text += ("; it " if stated else "") + "; it ".join(rest)
+    if not (stated or rest):
+        text += "has no outcomes to compare"
+    return text
+
+
+def _threshold_sentence(
+    summary: pd.DataFrame, name: str, reference: str, thresholds: Mapping[str, Sequence[float]]
+) -> str:
+    parts = []
+    for metric, levels in thresholds.items():
+        disp = metric_display(metric)
+        for level in dict.fromkeys(levels):
+            measure = threshold_measure(level)
+            own = _row(summary, name, metric, measure)
+            ref = _row(summary, reference, metric, measure)
+            if own is None or ref is None:
+                continue
+            shown = fmt_number(level * disp.scale)
+            unit = "%" if disp.scale == 100.0 and "%" in disp.unit else ""
+            what = f"{_lower_label(disp.label)} reaches {shown}{unit}"
+            runs = int(max(own["n"], 0))
+            if runs == 0:
+                parts.append(f"{what} in none of its runs")
+                continue
+            d, lo, hi = float(own["diff"]), float(own["diff_ci_low"]), float(own["diff_ci_high"])
+            kind = effect_kind(d, lo, hi)
+            head = f"{what} after {fmt_number(float(own['mean']), 1)} weeks on average"
+            if kind == "down":
+                head += (
+                    f", {fmt_number(-d, 1)} weeks sooner than in {reference} "
+                    f"({fmt_number(-hi, 1)} to {fmt_number(-lo, 1)}), an improvement"
+                )
+            elif kind == "up":
+                head += (
+                    f", {fmt_number(d, 1)} weeks later than in {reference} "
+                    f"({fmt_number(lo, 1)} to {fmt_number(hi, 1)}), a worsening"
+                )
+            elif kind == "unclear":
+                head += f", no clear difference from {reference}"
+            total = int(own["n"]) if np.isfinite(own["n"]) else 0
+            parts.append(head + f" (reached in {total} runs; {int(ref['n'])} for {reference})")
+    if not parts:
+        return ""
+    return "Time to threshold: " + "; ".join(parts) + "."
+
+
 def scenario_sentences(
     summary: pd.DataFrame,
     scenarios: Sequence[str],
     steps: int,
-    metrics: Sequence[str] = MAIN_OUTCOMES,
+    metrics: Sequence[str] = REPORT_OUTCOMES,
+    windows: Mapping[str, tuple[int, int]] | None = None,
+    thresholds: Mapping[str, Sequence[float]] | None = None,
 ) -> dict[str, str]:
     """Write a plain-language paragraph per scenario on its effects against the reference.
 
-    Each outcome is read at the end of the run: its value at the last week, or for
-    weekly flows (orders, GMV, the week's cross-border share) its mean over the last
-    13 weeks. Clear effects (the 95% interval of the paired difference excludes 0)
-    are stated with their size and interval; the other outcomes are listed as
+    The paragraph opens with the effects while the scenario's policies act (its window in
+    ``windows``: means over those weeks, weekly flows also in per cent of the reference),
+    so a programme that ends early is judged when it runs. Then each outcome at the end
+    of the run (its value at the last week, or for weekly flows the mean over the last 13
+    weeks), the total change of weekly counts and values over the whole run, the weeks to
+    each threshold, and the cost. Clear effects (the 95% interval of the paired difference
+    excludes 0) are stated with their size, interval and whether they are an improvement
+    or a worsening (``model.metrics.good_direction``); the other outcomes are listed as
     making no clear difference.
 
     Args:
@@ -205,54 +395,53 @@ def scenario_sentences(
         scenarios: scenario order, the first being the reference.
         steps: last week.
         metrics: outcomes to mention (those present in the summary).
+        windows: name -> (first, last) week its policies act.
+        thresholds: metric -> levels of time-to-threshold outcomes in the summary.
 
     Returns:
         name -> text; the reference gets a sentence saying it is the reference.
     """
     reference = scenarios[0]
+    windows = dict(windows or {})
     out = {reference: f"{reference} is the reference: every other scenario is compared with it."}
     for name in scenarios[1:]:
-        clear: list[str] = []
-        unclear: list[str] = []
-        identical: list[str] = []
-        other: list[str] = []
-        for metric in metrics:
-            found = _headline_row(summary, name, metric)
-            if found is None:
-                continue
-            row, measure = found
-            disp = metric_display(metric)
-            values = (float(row["diff"]), float(row["diff_ci_low"]), float(row["diff_ci_high"]))
-            kind = effect_kind(*(v * disp.scale for v in values))
-            when = measure_words(measure, steps) if measure != "final" else ""
-            if kind in ("up", "down"):
-                clear.append(effect_clause(disp, *values, int(row["n_pairs"]), when))
-            elif kind == "unclear":
-                unclear.append(_lower_label(disp.label))
-            elif kind == "identical":
-                identical.append(_lower_label(disp.label))
-            else:
-                other.append(effect_clause(disp, *values, int(row["n_pairs"]), when))
-        lead = f"Compared with {reference}, by week {steps} {name} "
+        sentences: list[str] = []
+        window = windows.get(name)
+        if window is not None:
+            measure = window_measure(*window)
+            found = _effects_text(
+                summary, name, reference, metrics, lambda m, d, w=measure: w, steps, relative=True
+            )
+            if any(found):
+                lead = f"While its policies act (weeks {window[0]} to {window[1]}), {name} "
+                sentences.append(_join_effects(lead, *found) + ".")
+        end = _effects_text(
+            summary, name, reference, metrics, lambda m, d: d.headline_measure, steps
+        )
+        clear, unclear, identical, other = end
         if identical and not (clear or unclear or other):
             text = (
                 f"{name} gives exactly the same outcomes as {reference} in every paired run "
                 "(the same seeds, so the same chance events)"
             )
         else:
-            stated = clear + other
-            text = lead + _and(stated)
-            rest = []
-            if unclear:
-                rest.append("makes no clear difference to " + _and(unclear))
-            if identical:
-                rest.append("leaves " + _and(identical) + " exactly unchanged")
-            if rest:
-                text += ("; it " if stated else "") + "; it ".join(rest)
-            if not (stated or rest):
-                text += "has no outcomes to compare"
+            text = _join_effects(f"Compared with {reference}, by week {steps} {name} ", *end)
+        sentences.append(text + ".")
+        flows = [m for m in metrics if metric_display(m).flow and metric_display(m).scale == 1.0]
+        total = _effects_text(summary, name, reference, flows, lambda m, d: "cumulative", steps)
+        if total[0]:
+            sentences.append(
+                f"Over the whole run (weeks 1 to {steps}, in total) it "
+                + _and(total[0]).replace(" per week", "")
+                + "."
+            )
+        limit = _threshold_sentence(summary, name, reference, thresholds or {})
+        if limit:
+            sentences.append(limit)
         cost = _cost_sentence(summary, name, reference, metrics)
-        out[name] = text + "." + (" " + cost if cost else "")
+        if cost:
+            sentences.append(cost)
+        out[name] = " ".join(sentences)
     return out
 
 
@@ -381,13 +570,17 @@ def _cell(mean: float, low: float, high: float, scale: float) -> str:
     return fmt_number(m, dec)
 
 
-def _diff_cell(row: pd.Series, scale: float) -> str:
+def _diff_cell(row: pd.Series, scale: float, direction: int = 0) -> str:
+    """A paired difference, coloured by desirability: good (green), bad (red), neutral (blue).
+
+    An interval that contains 0 is grey ('flat') whatever the sign.
+    """
     d, lo, hi = row["diff"] * scale, row["diff_ci_low"] * scale, row["diff_ci_high"] * scale
     if not np.isfinite(d):
         return ""
     dec = _decimals(d, lo, hi)
     clear = np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0)
-    css = "up" if clear and d > 0 else "down" if clear else "flat"
+    css = judgement(direction, d) if clear else "flat"
     bounds = (
         f" <small>({fmt_number(lo, dec)} to {fmt_number(hi, dec)})</small>"
         if np.isfinite(lo) and np.isfinite(hi)
@@ -433,12 +626,13 @@ def outcome_table(
             if name not in sub.index:
                 continue
             row = sub.loc[name]
+            diff_html = _diff_cell(row, disp.scale, measure_direction(metric, chosen))
             label = f"{_esc(disp.label)}{unit}{when}" if first else ""
             first = False
             body.append(
                 f"<tr><td>{label}</td><td>{_swatch(colors[name])}{_esc(name)}</td>"
                 f"<td>{_cell(row['mean'], row['ci_low'], row['ci_high'], disp.scale)}</td>"
-                f"<td>{_diff_cell(row, disp.scale) if name != reference else 'reference'}</td>"
+                f"<td>{diff_html if name != reference else 'reference'}</td>"
                 f"<td>{int(row['n'])}</td></tr>"
             )
     return f"<table>{head}{''.join(body)}</table>"
@@ -511,6 +705,118 @@ def cost_table(
     return f"<table>{head}{''.join(body)}</table>"
 
 
+def window_table(
+    summary: pd.DataFrame,
+    info: ComparisonInfo,
+    scenarios: Sequence[str],
+    metrics: Sequence[str],
+    colors: Mapping[str, str],
+) -> str:
+    """HTML table: each outcome during each intervention's active weeks, with the paired
+    difference from the reference over the same weeks.
+    """
+    reference = scenarios[0]
+    head = (
+        "<tr><th>scenario</th><th>intervention (weeks)</th><th>outcome</th>"
+        "<th>mean over those weeks (95% interval)</th>"
+        f"<th>difference from {_esc(reference)} (95% interval)</th></tr>"
+    )
+    body = []
+    for name in scenarios[1:]:
+        for label, first, last in info.intervention_windows.get(name, []):
+            measure = window_measure(first, last)
+            for metric in metrics:
+                row = _row(summary, name, metric, measure)
+                if row is None:
+                    continue
+                disp = metric_display(metric)
+                unit = f" <small>[{_esc(disp.unit)}]</small>" if disp.unit else ""
+                body.append(
+                    f"<tr><td>{_swatch(colors[name])}{_esc(name)}</td>"
+                    f"<td>{_esc(label)} ({first} to {last})</td>"
+                    f"<td>{_esc(disp.label)}{unit}</td>"
+                    f"<td>{_cell(row['mean'], row['ci_low'], row['ci_high'], disp.scale)}</td>"
+                    f"<td>{_diff_cell(row, disp.scale, measure_direction(metric, measure))}"
+                    "</td></tr>"
+                )
+    if not body:
+        return '<p class="note">No scenario has policy interventions.</p>'
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def threshold_table(
+    summary: pd.DataFrame,
+    scenarios: Sequence[str],
+    thresholds: Mapping[str, Sequence[float]],
+    colors: Mapping[str, str],
+) -> str:
+    """HTML table: weeks until each threshold is reached, runs that reached it, paired
+    difference (fewer weeks is better).
+    """
+    reference = scenarios[0]
+    head = (
+        "<tr><th>outcome and level</th><th>scenario</th><th>weeks to reach it (95% interval)"
+        f"</th><th>difference from {_esc(reference)}</th><th>runs that reached it</th></tr>"
+    )
+    body = []
+    for metric, levels in thresholds.items():
+        disp = metric_display(metric)
+        for level in dict.fromkeys(levels):
+            measure = threshold_measure(level)
+            first = True
+            for name in scenarios:
+                row = _row(summary, name, metric, measure)
+                if row is None:
+                    continue
+                text = f"{_esc(disp.label)} reaches {fmt_number(level * disp.scale)}"
+                text += " %" if disp.scale == 100.0 else ""
+                runs = summary[(summary["scenario"] == name) & (summary["measure"] == "final")]
+                total = int(runs["n"].max()) if not runs.empty else int(row["n"])
+                body.append(
+                    f"<tr><td>{text if first else ''}</td>"
+                    f"<td>{_swatch(colors[name])}{_esc(name)}</td>"
+                    f"<td>{_cell(row['mean'], row['ci_low'], row['ci_high'], 1.0)}</td>"
+                    f"<td>{_diff_cell(row, 1.0, -1) if name != reference else 'reference'}</td>"
+                    f"<td>{int(row['n'])} of {total}</td></tr>"
+                )
+                first = False
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def decomposition_table(table: pd.DataFrame, metrics: Sequence[str]) -> str:
+    """HTML table: per package and outcome, each lever's effect alone, the interaction and
+    the package's effect (paired differences from the reference, end of the run).
+    """
+    from model.decision.decompose import interaction_words
+
+    head = (
+        "<tr><th>package</th><th>outcome</th><th>term</th>"
+        "<th>effect (95% interval)</th><th>reading</th></tr>"
+    )
+    body = []
+    for package in dict.fromkeys(table["package"]):
+        for metric in metrics:
+            disp = metric_display(metric)
+            part = table[
+                (table["package"] == package)
+                & (table["metric"] == metric)
+                & (table["measure"] == disp.headline_measure)
+            ]
+            for i, (_, row) in enumerate(part.iterrows()):
+                term = str(row["term"])
+                reading = interaction_words(row) if term == "interaction" else ""
+                shown = term.removeprefix("lever:")
+                shown = f"{shown} alone" if term.startswith("lever:") else shown
+                unit = f" {disp.difference_unit}" if disp.difference_unit else ""
+                body.append(
+                    f"<tr><td>{_esc(package) if i == 0 else ''}</td>"
+                    f"<td>{_esc(disp.label) if i == 0 else ''}</td><td>{_esc(shown)}</td>"
+                    f"<td>{_cell(row['mean'], row['ci_low'], row['ci_high'], disp.scale)}"
+                    f"{_esc(unit)}</td><td>{_esc(reading)}</td></tr>"
+                )
+    return f"<table>{head}{''.join(body)}</table>"
+
+
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:1150px;
 margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
@@ -520,7 +826,8 @@ th,td{border:1px solid #ddd;padding:.3em .55em;text-align:left;vertical-align:to
 th{background:#f4f4f4}small{color:#666}img{max-width:100%;height:auto}
 .swatch{display:inline-block;width:.9em;height:.9em;margin-right:.4em;vertical-align:-.1em;
 border-radius:2px}
-.up{color:#1a7f37;font-weight:600}.down{color:#b42318;font-weight:600}.flat{color:#555}
+.good{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}
+.neutral{color:#1f4e99;font-weight:600}.flat{color:#555}
 .note{color:#555;font-size:.92em}.fail{color:#b42318}
 li{margin:.3em 0}
 """
@@ -540,7 +847,7 @@ def render_report(
         summary: output of ``stats.summarize``.
         figures: section title -> PNG file, in display order; a key ``timelines`` is
             shown in the policy section, the others in the figures section.
-        metrics: main outcomes for sentences and tables (default: MAIN_OUTCOMES present).
+        metrics: main outcomes for sentences and tables (default: REPORT_OUTCOMES present).
         title: page title.
     """
     all_names = list(info.scenarios)
@@ -550,7 +857,7 @@ def render_report(
     scenarios = [n for n in all_names if n in finished] or all_names
     reference = scenarios[0]
     present = set(summary["metric"])
-    metrics = [m for m in (metrics or MAIN_OUTCOMES) if m in present]
+    metrics = [m for m in (metrics or REPORT_OUTCOMES) if m in present]
     all_metrics = [
         m for m in dict.fromkeys(summary["metric"]) if m != "policy_cost" and m in present
     ]
@@ -597,13 +904,20 @@ def render_report(
         '<p class="note">A scenario "raises" or "lowers" an outcome only when the whole 95% '
         "interval of its paired difference from the reference lies on one side of zero; "
         'otherwise the report says "no clear difference". Numbers in brackets are the 95% '
-        "interval of the paired difference. Outcomes are read at the end of "
+        "interval of the paired difference. Each paragraph first gives the effect while the "
+        "scenario's policies act (averages over those weeks; for weekly flows also in per "
+        "cent of the reference), then at the end of "
         f"the run: at week {info.steps}, or for weekly flows (orders, sales value, the "
         "cross-border share of the week's orders, incidents) as the average of the last "
-        f"{QUARTER} weeks. Shares are in per cent, their differences in percentage points; "
-        "trust is an index from 0 to 100.</p><ul>"
+        f"{QUARTER} weeks; then weekly flows summed over the whole run. A clear change is "
+        "called an improvement or a worsening according to whether more of the outcome is "
+        "desirable; in the tables green is better, red is worse, blue is neither (e.g. the "
+        "cross-border share), grey is no clear difference. Shares are in per cent, their "
+        "differences in percentage points; trust is an index from 0 to 100.</p><ul>"
     )
-    sentences = scenario_sentences(summary, scenarios, info.steps, metrics)
+    sentences = scenario_sentences(
+        summary, scenarios, info.steps, metrics, info.windows, info.thresholds
+    )
     for name in all_names:
         text = sentences.get(name, f"{name}: no run finished, so it is left out (see Failed runs).")
         parts.append(f"<li>{_swatch(colors[name])}{_esc(text)}</li>")
@@ -627,8 +941,37 @@ def render_report(
     # tables
     parts.append("<h2>Outcomes at the end of the run</h2>")
     parts.append(outcome_table(summary, scenarios, metrics, None, colors, info.steps))
-    parts.append("<h2>Outcomes averaged over the run</h2>")
-    parts.append(outcome_table(summary, scenarios, metrics, "run_mean", colors, info.steps))
+    parts.append("<h2>Outcomes while each policy acts</h2>")
+    parts.append(window_table(summary, info, scenarios, metrics, colors))
+    parts.append("<h2>Outcomes cumulated over the run</h2>")
+    parts.append(
+        '<p class="note">Weekly flows summed over weeks 1 to '
+        f"{info.steps}; shares and indices averaged over the run (their sum divided by the "
+        "number of weeks).</p>"
+    )
+    flows = [m for m in metrics if metric_display(m).flow and metric_display(m).scale == 1.0]
+    stocks = [m for m in metrics if m not in flows]
+    if flows:
+        parts.append(outcome_table(summary, scenarios, flows, "cumulative", colors, info.steps))
+    parts.append(outcome_table(summary, scenarios, stocks, "run_mean", colors, info.steps))
+    if info.thresholds:
+        parts.append("<h2>Time to threshold</h2>")
+        parts.append(
+            '<p class="note">The first week each run reaches the level (at or above it; at '
+            "or below for outcomes where less is better). Runs that never reach it are left "
+            "out, so compare the last column too; fewer weeks is better.</p>"
+        )
+        parts.append(threshold_table(summary, scenarios, info.thresholds, colors))
+    if info.decomposition is not None and not info.decomposition.empty:
+        parts.append("<h2>Packages decomposed into their levers</h2>")
+        parts.append(
+            '<p class="note">Each lever was also run alone (the package\'s world with only '
+            "that lever's interventions), with the same seeds. The interaction is the "
+            "package's effect minus the sum of its levers' effects alone, per paired run: "
+            "above 0, the levers reinforce each other (complements); below 0, they overlap "
+            "(substitutes); an interval containing 0 shows no clear interaction.</p>"
+        )
+        parts.append(decomposition_table(info.decomposition, metrics))
     parts.append("<h2>Costs</h2>")
     parts.append(
         f'<p class="note">Total policy spending over the run in {COST_UNIT}; for scenarios '

@@ -25,6 +25,17 @@ Definitions (the report and docs/policies.md use the same words):
 - **effect per unit cost**: when a scenario costs more than the reference in
   every paired replication, ``(x_i - ref_i) / (cost_i - ref_cost_i)`` per pair,
   with its t interval; otherwise NaN (no extra spending to divide by).
+- **cumulative**: a metric summed over the simulated steps 1..T of a run (the
+  total orders, sales value or incidents of the run; for a share, share-weeks,
+  i.e. T times the run mean).
+- **window** ``weeks_A_B``: a metric's mean over steps A..B (both included) of a
+  run, e.g. the weeks a policy acts (:func:`window_measure`). Windows are clipped
+  to the simulated steps; a window outside them gives NaN.
+- **time to threshold** ``weeks_to_L``: the first step at which a metric reaches
+  level L (at or above L; at or below L for a metric where less is better,
+  ``model.metrics.good_direction``); NaN when the run never reaches it, so ``n``
+  says in how many runs it was reached, and paired differences use the pairs in
+  which both runs reached it (:func:`threshold_measure`).
 
 NaN metric values (e.g. ``kol_credibility`` without KOLs) are left out of each
 statistic; ``n`` says how many values were used.
@@ -33,7 +44,7 @@ statistic; ``n`` says how many values were used.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,8 +57,8 @@ KEY_COLUMNS: tuple[str, ...] = ("scenario", "replication", "seed", "step")
 COST_COLUMN = "policy_cost"
 """Per-step policy spending column of a run table."""
 
-MEASURES: tuple[str, ...] = ("final", "last_quarter", "run_mean")
-"""The per-run summaries of each metric."""
+MEASURES: tuple[str, ...] = ("final", "last_quarter", "run_mean", "cumulative")
+"""The per-run summaries of each metric (windows and thresholds come on request)."""
 
 QUARTER = 13
 """Weeks in the ``last_quarter`` window."""
@@ -139,18 +150,67 @@ def metric_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c])]
 
 
+def window_measure(first: int, last: int) -> str:
+    """Name of the measure 'mean over steps first..last' (both included): ``weeks_A_B``."""
+    return f"weeks_{int(first)}_{int(last)}"
+
+
+def parse_window(measure: str) -> tuple[int, int] | None:
+    """(first, last) step of a window measure, or None when ``measure`` is not one."""
+    parts = measure.split("_")
+    if len(parts) == 3 and parts[0] == "weeks" and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]), int(parts[2])
+    return None
+
+
+def threshold_measure(level: float) -> str:
+    """Name of the measure 'first step at which the metric reaches level': ``weeks_to_L``."""
+    return f"weeks_to_{float(level):g}"
+
+
+def parse_threshold(measure: str) -> float | None:
+    """The level of a time-to-threshold measure, or None when ``measure`` is not one."""
+    if not measure.startswith("weeks_to_"):
+        return None
+    try:
+        return float(measure[len("weeks_to_") :])
+    except ValueError:
+        return None
+
+
+def measure_direction(metric: str, measure: str) -> int:
+    """Whether a rise of ``metric`` read as ``measure`` is desirable: +1, -1 or 0.
+
+    The metric's own good direction (``model.metrics.good_direction``, the one place it is
+    declared), except for time-to-threshold measures: reaching a target sooner is better (-1).
+    """
+    from model.metrics import good_direction
+
+    if parse_threshold(measure) is not None:
+        return -1
+    return good_direction(metric)
+
+
 def _check_columns(table: pd.DataFrame) -> None:
     missing = [c for c in KEY_COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"run table lacks column(s) {', '.join(missing)}")
 
 
-def run_outcomes(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
-    """Per-run summaries: final value, last-quarter mean and run mean of each metric; total cost.
+def run_outcomes(
+    table: pd.DataFrame,
+    metrics: Sequence[str] | None = None,
+    windows: Iterable[tuple[int, int]] = (),
+    thresholds: Mapping[str, Iterable[float]] | None = None,
+) -> pd.DataFrame:
+    """Per-run summaries: final value, last-quarter mean, run mean and cumulative sum of each
+    metric; the means over given windows; times to thresholds; total cost.
 
     Args:
         table: run table collection (see the module docstring).
         metrics: metrics to summarise (default: every metric column).
+        windows: (first, last) steps, both included: each gives a measure ``weeks_A_B``.
+        thresholds: metric -> levels: each gives a measure ``weeks_to_L`` of that metric.
 
     Returns:
         Long table with columns scenario, replication, seed, metric, measure, value;
@@ -175,6 +235,22 @@ def run_outcomes(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> p
     last_step = simulated.groupby(keys, sort=False)["step"].transform("max")
     window = simulated[simulated["step"] > last_step - QUARTER]
     last_quarter = window.groupby(keys, sort=False)[metrics].mean()
+    cumulative = simulated.groupby(keys, sort=False)[metrics].sum(min_count=1)
+    extra: list[tuple[str, pd.DataFrame]] = [("cumulative", cumulative)]
+    for first, last in dict.fromkeys((int(a), int(b)) for a, b in windows):
+        inside = simulated[(simulated["step"] >= first) & (simulated["step"] <= last)]
+        means = inside.groupby(keys, sort=False)[metrics].mean().reindex(final.index)
+        extra.append((window_measure(first, last), means))
+    for metric, levels in (thresholds or {}).items():
+        if metric not in ordered.columns:
+            raise ValueError(f"run table has no metric column {metric}")
+        lower = measure_direction(metric, "final") < 0
+        for level in dict.fromkeys(float(v) for v in levels):
+            values = ordered[metric].to_numpy(dtype=float)
+            reached = values <= level if lower else values >= level
+            hit = ordered.loc[reached].groupby(keys, sort=False)["step"].min()
+            frame = hit.reindex(final.index).astype(float).to_frame(metric)
+            extra.append((threshold_measure(level), frame))
     if COST_COLUMN in ordered.columns:
         cost = groups[COST_COLUMN].sum(min_count=1).fillna(0.0)
     else:
@@ -184,6 +260,7 @@ def run_outcomes(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> p
         ("final", final),
         ("last_quarter", last_quarter),
         ("run_mean", run_mean),
+        *extra,
     ):
         long = frame.reset_index().melt(id_vars=keys, var_name="metric", value_name="value")
         long["measure"] = measure

@@ -1,0 +1,255 @@
+r"""``mtsim compare``: the command line of a policy comparison (work in model.analysis.compare).
+
+::
+
+    mtsim compare scenarios/baseline.yaml scenarios/coupons_before_trust.yaml \
+        --threshold payment_adoption=0.5 --reps 10
+    mtsim compare scenarios/baseline.yaml scenarios/combined_package.yaml --decompose
+    mtsim compare scenarios/baseline.yaml scenarios/payment_security.yaml \
+        scenarios/integrity.yaml --uncertain experiments/uncertain_worlds.yaml
+
+Only light modules are imported at the top, so input errors show in well under a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from model.errors import UserError
+
+DEFAULT_REPS = 10
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``compare`` subcommand."""
+    parser = subparsers.add_parser(
+        "compare",
+        help="compare policy scenarios side by side (figures, outcome table, HTML report)",
+        description=(
+            "Run every scenario R times with common random numbers (replication i of every "
+            "scenario uses seed SEED+i, the rule of mtsim run) and write timeseries.csv, "
+            "outcomes.csv, comparison.png/svg, effects.png, timelines.png, report.html and "
+            "manifest.json. The first scenario is the reference the others are compared with."
+        ),
+    )
+    parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml", help="scenario files")
+    parser.add_argument(
+        "--reps",
+        type=int,
+        default=None,
+        metavar="R",
+        help=f"replications per scenario (default {DEFAULT_REPS}; with --uncertain: the "
+        "experiment's replications)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="weeks to simulate (default: the scenarios' simulation.steps)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="W",
+        help="worker processes (default: the machine's cores; 1 runs in this process)",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default results/compare-<names>-<hash>)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of replication 0; replication i uses SEED+i (default: the first "
+        "scenario's simulation.seed)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a key in every scenario, e.g. --set population.consumers=2000 (repeatable)",
+    )
+    parser.add_argument(
+        "--threshold",
+        dest="thresholds",
+        action="append",
+        default=[],
+        metavar="METRIC=LEVEL",
+        help="also report the weeks until METRIC reaches LEVEL, e.g. payment_adoption=0.5 "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--decompose",
+        action="store_true",
+        help="also run each lever of every package alone and split the package's effect into "
+        "its levers and their interaction",
+    )
+    parser.add_argument(
+        "--uncertain",
+        metavar="EXPERIMENT.yaml",
+        default=None,
+        help="instead: run every scenario in each world of the experiment file's design and "
+        "report regret (shortfall from the best scenario of each world)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=handle)
+
+
+def _command_line() -> str:
+    if sys.argv[1:2] != ["compare"]:
+        return ""
+    return "mtsim compare " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run ``mtsim compare``; returns 0, or 1 when some runs failed."""
+    from model.analysis.compare import (
+        common_steps,
+        default_out_dir,
+        load_scenarios,
+        parse_thresholds,
+        replication_seeds,
+        run_comparison,
+    )
+
+    for path in args.scenarios:
+        if not Path(path).is_file():
+            raise UserError(f"{path}: no such scenario file")
+    if args.uncertain is not None and not Path(args.uncertain).is_file():
+        raise UserError(f"--uncertain: {args.uncertain}: no such experiment file")
+    thresholds = parse_thresholds(args.thresholds)
+    reps = args.reps if args.reps is not None else (None if args.uncertain else DEFAULT_REPS)
+    if reps is not None and reps < 1:
+        raise UserError(f"--reps: {reps}: must be at least 1")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers: {args.workers}: must be at least 1")
+    names, scenarios, sources = load_scenarios(args.scenarios, args.overrides)
+    from model.experiment.runner import default_workers
+
+    workers = default_workers() if args.workers is None else args.workers
+    if args.uncertain is not None:
+        return _handle_uncertain(args, names, scenarios, reps, workers)
+    steps = common_steps(scenarios, args.steps)
+    base = scenarios[names[0]].simulation.seed if args.seed is None else args.seed
+    if base < 0:
+        raise UserError(f"--seed: {base}: must be 0 or more")
+    plan = None
+    all_names = names
+    if args.decompose:
+        from model.decision.decompose import lever_variants
+
+        all_names, scenarios, plan = lever_variants(names, scenarios)
+        if not plan:
+            raise UserError(
+                "--decompose: no scenario after the reference has two or more levers to split"
+            )
+    out = (
+        Path(args.out)
+        if args.out
+        else default_out_dir(all_names, scenarios, replication_seeds(base, reps), steps)
+    )
+    result = run_comparison(
+        all_names,
+        scenarios,
+        out,
+        reps=reps,
+        steps=steps,
+        workers=workers,
+        base_seed=base,
+        sources=sources,
+        progress=not args.quiet,
+        command=_command_line(),
+        thresholds=thresholds,
+        decomposition=plan,
+    )
+    for fail in result.failures:
+        print(
+            f"mtsim: run failed: {fail['scenario']} replication {fail['replication']} "
+            f"(seed {fail['seed']}): {fail['error']}",
+            file=sys.stderr,
+        )
+    if result.summary is None:
+        print(
+            f"mtsim: error: every run failed; see {result.out / 'manifest.json'}", file=sys.stderr
+        )
+        return 1
+    from model.analysis.compare import package_window
+    from model.analysis.report import scenario_sentences
+
+    done = [n for n in dict.fromkeys(result.summary["scenario"]) if n in names]
+    windows = {
+        n: w for n in done if (w := package_window(scenarios[n].resolved(), steps)) is not None
+    }
+    if len(done) > 1:
+        print("Effects (in brackets: 95% interval of the paired difference):")
+    sentences = scenario_sentences(
+        result.summary, done, steps, windows=windows, thresholds=thresholds
+    )
+    for name, text in sentences.items():
+        print(f"- {text}" if name != done[0] else f"Reference: {name}")
+    if plan and "decomposition" in result.files:
+        import pandas as pd
+
+        from model.decision.decompose import interaction_words
+
+        table = pd.read_csv(result.files["decomposition"])
+        for package in plan:
+            rows = table[
+                (table["package"] == package)
+                & (table["term"] == "interaction")
+                & (table["measure"] == "final")
+                & (table["metric"].isin(["payment_adoption", "shopper_share"]))
+            ]
+            for _, row in rows.iterrows():
+                print(
+                    f"- {package}, interaction of its levers on {row['metric']} at the end: "
+                    f"{interaction_words(row)} ({row['mean']:+.4f}, "
+                    f"{row['ci_low']:+.4f} to {row['ci_high']:+.4f})"
+                )
+    print(f"report: {result.files.get('report', result.out)}")
+    print(f"folder: {result.out}")
+    return 1 if result.failures else 0
+
+
+def _handle_uncertain(args, names, scenarios, reps, workers) -> int:
+    from model.decision.robustness import run_robustness
+
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("results")
+        / ("robustness-" + "-".join(names[:3]) + ("-and-more" if len(names) > 3 else ""))
+    )
+    result = run_robustness(
+        names,
+        scenarios,
+        args.uncertain,
+        out,
+        reps=reps,
+        steps=args.steps,
+        workers=workers,
+        progress=not args.quiet,
+        command=_command_line(),
+    )
+    for fail in result.failures:
+        print(
+            f"mtsim: run failed: {fail['package']} world {fail['world']} replication "
+            f"{fail['replication']}: {fail['error']}",
+            file=sys.stderr,
+        )
+    print("Regret (shortfall from the best package in each world):")
+    for text in result.sentences:
+        print(f"- {text}")
+    print(f"report: {result.files['report']}")
+    print(f"folder: {result.out}")
+    return 1 if result.failures else 0
