@@ -13,6 +13,7 @@ from model.metrics import CONSUMER_RECORD_FIELDS, REPORTERS, consumer_record
 from model.network import build_social_graph, kol_followers, region_sizes
 from model.phases import PHASES
 from model.policy import EffectiveParameters, ParameterSchedule
+from model.groups import GroupRecorder
 from model.population import ConsumerAttributes, draw_attributes
 from model.scenario import Scenario
 from model.state import (
@@ -83,7 +84,7 @@ class MarketModel(mesa.Model):
         sizes = region_sizes(n, population_share)
         # who the consumers are (model/population.py; no draws without population.attributes)
         attributes = draw_attributes(scenario, sizes, self.rng)
-        self.graph = build_social_graph(scenario, sizes, self.rng)
+        self.graph = build_social_graph(scenario, sizes, self.rng, groups=attributes.group)
         self.consumers = self._build_consumers(sizes, attributes)
         self.merchants = self._build_merchants()
         self.kols = self._build_kols(population_share)
@@ -117,6 +118,8 @@ class MarketModel(mesa.Model):
         self.datacollector.collect(self)
         # per-consumer history only when asked (simulation.record_consumers_every)
         self._consumer_records: list[tuple[int, dict[str, np.ndarray]]] = []
+        # the group table only when asked (track_groups; model/groups.py)
+        self._groups: GroupRecorder | None = None
         self._record_consumers()
 
     @property
@@ -141,7 +144,9 @@ class MarketModel(mesa.Model):
         regions = list(sc.regions.values())
         region = np.repeat(np.arange(self.n_regions, dtype=np.uint8), sizes)
         access_draw = rng.random(n, dtype=np.float32)
-        has_access = access.mobile_access(access_draw, region, self.current.mobile_access)
+        has_access = access.consumer_access(
+            sc, access_draw, region, attributes.group, self.current.mobile_access
+        )
         trust_domestic = np.empty(n, dtype=np.float32)
         trust_foreign = np.empty(n, dtype=np.float32)
         pay_share = np.empty(n, dtype=np.float64)
@@ -156,6 +161,8 @@ class MarketModel(mesa.Model):
             )
             pay_share[start:stop] = r.initial_payment_adoption
             start = stop
+        if sc.population.attributes is not None:  # who pays at start follows propensity
+            pay_share = np.minimum(1.0, pay_share * attributes.payment_propensity)
         payment_state = has_access & (rng.random(n) < pay_share)
         wom = sc.word_of_mouth
         aware = np.zeros(n, dtype=bool)
@@ -329,6 +336,8 @@ class MarketModel(mesa.Model):
         self.last_week = week
         self.datacollector.collect(self)
         self._record_consumers()
+        if self._groups is not None:
+            self._groups.record(self.steps, self.consumers, week.signals.orders)
 
     @property
     def last(self) -> StepCounters:
@@ -384,6 +393,27 @@ class MarketModel(mesa.Model):
                 dtype = np.int8 if name == "stage" else getattr(self.consumers, name).dtype
                 table[name] = np.zeros(0, dtype=dtype)
         return pd.DataFrame(table)
+
+    def track_groups(self) -> None:
+        """Record the group table (model/groups.py) from now on, starting with this step.
+
+        Opt-in because it costs a few passes over the consumers per step. Call it
+        right after building the model to have every step from 0.
+        """
+        if self._groups is None:
+            self._groups = GroupRecorder(self.scenario, self.consumers)
+            last = self.last_week.signals.orders if self.last_week is not None else None
+            self._groups.record(int(self.steps), self.consumers, last)
+
+    def group_table(self) -> pd.DataFrame:
+        """The main metrics by country, region, urban/rural and income band per step.
+
+        One row per recorded step and group (columns ``model.groups.COLUMNS``; see
+        docs/population.md). Empty unless :meth:`track_groups` was called.
+        """
+        if self._groups is None:
+            return GroupRecorder(self.scenario, self.consumers).table()
+        return self._groups.table()
 
     def timeseries(self) -> pd.DataFrame:
         """The run table so far: column ``step`` (0 = initial state) and one column per metric."""

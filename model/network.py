@@ -11,7 +11,11 @@ Generators (``network.kind``):
 - ``stochastic_block``: regions are blocks; within-block and across-block
   pairs are linked independently with probabilities chosen so that the mean
   degree is ``mean_degree`` and a share ``cross_region_fraction`` of ties cross
-  regions (exact G(n, p) sampling per block pair by geometric skips).
+  regions (exact G(n, p) sampling per block pair by geometric skips). With consumer
+  attributes and ``population.attributes.homophily`` h > 0, each region is split
+  into its attribute groups: a share h of the region's ties is formed inside the
+  consumers' own group, the rest at random in the region (same mean degree and
+  cross-region share; ``homophily_block_edges``).
 - ``erdos_renyi``: exact G(n, p) with p = mean_degree / (n - 1), by geometric
   skips over the pair index (linear in the number of edges, not O(n^2)).
 - ``watts_strogatz``: ring lattice of ``mean_degree`` neighbours, each lattice
@@ -323,6 +327,84 @@ def stochastic_block_edges(
     return np.concatenate(us), np.concatenate(vs)
 
 
+def homophily_block_edges(
+    sizes: np.ndarray,
+    group_sizes: list[np.ndarray],
+    mean_degree: float,
+    cross_fraction: float,
+    homophily: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stochastic block edges with attribute groups nested in regions.
+
+    Consumers are laid out region by region and, inside a region, group by group
+    (``group_sizes[r]``: sizes of region r's groups, in layout order). Across regions
+    pairs link with the same probability as in :func:`stochastic_block_edges`.
+    Inside region r, with p_in the within-region probability of that function, a pair
+    in different groups links with ``(1 - h) p_in`` and a pair in the same group with
+    ``(1 - h) p_in + h p_in W_r / S_r`` (W_r: pairs in the region, S_r: pairs inside
+    its groups), so the expected number of ties in the region is unchanged and a share
+    h of them is formed inside the groups. Linear in the number of edges.
+
+    Args:
+        sizes: consumers per region.
+        group_sizes: per region, the sizes of its groups (summing to the region's size).
+        mean_degree: target mean degree.
+        cross_fraction: share of ties crossing regions.
+        homophily: h in [0, 1].
+        rng: the model's generator.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    n = int(sizes.sum())
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    expected_edges = n * mean_degree / 2.0
+    within_pairs = float(sum(s * (s - 1) // 2 for s in sizes))
+    across_pairs = float((n * n - (sizes**2).sum()) // 2)
+    if len(sizes) == 1 or across_pairs == 0:
+        cross_fraction = 0.0
+    p_in = min(1.0, (1.0 - cross_fraction) * expected_edges / within_pairs) if within_pairs else 0.0
+    p_out = min(1.0, cross_fraction * expected_edges / across_pairs) if across_pairs else 0.0
+    us, vs = [], []
+    for a, (sa, na) in enumerate(zip(starts, sizes, strict=True)):
+        groups = np.asarray(group_sizes[a], dtype=np.int64)
+        groups = groups[groups > 0]
+        g_start = sa + np.concatenate([[0], np.cumsum(groups)[:-1]])
+        region_pairs = na * (na - 1) / 2.0
+        group_pairs = float((groups * (groups - 1) // 2).sum())
+        p_other = (1.0 - homophily) * p_in
+        p_same = p_other + (homophily * p_in * region_pairs / group_pairs if group_pairs else 0.0)
+        p_same = min(1.0, p_same)
+        for g, (gs, gn) in enumerate(zip(g_start, groups, strict=True)):
+            i, j = gnp_edges(int(gn), p_same, rng)
+            us.append(i + gs)
+            vs.append(j + gs)
+            for h in range(g + 1, len(groups)):
+                i, j = bipartite_edges(int(gs), int(gn), int(g_start[h]), int(groups[h]), p_other, rng)
+                us.append(i)
+                vs.append(j)
+        for b in range(a + 1, len(sizes)):
+            i, j = bipartite_edges(int(sa), int(na), int(starts[b]), int(sizes[b]), p_out, rng)
+            us.append(i)
+            vs.append(j)
+    return np.concatenate(us), np.concatenate(vs)
+
+
+def _group_runs(region_size: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
+    """Per region, the sizes of its runs of equal group codes (consumers in layout order)."""
+    out = []
+    start = 0
+    for size in np.asarray(region_size, dtype=np.int64):
+        part = groups[start : start + int(size)]
+        start += int(size)
+        if part.size == 0:
+            out.append(np.zeros(0, dtype=np.int64))
+            continue
+        edges = np.flatnonzero(part[1:] != part[:-1]) + 1
+        bounds = np.concatenate([[0], edges, [part.size]])
+        out.append(np.diff(bounds))
+    return out
+
+
 def watts_strogatz_edges(
     n: int, k: int, rewiring: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -402,7 +484,10 @@ def load_graph_file(spec: NetworkSettings, n: int) -> tuple[np.ndarray, np.ndarr
 
 
 def build_social_graph(
-    scenario: Scenario, region_size: np.ndarray, rng: np.random.Generator
+    scenario: Scenario,
+    region_size: np.ndarray,
+    rng: np.random.Generator,
+    groups: np.ndarray | None = None,
 ) -> SocialGraph:
     """Generate the scenario's social graph over consumers ordered by region.
 
@@ -410,6 +495,9 @@ def build_social_graph(
         scenario: the scenario (``network`` and ``population`` sections).
         region_size: consumers per region; consumers 0..n-1 are laid out region by region.
         rng: the model's generator.
+        groups: each consumer's attribute group code, laid out group by group inside
+            each region (model/population.py); with ``population.attributes.homophily``
+            > 0 the stochastic-block generator mixes groups with that homophily.
     """
     spec = scenario.network
     n = scenario.population.consumers
@@ -421,6 +509,18 @@ def build_social_graph(
     if kind == "file":
         u, v = load_graph_file(spec, n)
         return from_edges(n, u, v)
+    attributes = scenario.population.attributes
+    if kind == "stochastic_block" and groups is not None and attributes is not None:
+        if attributes.homophily > 0:
+            u, v = homophily_block_edges(
+                region_size,
+                _group_runs(region_size, groups),
+                z,
+                spec.cross_region_fraction,
+                attributes.homophily,
+                rng,
+            )
+            return from_edges(n, u, v)
     if kind == "stochastic_block":
         u, v = stochastic_block_edges(region_size, z, spec.cross_region_fraction, rng)
         return from_edges(n, u, v)

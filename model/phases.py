@@ -45,10 +45,13 @@ def access_phase(week: Week) -> None:
     """Who has usable mobile access this week (mechanisms/access.py).
 
     Produces ``has_access`` (per consumer) and ``connected`` (consumers with access
-    per region).
+    per region). With consumer attributes, who in a region is connected depends on
+    the consumer's group (urban/rural, income, age; model/population.py).
     """
     c, s = week.consumers, week.signals
-    has_access = access.mobile_access(c.access_draw, c.region, s.params.mobile_access)
+    has_access = access.consumer_access(
+        week.scenario, c.access_draw, c.region, c.attribute_group, s.params.mobile_access
+    )
     s.has_access = has_access
     s.connected = np.bincount(c.region[has_access], minlength=week.n_regions)
     week.stage("consumers", has_access=has_access)
@@ -406,7 +409,7 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         "access",
         access_phase,
-        reads=("consumers.access_draw", "consumers.region"),
+        reads=("consumers.access_draw", "consumers.region", "consumers.attribute_group"),
         uses=("params",),
         produces=("has_access", "connected"),
         writes=("consumers.has_access",),

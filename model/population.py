@@ -64,15 +64,134 @@ def no_attributes(n: int) -> ConsumerAttributes:
     )
 
 
+@dataclass(frozen=True)
+class GroupLayout:
+    """How the attribute groups of a scenario are coded.
+
+    A consumer's group is ``(area * n_income + income_band) * n_age + age_band`` with
+    area 0 = urban, 1 = rural.
+
+    Attributes:
+        income_names: income band names, lowest first.
+        age_names: age band names, youngest first.
+    """
+
+    income_names: tuple[str, ...]
+    age_names: tuple[str, ...]
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups (2 areas x income bands x age bands)."""
+        return 2 * len(self.income_names) * len(self.age_names)
+
+    def decode(self, group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(urban, income_band, age_band) of group codes."""
+        group = np.asarray(group, dtype=np.int64)
+        n_age, n_income = len(self.age_names), len(self.income_names)
+        age = group % n_age
+        income = (group // n_age) % n_income
+        area = group // (n_age * n_income)
+        return area == 0, income.astype(np.uint8), age.astype(np.uint8)
+
+
+def group_layout(scenario: Scenario) -> GroupLayout | None:
+    """The scenario's group coding (None without ``population.attributes``)."""
+    spec = scenario.population.attributes
+    if spec is None:
+        return None
+    return GroupLayout(tuple(spec.income), tuple(spec.age))
+
+
+def _levels(scenario: Scenario, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per level of area (2), income and age: the value of ``field``."""
+    spec = scenario.population.attributes
+    assert spec is not None
+    area = np.array([getattr(spec.area.urban, field), getattr(spec.area.rural, field)], dtype=float)
+    income = np.array([getattr(level, field) for level in spec.income.values()], dtype=float)
+    age = np.array([getattr(level, field) for level in spec.age.values()], dtype=float)
+    return area, income, age
+
+
+def _combine(area: np.ndarray, income: np.ndarray, age: np.ndarray, how: str) -> np.ndarray:
+    """Per group code, the product (``how='mul'``) or sum of the three levels' values."""
+    if how == "mul":
+        return (area[:, None, None] * income[None, :, None] * age[None, None, :]).ravel()
+    return (area[:, None, None] + income[None, :, None] + age[None, None, :]).ravel()
+
+
+def group_shares(scenario: Scenario) -> np.ndarray:
+    """[region, group] expected share of each group among the region's consumers.
+
+    Area, income band and age band are independent; the urban share is the region's
+    ``urban_share`` when given, else ``population.attributes.area``'s.
+    """
+    area, income, age = _levels(scenario, "share")
+    income = income / income.sum()
+    age = age / age.sum()
+    rows = []
+    for region in scenario.regions.values():
+        urban = area[0] / area.sum() if region.urban_share is None else region.urban_share
+        rows.append(_combine(np.array([urban, 1.0 - urban]), income, age, "mul"))
+    return np.array(rows)
+
+
+def group_access_shift(scenario: Scenario) -> np.ndarray:
+    """Per group, the log-odds shift of mobile access (sum over area, income, age)."""
+    return _combine(*_levels(scenario, "access"), how="add")
+
+
+MULTIPLIERS = {
+    "payment_propensity": "payment",
+    "purchase_frequency": "frequency",
+    "spending": "spending",
+}
+"""ConsumerState multiplier field -> the AttributeLevel field it comes from."""
+
+
+def group_multipliers(scenario: Scenario) -> dict[str, np.ndarray]:
+    """[region, group] multipliers, normalised to mean 1 over each region's population."""
+    shares = group_shares(scenario)
+    out = {}
+    for state_field, level_field in MULTIPLIERS.items():
+        raw = _combine(*_levels(scenario, level_field), how="mul")
+        mean = shares @ raw
+        out[state_field] = (raw[None, :] / mean[:, None]).astype(np.float32)
+    return out
+
+
 def draw_attributes(
     scenario: Scenario, sizes: np.ndarray, rng: np.random.Generator
 ) -> ConsumerAttributes:
     """Draw every consumer's attributes (consumers laid out region by region).
+
+    Each region's group counts are one multinomial draw from its group shares; within
+    a region consumers are laid out group by group (so the stochastic-block network
+    can treat each group as a block). Consumer ids are arbitrary labels, so this
+    ordering carries no meaning.
 
     Args:
         scenario: the scenario (``population.attributes``, ``regions.*.urban_share``).
         sizes: consumers per region.
         rng: the model's generator (not used when the scenario has no attributes).
     """
-    n = int(np.sum(sizes))
-    return no_attributes(n)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    n = int(sizes.sum())
+    layout = group_layout(scenario)
+    if layout is None:
+        return no_attributes(n)
+    shares = group_shares(scenario)
+    n_groups = layout.n_groups
+    counts = np.array(
+        [rng.multinomial(int(size), shares[r] / shares[r].sum()) for r, size in enumerate(sizes)],
+        dtype=np.int64,
+    ).reshape(len(sizes), n_groups)
+    group = np.repeat(np.tile(np.arange(n_groups, dtype=np.uint8), len(sizes)), counts.ravel())
+    region = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    urban, income, age = layout.decode(group)
+    cell = region * n_groups + group
+    multipliers = {
+        name: table.ravel()[cell] for name, table in group_multipliers(scenario).items()
+    }
+    return ConsumerAttributes(
+        urban=urban, income_band=income, age_band=age, group=group, **multipliers
+    )

@@ -47,6 +47,101 @@ class _Strict(BaseModel):
 # --------------------------------------------------------------------------- world
 
 
+class AttributeLevel(_Strict):
+    """One level of a consumer attribute (an area, an income band, an age band).
+
+    Attributes:
+        share: share of consumers at this level (normalised over the attribute's levels).
+        access: shift of the log-odds of having mobile access (0: none; a region keeps
+            its access share, this decides who in it is connected).
+        payment: multiplier of the chance to adopt mobile payment (relative).
+        frequency: multiplier of the chance to want to buy in a week (relative).
+        spending: multiplier of the value of an order (relative).
+
+    The three multipliers are multiplied over a consumer's area, income and age levels
+    and divided by their mean over the region's population (model/population.py).
+    """
+
+    share: NonNegative = 1.0
+    access: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
+    payment: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
+    frequency: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
+    spending: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
+
+
+# The defaults below are CNNIC's 47th Statistical Report on Internet Development in
+# China (February 2021), end of 2020; docs/population.md gives the derivations.
+_RURAL_ACCESS_SHIFT = -1.137
+"""logit(0.559) - logit(0.798): rural vs urban Internet penetration (CNNIC 47th report)."""
+
+
+class Areas(_Strict):
+    """Urban and rural consumers.
+
+    Attributes:
+        urban: urban residents (default share 0.607 of the population: 680 million urban
+            Internet users at 79.8% penetration = 852 million residents; CNNIC 47th report).
+        rural: rural residents (default share 0.393: 309 million rural Internet users at
+            55.9% penetration = 553 million residents; access shift -1.137 =
+            logit(0.559) - logit(0.798); CNNIC 47th report).
+    """
+
+    urban: AttributeLevel = AttributeLevel(share=0.607)
+    rural: AttributeLevel = AttributeLevel(share=0.393, access=_RURAL_ACCESS_SHIFT)
+
+
+def _default_income() -> dict[str, AttributeLevel]:
+    # CNNIC 47th report: 38.1% of Internet users earn under 2,000 yuan a month, 29.3% over 5,000
+    return {
+        "under_2000": AttributeLevel(share=0.381),
+        "2000_to_5000": AttributeLevel(share=0.326),
+        "over_5000": AttributeLevel(share=0.293),
+    }
+
+
+def _default_age() -> dict[str, AttributeLevel]:
+    # CNNIC 47th report: 54.9% of Internet users are under 40, 11.2% aged 60 or over
+    return {
+        "under_40": AttributeLevel(share=0.549),
+        "40_to_59": AttributeLevel(share=0.339),
+        "60_plus": AttributeLevel(share=0.112),
+    }
+
+
+MAX_BANDS = 8
+"""Most levels of an income or age attribute (group codes fit in one byte)."""
+
+Bands = Annotated[dict[str, AttributeLevel], Field(min_length=1, max_length=MAX_BANDS)]
+
+
+class Attributes(_Strict):
+    """Who the consumers are: area, income band, age band (model/population.py).
+
+    Attributes:
+        homophily: share of a consumer's within-region ties formed inside its own group
+            (same area, income band and age band); the rest are formed at random in the
+            region. 0: no homophily; 1: only within the group. Used by the
+            ``stochastic_block`` network (model/network.py).
+        area: urban and rural consumers.
+        income: income bands, lowest first.
+        age: age bands, youngest first.
+    """
+
+    homophily: Probability = 0.0
+    area: Areas = Areas()
+    income: Bands = Field(default_factory=_default_income)
+    age: Bands = Field(default_factory=_default_age)
+
+    @model_validator(mode="after")
+    def _shares(self) -> Attributes:
+        for name, levels in (("income", self.income), ("age", self.age)):
+            if sum(level.share for level in levels.values()) <= 0:
+                raise ValueError(f"population.attributes.{name}: the shares must not all be 0")
+        if self.area.urban.share + self.area.rural.share <= 0:
+            raise ValueError("population.attributes.area: the shares must not all be 0")
+        return self
+
+
 class Population(_Strict):
     """How many agents of each kind.
 
@@ -54,11 +149,14 @@ class Population(_Strict):
         consumers: number of consumer agents (nodes of the social graph).
         merchants: number of merchant agents (0 allowed: no trade, diffusion only).
         kols: number of KOL (influencer) agents (0 allowed).
+        attributes: who the consumers are (area, income band, age band); None (default):
+            consumers differ only by region, and nothing is drawn for them.
     """
 
     consumers: Annotated[int, Field(ge=1, le=50_000_000)] = 5000
     merchants: Annotated[int, Field(ge=0, le=1_000_000)] = 200
     kols: Annotated[int, Field(ge=0, le=1_000_000)] = 20
+    attributes: Attributes | None = None
 
 
 class Region(_Strict):
@@ -76,6 +174,8 @@ class Region(_Strict):
         country: the country the region belongs to (None: the region is its own
             country). Tariffs, customs delay and cross-border trust apply between
             countries; domestic logistics between regions of one country.
+        urban_share: share of the region's consumers living in urban areas (None: the
+            share of ``population.attributes.area``); used only with attributes.
     """
 
     population_share: Positive = 0.5
@@ -87,6 +187,7 @@ class Region(_Strict):
     price_level: Positive = 1.0
     initial_payment_adoption: Probability = 0.05
     country: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    urban_share: Probability | None = None
 
 
 class TradeLink(_Strict):

@@ -7,15 +7,113 @@ consumer's region r: the region's starting share plus natural growth
 share L of the remaining gap. Access therefore only grows as the share grows, and
 the same consumers stay connected.
 
-Source (DOMAIN.md, policy levers): "infrastructure investment: share of consumers
-with usable mobile access (ramping up over time)".
+With consumer attributes (``population.attributes``, model/population.py) the
+threshold depends on the consumer's group g: ``u_i < p_rg(t)`` with
+``p_rg(t) = sigmoid(L_r(t) + s_g)``, where ``s_g`` is the group's access shift
+(log-odds; e.g. rural -1.137 from CNNIC's 55.9% rural vs 79.8% urban penetration)
+and ``L_r(t)`` is solved each week so that the region's share stays
+``sum_g w_rg p_rg(t) = a_r(t)`` (``w_rg``: the group's expected share of the region).
+``L_r`` rises with ``a_r``, so every group's access only grows too.
+
+Source: docs/domain.md, Levers (infrastructure investment: share of consumers with
+usable mobile access, ramping up over time); docs/population.md for the attributes.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from model.scenario import Scenario
+
+BISECTION_STEPS = 60
+"""Bisection steps for the region level L_r (interval [-40, 40]: width below 1e-16)."""
 
 
 def mobile_access(access_draw: np.ndarray, region: np.ndarray, access_share: np.ndarray) -> np.ndarray:
     """Who has usable mobile access, given each region's access share."""
     return access_draw < access_share.astype(np.float32)[region]
+
+
+def group_access_shares(
+    access_share: np.ndarray, group_shares: np.ndarray, shift: np.ndarray
+) -> np.ndarray:
+    """[region, group] access share ``sigmoid(L_r + s_g)`` keeping each region's share.
+
+    Args:
+        access_share: per region, the access share a_r (0..1).
+        group_shares: [region, group] expected share of each group in the region.
+        shift: per group, the log-odds shift s_g.
+
+    Returns:
+        [region, group] shares p_rg with ``sum_g w_rg p_rg = a_r`` (to 1e-12).
+    """
+    a = np.clip(np.asarray(access_share, dtype=float), 0.0, 1.0)
+    w = group_shares / group_shares.sum(axis=1, keepdims=True)
+    lo = np.full(a.shape, -40.0)
+    hi = np.full(a.shape, 40.0)
+    for _ in range(BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        share = (w / (1.0 + np.exp(-(mid[:, None] + shift[None, :])))).sum(axis=1)
+        low = share < a
+        lo = np.where(low, mid, lo)
+        hi = np.where(low, hi, mid)
+    level = 0.5 * (lo + hi)
+    p = 1.0 / (1.0 + np.exp(-(level[:, None] + shift[None, :])))
+    p[a <= 0.0] = 0.0
+    p[a >= 1.0] = 1.0
+    return p
+
+
+def mobile_access_by_group(
+    access_draw: np.ndarray,
+    region: np.ndarray,
+    group: np.ndarray,
+    access_share: np.ndarray,
+    group_shares: np.ndarray,
+    shift: np.ndarray,
+) -> np.ndarray:
+    """Who has usable mobile access when access differs by attribute group.
+
+    Args:
+        access_draw: per consumer, the fixed uniform draw.
+        region: per consumer, the region code.
+        group: per consumer, the attribute group code (model/population.py).
+        access_share: per region, the access share a_r.
+        group_shares: [region, group] expected share of each group in the region.
+        shift: per group, the log-odds shift of access.
+    """
+    table = group_access_shares(access_share, group_shares, shift).astype(np.float32)
+    n_groups = table.shape[1]
+    cell = region.astype(np.int64) * n_groups + group
+    return access_draw < table.ravel()[cell]
+
+
+def consumer_access(
+    scenario: Scenario,
+    access_draw: np.ndarray,
+    region: np.ndarray,
+    group: np.ndarray,
+    access_share: np.ndarray,
+) -> np.ndarray:
+    """Who has usable mobile access under ``access_share``, with or without attributes.
+
+    Without ``population.attributes`` this is exactly :func:`mobile_access` (``group``
+    is ignored); with them, :func:`mobile_access_by_group` with the scenario's group
+    shares and access shifts. Use it for any access share (e.g. the share without the
+    infrastructure lever, to find whom the lever connected).
+    """
+    if scenario.population.attributes is None:
+        return mobile_access(access_draw, region, access_share)
+    from model.population import group_access_shift, group_shares
+
+    return mobile_access_by_group(
+        access_draw,
+        region,
+        group,
+        access_share,
+        group_shares(scenario),
+        group_access_shift(scenario),
+    )
