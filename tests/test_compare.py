@@ -145,7 +145,16 @@ def test_outcomes_table_statistics_and_costs(comparison):
     out, _, _ = comparison
     ts = pd.read_csv(out / "timeseries.csv")
     outcomes = pd.read_csv(out / "outcomes.csv")
-    assert set(outcomes["measure"]) == {"final", "last_quarter", "run_mean", "total"}
+    # security's interventions act in weeks 2-12 and 1-12 (its whole package: 1-12)
+    assert set(outcomes["measure"]) == {
+        "final",
+        "last_quarter",
+        "run_mean",
+        "cumulative",
+        "weeks_1_12",
+        "weeks_2_12",
+        "total",
+    }
     # 12 weeks < a quarter: the last-quarter window is every simulated week
     quarter = outcomes[
         (outcomes.scenario == "security")
@@ -522,3 +531,243 @@ def test_interrupt_keeps_finished_runs_and_a_manifest(scenario_files, tmp_path, 
     ts = pd.read_csv(out / "timeseries.csv")
     assert len(ts.groupby(["scenario", "replication"])) == 3
     assert not (out / "report.html").exists()
+
+
+# ----------------------------------------------------------------------------- decision support
+
+
+def _summary_row(scenario, metric, measure, diff, low, high, mean=1.0, n=4):
+    return {
+        "scenario": scenario,
+        "metric": metric,
+        "measure": measure,
+        "n": n,
+        "mean": mean,
+        "ci_low": mean - 0.1,
+        "ci_high": mean + 0.1,
+        "reference": "ref",
+        "n_pairs": n if scenario != "ref" else 0,
+        "diff": diff,
+        "diff_ci_low": low,
+        "diff_ci_high": high,
+        "total_cost": 0.0,
+        "extra_cost": float("nan"),
+        "effect_per_unit_cost": float("nan"),
+        "effect_per_unit_cost_ci_low": float("nan"),
+        "effect_per_unit_cost_ci_high": float("nan"),
+    }
+
+
+def test_report_colours_and_words_follow_the_good_direction():
+    """Fewer counterfeit sales is good (green), more is bad (red); the cross-border share is
+    neither (blue), whatever the sign (issue 17.3)."""
+    nan = float("nan")
+    rows = []
+    for metric, measure in (
+        ("counterfeit_incidents", "last_quarter"),
+        ("payment_adoption", "final"),
+        ("cross_border_share", "last_quarter"),
+    ):
+        rows.append(_summary_row("ref", metric, measure, nan, nan, nan))
+    rows += [
+        _summary_row("fewer_fakes", "counterfeit_incidents", "last_quarter", -3.0, -4.0, -2.0),
+        _summary_row("fewer_fakes", "payment_adoption", "final", -0.05, -0.07, -0.03),
+        _summary_row("fewer_fakes", "cross_border_share", "last_quarter", 0.04, 0.03, 0.05),
+        _summary_row("more_fakes", "counterfeit_incidents", "last_quarter", 3.0, 2.0, 4.0),
+        _summary_row("more_fakes", "payment_adoption", "final", 0.05, 0.03, 0.07),
+        _summary_row("more_fakes", "cross_border_share", "last_quarter", -0.04, -0.05, -0.03),
+    ]
+    summary = pd.DataFrame(rows)
+    names = ["ref", "fewer_fakes", "more_fakes"]
+    colors = plots.scenario_colors(names)
+    metrics = ["counterfeit_incidents", "payment_adoption", "cross_border_share"]
+    html = report.outcome_table(summary, names, metrics, None, colors, 20)
+    cells = {}
+    for name in names[1:]:
+        part = html.split(f"{name}</td>")[1:]
+        cells[name] = [p.split('<span class="')[1].split('"')[0] for p in part]
+    assert cells["fewer_fakes"] == ["good", "bad", "neutral"]
+    assert cells["more_fakes"] == ["bad", "good", "neutral"]
+    assert ".good{color:#1a7f37" in report._CSS and ".bad{color:#b42318" in report._CSS
+    text = report.scenario_sentences(summary, names, 20, metrics)
+    when = "on average in weeks 8 to 20"
+    assert f"lowers counterfeit sales by 3.0 incidents per week (2.0 to 4.0) {when}, an improvement" in (
+        text["fewer_fakes"]
+    )
+    assert f"raises counterfeit sales by 3.0 incidents per week (2.0 to 4.0) {when}, a worsening" in (
+        text["more_fakes"]
+    )
+    assert "lowers consumers paying by mobile by 5.0 points (3.0 to 7.0), a worsening" in (
+        text["fewer_fakes"]
+    )
+    share = text["more_fakes"].split("cross-border share of orders")[1][:40]
+    assert "improvement" not in share and "worsening" not in share
+
+
+def test_first_sentence_is_the_effect_while_the_policy_acts():
+    """A programme that acts in weeks 1-4 and leaves no trace at week 12 is reported first
+    by its effect during those weeks, with the relative change of weekly flows."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for rep in range(6):
+        noise = rng.normal(0, 1.0, 13)
+        for name in ("ref", "early"):
+            for t in range(13):
+                boost = 10.0 if name == "early" and 1 <= t <= 4 else 0.0
+                rows.append(
+                    {
+                        "scenario": name,
+                        "replication": rep,
+                        "seed": rep,
+                        "step": t,
+                        "orders": 20.0 + noise[t] + boost,
+                        "payment_adoption": 0.1 + 0.01 * t,
+                    }
+                )
+    table = pd.DataFrame(rows)
+    summary = stats.summarize(stats.run_outcomes(table, windows=[(1, 4)]))
+    text = report.scenario_sentences(
+        summary, ["ref", "early"], 12, ["orders", "payment_adoption"], windows={"early": (1, 4)}
+    )["early"]
+    first = text.split(". ")[0]
+    assert first.startswith("While its policies act (weeks 1 to 4), early raises mobile orders")
+    inside = table[(table.scenario == "ref") & (table.step >= 1) & (table.step <= 4)]
+    assert f"{10.0 / inside['orders'].mean() * 100:+.0f}%" in first  # relative to the reference
+    assert "by week 12 early makes no clear difference to mobile orders" in text
+
+
+def test_coupons_before_trust_lead_with_their_window(tmp_path):
+    """The shipped coupons-before-trust scenario: the first sentence about it is its effect
+    during weeks 1-26, when the coupons run."""
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    out = tmp_path / "coupons"
+    argv = ["compare", str(root / "baseline.yaml"), str(root / "coupons_before_trust.yaml")]
+    argv += ["--set", "population.consumers=500", "--set", "population.merchants=25"]
+    argv += ["--set", "population.kols=3", "--steps", "30", "--reps", "3", "--workers", "1"]
+    assert _run([*argv, "--out", str(out), "--quiet"]) == 0
+    html = (out / "report.html").read_text()
+    findings = html.split("<h2>Findings</h2>")[1].split("</ul>")[0]
+    item = [li for li in findings.split("<li>") if "coupons_before_trust" in li][0]
+    sentence = item.split("</span>", 1)[1].split(". ")[0]
+    assert sentence.startswith("While its policies act (weeks 1 to 26), coupons_before_trust ")
+    assert "mobile orders" in sentence
+    assert "<h2>Outcomes while each policy acts</h2>" in html
+    assert "Coupons and red envelopes (early) (1 to 26)" in html
+
+
+def test_thresholds_cumulative_and_seeds_as_mtsim_run(scenario_files, tmp_path):
+    from model import load_scenario, run_model
+
+    out = tmp_path / "t"
+    argv = ["compare", str(scenario_files["base"]), str(scenario_files["security"])]
+    argv += ["--reps", "2", "--steps", "8", "--workers", "1", "--seed", "7"]
+    argv += ["--threshold", "payment_adoption=0.02", "--threshold", "shopper_share=0.99"]
+    assert _run([*argv, "--out", str(out), "--quiet"]) == 0
+    outcomes = pd.read_csv(out / "outcomes.csv")
+    reached = outcomes[(outcomes.metric == "payment_adoption") & (outcomes.measure == "weeks_to_0.02")]
+    assert len(reached) == 2 and (reached["mean"] >= 0).all()
+    never = outcomes[(outcomes.metric == "shopper_share") & (outcomes.measure == "weeks_to_0.99")]
+    assert (never["n"] == 0).all()
+    html = (out / "report.html").read_text()
+    assert "<h2>Time to threshold</h2>" in html and "<h2>Outcomes cumulated over the run</h2>" in html
+    # compare's reference replication i uses seed SEED + i, like mtsim run's replication i
+    assert compare.replication_seeds(7, 3) == [7, 8, 9]
+    ts = pd.read_csv(out / "timeseries.csv")
+    ref = ts[(ts.scenario == "base") & (ts.replication == 1)].reset_index(drop=True)
+    alone = run_model(load_scenario(scenario_files["base"]), seed=8, steps=8)
+    assert ref["seed"].iloc[0] == 8
+    assert np.allclose(ref["payment_adoption"].to_numpy(), alone["payment_adoption"].to_numpy())
+
+
+def test_bad_set_and_threshold_are_reported_once(scenario_files, capsys):
+    from model.cli import main
+
+    files = [str(scenario_files[k]) for k in ("base", "twin", "security")]
+    assert main(["compare", *files, "--set", "payment.fraud_rat=0.1", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("mtsim: error: --set: payment.fraud_rat: unknown key")
+    assert main(["compare", *files, "--threshold", "paymnet_adoption=0.5", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "mtsim: error: --threshold: paymnet_adoption: unknown metric; "
+        "did you mean 'payment_adoption'?"
+    ]
+
+
+def test_decomposition_statistics_on_a_synthetic_case():
+    """Additive levers under common random numbers: interaction interval contains 0; a
+    multiplicative pair: it excludes 0."""
+    from model.decision.decompose import decompose
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for rep in range(10):
+        world = rng.normal(0.0, 1.0)  # the chance events every scenario shares
+        for name, a, b in (("ref", 0, 0), ("pkg", 1, 1), ("pkg[a]", 1, 0), ("pkg[b]", 0, 1)):
+            jitter = rng.normal(0.0, 0.05)
+            additive = world + 0.5 * a + 0.3 * b + jitter
+            multiplicative = world + 0.5 * a + 0.3 * b + 0.4 * a * b + jitter
+            for metric, value in (("additive", additive), ("multiplicative", multiplicative)):
+                rows.append(
+                    {"scenario": name, "replication": rep, "seed": rep, "metric": metric,
+                     "measure": "final", "value": value}
+                )
+    outcomes = pd.DataFrame(rows)
+    table = decompose(outcomes, "ref", "pkg", {"a": "pkg[a]", "b": "pkg[b]"})
+    inter = table[table.term == "interaction"].set_index("metric")
+    assert inter.loc["additive", "ci_low"] < 0 < inter.loc["additive", "ci_high"]
+    assert inter.loc["multiplicative", "ci_low"] > 0
+    total = table[(table.term == "total") & (table.metric == "additive")].iloc[0]
+    assert total["mean"] == pytest.approx(0.8, abs=0.1)
+
+
+def test_decompose_a_package_into_its_levers(tmp_path):
+    """Constructed cases in the model: payment security with KOL disclosure in a world with no
+    KOLs (disclosure acts on nothing: no interaction), and payment security with a strong
+    rigid-demand push on payment adoption (both fill the same pool of non-payers:
+    substitutes, interaction below 0)."""
+    folder = tmp_path / "sc"
+    folder.mkdir()
+    base = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    _write(
+        folder,
+        "base",
+        f"extends: {base}\nname: base\npopulation: {{consumers: 500, merchants: 25, kols: 0}}\n"
+        "simulation: {steps: 26, seed: 5}\n",
+    )
+    _write(
+        folder,
+        "overlap",
+        "extends: base.yaml\nname: overlap\npolicies:\n"
+        "  - {lever: payment_security, start: 1, strength: 1.0, cost_per_step: 50}\n"
+        "  - {lever: rigid_demand, start: 1, strength: 0.3, cost_per_step: 50}\n",
+    )
+    _write(
+        folder,
+        "separate",
+        "extends: base.yaml\nname: separate\npolicies:\n"
+        "  - {lever: payment_security, start: 1, strength: 1.0, cost_per_step: 50}\n"
+        "  - {lever: kol_disclosure, start: 1, strength: 1.0, cost_per_step: 50}\n",
+    )
+    out = tmp_path / "d"
+    argv = ["compare", *(str(folder / f"{n}.yaml") for n in ("base", "overlap", "separate"))]
+    argv += ["--decompose", "--reps", "8", "--workers", "2", "--out", str(out), "--quiet"]
+    assert _run(argv) == 0
+    table = pd.read_csv(out / "decomposition.csv")
+    pick = table[(table.metric == "payment_adoption") & (table.measure == "final")]
+    terms = pick[pick.package == "overlap"].set_index("term")
+    assert set(terms.index) == {
+        "total", "lever:payment_security", "lever:rigid_demand", "interaction"
+    }
+    assert terms.loc["interaction", "ci_high"] < 0  # substitutes
+    assert terms.loc["total", "mean"] == pytest.approx(
+        terms.loc["lever:payment_security", "mean"]
+        + terms.loc["lever:rigid_demand", "mean"]
+        + terms.loc["interaction", "mean"]
+    )
+    separate = pick[(pick.package == "separate") & (pick.term == "interaction")].iloc[0]
+    assert separate["ci_low"] <= 0 <= separate["ci_high"]
+    html = (out / "report.html").read_text()
+    assert "<h2>Packages decomposed into their levers</h2>" in html and "substitutes" in html
+    assert (out / "decomposition-1.png").stat().st_size > 5000

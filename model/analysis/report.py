@@ -309,14 +309,18 @@ def _effects_text(
     return clear, unclear, identical, other
 
 
+def _list_clauses(stated: Sequence[str]) -> str:
+    """Join clauses; with semicolons when they carry their own commas (improvement words)."""
+    if any(c.endswith(("an improvement", "a worsening")) for c in stated) and len(stated) > 1:
+        return "; ".join(stated[:-1]) + "; and " + stated[-1]
+    return _and(stated)
+
+
 def _join_effects(
     lead: str, clear: list[str], unclear: list[str], identical: list[str], other: list[str]
 ) -> str:
     stated = clear + other
-    if any(c.endswith(("an improvement", "a worsening")) for c in stated) and len(stated) > 1:
-        text = lead + "; ".join(stated[:-1]) + "; and " + stated[-1]
-    else:
-        text = lead + _and(stated)
+    text = lead + _list_clauses(stated)
     rest = []
     if unclear:
         rest.append("makes no clear difference to " + _and(unclear))
@@ -432,7 +436,7 @@ def scenario_sentences(
         if total[0]:
             sentences.append(
                 f"Over the whole run (weeks 1 to {steps}, in total) it "
-                + _and(total[0]).replace(" per week", "")
+                + _list_clauses(total[0]).replace(" per week", "")
                 + "."
             )
         limit = _threshold_sentence(summary, name, reference, thresholds or {})

@@ -122,9 +122,6 @@ def handle(args: argparse.Namespace) -> int:
         run_comparison,
     )
 
-    for path in args.scenarios:
-        if not Path(path).is_file():
-            raise UserError(f"{path}: no such scenario file")
     if args.uncertain is not None and not Path(args.uncertain).is_file():
         raise UserError(f"--uncertain: {args.uncertain}: no such experiment file")
     thresholds = parse_thresholds(args.thresholds)
