@@ -180,7 +180,7 @@ class GroupRecorder:
         self.rows.append(pd.DataFrame(data, columns=list(COLUMNS)))
 
     def table(self) -> pd.DataFrame:
-        """The group table so far (columns ``COLUMNS``)."""
+        """Return the group table so far (columns ``COLUMNS``)."""
         if not self.rows:
             return pd.DataFrame({c: [] for c in COLUMNS})
         return pd.concat(self.rows, ignore_index=True)

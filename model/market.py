@@ -8,8 +8,8 @@ import pandas as pd
 from mesa.discrete_space import Network as MesaNetwork
 
 from model.agents import KOL, Consumer, Merchant
-from model.mechanisms import access, word_of_mouth
-from model.metrics import CONSUMER_RECORD_FIELDS, REPORTERS, consumer_record
+from model.mechanisms import access, targeting, word_of_mouth
+from model.metrics import CONSUMER_RECORD_FIELDS, consumer_record, reporters_for
 from model.network import build_social_graph, kol_followers, region_sizes
 from model.phases import PHASES
 from model.policy import EffectiveParameters, ParameterSchedule
@@ -71,6 +71,7 @@ class MarketModel(mesa.Model):
         self.seed = seed
         self.region_names = scenario.region_names
         self.n_regions = len(self.region_names)
+        self.price_level = np.array([r.price_level for r in scenario.regions.values()])
         self.parameters = ParameterSchedule(scenario)
         self.current: EffectiveParameters = self.parameters.at(0)
         self.market = MarketState()
@@ -114,7 +115,9 @@ class MarketModel(mesa.Model):
         if eager:
             _ = self.space
 
-        self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
+        self.datacollector = mesa.DataCollector(
+            model_reporters=reporters_for(self.region_names)
+        )
         self.datacollector.collect(self)
         # per-consumer history only when asked (simulation.record_consumers_every)
         self._consumer_records: list[tuple[int, dict[str, np.ndarray]]] = []
@@ -183,8 +186,13 @@ class MarketModel(mesa.Model):
                 else int(round(wom.initial_aware * n))
             )
             count = min(count, n)
-            if count:
-                aware[rng.choice(n, size=count, replace=False)] = True
+            if count:  # random (the classic draw), degree, region:<name>, payers
+                aware[
+                    targeting.seed_consumers(
+                        wom.initial_aware_by, count, n, rng, degree=self.graph.degree,
+                        region=region, region_names=self.region_names, payment=payment_state,
+                    )
+                ] = True
         threshold = (
             word_of_mouth.draw_thresholds(wom, n, rng)
             if wom.rule == "linear_threshold"
@@ -209,6 +217,7 @@ class MarketModel(mesa.Model):
             cheated_from=none.copy(),
             defrauded=np.zeros(n, dtype=bool),
             last_order_merchant=np.full(n, -1, dtype=np.int32),
+            last_order_week=np.full(n, -1, dtype=np.int32),
             urban=attributes.urban,
             income_band=attributes.income_band,
             age_band=attributes.age_band,
@@ -219,28 +228,44 @@ class MarketModel(mesa.Model):
         )
 
     def _build_merchants(self) -> MerchantState:
+        """Merchant arrays sized to ``merchant_dynamics.max_merchants`` (free slots for entry)."""
         sc, rng = self.scenario, self.rng
         spec = sc.merchants
         m = sc.population.merchants
+        cap = max(m, sc.merchant_dynamics.max_merchants or m)
         regions = list(sc.regions.values())
         shares = np.array([r.merchant_share for r in regions], dtype=float)
         sizes = region_sizes(m, shares) if m else np.zeros(self.n_regions, dtype=np.int64)
         region = np.repeat(np.arange(self.n_regions, dtype=np.uint8), sizes)
-        level = np.array([r.price_level for r in regions])[region]
+        level = self.price_level[region]
         price = (level * np.exp(rng.normal(0.0, spec.price_dispersion, size=m))).astype(np.float32)
         integrity = beta_around(spec.integrity_mean, spec.integrity_concentration, m, rng)
+        verified = rng.random(m) < spec.verified_share
+        adopted = rng.random(m) < spec.initial_adoption
+        free = cap - m
+
+        def padded(values: np.ndarray, fill) -> np.ndarray:
+            return np.concatenate([values, np.full(free, fill, dtype=values.dtype)])
+
         return MerchantState(
-            region=region,
-            price=price,
-            integrity=integrity,
-            reputation=np.full(m, spec.initial_reputation, dtype=np.float32),
-            verified=rng.random(m) < spec.verified_share,
-            adopted=rng.random(m) < spec.initial_adoption,
-            visibility=np.zeros(m, dtype=np.float32),
-            revenue=np.zeros(m, dtype=np.float32),
-            sales=np.zeros(m, dtype=np.int32),
-            counterfeits=np.zeros(m, dtype=np.int32),
-            penalties=np.zeros(m, dtype=np.float32),
+            region=padded(region, 0),
+            price=padded(price, 1.0),
+            integrity=padded(integrity.astype(np.float32), spec.integrity_mean),
+            reputation=np.full(cap, spec.initial_reputation, dtype=np.float32),
+            verified=padded(verified, False),
+            adopted=padded(adopted, False),
+            visibility=np.zeros(cap, dtype=np.float32),
+            revenue=np.zeros(cap, dtype=np.float32),
+            sales=np.zeros(cap, dtype=np.int32),
+            counterfeits=np.zeros(cap, dtype=np.int32),
+            penalties=np.zeros(cap, dtype=np.float32),
+            active=np.arange(cap) < m,
+            exited=np.zeros(cap, dtype=bool),
+            profit=np.zeros(cap, dtype=np.float32),
+            mobile_margin=np.zeros(cap, dtype=np.float32),
+            accepts_mobile_payment=padded(
+                _initial_acceptance(sc.payment.initial_acceptance, m, rng), False
+            ),
         )
 
     def _build_kols(self, population_share: np.ndarray) -> KOLState:
@@ -329,6 +354,7 @@ class MarketModel(mesa.Model):
             graph=self.graph,
             n_regions=self.n_regions,
             states=self._states,
+            price_level=self.price_level,
         )
         week.run(PHASES)
         week.commit()
@@ -420,6 +446,13 @@ class MarketModel(mesa.Model):
         table = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         table.insert(0, "step", np.arange(len(table), dtype=np.int64))
         return table
+
+
+def _initial_acceptance(share: float, m: int, rng: np.random.Generator) -> np.ndarray:
+    """Merchants accepting mobile payment at step 0 (no draw when the share is 0 or 1)."""
+    if share >= 1.0 or share <= 0.0:
+        return np.full(m, share >= 1.0, dtype=bool)
+    return rng.random(m) < share
 
 
 def run_model(

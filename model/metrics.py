@@ -75,7 +75,7 @@ def orders(model: MarketView) -> int:
 
 
 def cross_border_orders(model: MarketView) -> int:
-    """Orders this step from a merchant in another region."""
+    """Orders this step from a merchant in another country."""
     return int(model.last.cross_border_orders)
 
 
@@ -86,7 +86,7 @@ def cross_border_share(model: MarketView) -> float:
 
 
 def gmv(model: MarketView) -> float:
-    """Gross merchandise value of this step's orders (currency units)."""
+    """Goods value of this step's mobile orders, before coupons (currency units)."""
     return float(model.last.gmv)
 
 
@@ -101,9 +101,10 @@ def fraud_incidents(model: MarketView) -> int:
 
 
 def merchant_adoption(model: MarketView) -> float:
-    """Share of merchants using mobile marketing (0 without merchants)."""
+    """Share of active merchants using mobile marketing (0 without merchants)."""
     m = model.merchants
-    return float(m.adopted.mean()) if m.n else 0.0
+    active = int(m.active.sum())
+    return float((m.adopted & m.active).sum() / active) if active else 0.0
 
 
 def kol_credibility(model: MarketView) -> float:
@@ -128,14 +129,112 @@ def cumulative_policy_cost(model: MarketView) -> float:
 
 
 def verified_merchant_share(model: MarketView) -> float:
-    """Share of merchants that are verified (0 without merchants)."""
+    """Share of active merchants that are verified (0 without merchants)."""
     m = model.merchants
-    return float(m.verified.mean()) if m.n else 0.0
+    active = int(m.active.sum())
+    return float((m.verified & m.active).sum() / active) if active else 0.0
 
 
 def failed_transactions(model: MarketView) -> int:
     """Orders lost this step to transaction failures."""
     return int(model.last.failed_transactions)
+
+
+def _flow(payer: str, payee: str):
+    def reporter(model: MarketView) -> float:
+        ledger = model.last.ledger
+        return ledger.flow(payer, payee) if ledger is not None else 0.0
+
+    return reporter
+
+
+def _received(party: str):
+    def reporter(model: MarketView) -> float:
+        ledger = model.last.ledger
+        return ledger.received(party) if ledger is not None else 0.0
+
+    return reporter
+
+
+def _counter(name: str, kind=float):
+    def reporter(model: MarketView):
+        return kind(getattr(model.last, name))
+
+    reporter.__doc__ = f"``last.{name}`` of the step."
+    return reporter
+
+
+def consumer_spending(model: MarketView) -> float:
+    """Everything consumers paid this step: mobile, offline, traditional imports, fraud."""
+    ledger = model.last.ledger
+    return ledger.paid("consumers") if ledger is not None else 0.0
+
+
+def mobile_share_of_consumption(model: MarketView) -> float:
+    """Mobile orders' goods value / value of all shopping needs this step (0 without needs)."""
+    basket = model.last.basket_value
+    return float(model.last.gmv / basket) if basket > 0 else 0.0
+
+
+def cross_border_created_value(model: MarketView) -> float:
+    """Goods value of cross-border mobile orders that is created trade (no purchase or
+    offline at home otherwise; logit counterfactual, mechanisms/ordering.py)."""
+    pairs = model.last.created_by_pair
+    return float(pairs.sum()) if pairs is not None else 0.0
+
+
+def cross_border_diverted_value(model: MarketView) -> float:
+    """Goods value of cross-border mobile orders diverted from domestic mobile orders or
+    traditional imports (logit counterfactual)."""
+    return float(model.last.cross_border_value) - cross_border_created_value(model)
+
+
+def merchant_profit(model: MarketView) -> float:
+    """Merchants' profit this step, incl. traditional margin, net of fixed costs."""
+    return float(model.last.merchant_profit)
+
+
+def active_merchants(model: MarketView) -> int:
+    """Merchants in business after this step."""
+    return int(model.merchants.active.sum())
+
+
+def active_shopper_share(model: MarketView) -> float:
+    """Share of consumers who ordered by mobile in the last 26 weeks (CNNIC's "users")."""
+    last = model.consumers.last_order_week
+    steps = getattr(model, "steps", 0)
+    return float(((last >= 0) & (last > steps - 26)).mean())
+
+
+ACCOUNT_METRICS: dict[str, object] = {
+    "consumer_spending": consumer_spending,
+    "mobile_spending": _counter("mobile_spending"),
+    "offline_spending": _counter("offline_spending"),
+    "traditional_import_spending": _counter("traditional_import_spending"),
+    "mobile_share_of_consumption": mobile_share_of_consumption,
+    "consumer_surplus": _counter("consumer_surplus"),
+    "unmet_needs": _counter("unmet_needs", int),
+    "counterfeit_loss_value": _counter("counterfeit_loss_value"),
+    "fraud_loss_value": _counter("fraud_loss_value"),
+    "cross_border_value": _counter("cross_border_value"),
+    "cross_border_created_value": cross_border_created_value,
+    "cross_border_diverted_value": cross_border_diverted_value,
+    "merchant_revenue": _received("merchants"),
+    "merchant_profit": merchant_profit,
+    "merchant_cost_of_goods": _flow("merchants", "suppliers"),
+    "merchant_marketing_spend": _flow("merchants", "platforms"),
+    "merchant_kol_fees": _flow("merchants", "kols"),
+    "merchant_fines": _flow("merchants", "state"),
+    "kol_fees": _received("kols"),
+    "state_tariff_revenue": _flow("consumers", "state"),
+    "logistics_revenue": _received("carriers"),
+    "platform_revenue": _received("platforms"),
+    "active_merchants": active_merchants,
+    "merchant_exits": _counter("merchant_exits", int),
+    "merchant_entries": _counter("merchant_entries", int),
+    "active_shopper_share": active_shopper_share,
+}
+"""Economy columns (mechanisms/accounts.py and docs/economics.md)."""
 
 
 METRICS: tuple[str, ...] = (
@@ -165,8 +264,49 @@ EXTRA_METRICS: tuple[str, ...] = (
 )
 """Further columns of every run table."""
 
-REPORTERS = {name: globals()[name] for name in METRICS + EXTRA_METRICS}
-"""Column name -> reporter function, for mesa.DataCollector."""
+REPORTERS = {name: globals()[name] for name in METRICS + EXTRA_METRICS} | ACCOUNT_METRICS
+"""Column name -> reporter function, for mesa.DataCollector (per-region columns are
+added by ``reporters_for``)."""
+
+
+def _per_region(attribute: str, r: int, kind=float):
+    def reporter(model: MarketView):
+        values = getattr(model.last, attribute)
+        return kind(values[r]) if values is not None else kind(0)
+
+    return reporter
+
+
+def _pair(attribute: str, origin: int, destination: int):
+    def reporter(model: MarketView) -> float:
+        values = getattr(model.last, attribute)
+        return float(values[origin, destination]) if values is not None else 0.0
+
+    return reporter
+
+
+def reporters_for(region_names: list[str]) -> dict[str, object]:
+    """All reporters of a model with these regions: ``REPORTERS`` plus, per region,
+    ``exports_value.R``, ``imports_value.R``, ``exports_orders.R``, ``imports_orders.R``
+    and, per pair of regions in different countries or not, ``cross_border_value.O>D``
+    and ``cross_border_created_value.O>D`` (goods value; created = logit counterfactual;
+    diverted is the difference)."""
+    out = dict(REPORTERS)
+    for r, name in enumerate(region_names):
+        out[f"exports_value.{name}"] = _per_region("exports_value", r)
+        out[f"imports_value.{name}"] = _per_region("imports_value", r)
+        out[f"exports_orders.{name}"] = _per_region("exports_orders", r, int)
+        out[f"imports_orders.{name}"] = _per_region("imports_orders", r, int)
+    for o, origin in enumerate(region_names):
+        for d, destination in enumerate(region_names):
+            if o != d:
+                out[f"cross_border_value.{origin}>{destination}"] = _pair(
+                    "cross_border_by_pair", o, d
+                )
+                out[f"cross_border_created_value.{origin}>{destination}"] = _pair(
+                    "created_by_pair", o, d
+                )
+    return out
 
 SHARE_METRICS: tuple[str, ...] = (
     "aware_share",
@@ -179,6 +319,8 @@ SHARE_METRICS: tuple[str, ...] = (
     "merchant_adoption",
     "mobile_access_share",
     "verified_merchant_share",
+    "mobile_share_of_consumption",
+    "active_shopper_share",
 )
 """Metrics that are fractions in [0, 1]."""
 
@@ -214,6 +356,53 @@ METRIC_INFO: dict[str, dict[str, str]] = {
     "failed_transactions": {"label": "Failed transactions", "unit": "orders per week"},
     "policy_cost": {"label": "Policy spending", "unit": "currency units per week"},
     "cumulative_policy_cost": {"label": "Cumulative policy spending", "unit": "currency units"},
+    "consumer_spending": {"label": "Consumer spending, all channels", "unit": "currency units per week"},
+    "mobile_spending": {"label": "Spending on mobile orders", "unit": "currency units per week"},
+    "offline_spending": {"label": "Spending offline at home", "unit": "currency units per week"},
+    "traditional_import_spending": {
+        "label": "Spending on traditional imports",
+        "unit": "currency units per week",
+    },
+    "mobile_share_of_consumption": {
+        "label": "Mobile share of consumption",
+        "unit": "share of the value of shopping needs",
+    },
+    "consumer_surplus": {"label": "Consumer surplus", "unit": "currency units per week"},
+    "unmet_needs": {"label": "Unmet shopping needs", "unit": "consumers per week"},
+    "counterfeit_loss_value": {"label": "Losses to counterfeits", "unit": "currency units per week"},
+    "fraud_loss_value": {"label": "Losses to payment fraud", "unit": "currency units per week"},
+    "cross_border_value": {"label": "Cross-border mobile trade", "unit": "currency units per week"},
+    "cross_border_created_value": {
+        "label": "Cross-border trade created",
+        "unit": "currency units per week",
+    },
+    "cross_border_diverted_value": {
+        "label": "Cross-border trade diverted",
+        "unit": "currency units per week",
+    },
+    "merchant_revenue": {"label": "Merchants' receipts", "unit": "currency units per week"},
+    "merchant_profit": {"label": "Merchants' profit", "unit": "currency units per week"},
+    "merchant_cost_of_goods": {
+        "label": "Merchants' cost of goods and fixed costs",
+        "unit": "currency units per week",
+    },
+    "merchant_marketing_spend": {
+        "label": "Merchants' marketing and channel spend",
+        "unit": "currency units per week",
+    },
+    "merchant_kol_fees": {"label": "KOL fees paid by merchants", "unit": "currency units per week"},
+    "merchant_fines": {"label": "Fines paid by merchants", "unit": "currency units per week"},
+    "kol_fees": {"label": "KOLs' fee income", "unit": "currency units per week"},
+    "state_tariff_revenue": {"label": "Tariff revenue", "unit": "currency units per week"},
+    "logistics_revenue": {"label": "Carriers' logistics revenue", "unit": "currency units per week"},
+    "platform_revenue": {"label": "Platforms' revenue", "unit": "currency units per week"},
+    "active_merchants": {"label": "Merchants in business", "unit": "merchants"},
+    "merchant_exits": {"label": "Merchant exits", "unit": "merchants per week"},
+    "merchant_entries": {"label": "Merchant entries", "unit": "merchants per week"},
+    "active_shopper_share": {
+        "label": "Consumers who shopped by mobile in the last 26 weeks",
+        "unit": "share of consumers",
+    },
 }
 """Plain-language label and unit of every column, for plots and reports."""
 
@@ -237,6 +426,32 @@ GOOD_DIRECTION: dict[str, int] = {
     "failed_transactions": -1,
     "policy_cost": -1,
     "cumulative_policy_cost": -1,
+    "consumer_spending": 0,
+    "mobile_spending": 1,
+    "offline_spending": 0,
+    "traditional_import_spending": 0,
+    "mobile_share_of_consumption": 1,
+    "consumer_surplus": 1,
+    "unmet_needs": -1,
+    "counterfeit_loss_value": -1,
+    "fraud_loss_value": -1,
+    "cross_border_value": 1,
+    "cross_border_created_value": 1,
+    "cross_border_diverted_value": 0,
+    "merchant_revenue": 1,
+    "merchant_profit": 1,
+    "merchant_cost_of_goods": 0,
+    "merchant_marketing_spend": 0,
+    "merchant_kol_fees": 0,
+    "merchant_fines": -1,
+    "kol_fees": 0,
+    "state_tariff_revenue": 0,
+    "logistics_revenue": 0,
+    "platform_revenue": 0,
+    "active_merchants": 1,
+    "merchant_exits": -1,
+    "merchant_entries": 1,
+    "active_shopper_share": 1,
 }
 """Whether a rise in each metric is desirable: +1 higher is better, -1 lower is better,
 0 neither (a share whose right level is a matter of policy, e.g. the cross-border share).

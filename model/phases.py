@@ -18,9 +18,12 @@ from __future__ import annotations
 import numpy as np
 
 from model.mechanisms import (
+    acceptance,
+    accounts,
     access,
     fulfilment,
     kol,
+    lapse,
     marketing,
     merchant_adoption,
     ordering,
@@ -28,7 +31,8 @@ from model.mechanisms import (
     trust,
     word_of_mouth,
 )
-from model.state import StepCounters
+from model.mechanisms.merchant_adoption import MerchantWeek
+from model.state import StepCounters, beta_around
 from model.week import Phase, Week, check_sequence
 
 
@@ -58,85 +62,128 @@ def access_phase(week: Week) -> None:
 
 
 def marketing_phase(week: Week) -> None:
-    """Adopting merchants' channel reach per region (mechanisms/marketing.py).
+    """Merchants' channel spend, reach and effects per channel (mechanisms/marketing.py).
 
-    Produces ``marketing_reach`` (chance per region that a connected consumer is
-    reached), ``visibility`` (per merchant) and ``kol_budget`` (spend on KOL posts).
+    Produces ``marketing_awareness`` (per consumer chance of becoming aware),
+    ``marketing_lift`` (per consumer conversion multiplier), ``visibility`` (per
+    merchant, from its own spend plus the channel subsidies), ``merchant_kol_budget``
+    and ``campaign_budget`` (money for KOL posts), and the money signals
+    ``marketing_spend_by_merchant`` (own spend on the other channels) and
+    ``channel_subsidy_spend`` (per channel, the state's subsidy spent).
     """
-    m, s = week.merchants, week.signals
-    reach, visibility, kol_budget = marketing.marketing_reach(
+    m, c, s = week.merchants, week.consumers, week.signals
+    result = marketing.run_marketing(
+        spec=week.scenario.marketing,
+        channel_budget=s.params.channel_budget,
         merchant_region=m.region,
         adopted=m.adopted,
-        channel_budget=s.params.channel_budget,
-        channels=week.scenario.marketing.channels,
-        connected_per_region=s.connected,
+        revenue=m.revenue,
+        consumer_region=c.region,
+        has_access=s.has_access,
+        degree=week.graph.degree,
+        region_names=week.scenario.region_names,
     )
-    s.marketing_reach, s.visibility, s.kol_budget = reach, visibility, kol_budget
-    # money (contract with the accounts phase): the merchant's own spend, the state's
-    # channel subsidies actually used (per channel)
-    own = week.scenario.marketing.budget_per_merchant
-    own_share = sum(
-        ch.budget_share for name, ch in week.scenario.marketing.channels.items()
-        if name != "kol_campaign"
-    )
-    s.marketing_spend_by_merchant = np.where(m.adopted, own * own_share, 0.0)
-    s.channel_subsidy_spend = {name: 0.0 for name in s.params.channel_budget}
+    s.marketing_awareness, s.marketing_lift = result.awareness, result.lift
+    s.visibility = result.visibility
+    s.merchant_kol_budget, s.campaign_budget = result.own_kol_budget, result.campaign_budget
+    s.marketing_spend_by_merchant = result.own_spend
+    s.channel_subsidy_spend = result.subsidy_spend
 
 
 def kol_phase(week: Week) -> None:
-    """KOL posts: sponsorship, endorsements, follower exposure, credibility (mechanisms/kol.py).
+    """KOL market: posts bought and posted, follower exposure, credibility, unfollowing.
 
-    Produces ``posts``, ``kol_domestic`` / ``kol_foreign`` (credibility-weighted exposure
-    to endorsements of own-region / other-region merchants), ``kol_total``, the
-    ``visibility`` including endorsements (as ``merchant_visibility``) and the KOLs'
-    new ``credibility``. Stages the KOLs' credibility and last posts.
+    (mechanisms/kol.py.) Produces ``posts``, ``kol_domestic`` / ``kol_foreign``
+    (exposure to genuine endorsements of own-region / other-region merchants: the part
+    that builds trust), ``kol_total`` (all exposure), ``merchant_visibility`` (own
+    channels plus endorsements), ``conversion_lift`` (channels times KOLs, >= 1), and
+    the money: ``kol_fees_by_kol``, ``kol_fees_by_merchant`` (merchants' own purchases)
+    and ``kol_campaign_spend`` (fees paid from the state's campaign). Stages the KOLs'
+    credibility, last posts and, after unfollowing, their followers.
     """
     sc, s, rng = week.scenario, week.signals, week.rng
     m, k, c = week.merchants, week.kols, week.consumers
+    spec = sc.kols
     integrity_now = fulfilment.effective_integrity(sc.merchants, m.integrity, m.verified)
-    posts = kol.kol_posts(
-        spec=sc.kols,
+    follower_degree = (
+        kol.followers_mean_degree(k.followers, week.graph.degree)
+        if spec.campaign_targeting == "well_connected" and k.n
+        else None
+    )
+    posts = kol.kol_market(
+        spec=spec,
         credibility=k.credibility,
         kol_region=k.region,
         follower_count=k.follower_count,
+        follower_degree=follower_degree,
         merchant_region=m.region,
         adopted=m.adopted,
-        kol_budget=s.kol_budget,
+        merchant_kol_budget=s.merchant_kol_budget,
+        campaign_budget=s.campaign_budget,
         disclosure=s.params.disclosure,
+        merchant_integrity=integrity_now,
         rng=rng,
     )
-    exposure = kol.follower_exposure(k.followers, posts, m.region, week.n_regions)
+    exposure, genuine = kol.follower_exposure(k.followers, posts, m.region, week.n_regions)
     s.merchant_visibility = s.visibility + kol.endorsement_visibility(
         k.follower_count, posts, m.n
     )
-    s.kol_domestic, s.kol_foreign = trust.split_by_home(exposure, c.region)
-    s.kol_total = s.kol_domestic + s.kol_foreign
-    credibility, _fake_endorsements = kol.update_credibility(
-        sc.kols, k.credibility, posts, integrity_now, rng
-    )
+    all_dom, all_for = trust.split_by_home(exposure, c.region)
+    s.kol_total = all_dom + all_for
+    s.kol_domestic, s.kol_foreign = trust.split_by_home(genuine, c.region)
     s.posts = posts
-    # contract: effect on purchase (the ordering multiplies desire by it) and KOL money
-    s.conversion_lift = 1.0 + sc.kols.purchase_lift * np.minimum(1.0, s.kol_total)
-    s.kol_fees_by_kol = np.zeros(k.n, dtype=np.float64)
-    s.kol_fees_by_merchant = np.zeros(m.n, dtype=np.float64)
-    s.kol_campaign_spend = 0.0
+    s.conversion_lift = s.marketing_lift * (1.0 + spec.purchase_lift * -np.expm1(-s.kol_total))
+    s.kol_fees_by_kol = np.bincount(posts.kol, weights=posts.fee, minlength=k.n)
+    merchant_paid = posts.sponsored & ~posts.campaign
+    s.kol_fees_by_merchant = np.bincount(
+        posts.merchant[merchant_paid], weights=posts.fee[merchant_paid], minlength=m.n
+    )
+    s.kol_campaign_spend = float(posts.fee[posts.campaign].sum())
+    followers = kol.unfollow(spec, k.followers, k.credibility, rng)
+    extra = {}
+    if followers is not None:
+        extra = dict(
+            followers=followers, follower_count=np.diff(followers.indptr).astype(np.int32)
+        )
     week.stage(
         "kols",
-        credibility=credibility,
+        credibility=kol.update_credibility(spec, k.credibility, posts),
         posted=posts.posted,
-        sponsored=posts.sponsored,
-        disclosed=posts.disclosed,
+        sponsored=posts.any_sponsored,
+        disclosed=posts.any_disclosed,
         endorsed_merchant=posts.endorsed_merchant,
+        **extra,
     )
+
+
+def lapse_phase(week: Week) -> None:
+    """Who lapses this week: forgets mobile shopping, or stops paying (mechanisms/lapse.py).
+
+    Produces ``forgets`` (aware consumers who become unaware; staged by the
+    word-of-mouth phase) and ``stops_paying`` (payers who stop; carried by the payment
+    phase's ``pays``). Nobody lapses in a model without merchants.
+    """
+    sc, s, rng = week.scenario, week.signals, week.rng
+    c = week.consumers
+    wom, n = sc.word_of_mouth, c.n
+    if sc.population.merchants == 0:
+        s.forgets = s.stops_paying = np.zeros(n, dtype=bool)
+        return
+    s.forgets = lapse.forgetting(
+        wom.forget_rate, wom.lapse_after_harm, c.aware, c.satisfied_from >= 0, c.bad_memory, rng
+    )
+    s.stops_paying = lapse.stopping_payment(sc.payment.lapse_rate, c.payment, c.risk_extra, rng)
 
 
 def word_of_mouth_phase(week: Week) -> None:
-    """Awareness along ties, marketing and KOLs; last week's recommendations and warnings.
+    """Awareness along ties, marketing and KOLs, minus lapses; last week's word of mouth.
 
     (mechanisms/word_of_mouth.py.) Produces ``becomes_aware``, and the neighbour counts
     ``recommendations_domestic`` / ``_foreign`` (neighbours satisfied last week by
     sellers of the consumer's own / other regions), ``warnings_domestic`` /
-    ``_foreign`` (cheated), ``fraud_news`` (neighbours defrauded). Stages awareness.
+    ``_foreign`` (cheated), ``fraud_news`` (neighbours defrauded) and
+    ``warned_merchant`` (a merchant a cheated neighbour bought a fake from, -1 none).
+    Stages awareness.
     """
     sc, s, rng, graph = week.scenario, week.signals, week.rng, week.graph
     c = week.consumers
@@ -152,9 +199,8 @@ def word_of_mouth_phase(week: Week) -> None:
         c.threshold,
         count=graph.neighbour_counts,
     )
-    marketing_each = np.where(s.has_access, s.marketing_reach[c.region], 0.0)
     kol_each = 1.0 - np.exp(-sc.kols.awareness_gain * s.kol_total)
-    aware_p = 1.0 - (1.0 - wom_p) * (1.0 - marketing_each) * (1.0 - kol_each)
+    aware_p = 1.0 - (1.0 - wom_p) * (1.0 - s.marketing_awareness) * (1.0 - kol_each)
     becomes_aware = ~c.aware & (rng.random(n) < aware_p)
     s.becomes_aware = becomes_aware
     # neighbours satisfied / cheated by sellers of the own region and of other regions
@@ -167,18 +213,24 @@ def word_of_mouth_phase(week: Week) -> None:
     s.warnings_domestic = warn_dom.astype(np.float32)
     s.warnings_foreign = warn_for.astype(np.float32)
     s.fraud_news = graph.neighbour_counts(c.defrauded).astype(np.float32)
-    s.warned_merchant = np.full(n, -1, dtype=np.int32)  # contract: merchant warned about
-    week.stage("consumers", newly_aware=becomes_aware, aware=c.aware | becomes_aware)
+    s.warned_merchant = word_of_mouth.merchant_warnings(
+        graph, c.cheated_from >= 0, c.last_order_merchant
+    )
+    week.stage(
+        "consumers", newly_aware=becomes_aware, aware=(c.aware & ~s.forgets) | becomes_aware
+    )
 
 
 def payment_phase(week: Week) -> None:
-    """Mobile payment adoption, fraud and abandonment (mechanisms/payment.py).
+    """Mobile payment adoption, fraud, abandonment and lapse (mechanisms/payment.py).
 
-    Produces ``risk`` (perceived payment risk per consumer), ``victims`` (defrauded this
-    week) and ``pays`` (pays by mobile before checkout adoption).
+    Adoption is faster where more merchants accept mobile payment
+    (mechanisms/acceptance.py). Produces ``risk`` (perceived payment risk per
+    consumer), ``victims`` (defrauded this week) and ``pays`` (pays by mobile before
+    checkout adoption: adopters in, abandoning victims and lapsing payers out).
     """
     sc, s, rng, graph = week.scenario, week.signals, week.rng, week.graph
-    c = week.consumers
+    c, m = week.consumers, week.merchants
     n, degree = c.n, graph.degree
     p = s.params
     risk = payment.perceived_risk(p.perceived_risk, c.risk_extra)
@@ -188,55 +240,73 @@ def payment_phase(week: Week) -> None:
         paying_neighbours = graph.neighbour_counts(c.payment, track="payment").astype(np.float32)
         peer_share = np.where(degree > 0, paying_neighbours / np.maximum(degree, 1), 0.0)
     adopt_p = payment.adoption_probability(sc.payment, p.rigid_demand_rate, peer_share, risk)
+    if sc.payment.acceptance_weight > 0.0 and m.n:
+        share = acceptance.acceptance_share(
+            m.accepts_mobile_payment, m.adopted, m.region, week.n_regions
+        )
+        adopt_p = adopt_p * acceptance.adoption_factor(sc.payment.acceptance_weight, share)[
+            c.region
+        ]
     adopts = s.has_access & ~c.payment & (rng.random(n) < adopt_p)
     victims = payment.fraud_victims(c.payment, p.fraud_rate, rng)
     abandons = victims & (rng.random(n) < sc.payment.abandon_after_fraud)
     s.risk, s.victims = risk, victims
-    s.pays = (c.payment | adopts) & ~abandons
+    s.pays = (c.payment | adopts) & ~abandons & ~s.stops_paying
 
 
 def ordering_phase(week: Week) -> None:
-    """Purchase desire, region and merchant choice, trust gate, checkout (mechanisms/ordering.py).
+    """The weekly shopping choice: need, outside options, mobile sellers (mechanisms/ordering.py).
 
-    Produces ``orders`` (an ``ordering.Orders``: consumer, merchant, value, cross-border
-    flag, checkout adoptions, failed transactions).
+    Each consumer with a shopping need chooses not to buy, to buy offline or through a
+    traditional import, or to order by mobile from a region's sellers (only if aware,
+    connected, trusting and paying). Produces ``orders`` (an ``ordering.Orders``).
     """
     sc, s, rng = week.scenario, week.signals, week.rng
     c, m = week.consumers, week.merchants
     n, p, spec = c.n, s.params, sc.ordering
-    desire = (
-        spec.purchase_rate
-        * (1.0 + spec.incentive_elasticity * p.coupon)
-        * (1.0 + sc.kols.purchase_lift * np.minimum(1.0, s.kol_total))
-        * np.exp(-c.bad_memory)
+    need_p = spec.occasion_rate * c.purchase_frequency
+    needs = np.flatnonzero(rng.random(n) < need_p)
+    if not needs.size:
+        s.orders = ordering.no_orders(week.n_regions)
+        return
+    tables = ordering.seller_tables(
+        spec,
+        price=m.price,
+        reputation=m.reputation,
+        verified=m.verified,
+        visibility=s.merchant_visibility,
+        selling=m.adopted & m.active,
+        merchant_region=m.region,
+        n_regions=week.n_regions,
+        coupon=p.coupon,
+        logistics_cost=p.logistics_cost,
+        tariff=p.tariff,
     )
-    want = c.aware & s.has_access & (rng.random(n) < np.minimum(1.0, desire))
-    utility = ordering.merchant_utility(
-        spec, m.price, m.reputation, s.merchant_visibility, m.adopted, p.coupon
-    )
-    values, members, cdfs = ordering.region_values(
-        spec, utility, m.region, week.n_regions, p.logistics_cost, p.delivery_days, p.tariff
-    )
-    s.orders = ordering.choose_orders(
-        spec=spec,
-        rng=rng,
-        candidates=np.flatnonzero(want),
+    s.orders = ordering.choose(
+        spec,
+        rng,
         consumer_region=c.region,
+        needs=needs,
+        basket=spec.mean_order_value * c.spending,
+        mobile_ok=c.aware & s.has_access,
         trust_domestic=c.trust_domestic,
         trust_foreign=c.trust_foreign,
         threshold=sc.trust.purchase_threshold,
-        values=values,
-        members=members,
-        cdfs=cdfs,
-        payment=s.pays,
+        pays=s.pays,
         risk=s.risk,
         checkout_adoption=sc.payment.checkout_adoption,
+        lift=s.conversion_lift,
+        memory=c.bad_memory,
+        tables=tables,
+        price_level=week.price_level,
+        delivery_days=p.delivery_days,
+        logistics_cost=p.logistics_cost,
+        tariff=p.tariff,
+        cross_border=p.cross_border,
+        coupon=p.coupon,
         reliability=p.reliability,
         merchant_price=m.price,
         merchant_region=m.region,
-        logistics_cost=p.logistics_cost,
-        tariff=p.tariff,
-        coupon=p.coupon,
     )
 
 
@@ -244,7 +314,7 @@ def fulfilment_phase(week: Week) -> None:
     """Genuine or counterfeit, detection, fines (mechanisms/fulfilment.py).
 
     Produces ``fulfilment`` (a ``fulfilment.Fulfilment``: per order genuine/detected,
-    per merchant sales, counterfeits, revenue, fines).
+    per merchant sales, counterfeits, goods revenue, fines).
     """
     sc, s = week.scenario, week.signals
     m, orders = week.merchants, s.orders
@@ -252,19 +322,21 @@ def fulfilment_phase(week: Week) -> None:
         sc.merchants,
         week.rng,
         orders.merchant,
-        orders.value,
+        orders.goods_value,
         m.integrity,
         m.verified,
-        m.price,
         s.params.detection_probability,
-        sc.ordering.mean_order_value,
     )
 
 
 def trust_phase(week: Week) -> None:
-    """Trust from experience, recommendations and KOLs; losses from harm (mechanisms/trust.py).
+    """Trust from experience, people one knows and credible KOLs; losses from harm.
 
-    Also the memory of bad experiences and the personal payment risk. Produces
+    (mechanisms/trust.py.) Also the memory of counterfeits and the personal payment
+    risk. Each harmful event acts once per party (docs/mechanisms.md, "One event, its
+    effects"): a counterfeit lowers the buyer's trust in the seller's region and adds
+    to its bad memory; payment fraud raises the victim's payment risk (not its trust in
+    sellers, who did not cause it); a privacy leak lowers trust. Produces
     ``satisfied_from`` / ``cheated_from`` (per consumer, the seller's region of this
     week's genuine / counterfeit purchase, -1 none).
     """
@@ -280,7 +352,7 @@ def trust_phase(week: Week) -> None:
     good_dom, good_for = trust.one_hot_experience(satisfied_from, c.region)
     bad_dom, bad_for = trust.one_hot_experience(cheated_from, c.region)
     leak = rng.random(n) < tr.privacy_leak_rate
-    shock = (victims | leak).astype(np.float32)
+    shock = leak.astype(np.float32)
     mix, spill = trust.mix, tr.foreign_spillover
     rec_dom, rec_for = s.recommendations_domestic, s.recommendations_foreign
     warn_dom, warn_for = s.warnings_domestic, s.warnings_foreign
@@ -306,7 +378,7 @@ def trust_phase(week: Week) -> None:
         + warn_weight * mix(warn_for, warn_dom, spill)
         + tr.fraud_loss * spill * shock
     )
-    bad_event = (cheated_from >= 0) | victims
+    bad_event = cheated_from >= 0
     s.satisfied_from, s.cheated_from = satisfied_from, cheated_from
     week.stage(
         "consumers",
@@ -320,38 +392,153 @@ def trust_phase(week: Week) -> None:
     )
 
 
-def merchant_phase(week: Week) -> None:
-    """Merchants after the week's sales: integrity, reputation, adoption, verification.
+def acceptance_phase(week: Week) -> None:
+    """Merchants decide whether to accept mobile payment (mechanisms/acceptance.py).
 
-    (mechanisms/fulfilment.py, mechanisms/merchant_adoption.py.) Adoption spreads by
-    imitation of successful peers and by promotion; verification by the integrity lever.
+    A merchant accepts when the sales it expects from its customers who already pay by
+    mobile are worth the fee; it may also stop. Stages
+    ``merchants.accepts_mobile_payment``.
+    """
+    sc, s, rng = week.scenario, week.signals, week.rng
+    c, m = week.consumers, week.merchants
+    spec = sc.payment
+    if m.n == 0 or sc.population.merchants == 0 or spec.acceptance_rate <= 0.0:
+        return
+    orders = s.orders
+    residents = np.bincount(c.region, minlength=week.n_regions)
+    payers = np.bincount(c.region[s.pays], minlength=week.n_regions)
+    region_share = np.where(residents > 0, payers / np.maximum(residents, 1), 0.0)
+    share = acceptance.customer_payment_share(
+        orders.merchant, s.pays[orders.consumer], m.n, m.region, region_share
+    )
+    week.stage(
+        "merchants",
+        accepts_mobile_payment=acceptance.decide(
+            m.accepts_mobile_payment,
+            m.adopted,
+            share,
+            spec.acceptance_fee,
+            spec.acceptance_gain,
+            spec.acceptance_rate,
+            rng,
+        ),
+    )
+
+
+def merchant_phase(week: Week) -> None:
+    """Merchants after the week's sales: profit, integrity, reputation, adoption, exit, entry.
+
+    (mechanisms/fulfilment.py, mechanisms/merchant_adoption.py.) Profit is the week's
+    goods revenue net of the cost of goods, marketing, KOL fees, fines, the mobile
+    channels' cost and fixed costs, plus the traditional margin; adoption weighs the
+    channels' cost against adopters' margins; merchants losing money exit; entrants
+    come where profits are high. Produces ``merchant_week`` (this week's per-merchant
+    money and the counts of verifications, exits and entries).
     """
     sc, s, rng = week.scenario, week.signals, week.rng
     m, p, outcome = week.merchants, s.params, s.fulfilment
+    acc, dyn = sc.accounts, sc.merchant_dynamics
+    active, adopted = m.active, m.adopted
+    channel_cost = acc.mobile_channel_cost + sc.marketing.budget_per_merchant
     integrity, reputation = fulfilment.update_merchants_after_sales(
         sc.merchants, m.integrity, m.reputation, outcome
     )
+    revenue = outcome.revenue_by_merchant
+    mobile_margin_week = (
+        revenue * (1.0 - acc.cost_of_goods_share)
+        - s.marketing_spend_by_merchant
+        - s.kol_fees_by_merchant
+        - outcome.fines_by_merchant
+        - np.where(adopted & active, acc.mobile_channel_cost, 0.0)
+    )
+    profit_week = np.where(
+        active, mobile_margin_week + acc.traditional_margin - acc.fixed_cost, 0.0
+    )
+    profit = merchant_adoption.smoothed(m.profit, profit_week, dyn.profit_memory)
+    mobile_margin = merchant_adoption.smoothed(
+        m.mobile_margin, np.where(adopted, mobile_margin_week, 0.0), dyn.profit_memory
+    )
     adopt_p = merchant_adoption.adoption_probability(
         sc.merchants,
+        acc,
         p.promotion_rate,
+        channel_cost,
         m.region,
-        m.adopted,
-        outcome.revenue_by_merchant,
+        active,
+        adopted,
+        mobile_margin,
         week.n_regions,
     )
-    adopted = m.adopted | (rng.random(m.n) < adopt_p)
-    verified = fulfilment.verify(m.verified, p.verification_rate, rng)
+    draws = rng.random((3, m.n))
+    new_adopted = adopted | (draws[0] < adopt_p)
+    give_up = merchant_adoption.abandons(
+        dyn, adopted, active, mobile_margin, channel_cost, draws[1]
+    )
+    leaving = merchant_adoption.exits(dyn, active, profit, draws[2])
+    verified = fulfilment.verify(sc.merchants, m.verified, p.verification_rate, rng)
+    newly_verified = int((verified & ~m.verified & active).sum())
+    still = active & ~leaving
+    new_adopted = new_adopted & ~give_up & still
+    # entry into free slots (never used before) where profits are high
+    region, price = m.region, m.price
+    exited = m.exited | leaving
+    free = np.flatnonzero(~active & ~m.exited)
+    entrants = merchant_adoption.entrants_per_region(
+        dyn, acc, m.region, still, profit, free.size, week.n_regions, rng
+    )
+    entered = int(entrants.sum())
+    if entered:
+        slots = free[:entered]
+        new_region = np.repeat(np.arange(week.n_regions, dtype=region.dtype), entrants)
+        region, price = region.copy(), price.copy()
+        region[slots] = new_region
+        spec = sc.merchants
+        price[slots] = (
+            week.price_level[new_region]
+            * np.exp(rng.normal(0.0, spec.price_dispersion, size=entered))
+        ).astype(price.dtype)
+        integrity = integrity.copy()
+        integrity[slots] = beta_around(
+            spec.integrity_mean, spec.integrity_concentration, entered, rng
+        )
+        reputation = reputation.copy()
+        reputation[slots] = spec.initial_reputation
+        still = still.copy()
+        still[slots] = True
+        new_adopted[slots] = True
+        verified = verified.copy()
+        verified[slots] = False
+        profit = profit.copy()
+        profit[slots] = 0.0
+        mobile_margin = mobile_margin.copy()
+        mobile_margin[slots] = 0.0
+    s.merchant_week = MerchantWeek(
+        revenue=revenue,
+        fines=outcome.fines_by_merchant,
+        profit=profit_week,
+        mobile_margin=mobile_margin_week,
+        newly_verified=newly_verified,
+        exits=int(leaving.sum()),
+        entries=entered,
+        abandonments=int(give_up.sum()),
+    )
     week.stage(
         "merchants",
         integrity=integrity,
         reputation=reputation,
-        revenue=outcome.revenue_by_merchant.astype(np.float32),
+        revenue=revenue.astype(np.float32),
         sales=outcome.sales_by_merchant.astype(np.int32),
         counterfeits=outcome.counterfeits_by_merchant.astype(np.int32),
         penalties=(m.penalties + outcome.fines_by_merchant).astype(np.float32),
         visibility=s.merchant_visibility.astype(np.float32),
-        adopted=adopted,
-        verified=verified,
+        adopted=new_adopted,
+        verified=verified & (still | m.verified),
+        active=still,
+        exited=exited,
+        region=region,
+        price=price,
+        profit=profit,
+        mobile_margin=mobile_margin,
     )
 
 
@@ -359,8 +546,9 @@ def consumer_record_phase(week: Week) -> None:
     """Consumers' purchase records and payment after checkout.
 
     Stages who pays by mobile (including adoption at checkout), who has ever ordered
-    (and across regions), last week's satisfied / cheated / defrauded signals that
-    next week's word of mouth reads, and each consumer's last merchant.
+    (and across countries), the week of the last mobile order, last week's satisfied /
+    cheated / defrauded signals that next week's word of mouth reads, and each
+    consumer's last merchant.
     """
     s, c = week.signals, week.consumers
     orders = s.orders
@@ -372,6 +560,8 @@ def consumer_record_phase(week: Week) -> None:
     has_ordered_cross_border[orders.consumer[orders.cross_border]] = True
     last_order_merchant = np.full(c.n, -1, dtype=np.int32)
     last_order_merchant[orders.consumer] = orders.merchant
+    last_order_week = c.last_order_week.copy()
+    last_order_week[orders.consumer] = week.t
     week.stage(
         "consumers",
         payment=pays,
@@ -381,26 +571,135 @@ def consumer_record_phase(week: Week) -> None:
         cheated_from=s.cheated_from,
         defrauded=s.victims,
         last_order_merchant=last_order_merchant,
+        last_order_week=last_order_week,
     )
 
 
 def accounts_phase(week: Week) -> None:
-    """Count the week for the metrics (model/metrics.py) and add up the policy spending."""
-    s, p = week.signals, week.signals.params
-    orders, outcome = s.orders, s.fulfilment
+    """Book every payment of the week and the policy costs (mechanisms/accounts.py).
+
+    Produces the week's ``StepCounters`` for the metrics (model/metrics.py): orders,
+    the ledger of payments between parties, policy spending by lever, consumer
+    surplus, trade created and diverted, exports and imports per region.
+    """
+    sc, s, p = week.scenario, week.signals, week.signals.params
+    c, m, k = week.consumers, week.merchants, week.kols
+    orders, outcome, mw = s.orders, s.fulfilment, s.merchant_week
+    acc, levels, R = sc.accounts, p.levels, week.n_regions
+    origin = m.region[orders.merchant].astype(np.int64)
+    dest = c.region[orders.consumer].astype(np.int64)
+    cross = orders.cross_border
+    # policy activity
+    facilitated = levels["cross_border_facilitation"] > 0
+    subsidy_share = (p.base_logistics_cost - p.logistics_cost)[origin, dest]
+    logistics_subsidy = float((orders.goods_value * subsidy_share).sum()) if facilitated else 0.0
+    newly_connected = (
+        s.has_access
+        & ~c.has_access
+        & (c.access_draw >= p.natural_mobile_access[c.region])
+    )
+    channel_subsidies = s.channel_subsidy_spend
+    if isinstance(channel_subsidies, dict):
+        channel_subsidies = sum(channel_subsidies.values())
+    active_count = int(m.active.sum())
+    non_adopters = int((m.active & ~m.adopted).sum())
+    cost = accounts.policy_cost(
+        sc.policy_costs,
+        levels,
+        coupons=float(orders.coupon_value.sum()),
+        kol_campaign=float(s.kol_campaign_spend),
+        channel_subsidies=float(channel_subsidies),
+        logistics_subsidy=logistics_subsidy,
+        parcels_facilitated=int(cross.sum()) if facilitated else 0,
+        merchants_verified=mw.newly_verified if levels["integrity"] > 0 else 0,
+        merchants_inspected=active_count * levels["integrity"],
+        payers=int(s.pays.sum()),
+        new_connections=int(newly_connected.sum()),
+        merchants_trained=non_adopters * levels["merchant_promotion"],
+        kols=k.n,
+        non_payers_reached=float((s.has_access & ~s.pays).sum()) * levels["rigid_demand"],
+        overhead=p.programme_overhead,
+    )
+    # the ledger
+    ledger = accounts.Ledger()
+    goods = float(orders.goods_value.sum())
+    coupons = float(orders.coupon_value.sum())
+    basket = sc.ordering.mean_order_value * c.spending
+    fraud_value = float((acc.fraud_loss * basket[s.victims]).sum())
+    adopters = int((m.adopted & m.active).sum())
+    ledger.pay("consumers", "merchants", goods - coupons)
+    ledger.pay("state", "merchants", coupons)
+    ledger.pay("consumers", "carriers", float(orders.logistics_value.sum()))
+    ledger.pay("state", "carriers", logistics_subsidy)
+    ledger.pay("consumers", "state", float(orders.tariff_value.sum()) + float(orders.import_tariff.sum()))
+    ledger.pay(
+        "consumers",
+        "offline_retail",
+        float(orders.offline_spending.sum()) + float(orders.import_spending.sum()),
+    )
+    ledger.pay("consumers", "fraudsters", fraud_value)
+    ledger.pay(
+        "merchants",
+        "suppliers",
+        acc.cost_of_goods_share * float(mw.revenue.sum()) + acc.fixed_cost * active_count,
+    )
+    ledger.pay("outside_buyers", "merchants", acc.traditional_margin * active_count)
+    ledger.pay(
+        "merchants",
+        "platforms",
+        float(s.marketing_spend_by_merchant.sum()) + acc.mobile_channel_cost * adopters,
+    )
+    ledger.pay("merchants", "kols", float(s.kol_fees_by_merchant.sum()))
+    ledger.pay("state", "kols", cost.kol_campaign)
+    ledger.pay("state", "platforms", cost.channel_subsidies)
+    ledger.pay("merchants", "state", float(mw.fines.sum()))
+    ledger.pay("state", "contractors", cost.to_contractors)
+    # trade by region
+    cb_value = orders.goods_value * cross
+    exports_value = np.bincount(origin, weights=cb_value, minlength=R)
+    imports_value = np.bincount(dest, weights=cb_value, minlength=R)
+    exports_orders = np.bincount(origin[cross], minlength=R)
+    imports_orders = np.bincount(dest[cross], minlength=R)
+    created = np.zeros((R, R))
+    np.add.at(created, (origin, dest), orders.created_value)
+    flows = np.zeros((R, R))
+    np.add.at(flows, (origin, dest), cb_value)
     counters = StepCounters(
         orders=orders.count,
-        cross_border_orders=int(orders.cross_border.sum()),
-        gmv=float(orders.value.sum()),
+        cross_border_orders=int(cross.sum()),
+        gmv=goods,
         counterfeit_incidents=int((~outcome.genuine).sum()),
         fraud_incidents=int(s.victims.sum()),
         failed_transactions=orders.failed_transactions,
-        policy_cost=p.policy_cost,
+        policy_cost=cost.total,
+        ledger=ledger,
+        policy_cost_by_lever=cost.by_lever,
+        consumer_surplus=orders.consumer_surplus,
+        counterfeit_loss_value=float(orders.goods_value[~outcome.genuine].sum()),
+        fraud_loss_value=fraud_value,
+        mobile_spending=float(orders.value.sum()),
+        offline_spending=float(orders.offline_spending.sum()),
+        traditional_import_spending=float(orders.import_spending.sum() + orders.import_tariff.sum()),
+        basket_value=float(orders.basket_value.sum()),
+        needs=orders.needs,
+        unmet_needs=orders.unmet_needs,
+        cross_border_value=float(cb_value.sum()),
+        created_by_pair=created,
+        cross_border_by_pair=flows,
+        exports_value=exports_value,
+        imports_value=imports_value,
+        exports_orders=exports_orders,
+        imports_orders=imports_orders,
+        merchant_profit=float(mw.profit.sum()),
+        active_merchants=int(m.active.sum()) - mw.exits + mw.entries,
+        merchant_exits=mw.exits,
+        merchant_entries=mw.entries,
+        merchant_abandonments=mw.abandonments,
     )
     week.stage(
         "market",
         last=counters,
-        cumulative_policy_cost=week.market.cumulative_policy_cost + p.policy_cost,
+        cumulative_policy_cost=week.market.cumulative_policy_cost + cost.total,
     )
 
 
@@ -417,12 +716,14 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         "marketing",
         marketing_phase,
-        reads=("merchants.region", "merchants.adopted"),
-        uses=("params", "connected"),
+        reads=("merchants.region", "merchants.adopted", "merchants.revenue", "consumers.region"),
+        uses=("params", "has_access"),
         produces=(
-            "marketing_reach",
+            "marketing_awareness",
+            "marketing_lift",
             "visibility",
-            "kol_budget",
+            "merchant_kol_budget",
+            "campaign_budget",
             "marketing_spend_by_merchant",
             "channel_subsidy_spend",
         ),
@@ -441,7 +742,7 @@ PHASES: tuple[Phase, ...] = (
             "kols.followers",
             "consumers.region",
         ),
-        uses=("params", "kol_budget", "visibility"),
+        uses=("params", "merchant_kol_budget", "campaign_budget", "visibility", "marketing_lift"),
         produces=(
             "posts",
             "merchant_visibility",
@@ -459,7 +760,21 @@ PHASES: tuple[Phase, ...] = (
             "kols.sponsored",
             "kols.disclosed",
             "kols.endorsed_merchant",
+            "kols.followers",
+            "kols.follower_count",
         ),
+    ),
+    Phase(
+        "lapse",
+        lapse_phase,
+        reads=(
+            "consumers.aware",
+            "consumers.satisfied_from",
+            "consumers.bad_memory",
+            "consumers.payment",
+            "consumers.risk_extra",
+        ),
+        produces=("forgets", "stops_paying"),
     ),
     Phase(
         "word_of_mouth",
@@ -472,8 +787,9 @@ PHASES: tuple[Phase, ...] = (
             "consumers.defrauded",
             "consumers.threshold",
             "consumers.region",
+            "consumers.last_order_merchant",
         ),
-        uses=("has_access", "marketing_reach", "kol_total"),
+        uses=("marketing_awareness", "kol_total", "forgets"),
         produces=(
             "becomes_aware",
             "recommendations_domestic",
@@ -488,8 +804,15 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         "payment",
         payment_phase,
-        reads=("consumers.payment", "consumers.risk_extra"),
-        uses=("params", "has_access"),
+        reads=(
+            "consumers.payment",
+            "consumers.risk_extra",
+            "consumers.region",
+            "merchants.accepts_mobile_payment",
+            "merchants.adopted",
+            "merchants.region",
+        ),
+        uses=("params", "has_access", "stops_paying"),
         produces=("risk", "victims", "pays"),
     ),
     Phase(
@@ -501,18 +824,29 @@ PHASES: tuple[Phase, ...] = (
             "consumers.region",
             "consumers.trust_domestic",
             "consumers.trust_foreign",
+            "consumers.purchase_frequency",
+            "consumers.spending",
             "merchants.price",
             "merchants.reputation",
+            "merchants.verified",
             "merchants.adopted",
+            "merchants.active",
             "merchants.region",
         ),
-        uses=("params", "has_access", "kol_total", "merchant_visibility", "pays", "risk"),
+        uses=(
+            "params",
+            "has_access",
+            "merchant_visibility",
+            "conversion_lift",
+            "pays",
+            "risk",
+        ),
         produces=("orders",),
     ),
     Phase(
         "fulfilment",
         fulfilment_phase,
-        reads=("merchants.integrity", "merchants.verified", "merchants.price"),
+        reads=("merchants.integrity", "merchants.verified"),
         uses=("params", "orders"),
         produces=("fulfilment",),
     ),
@@ -548,17 +882,41 @@ PHASES: tuple[Phase, ...] = (
         ),
     ),
     Phase(
+        "acceptance",
+        acceptance_phase,
+        reads=(
+            "consumers.region",
+            "merchants.accepts_mobile_payment",
+            "merchants.adopted",
+            "merchants.region",
+        ),
+        uses=("orders", "pays"),
+        writes=("merchants.accepts_mobile_payment",),
+    ),
+    Phase(
         "merchants",
         merchant_phase,
         reads=(
             "merchants.integrity",
             "merchants.reputation",
             "merchants.region",
+            "merchants.price",
             "merchants.adopted",
+            "merchants.active",
+            "merchants.exited",
             "merchants.verified",
             "merchants.penalties",
+            "merchants.profit",
+            "merchants.mobile_margin",
         ),
-        uses=("params", "fulfilment", "merchant_visibility"),
+        uses=(
+            "params",
+            "fulfilment",
+            "merchant_visibility",
+            "marketing_spend_by_merchant",
+            "kol_fees_by_merchant",
+        ),
+        produces=("merchant_week",),
         writes=(
             "merchants.integrity",
             "merchants.reputation",
@@ -569,12 +927,22 @@ PHASES: tuple[Phase, ...] = (
             "merchants.visibility",
             "merchants.adopted",
             "merchants.verified",
+            "merchants.active",
+            "merchants.exited",
+            "merchants.region",
+            "merchants.price",
+            "merchants.profit",
+            "merchants.mobile_margin",
         ),
     ),
     Phase(
         "consumer_records",
         consumer_record_phase,
-        reads=("consumers.has_ordered", "consumers.has_ordered_cross_border"),
+        reads=(
+            "consumers.has_ordered",
+            "consumers.has_ordered_cross_border",
+            "consumers.last_order_week",
+        ),
         uses=("orders", "pays", "satisfied_from", "cheated_from", "victims"),
         writes=(
             "consumers.payment",
@@ -584,13 +952,35 @@ PHASES: tuple[Phase, ...] = (
             "consumers.cheated_from",
             "consumers.defrauded",
             "consumers.last_order_merchant",
+            "consumers.last_order_week",
         ),
     ),
     Phase(
         "accounts",
         accounts_phase,
-        reads=("market.cumulative_policy_cost",),
-        uses=("params", "orders", "fulfilment", "victims"),
+        reads=(
+            "consumers.region",
+            "consumers.has_access",
+            "consumers.access_draw",
+            "consumers.spending",
+            "merchants.region",
+            "merchants.active",
+            "merchants.adopted",
+            "market.cumulative_policy_cost",
+        ),
+        uses=(
+            "params",
+            "orders",
+            "fulfilment",
+            "victims",
+            "pays",
+            "has_access",
+            "merchant_week",
+            "channel_subsidy_spend",
+            "kol_campaign_spend",
+            "marketing_spend_by_merchant",
+            "kol_fees_by_merchant",
+        ),
         writes=("market.last", "market.cumulative_policy_cost"),
     ),
 )

@@ -80,7 +80,11 @@ class PolicyTimeline:
         return {lever: self.level(lever, t) for lever in LEVERS}
 
     def cost(self, t: int) -> float:
-        """Policy spending at step t (currency units)."""
+        """Fixed programme overhead at step t: ``cost_per_step`` times the ramp (currency).
+
+        The activity-based cost of each lever (coupons redeemed, fees paid, merchants
+        verified, ...) is computed by the model (model/mechanisms/accounts.py).
+        """
         return float(sum(iv.cost_per_step * ramp_fraction(iv, t) for iv in self.interventions))
 
     def cost_by_lever(self, t: int) -> dict[str, float]:
@@ -114,7 +118,14 @@ class EffectiveParameters:
         coupon: coupon discount share of price.
         disclosure: share of sponsored KOL posts disclosed.
         rigid_demand_rate: per step payment adoption chance from rigid-demand uses.
-        policy_cost: policy spending at this step.
+        programme_overhead: the interventions' fixed ``cost_per_step`` at this step
+            (currency); the activity-based costs are computed by the accounts phase.
+        levels: every lever's level at this step.
+        natural_mobile_access: per region, the access share without the infrastructure
+            lever (the lever's newly connected consumers are those above it).
+        base_logistics_cost: [origin, destination] logistics cost share before
+            cross-border facilitation (the state pays carriers the difference).
+        base_tariff: [origin, destination] tariff share before facilitation.
     """
 
     t: int
@@ -133,7 +144,11 @@ class EffectiveParameters:
     coupon: float
     disclosure: float
     rigid_demand_rate: float
-    policy_cost: float
+    programme_overhead: float
+    levels: dict[str, float]
+    natural_mobile_access: np.ndarray
+    base_logistics_cost: np.ndarray
+    base_tariff: np.ndarray
 
 
 def cross_border_matrix(scenario: Scenario) -> np.ndarray:
@@ -231,5 +246,9 @@ class ParameterSchedule:
             coupon=lv["consumer_incentives"],
             disclosure=lv["kol_disclosure"],
             rigid_demand_rate=min(1.0, sc.payment.rigid_demand_rate + lv["rigid_demand"]),
-            policy_cost=self.timeline.cost(t),
+            programme_overhead=self.timeline.cost(t),
+            levels=lv,
+            natural_mobile_access=natural,
+            base_logistics_cost=self._cost,
+            base_tariff=self._tariff,
         )

@@ -95,7 +95,7 @@ class GroupLayout:
 
 
 def group_layout(scenario: Scenario) -> GroupLayout | None:
-    """The scenario's group coding (None without ``population.attributes``)."""
+    """Return the scenario's group coding (None without ``population.attributes``)."""
     spec = scenario.population.attributes
     if spec is None:
         return None
@@ -189,9 +189,7 @@ def draw_attributes(
     region = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
     urban, income, age = layout.decode(group)
     cell = region * n_groups + group
-    multipliers = {
-        name: table.ravel()[cell] for name, table in group_multipliers(scenario).items()
-    }
+    multipliers = {name: table.ravel()[cell] for name, table in group_multipliers(scenario).items()}
     return ConsumerAttributes(
         urban=urban, income_band=income, age_band=age, group=group, **multipliers
     )

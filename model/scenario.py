@@ -89,6 +89,24 @@ class Areas(_Strict):
     urban: AttributeLevel = AttributeLevel(share=0.607)
     rural: AttributeLevel = AttributeLevel(share=0.393, access=_RURAL_ACCESS_SHIFT)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        # a level given in part keeps the default share and access shift of what it omits
+        return _fill_levels(data, {"urban": cls.model_fields["urban"].default,
+                                   "rural": cls.model_fields["rural"].default})
+
+
+def _fill_levels(data: Any, defaults: Mapping[str, AttributeLevel]) -> Any:
+    """Complete levels named like a default level with that level's values."""
+    if not isinstance(data, Mapping):
+        return data
+    out = dict(data)
+    for name, value in data.items():
+        if name in defaults and isinstance(value, Mapping):
+            out[name] = {**defaults[name].model_dump(), **value}
+    return out
+
 
 def _default_income() -> dict[str, AttributeLevel]:
     # CNNIC 47th report: 38.1% of Internet users earn under 2,000 yuan a month, 29.3% over 5,000
@@ -125,12 +143,27 @@ class Attributes(_Strict):
         area: urban and rural consumers.
         income: income bands, lowest first.
         age: age bands, youngest first.
+
+    A level named like a default level (``urban``, ``rural``, ``under_2000``, ...)
+    keeps the default's values for the fields it does not give; the bands of
+    ``income`` and ``age`` are the ones listed.
     """
 
     homophily: Probability = 0.0
     area: Areas = Areas()
     income: Bands = Field(default_factory=_default_income)
     age: Bands = Field(default_factory=_default_age)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_bands(cls, data: Any) -> Any:
+        # a band named like a default band keeps that band's values where not given
+        if isinstance(data, Mapping):
+            data = dict(data)
+            for name, factory in (("income", _default_income), ("age", _default_age)):
+                if name in data:
+                    data[name] = _fill_levels(data[name], factory())
+        return data
 
     @model_validator(mode="after")
     def _shares(self) -> Attributes:
@@ -288,6 +321,15 @@ class WordOfMouth(_Strict):
         initial_aware_count: exact number of consumers aware at step 0 (overrides the share).
         initial_aware_nodes: exact consumer ids aware at step 0 (overrides both; for docking).
         negative_weight: how much more a warning weighs than a recommendation in trust.
+        initial_aware_by: who is aware at step 0 (mechanisms/targeting.py): ``random``
+            (default), ``degree`` (highest social degree first), ``region:<name>``
+            (random residents of that region), ``payers`` (consumers already paying
+            by mobile first, then random).
+        forget_rate: per week chance that an aware consumer who did not buy last week
+            lapses from mobile shopping (becomes unaware again; mechanisms/lapse.py).
+            Only with merchants in the model.
+        lapse_after_harm: per week chance of lapsing at full memory of bad experiences,
+            scaled by ``1 - exp(-bad_memory)``.
     """
 
     rule: Literal["contagion", "bass", "independent_cascade", "linear_threshold"] = "contagion"
@@ -301,6 +343,11 @@ class WordOfMouth(_Strict):
     initial_aware_count: Annotated[int, Field(ge=0)] | None = None
     initial_aware_nodes: tuple[Annotated[int, Field(ge=0)], ...] | None = None
     negative_weight: Annotated[float, Field(ge=0.0, le=100.0)] = 2.5
+    initial_aware_by: Annotated[str, Field(pattern=r"^(random|degree|payers|region:.+)$")] = (
+        "random"
+    )
+    forget_rate: Probability = 0.0
+    lapse_after_harm: Probability = 0.0
 
 
 class Channel(_Strict):
@@ -311,12 +358,20 @@ class Channel(_Strict):
         reach_per_unit: consumers reached per currency unit spent.
         awareness_conversion: chance a reached, unaware consumer becomes aware.
         foreign_reach: share of the reach that lands in other regions.
+        consideration: weight of a consumer reached by this channel in the merchant's
+            visibility (how far it puts the merchant in the consumers' choice set).
+        conversion_lift: rise in a reached consumer's purchase probability when fully
+            saturated by this channel (``lift * (1 - exp(-impressions))``).
+        region_reach: reach multiplier per region name (default 1 where not given).
     """
 
     budget_share: NonNegative = 0.2
     reach_per_unit: NonNegative = 2.0
     awareness_conversion: Probability = 0.05
     foreign_reach: Probability = 0.05
+    consideration: NonNegative = 0.0
+    conversion_lift: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
+    region_reach: dict[str, NonNegative] = Field(default_factory=dict)
 
 
 def _default_channels() -> dict[str, Channel]:
@@ -344,10 +399,17 @@ class Marketing(_Strict):
 
     Attributes:
         budget_per_merchant: marketing budget of an adopting merchant per step (currency units).
+        revenue_reinvest: share of last week's mobile revenue an adopting merchant adds to
+            its marketing budget (so merchants' spend, and visibility, differ).
+        targeting: how channel impressions fall on a region's connected consumers
+            (mechanisms/targeting.py): ``random`` (evenly) or ``degree`` (in proportion
+            to social degree: precision marketing at well-connected consumers).
         channels: the channel mix; ``kol_campaign`` money buys KOL sponsorships.
     """
 
     budget_per_merchant: NonNegative = 10.0
+    revenue_reinvest: Probability = 0.0
+    targeting: Literal["random", "degree"] = "random"
     channels: dict[Literal[CHANNELS], Channel] = Field(default_factory=_default_channels)  # type: ignore[valid-type]
 
 
@@ -358,7 +420,6 @@ class Merchants(_Strict):
         initial_adoption: share of merchants using mobile marketing at step 0.
         promotion_rate: per step chance a non-adopter adopts on its own (before policy).
         imitation: strength of imitation of successful adopting peers in the same region.
-        traditional_revenue: revenue per step a merchant earns without mobile channels.
         price_dispersion: log-normal sigma of merchant prices around the region's level.
         integrity_mean: mean chance a sale is genuine.
         integrity_concentration: Beta concentration of integrity across merchants (higher: less spread).
@@ -366,17 +427,19 @@ class Merchants(_Strict):
         verified_integrity_effect: share of a verified merchant's cheating that verification prevents.
         detection_probability: chance a counterfeit sale is detected and penalised.
         verified_detection_bonus: extra detection for verified merchants (share of the undetected rest).
-        penalty: fine per detected counterfeit, in multiples of the price.
+        penalty: fine per detected counterfeit, in multiples of the order's goods value.
         reputation_penalty: reputation lost on each detected counterfeit.
         reform_rate: share of the integrity gap closed after a penalty.
         reputation_learning: how fast reputation follows the genuine share of recent sales.
         initial_reputation: starting reputation of every merchant.
+        integrity_erosion: share of integrity lost in a week a merchant sold counterfeits
+            and was not caught.
+        verification_lapse: chance per week that a verification lapses.
     """
 
     initial_adoption: Probability = 0.1
     promotion_rate: Probability = 0.002
     imitation: Probability = 0.05
-    traditional_revenue: Positive = 20.0
     price_dispersion: Annotated[float, Field(ge=0.0, le=3.0)] = 0.3
     integrity_mean: Probability = 0.9
     integrity_concentration: Positive = 20.0
@@ -389,6 +452,8 @@ class Merchants(_Strict):
     reform_rate: Probability = 0.3
     reputation_learning: Probability = 0.2
     initial_reputation: Probability = 0.6
+    integrity_erosion: Probability = 0.02
+    verification_lapse: Probability = 0.002
 
 
 class KOLs(_Strict):
@@ -408,6 +473,14 @@ class KOLs(_Strict):
         fake_penalty: credibility lost when an endorsed product turns out fake.
         recovery: share of the gap to the initial credibility recovered per post of a genuine product.
         disclosure_persuasion_loss: persuasion lost on a disclosed sponsored post.
+        unfollow_rate: per week chance a follower unfollows a KOL whose credibility has
+            fallen to 0, in proportion to the relative loss ``1 - credibility / initial``.
+        max_sponsored_posts: most sponsored posts one KOL sells in a week.
+        campaign_targeting: which KOLs the state's KOL campaign buys from: ``all``
+            (every KOL alike), ``largest`` / ``well_connected`` (the top
+            ``campaign_share`` by followers / by their followers' mean social degree),
+            ``random`` (a random ``campaign_share`` each week).
+        campaign_share: share of KOLs a targeted campaign buys from.
     """
 
     min_followers: Annotated[int, Field(ge=1)] = 20
@@ -423,6 +496,10 @@ class KOLs(_Strict):
     fake_penalty: Probability = 0.1
     recovery: Probability = 0.05
     disclosure_persuasion_loss: Probability = 0.3
+    unfollow_rate: Probability = 0.0
+    max_sponsored_posts: Annotated[int, Field(ge=0, le=1000)] = 7
+    campaign_targeting: Literal["all", "largest", "well_connected", "random"] = "all"
+    campaign_share: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
 
 
 class Trust(_Strict):
@@ -466,6 +543,17 @@ class Payment(_Strict):
         abandon_after_fraud: chance a defrauded consumer stops paying by mobile.
         risk_from_fraud_news: perceived risk added per defrauded neighbour.
         risk_decay: share of personal extra risk perception forgotten per step.
+        lapse_rate: per week chance a payer stops paying by mobile at full personal
+            extra risk (scaled by ``risk_extra``; mechanisms/lapse.py).
+        acceptance_weight: how much consumers' adoption depends on merchants accepting
+            mobile payment: adoption is scaled by ``1 - w + w * a_r`` with ``a_r`` the
+            share of the region's mobile merchants that accept (mechanisms/acceptance.py;
+            0: merchants' acceptance does not matter).
+        initial_acceptance: share of merchants accepting mobile payment at step 0.
+        acceptance_fee: merchant's fee on a mobile payment [share of the order value].
+        acceptance_gain: extra sales a merchant expects from accepting, per unit share
+            of its customers who pay by mobile [share of its sales].
+        acceptance_rate: per week chance a merchant revises its acceptance decision.
     """
 
     convenience_rate: Probability = 0.002
@@ -477,32 +565,137 @@ class Payment(_Strict):
     abandon_after_fraud: Probability = 0.3
     risk_from_fraud_news: Probability = 0.1
     risk_decay: Probability = 0.05
+    lapse_rate: Probability = 0.0
+    acceptance_weight: Probability = 0.0
+    initial_acceptance: Probability = 1.0
+    acceptance_fee: Probability = 0.006
+    acceptance_gain: NonNegative = 0.1
+    acceptance_rate: Probability = 0.1
 
 
 class Ordering(_Strict):
-    """Purchases and merchant choice (mechanisms/ordering.py).
+    """The weekly shopping choice, including the outside options (mechanisms/ordering.py).
+
+    Each week a consumer has a shopping need with probability ``occasion_rate``; it is
+    met by a logit choice among not buying, buying offline at home, traditional imports
+    from each other country, and mobile orders from the merchants of each region. Only
+    the mobile alternatives need awareness, access, trust and payment. Utilities are in
+    units where ``price_weight`` is the utility of one basket's worth of money.
 
     Attributes:
-        purchase_rate: per step chance an able, fully trusting consumer wants to buy.
-        price_weight: weight of log delivered price in merchant choice.
+        occasion_rate: chance per week that a consumer has a shopping need.
+        mean_order_value: value of a basket at price level 1 (currency units).
+        price_weight: utility per basket's worth of money (the price coefficient).
+        mobile_appeal: constant utility of shopping by mobile (convenience, choice).
+        offline_appeal: constant utility of buying offline at home.
+        offline_price_markup: offline price relative to the home region's merchant prices.
+        traditional_import_appeal: constant utility of a traditional (non-mobile) import.
+        traditional_import_markup: importers' markup on foreign prices (share of price).
+        traditional_import_days: delivery days of a traditional import.
+        no_purchase_appeal: constant utility of not buying this week (deferring the need).
+        variety_weight: utility per log number of mobile sellers in a region.
         reputation_weight: weight of merchant reputation.
+        verified_weight: weight of a merchant's visible verified (real-name) badge.
         trust_weight: weight of the consumer's trust in the seller's region.
         delay_weight: weight per week of delivery delay.
         visibility_weight: weight of a merchant's log marketing reach.
-        mean_order_value: mean value of an order at price level 1 (currency units).
-        incentive_elasticity: relative rise in purchase desire per unit of coupon discount.
         reliability: chance the mobile transaction system completes an order.
     """
 
-    purchase_rate: Probability = 0.08
-    price_weight: NonNegative = 2.0
+    occasion_rate: Probability = 0.5
+    mean_order_value: Positive = 10.0
+    price_weight: NonNegative = 3.0
+    mobile_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = 0.0
+    offline_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = 1.0
+    offline_price_markup: Positive = 1.15
+    traditional_import_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = -1.0
+    traditional_import_markup: NonNegative = 0.5
+    traditional_import_days: NonNegative = 21.0
+    no_purchase_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = -1.0
+    variety_weight: NonNegative = 0.2
     reputation_weight: NonNegative = 1.5
+    verified_weight: NonNegative = 0.3
     trust_weight: NonNegative = 2.0
     delay_weight: NonNegative = 0.5
     visibility_weight: NonNegative = 0.5
-    mean_order_value: Positive = 10.0
-    incentive_elasticity: NonNegative = 2.0
     reliability: Probability = 0.97
+
+
+class Accounts(_Strict):
+    """Money in the accounts (mechanisms/accounts.py): costs of goods, fraud, overheads.
+
+    Attributes:
+        cost_of_goods_share: merchants' cost of the goods they sell (share of the price).
+        fraud_loss: money a consumer loses in one payment fraud, in baskets.
+        fixed_cost: a merchant's fixed operating cost (currency per week).
+        traditional_margin: a merchant's margin from its traditional (non-mobile) business,
+            paid by buyers outside the model (currency per week).
+        mobile_channel_cost: what an adopting merchant pays platforms for its mobile
+            store and channels, besides marketing (currency per week).
+    """
+
+    cost_of_goods_share: Probability = 0.7
+    fraud_loss: NonNegative = 2.0
+    fixed_cost: NonNegative = 4.0
+    traditional_margin: NonNegative = 5.0
+    mobile_channel_cost: NonNegative = 1.0
+
+
+class MerchantDynamics(_Strict):
+    """Merchants' response to profit (mechanisms/merchant_adoption.py).
+
+    Attributes:
+        profit_memory: weight of this week's profit in the remembered (smoothed) profit.
+        exit_rate: chance per week that a merchant whose smoothed profit is negative exits.
+        abandon_rate: chance per week that an adopter whose mobile channel loses money
+            (smoothed) stops using it.
+        entry_rate: entrants per week per active merchant of a region, per unit of the
+            region's mean smoothed profit relative to ``traditional_margin`` (when positive).
+        max_merchants: cap on merchants ever active (entrants fill the slots above
+            ``population.merchants``; null: no entry).
+    """
+
+    profit_memory: Probability = 0.1
+    exit_rate: Probability = 0.05
+    abandon_rate: Probability = 0.05
+    entry_rate: NonNegative = 0.02
+    max_merchants: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+
+
+class PolicyCosts(_Strict):
+    """Unit costs the state pays for each lever's activity (mechanisms/accounts.py).
+
+    A lever's cost in a week is the quantity of its activity times its unit cost; the
+    interventions' ``cost_per_step`` is added as a fixed programme overhead.
+
+    Attributes:
+        coupon_admin: administration per currency unit of coupons redeemed (the state
+            also pays the coupons' face value to the merchants).
+        kol_campaign_admin: administration per currency unit of KOL fees the campaign paid.
+        channel_subsidy_admin: administration per currency unit of subsidised channel
+            spending used.
+        per_merchant_verified: per merchant newly verified.
+        per_merchant_inspected: per merchant inspected by the integrity programme.
+        per_payer_protected: per mobile payer covered by payment security, per week.
+        per_new_connection: per consumer newly connected by the infrastructure lever.
+        per_merchant_trained: per merchant trained by merchant promotion.
+        per_parcel_facilitated: per cross-border parcel under facilitation (customs,
+            logistics programmes), besides the logistics subsidy paid to carriers.
+        per_kol_monitored: per KOL monitored for disclosure, per week.
+        per_consumer_reached: per connected non-payer reached by rigid-demand services.
+    """
+
+    coupon_admin: NonNegative = 0.05
+    kol_campaign_admin: NonNegative = 0.05
+    channel_subsidy_admin: NonNegative = 0.05
+    per_merchant_verified: NonNegative = 20.0
+    per_merchant_inspected: NonNegative = 2.0
+    per_payer_protected: NonNegative = 0.02
+    per_new_connection: NonNegative = 5.0
+    per_merchant_trained: NonNegative = 10.0
+    per_parcel_facilitated: NonNegative = 0.5
+    per_kol_monitored: NonNegative = 1.0
+    per_consumer_reached: NonNegative = 0.01
 
 
 # --------------------------------------------------------------------------- policy
@@ -582,7 +775,10 @@ class Scenario(_Strict):
         kols: KOL behaviour.
         trust: trust dynamics.
         payment: mobile payment adoption.
-        ordering: purchase decisions and merchant choice.
+        ordering: the weekly shopping choice (outside options, merchants).
+        accounts: costs of goods, fraud losses, merchants' fixed costs and margins.
+        merchant_dynamics: exit, entry and abandonment in response to profit.
+        policy_costs: unit costs of each lever's activity.
         policies: the policy package (list of interventions).
     """
 
@@ -618,6 +814,9 @@ class Scenario(_Strict):
     trust: Trust = Trust()
     payment: Payment = Payment()
     ordering: Ordering = Ordering()
+    accounts: Accounts = Accounts()
+    merchant_dynamics: MerchantDynamics = MerchantDynamics()
+    policy_costs: PolicyCosts = PolicyCosts()
     policies: tuple[Intervention, ...] = ()
 
     @model_validator(mode="after")
@@ -631,6 +830,19 @@ class Scenario(_Strict):
                     raise ValueError(
                         f"trade link names region '{end}', which is not one of {sorted(names)}"
                     )
+        by = self.word_of_mouth.initial_aware_by
+        if by.startswith("region:") and by.split(":", 1)[1] not in names:
+            raise ValueError(
+                f"word_of_mouth.initial_aware_by names region '{by.split(':', 1)[1]}', "
+                f"which is not one of {sorted(names)}"
+            )
+        for channel_name, channel in self.marketing.channels.items():
+            for region_name in channel.region_reach:
+                if region_name not in names:
+                    raise ValueError(
+                        f"marketing.channels.{channel_name}.region_reach names region "
+                        f"'{region_name}', which is not one of {sorted(names)}"
+                    )
         if self.network.kind == "complete" and self.word_of_mouth.rule != "bass":
             raise ValueError(
                 "network.kind 'complete' (fully mixed, no edges) only works with "
@@ -641,6 +853,12 @@ class Scenario(_Strict):
             and sum(r.merchant_share for r in self.regions.values()) <= 0
         ):
             raise ValueError("regions.*.merchant_share must not all be 0 when there are merchants")
+        cap = self.merchant_dynamics.max_merchants
+        if cap is not None and cap < self.population.merchants:
+            raise ValueError(
+                f"merchant_dynamics.max_merchants ({cap}) is below population.merchants "
+                f"({self.population.merchants}); the cap counts the starting merchants too"
+            )
         return self
 
     # ---- helpers

@@ -8,6 +8,7 @@ region codes ``uint8`` (up to 255 regions), counts ``int32``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,7 +27,33 @@ class StepCounters:
         counterfeit_incidents: counterfeit sales.
         fraud_incidents: payment frauds.
         failed_transactions: orders lost to transaction failures.
-        policy_cost: policy spending.
+        policy_cost: policy spending (activity-based costs plus programme overheads).
+        ledger: the week's payments between parties (mechanisms/accounts.py), or None
+            before the first step.
+        policy_cost_by_lever: activity-based policy cost per lever.
+        consumer_surplus: consumers' inclusive value of the week's needs, in money.
+        counterfeit_loss_value: goods value of counterfeits sold.
+        fraud_loss_value: money lost to payment fraud.
+        mobile_spending: what consumers paid for mobile orders (goods net of coupons,
+            logistics, tariffs).
+        offline_spending: consumers' spending offline at home.
+        traditional_import_spending: consumers' spending on traditional imports.
+        basket_value: value of all needs at their home price level (the consumption).
+        needs: consumers with a shopping need.
+        unmet_needs: needs left unmet (no purchase, failed transaction).
+        cross_border_value: goods value of cross-border mobile orders.
+        created_by_pair: [origin, destination] goods value of cross-border mobile orders
+            that is created trade (logit counterfactual, mechanisms/ordering.py).
+        cross_border_by_pair: [origin, destination] goods value of cross-border orders.
+        exports_value: per region, goods value of its merchants' cross-border sales.
+        imports_value: per region, goods value of its consumers' cross-border orders.
+        exports_orders: per region, its merchants' cross-border orders.
+        imports_orders: per region, its consumers' cross-border orders.
+        merchant_profit: merchants' profit this week (all active merchants).
+        active_merchants: merchants active after the week.
+        merchant_exits: merchants that exited.
+        merchant_entries: merchants that entered.
+        merchant_abandonments: adopters that stopped using mobile channels.
     """
 
     orders: int = 0
@@ -36,6 +63,29 @@ class StepCounters:
     fraud_incidents: int = 0
     failed_transactions: int = 0
     policy_cost: float = 0.0
+    ledger: Any = None
+    policy_cost_by_lever: dict[str, float] = field(default_factory=dict)
+    consumer_surplus: float = float("nan")
+    counterfeit_loss_value: float = 0.0
+    fraud_loss_value: float = 0.0
+    mobile_spending: float = 0.0
+    offline_spending: float = 0.0
+    traditional_import_spending: float = 0.0
+    basket_value: float = 0.0
+    needs: int = 0
+    unmet_needs: int = 0
+    cross_border_value: float = 0.0
+    created_by_pair: np.ndarray | None = None
+    cross_border_by_pair: np.ndarray | None = None
+    exports_value: np.ndarray | None = None
+    imports_value: np.ndarray | None = None
+    exports_orders: np.ndarray | None = None
+    imports_orders: np.ndarray | None = None
+    merchant_profit: float = 0.0
+    active_merchants: int = 0
+    merchant_exits: int = 0
+    merchant_entries: int = 0
+    merchant_abandonments: int = 0
 
 
 @dataclass
@@ -74,6 +124,7 @@ class ConsumerState:
         cheated_from: region of the merchant that sold a counterfeit last step (-1: none).
         defrauded: was defrauded through mobile payment last step.
         last_order_merchant: merchant of last step's order (-1: none).
+        last_order_week: step of the consumer's last mobile order (-1: never).
         urban: lives in an urban area (static; all True without ``population.attributes``).
         income_band: income band code, index into the scenario's income bands (static; 0
             without attributes).
@@ -105,6 +156,7 @@ class ConsumerState:
     cheated_from: np.ndarray
     defrauded: np.ndarray
     last_order_merchant: np.ndarray
+    last_order_week: np.ndarray
     urban: np.ndarray
     income_band: np.ndarray
     age_band: np.ndarray
@@ -135,6 +187,7 @@ class MerchantState:
         sales: orders last step.
         counterfeits: counterfeit sales last step.
         penalties: cumulative fines paid.
+        accepts_mobile_payment: accepts mobile payment (mechanisms/acceptance.py).
     """
 
     region: np.ndarray
@@ -148,6 +201,11 @@ class MerchantState:
     sales: np.ndarray
     counterfeits: np.ndarray
     penalties: np.ndarray
+    active: np.ndarray
+    exited: np.ndarray
+    profit: np.ndarray
+    mobile_margin: np.ndarray
+    accepts_mobile_payment: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def n(self) -> int:

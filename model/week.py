@@ -176,6 +176,7 @@ class Week:
         schedule: the policy timeline's effective parameters per step (model/policy.py).
         graph: the social graph.
         n_regions: number of regions.
+        price_level: per region, the price index of its sellers.
         consumers: read-only view of the consumers' start-of-week state.
         merchants: read-only view of the merchants' start-of-week state.
         kols: read-only view of the KOLs' start-of-week state.
@@ -191,6 +192,7 @@ class Week:
         graph: SocialGraph,
         n_regions: int,
         states: dict[str, Any],
+        price_level: np.ndarray | None = None,
     ) -> None:
         self.t = t
         self.scenario = scenario
@@ -198,6 +200,7 @@ class Week:
         self.schedule = schedule
         self.graph = graph
         self.n_regions = n_regions
+        self.price_level = np.ones(n_regions) if price_level is None else price_level
         self._states = states
         self._phase: Phase | None = None
         self._staged: dict[str, dict[str, Any]] = {group: {} for group in states}

@@ -201,7 +201,7 @@ def test_no_policy_leaves_scenario_values():
     assert p.detection_probability == pytest.approx(sc.merchants.detection_probability)
     assert p.verification_rate == 0.0 and p.coupon == 0.0 and p.disclosure == 0.0
     assert p.rigid_demand_rate == sc.payment.rigid_demand_rate
-    assert p.policy_cost == 0.0
+    assert p.programme_overhead == 0.0
     access = np.array([r.mobile_access for r in sc.regions.values()])
     assert p.mobile_access == pytest.approx(access)
 
@@ -292,5 +292,5 @@ def test_incentives_disclosure_and_cost_pass_through():
     )
     assert pol.coupon == pytest.approx(0.3)  # third ramp step: 0.4 * 3/4
     assert pol.disclosure == pytest.approx(0.6)
-    assert pol.policy_cost == pytest.approx(80 * 0.75 + 5)
+    assert pol.programme_overhead == pytest.approx(80 * 0.75 + 5)
     assert pol.t == 7

@@ -76,9 +76,10 @@ def test_scenario_validates_and_runs_a_few_steps(name):
     assert list(table["step"]) == [0, 1, 2, 3, 4, 5]
     main = [m for m in METRICS if m != "kol_credibility"]
     assert np.isfinite(table[main].to_numpy(dtype=float)).all()
+    # spending is at least the fixed programme overheads; the rest is computed from activity
     timeline = PolicyTimeline(scenario.policies)
-    expected = [timeline.cost(t) for t in range(1, 6)]
-    assert table["policy_cost"].iloc[1:].to_numpy() == pytest.approx(expected)
+    overhead = np.array([timeline.cost(t) for t in range(1, 6)])
+    assert (table["policy_cost"].iloc[1:].to_numpy() >= overhead - 1e-9).all()
 
 
 @pytest.mark.parametrize("name", LIBRARY)

@@ -32,7 +32,9 @@ BISECTION_STEPS = 60
 """Bisection steps for the region level L_r (interval [-40, 40]: width below 1e-16)."""
 
 
-def mobile_access(access_draw: np.ndarray, region: np.ndarray, access_share: np.ndarray) -> np.ndarray:
+def mobile_access(
+    access_draw: np.ndarray, region: np.ndarray, access_share: np.ndarray
+) -> np.ndarray:
     """Who has usable mobile access, given each region's access share."""
     return access_draw < access_share.astype(np.float32)[region]
 

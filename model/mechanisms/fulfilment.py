@@ -11,14 +11,20 @@ Rules, per order to merchant j:
 - A counterfeit is detected with probability ``d`` (``detection_probability``,
   raised by the ``integrity`` lever), and for a verified merchant
   ``1 - (1 - d)(1 - verified_detection_bonus)``. Each detection fines the
-  merchant ``penalty * price * mean_order_value``, costs ``reputation_penalty`` of
-  reputation, and the merchant reforms: share ``reform_rate`` of its integrity
+  merchant ``penalty`` times the order's goods value, costs ``reputation_penalty``
+  of reputation, and the merchant reforms: share ``reform_rate`` of its integrity
   gap closes.
+- Low enforcement erodes integrity: a merchant that sold counterfeits this week
+  and was not caught loses share ``integrity_erosion`` of its integrity (cheating
+  paid). Verification lapses with chance ``verification_lapse`` per week (it must
+  be renewed; the ``integrity`` lever re-verifies).
 - Reputation follows the genuine share of the merchant's sales:
   ``rep += reputation_learning * (genuine share - rep)`` when it sold anything.
-- Revenue is the value of the merchant's orders, net of fines.
+- Revenue is the goods value of the merchant's orders (logistics and tariffs go to
+  carriers and the state; coupons are reimbursed by the state); fines are paid to
+  the state separately (model/mechanisms/accounts.py).
 
-Source (DOMAIN.md, mechanism 7): "Each sale is genuine with the merchant's
+Source (docs/domain.md, Mechanisms > Integrity): "Each sale is genuine with the merchant's
 integrity probability. Verified (real-name) merchants are less likely to cheat
 and more likely to be caught and penalised when they do."
 """
@@ -41,7 +47,7 @@ class Fulfilment:
         detected: per order, a counterfeit that was detected.
         counterfeits_by_merchant: counterfeit sales per merchant.
         sales_by_merchant: orders per merchant.
-        revenue_by_merchant: order value per merchant, net of fines.
+        revenue_by_merchant: goods value of the orders per merchant (before fines).
         detections_by_merchant: detected counterfeits per merchant.
         fines_by_merchant: fines per merchant.
     """
@@ -67,12 +73,10 @@ def fulfil(
     spec: Merchants,
     rng: np.random.Generator,
     order_merchant: np.ndarray,
-    order_value: np.ndarray,
+    goods_value: np.ndarray,
     integrity: np.ndarray,
     verified: np.ndarray,
-    price: np.ndarray,
     detection_probability: float,
-    mean_order_value: float,
 ) -> Fulfilment:
     """Draw genuine/counterfeit for every order, detections and fines."""
     m = integrity.size
@@ -85,8 +89,10 @@ def fulfil(
     counterfeits = np.bincount(order_merchant[~genuine], minlength=m)
     sales = np.bincount(order_merchant, minlength=m)
     detections = np.bincount(order_merchant[detected], minlength=m)
-    fines = detections * spec.penalty * price.astype(np.float64) * mean_order_value
-    revenue = np.bincount(order_merchant, weights=order_value, minlength=m) - fines
+    fines = np.bincount(
+        order_merchant[detected], weights=spec.penalty * goods_value[detected], minlength=m
+    )
+    revenue = np.bincount(order_merchant, weights=goods_value, minlength=m)
     return Fulfilment(genuine, detected, counterfeits, sales, revenue, detections, fines)
 
 
@@ -109,11 +115,17 @@ def update_merchants_after_sales(
     rep = rep - spec.reputation_penalty * outcome.detections_by_merchant
     integ = integrity.astype(np.float64)
     integ = np.where(penalised, integ + spec.reform_rate * (1.0 - integ), integ)
+    got_away = (outcome.counterfeits_by_merchant > 0) & ~penalised
+    integ = np.where(got_away, integ * (1.0 - spec.integrity_erosion), integ)
     return np.clip(integ, 0.0, 1.0).astype(np.float32), np.clip(rep, 0.0, 1.0).astype(np.float32)
 
 
-def verify(verified: np.ndarray, verification_rate: float, rng: np.random.Generator) -> np.ndarray:
-    """Unverified merchants verify with the lever's probability this step."""
-    if verification_rate <= 0.0:
+def verify(
+    spec: Merchants, verified: np.ndarray, verification_rate: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Verifications lapse with ``verification_lapse``; unverified merchants verify with the
+    lever's probability this step (one draw per merchant, only when either can happen)."""
+    if verification_rate <= 0.0 and spec.verification_lapse <= 0.0:
         return verified
-    return verified | (rng.random(verified.size) < verification_rate)
+    draw = rng.random(verified.size)
+    return np.where(verified, draw >= spec.verification_lapse, draw < verification_rate)

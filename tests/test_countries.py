@@ -1,0 +1,104 @@
+"""Countries and regions apart: cross-border means between countries, not between regions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import small_scenario
+
+from model.market import MarketModel
+from model.policy import ParameterSchedule, trade_matrices
+from model.scenario import ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+FOUR = ROOT / "scenarios" / "four_regions.yaml"
+SMALL = {
+    "population.consumers": 1500,
+    "population.merchants": 60,
+    "population.kols": 5,
+    "simulation.steps": 20,
+}
+
+
+def four_regions(**overrides):
+    values = dict(SMALL)
+    values.update({k.replace("__", "."): v for k, v in overrides.items()})
+    return load_scenario(FOUR, values)
+
+
+def test_two_region_scenarios_are_two_countries():
+    sc = small_scenario()
+    assert sc.region_countries == ("domestic", "foreign")
+    assert sc.country_names == ["domestic", "foreign"]
+    params = ParameterSchedule(sc).at(0)
+    assert params.cross_border.tolist() == [[False, True], [True, False]]
+    cost, days, tariff = trade_matrices(sc)
+    tr = sc.trade
+    assert np.allclose(np.diag(cost), tr.domestic_logistics_cost)
+    assert cost[0, 1] == cost[1, 0] == tr.cross_border_logistics_cost
+    assert days[0, 1] == tr.cross_border_delivery_days
+    assert tariff[0, 1] == tr.tariff and np.all(np.diag(tariff) == 0.0)
+
+
+def test_four_region_scenario_has_two_countries():
+    sc = four_regions()
+    assert sc.region_names == ["domestic", "foreign", "inland", "foreign_south"]
+    assert sc.region_countries == ("home", "partner", "home", "partner")
+    assert sc.country_names == ["home", "partner"]
+    assert sc.region_country_codes == (0, 1, 0, 1)
+
+
+def test_cross_border_only_between_countries_and_trade_costs_follow():
+    sc = four_regions()
+    names = sc.region_names
+    d, f, i, s = (names.index(x) for x in ("domestic", "foreign", "inland", "foreign_south"))
+    params = ParameterSchedule(sc).at(0)
+    cb = params.cross_border
+    assert not cb[d, i] and not cb[i, d] and not cb[f, s]
+    assert cb[d, f] and cb[i, s] and cb[s, d]
+    tr = sc.trade
+    # domestic inter-region trade: domestic logistics, no tariff, the link's delivery days
+    assert params.tariff[d, i] == 0.0 and params.tariff[i, d] == 0.0
+    assert params.logistics_cost[d, i] == tr.domestic_logistics_cost
+    assert params.delivery_days[d, i] == 5.0
+    assert params.tariff[d, f] == tr.tariff
+    assert params.logistics_cost[i, s] == tr.cross_border_logistics_cost
+
+
+def test_cross_border_facilitation_leaves_domestic_pairs_alone():
+    sc = four_regions(
+        policies=[{"lever": "cross_border_facilitation", "start": 1, "strength": 0.5}]
+    )
+    names = sc.region_names
+    d, f, i = (names.index(x) for x in ("domestic", "foreign", "inland"))
+    schedule = ParameterSchedule(sc)
+    before, after = schedule.at(0), schedule.at(1)
+    assert after.logistics_cost[d, i] == before.logistics_cost[d, i]
+    assert after.delivery_days[d, i] == before.delivery_days[d, i]
+    assert after.tariff[d, f] == pytest.approx(0.5 * before.tariff[d, f])
+    assert after.logistics_cost[d, f] == pytest.approx(0.5 * before.logistics_cost[d, f])
+
+
+def test_domestic_inter_region_orders_are_not_cross_border():
+    """Orders between the home country's regions happen, at domestic terms."""
+    model = MarketModel(four_regions(), seed=4)
+    region = model.consumers.region
+    domestic_between_regions = 0
+    for _ in range(20):
+        model.step()
+        orders = model.last_week.signals.orders
+        params = model.current
+        seller = model.merchants.region[orders.merchant]
+        buyer = region[orders.consumer]
+        flags = params.cross_border[seller, buyer]
+        between = (seller != buyer) & ~flags
+        domestic_between_regions += int(between.sum())
+        assert np.all(params.tariff[seller[between], buyer[between]] == 0.0)
+    assert domestic_between_regions > 0
+
+
+def test_country_name_is_checked():
+    with pytest.raises(ScenarioError, match="regions.domestic.country"):
+        four_regions(**{"regions.domestic.country": ""})

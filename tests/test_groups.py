@@ -1,0 +1,120 @@
+"""Results by group: the group table and who gains from a policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import small_scenario
+
+from model.groups import COLUMNS, plot_who_gains, who_gains
+from model.market import MarketModel
+from model.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+FOUR = ROOT / "scenarios" / "four_regions.yaml"
+SMALL = {
+    "population.consumers": 1500,
+    "population.merchants": 60,
+    "population.kols": 5,
+    "simulation.steps": 12,
+}
+
+
+def run_groups(scenario, steps=12, seed=2):
+    model = MarketModel(scenario, seed=seed)
+    model.track_groups()
+    for _ in range(steps):
+        model.step()
+    return model, model.group_table()
+
+
+def test_group_table_adds_up_to_the_model():
+    model, table = run_groups(load_scenario(FOUR, SMALL))
+    assert list(table.columns) == list(COLUMNS)
+    assert sorted(table["step"].unique()) == list(range(13))
+    last = table[table["step"] == 12].set_index(["by", "group"])
+    c = model.consumers
+    n = c.n
+    for by in ("all", "country", "region", "area", "income"):
+        assert last.loc[by, "consumers"].sum() == n, by
+    assert set(last.loc["country"].index) == {"home", "partner"}
+    assert set(last.loc["area"].index) == {"urban", "rural"}
+    everyone = last.loc[("all", "all")]
+    assert everyone["payment_share"] == pytest.approx(c.payment.mean())
+    assert everyone["access_share"] == pytest.approx(c.has_access.mean())
+    assert everyone["trust_foreign"] == pytest.approx(c.trust_foreign.mean(), rel=1e-5)
+    orders = model.last_week.signals.orders
+    assert everyone["orders"] == orders.consumer.size
+    assert everyone["order_value"] == pytest.approx(float(np.sum(orders.value)))
+    # a region's row is the mean over its consumers
+    inland = model.scenario.region_names.index("inland")
+    mine = c.region == inland
+    assert last.loc[("region", "inland"), "aware_share"] == pytest.approx(c.aware[mine].mean())
+    home = np.isin(c.region, [0, inland])
+    assert last.loc[("country", "home"), "consumers"] == home.sum()
+    rural = ~c.urban
+    assert last.loc[("area", "rural"), "access_share"] == pytest.approx(c.has_access[rural].mean())
+
+
+def test_group_table_without_attributes_has_no_area_or_income_rows():
+    model, table = run_groups(small_scenario(), steps=3)
+    assert set(table["by"]) == {"all", "country", "region"}
+    assert (table["consumers"][table["by"] == "all"] == model.consumers.n).all()
+
+
+def test_group_table_is_empty_unless_asked_and_does_not_change_results():
+    sc = small_scenario()
+    quiet = MarketModel(sc, seed=9)
+    tracked = MarketModel(sc, seed=9)
+    tracked.track_groups()
+    for _ in range(3):
+        quiet.step()
+        tracked.step()
+    assert quiet.group_table().empty and list(quiet.group_table().columns) == list(COLUMNS)
+    pd.testing.assert_frame_equal(quiet.timeseries(), tracked.timeseries())
+
+
+def test_who_gains_from_infrastructure_are_the_rural_consumers():
+    """Closing half of every access gap helps those with the larger gap most."""
+    sc = load_scenario(FOUR, SMALL)
+    policy = load_scenario(
+        FOUR,
+        {
+            **SMALL,
+            "policies": [{"lever": "infrastructure", "start": 1, "strength": 0.5}],
+        },
+    )
+    _, base = run_groups(sc, steps=4)
+    _, with_policy = run_groups(policy, steps=4)
+    gains = who_gains(base, with_policy, metrics=("access_share", "payment_share"))
+    by_group = gains.set_index(["by", "group"])
+    rural = by_group.loc[("area", "rural"), "access_share_gain"]
+    urban = by_group.loc[("area", "urban"), "access_share_gain"]
+    assert rural > urban > 0
+    assert by_group.loc[("all", "all"), "access_share_gain"] > 0
+    assert {"access_share_base", "access_share_policy"} <= set(gains.columns)
+
+
+def test_who_gains_averages_replications_and_plots(tmp_path):
+    def table(values, replication):
+        return pd.DataFrame(
+            {
+                "replication": replication,
+                "step": [5, 5],
+                "by": ["area", "area"],
+                "group": ["urban", "rural"],
+                "payment_share": values,
+            }
+        )
+
+    base = pd.concat([table([0.5, 0.2], 0), table([0.7, 0.4], 1)])
+    policy = pd.concat([table([0.6, 0.5], 0), table([0.6, 0.5], 1)])
+    gains = who_gains(base, policy, metrics=("payment_share",)).set_index("group")
+    assert gains.loc["urban", "payment_share_gain"] == pytest.approx(0.0)
+    assert gains.loc["rural", "payment_share_gain"] == pytest.approx(0.2)
+    path = tmp_path / "gains.png"
+    plot_who_gains(gains.reset_index(), "payment_share", path)
+    assert path.stat().st_size > 1000
