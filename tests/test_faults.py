@@ -1,0 +1,397 @@
+"""Faults: killed sweeps, dead workers, full disks, read-only folders, interrupted runs.
+
+Each test checks what the user is told and what is left on disk: no orphan
+processes, no lost finished work, no stale or mixed results, one line per error.
+The disk tests mount a small tmpfs (root only); where that is not possible they
+are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from model.errors import UserError
+from model.experiment.runner import RunTask, run_tasks
+from model.experiment.store import load_results, store_status
+from model.experiment.sweep import run_sweep
+from tests.conftest import BASELINE, ROOT
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def mtsim_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "model.cli", *args]
+
+
+def experiment_file(folder: Path, runs: int = 40, steps: int = 40, name: str = "faulty") -> Path:
+    data = {
+        "name": name,
+        "base": str(BASELINE),
+        "set": {"population.consumers": 300, "population.merchants": 20, "population.kols": 3},
+        "parameters": [{"path": "payment.fraud_rate", "range": [0.001, 0.01]}],
+        "design": {"kind": "lhs", "samples": runs},
+        "replications": 1,
+        "steps": steps,
+        "seed": 5,
+        "outcomes": "summary",
+    }
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid``."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (not gone, not a zombie waiting for a reaper)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_for_parts(out: Path, count: int, proc: subprocess.Popen, seconds: float = 120) -> None:
+    parts = out / "parts"
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if parts.is_dir() and len(list(parts.glob("run-*.parquet"))) >= count:
+            return
+        assert proc.poll() is None, "the sweep ended before it could be stopped"
+        time.sleep(0.02)
+    raise AssertionError("the sweep wrote no parts in time")
+
+
+# --------------------------------------------------------------------------- killed sweeps
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_killed_sweep_leaves_no_orphans_and_resume_rebuilds_the_manifest(tmp_path, how):
+    experiment = experiment_file(tmp_path)
+    out = tmp_path / "out"
+    cmd = mtsim_cmd("sweep", str(experiment), "--workers", "2", "--out", str(out), "--no-progress")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for_parts(out, 3, proc)
+        workers = children(proc.pid)
+        assert len(workers) >= 2, "expected pool workers"
+        os.kill(proc.pid, how)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 5
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(w) for w in workers), "pool workers outlived the sweep by 5 s"
+    if how == signal.SIGTERM:
+        assert proc.returncode == 143
+        assert "Traceback" not in stderr.decode()
+        assert "sweep terminated (SIGTERM); finished runs are kept" in stderr.decode()
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["status"] == "interrupted"
+        assert manifest["sessions"][-1]["status"] == "interrupted"
+    finished = store_status(out)["finished"]
+    assert 3 <= finished < 40
+
+    done = subprocess.run(
+        [*cmd, "--resume"], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["counts"] == {"runs": 40, "finished": 40, "failed": 0, "missing": 0}
+    first, last = manifest["sessions"]
+    assert first["status"] == ("killed" if how == signal.SIGKILL else "interrupted")
+    assert last["status"] == "complete" and last["skipped"] >= finished
+    assert sorted(load_results(out)["run"]) == list(range(40))
+
+
+# --------------------------------------------------------------------------- dead workers
+
+
+def _table(task: RunTask) -> pd.DataFrame:
+    return pd.DataFrame({"step": [0, 1], "value": [0.0, float(task.seed % 97)]})
+
+
+def _kill_own_worker_once(task: RunTask) -> pd.DataFrame:
+    """Kill this worker process the first time run 5 runs (as an out-of-memory kill would)."""
+    marker = Path(task.meta["marker"])
+    if task.meta["run"] == 5 and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)
+    return _table(task)
+
+
+def _always_kill_worker_on_run_5(task: RunTask) -> pd.DataFrame:
+    if task.meta["run"] == 5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)
+    return _table(task)
+
+
+def tasks(count: int, marker: Path) -> list[RunTask]:
+    return [
+        RunTask(key=f"run {i}", scenario={}, seed=i, meta={"run": i, "marker": str(marker)})
+        for i in range(count)
+    ]
+
+
+def test_one_killed_worker_does_not_fail_the_other_runs(tmp_path):
+    results = list(
+        run_tasks(tasks(16, tmp_path / "killed"), workers=2, progress=False,
+                  work=_kill_own_worker_once)
+    )
+    assert (tmp_path / "killed").exists()  # the worker really was killed once
+    assert sorted(r.meta["run"] for r in results) == list(range(16))
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+
+
+def test_a_run_that_always_kills_its_worker_is_the_only_failure(tmp_path):
+    results = list(
+        run_tasks(tasks(12, tmp_path / "unused"), workers=2, progress=False,
+                  work=_always_kill_worker_on_run_5, retries=2)
+    )
+    assert sorted(r.meta["run"] for r in results) == list(range(12))
+    failed = [r for r in results if not r.ok]
+    assert [r.meta["run"] for r in failed] == [5]
+    assert "process died 3 times" in failed[0].error
+
+
+def _kill_worker_once_at(task: RunTask, marker: str) -> pd.DataFrame:
+    return _kill_own_worker_once(
+        RunTask(task.key, task.scenario, task.seed, task.steps, {**task.meta, "marker": marker})
+    )
+
+
+def test_sweep_with_a_killed_worker_completes(tmp_path):
+    experiment = experiment_file(tmp_path, runs=12, steps=2)
+    marker = tmp_path / "killed"
+    work = functools.partial(_kill_worker_once_at, marker=str(marker))
+    summary = run_sweep(experiment, tmp_path / "out", workers=2, progress=False, work=work)
+    assert marker.exists()
+    assert (summary.computed, summary.failed, summary.status) == (12, 0, "complete")
+
+
+# --------------------------------------------------------------------------- disks
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB tmpfs at tmp_path/disk (skipped where mounting is not allowed)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root; disk-full behaviour not tested here")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()})")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def fill(disk: Path, leave: int) -> None:
+    """Fill the disk up to ``leave`` free bytes."""
+    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+    with (disk / "ballast").open("wb") as handle:
+        handle.write(b"\0" * max(0, free - leave))
+
+
+def _big_table(task: RunTask) -> pd.DataFrame:
+    noise = np.random.default_rng(task.seed).random((400, 4))
+    table = pd.DataFrame(noise, columns=["a", "b", "c", "d"])
+    table.insert(0, "step", np.arange(400))
+    return table
+
+
+def test_full_disk_stops_a_sweep_in_one_line_and_keeps_finished_runs(tmp_path, small_disk):
+    experiment = experiment_file(tmp_path, runs=200, steps=2, name="full")
+    spec = yaml.safe_load(experiment.read_text())
+    spec["outcomes"] = "timeseries"
+    experiment.write_text(yaml.safe_dump(spec))
+    out = small_disk / "out"
+    with pytest.raises(UserError) as caught:
+        run_sweep(experiment, out, workers=1, progress=False, work=_big_table)
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1
+    assert "No space left on device" in message and "--resume" in message
+    kept = load_results(out)  # every finished part is whole and readable
+    assert 0 < kept["run"].nunique() < 200
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_full_disk_in_run_keeps_the_earlier_results(tmp_path, small_disk):
+    out = small_disk / "out"
+    args = ["run", str(BASELINE), "--steps", "3", "--set", "population.consumers=300",
+            "--out", str(out), "--quiet"]
+    first = subprocess.run(mtsim_cmd(*args), cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    fill(small_disk, leave=4096)
+    again = subprocess.run(
+        mtsim_cmd(*args[:-1], "--seed", "9", "--quiet"), cwd=ROOT, env=ENV, capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    lines = again.stderr.strip().splitlines()
+    assert len(lines) == 1 and "No space left on device" in lines[0], again.stderr
+    assert "earlier results" in lines[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in small_disk.iterdir()) == ["ballast", "out"]  # no staging left
+
+
+def test_read_only_out_is_one_line_and_results_stay(tmp_path, small_disk):
+    experiment = experiment_file(tmp_path, runs=4, steps=2, name="ro")
+    out = small_disk / "study"
+    run_sweep(experiment, out, workers=1, progress=False, work=_table)
+    (out / "parts" / "run-0000003.parquet").unlink()  # one run to redo
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    remount = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True)
+    if remount.returncode != 0:
+        pytest.skip(f"cannot remount read-only ({remount.stderr.decode().strip()})")
+    for args in (
+        ["sweep", str(experiment), "--resume", "--workers", "1", "--out", str(out)],
+        ["sweep", str(experiment), "--workers", "1", "--out", str(small_disk / "new")],
+        ["run", str(BASELINE), "--steps", "2", "--out", str(small_disk / "run")],
+    ):
+        done = subprocess.run(mtsim_cmd(*args), cwd=ROOT, env=ENV, capture_output=True, text=True)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Read-only file system" in lines[0], done.stderr
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+
+
+def test_out_that_is_a_file_is_one_line(tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("mine")
+    experiment = experiment_file(tmp_path, runs=2, steps=2)
+    for args in (
+        ["sweep", str(experiment), "--out", str(target)],
+        ["run", str(BASELINE), "--steps", "2", "--out", str(target)],
+    ):
+        done = subprocess.run(mtsim_cmd(*args), cwd=ROOT, env=ENV, capture_output=True, text=True)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"mtsim: error: --out: {target}: is a file, not a folder; choose a folder"
+        ]
+    assert target.read_text() == "mine"
+
+
+# --------------------------------------------------------------------------- interrupted runs
+
+
+def test_interrupted_run_writes_the_finished_replications(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        mtsim_cmd(
+            "run", str(BASELINE), "--reps", "4", "--workers", "2", "--steps", "150",
+            "--set", "population.consumers=1500", "--set", "simulation.record_consumers_every=150",
+            "--out", str(out), "--quiet",
+        ),
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:  # finished replications appear in the staging folder
+            staged = list(tmp_path.glob(".out.mtsim-*/consumers/*.parquet"))
+            if staged or proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        time.sleep(1.0)  # the replication's table reaches the main process after its file
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        os.kill(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = stderr.decode()
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    kept = manifest["replications_written"]
+    assert 1 <= len(kept) < 4 and manifest["status"] == "interrupted"
+    assert f"interrupted; {len(kept)} of 4 replications had finished and were written" in stderr
+    table = pd.read_csv(out / "timeseries.csv")
+    assert sorted(table["replication"].unique()) == kept
+    assert sorted(p.name for p in (out / "consumers").iterdir()) == [
+        f"replication-{r:03d}.parquet" for r in kept
+    ]
+    assert not list(tmp_path.glob(".out.mtsim-*"))
+
+
+def test_run_interrupted_before_any_replication_says_nothing_was_written(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        mtsim_cmd("run", str(BASELINE), "--reps", "2", "--workers", "2", "--steps", "500",
+                  "--out", str(out), "--quiet"),
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".out.mtsim-*")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = stderr.decode()
+    assert proc.returncode == 143 and "Traceback" not in stderr, stderr
+    assert "before any replication finished; nothing was written" in stderr
+    assert not out.exists() and not list(tmp_path.glob(".out.mtsim-*"))
+
+
+def test_rerun_into_the_same_folder_replaces_only_mtsims_files(tmp_path):
+    out = tmp_path / "out"
+    base = ["run", str(BASELINE), "--steps", "3", "--set", "population.consumers=300",
+            "--out", str(out), "--quiet"]
+    first = subprocess.run(
+        mtsim_cmd(*base, "--reps", "2", "--set", "simulation.record_consumers_every=1"),
+        cwd=ROOT, env=ENV, capture_output=True, text=True,
+    )
+    assert first.returncode == 0, first.stderr
+    (out / "notes.txt").write_text("mine")
+    (out / "consumers" / "my_own.parquet").write_bytes(b"not mtsim's")
+    # every replication fails now (the graph cannot be built): a manifest only, and no
+    # time series or figure of the earlier run left beside it
+    failing = subprocess.run(
+        mtsim_cmd(*base, "--reps", "2", "--set", "network.kind=barabasi_albert",
+                  "--set", "network.mean_degree=1000"),
+        cwd=ROOT, env=ENV, capture_output=True, text=True,
+    )
+    assert failing.returncode == 1
+    assert sorted(p.name for p in out.iterdir()) == ["consumers", "manifest.json", "notes.txt"]
+    assert sorted(p.name for p in (out / "consumers").iterdir()) == ["my_own.parquet"]
+    assert "results: " in failing.stdout and "(manifest.json)" in failing.stdout
+    assert "replaced the earlier results" in failing.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["replications_written"] == [] and len(manifest["failed_runs"]) == 2
