@@ -108,3 +108,36 @@ def test_baseline_documents_every_parameter():
         if stripped.startswith(("name:", "description:")):
             continue
         assert "#" in line, f"undocumented baseline line: {line}"
+
+
+def test_steps_and_reps_have_upper_bounds_on_the_command_line(tmp_path):
+    for args, expected in (
+        (["--steps", "100001"], "--steps: 100001: must be from 1 to 100,000"),
+        (["--reps", "0"], "--reps: 0: must be from 1 to 100,000"),
+    ):
+        done = mtsim("run", str(BASELINE), *args, "--out", str(tmp_path / "out"))
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert done.stderr.strip() == f"mtsim: error: {expected}"
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_summary_numbers_follow_the_metric_unit():
+    from model.commands.run import format_value
+
+    assert format_value("orders", 6.0, mean_of_reps=False) == "6"
+    assert format_value("orders", 236.0, mean_of_reps=False) == "236"
+    assert format_value("gmv", 12345.25, mean_of_reps=True) == "12,345.2"
+    assert format_value("aware_share", 0.5, mean_of_reps=False) == "0.500"
+    assert format_value("mean_trust_domestic", 0.25, mean_of_reps=True) == "0.250"
+
+
+def test_edge_list_errors_do_not_echo_the_file(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    path = write(tmp_path, f"extends: {BASELINE}\nnetwork:\n  kind: file\n  path: {secret}\n")
+    out = tmp_path / "out"
+    done = mtsim("run", str(path), "--steps", "2", "--out", str(out))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "two integer node ids per line (line 1 is not)" in done.stderr
+    assert "root:" not in done.stderr
+    assert not out.exists()  # checked before any folder is made

@@ -503,3 +503,48 @@ def test_cli_prints_bad_file_errors_without_traceback(tmp_path):
     assert done.stderr.startswith(f"mtsim: error: {path}: design.kind")
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- large designs
+
+
+def test_design_table_ids_match_the_run_ids_of_each_point(grid_store):
+    from model.experiment.sweep import build_design_table
+    from model.scenario import run_id
+
+    experiment, _ = grid_store
+    study = load_experiment(experiment)
+    design, scenarios = build_design_table(study)
+    assert len(scenarios) == len(study.design)
+    for row in design.itertuples():
+        scenario = study.scenario_at(row.point)
+        assert row.run_id == run_id(scenario, row.seed)
+        assert scenarios[row.point] == scenario.resolved()
+
+
+def test_large_designs_are_announced_with_an_estimate(tmp_path):
+    from model.experiment.sweep import DESIGN_WARN_RUNS, design_estimate
+
+    small = load_experiment(write_experiment(tmp_path, name="small"))
+    assert design_estimate(small) is None
+    big = write_experiment(
+        tmp_path,
+        name="big",
+        parameters=[{"path": "payment.fraud_rate", "range": [0.001, 0.01]}],
+        design={"kind": "lhs", "samples": DESIGN_WARN_RUNS},
+        replications=2,
+    )
+    message = design_estimate(load_experiment(big))
+    assert message is not None
+    assert f"{2 * DESIGN_WARN_RUNS:,} runs ({DESIGN_WARN_RUNS:,} design points x 2" in message
+    assert "before the first run" in message
+
+
+def test_infinite_range_is_refused(tmp_path):
+    path = write_experiment(
+        tmp_path,
+        name="inf",
+        parameters=[{"path": "ordering.price_weight", "range": [0.1, float("inf")], "levels": 3}],
+    )
+    with pytest.raises(ExperimentError, match=r"parameters\.0\.range\.1: inf: must be a finite"):
+        load_experiment(path)
