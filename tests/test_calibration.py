@@ -1,9 +1,12 @@
-"""Calibration: recovers known parameters from a series the model itself generated; bad files."""
+"""Calibration (ABC-SMC): twin experiment, baselines, outputs, and bad input."""
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,239 +16,387 @@ import yaml
 
 from model.cli import main
 from model.scenario import load_scenario
-from model.validation.calibration import CalibrationError, load_calibration
+from model.validation.calibration import distance, load_calibration
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-# payment adoption alone (no merchants, no KOLs: no adoption at checkout)
-# and few early adopters (1%), so early growth shows rigid demand and later growth peers
-SMALL = {
-    "population.consumers": 400,
+ORIGIN = "2020-01-07"
+# a tiny world: payment and access only (no merchants, no KOLs)
+TINY = {
+    "population.consumers": 300,
     "population.merchants": 0,
     "population.kols": 0,
-    "regions.domestic.initial_payment_adoption": 0.01,
-    "regions.foreign.initial_payment_adoption": 0.01,
+    "regions.domestic.mobile_access": 0.4,
+    "regions.foreign.mobile_access": 0.4,
+    "regions.domestic.initial_payment_adoption": 0.05,
+    "regions.foreign.initial_payment_adoption": 0.05,
+    "payment.perceived_risk": 0.1,
 }
-TRUTH = {"payment.peer_influence": 0.12, "payment.rigid_demand_rate": 0.004}
-STEPS = 96
-ORIGIN = pd.Timestamp("2020-01-06")
+TRUTH = {"access_growth": 0.006, "peer_influence": 0.15}
+STEPS = 30
+OBSERVED_EVERY = 3
 
 
-def _synthetic_series(path: Path, seeds: range) -> None:
-    """Mean payment adoption of runs at the true parameters, every 8th week."""
+def _write_synthetic(folder: Path, truth: dict[str, float], seed: int = 987) -> Path:
+    """One run of the model at the true parameters, observed every few weeks."""
     from model.market import run_model
 
-    scenario = load_scenario(BASELINE, {**SMALL, **TRUTH})
-    curves = np.array(
-        [run_model(scenario, seed=s, steps=STEPS)["payment_adoption_connected"] for s in seeds]
-    )
-    steps = np.arange(0, STEPS + 1, 8)
-    dates = ORIGIN + pd.to_timedelta(steps * 7, unit="D")
-    pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "value": curves.mean(axis=0)[steps]}).to_csv(
-        path, index=False
-    )
-
-
-def _config(tmp_path: Path, **changes) -> Path:
-    config = {
-        "name": "selftest",
-        "scenario": str(BASELINE),
-        "overrides": dict(SMALL),
-        "observed": {"path": "series.csv", "value_column": "value"},
-        "metric": "payment_adoption_connected",
-        "time": {"origin": "2020-01-06", "days_per_step": 7},
-        "holdout": {"fit_until": "2020-09-01"},
-        "parameters": {
-            "payment.peer_influence": {"low": 0.01, "high": 0.5, "log": True},
-            "payment.rigid_demand_rate": {"low": 0.0005, "high": 0.05, "log": True},
+    scenario = load_scenario(
+        BASELINE,
+        {
+            **TINY,
+            "regions.domestic.access_growth": truth["access_growth"],
+            "regions.foreign.access_growth": truth["access_growth"],
+            "payment.peer_influence": truth["peer_influence"],
         },
-        "optimiser": {"method": "lhs_nelder_mead", "budget": 30, "initial_points": 10, "seed": 3},
-        "replications": 4,
-        "seed": 0,
-        "output": "out",
-    }
-    config.update(changes)
-    path = tmp_path / "cal.yaml"
-    path.write_text(yaml.safe_dump(config))
+    )
+    table = run_model(scenario, seed=seed, steps=STEPS)
+    steps = np.arange(OBSERVED_EVERY, STEPS + 1, OBSERVED_EVERY)
+    dates = pd.Timestamp(ORIGIN) + pd.to_timedelta(steps * 7, unit="D")
+    path = folder / "synthetic.csv"
+    pd.DataFrame(
+        {
+            "date": dates.strftime("%Y-%m-%d"),
+            "access": table["mobile_access_share"].to_numpy()[steps],
+            "payment": table["payment_adoption_connected"].to_numpy()[steps],
+        }
+    ).to_csv(path, index=False)
     return path
 
 
-@pytest.fixture(scope="module")
-def fitted(tmp_path_factory):
-    # an identical-twin experiment: the series comes from the model at known parameters
-    # with the calibration's own replication seeds (0..3), so the truth fits exactly and
-    # the test checks that the optimiser finds it within its budget
-    tmp_path = tmp_path_factory.mktemp("calibration")
-    _synthetic_series(tmp_path / "series.csv", range(4))
-    config = _config(tmp_path)
-    code = main(["calibrate", str(config), "--quiet"])
-    return code, tmp_path
+def _config(folder: Path, **changes) -> dict:
+    config = {
+        "name": "twin",
+        "scenario": str(BASELINE),
+        "overrides": dict(TINY),
+        "data": "synthetic.csv",
+        "time": {"origin": ORIGIN, "days_per_step": 7, "steps": STEPS},
+        "series": {
+            "access": {"value_column": "access", "metric": "mobile_access_share"},
+            "payment": {"value_column": "payment", "metric": "payment_adoption_connected"},
+        },
+        "holdout": {"fit_until": "2020-05-01"},
+        "parameters": {
+            "access_growth": {
+                "paths": ["regions.domestic.access_growth", "regions.foreign.access_growth"],
+                "low": 0.0,
+                "high": 0.015,
+            },
+            "peer_influence": {
+                "paths": ["payment.peer_influence"],
+                "low": 0.01,
+                "high": 1.0,
+                "log": True,
+            },
+        },
+        "abc": {
+            "population_size": 30,
+            "max_generations": 3,
+            "max_simulations": 600,
+            "seed": 5,
+            "workers": 1,
+            "predictive_draws": 10,
+            "point_replications": 2,
+        },
+        "seed": 3,
+        "output": "out",
+    }
+    for key, value in changes.items():
+        config[key] = value
+    return config
 
 
-def test_calibration_recovers_known_parameters(fitted):
-    # stated tolerance: each parameter within 15% of the truth; the search range spans a
-    # factor of 50 (peer_influence) and 100 (rigid_demand_rate) on a log scale
-    code, tmp_path = fitted
-    assert code == 0
-    result = json.loads((tmp_path / "out" / "calibration.json").read_text())
-    for name, truth in TRUTH.items():
-        assert abs(math.log(result["fitted"][name] / truth)) < math.log(1.15), (
-            name,
-            result["fitted"],
-        )
-    assert result["rmse_fit"] < 0.005  # half a share point on a curve rising from 1% to ~80%
-    assert result["evaluations"] <= 30
-    # fresh seeds do not fit exactly: stochastic timing of adoption is real noise
-    assert result["rmse_fit_fresh_seeds"] > result["rmse_fit"]
+def _write_config(folder: Path, config: dict, name: str = "cal.yaml") -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
 
 
-def test_calibration_writes_its_outputs_and_a_loadable_scenario(fitted):
-    _, tmp_path = fitted
-    out = tmp_path / "out"
-    for name in (
-        "calibration.json",
-        "evaluations.csv",
-        "simulated.csv",
-        "fit.png",
-        "fitted_scenario.yaml",
-    ):
-        assert (out / name).stat().st_size > 0, name
-    fitted_scenario = load_scenario(out / "fitted_scenario.yaml")
-    result = json.loads((out / "calibration.json").read_text())
-    assert fitted_scenario.payment.peer_influence == pytest.approx(
-        result["fitted"]["payment.peer_influence"]
+# ----------------------------------------------------------------------------- twin experiment
+
+
+def test_twin_experiment_recovers_known_parameters(tmp_path):
+    """Data generated by the model itself: the truth lies inside the posterior 90% interval."""
+    from model.validation.abc import run_abc
+
+    _write_synthetic(tmp_path, TRUTH)
+    cal = load_calibration(_write_config(tmp_path, _config(tmp_path)))
+    result = run_abc(cal, tmp_path / "abc.db", quiet=True)
+    summary = result.summary().set_index("parameter")
+    for name, true_value in TRUTH.items():
+        low, high = summary.loc[name, "q05"], summary.loc[name, "q95"]
+        assert low <= true_value <= high, (name, true_value, low, high)
+    # the access growth is well identified: the posterior is much narrower than the prior
+    assert summary.loc["access_growth", "width_ratio"] < 0.5
+    assert result.particles["weight"].sum() == pytest.approx(1.0)
+    assert len(result.generations) >= 2
+    assert (np.diff(result.generations["epsilon"].to_numpy()) < 0).all()
+
+
+@pytest.mark.slow
+def test_twin_experiment_three_parameters_larger_budget(tmp_path):
+    from model.validation.abc import run_abc
+
+    truth = {**TRUTH, "perceived_risk": 0.3}
+    from model.market import run_model
+
+    scenario = load_scenario(
+        BASELINE,
+        {
+            **TINY,
+            "regions.domestic.access_growth": truth["access_growth"],
+            "regions.foreign.access_growth": truth["access_growth"],
+            "payment.peer_influence": truth["peer_influence"],
+            "payment.perceived_risk": truth["perceived_risk"],
+        },
     )
-    assert fitted_scenario.population.consumers == 400
-    evaluations = pd.read_csv(out / "evaluations.csv")
-    assert evaluations["rmse"].min() == pytest.approx(result["rmse_fit"])
-    simulated = pd.read_csv(out / "simulated.csv")
-    assert len(simulated) == STEPS + 1
-    assert (simulated["low"] <= simulated["mean"] + 1e-12).all()
-    assert (simulated["mean"] <= simulated["high"] + 1e-12).all()
-
-
-def test_common_random_numbers_make_the_objective_deterministic(tmp_path):
-    _synthetic_series_small = pd.DataFrame(
-        {"date": ["2020-01-06", "2020-03-02"], "value": [0.05, 0.2]}
-    )
-    _synthetic_series_small.to_csv(tmp_path / "series.csv", index=False)
-    cal = load_calibration(_config(tmp_path, overrides={**SMALL, "population.consumers": 150}))
-    from model.validation.calibration import Objective
-
-    objective = Objective(cal, cal.fit_mask(False), budget=5)
-    point = np.array([0.4, 0.6])
-    first = objective.simulate(cal.to_values(point), cal.seeds())
-    again = objective.simulate(cal.to_values(point), cal.seeds())
-    assert np.array_equal(first, again)
-    # the cache serves a repeated point without spending budget
-    objective(point)
-    objective(point)
-    assert len(objective.history) == 1
-
-
-def test_holdout_mode_splits_fit_and_prediction(tmp_path):
+    table = run_model(scenario, seed=4242, steps=60)
+    steps = np.arange(4, 61, 4)
+    dates = pd.Timestamp(ORIGIN) + pd.to_timedelta(steps * 7, unit="D")
     pd.DataFrame(
-        {"date": ["2020-01-06", "2020-06-01", "2020-12-28"], "value": [0.05, 0.3, 0.6]}
-    ).to_csv(tmp_path / "series.csv", index=False)
-    cal = load_calibration(_config(tmp_path), holdout=True)
-    assert cal.fit_mask(True).tolist() == [True, True, False]
-    assert cal.predict_mask(True).tolist() == [False, False, True]
-    assert cal.observations["step"].tolist() == [0, 21, 51]
-    assert cal.steps == 51
+        {
+            "date": dates.strftime("%Y-%m-%d"),
+            "access": table["mobile_access_share"].to_numpy()[steps],
+            "payment": table["payment_adoption_connected"].to_numpy()[steps],
+        }
+    ).to_csv(tmp_path / "synthetic.csv", index=False)
+    config = _config(tmp_path)
+    config["time"]["steps"] = 60
+    config["parameters"]["perceived_risk"] = {
+        "paths": ["payment.perceived_risk"],
+        "low": 0.0,
+        "high": 0.9,
+    }
+    config["abc"].update(population_size=60, max_generations=5, max_simulations=2000)
+    cal = load_calibration(_write_config(tmp_path, config))
+    result = run_abc(cal, tmp_path / "abc.db", quiet=True)
+    summary = result.summary().set_index("parameter")
+    for name, true_value in truth.items():
+        assert summary.loc[name, "q05"] <= true_value <= summary.loc[name, "q95"], name
+
+
+def test_single_core_runs_are_reproducible(tmp_path):
+    from model.validation.abc import run_abc
+
+    csv = _write_synthetic(tmp_path, TRUTH)
+    pd.read_csv(csv).iloc[:3].to_csv(csv, index=False)  # weeks 3, 6, 9
+    config = _config(tmp_path)
+    config["time"]["steps"] = 9
+    config["abc"].update(population_size=6, max_generations=2, max_simulations=200)
+    cal = load_calibration(_write_config(tmp_path, config))
+    first = run_abc(cal, tmp_path / "a.db", quiet=True).particles
+    second = run_abc(cal, tmp_path / "b.db", quiet=True).particles
+    pd.testing.assert_frame_equal(first, second)
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tmp_path, capsys):
+    _write_synthetic(tmp_path, TRUTH)
+    config = _config(tmp_path)
+    config["abc"].update(population_size=8, max_generations=1, max_simulations=100)
+    path = _write_config(tmp_path, config)
+    code = main(["calibrate", str(path), "--holdout", "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "out of sample" in printed and "logistic" in printed
+    out = tmp_path / "out" / "holdout"
+    for name in (
+        "posterior.csv",
+        "posterior_summary.csv",
+        "generations.csv",
+        "predictive.csv",
+        "observations.csv",
+        "out_of_sample.csv",
+        "predictive.png",
+        "pairs.png",
+        "fitted_scenario.yaml",
+        "calibration.json",
+        "abc.db",
+    ):
+        assert (out / name).is_file(), name
+    table = pd.read_csv(out / "out_of_sample.csv")
+    assert set(table["method"]) == {
+        "mtsim (ABC posterior predictive)",
+        "carry_forward",
+        "logistic",
+        "bass",
+    }
+    assert set(table["series"]) == {"access", "payment"}
+    assert ((table["coverage_90"].dropna() >= 0) & (table["coverage_90"].dropna() <= 1)).all()
+    payload = json.loads((out / "calibration.json").read_text())
+    assert payload["mode"] == "holdout"
+    medians = payload["point_estimate"]
+
+    # the fitted scenario still loads after the whole folder is moved elsewhere
+    moved = tmp_path / "elsewhere" / "deeper"
+    moved.parent.mkdir()
+    shutil.move(str(out), str(moved))
+    fitted = load_scenario(moved / "fitted_scenario.yaml")
+    assert fitted.population.consumers == TINY["population.consumers"]
+    growth = fitted.regions["domestic"].access_growth
+    assert growth == pytest.approx(medians["access_growth"], rel=1e-3)
+    assert fitted.regions["foreign"].access_growth == growth
+    assert fitted.payment.peer_influence == pytest.approx(medians["peer_influence"], rel=1e-3)
+    assert fitted.simulation.steps == STEPS
+
+
+def test_distance_weighs_series_equally_and_counts_missing_as_error(tmp_path):
+    _write_synthetic(tmp_path, TRUTH)
+    cal = load_calibration(_write_config(tmp_path, _config(tmp_path)))
+    masks = {n: cal.fit_mask(n) for n in cal.series_names}
+    perfect = {}
+    for name, obs in cal.observations.items():
+        curve = np.zeros(cal.steps + 1)
+        curve[obs.steps] = obs.values
+        perfect[name] = curve
+    assert distance(cal, perfect, masks) == pytest.approx(0.0)
+    off = {n: c.copy() for n, c in perfect.items()}
+    off["access"][cal.observations["access"].steps] += 0.1
+    assert distance(cal, off, masks) == pytest.approx(math.sqrt(0.01 / 2))
+    missing = {n: c.copy() for n, c in perfect.items()}
+    missing["payment"][:] = np.nan
+    assert distance(cal, missing, masks) == pytest.approx(math.sqrt(1.0 / 2))
+
+
+def test_holdout_masks_split_at_fit_until(tmp_path):
+    _write_synthetic(tmp_path, TRUTH)
+    path = _write_config(tmp_path, _config(tmp_path))
+    cal = load_calibration(path, holdout=True)
+    for name in cal.series_names:
+        fit, predict = cal.fit_mask(name), cal.predict_mask(name)
+        assert fit.any() and predict.any()
+        assert not (fit & predict).any()
+        dates = cal.observations[name].dates
+        assert max(d for d, f in zip(dates, fit, strict=True) if f).isoformat() <= "2020-05-01"
+    full = load_calibration(path)
+    assert all(full.fit_mask(n).all() for n in full.series_names)
+
+
+# ----------------------------------------------------------------------------- baselines
+
+
+def test_baselines_recover_their_own_curves():
+    from model.validation.baselines import bass_from, fit_baselines, logistic
+
+    t_fit = np.linspace(0, 3, 7)
+    t_new = np.array([4.0, 5.0, 6.0])
+    y = logistic(np.concatenate([t_fit, t_new]), 0.8, 1.2, 1.5)
+    forecasts = {f.method: f for f in fit_baselines(t_fit, y[:7], t_new)}
+    np.testing.assert_allclose(forecasts["logistic"].mean, y[7:], atol=1e-4)
+    assert forecasts["logistic"].parameters["ceiling"] == pytest.approx(0.8, abs=1e-3)
+    np.testing.assert_allclose(forecasts["carry_forward"].mean, y[6])
+    # the carry-forward interval widens with the horizon
+    width = forecasts["carry_forward"].high - forecasts["carry_forward"].low
+    assert (np.diff(width) > 0).all()
+
+    bass = bass_from(0.2)
+    assert bass(np.array([0.0]), 0.9, 0.05, 0.6)[0] == pytest.approx(0.2)
+    yb = bass(np.concatenate([t_fit, t_new]), 0.9, 0.05, 0.6)
+    forecasts = {f.method: f for f in fit_baselines(t_fit, yb[:7], t_new)}
+    np.testing.assert_allclose(forecasts["bass"].mean, yb[7:], atol=1e-3)
+    assert forecasts["bass"].parameters["ceiling"] == pytest.approx(0.9, abs=1e-2)
+
+
+def test_baselines_without_residual_freedom_give_no_interval():
+    from model.validation.baselines import fit_baselines
+
+    forecasts = fit_baselines(
+        np.array([0.0, 1.0, 2.0]), np.array([0.2, 0.4, 0.55]), np.array([3.0])
+    )
+    logistic = next(f for f in forecasts if f.method == "logistic")
+    assert np.isfinite(logistic.mean).all()
+    assert np.isnan(logistic.low).all() and "no interval" in logistic.note
+
+
+# ----------------------------------------------------------------------------- the shipped file
+
+
+def test_shipped_cnnic_calibration_loads():
+    cal = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml", holdout=True)
+    assert cal.series_names == ["access", "payment", "shopping"]
+    assert cal.steps == 365
+    # week 0 is 2013-12-31, end-2020 is week 365
+    assert cal.observations["payment"].steps[-1] == 365
+    for name in cal.series_names:
+        assert cal.predict_mask(name).any()
+    assert not cal.fit_mask("payment")[0]  # end-2013 is the initial condition
+
+
+# ----------------------------------------------------------------------------- bad input
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "expected"),
     [
+        ({"series": {}}, "series: name at least one observed series"),
+        ({"parameters": {"x": {"low": 1, "high": 0}}}, "parameters.x: high (0.0) must be greater"),
         (
-            {"parameters": {"payment.peer_influnce": {"low": 0.0, "high": 0.5}}},
-            "not a key of the scenario",
+            {"parameters": {"x": {"paths": ["payment.nonsense"], "low": 0, "high": 1}}},
+            "parameters.x.paths: 'payment.nonsense': not a key of the scenario",
         ),
         (
-            {"parameters": {"payment.peer_influence": {"low": 0.5, "high": 0.1}}},
-            "must be greater than low",
+            {"parameters": {"x": {"paths": ["payment.peer_influence"], "low": 0, "high": 5}}},
+            "parameters.x.high: 5",
+        ),
+        ({"parameters": {"x": {"low": 0, "high": 1}}}, "parameters.x: paths: name the scenario"),
+        (
+            {"series": {"a": {"value_column": "nope", "metric": "mobile_access_share"}}},
+            "series.a.value_column: 'nope': no such column",
         ),
         (
-            {"parameters": {"payment.peer_influence": {"low": 0.0, "high": 0.5, "log": True}}},
-            "log: true needs low > 0",
+            {"series": {"a": {"value_column": "access", "metric": "mobile_acces_share"}}},
+            "series.a.metric: 'mobile_acces_share': not a metric",
         ),
-        (
-            {"parameters": {"payment.peer_influence": {"low": 0.0, "high": 2.0}}},
-            "parameters.payment.peer_influence.high: 2.0",
-        ),
-        ({"parameters": {}}, "at least one parameter"),
-        ({"observed": {"path": "missing.csv", "value_column": "value"}}, "observed.path"),
-        ({"observed": {"path": "series.csv", "value_column": "share"}}, "no such column"),
-        ({"time": {"origin": "2021-01-01"}}, "comes before step 0"),
-        ({"optimiser": {"method": "annealing"}}, "optimiser.method"),
-        ({"replications": 0}, "replications"),
-        ({"bogus": 1}, "bogus: unknown key"),
-        ({"metric": "payment_adopton"}, "metric: 'payment_adopton': not a metric"),
-        ({"denominator": "nothing"}, "denominator: 'nothing': not a metric"),
-        ({"scenario": "nowhere.yaml"}, "scenario: 'nowhere.yaml': file not found"),
-        ({"fit": {"start": "2030-01-01"}}, "no observation falls in the fit window"),
+        ({"time": {"origin": "2021-01-01", "days_per_step": 7}}, "before step 0"),
+        ({"abc": {"population_size": 1}}, "abc.population_size"),
+        ({"colour": "blue"}, "colour: unknown key"),
+        ({"data": "missing.csv"}, "series.access.data: 'missing.csv': file not found"),
     ],
 )
-def test_bad_calibration_files_give_one_line_errors(tmp_path, change, message):
-    pd.DataFrame({"date": ["2020-01-06", "2020-03-02"], "value": [0.05, 0.2]}).to_csv(
-        tmp_path / "series.csv", index=False
-    )
-    with pytest.raises(CalibrationError) as info:
-        load_calibration(_config(tmp_path, **change))
-    assert message in str(info.value)
-    assert "cal.yaml" in str(info.value)
-    assert "Traceback" not in str(info.value)
-
-
-def test_bad_csv_rows_and_cli_exit_code(tmp_path, capsys):
-    pd.DataFrame({"date": ["2020-01-06", "soon"], "value": [0.05, 0.2]}).to_csv(
-        tmp_path / "series.csv", index=False
-    )
+def test_bad_calibration_files_give_one_line(tmp_path, capsys, change, expected):
+    _write_synthetic(tmp_path, TRUTH)
     config = _config(tmp_path)
-    assert main(["calibrate", str(config)]) == 2
+    config.update(change)
+    path = _write_config(tmp_path, config)
+    assert main(["calibrate", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "row 3" in err and "'soon'" in err and "not a date" in err
-    assert err.count("\n") == 1
+    assert expected in err, err
+    assert "Traceback" not in err
+    assert err.startswith("mtsim: error: ")
 
 
-def test_holdout_without_section_is_an_error(tmp_path):
-    pd.DataFrame({"date": ["2020-01-06", "2020-03-02"], "value": [0.05, 0.2]}).to_csv(
-        tmp_path / "series.csv", index=False
+def test_bad_options_and_files(tmp_path, capsys):
+    assert main(["calibrate", str(tmp_path / "nothing.yaml")]) == 2
+    assert "nothing.yaml: file not found" in capsys.readouterr().err
+    _write_synthetic(tmp_path, TRUTH)
+    path = _write_config(tmp_path, _config(tmp_path, holdout=None))
+    assert main(["calibrate", str(path), "--holdout"]) == 2
+    assert "holdout: --holdout needs" in capsys.readouterr().err
+    path = _write_config(tmp_path, _config(tmp_path))
+    assert main(["calibrate", str(path), "--particles", "2"]) == 2
+    assert "--particles: 2: must be at least 5" in capsys.readouterr().err
+    bad_csv = tmp_path / "synthetic.csv"
+    bad_csv.write_text("date,access,payment\n2020-02-04,0.4,oops\n")
+    assert main(["calibrate", str(path)]) == 2
+    assert "row 2: payment: 'oops': not a number" in capsys.readouterr().err
+
+
+def test_input_errors_are_found_before_heavy_imports(tmp_path):
+    """A bad file is reported without importing pyabc, pandas or the model."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\n")
+    code = (
+        "import sys\n"
+        "from model.cli import main\n"
+        f"assert main(['calibrate', {str(bad)!r}]) == 2\n"
+        "names = ('pyabc', 'pandas', 'model.market', 'matplotlib')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
     )
-    config = _config(tmp_path, holdout=None)
-    with pytest.raises(CalibrationError, match="holdout"):
-        load_calibration(config, holdout=True)
-
-
-def test_shipped_cnnic_calibration_file_is_valid():
-    cal = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml", holdout=True)
-    obs = cal.observations
-    assert obs["observed"].iloc[0] == pytest.approx(0.251)
-    assert obs["date"].iloc[-1] == pd.Timestamp("2020-12-31")
-    assert cal.steps == 365
-    assert int(cal.fit_mask(True).sum()) == 4  # 2014, mid-2015, 2015, 2016
-    assert int(cal.predict_mask(True).sum()) == 4  # 2017, 2018, March 2020, 2020
-
-
-@pytest.mark.parametrize("method", ["lhs_nelder_mead", "differential_evolution", "nelder_mead"])
-def test_every_optimiser_stays_within_bounds_and_budget(tmp_path, method):
-    from model.validation.calibration import run_calibration
-
-    pd.DataFrame(
-        {"date": ["2020-01-06", "2020-02-03", "2020-03-02"], "value": [0.01, 0.05, 0.1]}
-    ).to_csv(tmp_path / "series.csv", index=False)
-    config = _config(
-        tmp_path,
-        overrides={**SMALL, "population.consumers": 100},
-        optimiser={"method": method, "budget": 5, "initial_points": 2, "popsize": 2, "seed": 1},
-        replications=2,
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
-    cal = load_calibration(config)
-    result = run_calibration(cal)
-    assert 1 <= len(result.history) <= 5
-    for evaluation in result.history:
-        for name, value in evaluation.values.items():
-            bounds = cal.config.parameters[name]
-            assert bounds.low <= value <= bounds.high
-    assert result.best.rmse == min(e.rmse for e in result.history)
-    assert result.fresh_series.shape == (2, cal.steps + 1)
+    assert done.stdout.strip() == ""
+    assert "required key is missing" in done.stderr

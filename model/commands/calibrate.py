@@ -1,0 +1,154 @@
+"""``mtsim calibrate CALIBRATION.yaml``: Bayesian calibration (ABC-SMC) to observed series.
+
+Only light modules are imported at the top: the calibration file, its scenario and
+its data are checked first (:func:`model.validation.calibration.load_calibration`),
+and pyabc, pandas, the model and matplotlib are imported only once the input is
+known to be good, so a mistake is reported in well under a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from model.errors import UserError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``mtsim calibrate`` to the CLI."""
+    parser = subparsers.add_parser(
+        "calibrate",
+        help="fit scenario parameters to observed series (ABC-SMC, pyabc)",
+        description=(
+            "Fit scenario parameters to observed time series by approximate Bayesian "
+            "computation (ABC-SMC, pyabc). Writes the posterior (posterior.csv, "
+            "posterior_summary.csv), predictive bands against the data (predictive.png), "
+            "pairwise posterior plots (pairs.png), fitted_scenario.yaml and calibration.json; "
+            "with --holdout also out_of_sample.csv (RMSE and 90%% coverage against "
+            "carry-forward, logistic and Bass baselines)."
+        ),
+    )
+    parser.add_argument(
+        "config", help="calibration file (YAML), e.g. experiments/calibrate_cnnic.yaml"
+    )
+    parser.add_argument(
+        "--holdout",
+        action="store_true",
+        help="fit only up to holdout.fit_until and predict the later observations",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="output folder (default: the file's 'output', + /holdout)"
+    )
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument(
+        "--workers",
+        type=int,
+        metavar="W",
+        help="local worker processes (default: abc.workers; 1 is exactly reproducible)",
+    )
+    how.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786",
+    )
+    how.add_argument(
+        "--dask-local",
+        type=int,
+        metavar="N",
+        help="start a Dask LocalCluster of N worker processes on 127.0.0.1",
+    )
+    parser.add_argument("--particles", type=int, metavar="P", help="override abc.population_size")
+    parser.add_argument("--generations", type=int, metavar="G", help="override abc.max_generations")
+    parser.add_argument(
+        "--max-simulations", type=int, metavar="S", help="override abc.max_simulations"
+    )
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        metavar="M",
+        help="override abc.max_minutes: stop ABC-SMC after the generation running at M minutes",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(func=handle)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    for option, value, least in (
+        ("--workers", args.workers, 1),
+        ("--dask-local", args.dask_local, 1),
+        ("--particles", args.particles, 5),
+        ("--generations", args.generations, 1),
+        ("--max-simulations", args.max_simulations, 10),
+    ):
+        if value is not None and value < least:
+            raise UserError(f"{option}: {value}: must be at least {least}")
+    if args.max_minutes is not None and not args.max_minutes > 0:
+        raise UserError(f"--max-minutes: {args.max_minutes}: must be more than 0")
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run ``mtsim calibrate``."""
+    from model.validation.calibration import load_calibration
+
+    _check_options(args)
+    calibration = load_calibration(args.config, holdout=args.holdout)
+    out_dir = (
+        Path(args.out)
+        if args.out
+        else (calibration.output / "holdout" if args.holdout else calibration.output)
+    )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out: {out_dir}: exists and is not a folder")
+
+    # the input is good: now the heavy imports
+    from model.validation.calibration_outputs import run_calibration, write_outputs
+
+    def log(line: str) -> None:
+        if not args.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    cfg = calibration.config
+    fitted = sum(int(calibration.fit_mask(n).sum()) for n in calibration.series_names)
+    log(
+        f"calibrating {cfg.name}: {len(cfg.parameters)} parameters, {len(cfg.series)} series, "
+        f"{fitted} fitted observations, {calibration.steps} steps per run"
+        + (" (hold-out)" if args.holdout else "")
+    )
+    run = run_calibration(
+        calibration,
+        out_dir,
+        population_size=args.particles,
+        max_generations=args.generations,
+        max_simulations=args.max_simulations,
+        max_minutes=args.max_minutes,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        dask_local=args.dask_local,
+        quiet=args.quiet,
+        log=log,
+    )
+    paths = write_outputs(run, out_dir)
+
+    import pandas as pd
+
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        summary = run.abc.summary().drop(columns=["paths"])
+        print("posterior (last generation, weighted):")
+        print(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print("\nin sample (posterior medians, mean of runs; share points):")
+        print(run.in_sample_check().to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        if args.holdout:
+            print("\nout of sample (share points; coverage of the 90% interval):")
+            print(run.out_of_sample().to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(
+        f"\n{run.abc.simulations} model runs in {len(run.abc.generations)} generations "
+        f"({run.abc.stop_reason}); ABC {run.abc.seconds:.0f} s, predictive "
+        f"{run.predictive_seconds:.0f} s, {run.abc.sampler}; wrote {out_dir}/"
+    )
+    for path in paths.values():
+        print(f"  {path.name}")
+    return 0
+
+
+__all__ = ["register", "handle"]

@@ -1,0 +1,431 @@
+"""ABC-SMC calibration with pyabc: priors, the model as a simulator, samplers, posterior.
+
+Approximate Bayesian computation by sequential Monte Carlo (Toni et al. 2009; Beaumont
+et al. 2009; pyabc: Schälte et al. 2022). Generation 0 draws parameters from the prior,
+runs the model once per draw and accepts draws whose distance to the data (root of the
+mean over series of each series' mean squared error, :func:`calibration.distance`)
+is below a threshold epsilon; each later generation perturbs accepted particles
+(multivariate normal kernel fitted to the last population), lowers epsilon to a
+quantile of the last accepted distances and reweights particles by prior density /
+proposal density. The accepted, weighted particles of the last generation are the
+posterior sample. The model's own randomness is part of the likelihood: each
+particle is one run, with a seed derived from its parameter values.
+
+Samplers (where the model runs happen):
+
+- 1 worker: pyabc's ``SingleCoreSampler``, in this process;
+- N workers: ``MulticoreEvalParallelSampler`` (N local processes);
+- ``--dask-local N`` / ``--scheduler ADDRESS``: ``DaskDistributedSampler`` on a Dask
+  LocalCluster or an existing cluster (the same options as ``mtsim sweep``).
+
+Reproducibility: pyabc draws parameters from numpy's global generator, which is
+seeded with ``abc.seed`` before the run, and every model run's seed is a hash of its
+parameter values. With the single-core sampler a rerun reproduces the posterior
+exactly. The parallel samplers reseed their worker processes and accept whichever
+particles finish first, so their posteriors differ from run to run by Monte Carlo
+noise (each is a valid posterior sample); this cannot be removed without giving up
+their dynamic scheduling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.errors import UserError
+from model.validation.calibration import Calibration, distance
+
+
+class SimulationModel:
+    """The model as pyabc sees it: parameters (on the prior scale) -> simulated curves.
+
+    Picklable, so it can be shipped to worker processes and Dask workers. After the
+    ``deadline`` (seconds since the epoch) it no longer runs the model and returns
+    missing curves, which the distance rejects: the generation running at the
+    deadline then runs out of proposals at once and is dropped, and the last complete
+    generation is the posterior (pyabc itself only checks its time limit between
+    generations, and a generation can take long).
+
+    Attributes:
+        calibration: the loaded calibration.
+        deadline: wall-clock time (``time.time()``) after which runs are skipped.
+    """
+
+    def __init__(self, calibration: Calibration, deadline: float | None = None) -> None:
+        self.calibration = calibration
+        self.deadline = deadline
+
+    def point(self, parameters: Mapping[str, float]) -> dict[str, float]:
+        """Parameter values (natural scale) of a pyabc parameter (prior scale)."""
+        specs = self.calibration.config.parameters
+        return {n: specs[n].from_prior_scale(float(parameters[n])) for n in specs}
+
+    def __call__(self, parameters: Mapping[str, float]) -> dict[str, np.ndarray]:
+        """Run the model once at these parameters; each series' curve."""
+        if self.deadline is not None and time.time() > self.deadline:
+            missing = np.full(self.calibration.steps + 1, np.nan)
+            return {name: missing for name in self.calibration.series_names}
+        point = self.point(parameters)
+        return self.calibration.simulate(point, self.calibration.run_seed(point))
+
+
+class SeriesDistance:
+    """The ABC distance on the fitted observations (see :func:`calibration.distance`).
+
+    Attributes:
+        calibration: the loaded calibration.
+        masks: per series, the observations fitted.
+    """
+
+    def __init__(self, calibration: Calibration) -> None:
+        self.calibration = calibration
+        self.masks = {n: calibration.fit_mask(n) for n in calibration.series_names}
+
+    def __call__(self, simulated: Mapping[str, Any], observed: Mapping[str, Any]) -> float:
+        """Return the distance of simulated curves to the observations (``observed`` unused)."""
+        return distance(self.calibration, simulated, self.masks)
+
+
+@dataclass
+class ABCResult:
+    """What an ABC-SMC run found.
+
+    Attributes:
+        calibration: the calibration fitted.
+        particles: last generation: one row per particle, parameter values (natural
+            scale), ``weight`` (sums to 1) and ``distance``.
+        generations: per generation: ``t``, ``epsilon``, ``samples`` (model runs),
+            ``particles``, ``acceptance_rate``, ``ess`` (effective sample size).
+        simulations: model runs in total (including pyabc's calibration sample).
+        seconds: wall time of the ABC-SMC run.
+        sampler: description of where the runs happened.
+        workers: number of workers.
+        database: the pyabc history database.
+        stop_reason: why it stopped (the first criterion met).
+    """
+
+    calibration: Calibration
+    particles: pd.DataFrame
+    generations: pd.DataFrame
+    simulations: int
+    seconds: float
+    sampler: str
+    workers: int
+    database: Path
+    stop_reason: str
+
+    def weighted_quantile(self, name: str, q: float) -> float:
+        """Weighted quantile of a parameter's posterior."""
+        return weighted_quantiles(
+            self.particles[name].to_numpy(), self.particles["weight"].to_numpy(), [q]
+        )[0]
+
+    def point_estimate(self) -> dict[str, float]:
+        """Return the posterior median of each parameter (a point to put in a scenario)."""
+        return {n: self.weighted_quantile(n, 0.5) for n in self.calibration.parameter_names}
+
+    def summary(self) -> pd.DataFrame:
+        """Per parameter: prior, posterior mean, sd, median, 5% and 95%, and how much narrower.
+
+        ``width_ratio`` is the 90% posterior interval's width over the prior's 90%
+        interval width, both on the prior's scale (log10 for log priors): near 1, the
+        data say little about the parameter; near 0, it is well identified.
+        """
+        rows = []
+        w = self.particles["weight"].to_numpy()
+        for name, spec in self.calibration.config.parameters.items():
+            x = self.particles[name].to_numpy()
+            lo, hi = spec.prior_bounds()
+            scaled = np.array([spec.to_prior_scale(v) for v in x])
+            q05s, q95s = weighted_quantiles(scaled, w, [0.05, 0.95])
+            mean = float(np.sum(w * x))
+            rows.append(
+                {
+                    "parameter": name,
+                    "paths": " ".join(spec.paths),
+                    "prior": f"{'log-' if spec.log else ''}uniform [{spec.low:g}, {spec.high:g}]",
+                    "mean": mean,
+                    "sd": float(math.sqrt(max(0.0, np.sum(w * (x - mean) ** 2)))),
+                    "q05": weighted_quantiles(x, w, [0.05])[0],
+                    "median": weighted_quantiles(x, w, [0.5])[0],
+                    "q95": weighted_quantiles(x, w, [0.95])[0],
+                    "width_ratio": float((q95s - q05s) / (0.9 * (hi - lo))),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> list[float]:
+    """Quantiles of a weighted sample (midpoint interpolation of the weighted CDF)."""
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    total = w.sum()
+    if total <= 0 or v.size == 0:
+        return [float("nan")] * len(qs)
+    cdf = (np.cumsum(w) - 0.5 * w) / total
+    return [float(np.interp(q, cdf, v)) for q in qs]
+
+
+@contextmanager
+def open_sampler(
+    workers: int = 1, scheduler: str | None = None, dask_local: int | None = None
+) -> Iterator[tuple[Any, int, str]]:
+    """Yield (pyabc sampler, workers, description); Dask clusters are closed at the end."""
+    from pyabc.sampler import (
+        DaskDistributedSampler,
+        MulticoreEvalParallelSampler,
+        SingleCoreSampler,
+    )
+
+    if scheduler is None and dask_local is None:
+        if workers < 1:
+            raise UserError(f"--workers: {workers}: must be at least 1")
+        if workers == 1:
+            yield SingleCoreSampler(), 1, "this process (pyabc SingleCoreSampler)"
+        else:
+            yield (
+                MulticoreEvalParallelSampler(n_procs=workers),
+                workers,
+                f"{workers} local processes (pyabc MulticoreEvalParallelSampler)",
+            )
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - dask is an optional dependency
+        raise UserError(
+            "Dask is not installed: pip install 'mtsim[sweep]' (dask[distributed])"
+        ) from None
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UserError(f"--scheduler: {scheduler}: cannot connect ({exc})") from None
+        try:
+            count = len(client.scheduler_info().get("workers", {})) or 1
+            yield (
+                DaskDistributedSampler(dask_client=client, batch_size=1),
+                count,
+                f"Dask cluster at {scheduler} (pyabc DaskDistributedSampler)",
+            )
+        finally:
+            client.close()
+        return
+    assert dask_local is not None
+    if dask_local < 1:
+        raise UserError(f"--dask-local: {dask_local}: must be at least 1")
+    cluster = LocalCluster(
+        n_workers=dask_local,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    try:
+        client = Client(cluster)
+        try:
+            yield (
+                DaskDistributedSampler(dask_client=client, batch_size=1),
+                dask_local,
+                f"Dask LocalCluster, {dask_local} workers (pyabc DaskDistributedSampler)",
+            )
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+def run_abc(
+    calibration: Calibration,
+    database: Path,
+    *,
+    population_size: int | None = None,
+    max_generations: int | None = None,
+    max_simulations: int | None = None,
+    max_minutes: float | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    quiet: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> ABCResult:
+    """Run ABC-SMC on a loaded calibration; the pyabc history goes to ``database``.
+
+    Args:
+        calibration: from :func:`model.validation.calibration.load_calibration`.
+        database: SQLite file for pyabc's history (replaced if it exists).
+        population_size: override ``abc.population_size``.
+        max_generations: override ``abc.max_generations``.
+        max_simulations: override ``abc.max_simulations``.
+        max_minutes: override ``abc.max_minutes``.
+        workers: local worker processes (override ``abc.workers``).
+        scheduler: address of a running Dask scheduler.
+        dask_local: start a Dask LocalCluster with this many workers.
+        quiet: silence pyabc's per-generation log.
+        log: called with progress lines.
+    """
+    try:
+        import pyabc
+    except ImportError:  # pragma: no cover - pyabc is an optional dependency
+        raise UserError("pyabc is not installed: pip install 'mtsim[calibrate]'") from None
+
+    settings = calibration.config.abc
+    pop = population_size or settings.population_size
+    gens = max_generations or settings.max_generations
+    budget = max_simulations or settings.max_simulations
+    minutes = max_minutes or settings.max_minutes
+    for logger in ("ABC", "ABC.Sampler", "ABC.History", "ABC.Population", "ABC.Distance"):
+        logging.getLogger(logger).setLevel(logging.WARNING if quiet else logging.INFO)
+    logging.getLogger("ABC.Sampler").setLevel(logging.WARNING)
+
+    priors = {}
+    for name, spec in calibration.config.parameters.items():
+        lo, hi = spec.prior_bounds()
+        priors[name] = pyabc.RV("uniform", lo, hi - lo)
+    prior = pyabc.Distribution(**priors)
+    observed = {n: o.values for n, o in calibration.observations.items()}
+
+    # pyabc draws from numpy's (and Python's) global generators: seed both
+    np.random.seed(settings.seed)
+    random.seed(settings.seed)
+    database = Path(database).resolve()
+    database.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+    with open_sampler(workers or settings.workers, scheduler, dask_local) as (sampler, n, where):
+        if log:
+            log(
+                f"ABC-SMC: {len(priors)} parameters, {pop} particles per generation, "
+                f"at most {gens} generations and {budget} model runs"
+                + (f" or {minutes:g} minutes" if minutes else "")
+                + f"; runs in {where}"
+            )
+        deadline = None if minutes is None else time.time() + 60.0 * minutes
+        abc = pyabc.ABCSMC(
+            SimulationModel(calibration, deadline),
+            prior,
+            SeriesDistance(calibration),
+            population_size=pop,
+            sampler=sampler,
+            eps=pyabc.QuantileEpsilon(alpha=settings.epsilon_quantile),
+        )
+        abc.new(f"sqlite:///{database}", observed)
+        started = time.perf_counter()
+        history = abc.run(
+            minimum_epsilon=settings.min_epsilon,
+            max_nr_populations=gens,
+            min_acceptance_rate=settings.min_acceptance_rate,
+            max_total_nr_simulations=budget,
+            max_walltime=None if minutes is None else dt.timedelta(minutes=minutes),
+        )
+        seconds = time.perf_counter() - started
+
+    populations = history.get_all_populations()
+    populations = populations[populations["t"] >= 0].reset_index(drop=True)
+    ess = []
+    for t in populations["t"]:
+        _, w = history.get_distribution(m=0, t=int(t))
+        ess.append(float(1.0 / np.sum(np.asarray(w) ** 2)))
+    generations = pd.DataFrame(
+        {
+            "t": populations["t"].astype(int),
+            "epsilon": populations["epsilon"].astype(float),
+            "samples": populations["samples"].astype(int),
+            "particles": populations["particles"].astype(int),
+            "acceptance_rate": populations["particles"] / populations["samples"],
+            "ess": ess,
+            "wall_time_s": populations["wall_time"].astype(float),
+        }
+    )
+    population = history.get_population(t=history.max_t)
+    model = SimulationModel(calibration)
+    particles = pd.DataFrame(
+        [model.point(p.parameter) for p in population.particles],
+        columns=calibration.parameter_names,
+    )
+    weights = np.array([p.weight for p in population.particles], dtype=float)
+    particles["weight"] = weights / weights.sum()
+    particles["distance"] = [float(p.distance) for p in population.particles]
+    simulations = int(history.total_nr_simulations)
+    last = generations.iloc[-1]
+    if minutes is not None and seconds >= 60 * minutes:
+        reason = (
+            f"time budget ({minutes:g} minutes) reached; the generation running then was dropped"
+        )
+    elif simulations >= budget:
+        reason = f"simulation budget ({budget} runs) reached"
+    elif len(generations) >= gens:
+        reason = f"maximum number of generations ({gens}) reached"
+    elif last["acceptance_rate"] < settings.min_acceptance_rate:
+        reason = f"acceptance rate below {settings.min_acceptance_rate}"
+    else:
+        reason = f"epsilon below {settings.min_epsilon}"
+    return ABCResult(
+        calibration=calibration,
+        particles=particles,
+        generations=generations,
+        simulations=simulations,
+        seconds=seconds,
+        sampler=where,
+        workers=n,
+        database=database,
+        stop_reason=reason,
+    )
+
+
+def posterior_draws(result: ABCResult, draws: int, seed: int) -> list[dict[str, float]]:
+    """Resample ``draws`` parameter points from the weighted posterior (seeded)."""
+    rng = np.random.default_rng(seed)
+    p = result.particles["weight"].to_numpy()
+    index = rng.choice(len(p), size=draws, replace=True, p=p / p.sum())
+    names = result.calibration.parameter_names
+    rows = result.particles[names].to_numpy()
+    return [dict(zip(names, map(float, rows[i]), strict=True)) for i in index]
+
+
+def _simulate_task(args: tuple[Calibration, dict[str, float], int]) -> dict[str, np.ndarray]:
+    calibration, point, seed = args
+    return calibration.simulate(point, seed)
+
+
+def simulate_points(
+    calibration: Calibration,
+    points: list[dict[str, float]],
+    seeds: list[int],
+    workers: int = 1,
+) -> dict[str, np.ndarray]:
+    """Run each point once with its seed; per series an array (runs x steps + 1)."""
+    tasks = [(calibration, p, s) for p, s in zip(points, seeds, strict=True)]
+    if workers > 1 and len(tasks) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_simulate_task, tasks, chunksize=max(1, len(tasks) // 16)))
+    else:
+        results = [_simulate_task(t) for t in tasks]
+    return {n: np.array([r[n] for r in results]) for n in calibration.series_names}
+
+
+__all__ = [
+    "ABCResult",
+    "SeriesDistance",
+    "SimulationModel",
+    "open_sampler",
+    "posterior_draws",
+    "run_abc",
+    "simulate_points",
+    "weighted_quantiles",
+]

@@ -1,0 +1,598 @@
+"""``mtsim calibrate``: run ABC-SMC, check the fit, compare with baselines, write everything.
+
+After the ABC-SMC run (:mod:`model.validation.abc`):
+
+1. **posterior predictive**: ``abc.predictive_draws`` parameter points are resampled
+   from the weighted posterior and run once each with fresh seeds; the 5/25/50/75/95%
+   quantiles over those runs, per series and step, are the predictive bands;
+2. **point estimate**: the posterior median of each parameter, run
+   ``abc.point_replications`` times with fresh seeds: the largest gap between its
+   mean curve and each series' fitted observations is the in-sample check;
+3. **hold-out** (``--holdout``): per series, the RMSE of the predictive mean on the
+   held-out observations and the share of them inside the 90% band, against the
+   carry-forward, logistic and Bass baselines (:mod:`model.validation.baselines`)
+   fitted on the same observations (up to ``holdout.fit_until``, including the one
+   at step 0, which is the model's initial condition).
+
+Outputs (in ``output``, or ``output/holdout`` with ``--holdout``, or ``--out``):
+
+| file | content |
+|---|---|
+| ``posterior.csv`` | last generation: one row per particle, parameter values, weight, distance |
+| ``posterior_summary.csv`` | per parameter: prior, mean, sd, 5%, median, 95%, width ratio |
+| ``generations.csv`` | per generation: epsilon, runs, acceptance rate, ESS, wall time |
+| ``predictive.csv`` | per series and step: date, predictive quantiles, point-estimate mean |
+| ``observations.csv`` | per observation: observed, predictive band, role (fit/predict), inside |
+| ``out_of_sample.csv`` | hold-out only: per series and method, RMSE (points) and 90% coverage |
+| ``predictive.png`` | predictive bands against the data, one panel per series |
+| ``pairs.png`` | pairwise posterior plot (what is and is not identified) |
+| ``fitted_scenario.yaml`` | the base scenario with the overrides and the posterior medians |
+| ``calibration.json`` | all of the above in one file, timings, sampler, manifest |
+| ``abc.db`` | pyabc's history (SQLite; every generation; ``pyabc.History``) |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from model.validation.abc import (
+    ABCResult,
+    posterior_draws,
+    run_abc,
+    simulate_points,
+    weighted_quantiles,
+)
+from model.validation.baselines import BaselineForecast, fit_baselines
+from model.validation.calibration import Calibration
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass
+class CalibrationRun:
+    """Everything a calibration produced.
+
+    Attributes:
+        calibration: the calibration.
+        abc: the ABC-SMC result.
+        predictive: per series, runs x (steps + 1) curves of the posterior draws.
+        point: the point estimate (posterior medians).
+        point_curves: per series, runs x (steps + 1) curves of the point estimate.
+        baselines: per series, the baseline forecasts at the held-out observations.
+        baseline_grid: per series, the baseline forecasts on a grid of steps (for figures).
+        seconds: wall time of everything after loading.
+        predictive_seconds: wall time of the predictive and point runs.
+    """
+
+    calibration: Calibration
+    abc: ABCResult
+    predictive: dict[str, np.ndarray]
+    point: dict[str, float]
+    point_curves: dict[str, np.ndarray]
+    baselines: dict[str, list[BaselineForecast]] = field(default_factory=dict)
+    baseline_grid: dict[str, tuple[np.ndarray, list[BaselineForecast]]] = field(
+        default_factory=dict
+    )
+    seconds: float = 0.0
+    predictive_seconds: float = 0.0
+
+    # ---------------------------------------------------------------- tables
+
+    def predictive_table(self) -> pd.DataFrame:
+        """Per series and step: date, predictive quantiles and mean, point-estimate mean."""
+        cal = self.calibration
+        steps = np.arange(cal.steps + 1)
+        dates = pd.to_datetime(cal.date_of_step(steps)).strftime("%Y-%m-%d")
+        frames = []
+        for name in cal.series_names:
+            curves = self.predictive[name]
+            frame = pd.DataFrame({"series": name, "step": steps, "date": dates})
+            for q in QUANTILES:
+                frame[f"q{int(round(100 * q)):02d}"] = np.nanquantile(curves, q, axis=0)
+            frame["mean"] = np.nanmean(curves, axis=0)
+            frame["point_mean"] = np.nanmean(self.point_curves[name], axis=0)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def observation_table(self) -> pd.DataFrame:
+        """Per observation: observed, predictive band and mean, point mean, role, inside."""
+        cal = self.calibration
+        rows = []
+        for name in cal.series_names:
+            obs = cal.observations[name]
+            fit, predict = cal.fit_mask(name), cal.predict_mask(name)
+            curves = self.predictive[name][:, obs.steps]
+            point = np.nanmean(self.point_curves[name][:, obs.steps], axis=0)
+            low = np.nanquantile(curves, 0.05, axis=0)
+            high = np.nanquantile(curves, 0.95, axis=0)
+            median = np.nanquantile(curves, 0.5, axis=0)
+            mean = np.nanmean(curves, axis=0)
+            for i, date in enumerate(obs.dates):
+                rows.append(
+                    {
+                        "series": name,
+                        "date": date.isoformat(),
+                        "step": int(obs.steps[i]),
+                        "observed": float(obs.values[i]),
+                        "role": "fit" if fit[i] else ("predict" if predict[i] else "not fitted"),
+                        "predictive_mean": float(mean[i]),
+                        "predictive_q05": float(low[i]),
+                        "predictive_median": float(median[i]),
+                        "predictive_q95": float(high[i]),
+                        "inside_90": bool(low[i] <= obs.values[i] <= high[i]),
+                        "point_mean": float(point[i]),
+                        "point_error_points": float(100 * (point[i] - obs.values[i])),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def in_sample_check(self) -> pd.DataFrame:
+        """Per series: the point estimate's RMSE and largest gap (points) on fitted observations."""
+        table = self.observation_table()
+        rows = []
+        for name in self.calibration.series_names:
+            part = table[(table["series"] == name) & (table["role"] == "fit")]
+            if part.empty:
+                continue
+            err = part["point_error_points"].to_numpy()
+            rows.append(
+                {
+                    "series": name,
+                    "observations": len(part),
+                    "rmse_points": float(np.sqrt(np.mean(err**2))),
+                    "max_abs_error_points": float(np.max(np.abs(err))),
+                    "coverage_90": float(part["inside_90"].mean()),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def out_of_sample(self) -> pd.DataFrame:
+        """Hold-out: per series and method, RMSE (share points) and 90% interval coverage."""
+        table = self.observation_table()
+        rows = []
+        for name in self.calibration.series_names:
+            part = table[(table["series"] == name) & (table["role"] == "predict")]
+            if part.empty:
+                continue
+            y = part["observed"].to_numpy()
+            mean = part["predictive_mean"].to_numpy()
+            inside = part["inside_90"].to_numpy()
+            rows.append(
+                {
+                    "series": name,
+                    "method": "mtsim (ABC posterior predictive)",
+                    "observations": len(y),
+                    "rmse_points": float(100 * np.sqrt(np.mean((mean - y) ** 2))),
+                    "coverage_90": float(inside.mean()),
+                    "note": "",
+                }
+            )
+            for forecast in self.baselines.get(name, []):
+                err = forecast.mean - y
+                has_band = bool(np.all(np.isfinite(forecast.low)))
+                rows.append(
+                    {
+                        "series": name,
+                        "method": forecast.method,
+                        "observations": len(y),
+                        "rmse_points": float(100 * np.sqrt(np.mean(err**2))),
+                        "coverage_90": (
+                            float(np.mean((y >= forecast.low) & (y <= forecast.high)))
+                            if has_band
+                            else float("nan")
+                        ),
+                        "note": forecast.note,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+
+def _years(calibration: Calibration, dates: list[dt.date]) -> np.ndarray:
+    origin = calibration.config.time.origin
+    return np.array([(d - origin).days / DAYS_PER_YEAR for d in dates], dtype=float)
+
+
+def _fit_baselines(run: CalibrationRun) -> None:
+    cal = run.calibration
+    assert cal.config.holdout is not None
+    until = cal.config.holdout.fit_until
+    origin = cal.config.time.origin
+    for i, name in enumerate(cal.series_names):
+        obs = cal.observations[name]
+        used = np.array([origin <= d <= until for d in obs.dates])
+        predict = cal.predict_mask(name)
+        if used.sum() < 1 or not predict.any():
+            continue
+        t_fit = _years(cal, [d for d, u in zip(obs.dates, used, strict=True) if u])
+        y_fit = obs.values[used]
+        t_new = _years(cal, [d for d, p in zip(obs.dates, predict, strict=True) if p])
+        run.baselines[name] = fit_baselines(t_fit, y_fit, t_new, seed=cal.config.abc.seed + i)
+        grid_steps = np.arange(0, cal.steps + 1, 4)
+        t_grid = grid_steps * cal.config.time.days_per_step / DAYS_PER_YEAR
+        run.baseline_grid[name] = (
+            grid_steps,
+            fit_baselines(t_fit, y_fit, t_grid, seed=cal.config.abc.seed + i),
+        )
+
+
+def run_calibration(
+    calibration: Calibration,
+    out_dir: Path,
+    *,
+    population_size: int | None = None,
+    max_generations: int | None = None,
+    max_simulations: int | None = None,
+    max_minutes: float | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    quiet: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> CalibrationRun:
+    """Fit by ABC-SMC, run the posterior predictive and point estimate, fit the baselines.
+
+    Args:
+        calibration: from :func:`model.validation.calibration.load_calibration`.
+        out_dir: output folder (pyabc's database goes there as ``abc.db``).
+        population_size: override ``abc.population_size``.
+        max_generations: override ``abc.max_generations``.
+        max_simulations: override ``abc.max_simulations``.
+        max_minutes: override ``abc.max_minutes``.
+        workers: local worker processes.
+        scheduler: address of a running Dask scheduler.
+        dask_local: start a Dask LocalCluster with this many workers.
+        quiet: no progress output.
+        log: called with progress lines.
+    """
+    started = time.perf_counter()
+    settings = calibration.config.abc
+    result = run_abc(
+        calibration,
+        out_dir / "abc.db",
+        population_size=population_size,
+        max_generations=max_generations,
+        max_simulations=max_simulations,
+        max_minutes=max_minutes,
+        workers=workers,
+        scheduler=scheduler,
+        dask_local=dask_local,
+        quiet=quiet,
+        log=log,
+    )
+    local_workers = max(1, workers or settings.workers, dask_local or 1)
+    t0 = time.perf_counter()
+    draws = posterior_draws(result, settings.predictive_draws, settings.seed + 1)
+    seeds = [calibration.run_seed(p, salt=1 + i) for i, p in enumerate(draws)]
+    if log:
+        log(f"posterior predictive: {len(draws)} draws with fresh seeds")
+    predictive = simulate_points(calibration, draws, seeds, workers=local_workers)
+    point = result.point_estimate()
+    reps = settings.point_replications
+    point_seeds = [calibration.run_seed(point, salt=100_000 + i) for i in range(reps)]
+    if log:
+        log(f"point estimate (posterior medians): {reps} runs with fresh seeds")
+    point_curves = simulate_points(calibration, [point] * reps, point_seeds, workers=local_workers)
+    run = CalibrationRun(
+        calibration=calibration,
+        abc=result,
+        predictive=predictive,
+        point=point,
+        point_curves=point_curves,
+        predictive_seconds=time.perf_counter() - t0,
+    )
+    if calibration.holdout:
+        _fit_baselines(run)
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def _nest(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path, value in values.items():
+        node = out
+        keys = path.split(".")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+    return out
+
+
+def _significant(value: float, digits: int = 4) -> float:
+    if value == 0 or not math.isfinite(value):
+        return float(value)
+    return float(f"{value:.{digits}g}")
+
+
+def fitted_scenario_yaml(run: CalibrationRun) -> str:
+    """Return the fitted scenario: ``extends:`` the base by absolute path, plus values.
+
+    The path is absolute so that the file keeps working wherever the output folder is
+    moved or copied on this machine (a path relative to the fitted file would break
+    as soon as the folder moves; one relative to the working folder, as soon as the
+    command runs from elsewhere). To move it to another machine, change that one line.
+    """
+    from model.scenario import deep_merge
+
+    cal = run.calibration
+    cfg = cal.config
+    base = cal.scenario_path.resolve()
+    fitted = {path: _significant(v) for path, v in cal.values(run.point).items()}
+    body: dict[str, Any] = {
+        "extends": str(base),
+        "name": f"{cfg.name}_fitted" + ("_holdout" if cal.holdout else ""),
+        "description": (
+            f"{cfg.description or cfg.name}: posterior medians of an ABC-SMC fit by "
+            f"mtsim calibrate ({run.abc.simulations} runs, {len(run.abc.generations)} "
+            "generations); see docs/calibration.md"
+        ),
+    }
+    merged = deep_merge(_nest(dict(cfg.overrides)), _nest(fitted))
+    merged = deep_merge(merged, {"simulation": {"steps": cal.steps}})
+    body.update(merged)
+    try:
+        repo_relative = os.path.relpath(base, Path.cwd())
+    except ValueError:  # another drive on Windows
+        repo_relative = str(base)
+    header = (
+        f"# Written by `mtsim calibrate {cal.source}`"
+        + (" --holdout" if cal.holdout else "")
+        + f" on {dt.date.today().isoformat()}.\n"
+        "# The calibration's fixed overrides and the posterior medians of the fitted\n"
+        "# parameters, on top of the base scenario. `extends:` is an absolute path, so\n"
+        "# this file works wherever the folder is moved on this machine; elsewhere, point\n"
+        f"# it at the base scenario again (here: {repo_relative}).\n"
+    )
+    return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+
+
+def _save(fig: Any, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def plot_predictive(run: CalibrationRun, path: Path) -> None:
+    """Posterior predictive bands (50% and 90%) against the observations, one panel per series."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cal = run.calibration
+    names = cal.series_names
+    steps = np.arange(cal.steps + 1)
+    dates = pd.to_datetime(cal.date_of_step(steps))
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(4.6 * len(names), 4.2), squeeze=False, sharey=True
+    )
+    for ax, name in zip(axes[0], names, strict=True):
+        spec = cal.config.series[name]
+        curves = run.predictive[name]
+        q = {p: np.nanquantile(curves, p, axis=0) for p in QUANTILES}
+        ax.fill_between(dates, q[0.05], q[0.95], color="tab:blue", alpha=0.18, label="90% band")
+        ax.fill_between(dates, q[0.25], q[0.75], color="tab:blue", alpha=0.3, label="50% band")
+        ax.plot(dates, q[0.5], color="tab:blue", lw=1.6, label="predictive median")
+        ax.plot(
+            dates,
+            np.nanmean(run.point_curves[name], axis=0),
+            color="black",
+            lw=1,
+            ls="--",
+            label="posterior medians, mean run",
+        )
+        if name in run.baseline_grid and cal.config.holdout is not None:
+            grid_steps, forecasts = run.baseline_grid[name]
+            grid_dates = pd.to_datetime(cal.date_of_step(grid_steps))
+            keep = grid_dates >= pd.Timestamp(cal.config.holdout.fit_until)
+            styles = {"logistic": ("tab:orange", ":"), "bass": ("tab:green", "-.")}
+            for forecast in forecasts:
+                if forecast.method in styles and np.isfinite(forecast.mean).all():
+                    color, ls = styles[forecast.method]
+                    ax.plot(
+                        grid_dates[keep],
+                        forecast.mean[keep],
+                        color=color,
+                        ls=ls,
+                        lw=1.3,
+                        label=f"{forecast.method} baseline",
+                    )
+        obs = cal.observations[name]
+        obs_dates = pd.to_datetime([d.isoformat() for d in obs.dates])
+        fit, predict = cal.fit_mask(name), cal.predict_mask(name)
+        other = ~(fit | predict)
+        ax.plot(obs_dates[fit], obs.values[fit], "o", color="black", ms=5, label="observed, fitted")
+        if predict.any():
+            ax.plot(
+                obs_dates[predict],
+                obs.values[predict],
+                "o",
+                mfc="white",
+                color="tab:red",
+                ms=6,
+                label="observed, held out",
+            )
+            assert cal.config.holdout is not None
+            ax.axvline(pd.Timestamp(cal.config.holdout.fit_until), color="gray", ls=":", lw=1)
+        if other.any():
+            ax.plot(
+                obs_dates[other], obs.values[other], "x", color="gray", label="observed, not fitted"
+            )
+        ax.set_title(spec.label or name, fontsize=10)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=30)
+    axes[0][0].set_ylabel("share")
+    handles, labels = axes[0][-1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=8)
+    mode = (
+        "hold-out (fit to " + str(cal.config.holdout.fit_until) + ")"
+        if (cal.holdout and cal.config.holdout)
+        else "full fit"
+    )
+    fig.suptitle(
+        f"{cal.config.name}: posterior predictive, {len(next(iter(run.predictive.values())))} "
+        f"draws, {mode}",
+        fontsize=11,
+    )
+    fig.tight_layout(rect=(0, 0.1, 1, 0.95))
+    _save(fig, path)
+
+
+def plot_pairs(run: CalibrationRun, path: Path) -> None:
+    """Pairwise posterior: weighted histograms on the diagonal, particles off it (prior ranges)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cal = run.calibration
+    names = cal.parameter_names
+    specs = cal.config.parameters
+    k = len(names)
+    w = run.abc.particles["weight"].to_numpy()
+    scaled = {
+        n: np.array([specs[n].to_prior_scale(v) for v in run.abc.particles[n]]) for n in names
+    }
+    fig, axes = plt.subplots(k, k, figsize=(1.9 * k + 1, 1.9 * k + 1), squeeze=False)
+    for i, row in enumerate(names):
+        for j, col in enumerate(names):
+            ax = axes[i][j]
+            lo_c, hi_c = specs[col].prior_bounds()
+            if j > i:
+                ax.axis("off")
+                continue
+            if i == j:
+                ax.hist(scaled[col], bins=20, range=(lo_c, hi_c), weights=w, color="tab:blue")
+                ax.set_yticks([])
+            else:
+                lo_r, hi_r = specs[row].prior_bounds()
+                ax.scatter(scaled[col], scaled[row], s=4 + 400 * w, alpha=0.5, color="tab:blue")
+                ax.set_ylim(lo_r, hi_r)
+            ax.set_xlim(lo_c, hi_c)
+            ax.tick_params(labelsize=6)
+            if i == k - 1:
+                ax.set_xlabel(("log10 " if specs[col].log else "") + col, fontsize=7)
+            else:
+                ax.set_xticklabels([])
+            if j == 0 and i > 0:
+                ax.set_ylabel(("log10 " if specs[row].log else "") + row, fontsize=7)
+            elif j > 0:
+                ax.set_yticklabels([])
+    fig.suptitle(
+        f"{cal.config.name}: posterior ({len(w)} particles, axes span the prior)", fontsize=10
+    )
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+        for r in frame.to_dict(orient="records")
+    ]
+
+
+def write_outputs(run: CalibrationRun, out_dir: Path) -> dict[str, Path]:
+    """Write the tables, figures, fitted scenario and calibration.json into ``out_dir``."""
+    from model.experiment.manifest import (
+        build_manifest,
+        now_iso,
+        write_bytes_atomic,
+        write_csv_atomic,
+        write_json_atomic,
+    )
+
+    cal = run.calibration
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "posterior": out_dir / "posterior.csv",
+        "posterior_summary": out_dir / "posterior_summary.csv",
+        "generations": out_dir / "generations.csv",
+        "predictive": out_dir / "predictive.csv",
+        "observations": out_dir / "observations.csv",
+        "predictive_figure": out_dir / "predictive.png",
+        "pairs_figure": out_dir / "pairs.png",
+        "scenario": out_dir / "fitted_scenario.yaml",
+        "json": out_dir / "calibration.json",
+        "database": run.abc.database,
+    }
+    summary = run.abc.summary()
+    out_of_sample = run.out_of_sample() if cal.holdout else pd.DataFrame()
+    write_csv_atomic(paths["posterior"], run.abc.particles)
+    write_csv_atomic(paths["posterior_summary"], summary)
+    write_csv_atomic(paths["generations"], run.abc.generations)
+    write_csv_atomic(paths["predictive"], run.predictive_table())
+    write_csv_atomic(paths["observations"], run.observation_table())
+    if cal.holdout:
+        paths["out_of_sample"] = out_dir / "out_of_sample.csv"
+        write_csv_atomic(paths["out_of_sample"], out_of_sample)
+    write_bytes_atomic(paths["scenario"], fitted_scenario_yaml(run).encode())
+    plot_predictive(run, paths["predictive_figure"])
+    plot_pairs(run, paths["pairs_figure"])
+    fitted = cal.scenario(run.point).resolved()
+    payload = {
+        "name": cal.config.name,
+        "mode": "holdout" if cal.holdout else "full",
+        "calibration_file": str(cal.source),
+        "config": cal.config.model_dump(mode="json"),
+        "steps": cal.steps,
+        "consumers": fitted.get("population", {}).get("consumers"),
+        "sampler": run.abc.sampler,
+        "workers": run.abc.workers,
+        "simulations": run.abc.simulations,
+        "stop_reason": run.abc.stop_reason,
+        "abc_seconds": run.abc.seconds,
+        "predictive_seconds": run.predictive_seconds,
+        "seconds": run.seconds,
+        "posterior_summary": _records(summary),
+        "point_estimate": run.point,
+        "generations": _records(run.abc.generations),
+        "in_sample": _records(run.in_sample_check()),
+        "out_of_sample": _records(out_of_sample),
+        "files": {k: p.name for k, p in paths.items()},
+        "manifest": build_manifest(
+            {f"{cal.config.name}_fitted": fitted},
+            [],
+            started=now_iso(),
+            finished=now_iso(),
+            command=" ".join(["mtsim", *sys.argv[1:]]),
+        ),
+    }
+    write_json_atomic(paths["json"], payload)
+    return paths
+
+
+def weighted_interval(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Return the weighted 5% and 95% quantiles (the 90% posterior interval)."""
+    low, high = weighted_quantiles(values, weights, [0.05, 0.95])
+    return low, high
+
+
+__all__ = [
+    "CalibrationRun",
+    "fitted_scenario_yaml",
+    "plot_pairs",
+    "plot_predictive",
+    "run_calibration",
+    "weighted_interval",
+    "write_outputs",
+]
