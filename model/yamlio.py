@@ -5,7 +5,7 @@ read by :func:`read_yaml_mapping` (files) or :func:`parse_yaml_text` (text), so
 the same bad input gets the same one-line answer from every command. The reader
 is built for hostile input:
 
-- **size**: a file larger than :func:`max_yaml_bytes` (10 MB by default; raise it
+- **size**: a file larger than :func:`max_yaml_bytes` (0.5 MB by default; raise it
   with the environment variable ``MTSIM_MAX_YAML_MB``) is refused before it is
   read;
 - **encoding**: the file must be UTF-8 (a byte-order mark is allowed); other bytes
@@ -39,7 +39,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from model.errors import UserError
 
-DEFAULT_MAX_YAML_MB = 10.0
+DEFAULT_MAX_YAML_MB = 0.5
 """Default size limit of a YAML file, in megabytes (MTSIM_MAX_YAML_MB overrides it)."""
 
 MAX_YAML_ENV = "MTSIM_MAX_YAML_MB"
@@ -60,7 +60,7 @@ class YamlError(UserError, ValueError):
 
 
 def max_yaml_bytes() -> int:
-    """The size limit of a YAML file in bytes (``MTSIM_MAX_YAML_MB``, default 10 MB)."""
+    """The size limit of a YAML file in bytes (``MTSIM_MAX_YAML_MB``, default 0.5 MB)."""
     raw = os.environ.get(MAX_YAML_ENV, "").strip()
     if not raw:
         return int(DEFAULT_MAX_YAML_MB * 1_000_000)
@@ -140,8 +140,9 @@ def _line(node: Node) -> int:
 def check_node_graph(root: Node, where: str) -> None:
     """Refuse alias bombs, self-reference, deep nesting and duplicate keys in a composed document.
 
-    Walks the node graph once (iteratively, each node once), computing every
-    node's expanded size from its children.
+    Walks the graph of mappings and lists once (iteratively, each collection once),
+    computing every collection's expanded size and height from its children; an
+    alias is a collection reached a second time.
 
     Args:
         root: the composed document.
@@ -150,53 +151,55 @@ def check_node_graph(root: Node, where: str) -> None:
     Raises:
         YamlError: with one line naming the problem.
     """
+    if isinstance(root, ScalarNode):
+        return
     size: dict[int, int] = {}
     height: dict[int, int] = {}
     on_path: set[int] = set()
     literal = 0
-    # stack items: (node, depth, children_pushed)
-    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
+    stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
-        node, depth, expanded = stack.pop()
+        node, expanded = stack.pop()
         ident = id(node)
+        if isinstance(node, MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = node.value
         if expanded:
             on_path.discard(ident)
-            if isinstance(node, SequenceNode):
-                children = node.value
-            else:
-                children = [part for pair in node.value for part in pair]
-            size[ident] = 1 + sum(size[id(child)] for child in children)
-            height[ident] = 1 + max((height[id(child)] for child in children), default=0)
-            if height[ident] > MAX_DEPTH:
+            total, tallest = 1, 0
+            for child in children:
+                if isinstance(child, ScalarNode):
+                    total += 1
+                else:
+                    total += size[id(child)]
+                    tallest = max(tallest, height[id(child)])
+            size[ident], height[ident] = total, tallest + 1
+            if tallest + 1 > MAX_DEPTH:
                 raise YamlError(
                     f"{where}: nested more than {MAX_DEPTH} levels deep (at line {_line(node)})"
                 )
             continue
         if ident in size:
-            continue  # an alias of a node already measured
-        if ident in on_path:
-            raise YamlError(f"{where}: an alias at line {_line(node)} refers to itself")
-        literal += 1
-        if isinstance(node, ScalarNode):
-            size[ident] = height[ident] = 1
-            continue
-        if depth > MAX_DEPTH:
+            continue  # an alias of a collection already measured
+        if isinstance(node, MappingNode):
+            _check_duplicate_keys(node, where)
+        on_path.add(ident)
+        stack.append((node, True))
+        if len(on_path) > MAX_DEPTH:
             raise YamlError(
                 f"{where}: nested more than {MAX_DEPTH} levels deep (at line {_line(node)})"
             )
-        if isinstance(node, MappingNode):
-            _check_duplicate_keys(node, where)
-            children = [part for pair in node.value for part in pair]
-        else:
-            children = list(node.value)
-        on_path.add(ident)
-        stack.append((node, depth, True))
-        for child in reversed(children):
+        for child in children:
+            if isinstance(child, ScalarNode):
+                literal += 1
+                continue
             child_id = id(child)
             if child_id in on_path:
                 raise YamlError(f"{where}: an alias at line {_line(node)} refers to itself")
             if child_id not in size:
-                stack.append((child, depth + 1, False))
+                stack.append((child, False))
+        literal += 1
     added = size[id(root)] - literal
     if added > MAX_ALIAS_NODES:
         raise YamlError(

@@ -64,7 +64,7 @@ def reader_cases() -> dict[str, tuple[str | bytes, str]]:
         "yaml_syntax": ("name: x\nparameters: [1, 2\n", "invalid YAML at line"),
         "alias_bomb": (alias_bomb(), "aliases (*name) would expand the document"),
         "nesting_500": (nested(500), "nested more than 100 levels deep"),
-        "fifty_mb": ("<50MB>", "larger than the 10 MB limit"),
+        "fifty_mb": ("<50MB>", "larger than the 0.5 MB limit"),
         "non_utf8": (b"name: caf\xe9\ndescription: x\n", "not UTF-8 text (byte 0xe9 at line 1)"),
         "empty": ("", "file is empty"),
         "duplicate_keys": (
