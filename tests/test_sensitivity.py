@@ -205,6 +205,9 @@ def test_analyze_one_dimensional_timeseries_store(tmp_path, capsys):
     run_sweep(experiment, out, workers=1, progress=False)
     assert main(["analyze", str(out), "--outcome", "payment_adoption"]) == 0
     assert "analysis.md" in capsys.readouterr().out
+    # 3 replications: the figure shows the single runs instead of a swamping t band
+    summary = (out / "analysis" / "analysis.md").read_text()
+    assert "3 run(s) per point, too few for a readable 95% band (t = 4.3)" in summary
     curves = pd.read_csv(out / "analysis" / "response_curves.csv")
     assert curves["value"].tolist() == pytest.approx([0.1, 0.4, 0.7])
     results = load_results(out)
@@ -254,3 +257,60 @@ def test_analyze_errors_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("mtsim: error: --outcome: 'paymnt_adoption': not in the results")
     assert "did you mean 'payment_adoption" in err
+
+
+def test_figure_numbers_are_readable():
+    from model.analysis.sensitivity import format_number
+
+    assert format_number(1250.4) == "1,250"
+    assert format_number(-12_345.6) == "-12,346"
+    assert format_number(0.04921) == "0.0492"
+    assert format_number(0.5) == "0.5"
+    assert format_number(12.34) == "12.3"
+    assert format_number(0.0) == "0"
+    assert format_number(0.000123456) == "0.000123"
+    assert format_number(float("nan")) == ""
+
+
+def test_analyze_help_prints_a_single_percent_sign(capsys):
+    from model.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["analyze", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "95% intervals" in text and "%%" not in text
+
+
+def test_response_curves_band_only_with_enough_runs(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from model.analysis import sensitivity
+
+    rng = np.random.default_rng(2)
+    drawn = {}
+    original = plt.Figure.savefig
+
+    def spy(fig, path, *args, **kwargs):
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        drawn[Path(path).name] = {
+            "bands": sum(len(ax.collections) for ax in axes),
+            "dots": sum(1 for ax in axes for line in ax.lines if line.get_linestyle() == "None"),
+            "title": fig._suptitle.get_text(),
+        }
+        return original(fig, path, *args, **kwargs)
+
+    plt.Figure.savefig = spy
+    try:
+        for reps in (3, 8):
+            table = pd.DataFrame(
+                {"x": np.repeat([0.0, 0.5, 1.0], reps), "y_final": rng.normal(0, 1, 3 * reps)}
+            )
+            curves = response_curve(table, "x", "y_final")
+            sensitivity.plot_response_curves(curves, tmp_path / f"r{reps}.png", "t", table)
+    finally:
+        plt.Figure.savefig = original
+    assert drawn["r3.png"]["bands"] == 0 and drawn["r3.png"]["dots"] == 1
+    assert "n = 3" in drawn["r3.png"]["title"] and "single runs" in drawn["r3.png"]["title"]
+    assert drawn["r8.png"]["bands"] == 1 and drawn["r8.png"]["dots"] == 0
+    assert "95% t interval" in drawn["r8.png"]["title"]

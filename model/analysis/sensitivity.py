@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.analysis.stats import CONFIDENCE, t_interval
+from model.analysis.stats import CONFIDENCE, t_critical, t_interval
 from model.errors import UserError
 
 DEFAULT_OUTCOMES: tuple[str, ...] = (
@@ -84,10 +84,11 @@ def run_outcomes(results: pd.DataFrame, parameters: Sequence[str]) -> pd.DataFra
     max_step = ordered.groupby("run")["step"].transform("max")
     simulated = ordered[(ordered["step"] >= 1) | (max_step < 1)]
     mean = simulated.groupby("run", sort=True)[metrics].mean()
-    out = final[[k for k in keys if k != "run"]].copy()
+    columns = {}
     for metric in metrics:
-        out[f"{metric}_final"] = final[metric].astype(float)
-        out[f"{metric}_mean"] = mean[metric].astype(float)
+        columns[f"{metric}_final"] = final[metric].astype(float)
+        columns[f"{metric}_mean"] = mean[metric].astype(float)
+    out = pd.concat([final[[k for k in keys if k != "run"]], pd.DataFrame(columns)], axis=1)
     return out.reset_index()
 
 
@@ -447,11 +448,35 @@ def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
-def plot_response_curves(curves: pd.DataFrame, path: Path, title: str) -> None:
-    """One panel per (parameter, outcome): mean with its 95% band; lines per ``by`` value."""
+#: fewest runs per point for which a response curve shows its 95% t band; with fewer,
+#: the band (t(0.975, 2) = 4.3 at n = 3) would swamp the panel, so the single runs are
+#: drawn as dots instead
+MIN_RUNS_FOR_BAND = 5
+
+
+def _wrap(text: str, width: int = 38) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def plot_response_curves(
+    curves: pd.DataFrame, path: Path, title: str, table: pd.DataFrame | None = None
+) -> None:
+    """One panel per (parameter, outcome): the mean per value, lines per ``by`` value.
+
+    With at least ``MIN_RUNS_FOR_BAND`` runs per point a shaded band shows the 95% t
+    interval of the mean; with fewer, each run's value is drawn as a small dot (when
+    ``table``, the per-run outcomes, is given) and no band. The figure's title says
+    which, with the number of runs per point.
+    """
     plt = _pyplot()
     groups = list(curves.groupby(["parameter", "outcome"], sort=False))
     fig, axes = _panels(len(groups), plt)
+    n_min = int(curves["n"].min()) if "n" in curves and len(curves) else 0
+    n_max = int(curves["n"].max()) if "n" in curves and len(curves) else 0
+    banded = n_min >= MIN_RUNS_FOR_BAND
+    handles: dict[str, Any] = {}
     for ax, ((param, outcome), frame) in zip(axes, groups, strict=False):
         series = (
             [(None, frame)]
@@ -468,20 +493,71 @@ def plot_response_curves(curves: pd.DataFrame, path: Path, title: str) -> None:
                 if isinstance(by_value, (int, float))
                 else f"{part['by'].iloc[0]} = {by_value}"
             )
-            line = ax.plot(xs, part["mean"], marker="o", label=label)[0]
-            ax.fill_between(
-                xs, part["ci_low"], part["ci_high"], alpha=0.2, color=line.get_color(), lw=0
-            )
+            line = ax.plot(xs, part["mean"], marker="o", ms=4, label=label)[0]
+            if label is not None:
+                handles.setdefault(label, line)
+            if banded:
+                ax.fill_between(
+                    xs, part["ci_low"], part["ci_high"], alpha=0.15, color=line.get_color(), lw=0
+                )
+            elif table is not None and outcome in table and param in table:
+                runs = table
+                if by_value is not None:
+                    runs = runs[runs[part["by"].iloc[0]] == by_value]
+                rx = runs[param].to_numpy()
+                if not numeric:
+                    position = {v: i for i, v in enumerate(part["value"])}
+                    rx = np.array([position.get(v, np.nan) for v in rx], dtype=float)
+                ax.plot(rx, runs[outcome], ".", ms=3, alpha=0.45, color=line.get_color(), zorder=1)
             if not numeric:
                 ax.set_xticks(xs, [str(v) for v in part["value"]], rotation=30, ha="right")
         ax.set_xlabel(param)
-        ax.set_ylabel(_label(outcome))
-        if len(series) > 1:
-            ax.legend(fontsize=7)
+        ax.set_title(_wrap(_label(outcome)), fontsize=9)
+        ax.yaxis.set_major_formatter(_axis_formatter())
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{title}: mean with 95% band")
+    runs_text = f"n = {n_min}" if n_min == n_max else f"n = {n_min}-{n_max}"
+    how = (
+        f"line: mean of {runs_text} runs per point; band: its 95% t interval"
+        if banded
+        else f"line: mean of {runs_text} runs per point; dots: single runs "
+        f"(no 95% band with fewer than {MIN_RUNS_FOR_BAND} runs)"
+    )
+    fig.suptitle(f"{title}\n{how}", fontsize=10)
+    if handles:
+        fig.legend(
+            list(handles.values()),
+            list(handles.keys()),
+            loc="outside lower center",
+            ncols=min(len(handles), 5),
+            fontsize=8,
+            frameon=False,
+        )
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _axis_formatter():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _pos: format_number(value))
+
+
+def format_number(value: float) -> str:
+    """Format a number for a figure: thousands separated, else 3 significant digits.
+
+    ``1250.4 -> "1,250"``, ``0.04921 -> "0.0492"``, ``0.5 -> "0.5"``, ``12.34 -> "12.3"``.
+    """
+    if not np.isfinite(value):
+        return ""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if value == 0:
+        return "0"
+    text = f"{value:.3g}"
+    if "e" in text:  # very small numbers: keep 3 significant digits without an exponent
+        digits = max(0, 2 - int(math.floor(math.log10(abs(value)))))
+        text = f"{value:.{digits}f}"
+    return text
 
 
 def plot_heatmaps(cells: pd.DataFrame, path: Path, title: str) -> None:
@@ -498,7 +574,7 @@ def plot_heatmaps(cells: pd.DataFrame, path: Path, title: str) -> None:
         ax.set_yticks(range(pivot.shape[0]), [_tick(v) for v in pivot.index])
         ax.set_xlabel(str(frame["x"].iloc[0]))
         ax.set_ylabel(str(frame["y"].iloc[0]))
-        ax.set_title(_label(str(outcome)), fontsize=9)
+        ax.set_title(_wrap(_label(str(outcome)), 44), fontsize=9)
         values = pivot.to_numpy(dtype=float)
         if values.size <= 100:
             finite = values[np.isfinite(values)]
@@ -508,14 +584,22 @@ def plot_heatmaps(cells: pd.DataFrame, path: Path, title: str) -> None:
                     ax.text(
                         j,
                         i,
-                        f"{v:.3g}",
+                        format_number(v),
                         ha="center",
                         va="center",
                         fontsize=7,
                         color="white" if v < mid else "black",
                     )
-        fig.colorbar(image, ax=ax, shrink=0.85)
-    fig.suptitle(f"{title}: mean over replications")
+        bar = fig.colorbar(image, ax=ax, shrink=0.85)
+        bar.formatter = _axis_formatter()
+        bar.update_ticks()
+    counts = cells["n"] if "n" in cells else pd.Series(dtype=float)
+    runs = (
+        f" ({int(counts.min())} runs per cell)"
+        if len(counts) and counts.min() == counts.max()
+        else ""
+    )
+    fig.suptitle(f"{title}: mean over replications{runs}")
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -706,13 +790,23 @@ def analyze_store(
                 ignore_index=True,
             )
             save("response_curves", pd.concat([curves, by_curves], ignore_index=True))
-            plot_response_curves(by_curves, figure("response_curves"), title)
+            shown = by_curves
         else:
             save("response_curves", curves)
-            plot_response_curves(curves, figure("response_curves"), title)
+            shown = curves
+        plot_response_curves(shown, figure("response_curves"), title, table)
+        fewest = int(shown["n"].min())
         sections.append(
-            "Response curves: mean outcome per parameter value with a 95% t band "
+            "Response curves: mean outcome per parameter value "
             + ("(one line per value of the second parameter)" if len(params) == 2 else "")
+            + (
+                f"; the band is the 95% t interval of the mean ({fewest}+ runs per point)"
+                if fewest >= MIN_RUNS_FOR_BAND
+                else f"; {fewest} run(s) per point, too few for a readable 95% band"
+                + (f" (t = {float(t_critical(fewest, confidence)):.1f})" if fewest >= 2 else "")
+                + ": the figure shows the single runs as dots, and response_curves.csv "
+                "keeps the intervals"
+            )
         )
         if len(params) >= 2:
             cells = pd.concat(
