@@ -22,9 +22,9 @@ pass) and the data for its figure. Tolerances come from the number of runs:
 Four standard errors keep the family-wise false-alarm rate low (two-sided
 p = 6e-5 per comparison; about 0.3% over the ~50 comparisons of a Bass curve)
 while still failing on real deviations of a few per cent. The run counts are
-chosen so that, in ``--quick`` too, no frequency or size tolerance exceeds a
-quarter of a reference value of 0.3 or more (nor 0.075 below it): a 25% error
-fails.
+chosen per comparison (``runs_for_frequency``) so that, in ``--quick`` too, a
+frequency tolerance stays within 20% of a reference value of 0.3 or more (0.06
+below it), up to the most runs the settings allow: a 25% error fails.
 
 The checks (``CHECKS``):
 
@@ -77,6 +77,11 @@ ALPHA = 0.01
 #: allow rare events the infinite-size theory excludes (e.g. about 1 run in 200 cascades at
 #: z = 6.5 on 10,000 nodes, just outside the Watts window)
 RARE_RATE = 0.01
+#: a frequency check must fail on an error of this share of the expected value (so a
+#: 25% error fails with room to spare) ...
+MAX_RELATIVE_ERROR = 0.2
+#: ... taken of at least this value (an error of 0.075 fails at any expected value)
+SMALL_SHARE = 0.3
 
 
 # --------------------------------------------------------------------------- results
@@ -190,17 +195,19 @@ class Settings:
         closed_form_consumers: population of the closed-form runs.
         closed_form_replications: replications of the closed-form check.
         watts_nodes: graph size of the threshold cascades.
-        watts_runs: runs (graph and seed) per mean degree.
+        watts_runs: most runs (graph and seed) per mean degree; each z gets what
+            ``runs_for_frequency`` asks for, between ``min_runs`` and this.
         watts_degrees: mean degrees z tried (both edges of the window included).
         watts_reference_graphs: graphs of the independent reference simulation per z.
         watts_reference_seeds: cascades per reference graph.
         ic_nodes: graph size of the independent cascades.
-        ic_runs: runs per transmission.
+        ic_runs: most runs per transmission (chosen as for ``watts_runs``).
         ic_transmissions: supercritical transmissions T (z = 4).
         ic_subcritical: transmissions below 1/z.
         ndlib_nodes: graph size of the NDlib comparisons.
         ndlib_graphs: graphs (each with its own seed set).
         ndlib_runs_per_graph: runs per graph and implementation.
+        min_runs: fewest runs of a frequency check.
     """
 
     seed: int = 20240601
@@ -212,17 +219,18 @@ class Settings:
     closed_form_consumers: int = 5000
     closed_form_replications: int = 40
     watts_nodes: int = 10_000
-    watts_runs: int = 800
+    watts_runs: int = 1000
     watts_degrees: tuple[float, ...] = (1.0, 1.2, 2.0, 3.0, 5.0, 5.7, 6.5)
     watts_reference_graphs: int = 200
     watts_reference_seeds: int = 20
     ic_nodes: int = 5000
-    ic_runs: int = 600
+    ic_runs: int = 900
     ic_transmissions: tuple[float, ...] = (0.3, 0.4, 0.5)
     ic_subcritical: tuple[float, ...] = (0.15, 0.2)
     ndlib_nodes: int = 2000
     ndlib_graphs: int = 20
     ndlib_runs_per_graph: int = 20
+    min_runs: int = 200
 
 
 FULL = Settings()
@@ -237,16 +245,18 @@ QUICK = Settings(
     closed_form_consumers=2000,
     closed_form_replications=15,
     watts_nodes=2000,
-    watts_runs=700,
-    watts_degrees=(1.2, 3.0, 5.0, 5.7, 6.5),
+    watts_runs=1000,
+    watts_degrees=(1.5, 3.0, 5.0, 5.5, 6.5),
     watts_reference_graphs=300,
     watts_reference_seeds=20,
-    ic_nodes=2000,
-    ic_runs=600,
+    ic_nodes=3000,
+    ic_runs=400,
+    ic_transmissions=(0.4, 0.5),
     ic_subcritical=(0.2,),
     ndlib_nodes=1000,
     ndlib_graphs=8,
     ndlib_runs_per_graph=10,
+    min_runs=100,
 )
 """``--quick``: the same checks with fewer and smaller runs (about 20 s with two workers)."""
 
@@ -532,6 +542,27 @@ def _watts_reference(job: tuple[int, float, float, int, int, int]) -> ref.Cascad
     )
 
 
+def runs_for_frequency(
+    expected: float, max_runs: int, min_runs: int, reference_runs: int | None = None
+) -> int:
+    """Return the runs needed so that a frequency check fails on a 20% error of ``expected``.
+
+    The tolerance ``4 sqrt(P (1 - P) (1/R + 1/R_ref))`` (without the reference
+    term when ``reference_runs`` is None) must not exceed
+    ``MAX_RELATIVE_ERROR * max(expected, SMALL_SHARE)``; ``P`` is ``expected``
+    kept within ``[RARE_RATE, 1 - RARE_RATE]``. The answer is clipped to
+    ``[min_runs, max_runs]``.
+    """
+    p = min(max(expected, RARE_RATE), 1.0 - RARE_RATE)
+    target = MAX_RELATIVE_ERROR * max(expected, SMALL_SHARE)
+    room = target**2 / (K_SE**2 * p * (1.0 - p))
+    if reference_runs:
+        room -= 1.0 / reference_runs
+    if room <= 0:
+        return max_runs
+    return int(min(max_runs, max(min_runs, math.ceil(1.0 / room))))
+
+
 def compare_two_frequencies(
     check: str,
     name: str,
@@ -586,7 +617,7 @@ def check_watts_cascades(settings: Settings, executor: Executor | None = None) -
         "watts_cascades",
         "Threshold cascades (Watts 2002): phi = 0.18, ER graphs, one random seed",
     )
-    phi, n, runs = 0.18, settings.watts_nodes, settings.watts_runs
+    phi, n = 0.18, settings.watts_nodes
     graphs, per_graph = settings.watts_reference_graphs, settings.watts_reference_seeds
     low, high = ref.watts_window(phi)
     jobs = [
@@ -606,6 +637,9 @@ def check_watts_cascades(settings: Settings, executor: Executor | None = None) -
             name=f"validation_watts_z{z:g}",
         )
         offset = 100_000 + 10_000 * index
+        runs = runs_for_frequency(
+            reference.frequency, settings.watts_runs, settings.min_runs, reference.runs
+        )
         tasks = [DiffusionTask(scenario, s) for s in _seeds(settings, offset, runs)]
         finals = np.array([o.final for o in _map(tasks, executor)])
         cascades = finals > GLOBAL_CASCADE
@@ -638,6 +672,7 @@ def check_watts_cascades(settings: Settings, executor: Executor | None = None) -
         points.append(
             {
                 "z": z,
+                "runs": runs,
                 "frequency": cascades.mean(),
                 "reference": reference.frequency,
                 "tolerance": out.rows[-1].tolerance,
@@ -652,7 +687,7 @@ def check_watts_cascades(settings: Settings, executor: Executor | None = None) -
         "window": (low, high),
         "phi": phi,
         "nodes": n,
-        "runs": runs,
+        "runs": f"{min(p['runs'] for p in points)}-{max(p['runs'] for p in points)}",
         "reference_runs": graphs * per_graph,
     }
     return out
@@ -667,7 +702,7 @@ def check_ic_percolation(settings: Settings, executor: Executor | None = None) -
         "ic_percolation",
         "Independent cascade on ER graphs (z = 4) vs the percolation giant cluster",
     )
-    z, n, runs = 4.0, settings.ic_nodes, settings.ic_runs
+    z, n = 4.0, settings.ic_nodes
     points = []
     transmissions = tuple(settings.ic_subcritical) + tuple(settings.ic_transmissions)
     for index, t in enumerate(transmissions):
@@ -677,11 +712,17 @@ def check_ic_percolation(settings: Settings, executor: Executor | None = None) -
             {"rule": "independent_cascade", "transmission": t, "initial_aware_count": 1},
             name=f"validation_ic_T{t:g}",
         )
+        s_ref = ref.percolation_giant_component(z, t)
+        subcritical = t <= ref.percolation_threshold(z)
+        runs = (
+            settings.min_runs
+            if subcritical
+            else runs_for_frequency(s_ref, settings.ic_runs, settings.min_runs)
+        )
         tasks = [DiffusionTask(scenario, s) for s in _seeds(settings, 50_000 + 1000 * index, runs)]
         finals = np.array([o.final for o in _map(tasks, executor)])
         large = finals > LARGE_OUTBREAK
-        s_ref = ref.percolation_giant_component(z, t)
-        if t <= ref.percolation_threshold(z):
+        if subcritical:
             out.rows.append(
                 CheckRow(
                     check=out.name,
@@ -750,7 +791,6 @@ def check_ic_percolation(settings: Settings, executor: Executor | None = None) -
         "grid": grid,
         "analytic": np.array([ref.percolation_giant_component(z, t) for t in grid]),
         "nodes": n,
-        "runs": runs,
     }
     return out
 

@@ -367,7 +367,7 @@ def threshold_cascade_shares(
         if not new.any():
             break
         active[new] = 1.0
-    return active.sum(axis=0) / n
+    return active.sum(axis=0, dtype=np.float64) / n
 
 
 @dataclass(frozen=True)
