@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from model.errors import UserError
 
@@ -60,7 +60,7 @@ class YamlError(UserError, ValueError):
 
 
 def max_yaml_bytes() -> int:
-    """The size limit of a YAML file in bytes (``MTSIM_MAX_YAML_MB``, default 0.5 MB)."""
+    """Return the size limit of a YAML file in bytes (``MTSIM_MAX_YAML_MB``, default 0.5 MB)."""
     raw = os.environ.get(MAX_YAML_ENV, "").strip()
     if not raw:
         return int(DEFAULT_MAX_YAML_MB * 1_000_000)
@@ -77,7 +77,7 @@ def max_yaml_bytes() -> int:
 
 
 def describe_value(value: Any, limit: int = 60) -> str:
-    """A short JSON-like text of ``value`` for an error message, at most ``limit`` characters.
+    """Describe ``value`` for an error message in JSON-like text, at most ``limit`` characters.
 
     Only a bounded part of the value is visited (the first few items of each list
     and mapping, a few levels deep), so describing an enormous or alias-shared
@@ -125,7 +125,7 @@ def _bounded(value: Any, depth: int, budget: int) -> str:
 
 
 def short_key(key: Any, limit: int = 40) -> str:
-    """A mapping key for a message, cut to ``limit`` characters."""
+    """Return a mapping key for a message, cut to ``limit`` characters."""
     text = str(key) if isinstance(key, (str, int)) else describe_value(key, limit)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -320,9 +320,7 @@ def read_yaml_mapping(
     if data is None:
         raise error(f"{path}: the {kind} file is empty (no keys); write at least one key")
     if not isinstance(data, dict):
-        raise error(
-            f"{path}: the top level must be a mapping of keys, got {type(data).__name__}"
-        )
+        raise error(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
     for key in data:
         if not isinstance(key, str):
             raise error(f"{path}: {describe_value(key, 40)}: keys must be text")

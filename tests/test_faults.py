@@ -164,8 +164,9 @@ def tasks(count: int, marker: Path) -> list[RunTask]:
 
 def test_one_killed_worker_does_not_fail_the_other_runs(tmp_path):
     results = list(
-        run_tasks(tasks(16, tmp_path / "killed"), workers=2, progress=False,
-                  work=_kill_own_worker_once)
+        run_tasks(
+            tasks(16, tmp_path / "killed"), workers=2, progress=False, work=_kill_own_worker_once
+        )
     )
     assert (tmp_path / "killed").exists()  # the worker really was killed once
     assert sorted(r.meta["run"] for r in results) == list(range(16))
@@ -174,8 +175,13 @@ def test_one_killed_worker_does_not_fail_the_other_runs(tmp_path):
 
 def test_a_run_that_always_kills_its_worker_is_the_only_failure(tmp_path):
     results = list(
-        run_tasks(tasks(12, tmp_path / "unused"), workers=2, progress=False,
-                  work=_always_kill_worker_on_run_5, retries=2)
+        run_tasks(
+            tasks(12, tmp_path / "unused"),
+            workers=2,
+            progress=False,
+            work=_always_kill_worker_on_run_5,
+            retries=2,
+        )
     )
     assert sorted(r.meta["run"] for r in results) == list(range(12))
     failed = [r for r in results if not r.ok]
@@ -251,14 +257,26 @@ def test_full_disk_stops_a_sweep_in_one_line_and_keeps_finished_runs(tmp_path, s
 
 def test_full_disk_in_run_keeps_the_earlier_results(tmp_path, small_disk):
     out = small_disk / "out"
-    args = ["run", str(BASELINE), "--steps", "3", "--set", "population.consumers=300",
-            "--out", str(out), "--quiet"]
+    args = [
+        "run",
+        str(BASELINE),
+        "--steps",
+        "3",
+        "--set",
+        "population.consumers=300",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     first = subprocess.run(mtsim_cmd(*args), cwd=ROOT, env=ENV, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     fill(small_disk, leave=4096)
     again = subprocess.run(
-        mtsim_cmd(*args[:-1], "--seed", "9", "--quiet"), cwd=ROOT, env=ENV, capture_output=True,
+        mtsim_cmd(*args[:-1], "--seed", "9", "--quiet"),
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
         text=True,
     )
     assert again.returncode == 2 and "Traceback" not in again.stderr
@@ -313,11 +331,26 @@ def test_interrupted_run_writes_the_finished_replications(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(
         mtsim_cmd(
-            "run", str(BASELINE), "--reps", "4", "--workers", "2", "--steps", "150",
-            "--set", "population.consumers=1500", "--set", "simulation.record_consumers_every=150",
-            "--out", str(out), "--quiet",
+            "run",
+            str(BASELINE),
+            "--reps",
+            "4",
+            "--workers",
+            "2",
+            "--steps",
+            "150",
+            "--set",
+            "population.consumers=1500",
+            "--set",
+            "simulation.record_consumers_every=150",
+            "--out",
+            str(out),
+            "--quiet",
         ),
-        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 120
     try:
@@ -350,9 +383,23 @@ def test_interrupted_run_writes_the_finished_replications(tmp_path):
 def test_run_interrupted_before_any_replication_says_nothing_was_written(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        mtsim_cmd("run", str(BASELINE), "--reps", "2", "--workers", "2", "--steps", "500",
-                  "--out", str(out), "--quiet"),
-        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        mtsim_cmd(
+            "run",
+            str(BASELINE),
+            "--reps",
+            "2",
+            "--workers",
+            "2",
+            "--steps",
+            "500",
+            "--out",
+            str(out),
+            "--quiet",
+        ),
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 60
@@ -372,11 +419,23 @@ def test_run_interrupted_before_any_replication_says_nothing_was_written(tmp_pat
 
 def test_rerun_into_the_same_folder_replaces_only_mtsims_files(tmp_path):
     out = tmp_path / "out"
-    base = ["run", str(BASELINE), "--steps", "3", "--set", "population.consumers=300",
-            "--out", str(out), "--quiet"]
+    base = [
+        "run",
+        str(BASELINE),
+        "--steps",
+        "3",
+        "--set",
+        "population.consumers=300",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     first = subprocess.run(
         mtsim_cmd(*base, "--reps", "2", "--set", "simulation.record_consumers_every=1"),
-        cwd=ROOT, env=ENV, capture_output=True, text=True,
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
     )
     assert first.returncode == 0, first.stderr
     (out / "notes.txt").write_text("mine")
@@ -384,9 +443,19 @@ def test_rerun_into_the_same_folder_replaces_only_mtsims_files(tmp_path):
     # every replication fails now (the graph cannot be built): a manifest only, and no
     # time series or figure of the earlier run left beside it
     failing = subprocess.run(
-        mtsim_cmd(*base, "--reps", "2", "--set", "network.kind=barabasi_albert",
-                  "--set", "network.mean_degree=1000"),
-        cwd=ROOT, env=ENV, capture_output=True, text=True,
+        mtsim_cmd(
+            *base,
+            "--reps",
+            "2",
+            "--set",
+            "network.kind=barabasi_albert",
+            "--set",
+            "network.mean_degree=1000",
+        ),
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
     )
     assert failing.returncode == 1
     assert sorted(p.name for p in out.iterdir()) == ["consumers", "manifest.json", "notes.txt"]

@@ -92,7 +92,10 @@ def scenario_cases() -> dict[str, tuple[str | bytes, str]]:
             base + "payment:\n  fraud_rate: 1.5\n",
             "payment.fraud_rate: 1.5: out of range",
         ),
-        "nan": (base + "trust:\n  experience_gain: .nan\n", "trust.experience_gain: nan: must be a finite"),
+        "nan": (
+            base + "trust:\n  experience_gain: .nan\n",
+            "trust.experience_gain: nan: must be a finite",
+        ),
         "inf": (
             base + "ordering:\n  mean_order_value: .inf\n",
             "ordering.mean_order_value: inf: must be a finite number",
@@ -134,16 +137,18 @@ def experiment_cases() -> dict[str, tuple[str | bytes, str]]:
         "out_of_range": (experiment_text(replications=0), "replications: 0: out of range"),
         "nan": (
             experiment_text(
-                parameters=[{"path": "payment.fraud_rate", "range": [0.001, float("nan")],
-                             "levels": 3}],
+                parameters=[
+                    {"path": "payment.fraud_rate", "range": [0.001, float("nan")], "levels": 3}
+                ],
                 design=grid_range,
             ),
             "must be a finite number",
         ),
         "inf": (
             experiment_text(
-                parameters=[{"path": "ordering.price_weight", "range": [0.1, float("inf")],
-                             "levels": 3}],
+                parameters=[
+                    {"path": "ordering.price_weight", "range": [0.1, float("inf")], "levels": 3}
+                ],
                 design=grid_range,
             ),
             "must be a finite number",
@@ -156,7 +161,8 @@ def calibration_text(**changes) -> str:
     source = ROOT / "experiments" / "calibrate_cnnic.yaml"
     spec = yaml.safe_load(source.read_text())
     spec["scenario"] = str(BASELINE)
-    spec["data"] = str((source.parent / spec["data"]).resolve())
+    if isinstance(spec.get("data"), str):
+        spec["data"] = str((source.parent / spec["data"]).resolve())
     spec.update(changes)
     return yaml.safe_dump(spec, sort_keys=False)
 
@@ -213,11 +219,29 @@ KINDS = {
     "calibration": (calibration_cases, load_calibration_file),
 }
 
-ALL_CASES = [
-    (kind, case)
-    for kind, (cases, _) in KINDS.items()
-    for case in cases()
-]
+CASE_NAMES = (
+    "yaml_syntax",
+    "alias_bomb",
+    "nesting_500",
+    "fifty_mb",
+    "non_utf8",
+    "empty",
+    "duplicate_keys",
+    "unknown_key",
+    "misspelled_key",
+    "misspelled_region",
+    "wrong_type",
+    "out_of_range",
+    "nan",
+    "inf",
+    "extends_cycle",
+)
+ALL_CASES = [(kind, case) for kind in KINDS for case in CASE_NAMES]
+
+
+def test_every_kind_has_every_case():
+    for kind, (cases, _) in KINDS.items():
+        assert sorted(cases()) == sorted(CASE_NAMES), kind
 
 
 def make_cycle(folder: Path) -> None:
@@ -297,7 +321,9 @@ def test_command_line_refuses_in_one_line_and_writes_nothing(tmp_path, kind, cas
 
 
 SET_CASES = {
-    "regions.foriegn.mobile_access=0.9": "no region 'foriegn' in the scenario; did you mean 'foreign'?",
+    "regions.foriegn.mobile_access=0.9": (
+        "no region 'foriegn' in the scenario; did you mean 'foreign'?"
+    ),
     "ordering.price_weight=.inf": "ordering.price_weight: inf: must be a finite number",
     "trust.experience_gain=.nan": "must be a finite number",
     "payment={a: 1, a: 2}": "duplicate key 'a'",
@@ -324,10 +350,18 @@ def test_set_values_are_checked_like_files(tmp_path, value):
 def test_set_region_misspelling_through_the_command_line(tmp_path):
     out = tmp_path / "out"
     done, _ = mtsim(
-        "run", str(BASELINE), "--set", "regions.foriegn.mobile_access=0.9", "--steps", "52",
-        "--out", str(out),
+        "run",
+        str(BASELINE),
+        "--set",
+        "regions.foriegn.mobile_access=0.9",
+        "--steps",
+        "52",
+        "--out",
+        str(out),
     )
-    assert_one_line(done, "regions.foriegn.mobile_access: no region 'foriegn'", "did you mean 'foreign'?")
+    assert_one_line(
+        done, "regions.foriegn.mobile_access: no region 'foriegn'", "did you mean 'foreign'?"
+    )
     assert not out.exists()
 
 
@@ -362,7 +396,9 @@ def test_the_size_limit_can_be_raised_or_lowered(tmp_path, monkeypatch):
 
 def test_the_same_bad_file_gets_the_same_line_from_every_command(tmp_path):
     bad = tmp_path / "dup.yaml"
-    bad.write_text(f"extends: {BASELINE}\npayment:\n  fraud_rate: 0.9\npayment:\n  fraud_rate: 0.1\n")
+    bad.write_text(
+        f"extends: {BASELINE}\npayment:\n  fraud_rate: 0.9\npayment:\n  fraud_rate: 0.1\n"
+    )
     experiment = tmp_path / "study.yaml"
     experiment.write_text(experiment_text(base=str(bad)))
     expected = f"mtsim: error: {bad}: duplicate key 'payment' at lines 2 and 4; keep one of them"

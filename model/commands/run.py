@@ -30,7 +30,7 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from model.errors import UserError
 
@@ -129,9 +129,13 @@ def simulate(
     from model.market import MarketModel
 
     model = MarketModel(scenario, seed=seed)
+    model.track_groups()  # group table -> groups.csv (model/groups.py, docs/population.md)
     for _ in tqdm(range(steps), desc=scenario.name, unit="week", delay=1.0, disable=not progress):
         model.step()
     write_consumer_history(model, consumer_file(out, replication), replication)
+    from model.groups import write_replication_groups
+
+    write_replication_groups(model, out, replication)
     return model.timeseries()
 
 
@@ -147,7 +151,7 @@ def simulate_and_record(task) -> pd.DataFrame:
 
 
 def format_value(metric: str, value: float, mean_of_reps: bool) -> str:
-    """A metric's final value for the console: shares and means with 3 decimals, counts whole.
+    """Format a final value for the console: shares and means with 3 decimals, counts whole.
 
     Counts and money (orders, GMV) are whole numbers in one replication and get one
     decimal as a mean of several.
@@ -182,7 +186,7 @@ def _make_parents(folder: Path) -> list[Path]:
 
 
 def _old_consumer_files(out: Path) -> list[Path]:
-    """The ``consumers/`` files an earlier run into ``out`` wrote (from its manifest)."""
+    """List the ``consumers/`` files an earlier run into ``out`` wrote (from its manifest)."""
     import json
 
     try:
@@ -249,8 +253,12 @@ def _run(args: argparse.Namespace, scenario) -> int:
     import pandas as pd
 
     from model.analysis.run_summary import plot_run_summary
-    from model.experiment.manifest import build_manifest, now_iso, write_csv_atomic
-    from model.experiment.manifest import write_json_atomic
+    from model.experiment.manifest import (
+        build_manifest,
+        now_iso,
+        write_csv_atomic,
+        write_json_atomic,
+    )
     from model.experiment.runner import RunTask, run_tasks
 
     steps = args.steps or scenario.simulation.steps
@@ -333,6 +341,10 @@ def _run(args: argparse.Namespace, scenario) -> int:
                 outputs.append("timeseries.csv")
                 plot_run_summary(table, stage / "summary.png", f"mtsim: {scenario.name}")
                 outputs.append("summary.png")
+                # results by group (model/groups.py): the replications' tables as groups.csv
+                from model.groups import gather_group_tables
+
+                outputs += gather_group_tables(stage, sorted(tables), seeds, scenario.name)
             if recording:
                 for rep in sorted(tables):
                     name = f"consumers/{consumer_file(stage, rep).name}"

@@ -80,7 +80,9 @@ def simulate_task(task: RunTask) -> pd.DataFrame:
     return run_model(scenario, seed=int(task.seed), steps=task.steps)
 
 
-def execute_task(task: RunTask, work: Callable[[RunTask], pd.DataFrame] = simulate_task) -> RunResult:
+def execute_task(
+    task: RunTask, work: Callable[[RunTask], pd.DataFrame] = simulate_task
+) -> RunResult:
     """Run one task and capture its table or its error (never raises, picklable)."""
     start = time.perf_counter()
     try:
@@ -115,7 +117,7 @@ PARENT_CHECK_SECONDS = 0.5
 
 
 def _worker_start(parent_pid: int) -> None:
-    """Initializer of mtsim's pool workers: die with the parent, leave Ctrl-C to the parent.
+    """Start an mtsim pool worker: die with the parent, leave Ctrl-C to the parent.
 
     A watchdog thread ends the worker as soon as its parent is gone (``kill -9`` of
     ``mtsim sweep`` leaves no orphans); SIGINT is ignored because the parent stops
@@ -134,7 +136,7 @@ def _worker_start(parent_pid: int) -> None:
 
 
 def new_process_pool(workers: int) -> ProcessPoolExecutor:
-    """A local process pool whose workers end when this process ends, however it ends."""
+    """Open a local process pool whose workers end when this process ends, however it ends."""
     return ProcessPoolExecutor(
         max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
     )

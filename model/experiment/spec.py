@@ -109,6 +109,9 @@ class DesignSpec(_Strict):
     num_levels: Annotated[int, Field(ge=2, le=100)] = 4
 
 
+MetricName = Annotated[str, Field(max_length=100)]
+
+
 class ExperimentSpec(_Strict):
     """A study: the validated content of an experiment file.
 
@@ -143,7 +146,7 @@ class ExperimentSpec(_Strict):
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     seeds: Literal["common", "independent"] = "common"
     outcomes: Literal["summary", "timeseries"] = "summary"
-    metrics: Annotated[list[Annotated[str, Field(max_length=100)]], Field(min_length=1)] | None = None
+    metrics: Annotated[list[MetricName], Field(min_length=1)] | None = None
 
 
 class Experiment:
@@ -255,7 +258,7 @@ class Experiment:
 
 
 def _overlay(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with dotted-path overrides, copying only the sections on each path.
+    """Return ``base`` with dotted-path overrides, copying only the sections on each path.
 
     Much cheaper than a deep copy for every design point; the result shares the
     untouched sections with ``base`` and is only read (validated), never changed.
@@ -449,7 +452,8 @@ def _check_spec(spec: ExperimentSpec, metric_names: Iterable[str] | None) -> lis
                 bad = [v for v in p.values if not (isinstance(v, int) and not isinstance(v, bool))]
                 if bad:
                     problems.append(
-                        f"{where}.values: {describe_value(bad[0])}: 'integer: true' needs whole numbers"
+                        f"{where}.values: {describe_value(bad[0])}: "
+                        "'integer: true' needs whole numbers"
                     )
     samples = spec.design.samples
     if kind == "grid":
