@@ -1,0 +1,207 @@
+"""The README against the code: its commands parse, its paths exist, its cheap commands run.
+
+Everything is derived from README.md at test time (the README changes often): every
+``mtsim ...`` line of a code block (fenced or indented) must name an existing
+subcommand with options its parser accepts; every path under scenarios/,
+experiments/, docs/ or notebooks/ that the README mentions must exist; and the cheap
+commands (``mtsim run`` with ``--steps 2`` on a small population, ``mtsim schema``)
+are run into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from model.cli import COMMANDS, build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+
+#: folders whose paths the README may mention; each mentioned path must exist
+CHECKED_FOLDERS = ("scenarios", "experiments", "docs", "notebooks")
+
+
+def readme_code_lines(text: str) -> list[str]:
+    """Every line of a fenced (```) or indented (4 spaces) code block."""
+    lines, fenced = [], False
+    previous_blank = True
+    in_indented = False
+    for raw in text.splitlines():
+        if raw.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            lines.append(raw.strip())
+            continue
+        if raw.startswith("    ") and (previous_blank or in_indented) and raw.strip():
+            in_indented = True
+            lines.append(raw.strip())
+        elif raw.strip():
+            in_indented = False
+        previous_blank = not raw.strip()
+    return lines
+
+
+def readme_commands(text: str) -> list[list[str]]:
+    """The ``mtsim`` command lines of the README's code blocks, as argument lists.
+
+    Comments, shell redirections and pipes are dropped; ``a && mtsim ...`` keeps the
+    mtsim part; ``.venv/bin/mtsim`` counts as ``mtsim``.
+    """
+    commands = []
+    for line in readme_code_lines(text):
+        for part in line.split("&&"):
+            part = part.strip()
+            if part.startswith(".venv/bin/mtsim"):
+                part = part[len(".venv/bin/") :]
+            if not re.match(r"mtsim\s", part) or part.startswith("mtsim:"):
+                continue
+            tokens = shlex.split(part, comments=True)
+            for stop in (">", "|", "2>", ">>"):
+                if stop in tokens:
+                    tokens = tokens[: tokens.index(stop)]
+            commands.append(tokens[1:])
+    return commands
+
+
+def readme_paths(text: str) -> set[str]:
+    """Paths under the checked folders that the README mentions (not in error examples)."""
+    pattern = re.compile(r"(?<![\w/.-])((?:" + "|".join(CHECKED_FOLDERS) + r")/[\w./-]*[\w/])")
+    found = set()
+    for line in text.splitlines():
+        if line.strip().startswith("mtsim: error:"):
+            continue  # example messages name a user's (missing) file
+        for match in pattern.finditer(line):
+            path = match.group(1)
+            if any(mark in path for mark in ("<", "*", "...")):
+                continue
+            found.add(path)
+    return found
+
+
+TEXT = README.read_text(encoding="utf-8")
+COMMAND_LINES = readme_commands(TEXT)
+
+
+def test_the_readme_has_commands_and_paths_to_check():
+    # guards the parsers above: a README rewrite must not silently check nothing
+    assert len(COMMAND_LINES) >= 5
+    assert {argv[0] for argv in COMMAND_LINES} >= {"run", "schema"}
+    assert readme_paths(TEXT)
+
+
+@pytest.mark.parametrize("argv", COMMAND_LINES, ids=[" ".join(a) for a in COMMAND_LINES])
+def test_readme_command_parses(argv):
+    assert argv and argv[0] in COMMANDS, f"README names an unknown subcommand: {argv}"
+    parser = build_parser(argv[0])
+    try:
+        parser.parse_args(argv)
+    except SystemExit as exc:  # argparse reports unknown or malformed options this way
+        pytest.fail(f"`mtsim {' '.join(argv)}` from the README does not parse (exit {exc.code})")
+
+
+@pytest.mark.parametrize("path", sorted(readme_paths(TEXT)))
+def test_readme_path_exists(path):
+    assert (ROOT / path).exists(), f"README mentions {path}, which does not exist"
+
+
+def _cheap_run(argv: list[str], out: Path) -> list[str]:
+    """The README's ``mtsim run`` made cheap: 2 steps, 500 consumers, at most 2 reps, own --out."""
+    cheap, skip = [], False
+    for i, token in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if token in ("--steps", "--out", "--reps", "--workers"):
+            skip = True
+            continue
+        if token.startswith(("--steps=", "--out=", "--reps=", "--workers=")):
+            continue
+        if i > 0 and not token.startswith("-") and argv[i - 1] not in ("--set", "--seed"):
+            token = str(ROOT / token)  # the scenario file, relative to the repository
+        cheap.append(token)
+    reps = ["--reps", "2"] if "--reps" in argv else []
+    return [
+        *cheap,
+        *reps,
+        "--steps",
+        "2",
+        "--set",
+        "population.consumers=500",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+
+
+RUN_LINES = [a for a in COMMAND_LINES if a[0] == "run"]
+
+
+@pytest.mark.parametrize("argv", RUN_LINES, ids=[" ".join(a) for a in RUN_LINES])
+def test_readme_run_commands_work(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    assert main(_cheap_run(argv, out)) == 0, capsys.readouterr().err
+    assert (out / "timeseries.csv").is_file() and (out / "manifest.json").is_file()
+
+
+def readme_yaml_blocks(text: str) -> list[str]:
+    """The README's fenced ``yaml`` blocks."""
+    return re.findall(r"^```ya?ml\n(.*?)^```", text, flags=re.S | re.M)
+
+
+def _contained(shown, actual, where: str) -> list[str]:
+    """Where a value the README shows differs from the shipped file's."""
+    if isinstance(shown, dict) and isinstance(actual, dict):
+        problems = []
+        for key, value in shown.items():
+            if key not in actual:
+                if value is None:  # shown as null: the default, may be left out
+                    continue
+                problems.append(f"{where}.{key}: not in the shipped file")
+            else:
+                problems += _contained(value, actual[key], f"{where}.{key}")
+        return problems
+    if isinstance(shown, list) and isinstance(actual, list):
+        if len(shown) != len(actual):
+            return [f"{where}: {len(shown)} items shown, {len(actual)} shipped"]
+        return [
+            p
+            for i, (s, a) in enumerate(zip(shown, actual, strict=True))
+            for p in _contained(s, a, f"{where}.{i}")
+        ]
+    return [] if shown == actual else [f"{where}: README shows {shown!r}, file has {actual!r}"]
+
+
+def test_readme_scenario_examples_match_the_shipped_files():
+    import yaml
+
+    checked = 0
+    for block in readme_yaml_blocks(TEXT):
+        shown = yaml.safe_load(block)
+        if not isinstance(shown, dict) or "name" not in shown:
+            continue
+        path = ROOT / "scenarios" / f"{shown['name']}.yaml"
+        if not path.is_file():
+            continue  # an example of the user's own scenario
+        actual = yaml.safe_load(path.read_text(encoding="utf-8"))
+        problems = _contained(shown, actual, shown["name"])
+        assert not problems, f"README's example of {path.name} is out of date: {problems}"
+        checked += 1
+    if not checked:
+        pytest.skip("the README shows no shipped scenario")
+
+
+def test_readme_schema_command_works(tmp_path, monkeypatch, capsys):
+    import json
+
+    schema_lines = [a for a in COMMAND_LINES if a[0] == "schema"]
+    if not schema_lines:
+        pytest.skip("the README shows no mtsim schema command")
+    monkeypatch.chdir(tmp_path)
+    assert main(schema_lines[0]) == 0
+    assert json.loads(capsys.readouterr().out)["type"] == "object"
