@@ -197,7 +197,7 @@ def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tm
     config = _config(tmp_path)
     config["abc"].update(population_size=8, max_generations=1, max_simulations=100)
     path = _write_config(tmp_path, config)
-    code = main(["calibrate", str(path), "--holdout", "--quiet"])
+    code = main(["calibrate", str(path), "--holdout", "--quiet", "--draws", "6"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "out of sample" in printed and "logistic" in printed

@@ -69,6 +69,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="M",
         help="override abc.max_minutes: stop ABC-SMC after the generation running at M minutes",
     )
+    parser.add_argument(
+        "--draws",
+        type=int,
+        metavar="D",
+        help="override abc.predictive_draws (and run the point estimate at most D times)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(func=handle)
 
@@ -80,6 +86,7 @@ def _check_options(args: argparse.Namespace) -> None:
         ("--particles", args.particles, 5),
         ("--generations", args.generations, 1),
         ("--max-simulations", args.max_simulations, 10),
+        ("--draws", args.draws, 1),
     ):
         if value is not None and value < least:
             raise UserError(f"{option}: {value}: must be at least {least}")
@@ -122,6 +129,7 @@ def handle(args: argparse.Namespace) -> int:
         max_generations=args.generations,
         max_simulations=args.max_simulations,
         max_minutes=args.max_minutes,
+        draws=args.draws,
         workers=args.workers,
         scheduler=args.scheduler,
         dask_local=args.dask_local,

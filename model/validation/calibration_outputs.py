@@ -236,6 +236,7 @@ def run_calibration(
     max_generations: int | None = None,
     max_simulations: int | None = None,
     max_minutes: float | None = None,
+    draws: int | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     dask_local: int | None = None,
@@ -251,6 +252,7 @@ def run_calibration(
         max_generations: override ``abc.max_generations``.
         max_simulations: override ``abc.max_simulations``.
         max_minutes: override ``abc.max_minutes``.
+        draws: override ``abc.predictive_draws`` (the point estimate runs at most this often).
         workers: local worker processes.
         scheduler: address of a running Dask scheduler.
         dask_local: start a Dask LocalCluster with this many workers.
@@ -274,13 +276,14 @@ def run_calibration(
     )
     local_workers = max(1, workers or settings.workers, dask_local or 1)
     t0 = time.perf_counter()
-    draws = posterior_draws(result, settings.predictive_draws, settings.seed + 1)
-    seeds = [calibration.run_seed(p, salt=1 + i) for i, p in enumerate(draws)]
+    n_draws = draws or settings.predictive_draws
+    draws_list = posterior_draws(result, n_draws, settings.seed + 1)
+    seeds = [calibration.run_seed(p, salt=1 + i) for i, p in enumerate(draws_list)]
     if log:
-        log(f"posterior predictive: {len(draws)} draws with fresh seeds")
-    predictive = simulate_points(calibration, draws, seeds, workers=local_workers)
+        log(f"posterior predictive: {len(draws_list)} draws with fresh seeds")
+    predictive = simulate_points(calibration, draws_list, seeds, workers=local_workers)
     point = result.point_estimate()
-    reps = settings.point_replications
+    reps = min(settings.point_replications, draws or settings.point_replications)
     point_seeds = [calibration.run_seed(point, salt=100_000 + i) for i in range(reps)]
     if log:
         log(f"point estimate (posterior medians): {reps} runs with fresh seeds")
