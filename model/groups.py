@@ -136,11 +136,30 @@ class GroupRecorder:
             self._by += [by] * len(names)
             self._group += names
         self._matrix = np.hstack(blocks)
-        self._size = self._bincount(None) @ self._matrix
+        # consumers are laid out region by region and, with attributes, group by group,
+        # so each cell is one contiguous slice: sums per cell are sums over slices
+        self._bounds: np.ndarray | None = None
+        if self._cell.size and np.all(self._cell[1:] >= self._cell[:-1]):
+            self._bounds = np.searchsorted(self._cell, np.arange(self._n_cells + 1))
+        self._size = self._cell_sums(None) @ self._matrix
         self.rows: list[pd.DataFrame] = []
 
-    def _bincount(self, weights: np.ndarray | None) -> np.ndarray:
-        return np.bincount(self._cell, weights=weights, minlength=self._n_cells).astype(float)
+    def _cell_sums(self, values: np.ndarray | None) -> np.ndarray:
+        """Per cell, the number of consumers (None), of set flags, or the sum of values."""
+        if self._bounds is None:
+            weights = None if values is None else np.asarray(values, dtype=float)
+            return np.bincount(self._cell, weights=weights, minlength=self._n_cells).astype(float)
+        b = self._bounds
+        if values is None:
+            return np.diff(b).astype(float)
+        if values.dtype == bool:
+            return np.array(
+                [np.count_nonzero(values[b[i] : b[i + 1]]) for i in range(self._n_cells)],
+                dtype=float,
+            )
+        return np.array(
+            [values[b[i] : b[i + 1]].sum(dtype=np.float64) for i in range(self._n_cells)]
+        )
 
     def record(self, step: int, consumers: Any, orders: Any | None) -> None:
         """Add the rows of one step from the consumers' state and the week's orders.
@@ -159,9 +178,9 @@ class GroupRecorder:
             "consumers": self._size.astype(np.int64),
         }
         for column, field in SHARE_METRICS.items():
-            data[column] = self._bincount(getattr(consumers, field)) @ self._matrix / size
+            data[column] = self._cell_sums(getattr(consumers, field)) @ self._matrix / size
         for column, field in MEAN_METRICS.items():
-            data[column] = self._bincount(getattr(consumers, field)) @ self._matrix / size
+            data[column] = self._cell_sums(getattr(consumers, field)) @ self._matrix / size
         if orders is not None and orders.consumer.size:
             cell = self._cell[orders.consumer]
             count = np.bincount(cell, minlength=self._n_cells).astype(float)
@@ -254,3 +273,101 @@ def plot_who_gains(gains: pd.DataFrame, metric: str, path: Any, title: str = "")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def summarize_groups(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per (by, group) of a run's group table: each metric's final value and run mean.
+
+    For the sweep store (``outcomes: by_group``): columns ``by``, ``group``,
+    ``consumers``, then ``<metric>_final`` (at the last step) and ``<metric>_mean``
+    (over steps 1..T, or step 0 alone when there is no other) for every metric
+    column of the group table.
+    """
+    metrics = [c for c in COLUMNS if c not in ("step", "by", "group", "consumers")]
+    last = int(table["step"].max())
+    later = table[table["step"] > 0] if last > 0 else table
+    keys = ["by", "group"]
+    final = table[table["step"] == last].set_index(keys)
+    mean = later.groupby(keys, sort=False)[metrics].mean()
+    out = final[["consumers"]].copy()
+    for metric in metrics:
+        out[f"{metric}_final"] = final[metric].astype(float)
+        out[f"{metric}_mean"] = mean[metric].reindex(out.index).astype(float)
+    return out.reset_index()
+
+
+def run_with_groups(
+    scenario: Scenario, seed: int | None = None, steps: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one model recording the group table: ``(run table, group table)``.
+
+    Like ``model.market.run_model`` (same run table: recording draws nothing), plus
+    ``model.group_table()``.
+    """
+    from model.market import MarketModel
+
+    model = MarketModel(scenario, seed=seed)
+    model.track_groups()
+    for _ in range(scenario.simulation.steps if steps is None else int(steps)):
+        model.step()
+    return model.timeseries(), model.group_table()
+
+
+# --------------------------------------------------------------------------- files
+
+GROUP_FILE = "groups.csv"
+"""Name of the group table in a results folder (``mtsim run``)."""
+
+
+def replication_group_file(out: Any, replication: int) -> Any:
+    """Where one replication's group table is staged before :func:`gather_group_tables`."""
+    from pathlib import Path
+
+    return Path(out) / "groups" / f"replication-{replication:03d}.csv"
+
+
+def write_replication_groups(model: Any, out: Any, replication: int) -> None:
+    """Stage a model's group table (``model.group_table()``) for one replication."""
+    path = replication_group_file(out, replication)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.group_table().to_csv(path, index=False, lineterminator="\n")
+
+
+def gather_group_tables(
+    stage: Any, replications: list[int], seeds: list[int], scenario: str
+) -> list[str]:
+    """Join the staged replications' group tables into ``groups.csv`` in ``stage``.
+
+    Adds the columns ``scenario``, ``replication`` and ``seed`` in front (as the run
+    table) and removes the staged per-replication files.
+
+    Returns:
+        ``["groups.csv"]``, or ``[]`` when no replication staged a table.
+    """
+    import shutil
+    from pathlib import Path
+
+    parts = []
+    for rep in replications:
+        path = replication_group_file(stage, rep)
+        if path.is_file():
+            part = pd.read_csv(path, keep_default_na=False)
+            part.insert(0, "seed", seeds[rep])
+            part.insert(0, "replication", rep)
+            part.insert(0, "scenario", scenario)
+            parts.append(part)
+    shutil.rmtree(Path(stage) / "groups", ignore_errors=True)
+    if not parts:
+        return []
+    table = pd.concat(parts, ignore_index=True)
+    tmp = Path(stage) / f".{GROUP_FILE}.tmp"
+    table.to_csv(tmp, index=False, lineterminator="\n")
+    tmp.replace(Path(stage) / GROUP_FILE)
+    return [GROUP_FILE]
+
+
+def read_group_table(folder: Any) -> pd.DataFrame:
+    """Read the group table of a results folder (``mtsim run``'s ``groups.csv``)."""
+    from pathlib import Path
+
+    return pd.read_csv(Path(folder) / GROUP_FILE, keep_default_na=False)

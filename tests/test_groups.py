@@ -118,3 +118,41 @@ def test_who_gains_averages_replications_and_plots(tmp_path):
     path = tmp_path / "gains.png"
     plot_who_gains(gains.reset_index(), "payment_share", path)
     assert path.stat().st_size > 1000
+
+
+def test_mtsim_run_writes_groups_csv(tmp_path):
+    from model.groups import read_group_table
+    from tests.test_model import mtsim
+
+    out = tmp_path / "run"
+    done = mtsim(
+        "run", str(FOUR), "--steps", "4", "--reps", "2", "--quiet",
+        "--set", "population.consumers=600", "--set", "population.merchants=30",
+        "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "groups.csv" in done.stdout
+    groups = read_group_table(out)
+    series = pd.read_csv(out / "timeseries.csv")
+    assert list(groups.columns[:3]) == ["scenario", "replication", "seed"]
+    assert sorted(groups["replication"].unique()) == [0, 1]
+    assert sorted(groups["step"].unique()) == list(range(5))
+    assert not (out / "groups").exists()
+    everyone = groups[groups["by"] == "all"].set_index(["replication", "step"])
+    expected = series.set_index(["replication", "step"])["payment_adoption"]
+    np.testing.assert_allclose(
+        everyone["payment_share"].to_numpy(), expected.loc[everyone.index].to_numpy()
+    )
+
+
+def test_summarize_groups_gives_final_and_mean_per_group():
+    from model.groups import run_with_groups, summarize_groups
+
+    sc = load_scenario(FOUR, SMALL)
+    series, table = run_with_groups(sc, seed=3, steps=4)
+    summary = summarize_groups(table).set_index(["by", "group"])
+    assert len(summary) == table[table["step"] == 4].shape[0]
+    everyone = summary.loc[("all", "all")]
+    assert everyone["payment_share_final"] == pytest.approx(series["payment_adoption"].iloc[-1])
+    mean_orders = table[(table["by"] == "all") & (table["step"] > 0)]["orders"].mean()
+    assert everyone["orders_mean"] == pytest.approx(mean_orders)
