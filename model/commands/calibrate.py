@@ -96,9 +96,14 @@ def _check_options(args: argparse.Namespace) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Run ``mtsim calibrate``."""
+    _check_options(args)
+    source = Path(args.config)
+    if not source.exists():
+        raise UserError(f"{source}: file not found")
+    if source.is_dir():
+        raise UserError(f"{source}: is a folder, not a calibration file")
     from model.validation.calibration import load_calibration
 
-    _check_options(args)
     calibration = load_calibration(args.config, holdout=args.holdout)
     out_dir = (
         Path(args.out)

@@ -410,7 +410,6 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
     Raises:
         CalibrationError: one line per problem, naming the file and the key.
     """
-    from model.metrics import REPORTERS
     from model.scenario import (
         ScenarioError,
         apply_overrides,
@@ -478,6 +477,11 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
                 ) from None
     config = config.model_copy(update={"parameters": params})
 
+    observations = {
+        name: _read_series(source, config, name, series) for name, series in config.series.items()
+    }
+    from model.metrics import REPORTERS  # imports the agents' state (SciPy): last check
+
     for name, series in config.series.items():
         for key in ("metric", "denominator"):
             column = getattr(series, key)
@@ -486,9 +490,6 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
                     f"{source}: series.{name}.{key}: {column!r}: not a metric of the run "
                     f"table (allowed: {', '.join(REPORTERS)})"
                 )
-    observations = {
-        name: _read_series(source, config, name, series) for name, series in config.series.items()
-    }
     last = max(int(o.steps.max()) for o in observations.values() if o.steps.size)
     steps = config.time.steps or max(1, last)
     if last > steps:
