@@ -47,6 +47,20 @@ Rule, per week, for each consumer i with a shopping need (probability
 
 Cross-border means between countries (``params.cross_border``).
 
+7. With a ``platforms:`` section (mechanisms/platform.py), three more mobile
+   alternatives may exist for a consumer, each one merchant j with the mobile utility
+   above using ``u_jh`` in place of ``I_bh`` (plus ``verified_weight`` if its platform
+   verified the store): the **followed** store it may buy again from (``+ loyalty``,
+   ``+ post_appeal`` if it posted this week), the store a **friend shared**
+   (``+ share_appeal``), and its **group-buying deal** (price cut by the deal's
+   discount; joining a successful offer is a shopping need this week). A consumer who
+   searched and acted on the results has ``+ search_appeal`` on every mobile
+   alternative. A platform user's in-app payment at a store of another platform fails
+   with chance ``1 - interoperability`` (a failed transaction). Each order's channel is
+   recorded (mechanisms/attribution.py); offline purchases are split into cash and QR
+   payments (mechanisms/o2o.py); in-app orders pay the platform its fee.
+   Without platforms none of this runs and no extra random numbers are drawn.
+
 Source (docs/domain.md, Mechanisms > Ordering): "An aware, trusting consumer with
 mobile access and payment buys with some probability per period, choosing among
 merchants by price, reputation, trust and the cost and delay of delivery.
@@ -57,11 +71,13 @@ Cross-border orders face extra cost, delay and lower trust"; Mechanisms > Trust:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from model.mechanisms import attribution, o2o
 from model.mechanisms.trust import purchase_gate
-from model.scenario import Ordering
+from model.scenario import Ordering, Platforms
 
 #: alternative kinds, in the column order of the choice matrix per region block
 NONE, OFFLINE = 0, 1
@@ -91,6 +107,15 @@ class Orders:
         consumer_surplus: sum over needs of the inclusive value in money.
         basket_value: per region of the consumers, sum of baskets of all needs (the
             consumption that could be bought; the denominator of the mobile share).
+        channel: per order, its channel code (mechanisms/attribution.py); None
+            without platforms.
+        platform_fee: per order, the fee the merchant pays its platform (in-app
+            orders); None without platforms.
+        qr: this week's offline QR payments (mechanisms/o2o.py); None without platforms.
+        searches: needs that searched (0 without platforms).
+        search_actions: searches followed by an action.
+        search_purchases: actions followed by a mobile order this week.
+        cross_platform_failures: in-app payments that failed at another platform's store.
     """
 
     consumer: np.ndarray
@@ -110,6 +135,13 @@ class Orders:
     unmet_needs: int
     consumer_surplus: float
     basket_value: np.ndarray
+    channel: np.ndarray | None = None
+    platform_fee: np.ndarray | None = None
+    qr: o2o.QrWeek | None = None
+    searches: int = 0
+    search_actions: int = 0
+    search_purchases: int = 0
+    cross_platform_failures: int = 0
 
     @property
     def count(self) -> int:
@@ -130,11 +162,15 @@ class SellerTables:
         inclusive: R x R, ``I_bh + variety_weight * ln M_b`` (``-inf``: no seller in b).
         members: per b, the merchants of b selling through mobile channels.
         cdfs: per (b, h), cumulative choice probabilities over ``members[b]``.
+        base: per merchant, the price-free part of its utility.
+        selling: per merchant, sells through mobile channels.
     """
 
     inclusive: np.ndarray
     members: list[np.ndarray]
     cdfs: dict[tuple[int, int], np.ndarray]
+    base: np.ndarray | None = None
+    selling: np.ndarray | None = None
 
 
 def seller_tables(
@@ -168,14 +204,33 @@ def seller_tables(
             continue
         p = price[idx].astype(np.float64)
         for h in range(n_regions):
-            u = base[idx] - spec.price_weight * p * (1.0 - coupon + logistics_cost[b, h] + tariff[b, h])
+            markup = 1.0 - coupon + logistics_cost[b, h] + tariff[b, h]
+            u = base[idx] - spec.price_weight * p * markup
             top = u.max()
             w = np.exp(u - top)
-            total = w.sum()
-            inclusive[b, h] = top + np.log(total / idx.size) + spec.variety_weight * np.log(idx.size)
+            variety = spec.variety_weight * np.log(idx.size)
+            inclusive[b, h] = top + np.log(w.sum() / idx.size) + variety
             cdf = np.cumsum(w)
             cdfs[(b, h)] = cdf / cdf[-1]
-    return SellerTables(inclusive, members, cdfs)
+    return SellerTables(inclusive, members, cdfs, base, selling)
+
+
+@dataclass
+class PlatformChoice:
+    """What the platform layer adds to a week's choice (mechanisms/platform.py).
+
+    Attributes:
+        spec: the ``platforms:`` section.
+        week: the platform week (``platform.PlatformWeek``: content, deals, stores,
+            users and the week's platform parameters).
+        kol_touch: per consumer, saw a KOL post this week.
+        marketing_channel: per consumer, the marketing channel code that reached it (-1).
+    """
+
+    spec: Platforms
+    week: Any
+    kol_touch: np.ndarray
+    marketing_channel: np.ndarray
 
 
 def choose(
@@ -204,6 +259,7 @@ def choose(
     reliability: float,
     merchant_price: np.ndarray,
     merchant_region: np.ndarray,
+    platform: PlatformChoice | None = None,
 ) -> Orders:
     """Make this week's shopping choices and draw the mobile orders (see module docstring).
 
@@ -232,58 +288,91 @@ def choose(
         reliability: chance a mobile transaction completes.
         merchant_price: price index per merchant.
         merchant_region: region per merchant.
+        platform: the platform layer's additions (None: no platform, no extra draws).
     """
     n_regions = price_level.size
     a = spec.price_weight
     count = needs.size
     home = consumer_region[needs].astype(np.int64)
-    # columns: 0 none, 1 offline at home, 2..R+1 traditional import from b, R+2.. mobile from b
-    n_alt = 2 + 2 * n_regions
-    v = np.full((count, n_alt), -np.inf)
-    v[:, NONE] = spec.no_purchase_appeal
-    v[:, OFFLINE] = spec.offline_appeal - a * price_level[home] * spec.offline_price_markup
-    for b in range(n_regions):
-        imports = cross_border[b, home]
-        value = (
-            spec.traditional_import_appeal
-            - a * price_level[b] * (1.0 + spec.traditional_import_markup + tariff[b, home])
-            - spec.delay_weight * spec.traditional_import_days / 7.0
-        )
-        v[:, 2 + b] = np.where(imports, value, -np.inf)
-    # mobile alternatives: gate and payment draws only for those who could buy by mobile
-    can = mobile_ok[needs] & np.isfinite(tables.inclusive).any()
-    gate_draw = rng.random(count) if can.any() else np.ones(count)
-    payer = pays[needs]
-    checkout_ok = ~payer & (
-        rng.random(count) < checkout_adoption * (1.0 - risk[needs])
-    ) if can.any() else np.zeros(count, dtype=bool)
-    can &= payer | checkout_ok
-    t_dom = trust_domestic[needs].astype(np.float64)
-    t_for = trust_foreign[needs].astype(np.float64)
-    personal = np.log(np.maximum(lift[needs], 1e-12)) - memory[needs].astype(np.float64)
-    for b in range(n_regions):
-        foreign = cross_border[b, home]
-        tau = np.where(foreign, t_for, t_dom)
-        ok = can & (gate_draw < purchase_gate(tau, threshold)) & np.isfinite(tables.inclusive[b, home])
-        value = (
-            spec.mobile_appeal
-            + tables.inclusive[b, home]
-            - spec.delay_weight * delivery_days[b, home] / 7.0
-            + spec.trust_weight * tau
-            + personal
-        )
-        v[:, 2 + n_regions + b] = np.where(ok, value, -np.inf)
-    top = v.max(axis=1, keepdims=True)
-    w = np.exp(v - top)
-    total = w.sum(axis=1)
-    prob = w / total[:, None]
     basket_i = basket[needs].astype(np.float64)
-    surplus = float((basket_i / max(a, 1e-12) * (top[:, 0] + np.log(total))).sum()) if a > 0 else 0.0
-    cum = np.cumsum(prob, axis=1)
-    choice = np.minimum((cum < rng.random(count)[:, None]).sum(axis=1), n_alt - 1)
+    # Outside options depend only on the home region: weights exp(V) per region, columns
+    # 0 none, 1 offline at home, 2 + b traditional import from region b.
+    outside = np.zeros((n_regions, 2 + n_regions))
+    for h in range(n_regions):
+        outside[h, NONE] = np.exp(spec.no_purchase_appeal)
+        outside[h, OFFLINE] = np.exp(
+            spec.offline_appeal - a * price_level[h] * spec.offline_price_markup
+        )
+        for b in range(n_regions):
+            if cross_border[b, h]:
+                outside[h, 2 + b] = np.exp(
+                    spec.traditional_import_appeal
+                    - a * price_level[b] * (1.0 + spec.traditional_import_markup + tariff[b, h])
+                    - spec.delay_weight * spec.traditional_import_days / 7.0
+                )
+    outside_total = outside.sum(axis=1)
+    outside_cdf = np.cumsum(outside, axis=1) / outside_total[:, None]
+    # Mobile alternatives, only for those who could buy by mobile: aware and connected,
+    # paying or adopting at checkout, and past the trust gate of the seller's region.
+    mobile_weight = np.zeros((count, n_regions))
+    can = mobile_ok[needs] & bool(np.isfinite(tables.inclusive).any())
+    capable = np.flatnonzero(can)
+    payer = pays[needs]
+    checkout_ok = np.zeros(count, dtype=bool)
+    extra = (
+        _PlatformAlternatives.start(platform, rng, mobile_ok[needs])
+        if platform is not None
+        else None
+    )
+    if capable.size:
+        gate_draw = rng.random(capable.size)
+        checkout_ok[capable] = ~payer[capable] & (
+            rng.random(capable.size) < checkout_adoption * (1.0 - risk[needs[capable]])
+        )
+        ok_pay = payer[capable] | checkout_ok[capable]
+        who = needs[capable]
+        h_cap = home[capable]
+        t_dom = trust_domestic[who].astype(np.float64)
+        t_for = trust_foreign[who].astype(np.float64)
+        personal = np.log(np.maximum(lift[who], 1e-12)) - memory[who].astype(np.float64)
+        for b in range(n_regions):
+            foreign = cross_border[b, h_cap]
+            tau = np.where(foreign, t_for, t_dom)
+            inclusive = tables.inclusive[b, h_cap]
+            ok = ok_pay & (gate_draw < purchase_gate(tau, threshold)) & np.isfinite(inclusive)
+            value = (
+                spec.mobile_appeal
+                + np.where(ok, inclusive, 0.0)
+                - spec.delay_weight * delivery_days[b, h_cap] / 7.0
+                + spec.trust_weight * tau
+                + personal
+            )
+            mobile_weight[capable, b] = np.where(ok, np.exp(value), 0.0)
+        if extra is not None:
+            extra.weigh(
+                spec, platform, capable, who, h_cap, ok_pay, gate_draw, t_dom, t_for, personal,
+                threshold, tables, delivery_days, logistics_cost, tariff, cross_border, coupon,
+                merchant_price, merchant_region, mobile_weight,
+            )
+    base_total = outside_total[home]
+    total = base_total + mobile_weight.sum(axis=1)
+    if extra is not None:
+        total = total + extra.weight.sum(axis=1)
+    surplus = float((basket_i / a * np.log(total)).sum()) if a > 0 else 0.0
+    draw = rng.random(count) * total
+    is_mobile = draw >= base_total
+    # outside choices: position within the home region's outside cdf
+    outside_choice = np.minimum(
+        (outside_cdf[home] * base_total[:, None] < draw[:, None]).sum(axis=1), 1 + n_regions
+    )
+    # mobile choices: which seller region
+    mobile_cum = np.cumsum(mobile_weight, axis=1)
+    seller_pick = np.minimum(
+        (mobile_cum < (draw - base_total)[:, None]).sum(axis=1), n_regions - 1
+    )
 
     # offline and traditional imports
-    offline = choice == OFFLINE
+    offline = ~is_mobile & (outside_choice == OFFLINE)
     offline_spending = np.bincount(
         home[offline],
         weights=basket_i[offline] * price_level[home[offline]] * spec.offline_price_markup,
@@ -292,22 +381,21 @@ def choose(
     import_spending = np.zeros((n_regions, n_regions))
     import_tariff = np.zeros((n_regions, n_regions))
     for b in range(n_regions):
-        sel = choice == 2 + b
+        sel = ~is_mobile & (outside_choice == 2 + b)
         if sel.any():
             goods = basket_i[sel] * price_level[b] * (1.0 + spec.traditional_import_markup)
             duty = basket_i[sel] * price_level[b] * tariff[b, home[sel]]
-            np.add.at(import_spending[b], home[sel], goods)
-            np.add.at(import_tariff[b], home[sel], duty)
+            import_spending[b] += np.bincount(home[sel], weights=goods, minlength=n_regions)
+            import_tariff[b] += np.bincount(home[sel], weights=duty, minlength=n_regions)
 
     # mobile orders
-    mobile = choice >= 2 + n_regions
     completed = rng.random(count) < reliability
-    failed = int((mobile & ~completed).sum())
-    unmet = int((choice == NONE).sum()) + failed
-    keep = mobile & completed
+    failed = int((is_mobile & ~completed).sum())
+    unmet = int((~is_mobile & (outside_choice == NONE)).sum()) + failed
+    keep = is_mobile & completed
     buyers_pos = np.flatnonzero(keep)
     buyers = needs[buyers_pos]
-    seller_region = choice[buyers_pos] - (2 + n_regions)
+    seller_region = seller_pick[buyers_pos]
     buyer_home = home[buyers_pos]
     merchant = np.empty(buyers.size, dtype=np.int64)
     u = rng.random(buyers.size)
@@ -318,21 +406,34 @@ def choose(
                 cdf = tables.cdfs[(b, h)]
                 pos = np.searchsorted(cdf, u[sel], side="right")
                 merchant[sel] = tables.members[b][np.minimum(pos, cdf.size - 1)]
+    if extra is not None:  # platform alternatives: their merchant; cross-platform payment
+        go = extra.settle(platform, rng, draw - base_total, mobile_weight, buyers_pos, buyers, merchant)
+        failed += buyers.size - go.size
+        unmet += buyers.size - go.size
+        buyers_pos, buyers, merchant = buyers_pos[go], buyers[go], merchant[go]
+        buyer_home = buyer_home[go]
     adopted_at_checkout = buyers[~payer[buyers_pos]]
     goods = basket_i[buyers_pos] * merchant_price[merchant].astype(np.float64)
+    if extra is not None:
+        goods = goods * (1.0 - extra.discount[buyers_pos])
     origin = merchant_region[merchant].astype(np.int64)
     is_cross = cross_border[origin, buyer_home]
     # logit counterfactual: where would a cross-border order's money have gone?
-    cb_cols = 2 + n_regions + np.arange(n_regions)
-    p_buyers = prob[buyers_pos]
-    cb_mask = cross_border[:, buyer_home].T  # buyers x seller regions
-    p_cross = (p_buyers[:, cb_cols] * cb_mask).sum(axis=1)
-    p_created = p_buyers[:, NONE] + p_buyers[:, OFFLINE]
-    rest = np.maximum(1.0 - p_cross, 1e-12)
-    created_share = np.where(is_cross, np.clip(p_created / rest, 0.0, 1.0), 0.0)
-    basket_value = np.bincount(
-        home, weights=basket_i * price_level[home], minlength=n_regions
-    )
+    w_buyers = mobile_weight[buyers_pos]
+    cross_weight = (w_buyers * cross_border[:, buyer_home].T).sum(axis=1)
+    if extra is not None:
+        cross_weight = cross_weight + (extra.weight * extra.cross)[buyers_pos].sum(axis=1)
+    created_weight = outside[buyer_home, NONE] + outside[buyer_home, OFFLINE]
+    rest = np.maximum(total[buyers_pos] - cross_weight, 1e-300)
+    created_share = np.where(is_cross, np.clip(created_weight / rest, 0.0, 1.0), 0.0)
+    basket_value = np.bincount(home, weights=basket_i * price_level[home], minlength=n_regions)
+    platform_fields: dict[str, Any] = {}
+    if extra is not None:
+        platform_fields = extra.outcome(
+            platform, rng, needs, buyers_pos, buyers, merchant, goods, offline,
+            basket_i * price_level[home] * spec.offline_price_markup, pays, risk,
+        )
+        adopted_at_checkout = np.concatenate([adopted_at_checkout, platform_fields["qr"].first_time])
     return Orders(
         consumer=buyers,
         merchant=merchant,
@@ -351,7 +452,167 @@ def choose(
         unmet_needs=unmet,
         consumer_surplus=surplus,
         basket_value=basket_value,
+        **platform_fields,
     )
+
+
+FOLLOW, SHARE, DEAL = 0, 1, 2
+"""Columns of the platform alternatives: followed store, friend's share, group-buying deal."""
+
+
+@dataclass
+class _PlatformAlternatives:
+    """Per need: the platform alternatives (rule 7 of the module docstring).
+
+    Attributes:
+        searched: searched this week.
+        acted: acted on the search results.
+        merchant: need x 3, the merchant of each platform alternative (-1 none).
+        weight: need x 3, ``exp(V)`` of each (0: not available).
+        cross: need x 3, its seller is in another country.
+        discount: per need, the price cut of the order (the deal's, if chosen).
+        column: per order, the platform alternative chosen (-1: a region's sellers).
+        cross_platform_failures: in-app payments that failed at another platform's store.
+    """
+
+    searched: np.ndarray
+    acted: np.ndarray
+    merchant: np.ndarray
+    weight: np.ndarray
+    cross: np.ndarray
+    discount: np.ndarray
+    column: np.ndarray | None = None
+    cross_platform_failures: int = 0
+
+    @classmethod
+    def start(cls, platform: PlatformChoice, rng: np.random.Generator, mobile_ok: np.ndarray):
+        """Search draws of the needs (a search is made by a consumer with a need)."""
+        count = mobile_ok.size
+        search = platform.spec.search
+        draws = rng.random((2, count))
+        searched = mobile_ok & (draws[0] < search.search_rate)
+        acted = searched & (draws[1] < search.action_rate)
+        return cls(
+            searched=searched,
+            acted=acted,
+            merchant=np.full((count, 3), -1, dtype=np.int64),
+            weight=np.zeros((count, 3)),
+            cross=np.zeros((count, 3), dtype=bool),
+            discount=np.zeros(count),
+        )
+
+    def weigh(
+        self, spec, platform, capable, who, h_cap, ok_pay, gate_draw, t_dom, t_for, personal,
+        threshold, tables, delivery_days, logistics_cost, tariff, cross_border, coupon,
+        merchant_price, merchant_region, mobile_weight,
+    ) -> None:
+        """The search bonus on the mobile weights and the platform alternatives' weights."""
+        pw, ps = platform.week, platform.spec
+        bonus = np.where(self.acted[capable], ps.search.search_appeal, 0.0)
+        mobile_weight[capable] *= np.exp(bonus)[:, None]
+        a = spec.price_weight
+        columns = (
+            (pw.follow_merchant[who], ps.follows.loyalty + ps.follows.post_appeal * (pw.posts[who] > 0), 0.0),
+            (pw.shared_merchant[who], ps.sharing.share_appeal, 0.0),
+            (pw.group_buy.deal_merchant[who], 0.0, pw.group_buy.deal_discount[who]),
+        )
+        for k, (chosen, appeal, discount) in enumerate(columns):
+            chosen = np.asarray(chosen, dtype=np.int64)
+            j = np.maximum(chosen, 0)
+            exists = (chosen >= 0) & tables.selling[j]
+            b = merchant_region[j].astype(np.int64)
+            foreign = cross_border[b, h_cap]
+            tau = np.where(foreign, t_for, t_dom)
+            markup = (1.0 - discount) * (1.0 - coupon + logistics_cost[b, h_cap] + tariff[b, h_cap])
+            value = (
+                spec.mobile_appeal
+                + tables.base[j]
+                + spec.verified_weight * pw.store_verified[j]
+                - a * merchant_price[j] * markup
+                + appeal
+                + bonus
+                - spec.delay_weight * delivery_days[b, h_cap] / 7.0
+                + spec.trust_weight * tau
+                + personal
+            )
+            ok = ok_pay & exists & (gate_draw < purchase_gate(tau, threshold))
+            self.weight[capable, k] = np.where(ok, np.exp(np.where(ok, value, 0.0)), 0.0)
+            self.merchant[capable, k] = np.where(exists, chosen, -1)
+            self.cross[capable, k] = exists & foreign
+
+    def settle(self, platform, rng, excess, mobile_weight, buyers_pos, buyers, merchant) -> np.ndarray:
+        """Merchants of the platform alternatives chosen; in-app payments across platforms.
+
+        Args:
+            excess: per need, the choice draw minus the outside options' weight.
+
+        Returns the positions (into the orders) of the orders that go through.
+        """
+        pw = platform.week
+        over = excess[buyers_pos] - mobile_weight[buyers_pos].sum(axis=1)
+        cum = np.cumsum(self.weight[buyers_pos], axis=1)
+        on_platform = (over >= 0) & (cum[:, -1] > 0)
+        column = np.where(on_platform, np.minimum((cum < over[:, None]).sum(axis=1), 2), -1)
+        fixed = column >= 0
+        merchant[fixed] = self.merchant[buyers_pos[fixed], column[fixed]]
+        deal = column == DEAL
+        self.discount[buyers_pos[deal]] = pw.group_buy.deal_discount[buyers[deal]]
+        user = pw.user[buyers].astype(np.int64)
+        store = pw.store[merchant].astype(np.int64)
+        other = (user >= 0) & (store >= 0) & (store != user)
+        fails = other & (rng.random(buyers.size) >= pw.params.interoperability)
+        self.cross_platform_failures = int(fails.sum())
+        go = np.flatnonzero(~fails)
+        self.column = column[go]
+        return go
+
+    def outcome(
+        self, platform, rng, needs, buyers_pos, buyers, merchant, goods, offline,
+        offline_value, pays, risk,
+    ) -> dict[str, Any]:
+        """Channels and platform fees of the orders, offline QR payments, search counts."""
+        pw = platform.week
+        code = attribution.CODE
+        channel = attribution.last_touch(
+            self.acted[buyers_pos],
+            pw.qr_touch[buyers],
+            platform.kol_touch[buyers],
+            platform.marketing_channel[buyers],
+        )
+        column = self.column
+        channel[column == FOLLOW] = code["official_account"]
+        shared = column == SHARE
+        channel[shared] = np.where(
+            pw.shared_in_group[buyers[shared]], code["group"], code["friend_share"]
+        )
+        channel[column == DEAL] = code["group_buy"]
+        user = pw.user[buyers].astype(np.int64)
+        store = pw.store[merchant].astype(np.int64)
+        in_app = (user >= 0) & (store >= 0)
+        fee = np.where(in_app, pw.params.fee[np.maximum(store, 0)] * goods, 0.0)
+        offline_pos = np.flatnonzero(offline)
+        qr = o2o.split_offline(
+            platform.spec.o2o,
+            rng,
+            needs[offline_pos],
+            offline_value[offline_pos],
+            pw.user,
+            pays,
+            risk,
+            pw.params.qr_acceptance,
+            pw.params.interoperability,
+        )
+        ordered = np.zeros(needs.size, dtype=bool)
+        ordered[buyers_pos] = True
+        return dict(
+            channel=channel,
+            platform_fee=fee,
+            qr=qr,
+            searches=int(self.searched.sum()),
+            search_actions=int(self.acted.sum()),
+            search_purchases=int((self.acted & ordered).sum()),
+            cross_platform_failures=self.cross_platform_failures,
+        )
 
 
 def no_orders(n_regions: int) -> Orders:
