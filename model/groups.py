@@ -313,6 +313,23 @@ def run_with_groups(
     return model.timeseries(), model.group_table()
 
 
+def simulate_task_with_groups(task: Any) -> pd.DataFrame:
+    """Work function for ``model.experiment.runner.run_tasks`` that also keeps the group table.
+
+    Runs the task like the runner's default work (``task.scenario``, ``task.seed``,
+    ``task.steps``) and returns the run table with the group table in
+    ``table.attrs["groups"]`` (pandas keeps ``attrs`` through pickling, so this works
+    with process pools). Take it out at once with ``table.attrs.pop("groups")``:
+    pandas copies ``attrs`` into frames derived from the table.
+    """
+    from model.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict(task.scenario, source=f"run {task.key}")
+    table, groups = run_with_groups(scenario, seed=int(task.seed), steps=task.steps)
+    table.attrs["groups"] = groups
+    return table
+
+
 # --------------------------------------------------------------------------- files
 
 GROUP_FILE = "groups.csv"

@@ -156,3 +156,20 @@ def test_summarize_groups_gives_final_and_mean_per_group():
     assert everyone["payment_share_final"] == pytest.approx(series["payment_adoption"].iloc[-1])
     mean_orders = table[(table["by"] == "all") & (table["step"] > 0)]["orders"].mean()
     assert everyone["orders_mean"] == pytest.approx(mean_orders)
+
+
+def test_runner_work_function_returns_the_group_table_with_the_run_table():
+    from model.experiment.runner import RunTask, run_tasks
+    from model.groups import simulate_task_with_groups
+
+    sc = load_scenario(FOUR, SMALL)
+    tasks = [RunTask(key=f"r{s}", scenario=sc.resolved(), seed=s, steps=3) for s in (1, 2)]
+    results = list(run_tasks(tasks, workers=1, progress=False, work=simulate_task_with_groups))
+    assert all(r.ok for r in results), [r.error for r in results]
+    for result in results:
+        groups = result.table.attrs.pop("groups")
+        assert list(groups.columns) == list(COLUMNS)
+        everyone = groups[groups["by"] == "all"]
+        np.testing.assert_allclose(
+            everyone["payment_share"].to_numpy(), result.table["payment_adoption"].to_numpy()
+        )
