@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from conftest import small_scenario
 
-from model.groups import COLUMNS, plot_who_gains, who_gains
+from model.analysis.groups import plot_who_gains, who_gains
+from model.groups import COLUMNS
 from model.market import MarketModel
 from model.scenario import load_scenario
 
@@ -121,7 +122,7 @@ def test_who_gains_averages_replications_and_plots(tmp_path):
 
 
 def test_mtsim_run_writes_groups_csv(tmp_path):
-    from model.groups import read_group_table
+    from model.analysis.groups import read_group_table
     from tests.test_model import mtsim
 
     out = tmp_path / "run"
@@ -146,7 +147,7 @@ def test_mtsim_run_writes_groups_csv(tmp_path):
 
 
 def test_summarize_groups_gives_final_and_mean_per_group():
-    from model.groups import run_with_groups, summarize_groups
+    from model.analysis.groups import run_with_groups, summarize_groups
 
     sc = load_scenario(FOUR, SMALL)
     series, table = run_with_groups(sc, seed=3, steps=4)
@@ -159,8 +160,8 @@ def test_summarize_groups_gives_final_and_mean_per_group():
 
 
 def test_runner_work_function_returns_the_group_table_with_the_run_table():
+    from model.analysis.groups import simulate_task_with_groups
     from model.experiment.runner import RunTask, run_tasks
-    from model.groups import simulate_task_with_groups
 
     sc = load_scenario(FOUR, SMALL)
     tasks = [RunTask(key=f"r{s}", scenario=sc.resolved(), seed=s, steps=3) for s in (1, 2)]

@@ -129,15 +129,11 @@ def simulate(
     from model.market import MarketModel
 
     model = MarketModel(scenario, seed=seed)
-    model.track_groups()  # group table -> groups.csv (model/groups.py, docs/population.md)
-    model.track_groups()  # group table -> groups.csv (model/groups.py, docs/population.md)
+    model.track_groups()  # group table -> groups.csv (model/analysis/groups.py, docs/population.md)
     for _ in tqdm(range(steps), desc=scenario.name, unit="week", delay=1.0, disable=not progress):
         model.step()
     write_consumer_history(model, consumer_file(out, replication), replication)
-    from model.groups import write_replication_groups
-
-    write_replication_groups(model, out, replication)
-    from model.groups import write_replication_groups
+    from model.analysis.groups import write_replication_groups
 
     write_replication_groups(model, out, replication)
     return model.timeseries()
@@ -345,12 +341,8 @@ def _run(args: argparse.Namespace, scenario) -> int:
                 outputs.append("timeseries.csv")
                 plot_run_summary(table, stage / "summary.png", f"mtsim: {scenario.name}")
                 outputs.append("summary.png")
-                # results by group (model/groups.py): the replications' tables as groups.csv
-                from model.groups import gather_group_tables
-
-                outputs += gather_group_tables(stage, sorted(tables), seeds, scenario.name)
-                # results by group (model/groups.py): the replications' tables as groups.csv
-                from model.groups import gather_group_tables
+                # results by group (model/analysis/groups.py): the replications' tables as groups.csv
+                from model.analysis.groups import gather_group_tables
 
                 outputs += gather_group_tables(stage, sorted(tables), seeds, scenario.name)
             if recording:

@@ -1,0 +1,205 @@
+"""Group tables in analysis: who gains from a policy, summaries, files and runner work.
+
+The group table itself (columns, recording) is model/groups.py; docs/population.md
+describes it. This module compares group tables (:func:`who_gains`,
+:func:`plot_who_gains`), summarises them per run for sweeps (:func:`summarize_groups`),
+runs models that record them (:func:`run_with_groups`, :func:`simulate_task_with_groups`
+for ``model.experiment.runner.run_tasks``) and writes and reads ``groups.csv``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from model.groups import COLUMNS, GROUP_METRIC_INFO, GROUPINGS
+
+if TYPE_CHECKING:
+    from model.scenario import Scenario
+
+
+def who_gains(
+    base: pd.DataFrame,
+    policy: pd.DataFrame,
+    step: int | None = None,
+    metrics: tuple[str, ...] = ("payment_share", "ordered_share", "order_value_per_consumer"),
+) -> pd.DataFrame:
+    """Who gains from a policy: each group's metric in the policy run minus the baseline.
+
+    Both tables are group tables (``groups.csv``), possibly of several replications
+    (a ``replication`` column): values are averaged over replications first.
+
+    Args:
+        base: the baseline scenario's group table.
+        policy: the policy scenario's group table.
+        step: the step compared (default: the last step in both).
+        metrics: the metric columns compared.
+
+    Returns:
+        One row per (by, group): ``by``, ``group``, then per metric ``<metric>_base``,
+        ``<metric>_policy`` and ``<metric>_gain`` (policy - base). Groups present in
+        only one table are left out.
+    """
+    if step is None:
+        step = int(min(base["step"].max(), policy["step"].max()))
+    keys = ["by", "group"]
+
+    def at_step(table: pd.DataFrame) -> pd.DataFrame:
+        rows = table[table["step"] == step]
+        return rows.groupby(keys, sort=False)[list(metrics)].mean().reset_index()
+
+    merged = at_step(base).merge(at_step(policy), on=keys, suffixes=("_base", "_policy"))
+    out = merged[keys].copy()
+    for metric in metrics:
+        out[f"{metric}_base"] = merged[f"{metric}_base"]
+        out[f"{metric}_policy"] = merged[f"{metric}_policy"]
+        out[f"{metric}_gain"] = merged[f"{metric}_policy"] - merged[f"{metric}_base"]
+    return out
+
+
+def plot_who_gains(gains: pd.DataFrame, metric: str, path: Any, title: str = "") -> None:
+    """Bar chart of ``<metric>_gain`` by group, one panel per grouping (not ``all``).
+
+    Args:
+        gains: the output of :func:`who_gains`.
+        metric: the metric whose gain is drawn.
+        path: where the PNG goes.
+        title: figure title.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    parts = [by for by in GROUPINGS if by != "all" and (gains["by"] == by).any()]
+    fig, axes = plt.subplots(1, max(1, len(parts)), figsize=(3.2 * max(1, len(parts)), 3.2))
+    axes = np.atleast_1d(axes)
+    for ax, by in zip(axes, parts, strict=False):
+        rows = gains[gains["by"] == by]
+        values = rows[f"{metric}_gain"].to_numpy()
+        ax.bar(rows["group"].astype(str), values, color=np.where(values >= 0, "#2a7", "#c44"))
+        ax.axhline(0.0, color="black", linewidth=0.6)
+        ax.set_title(by)
+        ax.tick_params(axis="x", rotation=30, labelsize=8)
+    axes[0].set_ylabel(f"{GROUP_METRIC_INFO.get(metric, metric)}: policy - base")
+    fig.suptitle(title or f"Who gains: {metric}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def summarize_groups(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per (by, group) of a run's group table: each metric's final value and run mean.
+
+    For the sweep store (``outcomes: by_group``): columns ``by``, ``group``,
+    ``consumers``, then ``<metric>_final`` (at the last step) and ``<metric>_mean``
+    (over steps 1..T, or step 0 alone when there is no other) for every metric
+    column of the group table.
+    """
+    metrics = [c for c in COLUMNS if c not in ("step", "by", "group", "consumers")]
+    last = int(table["step"].max())
+    later = table[table["step"] > 0] if last > 0 else table
+    keys = ["by", "group"]
+    final = table[table["step"] == last].set_index(keys)
+    mean = later.groupby(keys, sort=False)[metrics].mean()
+    out = final[["consumers"]].copy()
+    for metric in metrics:
+        out[f"{metric}_final"] = final[metric].astype(float)
+        out[f"{metric}_mean"] = mean[metric].reindex(out.index).astype(float)
+    return out.reset_index()
+
+
+def run_with_groups(
+    scenario: Scenario, seed: int | None = None, steps: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one model recording the group table: ``(run table, group table)``.
+
+    Like ``model.market.run_model`` (same run table: recording draws nothing), plus
+    ``model.group_table()``.
+    """
+    from model.market import MarketModel
+
+    model = MarketModel(scenario, seed=seed)
+    model.track_groups()
+    for _ in range(scenario.simulation.steps if steps is None else int(steps)):
+        model.step()
+    return model.timeseries(), model.group_table()
+
+
+def simulate_task_with_groups(task: Any) -> pd.DataFrame:
+    """Work function for ``model.experiment.runner.run_tasks`` that also keeps the group table.
+
+    Runs the task like the runner's default work (``task.scenario``, ``task.seed``,
+    ``task.steps``) and returns the run table with the group table in
+    ``table.attrs["groups"]`` (pandas keeps ``attrs`` through pickling, so this works
+    with process pools). Take it out at once with ``table.attrs.pop("groups")``:
+    pandas copies ``attrs`` into frames derived from the table.
+    """
+    from model.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict(task.scenario, source=f"run {task.key}")
+    table, groups = run_with_groups(scenario, seed=int(task.seed), steps=task.steps)
+    table.attrs["groups"] = groups
+    return table
+
+
+# --------------------------------------------------------------------------- files
+
+GROUP_FILE = "groups.csv"
+"""Name of the group table in a results folder (``mtsim run``)."""
+
+
+def replication_group_file(out: Any, replication: int) -> Any:
+    """Where one replication's group table is staged before :func:`gather_group_tables`."""
+    from pathlib import Path
+
+    return Path(out) / "groups" / f"replication-{replication:03d}.csv"
+
+
+def write_replication_groups(model: Any, out: Any, replication: int) -> None:
+    """Stage a model's group table (``model.group_table()``) for one replication."""
+    path = replication_group_file(out, replication)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.group_table().to_csv(path, index=False, lineterminator="\n")
+
+
+def gather_group_tables(
+    stage: Any, replications: list[int], seeds: list[int], scenario: str
+) -> list[str]:
+    """Join the staged replications' group tables into ``groups.csv`` in ``stage``.
+
+    Adds the columns ``scenario``, ``replication`` and ``seed`` in front (as the run
+    table) and removes the staged per-replication files.
+
+    Returns:
+        ``["groups.csv"]``, or ``[]`` when no replication staged a table.
+    """
+    import shutil
+    from pathlib import Path
+
+    parts = []
+    for rep in replications:
+        path = replication_group_file(stage, rep)
+        if path.is_file():
+            part = pd.read_csv(path, keep_default_na=False)
+            part.insert(0, "seed", seeds[rep])
+            part.insert(0, "replication", rep)
+            part.insert(0, "scenario", scenario)
+            parts.append(part)
+    shutil.rmtree(Path(stage) / "groups", ignore_errors=True)
+    if not parts:
+        return []
+    table = pd.concat(parts, ignore_index=True)
+    tmp = Path(stage) / f".{GROUP_FILE}.tmp"
+    table.to_csv(tmp, index=False, lineterminator="\n")
+    tmp.replace(Path(stage) / GROUP_FILE)
+    return [GROUP_FILE]
+
+
+def read_group_table(folder: Any) -> pd.DataFrame:
+    """Read the group table of a results folder (``mtsim run``'s ``groups.csv``)."""
+    from pathlib import Path
+
+    return pd.read_csv(Path(folder) / GROUP_FILE, keep_default_na=False)
