@@ -174,3 +174,33 @@ def test_runner_work_function_returns_the_group_table_with_the_run_table():
         np.testing.assert_allclose(
             everyone["payment_share"].to_numpy(), result.table["payment_adoption"].to_numpy()
         )
+
+
+def test_group_sums_do_not_depend_on_the_consumers_order():
+    """Contiguous cells (slices) and any order (bincount) give the same table."""
+    from types import SimpleNamespace
+
+    from model.groups import GroupRecorder
+
+    model = MarketModel(load_scenario(FOUR, SMALL), seed=8)
+    for _ in range(3):
+        model.step()
+    c = model.consumers
+    fields = (
+        "region urban income_band has_access aware payment has_ordered "
+        "has_ordered_cross_border trust_domestic trust_foreign"
+    ).split()
+    order = np.random.default_rng(0).permutation(c.n)
+    laid_out = SimpleNamespace(**{f: getattr(c, f) for f in fields})
+    shuffled = SimpleNamespace(**{f: getattr(c, f)[order] for f in fields})
+    orders = model.last_week.signals.orders
+    moved = SimpleNamespace(
+        consumer=np.argsort(order)[orders.consumer],
+        value=orders.value,
+        cross_border=orders.cross_border,
+    )
+    a = GroupRecorder(model.scenario, laid_out)
+    b = GroupRecorder(model.scenario, shuffled)
+    a.record(3, laid_out, orders)
+    b.record(3, shuffled, moved)
+    pd.testing.assert_frame_equal(a.table(), b.table(), check_exact=False, rtol=1e-9)
