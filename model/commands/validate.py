@@ -95,33 +95,38 @@ def criterion(row: CheckRow) -> str:
 HEADERS: tuple[str, ...] = ("check", "what is compared", "expected", "measured", "criterion")
 
 
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
 def format_table(outcomes: list[CheckOutcome]) -> str:
-    """Format the verdict as a plain-text table (one line per comparison, with headers)."""
-    widths = (26, 66, 9, 9, 30)
-    header = (
-        f"{HEADERS[0]:<{widths[0]}} {HEADERS[1]:<{widths[1]}} {HEADERS[2]:>{widths[2]}} "
-        f"{HEADERS[3]:>{widths[3]}}  {HEADERS[4]:<{widths[4]}} result"
-    )
-    lines = [header, "-" * len(header)]
+    """Format the verdict as a plain-text table (one line per comparison, with headers).
+
+    Columns are as wide as their longest entry: nothing is cut.
+    """
+    cells = []
     for outcome in outcomes:
         if outcome.skipped:
-            lines.append(
-                f"{outcome.name:<{widths[0]}} "
-                f"{_shorten('(skipped: ' + outcome.skipped + ')', widths[1])}"
-            )
+            cells.append((outcome.name, f"(skipped: {outcome.skipped})", "", "", "", ""))
             continue
         for row in outcome.rows:
-            lines.append(
-                f"{outcome.name:<{widths[0]}} {_shorten(row.name, widths[1]):<{widths[1]}} "
-                f"{_fmt(row.expected):>{widths[2]}} {_fmt(row.measured):>{widths[3]}}  "
-                f"{_shorten(criterion(row), widths[4]):<{widths[4]}} "
-                f"{'pass' if row.passed else 'FAIL'}"
+            cells.append(
+                (
+                    outcome.name,
+                    row.name,
+                    _fmt(row.expected),
+                    _fmt(row.measured),
+                    criterion(row),
+                    "pass" if row.passed else "FAIL",
+                )
             )
-    return "\n".join(lines)
+    titles = (*HEADERS, "result")
+    widths = [max([len(titles[i])] + [len(c[i]) for c in cells]) for i in range(len(titles))]
+    right = {2, 3}  # numbers
+
+    def line(values: tuple[str, ...]) -> str:
+        return "  ".join(
+            v.rjust(widths[i]) if i in right else v.ljust(widths[i]) for i, v in enumerate(values)
+        ).rstrip()
+
+    header = line(titles)
+    return "\n".join([header, "-" * len(header), *(line(c) for c in cells)])
 
 
 def format_markdown(outcomes: list[CheckOutcome]) -> str:

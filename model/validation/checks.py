@@ -374,7 +374,7 @@ def compare_curve(
     consumers: int,
     extra_tolerance: np.ndarray | None = None,
     note: str = "",
-    reference_name: str = "the recursion F(t)",
+    reference_name: str = "recursion F(t)",
 ) -> tuple[CheckRow, dict[str, Any]]:
     """Compare a mean curve with a reference at every step (tolerance 4 SE per step).
 
@@ -394,13 +394,13 @@ def compare_curve(
     passed = bool(np.all(dev <= tol + 1e-12))
     row = CheckRow(
         check=check,
-        name=f"{label}: mean aware share vs {reference_name}, worst step (t={worst})",
+        name=f"{label}: mean aware share vs {reference_name}, worst step t={worst}",
         expected=float(reference[worst]),
         measured=float(mean[worst]),
         tolerance=float(tol[worst]),
         passed=passed,
         rule="|mean(t) - F(t)| <= tol(t) at every step t",
-        criterion=f"|diff| <= tol at all {len(mean)} steps (here {float(tol[worst]):.4f})",
+        criterion=f"|diff| <= 4 SE, all {len(mean)} steps (here {float(tol[worst]):.4f})",
         note=note,
         details={
             "steps": len(mean),
@@ -480,7 +480,7 @@ def check_bass_closed_form(settings: Settings, executor: Executor | None = None)
         closed,
         n,
         extra_tolerance=gap,
-        reference_name="the closed form F(t)",
+        reference_name="closed form F(t)",
         note=(
             "F(t) = (1 - e^-(p+q)t) / (1 + (q/p) e^-(p+q)t) at whole time units; tolerance "
             f"4 SE ({reps} runs of {n}) + the discretisation gap of {k} sub-steps "
@@ -648,8 +648,7 @@ def check_watts_cascades(settings: Settings, executor: Executor | None = None) -
         out.rows.append(
             compare_two_frequencies(
                 out.name,
-                f"z={z:g}: share of runs with a global cascade (>10%), "
-                "model vs independent simulation",
+                f"z={z:g}: share of runs with a global cascade, model vs independent simulation",
                 int(cascades.sum()),
                 runs,
                 reference.hits,
@@ -726,7 +725,7 @@ def check_ic_percolation(settings: Settings, executor: Executor | None = None) -
             out.rows.append(
                 CheckRow(
                     check=out.name,
-                    name=f"T={t:g} < 1/z: largest final share of {runs} runs (no large outbreak)",
+                    name=f"T={t:g} < 1/z: largest final share of {runs} runs",
                     expected=0.0,
                     measured=float(finals.max()),
                     tolerance=LARGE_OUTBREAK,
@@ -1028,8 +1027,7 @@ def check_ndlib_threshold(settings: Settings, executor: Executor | None = None) 
         CheckRow(
             check=out.name,
             name=(
-                f"share of graphs with the same final aware set, mtsim vs NDlib "
-                f"(LT phi={phi:g} for all, z={z:g})"
+                f"graphs with identical final aware sets, mtsim vs NDlib (LT phi={phi:g}, z={z:g})"
             ),
             expected=1.0,
             measured=agree / len(graphs),
