@@ -15,8 +15,8 @@ Robustness (docs/robustness.md):
   only at the end: a run that fails, is interrupted or finds a full disk leaves
   the earlier results in ``--out`` as they were, and never an empty new folder;
 - moving in replaces mtsim's own files of an earlier run (``timeseries.csv``,
-  ``summary.png``, ``manifest.json`` and the ``consumers/`` files its manifest
-  lists) and nothing else of the folder, so one folder never mixes two runs;
+  ``summary.png``, ``manifest.json`` and every file its manifest lists under
+  ``outputs``) and nothing else of the folder, so one folder never mixes two runs;
 - Ctrl-C or SIGTERM during several replications writes the replications that had
   finished (and says how many), or says that nothing was written.
 """
@@ -185,8 +185,18 @@ def _make_parents(folder: Path) -> list[Path]:
     return missing
 
 
-def _old_consumer_files(out: Path) -> list[Path]:
-    """List the ``consumers/`` files an earlier run into ``out`` wrote (from its manifest)."""
+def _staging_folder(out: Path) -> Path:
+    """Make a hidden folder beside ``out`` (or inside it, if its parent cannot be written)."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.mtsim-", dir=out.parent))
+    except OSError:
+        if not out.is_dir():
+            raise
+        return Path(tempfile.mkdtemp(prefix=".mtsim-staging-", dir=out))
+
+
+def _old_outputs(out: Path) -> list[Path]:
+    """List the files an earlier run into ``out`` wrote (from its manifest's ``outputs``)."""
     import json
 
     try:
@@ -197,10 +207,14 @@ def _old_consumer_files(out: Path) -> list[Path]:
         return []
     listed = manifest.get("outputs")
     if isinstance(listed, list):
-        names = [n for n in listed if isinstance(n, str) and n.startswith("consumers/")]
+        names = [n for n in listed if isinstance(n, str)]
     else:  # manifests written before the outputs list: the usual names
         names = [f"consumers/{p.name}" for p in (out / "consumers").glob("replication-*.parquet")]
-    return [out / name for name in names if "/" in name and ".." not in name]
+    return [
+        out / name
+        for name in names
+        if name and not Path(name).is_absolute() and ".." not in Path(name).parts
+    ]
 
 
 def _commit(stage: Path, out: Path, outputs: list[str]) -> bool:
@@ -211,17 +225,19 @@ def _commit(stage: Path, out: Path, outputs: list[str]) -> bool:
     """
     out.mkdir(exist_ok=True)
     replaced = False
-    for old in [*(out / name for name in OWN_FILES), *_old_consumer_files(out)]:
+    emptied: set[Path] = set()
+    for old in [*(out / name for name in OWN_FILES), *_old_outputs(out)]:
         if old.is_file():
             old.unlink()
+            emptied.add(old.parent)
             replaced = True
     for name in outputs:
         target = out / name
         target.parent.mkdir(exist_ok=True)
         os.replace(stage / name, target)
-    consumers = out / "consumers"
-    if consumers.is_dir() and not any(consumers.iterdir()):
-        consumers.rmdir()
+    for folder in emptied:  # a folder only the earlier run's files were in
+        if folder != out and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     return replaced
 
 
@@ -275,7 +291,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
         load_graph_file(scenario.network, scenario.population.consumers)
     try:
         created = _make_parents(out.absolute())
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.mtsim-", dir=out.absolute().parent))
+        stage = _staging_folder(out.absolute())
     except OSError as exc:
         raise UserError(f"--out: {str(out)!r}: cannot create folder ({exc.strerror})") from None
     started = now_iso()
