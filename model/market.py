@@ -8,8 +8,13 @@ import pandas as pd
 from mesa.discrete_space import Network as MesaNetwork
 
 from model.agents import KOL, Consumer, Merchant
-from model.mechanisms import access, targeting, word_of_mouth
-from model.metrics import CONSUMER_RECORD_FIELDS, consumer_record, reporters_for
+from model.mechanisms import access, platform, targeting, word_of_mouth
+from model.metrics import (
+    CONSUMER_RECORD_FIELDS,
+    consumer_record,
+    platform_reporters,
+    reporters_for,
+)
 from model.network import build_social_graph, kol_followers, region_sizes
 from model.phases import PHASES
 from model.policy import EffectiveParameters, ParameterSchedule
@@ -89,11 +94,16 @@ class MarketModel(mesa.Model):
         self.consumers = self._build_consumers(sizes, attributes)
         self.merchants = self._build_merchants()
         self.kols = self._build_kols(population_share)
+        # the super-app layer (mechanisms/platform.py): empty, and no draws, without one
+        self.platforms = platform.build_state(
+            scenario, self.graph, self.consumers, self.merchants, self.rng
+        )
         self._states = {
             "consumers": self.consumers,
             "merchants": self.merchants,
             "kols": self.kols,
             "market": self.market,
+            "platforms": self.platforms,
         }
 
         # Mesa agent objects: consumers first (unique ids 1..n), then merchants and KOLs.
@@ -117,6 +127,7 @@ class MarketModel(mesa.Model):
 
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters_for(self.region_names)
+            | (platform_reporters() if scenario.platforms is not None else {})
         )
         self.datacollector.collect(self)
         # per-consumer history only when asked (simulation.record_consumers_every)

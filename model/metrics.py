@@ -332,6 +332,126 @@ COUNT_METRICS: tuple[str, ...] = (
     "failed_transactions",
 )
 """Metrics that are counts per step."""
+def _platform_count(key: str, kind=float):
+    def reporter(model: MarketView):
+        return kind(model.platforms.last.get(key, 0))
+
+    reporter.__doc__ = f"``platforms.last[{key!r}]`` of the step (mechanisms/platform.py)."
+    return reporter
+
+
+def _platform_ratio(numerator: str, denominator: str):
+    def reporter(model: MarketView) -> float:
+        last = model.platforms.last
+        d = last.get(denominator, 0)
+        return float(last.get(numerator, 0) / d) if d else float("nan")
+
+    reporter.__doc__ = f"{numerator} / {denominator} of the step (NaN when 0)."
+    return reporter
+
+
+def _by_channel(key: str, c: int, kind=float):
+    def reporter(model: MarketView):
+        values = model.platforms.last.get(key)
+        return kind(values[c]) if values is not None else kind(0)
+
+    return reporter
+
+
+def platform_reporters() -> dict[str, object]:
+    """Columns of a model with a ``platforms:`` section (docs/platform.md).
+
+    ``orders_by_channel.<c>`` and ``value_by_channel.<c>`` per channel of
+    ``mechanisms.attribution.CHANNELS`` (they sum to ``orders`` and ``gmv``); the
+    platform's users, ties, group buying, offline QR payments, fees and stores; and
+    the targets' ratios: ``platform_order_share`` (orders through platform channels /
+    orders), ``intention_conversion`` (consumers shown platform content who ordered /
+    consumers shown platform content), ``search_action_rate`` (actions / searches) and
+    ``search_purchase_rate`` (actions ending in a mobile order / actions).
+    """
+    from model.mechanisms.attribution import CHANNELS
+
+    out: dict[str, object] = {
+        "platform_users": _platform_count("users"),
+        "platform_follows_per_user": _platform_count("follows_per_user"),
+        "platform_orders": _platform_count("platform_orders", int),
+        "platform_order_share": _platform_ratio("platform_orders", "orders"),
+        "intention_conversion": _platform_ratio("intention_purchases", "intentions"),
+        "search_action_rate": _platform_ratio("search_actions", "searches"),
+        "search_purchase_rate": _platform_ratio("search_purchases", "search_actions"),
+        "searches": _platform_count("searches", int),
+        "group_buy_offers": _platform_count("group_buy_offers", int),
+        "group_buy_successes": _platform_count("group_buy_successes", int),
+        "group_buy_buyers": _platform_count("group_buy_buyers", int),
+        "offline_qr_payments": _platform_count("offline_qr_payments", int),
+        "offline_qr_value": _platform_count("offline_qr_value"),
+        "qr_first_payments": _platform_count("qr_first_payments", int),
+        "cross_platform_failures": _platform_count("cross_platform_failures", int),
+        "platform_fees": _platform_count("platform_fees"),
+        "platform_stores": _platform_count("stores", int),
+        "platform_stores_verified": _platform_count("stores_verified", int),
+        "platform_stores_delisted": _platform_count("stores_delisted", int),
+    }
+    for c, name in enumerate(CHANNELS):
+        out[f"orders_by_channel.{name}"] = _by_channel("orders_by_channel", c, int)
+    for c, name in enumerate(CHANNELS):
+        out[f"value_by_channel.{name}"] = _by_channel("value_by_channel", c)
+    return out
+
+
+PLATFORM_METRIC_INFO: dict[str, dict[str, str]] = {
+    "platform_users": {"label": "Platform users", "unit": "share of consumers"},
+    "platform_follows_per_user": {"label": "Official accounts followed", "unit": "per platform user"},
+    "platform_orders": {"label": "Orders through the platform", "unit": "orders per week"},
+    "platform_order_share": {"label": "Platform share of mobile orders", "unit": "share of orders"},
+    "intention_conversion": {
+        "label": "Conversion from purchase intention",
+        "unit": "share of consumers shown platform content",
+    },
+    "search_action_rate": {"label": "Mobile searches leading to an action", "unit": "share of searches"},
+    "search_purchase_rate": {"label": "Search actions leading to a purchase", "unit": "share of actions"},
+    "searches": {"label": "Mobile searches", "unit": "searches per week"},
+    "group_buy_offers": {"label": "Group-buying offers", "unit": "offers per week"},
+    "group_buy_successes": {"label": "Successful group-buying offers", "unit": "offers per week"},
+    "group_buy_buyers": {"label": "Group-buying team members", "unit": "consumers per week"},
+    "offline_qr_payments": {"label": "Offline purchases paid by QR code", "unit": "payments per week"},
+    "offline_qr_value": {"label": "Offline spending paid by QR code", "unit": "currency units per week"},
+    "qr_first_payments": {"label": "First mobile payments made by QR offline", "unit": "consumers per week"},
+    "cross_platform_failures": {
+        "label": "Payments failed at another platform's store",
+        "unit": "orders per week",
+    },
+    "platform_fees": {"label": "Platform fees on in-app orders", "unit": "currency units per week"},
+    "platform_stores": {"label": "Official accounts / in-app stores", "unit": "merchants"},
+    "platform_stores_verified": {"label": "Stores verified by their platform", "unit": "merchants"},
+    "platform_stores_delisted": {"label": "Stores delisted by their platform", "unit": "merchants"},
+}
+"""Label and unit of the platform columns (merged into ``METRIC_INFO``)."""
+
+PLATFORM_GOOD_DIRECTION: dict[str, int] = {
+    "platform_users": 1,
+    "platform_follows_per_user": 0,
+    "platform_orders": 1,
+    "platform_order_share": 0,
+    "intention_conversion": 1,
+    "search_action_rate": 1,
+    "search_purchase_rate": 1,
+    "searches": 0,
+    "group_buy_offers": 0,
+    "group_buy_successes": 1,
+    "group_buy_buyers": 0,
+    "offline_qr_payments": 1,
+    "offline_qr_value": 0,
+    "qr_first_payments": 1,
+    "cross_platform_failures": -1,
+    "platform_fees": 0,
+    "platform_stores": 1,
+    "platform_stores_verified": 1,
+    "platform_stores_delisted": -1,
+}
+"""Good direction of the platform columns (merged into ``GOOD_DIRECTION``)."""
+
+
 
 METRIC_INFO: dict[str, dict[str, str]] = {
     "aware_share": {"label": "Consumers aware of mobile shopping", "unit": "share of consumers"},
@@ -444,6 +564,7 @@ GOOD_DIRECTION: dict[str, int] = {
     "merchant_marketing_spend": 0,
     "merchant_kol_fees": 0,
     "merchant_fines": -1,
+METRIC_INFO.update(PLATFORM_METRIC_INFO)
     "kol_fees": 0,
     "state_tariff_revenue": 0,
     "logistics_revenue": 0,
@@ -494,3 +615,4 @@ def consumer_record(model: MarketView) -> dict[str, np.ndarray]:
     for name in CONSUMER_RECORD_FIELDS[1:]:
         record[name] = getattr(c, name).copy()
     return record
+GOOD_DIRECTION.update(PLATFORM_GOOD_DIRECTION)

@@ -28,9 +28,11 @@ from model.mechanisms import (
     merchant_adoption,
     ordering,
     payment,
+    platform,
     trust,
     word_of_mouth,
 )
+from model.mechanisms import attribution
 from model.mechanisms.merchant_adoption import MerchantWeek
 from model.state import StepCounters, beta_around
 from model.week import Phase, Week, check_sequence
@@ -254,6 +256,67 @@ def payment_phase(week: Week) -> None:
     s.pays = (c.payment | adopts) & ~abandons & ~s.stops_paying
 
 
+def platform_phase(week: Week) -> None:
+    """The super-app's content of the week: posts, friends' shares, group-buying offers.
+
+    (mechanisms/platform.py, mechanisms/groups.py.) Produces ``platform_week`` (what
+    each consumer sees on the platform: the followed store it may buy again from, posts,
+    a friend's or group share, a group-buying deal; the week's platform parameters after
+    the platform levers), or None without a ``platforms:`` section (no draws then).
+    """
+    sc, s, pl, m, c = week.scenario, week.signals, week.platforms, week.merchants, week.consumers
+    user, group, follows = pl.user, pl.group, pl.follows
+    store, store_verified, qr_paid = pl.store, pl.store_verified, pl.qr_paid
+    adopted, active = m.adopted, m.active
+    satisfied, last_merchant = c.satisfied_from, c.last_order_merchant
+    if sc.platforms is None:
+        s.platform_week = None
+        return
+    params = platform.effective(sc.platforms, s.params.levels)
+    s.platform_week = platform.content(
+        sc.platforms,
+        params,
+        week.rng,
+        week.graph,
+        user=user,
+        group=group,
+        follows=follows,
+        store=store,
+        store_verified=store_verified,
+        qr_paid=qr_paid,
+        selling=adopted & active,
+        has_access=s.has_access,
+        satisfied=satisfied >= 0,
+        last_order_merchant=last_merchant,
+    )
+
+
+def _marketing_touch(week: Week) -> np.ndarray:
+    """Per consumer, the marketing channel code that reached it (-1: none); platforms only.
+
+    Drawn among the channels in proportion to impressions x conversion effect.
+    """
+    sc, s = week.scenario, week.signals
+    lift = s.marketing_lift
+    reached = np.flatnonzero(lift > 1.0 + 1e-9)
+    out = np.full(lift.size, -1, dtype=np.int8)
+    names = {"mobile_search": "search", "app_market": "app_market", "qr_o2o": "qr_o2o",
+             "short_video": "short_video"}
+    weights, codes = [], []
+    for name, label in names.items():
+        ch = sc.marketing.channels.get(name)
+        if ch is None:
+            continue
+        weights.append(s.params.channel_budget.get(name, 0.0) * ch.reach_per_unit * ch.conversion_lift)
+        codes.append(attribution.CODE[label])
+    total = float(sum(weights))
+    if reached.size and total > 0:
+        cdf = np.cumsum(weights) / total
+        pick = np.minimum(np.searchsorted(cdf, week.rng.random(reached.size), side="right"), len(codes) - 1)
+        out[reached] = np.array(codes, dtype=np.int8)[pick]
+    return out
+
+
 def ordering_phase(week: Week) -> None:
     """The weekly shopping choice: need, outside options, mobile sellers (mechanisms/ordering.py).
 
@@ -266,6 +329,16 @@ def ordering_phase(week: Week) -> None:
     n, p, spec = c.n, s.params, sc.ordering
     need_p = spec.occasion_rate * c.purchase_frequency
     needs = np.flatnonzero(rng.random(n) < need_p)
+    choice = None
+    if sc.platforms is not None:  # joining a successful group-buying offer is a need
+        pw = s.platform_week
+        needs = np.union1d(needs, np.flatnonzero(pw.group_buy.deal_merchant >= 0))
+        choice = ordering.PlatformChoice(
+            spec=sc.platforms,
+            week=pw,
+            kol_touch=s.kol_total > 0,
+            marketing_channel=_marketing_touch(week),
+        )
     if not needs.size:
         s.orders = ordering.no_orders(week.n_regions)
         return
@@ -307,6 +380,7 @@ def ordering_phase(week: Week) -> None:
         reliability=p.reliability,
         merchant_price=m.price,
         merchant_region=m.region,
+        platform=choice,
     )
 
 
@@ -389,6 +463,127 @@ def trust_phase(week: Week) -> None:
             + np.float32(tr.memory_gain) * bad_event
         ).astype(np.float32),
         risk_extra=payment.update_risk(sc.payment, c.risk_extra, victims, s.fraud_news),
+    )
+
+
+def platform_ties_phase(week: Week) -> None:
+    """After the week's sales: platform users, stores, checks, follow ties, channel totals.
+
+    (mechanisms/platform.py.) Users join platforms over the graph; adopting merchants
+    open stores (less often when the fee is high); platforms check stores' real names
+    and delist those failing; buyers follow stores after genuine in-app purchases
+    (or a nearby store after paying by QR offline) and unfollow after a counterfeit or
+    too many posts; each merchant's orders by channel are added up. Stages the
+    platform state, with the week's platform counts in ``platforms.last``. Nothing
+    without a ``platforms:`` section.
+    """
+    sc, s, rng, pl = week.scenario, week.signals, week.rng, week.platforms
+    m, c = week.merchants, week.consumers
+    user, follows, store, verified = pl.user, pl.follows, pl.store, pl.store_verified
+    delisted, qr_ever = pl.delisted, pl.qr_paid_ever
+    channel_orders, channel_value, records = pl.channel_orders, pl.channel_value, pl.merchant_records
+    integrity, adopted, active, m_region, c_region = (
+        m.integrity, m.adopted, m.active, m.region, c.region
+    )
+    spec = sc.platforms
+    if spec is None:
+        return
+    pw, orders, outcome = s.platform_week, s.orders, s.fulfilment
+    params = pw.params
+    new_user = platform.adopt_platforms(spec, week.graph, user, s.has_access, rng)
+    opened = platform.open_stores(spec, params, store, delisted, adopted, active, user, rng)
+    new_store, new_verified, fails = platform.verify_stores(
+        spec, params, opened, verified, integrity, rng
+    )
+    # follow ties: after genuine in-app purchases, after QR payments offline
+    channel = orders.channel if orders.channel is not None else np.zeros(0, np.int8)
+    buyer_user = user[orders.consumer].astype(np.int64)
+    bought_store = pw.store[orders.merchant].astype(np.int64)
+    genuine = outcome.genuine
+    shared = np.isin(channel, (attribution.CODE["friend_share"], attribution.CODE["group"]))
+    chance = np.where(shared, spec.follows.after_share, spec.follows.after_purchase)
+    follow = genuine & (buyer_user >= 0) & (bought_store >= 0) & (rng.random(channel.size) < chance)
+    new_c, new_m = orders.consumer[follow], orders.merchant[follow]
+    qr = orders.qr
+    if qr is not None and qr.payer.size:
+        listed = np.flatnonzero(pw.store >= 0)
+        scan = qr.payer[rng.random(qr.payer.size) < spec.follows.after_qr_scan]
+        if listed.size and scan.size:
+            by_region = listed[np.argsort(m_region[listed], kind="stable")]
+            counts = np.bincount(m_region[listed], minlength=week.n_regions)
+            start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            home = c_region[scan].astype(np.int64)
+            has = counts[home] > 0
+            scan, home = scan[has], home[has]
+            pick = start[home] + (rng.random(scan.size) * counts[home]).astype(np.int64)
+            first = ~np.isin(scan, new_c)
+            new_c = np.concatenate([new_c, scan[first]])
+            new_m = np.concatenate([new_m, by_region[pick][first]])
+    new_c, first = np.unique(new_c, return_index=True)
+    new_m = new_m[first]
+    cheated = ~genuine
+    new_follows = platform.follow_updates(
+        spec, rng, follows, pw.posts, new_c, new_m,
+        orders.consumer[cheated], orders.merchant[cheated], fails,
+    )
+    # channel totals per merchant
+    week_orders, week_value = attribution.merchant_channel_counts(
+        orders.merchant, channel, orders.goods_value, m.n
+    )
+    totals_orders = channel_orders + week_orders
+    totals_value = channel_value + week_value
+    every = spec.record_merchants_every
+    if every and week.t % every == 0:  # week.t: the step this week becomes (Mesa counts first)
+        records = (*records, (week.t, totals_orders.copy(), totals_value.copy()))
+    qr_paid = np.zeros(user.size, dtype=bool)
+    qr_value = 0.0
+    if qr is not None:
+        qr_paid[qr.payer] = True
+        qr_value = float(qr.value.sum())
+    by_channel = attribution.by_channel(channel)
+    ordered = np.zeros(user.size, dtype=bool)
+    ordered[orders.consumer] = True
+    users = user >= 0
+    ties = (new_follows >= 0).sum(axis=1)
+    gb = pw.group_buy
+    last = {
+        "orders": int(channel.size),
+        "users": float(users.mean()) if users.size else 0.0,
+        "follows_per_user": float(ties[users].mean()) if users.any() else 0.0,
+        "orders_by_channel": by_channel,
+        "value_by_channel": attribution.by_channel(channel, orders.goods_value),
+        "platform_orders": int(by_channel[attribution.PLATFORM_MASK].sum()),
+        "intentions": int(pw.intention.sum()),
+        "intention_purchases": int((pw.intention & ordered).sum()),
+        "searches": orders.searches,
+        "search_actions": orders.search_actions,
+        "search_purchases": orders.search_purchases,
+        "group_buy_offers": gb.offers,
+        "group_buy_successes": gb.successes,
+        "group_buy_buyers": gb.buyers,
+        "offline_qr_payments": int(qr.payer.size) if qr is not None else 0,
+        "offline_qr_value": qr_value,
+        "qr_first_payments": int(qr.first_time.size) if qr is not None else 0,
+        "cross_platform_failures": orders.cross_platform_failures,
+        "platform_fees": float(orders.platform_fee.sum()) if orders.platform_fee is not None else 0.0,
+        "qr_fees": qr_value * spec.o2o.qr_fee,
+        "stores": int(((new_store >= 0) & active).sum()),
+        "stores_verified": int((new_verified & (new_store >= 0) & active).sum()),
+        "stores_delisted": int((delisted | fails).sum()),
+    }
+    week.stage(
+        "platforms",
+        user=new_user,
+        store=new_store,
+        store_verified=new_verified,
+        delisted=delisted | fails,
+        follows=new_follows,
+        qr_paid=qr_paid,
+        qr_paid_ever=qr_ever | qr_paid,
+        channel_orders=totals_orders,
+        channel_value=totals_value,
+        merchant_records=records,
+        last=last,
     )
 
 
@@ -654,6 +849,12 @@ def accounts_phase(week: Week) -> None:
     ledger.pay("state", "platforms", cost.channel_subsidies)
     ledger.pay("merchants", "state", float(mw.fines.sum()))
     ledger.pay("state", "contractors", cost.to_contractors)
+    # platform fees (mechanisms/platform.py; h14): merchants pay their platform for in-app
+    # orders, offline retailers for QR payments. Nothing without a ``platforms:`` section.
+    if orders.platform_fee is not None:
+        ledger.pay("merchants", "platforms", float(orders.platform_fee.sum()))
+    if orders.qr is not None and sc.platforms is not None:
+        ledger.pay("offline_retail", "platforms", float(orders.qr.value.sum()) * sc.platforms.o2o.qr_fee)
     # trade by region
     cb_value = orders.goods_value * cross
     exports_value = np.bincount(origin, weights=cb_value, minlength=R)
@@ -816,6 +1017,24 @@ PHASES: tuple[Phase, ...] = (
         produces=("risk", "victims", "pays"),
     ),
     Phase(
+        "platform",
+        platform_phase,
+        reads=(
+            "platforms.user",
+            "platforms.group",
+            "platforms.follows",
+            "platforms.store",
+            "platforms.store_verified",
+            "platforms.qr_paid",
+            "merchants.adopted",
+            "merchants.active",
+            "consumers.satisfied_from",
+            "consumers.last_order_merchant",
+        ),
+        uses=("params", "has_access"),
+        produces=("platform_week",),
+    ),
+    Phase(
         "ordering",
         ordering_phase,
         reads=(
@@ -840,6 +1059,9 @@ PHASES: tuple[Phase, ...] = (
             "conversion_lift",
             "pays",
             "risk",
+            "platform_week",
+            "kol_total",
+            "marketing_lift",
         ),
         produces=("orders",),
     ),
@@ -879,6 +1101,40 @@ PHASES: tuple[Phase, ...] = (
             "consumers.trust_foreign",
             "consumers.bad_memory",
             "consumers.risk_extra",
+        ),
+    ),
+    Phase(
+        "platform_ties",
+        platform_ties_phase,
+        reads=(
+            "platforms.user",
+            "platforms.follows",
+            "platforms.store",
+            "platforms.store_verified",
+            "platforms.delisted",
+            "platforms.qr_paid_ever",
+            "platforms.channel_orders",
+            "platforms.channel_value",
+            "platforms.merchant_records",
+            "merchants.integrity",
+            "merchants.adopted",
+            "merchants.active",
+            "merchants.region",
+            "consumers.region",
+        ),
+        uses=("params", "has_access", "orders", "fulfilment", "platform_week"),
+        writes=(
+            "platforms.user",
+            "platforms.store",
+            "platforms.store_verified",
+            "platforms.delisted",
+            "platforms.follows",
+            "platforms.qr_paid",
+            "platforms.qr_paid_ever",
+            "platforms.channel_orders",
+            "platforms.channel_value",
+            "platforms.merchant_records",
+            "platforms.last",
         ),
     ),
     Phase(

@@ -698,6 +698,162 @@ class PolicyCosts(_Strict):
     per_consumer_reached: NonNegative = 0.01
 
 
+# --------------------------------------------------------------------------- platforms
+
+
+class PlatformSpec(_Strict):
+    """One super-app platform (mechanisms/platform.py, docs/platform.md).
+
+    Attributes:
+        initial_users: share of connected consumers who use it at start.
+        innovation: weekly chance a connected non-user joins on its own.
+        imitation: weekly chance of joining times the share of one's friends who use it.
+        store_share: share of merchants with an official account / in-app store at start.
+        store_adoption: weekly chance an adopting merchant without a store opens one
+            (times ``exp(-fee_sensitivity * fee)``).
+        fee: share of the goods value of in-app orders the merchant pays the platform.
+        verification: weekly chance the platform checks a store's real name (before the
+            ``platform_verification`` lever); a checked store with integrity below
+            ``platforms.verification_cutoff`` is delisted, the others are badged.
+        qr_acceptance: share of offline retailers that accept this platform's QR code.
+    """
+
+    initial_users: Probability = 0.1
+    innovation: Probability = 0.002
+    imitation: Probability = 0.1
+    store_share: Probability = 0.3
+    store_adoption: Probability = 0.01
+    fee: Annotated[float, Field(ge=0.0, le=0.5)] = 0.006
+    verification: Probability = 0.0
+    qr_acceptance: Probability = 0.3
+
+
+class Follows(_Strict):
+    """Consumer-merchant follow ties (official accounts).
+
+    Attributes:
+        slots: follow slots per consumer (a full consumer replaces its oldest tie).
+        after_purchase: chance a platform user follows the store it bought from.
+        after_share: chance a user follows a store a friend shared and it bought from.
+        after_qr_scan: chance a user who paid a store's QR code offline follows it.
+        loyalty: utility of buying again from a followed merchant (ease of re-purchase).
+        post_appeal: extra utility of a followed merchant that posted this week.
+        posts_per_week: posts an official account sends each follower per week.
+        post_tolerance: posts per week a follower accepts before annoyance.
+        unfollow_per_post: chance of unfollowing per post above the tolerance.
+        unfollow_after_counterfeit: chance of unfollowing a merchant that sold one a fake.
+    """
+
+    slots: Annotated[int, Field(ge=1, le=32)] = 4
+    after_purchase: Probability = 0.3
+    after_share: Probability = 0.3
+    after_qr_scan: Probability = 0.2
+    loyalty: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
+    post_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.3
+    posts_per_week: Annotated[float, Field(ge=0.0, le=100.0)] = 2.0
+    post_tolerance: Annotated[float, Field(ge=0.0, le=100.0)] = 3.0
+    unfollow_per_post: Probability = 0.05
+    unfollow_after_counterfeit: Probability = 0.8
+
+
+class Sharing(_Strict):
+    """Shares of a store to friends' circles and group chats.
+
+    Attributes:
+        share_rate: chance a platform user satisfied last week shares the store.
+        share_appeal: utility of a store a friend shared this week.
+    """
+
+    share_rate: Probability = 0.2
+    share_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.5
+
+
+class GroupBuying(_Strict):
+    """Group chats (ego groups of the social graph) and group-buying offers.
+
+    Attributes:
+        group_size: mean size of a group chat (a member and its friends).
+        offer_rate: weekly chance a group gets a group-buying offer from a store.
+        join_probability: chance a member reached by the offer joins (per round).
+        share_rate: chance a joiner shares the offer to the group and its friends.
+        window: rounds (days) the offer stays open.
+        min_buyers: buyers needed for the offer to succeed.
+        discount_per_buyer: price cut per buyer beyond the first.
+        max_discount: largest price cut.
+    """
+
+    group_size: Annotated[int, Field(ge=2, le=500)] = 8
+    offer_rate: Probability = 0.05
+    join_probability: Probability = 0.25
+    share_rate: Probability = 0.5
+    window: Annotated[int, Field(ge=1, le=30)] = 3
+    min_buyers: Annotated[int, Field(ge=2, le=500)] = 3
+    discount_per_buyer: Annotated[float, Field(ge=0.0, le=1.0)] = 0.03
+    max_discount: Annotated[float, Field(ge=0.0, le=0.9)] = 0.3
+
+
+class O2O(_Strict):
+    """Offline purchases paid by scanning a QR code (the offline channel of ordering).
+
+    Attributes:
+        qr_payment: chance a paying platform user pays a QR-accepting retailer by QR.
+        first_qr_payment: chance a non-paying user pays by QR for the first time at such
+            a retailer (it then pays by mobile: offline QR as the way into payment).
+        qr_fee: share of a QR payment the retailer pays the platform.
+    """
+
+    qr_payment: Probability = 0.8
+    first_qr_payment: Probability = 0.05
+    qr_fee: Annotated[float, Field(ge=0.0, le=0.5)] = 0.006
+
+
+class Search(_Strict):
+    """Mobile search of merchants (online and nearby).
+
+    Attributes:
+        search_rate: chance a consumer with a need, access and awareness searches.
+        action_rate: chance a search leads to an action (a click, a visit, a call).
+        search_appeal: extra utility of mobile sellers for one who acted on results.
+    """
+
+    search_rate: Probability = 0.3
+    action_rate: Probability = 0.75
+    search_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.3
+
+
+class Platforms(_Strict):
+    """The super-app layer (mechanisms/platform.py, groups.py, o2o.py, attribution.py).
+
+    Attributes:
+        platforms: the platforms by name (at most 8).
+        interoperability: chance a platform's payment works at another platform's store
+            or QR code (before the ``interoperability`` lever).
+        verification_cutoff: integrity below which a checked store is delisted.
+        fee_sensitivity: how strongly the fee deters merchants from opening a store.
+        record_merchants_every: keep each merchant's orders by channel every this many
+            steps (``model.mechanisms.attribution.merchant_table``); 0 keeps only the
+            running totals.
+        follows: follow ties.
+        sharing: shares to friends and groups.
+        group_buying: group chats and group buying.
+        o2o: offline QR payment.
+        search: mobile search.
+    """
+
+    platforms: dict[
+        Annotated[str, Field(min_length=1, max_length=100)], PlatformSpec
+    ] = Field(default_factory=lambda: {"superapp": PlatformSpec()}, min_length=1, max_length=8)
+    interoperability: Probability = 0.0
+    verification_cutoff: Probability = 0.8
+    fee_sensitivity: Annotated[float, Field(ge=0.0, le=1000.0)] = 20.0
+    record_merchants_every: Annotated[int, Field(ge=0)] = 0
+    follows: Follows = Follows()
+    sharing: Sharing = Sharing()
+    group_buying: GroupBuying = GroupBuying()
+    o2o: O2O = O2O()
+    search: Search = Search()
+
+
 # --------------------------------------------------------------------------- policy
 
 
@@ -779,6 +935,7 @@ class Scenario(_Strict):
         accounts: costs of goods, fraud losses, merchants' fixed costs and margins.
         merchant_dynamics: exit, entry and abandonment in response to profit.
         policy_costs: unit costs of each lever's activity.
+        platforms: the super-app layer (None: no platform; docs/platform.md).
         policies: the policy package (list of interventions).
     """
 
@@ -817,6 +974,7 @@ class Scenario(_Strict):
     accounts: Accounts = Accounts()
     merchant_dynamics: MerchantDynamics = MerchantDynamics()
     policy_costs: PolicyCosts = PolicyCosts()
+    platforms: Platforms | None = None
     policies: tuple[Intervention, ...] = ()
 
     @model_validator(mode="after")

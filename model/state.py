@@ -243,6 +243,47 @@ class KOLState:
         return int(self.region.size)
 
 
+@dataclass
+class PlatformState:
+    """The super-app layer's state (mechanisms/platform.py); empty without ``platforms:``.
+
+    Attributes:
+        user: per consumer, the platform it uses (-1: none).
+        group: per consumer, its group chat (-1: none); static.
+        follows: n x K follow slots, merchant ids (-1: empty); slot 0 is the oldest tie.
+        qr_paid: per consumer, paid offline by scanning a QR code last week (the signal
+            a payment phase may read: offline QR payment as a way into mobile payment).
+        qr_paid_ever: per consumer, has ever paid offline by QR.
+        store: per merchant, the platform of its official account / store (-1: none).
+        store_verified: per merchant, real-name verified by its platform.
+        delisted: per merchant, delisted by its platform after a failed check.
+        channel_orders: merchants x channels, mobile orders so far by channel
+            (mechanisms/attribution.py CHANNELS).
+        channel_value: merchants x channels, their goods value so far.
+        merchant_records: (step, orders, value) copies of the two tables every
+            ``platforms.record_merchants_every`` steps.
+        last: the last week's platform counts (read by the metrics).
+    """
+
+    user: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    follows: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int32))
+    qr_paid: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    qr_paid_ever: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    store: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    store_verified: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    delisted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    channel_orders: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    channel_value: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    merchant_records: tuple = ()
+    last: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of consumers covered (0 without platforms)."""
+        return int(self.user.size)
+
+
 def beta_around(mean: float, concentration: float, size: int, rng: np.random.Generator) -> np.ndarray:
     """Draws in [0, 1] with the given mean (constant when the mean is 0 or 1)."""
     if size == 0:

@@ -33,11 +33,12 @@ if TYPE_CHECKING:
     from model.policy import ParameterSchedule
     from model.scenario import Scenario
 
-STATE_GROUPS: tuple[str, ...] = ("consumers", "merchants", "kols", "market")
+STATE_GROUPS: tuple[str, ...] = ("consumers", "merchants", "kols", "market", "platforms")
 """Groups of state a phase may read and stage writes to (``group.field``).
 
 ``market`` is model-level state: ``last`` (the week's counters, read by the metrics)
-and ``cumulative_policy_cost``.
+and ``cumulative_policy_cost``. ``platforms`` is the super-app layer
+(model/state.py PlatformState; empty arrays without a ``platforms:`` section).
 """
 
 
@@ -210,6 +211,9 @@ class Week:
         self.merchants = StateView(states["merchants"], "merchants", self)
         self.kols = StateView(states["kols"], "kols", self)
         self.market = StateView(states["market"], "market", self)
+        self.platforms = StateView(
+            states["platforms"] if "platforms" in states else _empty_platforms(), "platforms", self
+        )
 
     def stage(self, group: str, **values: Any) -> None:
         """Stage new values of ``group``'s fields; they take effect at :meth:`commit`."""
@@ -256,7 +260,9 @@ class Week:
     # -- read-only arrays during the phases (in-place writes raise ValueError) --
 
     def _freeze(self) -> None:
-        for group in ("consumers", "merchants", "kols"):
+        for group in ("consumers", "merchants", "kols", "platforms"):
+            if group not in self._states:
+                continue
             state = self._states[group]
             for f in fields(state):
                 array = getattr(state, f.name)
@@ -268,3 +274,10 @@ class Week:
         for array in self._frozen:
             array.flags.writeable = True
         self._frozen.clear()
+
+
+def _empty_platforms() -> Any:
+    """An empty platform state, for contexts built without one (tests, notebooks)."""
+    from model.state import PlatformState
+
+    return PlatformState()

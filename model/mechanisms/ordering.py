@@ -396,6 +396,9 @@ def choose(
     buyers_pos = np.flatnonzero(keep)
     buyers = needs[buyers_pos]
     seller_region = seller_pick[buyers_pos]
+    if extra is not None:  # an order of a platform alternative has its merchant already
+        picked = extra.pick(draw - base_total, mobile_weight, buyers_pos)
+        seller_region = np.where(picked >= 0, -1, seller_region)
     buyer_home = home[buyers_pos]
     merchant = np.empty(buyers.size, dtype=np.int64)
     u = rng.random(buyers.size)
@@ -407,7 +410,7 @@ def choose(
                 pos = np.searchsorted(cdf, u[sel], side="right")
                 merchant[sel] = tables.members[b][np.minimum(pos, cdf.size - 1)]
     if extra is not None:  # platform alternatives: their merchant; cross-platform payment
-        go = extra.settle(platform, rng, draw - base_total, mobile_weight, buyers_pos, buyers, merchant)
+        go = extra.settle(platform, rng, buyers_pos, buyers, merchant)
         failed += buyers.size - go.size
         unmet += buyers.size - go.size
         buyers_pos, buyers, merchant = buyers_pos[go], buyers[go], merchant[go]
@@ -540,19 +543,27 @@ class _PlatformAlternatives:
             self.merchant[capable, k] = np.where(exists, chosen, -1)
             self.cross[capable, k] = exists & foreign
 
-    def settle(self, platform, rng, excess, mobile_weight, buyers_pos, buyers, merchant) -> np.ndarray:
-        """Merchants of the platform alternatives chosen; in-app payments across platforms.
+    def pick(self, excess, mobile_weight, buyers_pos) -> np.ndarray:
+        """Per order, the platform alternative chosen (-1: a region's sellers).
 
         Args:
             excess: per need, the choice draw minus the outside options' weight.
+            mobile_weight: per need, the region alternatives' weights.
+            buyers_pos: the needs that became orders.
+        """
+        over = excess[buyers_pos] - mobile_weight[buyers_pos].sum(axis=1)
+        cum = np.cumsum(self.weight[buyers_pos], axis=1)
+        on_platform = (over >= 0) & (cum[:, -1] > 0)
+        self.column = np.where(on_platform, np.minimum((cum < over[:, None]).sum(axis=1), 2), -1)
+        return self.column
+
+    def settle(self, platform, rng, buyers_pos, buyers, merchant) -> np.ndarray:
+        """Merchants of the platform alternatives chosen; in-app payments across platforms.
 
         Returns the positions (into the orders) of the orders that go through.
         """
         pw = platform.week
-        over = excess[buyers_pos] - mobile_weight[buyers_pos].sum(axis=1)
-        cum = np.cumsum(self.weight[buyers_pos], axis=1)
-        on_platform = (over >= 0) & (cum[:, -1] > 0)
-        column = np.where(on_platform, np.minimum((cum < over[:, None]).sum(axis=1), 2), -1)
+        column = self.column
         fixed = column >= 0
         merchant[fixed] = self.merchant[buyers_pos[fixed], column[fixed]]
         deal = column == DEAL

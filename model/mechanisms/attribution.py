@@ -1,0 +1,165 @@
+"""Channel attribution: which channel led to each mobile order, and the platform targets.
+
+Rule. Every mobile order carries one channel code (``CHANNELS``), decided by how the
+order was made (mechanisms/ordering.py):
+
+- an order from the consumer's **group-buying** deal is ``group_buy``;
+- an order from a **followed** merchant's official account (the "buy again" alternative)
+  is ``official_account``;
+- an order from a store a friend **shared** this week is ``friend_share``, or ``group``
+  when the friend shared it in a group chat the consumer is in;
+- any other mobile order (chosen among a region's sellers) gets the consumer's last
+  touch of the week, in this order of precedence: ``search`` (it searched and acted on
+  the results), ``qr_o2o`` (it paid a store's QR code offline last week, or scanned
+  one), ``kol_post`` (it saw a KOL post), then the marketing channel that reached it
+  (``short_video`` or ``app_market``, drawn in proportion to each channel's weekly
+  impressions x conversion lift), else ``offline`` (no mobile touch: it heard of the
+  seller offline or came back by habit).
+
+So the channels partition the mobile orders: orders by channel sum to ``orders`` (a test
+checks it). The platform's channels (``PLATFORM_CHANNELS``) are those inside the
+super-app: official account, friend's share, group, group buy and QR/O2O.
+
+Targets (docs/platform.md, measured by the functions below):
+
+- order share from the platform for a typical seller: per merchant with at least
+  ``min_orders`` mobile orders over the measured weeks, the share of its orders whose
+  channel is a platform channel; the typical seller is the median merchant;
+- conversion from purchase intention: consumers who received platform content about a
+  store this week (a followed account's post, a friend's or group share, a group-buy
+  invitation) show a purchase intention; conversion is the share of them who placed a
+  mobile order the same week, pooled over the measured weeks;
+- mobile search: of the searches (a consumer with a need who searches), the share that
+  leads to an action (a click, visit or call) and, of those, the share that ends in a
+  mobile order the same week.
+
+Source: docs/domain.md, Targets (the share of a seller's orders from WeChat, the
+conversion from purchase intention, mobile search actions and purchases).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+CHANNELS: tuple[str, ...] = (
+    "search",
+    "app_market",
+    "qr_o2o",
+    "official_account",
+    "friend_share",
+    "group",
+    "group_buy",
+    "kol_post",
+    "short_video",
+    "offline",
+)
+"""Channel codes of a mobile order, by index."""
+
+CODE = {name: np.int8(i) for i, name in enumerate(CHANNELS)}
+"""Channel name -> code."""
+
+PLATFORM_CHANNELS: tuple[str, ...] = (
+    "qr_o2o",
+    "official_account",
+    "friend_share",
+    "group",
+    "group_buy",
+)
+"""Channels inside the super-app."""
+
+PLATFORM_MASK = np.array([name in PLATFORM_CHANNELS for name in CHANNELS])
+
+
+def last_touch(
+    searched: np.ndarray,
+    qr_touch: np.ndarray,
+    kol_touch: np.ndarray,
+    marketing_channel: np.ndarray,
+) -> np.ndarray:
+    """Per consumer, the channel code of a region-level mobile order (the last touch).
+
+    Args:
+        searched: acted on search results this week.
+        qr_touch: scanned / paid a QR code offline last week.
+        kol_touch: saw a KOL post this week.
+        marketing_channel: the marketing channel code that reached it, or -1.
+    """
+    touch = np.where(marketing_channel >= 0, marketing_channel, CODE["offline"]).astype(np.int8)
+    touch[kol_touch] = CODE["kol_post"]
+    touch[qr_touch] = CODE["qr_o2o"]
+    touch[searched] = CODE["search"]
+    return touch
+
+
+def by_channel(channel: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Orders (or their value with ``weights``) per channel, in ``CHANNELS`` order."""
+    return np.bincount(channel, weights=weights, minlength=len(CHANNELS))[: len(CHANNELS)]
+
+
+def merchant_channel_counts(
+    merchant: np.ndarray, channel: np.ndarray, value: np.ndarray, m: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merchants x channels: this week's orders and goods value."""
+    key = merchant.astype(np.int64) * len(CHANNELS) + channel.astype(np.int64)
+    size = m * len(CHANNELS)
+    orders = np.bincount(key, minlength=size).reshape(m, len(CHANNELS))
+    values = np.bincount(key, weights=value, minlength=size).reshape(m, len(CHANNELS))
+    return orders, values
+
+
+def merchant_table(model) -> pd.DataFrame:
+    """Per merchant, mobile orders and value by channel, and its platform share.
+
+    One row per merchant and record: the running totals at every
+    ``platforms.record_merchants_every``-th step (if set) and at the current step.
+    Columns: ``step``, ``merchant``, ``region`` (name), ``store`` (platform name or
+    empty), ``orders``, ``value``, ``orders.<channel>``, ``value.<channel>`` and
+    ``platform_share`` (platform-channel orders / orders, NaN without orders). Empty
+    without platforms.
+    """
+    pl = model.platforms
+    if model.scenario.platforms is None:
+        return pd.DataFrame()
+    names = list(model.scenario.platforms.platforms)
+    records = list(pl.merchant_records)
+    if not records or records[-1][0] != model.steps:
+        records.append((int(model.steps), pl.channel_orders, pl.channel_value))
+    frames = []
+    m = pl.store.size
+    store_names = np.array([""] + names, dtype=object)[pl.store.astype(np.int64) + 1]
+    for step, orders, values in records:
+        table = {
+            "step": np.full(m, step, dtype=np.int64),
+            "merchant": np.arange(m, dtype=np.int64),
+            "region": np.array(model.region_names, dtype=object)[model.merchants.region],
+            "store": store_names,
+            "orders": orders.sum(axis=1),
+            "value": values.sum(axis=1),
+        }
+        for c, name in enumerate(CHANNELS):
+            table[f"orders.{name}"] = orders[:, c]
+        for c, name in enumerate(CHANNELS):
+            table[f"value.{name}"] = values[:, c]
+        total = orders.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table["platform_share"] = np.where(
+                total > 0, orders[:, PLATFORM_MASK].sum(axis=1) / np.maximum(total, 1), np.nan
+            )
+        frames.append(pd.DataFrame(table))
+    return pd.concat(frames, ignore_index=True)
+
+
+def typical_platform_share(orders: np.ndarray, min_orders: int = 10) -> float:
+    """Median over merchants with ``min_orders`` or more of their platform-channel share.
+
+    Args:
+        orders: merchants x channels, orders over the measured weeks.
+        min_orders: a merchant's orders needed to count it (NaN if none qualifies).
+    """
+    total = orders.sum(axis=1)
+    keep = total >= min_orders
+    if not keep.any():
+        return float("nan")
+    share = orders[keep][:, PLATFORM_MASK].sum(axis=1) / total[keep]
+    return float(np.median(share))
