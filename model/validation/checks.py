@@ -1185,7 +1185,7 @@ def _plot_closed_form(plt: Any, outcome: CheckOutcome) -> Any:
 
 def _plot_watts(plt: Any, outcome: CheckOutcome) -> Any:
     d = outcome.data
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = plt.subplots(figsize=(7, 5))
     low, high = d["window"]
     ax.axvspan(low, high, color="tab:orange", alpha=0.12, label=f"window {low:.2f}-{high:.2f}")
     ax.plot(
@@ -1226,7 +1226,7 @@ def _plot_watts(plt: Any, outcome: CheckOutcome) -> Any:
     ax.set_ylabel("frequency / size")
     ax.set_ylim(-0.05, 1.05)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="center right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
     return fig
 
 
