@@ -206,6 +206,27 @@ def active_shopper_share(model: MarketView) -> float:
     return float(((last >= 0) & (last > steps - 26)).mean())
 
 
+def lapsed_shopper_share(model: MarketView) -> float:
+    """Share of consumers who have shopped by mobile but lapsed (no longer aware; mechanisms/lapse.py)."""
+    c = model.consumers
+    return float((c.has_ordered & ~c.aware).mean()) if c.n else 0.0
+
+
+def lapsed_payer_share(model: MarketView) -> float:
+    """Share of consumers who have shopped by mobile but no longer pay by mobile."""
+    c = model.consumers
+    return float((c.has_ordered & ~c.payment).mean()) if c.n else 0.0
+
+
+def accepting_merchant_share(model: MarketView) -> float:
+    """Share of merchants selling by mobile that accept mobile payment (NaN without any)."""
+    m = model.merchants
+    selling = m.adopted & m.active
+    if not selling.any():
+        return float("nan")
+    return float((m.accepts_mobile_payment & selling).sum() / selling.sum())
+
+
 ACCOUNT_METRICS: dict[str, object] = {
     "consumer_spending": consumer_spending,
     "mobile_spending": _counter("mobile_spending"),
@@ -261,6 +282,9 @@ EXTRA_METRICS: tuple[str, ...] = (
     "failed_transactions",
     "policy_cost",
     "cumulative_policy_cost",
+    "lapsed_shopper_share",
+    "lapsed_payer_share",
+    "accepting_merchant_share",
 )
 """Further columns of every run table."""
 
@@ -428,6 +452,33 @@ PLATFORM_METRIC_INFO: dict[str, dict[str, str]] = {
 }
 """Label and unit of the platform columns (merged into ``METRIC_INFO``)."""
 
+SHARE_METRICS: tuple[str, ...] = (
+    "aware_share",
+    "shopper_share",
+    "payment_adoption",
+    "payment_adoption_connected",
+    "mean_trust_domestic",
+    "mean_trust_foreign",
+    "cross_border_share",
+    "merchant_adoption",
+    "mobile_access_share",
+    "verified_merchant_share",
+    "mobile_share_of_consumption",
+    "active_shopper_share",
+    "lapsed_shopper_share",
+    "lapsed_payer_share",
+    "accepting_merchant_share",
+)
+"""Metrics that are fractions in [0, 1]."""
+
+COUNT_METRICS: tuple[str, ...] = (
+    "orders",
+    "cross_border_orders",
+    "counterfeit_incidents",
+    "fraud_incidents",
+    "failed_transactions",
+)
+"""Metrics that are counts per step."""
 PLATFORM_GOOD_DIRECTION: dict[str, int] = {
     "platform_users": 1,
     "platform_follows_per_user": 0,
@@ -499,6 +550,18 @@ METRIC_INFO: dict[str, dict[str, str]] = {
     "cross_border_diverted_value": {
         "label": "Cross-border trade diverted",
         "unit": "currency units per week",
+    "lapsed_shopper_share": {
+        "label": "Shoppers who lapsed from mobile shopping",
+        "unit": "share of consumers",
+    },
+    "lapsed_payer_share": {
+        "label": "Shoppers who stopped paying by mobile",
+        "unit": "share of consumers",
+    },
+    "accepting_merchant_share": {
+        "label": "Mobile merchants accepting mobile payment",
+        "unit": "share of mobile-selling merchants",
+    },
     },
     "merchant_revenue": {"label": "Merchants' receipts", "unit": "currency units per week"},
     "merchant_profit": {"label": "Merchants' profit", "unit": "currency units per week"},
@@ -549,6 +612,9 @@ GOOD_DIRECTION: dict[str, int] = {
     "consumer_spending": 0,
     "mobile_spending": 1,
     "offline_spending": 0,
+    "lapsed_shopper_share": -1,
+    "lapsed_payer_share": -1,
+    "accepting_merchant_share": 1,
     "traditional_import_spending": 0,
     "mobile_share_of_consumption": 1,
     "consumer_surplus": 1,
