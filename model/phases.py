@@ -292,13 +292,16 @@ def platform_phase(week: Week) -> None:
 
 
 def _marketing_touch(week: Week) -> np.ndarray:
-    """Per consumer, the marketing channel code that reached it (-1: none); platforms only.
+    """Per consumer, the marketing channel code that led it to buy (-1: none); platforms only.
 
-    Drawn among the channels in proportion to impressions x conversion effect.
+    A consumer counts as led by marketing with chance ``(lift - 1) / lift`` (the part of
+    its purchase propensity the channels add: the attributable fraction); the channel
+    is drawn in proportion to each channel's spend x reach x conversion effect.
     """
     sc, s = week.scenario, week.signals
     lift = s.marketing_lift
-    reached = np.flatnonzero(lift > 1.0 + 1e-9)
+    led = week.rng.random(lift.size) < (lift - 1.0) / np.maximum(lift, 1.0)
+    reached = np.flatnonzero(led)
     out = np.full(lift.size, -1, dtype=np.int8)
     names = {"mobile_search": "search", "app_market": "app_market", "qr_o2o": "qr_o2o",
              "short_video": "short_video"}
@@ -407,8 +410,8 @@ def trust_phase(week: Week) -> None:
     """Trust from experience, people one knows and credible KOLs; losses from harm.
 
     (mechanisms/trust.py.) Also the memory of counterfeits and the personal payment
-    risk. Each harmful event acts once per party (docs/mechanisms.md, "One event, its
-    effects"): a counterfeit lowers the buyer's trust in the seller's region and adds
+    risk. Each harmful event acts once per party (mechanisms/trust.py, "One event,
+    its effects"): a counterfeit lowers the buyer's trust in the seller's region and adds
     to its bad memory; payment fraud raises the victim's payment risk (not its trust in
     sellers, who did not cause it); a privacy leak lowers trust. Produces
     ``satisfied_from`` / ``cheated_from`` (per consumer, the seller's region of this

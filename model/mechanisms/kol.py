@@ -1,34 +1,50 @@
-"""KOL influence: endorsements reach all followers at once, weighted by credibility.
+"""KOLs as a market: merchants and the state buy posts; credibility is the KOL's capital.
 
-Rules, per step:
+Rules, per week:
 
-- Sponsorship: the merchants' ``kol_campaign`` budget B buys posts; a KOL with f
-  followers costs ``fee_per_follower * f`` per post, and each KOL is sponsored
-  with probability ``min(1, B / total fee of all KOLs)``.
-- Posting: each KOL posts with probability ``post_probability`` (a sponsored KOL
-  always posts). A sponsored post endorses a random adopting merchant (its
-  sponsor); an organic post a random adopting merchant of the KOL's region
-  (any adopter if the region has none). Without adopting merchants there is
-  nothing to endorse.
-- Disclosure: with the ``kol_disclosure`` lever at L, a sponsored post is
-  disclosed with probability L. Persuasion of a post = credibility, times
-  ``1 - disclosure_persuasion_loss`` when it is a disclosed advertisement.
-- Reach: follower i receives exposure ``e_ir = sum_k F_ki * persuasion_k`` for
-  posts endorsing merchants of region r (a sparse product ``F.T @ X``). It
-  becomes aware with probability ``1 - exp(-awareness_gain * sum_r e_ir)``, gains
-  trust in region r (mechanisms/trust.py), and is more likely to buy this step by
-  the factor ``1 + purchase_lift * min(1, sum_r e_ir)``.
-- Credibility: an undisclosed sponsored post costs ``commercial_penalty`` of it
-  (multiplicatively); an endorsed product that turns out fake (drawn with the
-  merchant's integrity) costs ``fake_penalty``; then any post of a genuine
-  product recovers share ``recovery`` of the gap to the initial credibility. A
-  KOL that posts only undisclosed adverts settles at
-  ``initial * recovery / (recovery + commercial_penalty)``.
+- Price. A sponsored post by KOL k costs
+  ``fee_k = fee_per_follower * followers_k * credibility_k / initial_credibility``:
+  fees scale with audience and credibility.
+- Buyers. Adopting merchants spend their own ``kol_campaign`` budget (pooled, M) and
+  the state's KOL campaign spends its budget C (the ``channel_kol_campaign`` lever,
+  mechanisms/marketing.py). Each budget buys the same expected number of posts from
+  every KOL it buys from (``q = budget / sum of their fees``, so larger, more credible
+  KOLs take more of the money): ``floor(q)`` posts plus one more with chance
+  ``q - floor(q)``, at most ``max_sponsored_posts`` per KOL a week (merchants first,
+  then the campaign). The campaign buys from all KOLs or a targeted subset
+  (``campaign_targeting``, mechanisms/targeting.py). A merchant-bought post endorses a
+  merchant drawn in proportion to its own KOL budget; a campaign post a random adopting
+  merchant.
+- Organic posts. Each KOL also posts unpaid with chance ``post_probability``,
+  endorsing a random adopting merchant of its region (any adopter if none there).
+- Disclosure. With the ``kol_disclosure`` lever at L, each sponsored post is disclosed
+  with chance L. A post's persuasion is the KOL's credibility, times
+  ``1 - disclosure_persuasion_loss`` when it is a disclosed advert.
+- Reach and effects. Follower i's exposure to region r's merchants is
+  ``e_ir = sum over posts of followed KOLs endorsing region r of persuasion`` (a
+  sparse product). Exposure raises awareness (``1 - exp(-awareness_gain * e_i)``),
+  purchase probability (``1 + purchase_lift * (1 - exp(-e_i))``: more posts, less
+  added each) and the endorsed merchants' visibility (followers times persuasion).
+  Trust rises only from the part of the exposure whose endorsed product proved
+  genuine (mechanisms/trust.py, ``kol_gain``): a fake endorsement builds no trust.
+- Credibility. Each undisclosed sponsored post costs ``commercial_penalty`` of it,
+  each endorsed product that turns out fake (drawn with the merchant's integrity)
+  ``fake_penalty``; each genuine post recovers share ``recovery`` of the gap to the
+  initial credibility. Disclosure thus trades persuasion now for credibility later;
+  which wins depends on ``disclosure_persuasion_loss`` against ``commercial_penalty``
+  and ``recovery``.
+- Followers. A follower of KOL k unfollows with chance
+  ``unfollow_rate * max(0, 1 - credibility_k / initial_credibility)`` a week: KOLs that
+  lose credibility lose audience, and with it their fee.
 
-Source (DOMAIN.md, KOL actor and mechanism 2): "A KOL's endorsement reaches all
-followers at once; its persuasive weight is its credibility. Endorsing fakes or
-over-commercial posting erodes credibility"; "KOL regulation: disclosure of
-sponsorship (less persuasion, more credibility)".
+Diminishing but non-zero returns to a campaign budget follow from the saturating
+effects of repeated exposure and from credibility lost to commercial posting, not
+from a cap on spending (the post cap is well above what the baseline buys).
+
+Source: docs/domain.md, Actors > KOLs and Mechanisms > KOL influence ("A KOL's
+endorsement reaches all followers at once; its persuasive weight is its credibility.
+Endorsing fakes or over-commercial posting erodes credibility"; "KOL regulation:
+disclosure of sponsorship (less persuasion, more credibility)").
 """
 
 from __future__ import annotations
@@ -38,78 +54,167 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from model.mechanisms.targeting import kol_campaign_mask
 from model.scenario import KOLs
 
 
 @dataclass
 class KOLPosts:
-    """What the KOLs did this step.
+    """This week's posts, one row per post, and the per-KOL summary.
 
     Attributes:
-        posted: KOL posted an endorsement.
-        sponsored: the post was sponsored.
-        disclosed: the sponsored post was disclosed.
-        endorsed_merchant: merchant endorsed (-1: none).
-        persuasion: persuasive weight of the post (0 when none).
+        kol: posting KOL.
+        merchant: endorsed merchant.
+        sponsored: the post was paid for.
+        campaign: paid for by the state's KOL campaign (else by the merchant; organic
+            posts are neither).
+        disclosed: a sponsored post disclosed as advertising.
+        persuasion: persuasive weight of the post.
+        fee: fee paid for the post (0 for organic posts).
+        fake: the endorsed product turned out fake.
+        n_kols: number of KOLs.
     """
 
-    posted: np.ndarray
+    kol: np.ndarray
+    merchant: np.ndarray
     sponsored: np.ndarray
+    campaign: np.ndarray
     disclosed: np.ndarray
-    endorsed_merchant: np.ndarray
     persuasion: np.ndarray
+    fee: np.ndarray
+    fake: np.ndarray
+    n_kols: int
+
+    def per_kol(self, mask: np.ndarray) -> np.ndarray:
+        """Number of posts of each KOL among those selected by ``mask``."""
+        return np.bincount(self.kol[mask], minlength=self.n_kols)
+
+    @property
+    def posted(self) -> np.ndarray:
+        """KOL posted this week."""
+        return self.per_kol(np.ones(self.kol.size, dtype=bool)) > 0
+
+    @property
+    def any_sponsored(self) -> np.ndarray:
+        """KOL sold at least one post this week."""
+        return self.per_kol(self.sponsored) > 0
+
+    @property
+    def any_disclosed(self) -> np.ndarray:
+        """KOL disclosed at least one sponsored post this week."""
+        return self.per_kol(self.disclosed) > 0
+
+    @property
+    def endorsed_merchant(self) -> np.ndarray:
+        """Per KOL, the merchant of its first post this week (-1: none)."""
+        out = np.full(self.n_kols, -1, dtype=np.int64)
+        out[self.kol[::-1]] = self.merchant[::-1]  # the first post wins
+        return out
 
 
-def sponsorship_probability(kol_budget: float, follower_count: np.ndarray, fee: float) -> float:
-    """Chance each KOL is sponsored this step, given the merchants' KOL budget."""
-    total_fee = float(fee * follower_count.sum())
-    if kol_budget <= 0.0 or follower_count.size == 0:
-        return 0.0
-    if total_fee <= 0.0:
-        return 1.0
-    return min(1.0, kol_budget / total_fee)
+def post_fees(spec: KOLs, follower_count: np.ndarray, credibility: np.ndarray) -> np.ndarray:
+    """Price of one sponsored post of each KOL (currency)."""
+    scale = credibility / spec.initial_credibility if spec.initial_credibility > 0 else 1.0
+    return spec.fee_per_follower * follower_count.astype(np.float64) * scale
 
 
-def _random_member(
-    candidates: np.ndarray, count: int, rng: np.random.Generator
+def posts_bought(
+    budget: float, fees: np.ndarray, mask: np.ndarray, cap: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    if candidates.size == 0:
+    """Posts a budget buys from each KOL in ``mask``: the same expected number from each."""
+    k = fees.size
+    if budget <= 0.0 or k == 0 or not mask.any():
+        return np.zeros(k, dtype=np.int64)
+    total = float(fees[mask].sum())
+    q = float(cap.max()) if total <= 0.0 else budget / total
+    whole = np.floor(q)
+    count = whole + (rng.random(k) < (q - whole))
+    return np.where(mask, np.minimum(count, cap), 0).astype(np.int64)
+
+
+def _pick_weighted(weights: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    if count == 0 or weights.sum() <= 0:
         return np.full(count, -1, dtype=np.int64)
-    return candidates[rng.integers(0, candidates.size, size=count)]
+    cdf = np.cumsum(weights, dtype=np.float64)
+    return np.minimum(np.searchsorted(cdf, rng.random(count) * cdf[-1], side="right"),
+                      weights.size - 1).astype(np.int64)
 
 
-def kol_posts(
+def kol_market(
     spec: KOLs,
     credibility: np.ndarray,
     kol_region: np.ndarray,
     follower_count: np.ndarray,
+    follower_degree: np.ndarray | None,
     merchant_region: np.ndarray,
     adopted: np.ndarray,
-    kol_budget: float,
+    merchant_kol_budget: np.ndarray,
+    campaign_budget: float,
     disclosure: float,
+    merchant_integrity: np.ndarray,
     rng: np.random.Generator,
 ) -> KOLPosts:
-    """Decide this step's posts, sponsorships, endorsed merchants and persuasion."""
+    """Sell, post and check this week's posts (see the module docstring).
+
+    Args:
+        spec: the kols section.
+        credibility: each KOL's credibility at the start of the week.
+        kol_region: each KOL's home region.
+        follower_count: followers of each KOL.
+        follower_degree: mean social degree of each KOL's followers (``well_connected``
+            targeting only; else None).
+        merchant_region: region of each merchant.
+        adopted: merchants using mobile marketing (only they are endorsed).
+        merchant_kol_budget: each merchant's own KOL budget this week.
+        campaign_budget: the state's KOL campaign budget this week.
+        disclosure: share of sponsored posts disclosed (the lever).
+        merchant_integrity: each merchant's effective integrity (chance a sale is genuine).
+        rng: the model's generator.
+    """
     k = credibility.size
-    p_sponsor = sponsorship_probability(kol_budget, follower_count, spec.fee_per_follower)
-    sponsored = rng.random(k) < p_sponsor
-    posted = sponsored | (rng.random(k) < spec.post_probability)
-    disclosed = sponsored & (rng.random(k) < disclosure)
-    endorsed = np.full(k, -1, dtype=np.int64)
     adopters = np.flatnonzero(adopted)
-    pick = posted & sponsored
-    endorsed[pick] = _random_member(adopters, int(pick.sum()), rng)
-    organic = posted & ~sponsored
-    for r in np.unique(kol_region[organic]) if organic.any() else ():
+    empty = np.zeros(0, dtype=np.int64)
+    if k == 0 or adopters.size == 0:
+        z = np.zeros(0, dtype=bool)
+        return KOLPosts(empty, empty, z, z, z, np.zeros(0, np.float32), np.zeros(0), z, k)
+    fees = post_fees(spec, follower_count, credibility)
+    cap = np.full(k, spec.max_sponsored_posts, dtype=np.int64)
+    everyone = np.ones(k, dtype=bool)
+    pool = float(merchant_kol_budget[adopted].sum())
+    n_merchant = posts_bought(pool, fees, everyone, cap, rng)
+    if campaign_budget > 0.0:
+        degree = follower_degree if follower_degree is not None else follower_count
+        mask = kol_campaign_mask(
+            spec.campaign_targeting, spec.campaign_share, follower_count, degree, rng
+        )
+        n_campaign = posts_bought(campaign_budget, fees, mask, cap - n_merchant, rng)
+    else:
+        n_campaign = np.zeros(k, dtype=np.int64)
+    organic = rng.random(k) < spec.post_probability
+    ids = np.arange(k, dtype=np.int64)
+    kol_m = np.repeat(ids, n_merchant)
+    kol_c = np.repeat(ids, n_campaign)
+    kol_o = ids[organic]
+    merch_m = _pick_weighted(np.where(adopted, merchant_kol_budget, 0.0), kol_m.size, rng)
+    merch_c = adopters[rng.integers(0, adopters.size, size=kol_c.size)]
+    merch_o = np.empty(kol_o.size, dtype=np.int64)
+    for r in np.unique(kol_region[kol_o]):
         local = adopters[merchant_region[adopters] == r]
-        who = organic & (kol_region == r)
-        endorsed[who] = _random_member(local if local.size else adopters, int(who.sum()), rng)
-    posted = posted & (endorsed >= 0)
-    sponsored = sponsored & posted
-    disclosed = disclosed & posted
-    persuasion = np.where(posted, credibility, 0.0).astype(np.float32)
-    persuasion[disclosed] *= 1.0 - spec.disclosure_persuasion_loss
-    return KOLPosts(posted, sponsored, disclosed, endorsed, persuasion)
+        local = local if local.size else adopters
+        who = kol_region[kol_o] == r
+        merch_o[who] = local[rng.integers(0, local.size, size=int(who.sum()))]
+    kol = np.concatenate([kol_m, kol_c, kol_o])
+    merchant = np.concatenate([merch_m, merch_c, merch_o])
+    n_paid = kol_m.size + kol_c.size
+    sponsored = np.arange(kol.size) < n_paid
+    campaign = np.zeros(kol.size, dtype=bool)
+    campaign[kol_m.size:n_paid] = True
+    disclosed = sponsored & (rng.random(kol.size) < disclosure)
+    persuasion = credibility[kol].astype(np.float32)
+    persuasion[disclosed] *= np.float32(1.0 - spec.disclosure_persuasion_loss)
+    fee = np.where(sponsored, fees[kol], 0.0)
+    fake = rng.random(kol.size) >= merchant_integrity[merchant]
+    return KOLPosts(kol, merchant, sponsored, campaign, disclosed, persuasion, fee, fake, k)
 
 
 def follower_exposure(
@@ -117,45 +222,78 @@ def follower_exposure(
     posts: KOLPosts,
     merchant_region: np.ndarray,
     n_regions: int,
-) -> np.ndarray:
-    """Exposure of each consumer to endorsements of each region's merchants (n x R)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each consumer's exposure to endorsements of each region's merchants (n x R).
+
+    Returns:
+        (all posts, posts whose endorsed product proved genuine).
+    """
     n = followers.shape[1]
-    if posts.posted.size == 0 or not posts.posted.any():
-        return np.zeros((n, n_regions), dtype=np.float32)
-    rows = np.flatnonzero(posts.posted)
-    region_of_post = merchant_region[posts.endorsed_merchant[rows]].astype(np.int64)
-    weights = np.zeros((posts.posted.size, n_regions), dtype=np.float32)
-    weights[rows, region_of_post] = posts.persuasion[rows]
-    return np.asarray(followers.T @ weights, dtype=np.float32)
+    if posts.kol.size == 0:
+        zero = np.zeros((n, n_regions), dtype=np.float32)
+        return zero, zero
+    region = merchant_region[posts.merchant].astype(np.int64)
+    weights = np.zeros((posts.n_kols, 2 * n_regions), dtype=np.float32)
+    np.add.at(weights, (posts.kol, region), posts.persuasion)
+    genuine = ~posts.fake
+    np.add.at(weights, (posts.kol[genuine], n_regions + region[genuine]), posts.persuasion[genuine])
+    both = np.asarray(followers.T @ weights, dtype=np.float32)
+    return both[:, :n_regions], both[:, n_regions:]
 
 
 def endorsement_visibility(
-    followers_count: np.ndarray, posts: KOLPosts, n_merchants: int
+    follower_count: np.ndarray, posts: KOLPosts, n_merchants: int
 ) -> np.ndarray:
     """Followers reached by endorsements of each merchant, weighted by persuasion."""
-    rows = np.flatnonzero(posts.posted)
     return np.bincount(
-        posts.endorsed_merchant[rows],
-        weights=followers_count[rows] * posts.persuasion[rows],
+        posts.merchant,
+        weights=follower_count[posts.kol] * posts.persuasion,
         minlength=n_merchants,
     ).astype(np.float32)
 
 
-def update_credibility(
-    spec: KOLs,
-    credibility: np.ndarray,
-    posts: KOLPosts,
-    merchant_integrity: np.ndarray,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """New credibility after this step's posts; also which endorsed products were fake."""
+def update_credibility(spec: KOLs, credibility: np.ndarray, posts: KOLPosts) -> np.ndarray:
+    """New credibility after this week's posts (commercial posting, fakes, recovery)."""
     cred = credibility.astype(np.float64)
-    endorsed = np.maximum(posts.endorsed_merchant, 0)
-    integrity = merchant_integrity[endorsed] if merchant_integrity.size else np.ones(cred.size)
-    fake = posts.posted & (rng.random(cred.size) >= integrity)
-    commercial = posts.sponsored & ~posts.disclosed
-    cred = np.where(commercial, cred * (1.0 - spec.commercial_penalty), cred)
-    cred = np.where(fake, cred * (1.0 - spec.fake_penalty), cred)
-    genuine = posts.posted & ~fake
-    cred = np.where(genuine, cred + spec.recovery * (spec.initial_credibility - cred), cred)
-    return np.clip(cred, 0.0, 1.0).astype(np.float32), fake
+    commercial = posts.per_kol(posts.sponsored & ~posts.disclosed)
+    fakes = posts.per_kol(posts.fake)
+    genuine = posts.per_kol(~posts.fake)
+    cred = cred * (1.0 - spec.commercial_penalty) ** commercial
+    cred = cred * (1.0 - spec.fake_penalty) ** fakes
+    cred = cred + (1.0 - (1.0 - spec.recovery) ** genuine) * (spec.initial_credibility - cred)
+    return np.clip(cred, 0.0, 1.0).astype(np.float32)
+
+
+def unfollow(
+    spec: KOLs, followers: sp.csr_array, credibility: np.ndarray, rng: np.random.Generator
+) -> sp.csr_array | None:
+    """Followers after this week's unfollowing (None: nobody unfollowed)."""
+    if spec.unfollow_rate <= 0.0 or spec.initial_credibility <= 0.0 or credibility.size == 0:
+        return None
+    loss = np.clip(1.0 - credibility.astype(np.float64) / spec.initial_credibility, 0.0, 1.0)
+    p = spec.unfollow_rate * loss
+    rows = np.flatnonzero(p > 0)
+    if rows.size == 0:
+        return None
+    indptr = followers.indptr
+    lengths = np.diff(indptr)
+    p_entry = np.repeat(p, lengths)
+    drop = np.zeros(followers.indices.size, dtype=bool)
+    live = np.repeat(p > 0, lengths)
+    drop[live] = rng.random(int(live.sum())) < p_entry[live]
+    if not drop.any():
+        return None
+    keep = ~drop
+    owner = np.repeat(np.arange(credibility.size), lengths)[keep]
+    new_indptr = np.zeros(credibility.size + 1, dtype=indptr.dtype)
+    np.cumsum(np.bincount(owner, minlength=credibility.size), out=new_indptr[1:])
+    return sp.csr_array(
+        (followers.data[keep], followers.indices[keep], new_indptr), shape=followers.shape
+    )
+
+
+def followers_mean_degree(followers: sp.csr_array, degree: np.ndarray) -> np.ndarray:
+    """Mean social degree of each KOL's followers (0 for a KOL without followers)."""
+    total = followers @ degree.astype(np.float64)
+    count = np.diff(followers.indptr)
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)

@@ -9,12 +9,38 @@ and a loss L (hazard rates), and trust moves as
 which keeps trust in [0, 1]. Gains: a genuine purchase (``experience_gain``),
 each satisfied neighbour's recommendation (``wom_gain``), credible KOL exposure
 (``kol_gain``). Losses: a counterfeit received (``counterfeit_loss``), each
-cheated neighbour's warning (``wom_gain * negative_weight``), being defrauded
-through mobile payment (``fraud_loss``, on both), a privacy leak
+cheated neighbour's warning (``wom_gain * negative_weight``), a privacy leak
 (``privacy_leak_rate`` per step, ``fraud_loss``). A share ``foreign_spillover``
 of every domestic signal also reaches foreign trust and vice versa. Trust gates
 buying: below ``purchase_threshold`` a consumer will not buy from that region
 at all (mechanisms/ordering.py).
+
+Trust rises from own experience, from people one knows (satisfied neighbours) and
+from credible KOLs one follows, and only for endorsements whose product proved
+genuine (mechanisms/kol.py); advertising and coupons build none.
+
+One event, its effects (each party updates once; nothing is counted twice):
+
+=====================  ==============================================================
+event                  effects
+=====================  ==============================================================
+counterfeit received   buyer: trust in the seller's region falls (``counterfeit_loss``,
+                       spillover to the other kind); memory of harm rises
+                       (``memory_gain``: damps purchases, mechanisms/ordering.py, and
+                       drives lapse, mechanisms/lapse.py). Neighbours, next week: a
+                       warning (``wom_gain * negative_weight`` on trust in that region)
+                       naming the merchant, whom they avoid (``warned_merchant``).
+                       Merchant: if detected, a fine and lost reputation
+                       (mechanisms/fulfilment.py).
+payment fraud          victim: perceived payment risk set to 1 (adoption, checkout and
+                       payment lapse, mechanisms/payment.py, lapse.py); stops paying at
+                       once with chance ``abandon_after_fraud``. Neighbours: payment
+                       risk rises by ``risk_from_fraud_news``. Not trust in sellers and
+                       not the memory of harm: the sellers did not cause it.
+privacy leak           the consumer's trust falls (``fraud_loss``, both kinds of seller).
+fake KOL endorsement   the KOL's credibility falls (``fake_penalty``); followers gain no
+                       trust from it (they still saw it: awareness and purchase lift).
+=====================  ==============================================================
 
 Source (DOMAIN.md, mechanism 4): "Trust gates buying ... Trust rises with good
 experiences and trusted recommendations and falls sharply with counterfeits,

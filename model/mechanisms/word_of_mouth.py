@@ -26,7 +26,9 @@ against published results.
 Signals for trust (mechanisms/trust.py): the number of neighbours satisfied,
 and cheated, by sellers of each region last step (``A @ S``), and the number of
 neighbours defrauded through mobile payment (payment risk perception).
-Warnings weigh ``negative_weight`` times more than recommendations.
+Warnings weigh ``negative_weight`` times more than recommendations. A cheated buyer
+also names the merchant (``merchant_warnings``): its neighbours avoid that merchant.
+Aware consumers can lapse back to unaware (mechanisms/lapse.py; only with merchants).
 
 Source (DOMAIN.md, mechanism 1): "Information spreads along acquaintance ties
 ... A satisfied buyer tells neighbours; a cheated one warns them (negative word
@@ -36,11 +38,15 @@ of mouth weighs more than positive)".
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from model.scenario import WordOfMouth
+
+if TYPE_CHECKING:
+    from model.network import SocialGraph
 
 
 def neighbour_count(adjacency: sp.csr_array, indicator: np.ndarray) -> np.ndarray:
@@ -142,3 +148,26 @@ def draw_thresholds(spec: WordOfMouth, n: int, rng: np.random.Generator) -> np.n
     low = max(0.0, spec.threshold - spec.threshold_spread)
     high = min(1.0, spec.threshold + spec.threshold_spread)
     return rng.uniform(low, high, size=n)
+
+
+def merchant_warnings(graph: SocialGraph, cheated: np.ndarray, merchant: np.ndarray) -> np.ndarray:
+    """Per consumer, a merchant a neighbour was cheated by last week (-1: none).
+
+    A consumer who received a counterfeit warns every neighbour about that merchant
+    (merchant-specific negative word of mouth; the ordering avoids it). With several
+    cheated neighbours, one of their merchants is named. Cost: the neighbours of the
+    cheated consumers only.
+
+    Args:
+        graph: the social graph.
+        cheated: consumers who received a counterfeit last week.
+        merchant: per consumer, the merchant of last week's order (-1: none).
+    """
+    out = np.full(cheated.size, -1, dtype=np.int32)
+    who = np.flatnonzero(cheated & (merchant >= 0))
+    if who.size == 0 or graph.fully_mixed:
+        return out
+    neighbours = graph.neighbours_of(who)
+    lengths = np.diff(graph.adjacency.indptr)[who]
+    out[neighbours] = np.repeat(merchant[who].astype(np.int32), lengths)
+    return out

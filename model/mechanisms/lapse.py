@@ -1,0 +1,56 @@
+"""Lapse: consumers stop shopping by mobile, stop paying, forget.
+
+Rules, per week (evaluated on the start-of-week state; only in a model with merchants,
+so the word-of-mouth docking with merchants and KOLs off is unchanged):
+
+- Forgetting (lapsing from mobile shopping): an aware consumer lapses, becoming unaware
+  again (and must be reached again by word of mouth, marketing or a KOL), with chance
+
+      P_forget = forget_rate * [did not buy genuine goods last week]
+                 + lapse_after_harm * (1 - exp(-bad_memory)),
+
+  where ``bad_memory`` is the consumer's memory of counterfeits received
+  (mechanisms/trust.py). Idle consumers drift away; cheated ones leave.
+- Stopping payment: a consumer paying by mobile stops with chance
+  ``lapse_rate * risk_extra`` a week, ``risk_extra`` being its personal extra perceived
+  payment risk from its own or its neighbours' fraud (mechanisms/payment.py). (On the
+  week of a fraud, the victim also stops at once with chance ``abandon_after_fraud``.)
+
+The lapse phase only decides who lapses (signals ``forgets`` and ``stops_paying``); the
+word-of-mouth phase stages the awareness and the payment phase's ``pays`` carries the
+stopping, so each state field is still written by one phase.
+
+Source: docs/domain.md, Mechanisms > Trust ("falls sharply with counterfeits, fraud and
+privacy leaks") and Mechanisms > Mobile payment (held back by perceived insecurity).
+Rates: assumptions (see scenarios/baseline.yaml).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def forgetting(
+    forget_rate: float,
+    lapse_after_harm: float,
+    aware: np.ndarray,
+    satisfied_last_week: np.ndarray,
+    bad_memory: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Aware consumers who lapse from mobile shopping this week."""
+    if forget_rate <= 0.0 and lapse_after_harm <= 0.0:
+        return np.zeros(aware.size, dtype=bool)
+    p = forget_rate * ~satisfied_last_week + lapse_after_harm * -np.expm1(
+        -bad_memory.astype(np.float64)
+    )
+    return aware & (rng.random(aware.size) < p)
+
+
+def stopping_payment(
+    lapse_rate: float, payment: np.ndarray, risk_extra: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Payers who stop paying by mobile this week because of their personal extra risk."""
+    if lapse_rate <= 0.0:
+        return np.zeros(payment.size, dtype=bool)
+    return payment & (rng.random(payment.size) < lapse_rate * risk_extra)
