@@ -130,3 +130,180 @@ def test_trust_gates_buying():
     assert outcome("orders", "sum", trust__purchase_threshold=0.6) < outcome(
         "orders", "sum", trust__purchase_threshold=0.1
     )
+
+
+# --------------------------------------------------------------------------- h13: KOL market,
+# channels that differ, trust not from ads, lapse, warnings, targeting, two-sided payment
+
+
+def _kol_spec(**changes):
+    return small_scenario(**{f"kols__{k}": v for k, v in changes.items()}).kols
+
+
+def test_kol_fees_scale_with_followers_and_credibility():
+    from model.mechanisms import kol
+
+    spec = _kol_spec()
+    fees = kol.post_fees(spec, np.array([100, 200, 200]), np.array([0.7, 0.7, 0.35]))
+    assert fees[1] == 2 * fees[0] and fees[2] == fees[0]
+
+
+def _market(budget, credibility=0.7, integrity=1.0, seed=0, **changes):
+    from model.mechanisms import kol
+
+    spec = _kol_spec(post_probability=0.0, **changes)
+    k, m = 10, 20
+    rng = np.random.default_rng(seed)
+    return kol.kol_market(
+        spec=spec, credibility=np.full(k, credibility, dtype=np.float32),
+        kol_region=np.zeros(k, dtype=np.uint8), follower_count=np.arange(10, 10 + 10 * k, 10),
+        follower_degree=None, merchant_region=np.zeros(m, dtype=np.uint8),
+        adopted=np.ones(m, dtype=bool), merchant_kol_budget=np.zeros(m),
+        campaign_budget=budget, disclosure=0.0, merchant_integrity=np.full(m, integrity), rng=rng,
+    )
+
+
+def test_more_campaign_budget_buys_more_posts_and_the_fees_paid_follow_the_budget():
+    posts = [_market(b, seed=s) for b in (0.0, 20.0, 200.0) for s in range(5)]
+    paid = np.array([p.fee[p.campaign].sum() for p in posts]).reshape(3, 5).mean(axis=1)
+    count = np.array([p.campaign.sum() for p in posts]).reshape(3, 5).mean(axis=1)
+    assert paid[0] == 0 and count[0] == 0
+    assert count[0] < count[1] < count[2]
+    assert abs(paid[1] - 20.0) < 8.0 and abs(paid[2] - 200.0) < 40.0
+
+
+def test_fake_endorsements_build_no_trust_exposure():
+    import scipy.sparse as sp
+
+    from model.mechanisms import kol
+
+    followers = sp.csr_array(np.ones((10, 30), dtype=np.float32))
+    fake = _market(50.0, integrity=0.0)
+    exposure, genuine = kol.follower_exposure(followers, fake, np.zeros(20, dtype=np.uint8), 1)
+    assert exposure.sum() > 0 and genuine.sum() == 0
+    real = _market(50.0, integrity=1.0)
+    exposure, genuine = kol.follower_exposure(followers, real, np.zeros(20, dtype=np.uint8), 1)
+    assert np.allclose(exposure, genuine) and genuine.sum() > 0
+
+
+def test_commercial_posting_and_fakes_cost_credibility_disclosure_spares_it():
+    from model.mechanisms import kol
+
+    spec = _kol_spec(commercial_penalty=0.05, recovery=0.0)
+    start = np.full(10, 0.7, dtype=np.float32)
+    after = kol.update_credibility(spec, start, _market(200.0))
+    assert np.all(after <= start) and after.mean() < 0.7
+    disclosed = _market(200.0)
+    disclosed.disclosed[:] = disclosed.sponsored
+    assert np.allclose(kol.update_credibility(spec, start, disclosed), start)
+
+
+def test_kols_that_lose_credibility_lose_followers():
+    import scipy.sparse as sp
+
+    from model.mechanisms import kol
+
+    spec = _kol_spec(unfollow_rate=0.5, initial_credibility=0.8)
+    followers = sp.csr_array(np.ones((2, 400), dtype=np.float32))
+    after = kol.unfollow(spec, followers, np.array([0.8, 0.2]), np.random.default_rng(1))
+    counts = np.diff(after.indptr)
+    assert counts[0] == 400 and counts[1] < 300
+
+
+def _marketing(subsidy, revenue, targeting="random"):
+    from model.mechanisms import marketing
+
+    spec = small_scenario(marketing__revenue_reinvest=0.5, marketing__targeting=targeting).marketing
+    base = spec.budget_per_merchant
+    budget = {c: base * (ch.budget_share + (subsidy if c == "qr_o2o" else 0.0))
+              for c, ch in spec.channels.items()}
+    n = 1000
+    return marketing.run_marketing(
+        spec=spec, channel_budget=budget, merchant_region=np.zeros(3, dtype=np.uint8),
+        adopted=np.array([True, True, False]), revenue=np.asarray(revenue, dtype=float),
+        consumer_region=np.zeros(n, dtype=np.uint8), has_access=np.ones(n, dtype=bool),
+        degree=np.arange(n) % 20, region_names=["domestic"],
+    )
+
+
+def test_visibility_follows_own_spend_and_a_channel_subsidy_changes_relative_visibility():
+    plain = _marketing(0.0, [0.0, 200.0, 0.0])
+    subsidised = _marketing(2.0, [0.0, 200.0, 0.0])
+    assert plain.visibility[1] > plain.visibility[0] > 0 and plain.visibility[2] == 0
+    ratio = lambda r: r.visibility[1] / r.visibility[0]  # noqa: E731
+    assert ratio(subsidised) < ratio(plain)  # the flat subsidy favours the small spender
+    base = small_scenario().marketing.budget_per_merchant
+    assert subsidised.subsidy_spend["qr_o2o"] == 2 * 2.0 * base  # two adopters x level x base
+    assert plain.own_spend[1] > plain.own_spend[0]
+
+
+def test_channels_lift_conversion_with_saturation_and_degree_targeting_concentrates_it():
+    none = _marketing(0.0, [0.0, 0.0, 0.0])
+    some = _marketing(1.0, [0.0, 0.0, 0.0])
+    more = _marketing(3.0, [0.0, 0.0, 0.0])
+    assert np.all(none.lift >= 1.0)
+    gain_1 = some.lift.mean() - none.lift.mean()
+    gain_2 = (more.lift.mean() - some.lift.mean()) / 2
+    assert gain_1 > gain_2 > 0  # diminishing per unit
+    targeted = _marketing(1.0, [0.0, 0.0, 0.0], targeting="degree")
+    high, low = np.arange(1000) % 20 == 19, np.arange(1000) % 20 == 1
+    assert targeted.lift[high].mean() > targeted.lift[low].mean()
+
+
+def test_warnings_name_the_merchant_who_cheated():
+    from model.mechanisms.word_of_mouth import merchant_warnings
+    from model.network import from_edges
+
+    graph = from_edges(5, np.array([0, 1, 3]), np.array([1, 2, 4]))
+    cheated = np.array([False, True, False, False, False])
+    merchant = np.array([-1, 7, -1, 2, -1])
+    assert merchant_warnings(graph, cheated, merchant).tolist() == [7, -1, 7, -1, -1]
+
+
+def test_consumers_lapse_more_when_counterfeits_are_common():
+    lapse = dict(word_of_mouth__lapse_after_harm=0.5, word_of_mouth__forget_rate=0.0)
+    honest = outcome("aware_share", merchants__integrity_mean=0.99, **lapse)
+    cheated = outcome("aware_share", merchants__integrity_mean=0.3, **lapse)
+    assert cheated < honest
+
+
+def test_forgetting_lowers_awareness():
+    assert outcome("aware_share", word_of_mouth__forget_rate=0.2) < outcome(
+        "aware_share", word_of_mouth__forget_rate=0.0
+    )
+
+
+def test_degree_seeding_picks_the_best_connected_and_random_seeding_is_the_classic_draw():
+    from model import MarketModel
+
+    scenario = small_scenario(word_of_mouth__initial_aware_by="degree",
+                              word_of_mouth__initial_aware_count=10, network__kind="barabasi_albert")
+    model = MarketModel(scenario, seed=4)
+    degree = model.graph.degree
+    assert degree[model.consumers.aware].min() >= np.sort(degree)[-10]
+    from model.mechanisms.targeting import seed_consumers
+
+    a = seed_consumers("random", 7, 100, np.random.default_rng(3))
+    b = np.random.default_rng(3).choice(100, size=7, replace=False)
+    assert a.tolist() == b.tolist()
+
+
+def test_merchants_accept_mobile_payment_when_enough_customers_pay():
+    from model.mechanisms import acceptance
+
+    rng = np.random.default_rng(0)
+    accepts = np.zeros(4, dtype=bool)
+    adopted = np.ones(4, dtype=bool)
+    share = np.array([0.0, 0.05, 0.2, 0.9])
+    after = acceptance.decide(accepts, adopted, share, fee=0.006, gain=0.05, rate=1.0, rng=rng)
+    assert after.tolist() == [False, False, True, True]
+    dropped = acceptance.decide(np.ones(4, dtype=bool), adopted, share, 0.006, 0.05, 1.0, rng)
+    assert dropped.tolist() == [False, False, True, True]
+    assert acceptance.adoption_factor(0.5, np.array([0.0, 1.0])).tolist() == [0.5, 1.0]
+
+
+def test_payment_adoption_depends_on_merchant_acceptance():
+    two_sided = dict(payment__acceptance_weight=1.0, payment__acceptance_rate=0.0)
+    assert outcome("payment_adoption", payment__initial_acceptance=0.0, **two_sided) < outcome(
+        "payment_adoption", payment__initial_acceptance=1.0, **two_sided
+    )
