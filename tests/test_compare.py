@@ -591,14 +591,17 @@ def test_report_colours_and_words_follow_the_good_direction():
     assert ".good{color:#1a7f37" in report._CSS and ".bad{color:#b42318" in report._CSS
     text = report.scenario_sentences(summary, names, 20, metrics)
     when = "on average in weeks 8 to 20"
-    assert f"lowers counterfeit sales by 3.0 incidents per week (2.0 to 4.0) {when}, an improvement" in (
-        text["fewer_fakes"]
+    assert (
+        f"lowers counterfeit sales by 3.0 incidents per week (2.0 to 4.0) {when}, an improvement"
+        in (text["fewer_fakes"])
     )
-    assert f"raises counterfeit sales by 3.0 incidents per week (2.0 to 4.0) {when}, a worsening" in (
-        text["more_fakes"]
+    assert (
+        f"raises counterfeit sales by 3.0 incidents per week (2.0 to 4.0) {when}, a worsening"
+        in (text["more_fakes"])
     )
-    assert "lowers consumers paying by mobile by 5.0 points (3.0 to 7.0), a worsening" in (
-        text["fewer_fakes"]
+    assert (
+        "lowers consumers paying by mobile by 5.0 points (3.0 to 7.0), a worsening"
+        in (text["fewer_fakes"])
     )
     share = text["more_fakes"].split("cross-border share of orders")[1][:40]
     assert "improvement" not in share and "worsening" not in share
@@ -667,12 +670,16 @@ def test_thresholds_cumulative_and_seeds_as_mtsim_run(scenario_files, tmp_path):
     argv += ["--threshold", "payment_adoption=0.02", "--threshold", "shopper_share=0.99"]
     assert _run([*argv, "--out", str(out), "--quiet"]) == 0
     outcomes = pd.read_csv(out / "outcomes.csv")
-    reached = outcomes[(outcomes.metric == "payment_adoption") & (outcomes.measure == "weeks_to_0.02")]
+    reached = outcomes[
+        (outcomes.metric == "payment_adoption") & (outcomes.measure == "weeks_to_0.02")
+    ]
     assert len(reached) == 2 and (reached["mean"] >= 0).all()
     never = outcomes[(outcomes.metric == "shopper_share") & (outcomes.measure == "weeks_to_0.99")]
     assert (never["n"] == 0).all()
     html = (out / "report.html").read_text()
-    assert "<h2>Time to threshold</h2>" in html and "<h2>Outcomes cumulated over the run</h2>" in html
+    assert (
+        "<h2>Time to threshold</h2>" in html and "<h2>Outcomes cumulated over the run</h2>" in html
+    )
     # compare's reference replication i uses seed SEED + i, like mtsim run's replication i
     assert compare.replication_seeds(7, 3) == [7, 8, 9]
     ts = pd.read_csv(out / "timeseries.csv")
@@ -713,8 +720,14 @@ def test_decomposition_statistics_on_a_synthetic_case():
             multiplicative = world + 0.5 * a + 0.3 * b + 0.4 * a * b + jitter
             for metric, value in (("additive", additive), ("multiplicative", multiplicative)):
                 rows.append(
-                    {"scenario": name, "replication": rep, "seed": rep, "metric": metric,
-                     "measure": "final", "value": value}
+                    {
+                        "scenario": name,
+                        "replication": rep,
+                        "seed": rep,
+                        "metric": metric,
+                        "measure": "final",
+                        "value": value,
+                    }
                 )
     outcomes = pd.DataFrame(rows)
     table = decompose(outcomes, "ref", "pkg", {"a": "pkg[a]", "b": "pkg[b]"})
@@ -761,7 +774,10 @@ def test_decompose_a_package_into_its_levers(tmp_path):
     pick = table[(table.metric == "payment_adoption") & (table.measure == "final")]
     terms = pick[pick.package == "overlap"].set_index("term")
     assert set(terms.index) == {
-        "total", "lever:payment_security", "lever:rigid_demand", "interaction"
+        "total",
+        "lever:payment_security",
+        "lever:rigid_demand",
+        "interaction",
     }
     assert terms.loc["interaction", "ci_high"] < 0  # substitutes
     assert terms.loc["total", "mean"] == pytest.approx(

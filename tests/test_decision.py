@@ -93,8 +93,12 @@ def test_outcome_expressions_are_parsed_safely():
 
     cols = ["payment_adoption_final", "payment_adoption_mean", "orders_final"]
     table = {c: np.array([0.2, 0.6]) for c in cols}
-    expr = parse_outcome("payment_adoption < 0.5 or (orders_final > 1 and not 0 < x < 1)".replace(
-        " x ", " payment_adoption_mean "), cols)
+    expr = parse_outcome(
+        "payment_adoption < 0.5 or (orders_final > 1 and not 0 < x < 1)".replace(
+            " x ", " payment_adoption_mean "
+        ),
+        cols,
+    )
     assert expr.evaluate(table).tolist() == [True, False]
     for bad in (
         "__import__('os').system('true')",
@@ -119,3 +123,185 @@ def test_discover_bad_inputs_are_one_line_errors(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "paymnet_adoption_final: unknown metric" in err[0]
     assert "Traceback" not in err[0]
+
+
+# --------------------------------------------------------------------------- optimize
+
+
+def _problem_file(folder: Path, trials: int = 40, budget: float = 6000.0, **extra) -> Path:
+    """Two levers (strengths on a 0.125 lattice), a budget, two objectives, a small world."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "name: two_levers",
+        f"base: {BASELINE}",
+        "set: {population.consumers: 400, population.merchants: 20, population.kols: 3}",
+        "steps: 20",
+        "replications: 2",
+        "seed: 3",
+        f"budget: {budget}",
+        f"trials: {trials}",
+        "population: 8",
+        "batch: 4",
+        "levers:",
+        "  - {lever: infrastructure, strength: [0, 1], step: 0.125, "
+        "fields_per_strength: {cost_per_step: 250}}",
+        "  - {lever: integrity, strength: [0, 1], step: 0.125, "
+        "fields_per_strength: {cost_per_step: 250}}",
+        "objectives:",
+        "  - {metric: mobile_access_share, direction: maximize}",
+        "  - {metric: verified_merchant_share, direction: maximize}",
+    ]
+    for key, value in extra.items():
+        lines.append(f"{key}: {value}")
+    path = folder / "problem.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_optimize_front_dominates_a_same_budget_grid(tmp_path):
+    from model.decision.optimize import (
+        dominates_or_equals,
+        evaluate,
+        load_problem,
+        run_optimization,
+    )
+
+    problem = load_problem(_problem_file(tmp_path / "p", trials=45))
+    result = run_optimization(problem, tmp_path / "out", workers=2, progress=False)
+    assert len(result.trials) == 45 and not result.front.empty
+    assert (result.front["total_policy_cost"] <= problem.spec.budget).all()
+    names = problem.objective_names()
+    front = result.front[names].to_numpy(dtype=float)
+    levels = [0.0, 0.25, 0.5, 0.75, 1.0]
+    grid = [{"infrastructure.strength": a, "integrity.strength": b} for a in levels for b in levels]
+    values = evaluate(problem, grid, workers=2)
+    checked = 0
+    for point, res in zip(grid, values, strict=True):
+        if res["cost"] > problem.spec.budget:
+            continue  # the same budget: only grid mixes within it count
+        checked += 1
+        assert any(
+            dominates_or_equals(f, res["objectives"], problem.directions()) for f in front
+        ), (point, res["objectives"])
+    assert 5 <= checked < 25  # the budget binds: some grid mixes are over it
+    # outputs
+    out = tmp_path / "out"
+    for name in ("trials.csv", "pareto.csv", "pareto.png", "report.html", "manifest.json"):
+        assert (out / name).exists(), name
+    mixes = sorted((out / "mixes").glob("mix-*.yaml"))
+    assert len(mixes) == min(len(result.front), problem.spec.mixes)
+    from model.scenario import load_scenario
+
+    mix = load_scenario(mixes[0])
+    assert mix.simulation.steps == 20 and mix.population.consumers == 400
+
+
+def test_optimize_resumes_after_sigkill_without_repeating_finished_trials(tmp_path):
+    path = _problem_file(tmp_path / "p", trials=24)
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "model.cli",
+        "optimize",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    journal = out / "study.journal"
+    deadline = time.time() + 240
+    finished_before = []
+    try:
+        while time.time() < deadline:
+            time.sleep(0.5)
+            finished_before = _complete_trials(journal)
+            if len(finished_before) >= 8:
+                break
+        assert proc.poll() is None, proc.stdout.read()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    finished_before = _complete_trials(journal)
+    assert 8 <= len(finished_before) < 24
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(finished_before)} finished earlier" in done.stdout
+    after = _complete_trials(journal)
+    # every trial finished before the kill is kept, unchanged, and was not evaluated again
+    for number, (params, values, session) in finished_before.items():
+        assert after[number] == (params, values, session)
+    sessions = {session for _, _, session in after.values()}
+    assert len(sessions) == 2
+    second = [
+        n for n, (_, _, s) in after.items() if s not in {v[2] for v in finished_before.values()}
+    ]
+    assert len(second) == 24 - len(finished_before)
+    assert len(after) == 24
+    trials = pd.read_csv(out / "trials.csv")
+    assert len(trials) == 24
+
+
+def _complete_trials(journal: Path) -> dict[int, tuple]:
+    """Trial number -> (params, values, session) of the evaluated (complete, not reused) trials."""
+    if not journal.exists():
+        return {}
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    storage = JournalStorage(JournalFileBackend(str(journal)))
+    names = optuna.study.get_all_study_names(storage)
+    if not names:
+        return {}
+    study = optuna.load_study(study_name=names[0], storage=storage)
+    out = {}
+    for t in study.get_trials(deepcopy=False):
+        # a mix proposed again reuses its first trial's result: not an evaluation
+        if t.state.name == "COMPLETE" and t.user_attrs.get("reused_from") is None:
+            out[t.number] = (
+                json.dumps(t.params, sort_keys=True),
+                tuple(t.values),
+                t.user_attrs.get("session"),
+            )
+    return out
+
+
+def test_optimize_bad_inputs_are_one_line_errors(tmp_path, capsys):
+    good = _problem_file(tmp_path / "a")
+    cases = {
+        "budget": (
+            good.read_text().replace("budget: 6000.0", "budget: -5"),
+            "budget: -5: must be 0 or more",
+        ),
+        "direction": (
+            good.read_text().replace(
+                "{metric: mobile_access_share, direction: maximize}",
+                "{metric: mobile_access_share}",
+            ),
+            "objectives.0.direction: missing; say whether to maximize or minimize "
+            "mobile_access_share",
+        ),
+        "metric": (
+            good.read_text().replace("metric: mobile_access_share,", "metric: mobile_acess_share,"),
+            "objectives.0.metric: mobile_acess_share: unknown metric; "
+            "did you mean 'mobile_access_share'?",
+        ),
+    }
+    for name, (text, message) in cases.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text)
+        assert main(["optimize", str(path), "--out", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"mtsim: error: {path}: {message}"], err
+    assert main(["optimize", str(tmp_path / "none.yaml")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"mtsim: error: {tmp_path / 'none.yaml'}: no such optimization file"
+    )

@@ -12,7 +12,7 @@ candidates to try::
     replications: 3                       # runs per candidate, seeds seed..seed+R-1
     seed: 11
     budget: 20000                         # mean cumulative_policy_cost at the end <= budget
-    trials: 60                            # candidates to evaluate
+    trials: 60                            # distinct mixes to evaluate
     population: 12                        # NSGA-II population size
     levers:
       - lever: payment_security
@@ -35,6 +35,9 @@ How it works:
   trial with ``Trial.set_constraint`` (Optuna 5 replaced the sampler's
   ``constraints_func`` with it; same semantics), so infeasible mixes are kept in the
   study but ranked behind every feasible one.
+- **Anchors**: the first generation starts with no lever and each lever alone at its
+  highest strength (``anchors: false`` turns this off), so the two ends of the front
+  are evaluated, not left to chance; NSGA-II fills in between.
 - **Noise**: every candidate runs ``replications`` times with the seeds
   ``seed + r`` (common random numbers: all candidates face the same chance
   events), and the objectives are the means over its replications. A candidate
@@ -140,10 +143,12 @@ class OptimizationSpec(_Strict):
     seed: Annotated[int, Field(ge=0)] = 0
     budget: float
     trials: Annotated[int, Field(ge=1, le=100_000)] = 50
+    """Distinct mixes to evaluate (a mix proposed again reuses its result and is not counted)."""
     population: Annotated[int, Field(ge=2, le=10_000)] = 10
     batch: Annotated[int, Field(ge=1)] | None = None
     mixes: Annotated[int, Field(ge=1, le=100)] = 10
     keep_base_policies: bool = True
+    anchors: bool = True
     levers: Annotated[list[LeverSpec], Field(min_length=1)]
     objectives: Annotated[list[ObjectiveSpec], Field(min_length=1)]
 
@@ -214,6 +219,32 @@ class Problem:
     def directions(self) -> list[str]:
         """Optuna directions of the objectives."""
         return [o.direction for o in self.spec.objectives]
+
+    def anchor_mixes(self) -> list[dict[str, Any]]:
+        """The mixes every search starts with: no lever, and each lever alone at its highest
+        strength (earliest start, longest duration), so the front's ends are anchored."""
+        lows: dict[str, Any] = {}
+        for v in self.variables:
+            kind = v.name.rsplit(".", 1)[1]
+            value = v.high if kind == "duration" else v.low
+            lows[v.name] = int(value) if v.integer else float(value)
+        mixes = [dict(lows)]
+        for v in self.variables:
+            if v.name.endswith(".strength"):
+                mixes.append({**lows, v.name: float(v.high)})
+        return mixes
+
+    def space_size(self) -> int | None:
+        """Number of distinct mixes when every variable is discrete (None: continuous)."""
+        size = 1
+        for v in self.variables:
+            if v.integer:
+                size *= int(v.high) - int(v.low) + 1
+            elif v.step is not None:
+                size *= int(math.floor((v.high - v.low) / v.step + 1e-9)) + 1
+            else:
+                return None
+        return size
 
     def digest(self) -> str:
         """A hash of everything that defines the problem (resume checks it)."""
@@ -613,31 +644,46 @@ def run_optimization(
         study.enqueue_trial(dict(trial.params), skip_if_exists=False)
 
     def _done() -> list[Any]:
+        """Distinct mixes evaluated (complete, or failed for a reason of their own)."""
         return [
             t
             for t in study.get_trials(deepcopy=False)
-            if t.state == TrialState.COMPLETE
-            or (t.state == TrialState.FAIL and not t.user_attrs.get("interrupted"))
+            if t.user_attrs.get("reused_from") is None
+            and (
+                t.state == TrialState.COMPLETE
+                or (t.state == TrialState.FAIL and not t.user_attrs.get("interrupted"))
+            )
         ]
 
     resumed = len(_done())
     if resumed:
         say(f"resuming {problem.name}: {resumed} of {problem.spec.trials} trials already done")
     distributions = {v.name: v.distribution() for v in problem.variables}
+    space = problem.space_size()
+    target = min(problem.spec.trials, space) if space is not None else problem.spec.trials
     batch = problem.spec.batch or max(1, min(problem.spec.population, max(workers, 4)))
     evaluated = 0
     known: dict[str, Any] = {}
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        known[json.dumps(t.params, sort_keys=True)] = t
-    while True:
-        left = problem.spec.trials - len(_done())
+        known.setdefault(json.dumps(t.params, sort_keys=True), t)
+    if problem.spec.anchors and not study.get_trials(deepcopy=False):
+        for params in problem.anchor_mixes():
+            study.enqueue_trial(params)
+    asks_left = 20 * problem.spec.trials  # a guard: NSGA-II may keep proposing known mixes
+    while asks_left > 0:
+        left = target - len(_done())
         if left <= 0:
             break
         asked = [study.ask(distributions) for _ in range(min(batch, left))]
-        fresh, reuse = [], []
+        asks_left -= len(asked)
+        fresh, reuse, seen = [], [], set()
         for trial in asked:
             key = json.dumps(trial.params, sort_keys=True)
-            (reuse if key in known else fresh).append(trial)
+            if key in known or key in seen:
+                reuse.append(trial)
+            else:
+                seen.add(key)
+                fresh.append(trial)
         results = evaluate(problem, [t.params for t in fresh], executor, workers)
         evaluated += len(fresh)
         for trial, res in zip(fresh, results, strict=True):
@@ -654,14 +700,18 @@ def run_optimization(
                 trial.number
             ]
         for trial in reuse:
-            old = known[json.dumps(trial.params, sort_keys=True)]
+            old = known.get(json.dumps(trial.params, sort_keys=True))
             trial.set_user_attr("session", session)
+            if old is None:  # its twin in this batch failed
+                study.tell(trial, state=TrialState.FAIL)
+                continue
+            # the same mix under the same seeds gives the same result: not run again
             trial.set_user_attr("reused_from", old.number)
             for key in ("cost", "sd"):
                 trial.set_user_attr(key, old.user_attrs.get(key))
             trial.set_constraint("budget", old.user_attrs["cost"] - problem.spec.budget)
             study.tell(trial, list(old.values))
-        say(f"{problem.name}: {len(_done())} of {problem.spec.trials} trials done")
+        say(f"{problem.name}: {len(_done())} of {target} mixes evaluated")
     trials = trials_table(problem, study)
     seconds = time.perf_counter() - clock
     files = write_outputs(problem, out, trials, study, started, seconds, command)
@@ -678,6 +728,8 @@ def trials_table(problem: Problem, study: Any) -> pd.DataFrame:
     for t in study.get_trials(deepcopy=False):
         if t.state not in (TrialState.COMPLETE, TrialState.FAIL) or t.user_attrs.get("interrupted"):
             continue
+        if t.user_attrs.get("reused_from") is not None:
+            continue  # a mix proposed again: the same numbers as its first trial
         row: dict[str, Any] = {"trial": t.number, "state": t.state.name.lower()}
         row.update({v.name: t.params.get(v.name) for v in problem.variables})
         values = list(t.values) if t.values is not None else [math.nan] * len(names)
@@ -685,7 +737,6 @@ def trials_table(problem: Problem, study: Any) -> pd.DataFrame:
         cost = t.user_attrs.get("cost", math.nan)
         row["total_policy_cost"] = cost
         row["feasible"] = bool(t.state == TrialState.COMPLETE and cost <= problem.spec.budget)
-        row["reused_from"] = t.user_attrs.get("reused_from")
         row["session"] = t.user_attrs.get("session")
         rows.append(row)
     table = pd.DataFrame(rows)
@@ -694,10 +745,8 @@ def trials_table(problem: Problem, study: Any) -> pd.DataFrame:
     table["pareto"] = False
     feasible = table[table["feasible"]]
     if not feasible.empty:
-        # a reused trial repeats another one's numbers: keep the first of equal mixes
-        unique = feasible[feasible["reused_from"].isna()]
-        mask = pareto_mask(unique[names].to_numpy(dtype=float), problem.directions())
-        table.loc[unique.index[mask], "pareto"] = True
+        mask = pareto_mask(feasible[names].to_numpy(dtype=float), problem.directions())
+        table.loc[feasible.index[mask], "pareto"] = True
     return table
 
 
