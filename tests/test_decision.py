@@ -305,3 +305,64 @@ def test_optimize_bad_inputs_are_one_line_errors(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (
         f"mtsim: error: {tmp_path / 'none.yaml'}: no such optimization file"
     )
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def test_regret_is_the_shortfall_from_the_best_package_of_each_world():
+    from model.decision.robustness import summarize_regret, world_regret
+
+    values = pd.DataFrame(
+        {
+            "package": ["a", "b", "a", "b", "a", "b"],
+            "world": [0, 0, 1, 1, 0, 0],
+            "metric": ["payment_adoption"] * 4 + ["counterfeit_incidents"] * 2,
+            "value": [0.5, 0.4, 0.2, 0.3, 5.0, 2.0],
+        }
+    )
+    regret = world_regret(values).set_index(["package", "world", "metric"])["regret"]
+    assert regret[("a", 0, "payment_adoption")] == 0.0
+    assert regret[("b", 0, "payment_adoption")] == pytest.approx(0.1)
+    assert regret[("a", 1, "payment_adoption")] == pytest.approx(0.1)
+    # fewer counterfeits is better: the package with 5 a week falls 3 short
+    assert regret[("a", 0, "counterfeit_incidents")] == pytest.approx(3.0)
+    assert regret[("b", 0, "counterfeit_incidents")] == 0.0
+    summary = summarize_regret(world_regret(values)).set_index(["package", "metric"])
+    assert summary.loc[("a", "payment_adoption"), "max_regret"] == pytest.approx(0.1)
+    assert summary.loc[("a", "payment_adoption"), "share_best"] == 0.5
+
+
+def test_compare_uncertain_reports_regret_across_worlds(tmp_path, capsys):
+    folder = tmp_path / "sc"
+    folder.mkdir()
+    (folder / "base.yaml").write_text(
+        f"extends: {BASELINE}\nname: base\n"
+        "population: {consumers: 300, merchants: 15, kols: 2}\nsimulation: {steps: 15, seed: 2}\n"
+    )
+    (folder / "secure.yaml").write_text(
+        "extends: base.yaml\nname: secure\npolicies:\n"
+        "  - {lever: payment_security, start: 1, strength: 0.8, cost_per_step: 10}\n"
+    )
+    (folder / "worlds.yaml").write_text(
+        "name: worlds\nbase: base.yaml\n"
+        "parameters:\n  - {name: fraud_rate, path: payment.fraud_rate, range: [0.001, 0.02]}\n"
+        "design: {kind: lhs, samples: 4}\nreplications: 2\nseed: 4\n"
+    )
+    out = tmp_path / "r"
+    argv = ["compare", str(folder / "base.yaml"), str(folder / "secure.yaml")]
+    argv += ["--uncertain", str(folder / "worlds.yaml"), "--workers", "2", "--out", str(out)]
+    assert main([*argv, "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "Regret" in printed and "most robust" in printed
+    regret = pd.read_csv(out / "regret.csv")
+    assert set(regret["world"]) == {0, 1, 2, 3}
+    assert (regret["regret"].dropna() >= 0).all()
+    best = regret.groupby(["world", "metric"])["regret"].min().dropna()
+    assert (best == 0).all()  # in every world some package is the best
+    worlds = pd.read_csv(out / "worlds.csv")
+    assert len(worlds) == 4 and "fraud_rate" in worlds.columns
+    assert (out / "regret.png").stat().st_size > 5000
+    assert "Robustness across uncertain worlds" in (out / "report.html").read_text()
+    assert main([*argv[:3], "--uncertain", str(folder / "none.yaml")]) == 2
+    assert "none.yaml: no such experiment file" in capsys.readouterr().err
