@@ -721,9 +721,9 @@ class PlatformSpec(_Strict):
     initial_users: Probability = 0.1
     innovation: Probability = 0.002
     imitation: Probability = 0.1
-    store_share: Probability = 0.3
+    store_share: Probability = 0.6
     store_adoption: Probability = 0.01
-    fee: Annotated[float, Field(ge=0.0, le=0.5)] = 0.006
+    fee: Annotated[float, Field(ge=0.0, le=0.5)] = 0.02
     verification: Probability = 0.0
     qr_acceptance: Probability = 0.3
 
@@ -745,12 +745,12 @@ class Follows(_Strict):
     """
 
     slots: Annotated[int, Field(ge=1, le=32)] = 4
-    after_purchase: Probability = 0.3
-    after_share: Probability = 0.3
-    after_qr_scan: Probability = 0.2
-    loyalty: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
+    after_purchase: Probability = 0.05
+    after_share: Probability = 0.2
+    after_qr_scan: Probability = 0.02
+    loyalty: Annotated[float, Field(ge=0.0, le=20.0)] = 0.3
     post_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.3
-    posts_per_week: Annotated[float, Field(ge=0.0, le=100.0)] = 2.0
+    posts_per_week: Annotated[float, Field(ge=0.0, le=100.0)] = 4.0
     post_tolerance: Annotated[float, Field(ge=0.0, le=100.0)] = 3.0
     unfollow_per_post: Probability = 0.05
     unfollow_after_counterfeit: Probability = 0.8
@@ -764,7 +764,7 @@ class Sharing(_Strict):
         share_appeal: utility of a store a friend shared this week.
     """
 
-    share_rate: Probability = 0.2
+    share_rate: Probability = 0.1
     share_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.5
 
 
@@ -783,7 +783,7 @@ class GroupBuying(_Strict):
     """
 
     group_size: Annotated[int, Field(ge=2, le=500)] = 8
-    offer_rate: Probability = 0.05
+    offer_rate: Probability = 0.02
     join_probability: Probability = 0.25
     share_rate: Probability = 0.5
     window: Annotated[int, Field(ge=1, le=30)] = 3
@@ -818,7 +818,7 @@ class Search(_Strict):
 
     search_rate: Probability = 0.3
     action_rate: Probability = 0.75
-    search_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.3
+    search_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.1
 
 
 class Platforms(_Strict):

@@ -150,15 +150,20 @@ def merchant_table(model) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def typical_platform_share(orders: np.ndarray, min_orders: int = 10) -> float:
+def typical_platform_share(
+    orders: np.ndarray, min_orders: int = 10, sellers: np.ndarray | None = None
+) -> float:
     """Median over merchants with ``min_orders`` or more of their platform-channel share.
 
     Args:
         orders: merchants x channels, orders over the measured weeks.
         min_orders: a merchant's orders needed to count it (NaN if none qualifies).
+        sellers: which merchants to consider (default all), e.g. those with a store.
     """
     total = orders.sum(axis=1)
     keep = total >= min_orders
+    if sellers is not None:
+        keep &= sellers
     if not keep.any():
         return float("nan")
     share = orders[keep][:, PLATFORM_MASK].sum(axis=1) / total[keep]
