@@ -171,6 +171,7 @@ class _Terminated(KeyboardInterrupt):
 
 
 def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the writing
     raise _Terminated()
 
 
@@ -357,7 +358,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
                 outputs.append("timeseries.csv")
                 plot_run_summary(table, stage / "summary.png", f"mtsim: {scenario.name}")
                 outputs.append("summary.png")
-                # results by group (model/analysis/groups.py): the replications' tables as groups.csv
+                # results by group (model/analysis/groups.py): the tables as groups.csv
                 from model.analysis.groups import gather_group_tables
 
                 outputs += gather_group_tables(stage, sorted(tables), seeds, scenario.name)

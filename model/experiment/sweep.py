@@ -97,6 +97,9 @@ class PointScenarios(Sequence):
         return found
 
 
+MANIFEST_EVERY_SECONDS = 10.0
+"""While a sweep runs, its manifest's counts are rewritten at most this often."""
+
 DESIGN_WARN_RUNS = 100_000
 """Above this many runs, ``mtsim sweep`` warns with an estimate before it starts."""
 
@@ -444,6 +447,7 @@ def run_sweep(
             total=len(todo),
             window=None if pool is None else max(64, 4 * count),
         )
+        last_written = time.monotonic()
         try:
             for result in results:
                 run_seconds += result.seconds
@@ -458,6 +462,13 @@ def run_sweep(
                 else:
                     failed += 1
                 session["computed"], session["failed"] = computed, failed
+                if time.monotonic() - last_written > MANIFEST_EVERY_SECONDS:
+                    try:  # counts stay recent even if the process is killed
+                        write_manifest("running", None)
+                    except OSError as exc:
+                        write_error, status = exc, "stopped"
+                        break
+                    last_written = time.monotonic()
             else:
                 status = (
                     "complete"
