@@ -205,3 +205,62 @@ def test_readme_schema_command_works(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(schema_lines[0]) == 0
     assert json.loads(capsys.readouterr().out)["type"] == "object"
+
+
+DOMAIN = ROOT / "docs" / "domain.md"
+CITATION = re.compile(r"docs/domain\.md,\s+'?([A-Z][^:;()\"'.]*)")
+
+
+def domain_headings() -> tuple[set[str], set[str]]:
+    """The ``##`` and ``###`` headings of docs/domain.md."""
+    text = DOMAIN.read_text(encoding="utf-8")
+    top = set(re.findall(r"^## (.+?)\s*$", text, flags=re.M))
+    sub = set(re.findall(r"^### (.+?)\s*$", text, flags=re.M))
+    return top, sub
+
+
+def domain_citations() -> list[tuple[str, int, str]]:
+    """Every ``docs/domain.md, <section>`` citation in the product: (file, line, section)."""
+    found = []
+    folders = ("model", "scenarios", "experiments", "docs", "notebooks")
+    for folder in folders:
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.suffix not in (".py", ".yaml", ".yml", ".md", ".ipynb") or path == DOMAIN:
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                for match in CITATION.finditer(line):
+                    found.append((str(path.relative_to(ROOT)), number, match.group(1).strip()))
+    return found
+
+
+def test_domain_citations_name_existing_sections():
+    """A citation reads "docs/domain.md, Top > Sub" (or just "Top"); both must be headings."""
+    top, sub = domain_headings()
+    problems = []
+    for path, number, section in domain_citations():
+        for piece in re.split(r"\s+and\s+", section):
+            piece = piece.strip().rstrip(",")
+            if not piece:
+                continue
+            parts = [s.strip() for s in piece.split(">")]
+            if len(parts) == 2:
+                known = parts[0] in top and parts[1] in sub
+            else:
+                known = parts[0] in top or parts[0] in sub
+            if not known:
+                problems.append(f"{path}:{number}: {piece!r}")
+    assert not problems, "citations of docs/domain.md sections that do not exist: " + "; ".join(
+        problems
+    )
+
+
+def test_no_citation_of_the_missing_domain_brief():
+    stale = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("model", "scenarios", "experiments", "docs")
+        for path in sorted((ROOT / folder).rglob("*"))
+        if path.suffix in (".py", ".yaml", ".md")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"(?<![/\w])DOMAIN\.md", line)
+    ]
+    assert not stale, f"DOMAIN.md is not in the repository; cite docs/domain.md: {stale}"
