@@ -166,7 +166,7 @@ def replication_seeds(base_seed: int, reps: int) -> list[int]:
 
 
 def policy_windows(resolved: Mapping[str, Any], steps: int) -> list[tuple[str, int, int]]:
-    """The weeks each intervention of a resolved scenario acts, clipped to weeks 1..steps.
+    """Return the weeks each intervention of a resolved scenario acts, clipped to 1..steps.
 
     Returns:
         (label or lever, first week, last week) per intervention, in file order; an
@@ -183,7 +183,7 @@ def policy_windows(resolved: Mapping[str, Any], steps: int) -> list[tuple[str, i
 
 
 def package_window(resolved: Mapping[str, Any], steps: int) -> tuple[int, int] | None:
-    """The weeks from a scenario's first acting intervention to its last acting week."""
+    """Return the weeks from a scenario's first acting intervention to its last acting week."""
     windows = policy_windows(resolved, steps)
     if not windows:
         return None

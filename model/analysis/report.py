@@ -575,7 +575,9 @@ def _cell(mean: float, low: float, high: float, scale: float) -> str:
 
 
 def _diff_cell(row: pd.Series, scale: float, direction: int = 0) -> str:
-    """A paired difference, coloured by desirability: good (green), bad (red), neutral (blue).
+    """Format a paired difference, coloured by desirability: good, bad or neutral.
+
+    Good is green, bad red, neutral (neither better nor worse) blue.
 
     An interval that contains 0 is grey ('flat') whatever the sign.
     """
@@ -716,8 +718,9 @@ def window_table(
     metrics: Sequence[str],
     colors: Mapping[str, str],
 ) -> str:
-    """HTML table: each outcome during each intervention's active weeks, with the paired
-    difference from the reference over the same weeks.
+    """HTML table: each outcome during each intervention's active weeks.
+
+    With the paired difference from the reference over the same weeks.
     """
     reference = scenarios[0]
     head = (
@@ -754,8 +757,9 @@ def threshold_table(
     thresholds: Mapping[str, Sequence[float]],
     colors: Mapping[str, str],
 ) -> str:
-    """HTML table: weeks until each threshold is reached, runs that reached it, paired
-    difference (fewer weeks is better).
+    """HTML table: weeks until each threshold is reached.
+
+    With the runs that reached it and the paired difference (fewer weeks is better).
     """
     reference = scenarios[0]
     head = (
@@ -788,8 +792,9 @@ def threshold_table(
 
 
 def decomposition_table(table: pd.DataFrame, metrics: Sequence[str]) -> str:
-    """HTML table: per package and outcome, each lever's effect alone, the interaction and
-    the package's effect (paired differences from the reference, end of the run).
+    """HTML table: per package and outcome, each lever alone, the interaction, the package.
+
+    Paired differences from the reference at the end of the run.
     """
     from model.decision.decompose import interaction_words
 

@@ -169,7 +169,7 @@ def threshold_measure(level: float) -> str:
 
 
 def parse_threshold(measure: str) -> float | None:
-    """The level of a time-to-threshold measure, or None when ``measure`` is not one."""
+    """Return the level of a time-to-threshold measure, or None when it is not one."""
     if not measure.startswith("weeks_to_"):
         return None
     try:
@@ -203,8 +203,9 @@ def run_outcomes(
     windows: Iterable[tuple[int, int]] = (),
     thresholds: Mapping[str, Iterable[float]] | None = None,
 ) -> pd.DataFrame:
-    """Per-run summaries: final value, last-quarter mean, run mean and cumulative sum of each
-    metric; the means over given windows; times to thresholds; total cost.
+    """Summarise each run: final value, last-quarter mean, run mean, cumulative sum.
+
+    Also the means over given windows, the times to thresholds and the total cost.
 
     Args:
         table: run table collection (see the module docstring).
@@ -214,9 +215,10 @@ def run_outcomes(
 
     Returns:
         Long table with columns scenario, replication, seed, metric, measure, value;
-        ``measure`` is ``final``, ``last_quarter`` or ``run_mean`` for metrics, and the row with
-        metric ``policy_cost`` and measure ``total`` holds the run's total spending
-        (0 when the table has no cost column).
+        ``measure`` is ``final``, ``last_quarter``, ``run_mean``, ``cumulative``,
+        ``weeks_A_B`` or ``weeks_to_L`` for metrics, and the row with metric
+        ``policy_cost`` and measure ``total`` holds the run's total spending (0 when
+        the table has no cost column).
     """
     _check_columns(table)
     metrics = list(metrics) if metrics is not None else metric_columns(table)

@@ -1,4 +1,4 @@
-r"""``mtsim optimize OPTIMIZATION.yaml``: search policy mixes for the best trade-offs within a budget.
+r"""``mtsim optimize OPTIMIZATION.yaml``: search policy mixes for the best trade-offs.
 
 ::
 

@@ -33,7 +33,7 @@ VARIANT = "{package}[{lever}]"
 
 
 def package_levers(resolved: Mapping[str, Any]) -> list[str]:
-    """The levers of a resolved scenario's policies, in order of first appearance."""
+    """List the levers of a resolved scenario's policies, in order of first appearance."""
     return list(dict.fromkeys(str(iv["lever"]) for iv in resolved.get("policies") or []))
 
 

@@ -101,7 +101,7 @@ def _fmt(value: float) -> str:
 
 
 def box_sentence(box: Box, expression: str, total: int) -> str:
-    """A plain sentence on one box: where it is, how dense, how much it covers."""
+    """Write a plain sentence on one box: where it is, how dense, how much it covers."""
     where = []
     for name, (low, high) in box.limits.items():
         lo_all, hi_all = box.bounds.get(name, (-math.inf, math.inf))
@@ -120,8 +120,10 @@ def box_sentence(box: Box, expression: str, total: int) -> str:
 
 
 def choose_step(trajectory: pd.DataFrame, min_density: float) -> int:
-    """The trajectory step with the largest coverage among those at least ``min_density``
-    dense (ties: the denser); the densest step when none is.
+    """Pick the trajectory step with the largest coverage among the dense enough ones.
+
+    Dense enough: density at least ``min_density`` (ties: the denser); when no step is,
+    the densest step.
     """
     dense = trajectory[trajectory["density"] >= min_density - 1e-12]
     if dense.empty:
@@ -367,5 +369,5 @@ def discover(
 
 
 def describe_parameters(study: dict[str, Any]) -> list[str]:
-    """The parameter names of a study description."""
+    """List the parameter names of a study description."""
     return [p["name"] for p in study.get("parameters", [])]

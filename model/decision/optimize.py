@@ -171,7 +171,7 @@ class Variable:
     step: float | None = None
 
     def distribution(self) -> Any:
-        """The Optuna distribution of this variable."""
+        """Return the Optuna distribution of this variable."""
         from optuna.distributions import FloatDistribution, IntDistribution
 
         if self.integer:
@@ -221,8 +221,11 @@ class Problem:
         return [o.direction for o in self.spec.objectives]
 
     def anchor_mixes(self) -> list[dict[str, Any]]:
-        """The mixes every search starts with: no lever, and each lever alone at its highest
-        strength (earliest start, longest duration), so the front's ends are anchored."""
+        """List the mixes every search starts with (anchors).
+
+        No lever, and each lever alone at its highest strength (earliest start, longest
+        duration), so the front's ends are anchored.
+        """
         lows: dict[str, Any] = {}
         for v in self.variables:
             kind = v.name.rsplit(".", 1)[1]
@@ -235,7 +238,7 @@ class Problem:
         return mixes
 
     def space_size(self) -> int | None:
-        """Number of distinct mixes when every variable is discrete (None: continuous)."""
+        """Count the distinct mixes when every variable is discrete (None: continuous)."""
         size = 1
         for v in self.variables:
             if v.integer:
@@ -247,14 +250,14 @@ class Problem:
         return size
 
     def digest(self) -> str:
-        """A hash of everything that defines the problem (resume checks it)."""
+        """Hash everything that defines the problem (resume checks it)."""
         payload = json.dumps(
             {"spec": self.spec.model_dump(mode="json"), "base": self.base}, sort_keys=True
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def interventions(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """The interventions of a candidate (decision variables -> policy entries)."""
+        """Build the interventions of a candidate (decision variables -> policy entries)."""
         out = []
         for lv in self.spec.levers:
             prefix = lv.name or lv.lever
@@ -278,7 +281,7 @@ class Problem:
         return out
 
     def scenario(self, params: Mapping[str, Any], name: str = "candidate") -> dict[str, Any]:
-        """The resolved scenario of a candidate (validated)."""
+        """Build the resolved scenario of a candidate (validated)."""
         from model.scenario import scenario_from_dict
 
         data = json.loads(json.dumps(self.base))
@@ -380,7 +383,8 @@ def load_problem(path: str | Path) -> Problem:
             low, high = strength
             if not 0 <= low <= high <= top:
                 problems.append(
-                    f"{src}: levers.{i}.strength: [{low:g}, {high:g}]: need 0 <= low <= high <= {top:g}"
+                    f"{src}: levers.{i}.strength: [{low:g}, {high:g}]: "
+                    f"need 0 <= low <= high <= {top:g}"
                 )
             variables.append(Variable(f"{prefix}.strength", low, high, False, lv.step))
         elif not 0 <= float(lv.strength) <= top:
@@ -516,7 +520,7 @@ def evaluate(
 
 
 def pareto_mask(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
-    """True for the rows no other row dominates (at least as good in all, better in one)."""
+    """Mark the rows no other row dominates (as good in all objectives, better in one)."""
     sign = np.array([1.0 if d == "maximize" else -1.0 for d in directions])
     score = np.asarray(values, dtype=float) * sign
     n = len(score)
@@ -535,7 +539,7 @@ def pareto_mask(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
 def dominates_or_equals(
     a: Sequence[float], b: Sequence[float], directions: Sequence[str], tol: float = 0.0
 ) -> bool:
-    """True when ``a`` is at least as good as ``b`` in every objective (within ``tol``)."""
+    """Tell whether ``a`` is at least as good as ``b`` in every objective (within ``tol``)."""
     for x, y, d in zip(a, b, directions, strict=True):
         if d == "maximize" and x < y - tol:
             return False
@@ -760,7 +764,7 @@ def _nested(path: str, value: Any) -> dict[str, Any]:
 def mix_scenario_text(
     problem: Problem, params: Mapping[str, Any], name: str, target: Path, summary: str
 ) -> str:
-    """A ready scenario file for one mix: extends the base, repeats ``set:``, adds the policies."""
+    """Write a ready scenario file for one mix: extends the base, ``set:``, the policies."""
     import yaml
 
     from model.scenario import deep_merge
@@ -964,7 +968,7 @@ def write_page(
     seconds: float,
     command: str,
 ) -> Path:
-    """The HTML page of a search, in the style of the compare report."""
+    """Write the HTML page of a search, in the style of the compare report."""
     from model.analysis.plots import metric_display
     from model.analysis.report import _CSS, _esc, _img, fmt_number
     from model.experiment.manifest import write_bytes_atomic
@@ -1027,7 +1031,7 @@ def write_page(
     head = "".join(f"<th>{_esc(v.name)}</th>" for v in problem.variables)
     head += "".join(f"<th>{_esc(n)}</th>" for n in names)
     parts.append(f"<table><tr><th>file</th>{head}<th>total policy cost</th></tr>")
-    for k, target, row in mixes:
+    for _, target, row in mixes:
         cells = "".join(f"<td>{row[v.name]:.4g}</td>" for v in problem.variables)
         cells += "".join(f"<td>{fmt_number(row[n])}</td>" for n in names)
         parts.append(

@@ -78,8 +78,10 @@ def world_regret(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarize_regret(regrets: pd.DataFrame) -> pd.DataFrame:
-    """Per package and metric: mean, sd, 90th percentile and max of the regret over worlds,
-    and the share of worlds in which the package is the best (regret 0).
+    """Summarise regret per package and metric.
+
+    Mean, sd, 90th percentile and max of the regret over worlds, and the share of worlds
+    in which the package is the best (regret 0).
     """
     rows = []
     for (package, metric), block in regrets.groupby(["package", "metric"], sort=False):
@@ -349,7 +351,7 @@ def write_regret_page(
     steps: int,
     command: str,
 ) -> Path:
-    """A self-contained HTML page in the style of the compare report."""
+    """Write a self-contained HTML page in the style of the compare report."""
     from model.analysis.plots import metric_display
     from model.analysis.report import _CSS, _esc, _img, fmt_number
     from model.experiment.manifest import write_bytes_atomic
