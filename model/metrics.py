@@ -332,30 +332,6 @@ def reporters_for(region_names: list[str]) -> dict[str, object]:
                 )
     return out
 
-SHARE_METRICS: tuple[str, ...] = (
-    "aware_share",
-    "shopper_share",
-    "payment_adoption",
-    "payment_adoption_connected",
-    "mean_trust_domestic",
-    "mean_trust_foreign",
-    "cross_border_share",
-    "merchant_adoption",
-    "mobile_access_share",
-    "verified_merchant_share",
-    "mobile_share_of_consumption",
-    "active_shopper_share",
-)
-"""Metrics that are fractions in [0, 1]."""
-
-COUNT_METRICS: tuple[str, ...] = (
-    "orders",
-    "cross_border_orders",
-    "counterfeit_incidents",
-    "fraud_incidents",
-    "failed_transactions",
-)
-"""Metrics that are counts per step."""
 def _platform_count(key: str, kind=float):
     def reporter(model: MarketView):
         return kind(model.platforms.last.get(key, 0))
@@ -404,6 +380,10 @@ def platform_reporters() -> dict[str, object]:
         "search_action_rate": _platform_ratio("search_actions", "searches"),
         "search_purchase_rate": _platform_ratio("search_purchases", "search_actions"),
         "searches": _platform_count("searches", int),
+        "search_actions": _platform_count("search_actions", int),
+        "search_purchases": _platform_count("search_purchases", int),
+        "intentions": _platform_count("intentions", int),
+        "intention_purchases": _platform_count("intention_purchases", int),
         "group_buy_offers": _platform_count("group_buy_offers", int),
         "group_buy_successes": _platform_count("group_buy_successes", int),
         "group_buy_buyers": _platform_count("group_buy_buyers", int),
@@ -435,6 +415,10 @@ PLATFORM_METRIC_INFO: dict[str, dict[str, str]] = {
     "search_action_rate": {"label": "Mobile searches leading to an action", "unit": "share of searches"},
     "search_purchase_rate": {"label": "Search actions leading to a purchase", "unit": "share of actions"},
     "searches": {"label": "Mobile searches", "unit": "searches per week"},
+    "search_actions": {"label": "Mobile searches followed by an action", "unit": "per week"},
+    "search_purchases": {"label": "Search actions followed by a mobile order", "unit": "per week"},
+    "intentions": {"label": "Consumers shown platform content about a store", "unit": "per week"},
+    "intention_purchases": {"label": "... of whom ordered by mobile that week", "unit": "per week"},
     "group_buy_offers": {"label": "Group-buying offers", "unit": "offers per week"},
     "group_buy_successes": {"label": "Successful group-buying offers", "unit": "offers per week"},
     "group_buy_buyers": {"label": "Group-buying team members", "unit": "consumers per week"},
@@ -451,6 +435,34 @@ PLATFORM_METRIC_INFO: dict[str, dict[str, str]] = {
     "platform_stores_delisted": {"label": "Stores delisted by their platform", "unit": "merchants"},
 }
 """Label and unit of the platform columns (merged into ``METRIC_INFO``)."""
+
+PLATFORM_GOOD_DIRECTION: dict[str, int] = {
+    "platform_users": 1,
+    "platform_follows_per_user": 0,
+    "platform_orders": 1,
+    "platform_order_share": 0,
+    "intention_conversion": 1,
+    "search_action_rate": 1,
+    "search_purchase_rate": 1,
+    "searches": 0,
+    "search_actions": 0,
+    "search_purchases": 1,
+    "intentions": 0,
+    "intention_purchases": 1,
+    "group_buy_offers": 0,
+    "group_buy_successes": 1,
+    "group_buy_buyers": 0,
+    "offline_qr_payments": 1,
+    "offline_qr_value": 0,
+    "qr_first_payments": 1,
+    "cross_platform_failures": -1,
+    "platform_fees": 0,
+    "platform_stores": 1,
+    "platform_stores_verified": 1,
+    "platform_stores_delisted": -1,
+}
+"""Good direction of the platform columns (merged into ``GOOD_DIRECTION``)."""
+
 
 SHARE_METRICS: tuple[str, ...] = (
     "aware_share",
@@ -479,30 +491,6 @@ COUNT_METRICS: tuple[str, ...] = (
     "failed_transactions",
 )
 """Metrics that are counts per step."""
-PLATFORM_GOOD_DIRECTION: dict[str, int] = {
-    "platform_users": 1,
-    "platform_follows_per_user": 0,
-    "platform_orders": 1,
-    "platform_order_share": 0,
-    "intention_conversion": 1,
-    "search_action_rate": 1,
-    "search_purchase_rate": 1,
-    "searches": 0,
-    "group_buy_offers": 0,
-    "group_buy_successes": 1,
-    "group_buy_buyers": 0,
-    "offline_qr_payments": 1,
-    "offline_qr_value": 0,
-    "qr_first_payments": 1,
-    "cross_platform_failures": -1,
-    "platform_fees": 0,
-    "platform_stores": 1,
-    "platform_stores_verified": 1,
-    "platform_stores_delisted": -1,
-}
-"""Good direction of the platform columns (merged into ``GOOD_DIRECTION``)."""
-
-
 
 METRIC_INFO: dict[str, dict[str, str]] = {
     "aware_share": {"label": "Consumers aware of mobile shopping", "unit": "share of consumers"},
@@ -550,18 +538,6 @@ METRIC_INFO: dict[str, dict[str, str]] = {
     "cross_border_diverted_value": {
         "label": "Cross-border trade diverted",
         "unit": "currency units per week",
-    "lapsed_shopper_share": {
-        "label": "Shoppers who lapsed from mobile shopping",
-        "unit": "share of consumers",
-    },
-    "lapsed_payer_share": {
-        "label": "Shoppers who stopped paying by mobile",
-        "unit": "share of consumers",
-    },
-    "accepting_merchant_share": {
-        "label": "Mobile merchants accepting mobile payment",
-        "unit": "share of mobile-selling merchants",
-    },
     },
     "merchant_revenue": {"label": "Merchants' receipts", "unit": "currency units per week"},
     "merchant_profit": {"label": "Merchants' profit", "unit": "currency units per week"},
@@ -586,8 +562,21 @@ METRIC_INFO: dict[str, dict[str, str]] = {
         "label": "Consumers who shopped by mobile in the last 26 weeks",
         "unit": "share of consumers",
     },
+    "lapsed_shopper_share": {
+        "label": "Shoppers who lapsed from mobile shopping",
+        "unit": "share of consumers",
+    },
+    "lapsed_payer_share": {
+        "label": "Shoppers who stopped paying by mobile",
+        "unit": "share of consumers",
+    },
+    "accepting_merchant_share": {
+        "label": "Mobile merchants accepting mobile payment",
+        "unit": "share of mobile-selling merchants",
+    },
 }
 """Plain-language label and unit of every column, for plots and reports."""
+METRIC_INFO.update(PLATFORM_METRIC_INFO)
 
 GOOD_DIRECTION: dict[str, int] = {
     "aware_share": 1,
@@ -612,9 +601,6 @@ GOOD_DIRECTION: dict[str, int] = {
     "consumer_spending": 0,
     "mobile_spending": 1,
     "offline_spending": 0,
-    "lapsed_shopper_share": -1,
-    "lapsed_payer_share": -1,
-    "accepting_merchant_share": 1,
     "traditional_import_spending": 0,
     "mobile_share_of_consumption": 1,
     "consumer_surplus": 1,
@@ -630,7 +616,6 @@ GOOD_DIRECTION: dict[str, int] = {
     "merchant_marketing_spend": 0,
     "merchant_kol_fees": 0,
     "merchant_fines": -1,
-METRIC_INFO.update(PLATFORM_METRIC_INFO)
     "kol_fees": 0,
     "state_tariff_revenue": 0,
     "logistics_revenue": 0,
@@ -639,11 +624,15 @@ METRIC_INFO.update(PLATFORM_METRIC_INFO)
     "merchant_exits": -1,
     "merchant_entries": 1,
     "active_shopper_share": 1,
+    "lapsed_shopper_share": -1,
+    "lapsed_payer_share": -1,
+    "accepting_merchant_share": 1,
 }
 """Whether a rise in each metric is desirable: +1 higher is better, -1 lower is better,
 0 neither (a share whose right level is a matter of policy, e.g. the cross-border share).
 The one place reports and decision tools read the good direction from; a metric missing
 here is treated as 0."""
+GOOD_DIRECTION.update(PLATFORM_GOOD_DIRECTION)
 
 
 def good_direction(metric: str) -> int:
@@ -681,4 +670,3 @@ def consumer_record(model: MarketView) -> dict[str, np.ndarray]:
     for name in CONSUMER_RECORD_FIELDS[1:]:
         record[name] = getattr(c, name).copy()
     return record
-GOOD_DIRECTION.update(PLATFORM_GOOD_DIRECTION)

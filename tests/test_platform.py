@@ -308,3 +308,29 @@ def test_bad_platform_input_is_one_line(tmp_path, override, message):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_platform_world_reproduces_the_material_targets():
+    """platform_superapp.yaml at 2,000 consumers, last 52 of 156 weeks, two seeds (docs/platform.md)."""
+    from model.scenario import load_scenario
+
+    scenario = load_scenario(
+        BASELINE.parent / "platform_superapp.yaml",
+        ["population.consumers=2000", "population.merchants=80", "population.kols=8",
+         "merchant_dynamics.max_merchants=120"],
+    )
+    results = []
+    for seed in (1, 2):
+        model = MarketModel(scenario, seed=seed)
+        for _ in range(156):
+            model.step()
+            if model.steps == 104:
+                snapshot = model.platforms.channel_orders.copy()
+        results.append(
+            attribution.platform_targets(
+                model.timeseries(), model.platforms.channel_orders - snapshot, 105
+            )
+        )
+    for name, (_, low, high) in attribution.TARGETS.items():
+        value = float(np.mean([r[name] for r in results]))
+        assert low <= value <= high, (name, value)

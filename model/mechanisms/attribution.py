@@ -168,3 +168,42 @@ def typical_platform_share(
         return float("nan")
     share = orders[keep][:, PLATFORM_MASK].sum(axis=1) / total[keep]
     return float(np.median(share))
+
+
+TARGETS: dict[str, tuple[float, float, float]] = {
+    "typical_seller_platform_share": (0.10, 0.05, 0.15),
+    "intention_conversion": (0.08, 0.08, 1.0),
+    "search_action_rate": (0.75, 0.70, 0.80),
+    "search_purchase_rate": (0.24, 0.19, 0.29),
+}
+"""Target (material), lowest and highest value accepted (the stated tolerance)."""
+
+
+def platform_targets(table: pd.DataFrame, merchant_orders: np.ndarray, first_step: int) -> dict[str, float]:
+    """The four target measurements of a run (docs/platform.md), pooled over the weeks.
+
+    Args:
+        table: the run table (with the platform columns).
+        merchant_orders: merchants x channels, orders in the measured weeks (e.g. the
+            difference of two ``merchant_table`` records, or of ``channel_orders``).
+        first_step: first step of the measured weeks (rows with ``step >= first_step``).
+
+    Returns:
+        ``typical_seller_platform_share`` (median over merchants with 10+ orders of the
+        platform-channel share), ``intention_conversion`` (sum of
+        ``intention_purchases`` / sum of ``intentions``), ``search_action_rate`` (sum of
+        ``search_actions`` / sum of ``searches``) and ``search_purchase_rate`` (sum of
+        ``search_purchases`` / sum of ``search_actions``).
+    """
+    rows = table[table["step"] >= first_step]
+
+    def ratio(a: str, b: str) -> float:
+        d = float(rows[b].sum())
+        return float(rows[a].sum()) / d if d else float("nan")
+
+    return {
+        "typical_seller_platform_share": typical_platform_share(merchant_orders, 10),
+        "intention_conversion": ratio("intention_purchases", "intentions"),
+        "search_action_rate": ratio("search_actions", "searches"),
+        "search_purchase_rate": ratio("search_purchases", "search_actions"),
+    }
