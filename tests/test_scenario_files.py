@@ -141,3 +141,12 @@ def test_edge_list_errors_do_not_echo_the_file(tmp_path):
     assert "two integer node ids per line (line 1 is not)" in done.stderr
     assert "root:" not in done.stderr
     assert not out.exists()  # checked before any folder is made
+
+
+def test_scenario_name_cannot_steer_the_default_folder():
+    from model.commands.run import folder_name
+
+    assert folder_name("a/../../../../tmp/evil") == "a_.._.._.._.._tmp_evil"
+    assert folder_name("..") == "scenario"
+    assert folder_name("payment security") == "payment_security"
+    assert len(folder_name("n" * 300_000)) == 80

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import sys
@@ -130,7 +131,9 @@ def simulate(
 
     model = MarketModel(scenario, seed=seed)
     model.track_groups()  # group table -> groups.csv (model/analysis/groups.py, docs/population.md)
-    for _ in tqdm(range(steps), desc=scenario.name, unit="week", delay=1.0, disable=not progress):
+    for _ in tqdm(
+        range(steps), desc=scenario.name[:40], unit="week", delay=1.0, disable=not progress
+    ):
         model.step()
     write_consumer_history(model, consumer_file(out, replication), replication)
     from model.analysis.groups import write_replication_groups
@@ -173,6 +176,12 @@ class _Terminated(KeyboardInterrupt):
 def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the writing
     raise _Terminated()
+
+
+def folder_name(name: str) -> str:
+    """Make a scenario name safe as one folder name (no separators, no '..', at most 80 chars)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-")[:80]
+    return safe or "scenario"
 
 
 def _make_parents(folder: Path) -> list[Path]:
@@ -277,6 +286,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
         write_json_atomic,
     )
     from model.experiment.runner import RunTask, run_tasks
+    from model.yamlio import short_key
 
     steps = args.steps or scenario.simulation.steps
     base_seed = scenario.simulation.seed if args.seed is None else args.seed
@@ -285,7 +295,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
     ident = hashlib.sha256(
         json.dumps({"scenario": resolved, "seeds": seeds, "steps": steps}, sort_keys=True).encode()
     ).hexdigest()[:12]
-    out = Path(args.out) if args.out else Path("results") / scenario.name / ident
+    out = Path(args.out) if args.out else Path("results") / folder_name(scenario.name) / ident
     if scenario.network.kind == "file":  # a bad graph file stops here, before any folder
         from model.network import load_graph_file
 
@@ -294,7 +304,9 @@ def _run(args: argparse.Namespace, scenario) -> int:
         created = _make_parents(out.absolute())
         stage = _staging_folder(out.absolute())
     except OSError as exc:
-        raise UserError(f"--out: {str(out)!r}: cannot create folder ({exc.strerror})") from None
+        raise UserError(
+            f"--out: {short_key(str(out), 200)!r}: cannot create folder ({exc.strerror})"
+        ) from None
     started = now_iso()
     progress = not args.quiet
     recording = scenario.simulation.record_consumers_every > 0
@@ -322,7 +334,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
                     tasks,
                     workers=min(args.workers, args.reps),
                     progress=progress,
-                    desc=scenario.name,
+                    desc=scenario.name[:40],
                     work=simulate_and_record,
                 ):
                     rep = int(result.meta["replication"])
@@ -356,7 +368,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
             if table is not None:
                 write_csv_atomic(stage / "timeseries.csv", table)
                 outputs.append("timeseries.csv")
-                plot_run_summary(table, stage / "summary.png", f"mtsim: {scenario.name}")
+                plot_run_summary(table, stage / "summary.png", f"mtsim: {scenario.name[:80]}")
                 outputs.append("summary.png")
                 # results by group (model/analysis/groups.py): the tables as groups.csv
                 from model.analysis.groups import gather_group_tables
@@ -404,7 +416,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
                     break
 
     print(
-        f"mtsim run: {scenario.name}, {args.reps} replication(s) x {steps} weeks, "
+        f"mtsim run: {scenario.name[:80]}, {args.reps} replication(s) x {steps} weeks, "
         f"{scenario.population.consumers} consumers"
     )
     if table is not None:
