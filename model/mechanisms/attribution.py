@@ -33,7 +33,7 @@ Targets (docs/platform.md, measured by the functions below):
   leads to an action (a click, visit or call) and, of those, the share that ends in a
   mobile order the same week.
 
-Source: docs/domain.md, Targets (the share of a seller's orders from WeChat, the
+Source: docs/domain.md, Figures used as targets (the share of a seller's orders from WeChat, the
 conversion from purchase intention, mobile search actions and purchases).
 """
 

@@ -21,8 +21,8 @@ Rules:
 So success rises with the group's size (more members reached) and the share rate
 (more rounds of reach), which a test checks.
 
-Source: docs/domain.md, Mechanisms > Social commerce (group chats, group buying: "the
-more people join, the lower the price"; sharing to join).
+Source: docs/domain.md, Mechanisms > Social commerce (group chats and group buying;
+the specific rules are assumptions of the model, with parameters to vary).
 """
 
 from __future__ import annotations
@@ -49,6 +49,14 @@ def neighbour_pick(graph: SocialGraph, candidate: np.ndarray, rng: np.random.Gen
     key = np.full(n, -1, dtype=np.int64)
     ids = np.flatnonzero(candidate)
     key[ids] = rng.integers(0, 1 << 20, size=ids.size) * np.int64(n) + ids
+    if ids.size <= n // 16:  # few candidates: gather their neighbours only
+        lengths = (adj.indptr[ids + 1] - adj.indptr[ids]).astype(np.int64)
+        dst = graph.neighbours_of(ids)
+        best = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(best, dst, np.repeat(key[ids], lengths))
+        found = best >= 0
+        out[found] = best[found] % n
+        return out
     data = key[adj.indices]
     counts = np.diff(adj.indptr)
     rows = np.flatnonzero(counts > 0)

@@ -18,7 +18,7 @@ pays the platform ``qr_fee`` of a QR payment. A QR payer scanned a store's code:
 week's mobile orders without a closer touch are attributed to ``qr_o2o``
 (mechanisms/attribution.py), and it may follow a nearby store (mechanisms/platform.py).
 
-Source: docs/domain.md, Mechanisms > Payment (offline QR payment first) and Social
+Source: docs/domain.md, Mechanisms > Mobile payment (offline QR payment first) and Social
 commerce (QR codes, location-based discovery of nearby businesses).
 """
 

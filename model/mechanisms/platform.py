@@ -36,7 +36,7 @@ interoperability (payment of platform A at stores and QR codes of platform B);
 ``spam_control`` blocks share L of marketing messages (official-account posts and
 group-buying offers).
 
-Source: docs/domain.md, Mechanisms > Social commerce and Payment; Policy levers.
+Source: docs/domain.md, Mechanisms > Social commerce and Mobile payment; Policy levers.
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ def adopt_platforms(
         if graph.fully_mixed:
             share = np.full(n, float((user == p).mean()))
         else:
-            share = graph.neighbour_counts(user == p) / degree
+            share = graph.neighbour_counts(user == p, track=f"platform_user_{p}") / degree
         probs[p] = ps.innovation + ps.imitation * share
     cdf = np.cumsum(probs, axis=0)
     u = rng.random(n)
