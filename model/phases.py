@@ -50,16 +50,26 @@ def policy_phase(week: Week) -> None:
 def access_phase(week: Week) -> None:
     """Who has usable mobile access this week (mechanisms/access.py).
 
-    Produces ``has_access`` (per consumer) and ``connected`` (consumers with access
-    per region). With consumer attributes, who in a region is connected depends on
+    Produces ``has_access`` (per consumer), ``connected`` (consumers with access per
+    region) and ``connected_by_policy`` (consumers newly connected this week above the
+    access they would have without the infrastructure lever). With consumer attributes, who in a region is connected depends on
     the consumer's group (urban/rural, income, age; model/population.py).
     """
-    c, s = week.consumers, week.signals
+    c, s, p = week.consumers, week.signals, week.signals.params
     has_access = access.consumer_access(
-        week.scenario, c.access_draw, c.region, c.attribute_group, s.params.mobile_access
+        week.scenario, c.access_draw, c.region, c.attribute_group, p.mobile_access
     )
     s.has_access = has_access
     s.connected = np.bincount(c.region[has_access], minlength=week.n_regions)
+    # consumers connected this week only thanks to the infrastructure lever (its cost)
+    was_connected = c.has_access
+    if p.levels["infrastructure"] > 0:
+        natural = access.consumer_access(
+            week.scenario, c.access_draw, c.region, c.attribute_group, p.natural_mobile_access
+        )
+        s.connected_by_policy = int((has_access & ~was_connected & ~natural).sum())
+    else:
+        s.connected_by_policy = 0
     week.stage("consumers", has_access=has_access)
 
 
@@ -791,11 +801,6 @@ def accounts_phase(week: Week) -> None:
     facilitated = levels["cross_border_facilitation"] > 0
     subsidy_share = (p.base_logistics_cost - p.logistics_cost)[origin, dest]
     logistics_subsidy = float((orders.goods_value * subsidy_share).sum()) if facilitated else 0.0
-    newly_connected = (
-        s.has_access
-        & ~c.has_access
-        & (c.access_draw >= p.natural_mobile_access[c.region])
-    )
     channel_subsidies = s.channel_subsidy_spend
     if isinstance(channel_subsidies, dict):
         channel_subsidies = sum(channel_subsidies.values())
@@ -812,7 +817,7 @@ def accounts_phase(week: Week) -> None:
         merchants_verified=mw.newly_verified if levels["integrity"] > 0 else 0,
         merchants_inspected=active_count * levels["integrity"],
         payers=int(s.pays.sum()),
-        new_connections=int(newly_connected.sum()),
+        new_connections=s.connected_by_policy,
         merchants_trained=non_adopters * levels["merchant_promotion"],
         kols=k.n,
         non_payers_reached=float((s.has_access & ~s.pays).sum()) * levels["rigid_demand"],
@@ -912,9 +917,14 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         "access",
         access_phase,
-        reads=("consumers.access_draw", "consumers.region", "consumers.attribute_group"),
+        reads=(
+            "consumers.access_draw",
+            "consumers.region",
+            "consumers.attribute_group",
+            "consumers.has_access",
+        ),
         uses=("params",),
-        produces=("has_access", "connected"),
+        produces=("has_access", "connected", "connected_by_policy"),
         writes=("consumers.has_access",),
     ),
     Phase(
@@ -1219,8 +1229,6 @@ PHASES: tuple[Phase, ...] = (
         accounts_phase,
         reads=(
             "consumers.region",
-            "consumers.has_access",
-            "consumers.access_draw",
             "consumers.spending",
             "merchants.region",
             "merchants.active",
@@ -1234,6 +1242,7 @@ PHASES: tuple[Phase, ...] = (
             "victims",
             "pays",
             "has_access",
+            "connected_by_policy",
             "merchant_week",
             "channel_subsidy_spend",
             "kol_campaign_spend",
