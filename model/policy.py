@@ -31,7 +31,18 @@ kol_disclosure              1      share L of sponsored posts are disclosed: les
                                    credibility loss for being commercial
 rigid_demand                1      extra per step payment adoption chance L from bill payment,
                                    top-ups and tickets
+platform_fee                1      every platform's fee falls by share L (a fee cap)
+platform_verification       1      adds L to each platform's weekly chance of checking a store's
+                                   real name (failing stores are delisted)
+interoperability            1      closes share L of the gap to full payment interoperability
+                                   between platforms (stores and QR codes)
+spam_control                1      blocks share L of marketing messages (official-account posts,
+                                   group-buying offers)
 ==========================  =====  ===============================================================
+
+The four platform levers act only with a ``platforms:`` section; their effective
+values are computed from ``EffectiveParameters.levels`` by
+``model.mechanisms.platform.effective`` (docs/platform.md).
 """
 
 from __future__ import annotations
