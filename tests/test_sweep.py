@@ -548,3 +548,27 @@ def test_infinite_range_is_refused(tmp_path):
     )
     with pytest.raises(ExperimentError, match=r"parameters\.0\.range\.1: inf: must be a finite"):
         load_experiment(path)
+
+
+def test_design_ids_from_the_template_match_full_serialisation(tmp_path):
+    """Beyond the first 32 points, texts are assembled from a template: same ids."""
+    from model.experiment.sweep import build_design_table
+    from model.scenario import run_id
+
+    path = write_experiment(
+        tmp_path,
+        name="template",
+        parameters=[
+            {"name": "security", "path": "policies.1.strength", "range": [0.0, 1.0]},
+            {"name": "days", "path": "trade.cross_border_delivery_days", "range": [6, 30]},
+            {"name": "followers", "path": "kols.min_followers", "range": [10, 30]},
+            {"name": "fraud", "path": "payment.fraud_rate", "range": [0.001, 0.01], "scale": "log"},
+        ],
+        design={"kind": "lhs", "samples": 45},
+        replications=2,
+        seeds="independent",
+    )
+    study = load_experiment(path)
+    design, _ = build_design_table(study)
+    for row in design.itertuples():
+        assert row.run_id == run_id(study.scenario_at(row.point), row.seed), row.point

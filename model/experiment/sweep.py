@@ -20,6 +20,9 @@ part.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
@@ -35,9 +38,8 @@ from model.errors import UserError
 from model.experiment.design import run_seed
 from model.experiment.manifest import build_manifest, now_iso
 from model.experiment.runner import RunResult, RunTask, default_workers, run_tasks, simulate_task
-from model.experiment.spec import Experiment, load_experiment
+from model.experiment.spec import Experiment, _overlay, _value_at, load_experiment
 from model.experiment.store import ID_COLUMNS, PartBuilder, ResultStore, StoreError
-from model.scenario import run_ids
 
 
 @dataclass
@@ -153,10 +155,12 @@ def build_design_table(
         disable=not progress or n_points < 2000,
         delay=1.0,
     )
+    texts = _ScenarioTexts(experiment)
     try:
         for point in range(n_points):
-            scenario = experiment.scenario_at(point)
-            run_ids_.extend(run_ids(scenario, seeds[point * reps : (point + 1) * reps].tolist()))
+            prefix = b'{"scenario":' + texts.text(point) + b',"seed":'
+            for seed in seeds[point * reps : (point + 1) * reps].tolist():
+                run_ids_.append(hashlib.sha256(prefix + b"%d}" % seed).hexdigest()[:16])
             bar.update(1)
     finally:
         bar.close()
@@ -172,6 +176,63 @@ def build_design_table(
     )
     params = points.drop(columns="point").iloc[point_index].reset_index(drop=True)
     return pd.concat([ids, params], axis=1), PointScenarios(experiment)
+
+
+class _ScenarioTexts:
+    """The canonical JSON text of each design point's resolved scenario (as ``run_id`` hashes it).
+
+    Every point's scenario is validated. Its text is then assembled from a template
+    (the resolved base with a placeholder at each parameter's path) and the
+    point's resolved values at those paths, instead of serialising the whole
+    scenario again. The first points are also serialised in full and compared;
+    if the two ever differ (a validator that changes other keys), every point is
+    serialised in full.
+    """
+
+    CHECKED_POINTS = 32
+
+    def __init__(self, experiment: Experiment):
+        self.experiment = experiment
+        self.paths = [p.path for p in experiment.parameters]
+        self.pieces: list[str] | None = None
+        self.order: list[int] = []
+        self.exact = True
+
+    def _template(self, resolved: dict[str, Any]) -> None:
+        marks = {path: f"\x00mtsim-parameter-{i}\x00" for i, path in enumerate(self.paths)}
+        try:
+            data = _overlay(resolved, marks)
+        except (KeyError, IndexError, ValueError, TypeError):
+            self.exact = False
+            return
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        parts = re.split(r'"\\u0000mtsim-parameter-(\d+)\\u0000"', text)
+        self.pieces = parts[0::2]
+        self.order = [int(i) for i in parts[1::2]]
+        if sorted(self.order) != list(range(len(self.paths))):
+            self.exact = False
+
+    def text(self, point: int) -> bytes:
+        """Return the JSON text (UTF-8) of design point ``point``'s resolved scenario."""
+        resolved = self.experiment.scenario_at(point).resolved()
+        if self.pieces is None and self.exact:
+            self._template(resolved)
+        full = None
+        if not self.exact or point < self.CHECKED_POINTS:
+            full = json.dumps(resolved, sort_keys=True, separators=(",", ":"))
+            if not self.exact:
+                return full.encode()
+        values = [_value_at(resolved, path) for path in self.paths]
+        assert self.pieces is not None
+        out = [self.pieces[0]]
+        for index, piece in zip(self.order, self.pieces[1:], strict=True):
+            out.append(json.dumps(values[index], sort_keys=True, separators=(",", ":")))
+            out.append(piece)
+        text = "".join(out)
+        if full is not None and text != full:
+            self.exact = False
+            return full.encode()
+        return text.encode()
 
 
 def design_estimate(experiment: Experiment) -> str | None:
