@@ -264,3 +264,58 @@ def test_no_citation_of_the_missing_domain_brief():
         if re.search(r"(?<![/\w])DOMAIN\.md", line)
     ]
     assert not stale, f"DOMAIN.md is not in the repository; cite docs/domain.md: {stale}"
+
+
+def readme_file_table(text: str, section: str) -> set[str]:
+    """File names in the first ``| file | content |`` table after a heading containing
+    ``section``; ``a.png/.svg`` counts as a.png and a.svg, a folder keeps its slash."""
+    start = text.find(section)
+    assert start >= 0, f"README has no section {section!r}"
+    names: set[str] = set()
+    in_table = False
+    for line in text[start:].splitlines():
+        if line.startswith("| file |"):
+            in_table = True
+            continue
+        if in_table and not line.startswith("|"):
+            break
+        if in_table and not line.startswith("|---"):
+            cell = line.split("|")[1]
+            for name in re.findall(r"`([^`]+)`", cell):
+                stem, _, rest = name.partition("/")
+                if rest.startswith(".") and "." in stem:  # comparison.png/.svg
+                    names.add(stem)
+                    names.add(stem.rsplit(".", 1)[0] + rest)
+                else:
+                    names.add(name)
+    return names
+
+
+def test_readme_compare_outputs_table_lists_what_compare_writes(tmp_path, monkeypatch):
+    listed = readme_file_table(TEXT, "## Comparing policies")
+    assert listed, "README's compare section has no file table"
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "compare"
+    argv = [
+        "compare",
+        str(ROOT / "scenarios" / "baseline.yaml"),
+        str(ROOT / "scenarios" / "payment_security.yaml"),
+        "--reps",
+        "2",
+        "--steps",
+        "3",
+        "--workers",
+        "1",
+        "--set",
+        "population.consumers=300",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    written = {p.name + ("/" if p.is_dir() else "") for p in out.iterdir()}
+    written = {w for w in written if not w.startswith(".")}
+    assert listed - written == set(), (
+        f"README lists files compare does not write: {listed - written}"
+    )
+    assert written - listed == set(), f"compare writes files the README omits: {written - listed}"
