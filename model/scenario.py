@@ -476,6 +476,8 @@ class KOLs(_Strict):
         unfollow_rate: per week chance a follower unfollows a KOL whose credibility has
             fallen to 0, in proportion to the relative loss ``1 - credibility / initial``.
         max_sponsored_posts: most sponsored posts one KOL sells in a week.
+        fee_escalation: price rise of each further sponsored post of a KOL in a week
+            (its j-th post costs ``fee * (1 + fee_escalation)^j``: a scarce feed).
         campaign_targeting: which KOLs the state's KOL campaign buys from: ``all``
             (every KOL alike), ``largest`` / ``well_connected`` (the top
             ``campaign_share`` by followers / by their followers' mean social degree),
@@ -498,6 +500,7 @@ class KOLs(_Strict):
     disclosure_persuasion_loss: Probability = 0.3
     unfollow_rate: Probability = 0.0
     max_sponsored_posts: Annotated[int, Field(ge=0, le=1000)] = 7
+    fee_escalation: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
     campaign_targeting: Literal["all", "largest", "well_connected", "random"] = "all"
     campaign_share: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
 

@@ -307,3 +307,13 @@ def test_payment_adoption_depends_on_merchant_acceptance():
     assert outcome("payment_adoption", payment__initial_acceptance=0.0, **two_sided) < outcome(
         "payment_adoption", payment__initial_acceptance=1.0, **two_sided
     )
+
+
+def test_escalating_post_prices_give_diminishing_but_growing_posts_for_the_money():
+    posts = {b: [_market(b, seed=s, fee_escalation=0.2, max_sponsored_posts=100) for s in range(5)]
+             for b in (50.0, 500.0, 5000.0)}
+    count = {b: np.mean([p.campaign.sum() for p in ps]) for b, ps in posts.items()}
+    paid = {b: np.mean([p.fee[p.campaign].sum() for p in ps]) for b, ps in posts.items()}
+    assert count[50.0] < count[500.0] < count[5000.0]
+    assert count[5000.0] / count[500.0] < count[500.0] / count[50.0] < 10  # diminishing
+    assert abs(paid[5000.0] - 5000.0) < 0.25 * 5000.0  # the budget is spent at the higher prices

@@ -4,14 +4,18 @@ Rules, per week:
 
 - Price. A sponsored post by KOL k costs
   ``fee_k = fee_per_follower * followers_k * credibility_k / initial_credibility``:
-  fees scale with audience and credibility.
+  fees scale with audience and credibility. A KOL's feed is scarce: its j-th sponsored
+  post of a week (j = 0, 1, ...) costs ``fee_k * (1 + fee_escalation)^j``.
 - Buyers. Adopting merchants spend their own ``kol_campaign`` budget (pooled, M) and
   the state's KOL campaign spends its budget C (the ``channel_kol_campaign`` lever,
   mechanisms/marketing.py). Each budget buys the same expected number of posts from
-  every KOL it buys from (``q = budget / sum of their fees``, so larger, more credible
-  KOLs take more of the money): ``floor(q)`` posts plus one more with chance
-  ``q - floor(q)``, at most ``max_sponsored_posts`` per KOL a week (merchants first,
-  then the campaign). The campaign buys from all KOLs or a targeted subset
+  every KOL it buys from, the q that spends it at the escalating prices
+  (``sum_k fee_k g^{j_k} (g^q - 1) / (g - 1) = budget`` with ``g = 1 + fee_escalation``
+  and ``j_k`` the KOL's posts already sold this week; ``q = budget / sum fee_k`` when
+  g = 1), so larger, more credible KOLs take more of the money: ``floor(q)`` posts plus
+  one more with chance ``q - floor(q)``, at most ``max_sponsored_posts`` per KOL a week
+  (merchants first, then the campaign). Fees paid are the escalated prices of the posts
+  actually sold. The campaign buys from all KOLs or a targeted subset
   (``campaign_targeting``, mechanisms/targeting.py). A merchant-bought post endorses a
   merchant drawn in proportion to its own KOL budget; a campaign post a random adopting
   merchant.
@@ -37,9 +41,10 @@ Rules, per week:
   ``unfollow_rate * max(0, 1 - credibility_k / initial_credibility)`` a week: KOLs that
   lose credibility lose audience, and with it their fee.
 
-Diminishing but non-zero returns to a campaign budget follow from the saturating
-effects of repeated exposure and from credibility lost to commercial posting, not
-from a cap on spending (the post cap is well above what the baseline buys).
+Diminishing but non-zero returns to a campaign budget follow from the escalating price
+of extra posts (q grows like the logarithm of the budget), the saturating effects of
+repeated exposure and credibility lost to commercial posting, not from a cap on
+spending (the post cap is well above what a 10x campaign buys in the baseline).
 
 Source: docs/domain.md, Actors > KOLs and Mechanisms > KOL influence ("A KOL's
 endorsement reaches all followers at once; its persuasive weight is its credibility.
@@ -119,17 +124,49 @@ def post_fees(spec: KOLs, follower_count: np.ndarray, credibility: np.ndarray) -
 
 
 def posts_bought(
-    budget: float, fees: np.ndarray, mask: np.ndarray, cap: np.ndarray, rng: np.random.Generator
+    budget: float,
+    fees: np.ndarray,
+    mask: np.ndarray,
+    cap: np.ndarray,
+    rng: np.random.Generator,
+    escalation: float = 0.0,
+    sold: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Posts a budget buys from each KOL in ``mask``: the same expected number from each."""
+    """Posts a budget buys from each KOL in ``mask``: the same expected number from each.
+
+    Args:
+        budget: money to spend.
+        fees: each KOL's base fee per post.
+        mask: KOLs the budget buys from.
+        cap: most further posts each KOL can sell.
+        rng: the model's generator (one draw per KOL, for the fractional post).
+        escalation: price rise of each further post of a KOL in the week.
+        sold: posts each KOL already sold this week (their prices are escalated).
+    """
     k = fees.size
     if budget <= 0.0 or k == 0 or not mask.any():
         return np.zeros(k, dtype=np.int64)
-    total = float(fees[mask].sum())
-    q = float(cap.max()) if total <= 0.0 else budget / total
+    g = 1.0 + escalation
+    start = fees if sold is None else fees * g ** sold
+    total = float(start[mask].sum())
+    if total <= 0.0:
+        q = float(cap.max())
+    elif escalation > 0.0:
+        q = float(np.log1p(escalation * budget / total) / np.log(g))
+    else:
+        q = budget / total
     whole = np.floor(q)
     count = whole + (rng.random(k) < (q - whole))
     return np.where(mask, np.minimum(count, cap), 0).astype(np.int64)
+
+
+def _rank_within(groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each run of equal, sorted group ids (np.repeat output)."""
+    if groups.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    lengths = np.diff(np.r_[starts, groups.size])
+    return np.arange(groups.size) - np.repeat(starts, lengths)
 
 
 def _pick_weighted(weights: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -181,13 +218,16 @@ def kol_market(
     cap = np.full(k, spec.max_sponsored_posts, dtype=np.int64)
     everyone = np.ones(k, dtype=bool)
     pool = float(merchant_kol_budget[adopted].sum())
-    n_merchant = posts_bought(pool, fees, everyone, cap, rng)
+    esc = spec.fee_escalation
+    n_merchant = posts_bought(pool, fees, everyone, cap, rng, esc)
     if campaign_budget > 0.0:
         degree = follower_degree if follower_degree is not None else follower_count
         mask = kol_campaign_mask(
             spec.campaign_targeting, spec.campaign_share, follower_count, degree, rng
         )
-        n_campaign = posts_bought(campaign_budget, fees, mask, cap - n_merchant, rng)
+        n_campaign = posts_bought(
+            campaign_budget, fees, mask, cap - n_merchant, rng, esc, sold=n_merchant
+        )
     else:
         n_campaign = np.zeros(k, dtype=np.int64)
     organic = rng.random(k) < spec.post_probability
@@ -212,7 +252,11 @@ def kol_market(
     disclosed = sponsored & (rng.random(kol.size) < disclosure)
     persuasion = credibility[kol].astype(np.float32)
     persuasion[disclosed] *= np.float32(1.0 - spec.disclosure_persuasion_loss)
-    fee = np.where(sponsored, fees[kol], 0.0)
+    # the j-th sponsored post of a KOL this week costs fee * (1 + escalation)^j
+    rank = np.zeros(kol.size, dtype=np.int64)
+    rank[: kol_m.size] = _rank_within(kol_m)
+    rank[kol_m.size:n_paid] = n_merchant[kol_c] + _rank_within(kol_c)
+    fee = np.where(sponsored, fees[kol] * (1.0 + esc) ** rank, 0.0)
     fake = rng.random(kol.size) >= merchant_integrity[merchant]
     return KOLPosts(kol, merchant, sponsored, campaign, disclosed, persuasion, fee, fake, k)
 
