@@ -395,22 +395,26 @@ def test_the_size_limit_can_be_raised_or_lowered(tmp_path, monkeypatch):
 
 
 def test_the_same_bad_file_gets_the_same_line_from_every_command(tmp_path):
+    """run, compare, sweep, viz and calibrate share the reader: one identical line."""
     bad = tmp_path / "dup.yaml"
     bad.write_text(
         f"extends: {BASELINE}\npayment:\n  fraud_rate: 0.9\npayment:\n  fraud_rate: 0.1\n"
     )
     experiment = tmp_path / "study.yaml"
     experiment.write_text(experiment_text(base=str(bad)))
+    calibration = tmp_path / "fit.yaml"
+    calibration.write_text(calibration_text(scenario=str(bad)))
     expected = f"mtsim: error: {bad}: duplicate key 'payment' at lines 2 and 4; keep one of them"
     for args in (
         ["run", str(bad), "--steps", "2", "--out", str(tmp_path / "o1")],
         ["compare", str(BASELINE), str(bad), "--steps", "2", "--out", str(tmp_path / "o2")],
         ["sweep", str(experiment), "--out", str(tmp_path / "o3")],
         ["viz", str(bad), "--port", "0"],
+        ["calibrate", str(calibration), "--out", str(tmp_path / "o4")],
     ):
         done, _ = mtsim(*args)
         assert assert_one_line(done) == expected, args
-    assert not any((tmp_path / f"o{i}").exists() for i in (1, 2, 3))
+    assert not any((tmp_path / f"o{i}").exists() for i in (1, 2, 3, 4))
 
 
 def test_value_descriptions_are_bounded():
