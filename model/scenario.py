@@ -1099,6 +1099,10 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
+MAX_EXTENDS = 50
+"""Longest chain of ``extends:`` files."""
+
+
 def read_scenario_data(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a scenario file and everything it ``extends:``, merged, not yet validated."""
     path = Path(path)
@@ -1106,6 +1110,10 @@ def read_scenario_data(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[
     if resolved_path in _chain:
         cycle = " -> ".join(str(p) for p in (*_chain, resolved_path))
         raise ScenarioError(f"{path}: extends: cycle ({cycle})")
+    if len(_chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            f"{path}: extends: more than {MAX_EXTENDS} files deep (from {_chain[0]})"
+        )
     data = read_yaml_mapping(path)
     parent = data.pop("extends", None)
     # network.path is relative to the file that names it
@@ -1156,7 +1164,9 @@ ADD_REGION_RULE = (
 """The rule for new region names (docs/robustness.md)."""
 
 
-def _unknown_region(name: str, known: list[str], where: str, origin: str, fix: str) -> ScenarioError:
+def _unknown_region(
+    name: str, known: list[str], where: str, origin: str, fix: str
+) -> ScenarioError:
     hint = _close_match(name, known) if len(name) <= 100 else ""
     return ScenarioError(
         f"{where}: no region {short_key(name)!r} in {origin}{hint} "
@@ -1167,7 +1177,7 @@ def _unknown_region(name: str, known: list[str], where: str, origin: str, fix: s
 def _check_region_names(
     child: Mapping[str, Any], parent: Mapping[str, Any], where: str, origin: str
 ) -> None:
-    """A child file's regions block may only name the parent's regions, unless it lists all."""
+    """Check that a child's regions block names only the parent's regions, unless it lists all."""
     regions = child.get("regions")
     known = region_names(parent)
     if not isinstance(regions, Mapping) or known is None:
