@@ -150,3 +150,13 @@ def test_scenario_name_cannot_steer_the_default_folder():
     assert folder_name("..") == "scenario"
     assert folder_name("payment security") == "payment_security"
     assert len(folder_name("n" * 300_000)) == 80
+
+
+def test_a_very_long_extends_chain_is_one_line(tmp_path):
+    write(tmp_path, "name: root\n", "f0.yaml")
+    for i in range(1, 300):
+        write(tmp_path, f"extends: f{i - 1}.yaml\n", f"f{i}.yaml")
+    assert load_scenario(tmp_path / "f40.yaml").name == "root"
+    with pytest.raises(ScenarioError, match="extends: more than 50 files deep") as caught:
+        load_scenario(tmp_path / "f299.yaml")
+    assert len(str(caught.value).splitlines()) == 1
