@@ -367,6 +367,8 @@ def _threshold_sentence(
                 )
             elif kind == "unclear":
                 head += f", no clear difference from {reference}"
+            elif kind == "identical":
+                head += f", in the same week as in {reference} in every paired run"
             total = int(own["n"]) if np.isfinite(own["n"]) else 0
             parts.append(head + f" (reached in {total} runs; {int(ref['n'])} for {reference})")
     if not parts:

@@ -57,6 +57,9 @@ class Box:
         step: the chosen step of the peeling trajectory.
         trajectory: the whole peeling trajectory (coverage, density, mass, res_dim, ...).
         bounds: every parameter's full range in the sweep (to tell restricted ends).
+        dropped: restrictions PRIM's chosen step had that its quasi-p test does not
+            support (p > ``significance``) and whose removal keeps the density (within
+            0.02), removed from ``limits``; the statistics are those of the box without them.
     """
 
     number: int
@@ -67,6 +70,7 @@ class Box:
     step: int
     trajectory: pd.DataFrame
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -112,11 +116,14 @@ def box_sentence(box: Box, expression: str, total: int) -> str:
         else:
             where.append(f"{name} from {_fmt(low)} to {_fmt(high)}")
     place = " and ".join(where) if where else "anywhere (no parameter restricted)"
-    return (
+    text = (
         f"Box {box.number}: with {place}, '{expression}' holds in {box.density:.0%} of the runs "
         f"(density); the box holds {box.coverage:.0%} of all runs where it holds (coverage) "
         f"and {box.mass:.0%} of the {total} runs (mass)."
     )
+    if box.dropped:
+        text += f" (Not significant, so left out: {', '.join(box.dropped)}.)"
+    return text
 
 
 def choose_step(trajectory: pd.DataFrame, min_density: float) -> int:
@@ -139,6 +146,7 @@ def find_boxes(
     min_density: float = DEFAULT_DENSITY,
     peel_alpha: float = 0.05,
     mass_min: float = 0.05,
+    significance: float = 0.05,
 ) -> list[Box]:
     """Run PRIM (EMA workbench) and pick one step of each box's peeling trajectory.
 
@@ -149,6 +157,7 @@ def find_boxes(
         min_density: density the chosen step should reach.
         peel_alpha: share of cases peeled per step.
         mass_min: smallest box, as a share of all cases.
+        significance: restrictions with a quasi-p value above it are dropped.
     """
     import logging
     import warnings
@@ -178,16 +187,42 @@ def find_boxes(
         row = trajectory.loc[step]
         if float(row["coverage"]) <= 0:
             break
+        # drop restrictions PRIM's quasi-p test does not support (EMA workbench practice),
+        # least supported first, as long as the box stays as dense (within 0.02)
+        hits = np.asarray(y, dtype=bool)
+        values = {c: x[c].to_numpy() for c in x.columns}
+
+        def _stats(lims: dict[str, tuple[float, float]]) -> tuple[float, float, float]:
+            inside = np.ones(len(x), dtype=bool)
+            for c, (low, high) in lims.items():
+                inside &= (values[c] >= low) & (values[c] <= high)
+            k = float((hits & inside).sum())
+            return k / max(hits.sum(), 1), k / max(inside.sum(), 1), float(inside.mean())
+
+        quasi_p = box.p_values[step] if step < len(box.p_values) else {}
+        support = {c: min([v for v in quasi_p.get(c, []) if v >= 0] or [0.0]) for c in limits}
+        coverage, density, mass = _stats(limits)
+        dropped: list[str] = []
+        for c in sorted(limits, key=lambda c: -support[c]):
+            if support[c] <= significance or len(limits) - len(dropped) <= 1:
+                continue
+            trial = {k: v for k, v in limits.items() if k != c and k not in dropped}
+            cov, den, ms = _stats(trial)
+            if den >= density - 0.02:
+                dropped.append(c)
+                coverage, density, mass = cov, den, ms
+        limits = {c: lim for c, lim in limits.items() if c not in dropped}
         found.append(
             Box(
                 number,
                 limits,
-                float(row["coverage"]),
-                float(row["density"]),
-                float(row["mass"]),
+                coverage,
+                density,
+                mass,
                 step,
                 trajectory,
                 bounds,
+                dropped,
             )
         )
     return found

@@ -192,7 +192,8 @@ def run_robustness(
         scenarios: name -> validated Scenario.
         experiment_path: the experiment file whose design gives the worlds.
         out: output folder.
-        metrics: outcomes to judge (default: the report's outcomes with a good direction).
+        metrics: outcomes to judge (default: the report's outcomes with a good direction,
+            and the total policy cost, where less is better).
         reps: replications per package and world (default: the experiment's).
         steps: weeks (default: the experiment's ``steps``, else the packages' common steps).
         workers: local processes (ignored with ``executor``).
@@ -215,7 +216,8 @@ def run_robustness(
     from model.scenario import ScenarioError, apply_overrides, scenario_from_dict
 
     experiment = load_experiment(experiment_path)
-    metrics = [m for m in (metrics or REPORT_OUTCOMES) if good_direction(m) != 0]
+    defaults = (*REPORT_OUTCOMES, "cumulative_policy_cost")  # cost: a shortfall too
+    metrics = [m for m in (metrics or defaults) if good_direction(m) != 0]
     reps = int(reps or experiment.spec.replications)
     if reps < 1:
         raise UserError(f"--reps: {reps}: must be at least 1")
