@@ -171,6 +171,8 @@ def find_boxes(
     bounds = {c: (float(x[c].min()), float(x[c].max())) for c in x.columns}
     finder = prim.Prim(x, np.asarray(y, dtype=bool), peel_alpha=peel_alpha, mass_min=mass_min)
     found: list[Box] = []
+    hits = np.asarray(y, dtype=bool)
+    values = {c: x[c].to_numpy() for c in x.columns}
     for number in range(1, boxes + 1):
         box = finder.find_box()
         if box is None:
@@ -189,9 +191,6 @@ def find_boxes(
             break
         # drop restrictions PRIM's quasi-p test does not support (EMA workbench practice),
         # least supported first, as long as the box stays as dense (within 0.02)
-        hits = np.asarray(y, dtype=bool)
-        values = {c: x[c].to_numpy() for c in x.columns}
-
         def _stats(lims: dict[str, tuple[float, float]]) -> tuple[float, float, float]:
             inside = np.ones(len(x), dtype=bool)
             for c, (low, high) in lims.items():
