@@ -425,6 +425,10 @@ def run_sweep(
             raise StoreError(
                 f"{out_dir}: cannot write the result folder ({exc.strerror or exc})"
             ) from None
+        except BaseException:  # interrupted while starting: leave no half-made store
+            if not resuming:
+                _remove_new_store(store, created)
+            raise
         finished_before = store.finished_runs()
         todo = [int(r) for r in design["run"] if int(r) not in finished_before]
         seeds_column = design["seed"].to_numpy()
@@ -589,7 +593,10 @@ def _remove_new_store(store: ResultStore, created: bool) -> None:
             (store.root / name).unlink(missing_ok=True)
         except OSError:
             pass
-    store.clean_temporary()
+    try:
+        store.clean_temporary()
+    except OSError:
+        pass
     for folder in (store.parts_dir, store.failures_dir):
         try:
             folder.rmdir()
