@@ -572,3 +572,37 @@ def test_design_ids_from_the_template_match_full_serialisation(tmp_path):
     design, _ = build_design_table(study)
     for row in design.itertuples():
         assert row.run_id == run_id(study.scenario_at(row.point), row.seed), row.point
+
+
+def test_atomic_writes_follow_the_umask_without_changing_it(tmp_path, monkeypatch):
+    from model.experiment import manifest
+
+    old = os.umask(0o027)
+    try:
+
+        def no_umask(mask):
+            raise AssertionError("the process umask must not be changed")
+
+        monkeypatch.setattr(manifest.os, "umask", no_umask)
+        manifest.write_json_atomic(tmp_path / "x.json", {"a": 1})
+    finally:
+        monkeypatch.undo()
+        os.umask(old)
+    assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o640
+    assert json.loads((tmp_path / "x.json").read_text()) == {"a": 1}
+
+
+def test_git_commit_is_read_without_optional_locks(monkeypatch):
+    from model.experiment import manifest
+
+    calls = []
+
+    def fake_run(args, **kwargs):
+        calls.append((args, kwargs.get("env", {}).get("GIT_OPTIONAL_LOCKS")))
+        return subprocess.CompletedProcess(args, 0, stdout="abc\n", stderr="")
+
+    monkeypatch.setattr(manifest.subprocess, "run", fake_run)
+    assert manifest.git_commit() == "abc-dirty"
+    assert calls
+    for args, lock in calls:
+        assert args[:2] == ["git", "--no-optional-locks"] and lock == "0"
