@@ -278,7 +278,7 @@ def platform_phase(week: Week) -> None:
     user, group, follows = pl.user, pl.group, pl.follows
     store, store_verified, qr_paid = pl.store, pl.store_verified, pl.qr_paid
     adopted, active = m.adopted, m.active
-    satisfied, last_merchant = c.satisfied_from, c.last_order_merchant
+    satisfied, last_merchant, aware = c.satisfied_from, c.last_order_merchant, c.aware
     if sc.platforms is None:
         s.platform_week = None
         return
@@ -295,7 +295,7 @@ def platform_phase(week: Week) -> None:
         store_verified=store_verified,
         qr_paid=qr_paid,
         selling=adopted & active,
-        has_access=s.has_access,
+        has_access=s.has_access & aware,
         satisfied=satisfied >= 0,
         last_order_merchant=last_merchant,
     )
@@ -1043,6 +1043,7 @@ PHASES: tuple[Phase, ...] = (
             "merchants.active",
             "consumers.satisfied_from",
             "consumers.last_order_merchant",
+            "consumers.aware",
         ),
         uses=("params", "has_access"),
         produces=("platform_week",),

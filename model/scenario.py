@@ -724,7 +724,7 @@ class PlatformSpec(_Strict):
     initial_users: Probability = 0.1
     innovation: Probability = 0.002
     imitation: Probability = 0.1
-    store_share: Probability = 0.6
+    store_share: Probability = 0.45
     store_adoption: Probability = 0.01
     fee: Annotated[float, Field(ge=0.0, le=0.5)] = 0.02
     verification: Probability = 0.0
@@ -821,7 +821,7 @@ class Search(_Strict):
 
     search_rate: Probability = 0.3
     action_rate: Probability = 0.75
-    search_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.1
+    search_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.05
 
 
 class Platforms(_Strict):

@@ -10,8 +10,8 @@ order was made (mechanisms/ordering.py):
   when the friend shared it in a group chat the consumer is in;
 - any other mobile order (chosen among a region's sellers) gets the consumer's last
   touch of the week, in this order of precedence: ``search`` (it searched and acted on
-  the results), ``qr_o2o`` (it paid a store's QR code offline last week, or scanned
-  one), ``kol_post`` (it saw a KOL post), then the marketing channel that reached it
+  the results), ``qr_o2o`` (it paid by QR code offline last week and the seller is a
+  nearby store on the platform: a store in its region), ``kol_post`` (it saw a KOL post), then the marketing channel that reached it
   (``short_video`` or ``app_market``, drawn in proportion to each channel's weekly
   impressions x conversion lift), else ``offline`` (no mobile touch: it heard of the
   seller offline or came back by habit).

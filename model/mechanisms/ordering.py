@@ -435,6 +435,7 @@ def choose(
         platform_fields = extra.outcome(
             platform, rng, needs, buyers_pos, buyers, merchant, goods, offline,
             basket_i * price_level[home] * spec.offline_price_markup, pays, risk,
+            nearby=merchant_region[merchant].astype(np.int64) == buyer_home,
         )
         adopted_at_checkout = np.concatenate([adopted_at_checkout, platform_fields["qr"].first_time])
     return Orders(
@@ -579,14 +580,18 @@ class _PlatformAlternatives:
 
     def outcome(
         self, platform, rng, needs, buyers_pos, buyers, merchant, goods, offline,
-        offline_value, pays, risk,
+        offline_value, pays, risk, nearby,
     ) -> dict[str, Any]:
-        """Channels and platform fees of the orders, offline QR payments, search counts."""
+        """Channels and platform fees of the orders, offline QR payments, search counts.
+
+        ``nearby``: per order, the seller is in the buyer's region (a QR/O2O touch counts
+        only for a nearby store on the platform).
+        """
         pw = platform.week
         code = attribution.CODE
         channel = attribution.last_touch(
             self.acted[buyers_pos],
-            pw.qr_touch[buyers],
+            pw.qr_touch[buyers] & nearby & (pw.store[merchant] >= 0),
             platform.kol_touch[buyers],
             platform.marketing_channel[buyers],
         )

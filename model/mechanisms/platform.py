@@ -208,7 +208,7 @@ def content(
     shared_merchant = np.where(got, last[np.maximum(via, 0)], -1)
     shared_in_group = got & (group >= 0) & (group[np.maximum(via, 0)] == group)
     stores = np.flatnonzero(listed)
-    deal = groups.group_buy(
+    deal = groups.group_buy(  # eligible: users who can shop by mobile (connected, aware)
         spec.group_buying, graph, group, is_user & has_access, stores, params.offer_rate, rng
     )
     intention = is_user & ((posts > 0) | got | deal.invited)
