@@ -735,7 +735,12 @@ def trials_table(problem: Problem, study: Any) -> pd.DataFrame:
         if t.user_attrs.get("reused_from") is not None:
             continue  # a mix proposed again: the same numbers as its first trial
         row: dict[str, Any] = {"trial": t.number, "state": t.state.name.lower()}
-        row.update({v.name: t.params.get(v.name) for v in problem.variables})
+        row.update(
+            {
+                v.name: (round(t.params[v.name], 10) if v.name in t.params else None)
+                for v in problem.variables
+            }
+        )
         values = list(t.values) if t.values is not None else [math.nan] * len(names)
         row.update(dict(zip(names, values, strict=True)))
         cost = t.user_attrs.get("cost", math.nan)
@@ -949,10 +954,11 @@ def plot_front(problem: Problem, trials: pd.DataFrame, path: Path) -> Path:
     for ax in list(axes.flat)[len(pairs) :]:
         ax.set_visible(False)
     fig.suptitle(
-        f"{problem.name}: {len(ok)} mixes evaluated, budget "
-        f"{problem.spec.budget:,.0f} (means of {problem.spec.replications} runs)"
+        f"{problem.name}:\n{len(ok)} mixes evaluated, budget "
+        f"{problem.spec.budget:,.0f} (means of {problem.spec.replications} runs)",
+        fontsize=11,
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
