@@ -400,3 +400,22 @@ def test_input_errors_are_found_before_heavy_imports(tmp_path):
     )
     assert done.stdout.strip() == ""
     assert "required key is missing" in done.stderr
+
+
+def test_time_budget_keeps_only_complete_generations(tmp_path):
+    """After the deadline no run is started; the posterior never holds skipped runs."""
+    from model.errors import UserError
+    from model.validation.abc import run_abc
+
+    _write_synthetic(tmp_path, TRUTH)
+    config = _config(tmp_path)
+    config["abc"].update(max_generations=20, max_minutes=0.3)
+    cal = load_calibration(_write_config(tmp_path, config))
+    try:
+        result = run_abc(cal, tmp_path / "abc.db", quiet=True)
+    except UserError as exc:  # the budget ended before the first generation
+        assert "no ABC generation finished within the time budget" in str(exc)
+        return
+    assert "time budget" in result.stop_reason
+    assert np.isfinite(result.particles["distance"]).all()
+    assert len(result.particles) == config["abc"]["population_size"]

@@ -46,38 +46,85 @@ import pandas as pd
 from model.errors import UserError
 from model.validation.calibration import Calibration, distance
 
+try:
+    import pyabc
+except ImportError:  # pragma: no cover - pyabc is an optional dependency
+    raise UserError("pyabc is not installed: pip install 'mtsim[calibrate]'") from None
 
-class SimulationModel:
-    """The model as pyabc sees it: parameters (on the prior scale) -> simulated curves.
 
-    Picklable, so it can be shipped to worker processes and Dask workers. After the
-    ``deadline`` (seconds since the epoch) it no longer runs the model and returns
-    missing curves, which the distance rejects: the generation running at the
-    deadline then runs out of proposals at once and is dropped, and the last complete
-    generation is the posterior (pyabc itself only checks its time limit between
-    generations, and a generation can take long).
+class SimulationModel(pyabc.IntegratedModel):
+    """The model as pyabc sees it: parameters (prior scale) -> simulated curves.
+
+    Picklable, so it can be shipped to worker processes and Dask workers.
+
+    Early rejection: within a generation, a run is stopped at the first observation
+    date where the distance so far (a lower bound of the final distance) already
+    exceeds the generation's threshold; the accept/reject decision is the same as
+    with the full run, only cheaper.
+
+    Deadline: after ``deadline`` (``time.time()``), proposals are accepted at once
+    without running the model, with missing curves: the generation running then ends
+    within seconds, pyabc stops on its time limit (which it checks only between
+    generations, and a generation can take long), and :func:`run_abc` drops every
+    generation holding such placeholders: the last complete generation is the
+    posterior. (Accepting, not rejecting, because pyabc's Dask sampler does not bound a
+    generation's proposals.)
 
     Attributes:
         calibration: the loaded calibration.
-        deadline: wall-clock time (``time.time()``) after which runs are skipped.
+        deadline: wall-clock time after which runs are skipped.
+        masks: per series, the fitted observations.
     """
 
     def __init__(self, calibration: Calibration, deadline: float | None = None) -> None:
+        super().__init__(name="mtsim")
         self.calibration = calibration
         self.deadline = deadline
+        self.masks = {n: calibration.fit_mask(n) for n in calibration.series_names}
+
+    def past_deadline(self) -> bool:
+        """Return True once the time budget is spent."""
+        return self.deadline is not None and time.time() > self.deadline
+
+    def placeholder(self) -> dict[str, np.ndarray]:
+        """Return the missing curves that mark a run skipped after the deadline."""
+        missing = np.full(self.calibration.steps + 1, np.nan)
+        return {name: missing for name in self.calibration.series_names}
 
     def point(self, parameters: Mapping[str, float]) -> dict[str, float]:
         """Parameter values (natural scale) of a pyabc parameter (prior scale)."""
         specs = self.calibration.config.parameters
         return {n: specs[n].from_prior_scale(float(parameters[n])) for n in specs}
 
-    def __call__(self, parameters: Mapping[str, float]) -> dict[str, np.ndarray]:
-        """Run the model once at these parameters; each series' curve."""
-        if self.deadline is not None and time.time() > self.deadline:
-            missing = np.full(self.calibration.steps + 1, np.nan)
-            return {name: missing for name in self.calibration.series_names}
-        point = self.point(parameters)
-        return self.calibration.simulate(point, self.calibration.run_seed(point))
+    def sample(self, pars: Mapping[str, float]) -> dict[str, np.ndarray]:
+        """Run the model once at these parameters (full run); each series' curve."""
+        if self.past_deadline():
+            return self.placeholder()
+        point = self.point(pars)
+        curves = self.calibration.simulate(point, self.calibration.run_seed(point))
+        assert curves is not None
+        return curves
+
+    def integrated_simulate(self, pars: Mapping[str, float], eps: float) -> Any:
+        """Run, stopping as soon as the distance must exceed ``eps``; accept or reject."""
+        if self.past_deadline():
+            return pyabc.ModelResult(sum_stat=self.placeholder(), distance=0.0, accepted=True)
+        point = self.point(pars)
+        cal = self.calibration
+
+        def beyond(step: int, curves: dict[str, np.ndarray]) -> bool:
+            return distance(cal, curves, self.masks, until=step) > eps
+
+        curves = cal.simulate(point, cal.run_seed(point), stop=beyond)
+        if curves is None:
+            return pyabc.ModelResult(accepted=False)
+        value = distance(cal, curves, self.masks)
+        return pyabc.ModelResult(sum_stat=curves, distance=value, accepted=value <= eps)
+
+
+def simulation_model(calibration: Calibration, deadline: float | None = None) -> SimulationModel:
+    """Return the calibration's model for pyabc."""
+    return SimulationModel(calibration, deadline)
 
 
 class SeriesDistance:
@@ -107,7 +154,8 @@ class ABCResult:
             scale), ``weight`` (sums to 1) and ``distance``.
         generations: per generation: ``t``, ``epsilon``, ``samples`` (model runs),
             ``particles``, ``acceptance_rate``, ``ess`` (effective sample size).
-        simulations: model runs in total (including pyabc's calibration sample).
+        simulations: model runs in the kept generations (started runs; early-rejected
+            runs stop at the first observation date that rules them out).
         seconds: wall time of the ABC-SMC run.
         sampler: description of where the runs happened.
         workers: number of workers.
@@ -184,7 +232,7 @@ def open_sampler(
     workers: int = 1, scheduler: str | None = None, dask_local: int | None = None
 ) -> Iterator[tuple[Any, int, str]]:
     """Yield (pyabc sampler, workers, description); Dask clusters are closed at the end."""
-    from pyabc.sampler import (
+    from pyabc.sampler import (  # noqa: I001
         DaskDistributedSampler,
         MulticoreEvalParallelSampler,
         SingleCoreSampler,
@@ -194,10 +242,14 @@ def open_sampler(
         if workers < 1:
             raise UserError(f"--workers: {workers}: must be at least 1")
         if workers == 1:
-            yield SingleCoreSampler(), 1, "this process (pyabc SingleCoreSampler)"
+            yield (
+                SingleCoreSampler(check_max_eval=True),
+                1,
+                "this process (pyabc SingleCoreSampler)",
+            )
         else:
             yield (
-                MulticoreEvalParallelSampler(n_procs=workers),
+                MulticoreEvalParallelSampler(n_procs=workers, check_max_eval=True),
                 workers,
                 f"{workers} local processes (pyabc MulticoreEvalParallelSampler)",
             )
@@ -276,11 +328,6 @@ def run_abc(
         quiet: silence pyabc's per-generation log.
         log: called with progress lines.
     """
-    try:
-        import pyabc
-    except ImportError:  # pragma: no cover - pyabc is an optional dependency
-        raise UserError("pyabc is not installed: pip install 'mtsim[calibrate]'") from None
-
     settings = calibration.config.abc
     pop = population_size or settings.population_size
     gens = max_generations or settings.max_generations
@@ -315,7 +362,7 @@ def run_abc(
             )
         deadline = None if minutes is None else time.time() + 60.0 * minutes
         abc = pyabc.ABCSMC(
-            SimulationModel(calibration, deadline),
+            simulation_model(calibration, deadline),
             prior,
             SeriesDistance(calibration),
             population_size=pop,
@@ -333,8 +380,22 @@ def run_abc(
         )
         seconds = time.perf_counter() - started
 
+    # the last generation without placeholders (runs skipped after the deadline)
+    first = calibration.series_names[0]
+    final_t = None
+    for t in range(int(history.max_t), -1, -1):
+        population = history.get_population(t=t)
+        if not any(np.isnan(np.asarray(p.sum_stat[first])).all() for p in population.particles):
+            final_t = t
+            break
+    if final_t is None:
+        raise UserError(
+            f"no ABC generation finished within the time budget ({minutes:g} minutes): "
+            "raise --max-minutes (or abc.max_minutes)"
+        )
     populations = history.get_all_populations()
-    populations = populations[populations["t"] >= 0].reset_index(drop=True)
+    populations = populations[(populations["t"] >= 0) & (populations["t"] <= final_t)]
+    populations = populations.reset_index(drop=True)
     ess = []
     for t in populations["t"]:
         _, w = history.get_distribution(m=0, t=int(t))
@@ -350,8 +411,9 @@ def run_abc(
             "wall_time_s": populations["wall_time"].astype(float),
         }
     )
-    population = history.get_population(t=history.max_t)
-    model = SimulationModel(calibration)
+    dropped = int(history.max_t) - final_t
+    population = history.get_population(t=final_t)
+    model = simulation_model(calibration)
     particles = pd.DataFrame(
         [model.point(p.parameter) for p in population.particles],
         columns=calibration.parameter_names,
@@ -359,12 +421,12 @@ def run_abc(
     weights = np.array([p.weight for p in population.particles], dtype=float)
     particles["weight"] = weights / weights.sum()
     particles["distance"] = [float(p.distance) for p in population.particles]
-    simulations = int(history.total_nr_simulations)
+    simulations = int(generations["samples"].sum())
     last = generations.iloc[-1]
-    if minutes is not None and seconds >= 60 * minutes:
-        reason = (
-            f"time budget ({minutes:g} minutes) reached; the generation running then was dropped"
-        )
+    if dropped or (minutes is not None and seconds >= 60 * minutes):
+        reason = f"time budget ({minutes:g} minutes) reached"
+        if dropped:
+            reason += "; the generation running then was dropped"
     elif simulations >= budget:
         reason = f"simulation budget ({budget} runs) reached"
     elif len(generations) >= gens:
@@ -422,7 +484,7 @@ def simulate_points(
 __all__ = [
     "ABCResult",
     "SeriesDistance",
-    "SimulationModel",
+    "simulation_model",
     "open_sampler",
     "posterior_draws",
     "run_abc",

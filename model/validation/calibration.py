@@ -34,7 +34,7 @@ import datetime as dt
 import hashlib
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -360,15 +360,45 @@ class Calibration:
         text = repr((self.config.seed, salt, tuple(float(point[n]) for n in self.parameter_names)))
         return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little") & 0x7FFFFFFF
 
-    def simulate(self, point: Mapping[str, float], seed: int) -> dict[str, np.ndarray]:
-        """Run the model once; each series' simulated curve at steps 0..steps."""
-        from model.market import run_model
+    def simulate(
+        self,
+        point: Mapping[str, float],
+        seed: int,
+        stop: Callable[[int, dict[str, np.ndarray]], bool] | None = None,
+    ) -> dict[str, np.ndarray] | None:
+        """Run the model once; each series' simulated curve at steps 0..steps.
 
-        table = run_model(self.scenario(point), seed=int(seed), steps=self.steps)
+        Args:
+            point: parameter values by name.
+            seed: the run's seed.
+            stop: called at every step that has a fitted observation with the curves so
+                far; when it returns True the run ends early and None is returned
+                (ABC's early rejection: the distance can only grow).
+        """
+        from model.market import MarketModel
+
+        model = MarketModel(self.scenario(point), seed=int(seed))
+        checkpoints = self.checkpoints() if stop is not None else set()
+        for step in range(1, self.steps + 1):
+            model.step()
+            if step in checkpoints and stop is not None and stop(step, self._curves(model)):
+                return None
+        return self._curves(model)
+
+    def _curves(self, model: Any) -> dict[str, np.ndarray]:
+        table = model.timeseries()
         return {
             name: simulated_metric(table, spec.metric, spec.denominator)
             for name, spec in self.config.series.items()
         }
+
+    def checkpoints(self) -> set[int]:
+        """Return the steps with a fitted observation (where early rejection is checked)."""
+        out: set[int] = set()
+        for name, obs in self.observations.items():
+            out.update(int(s) for s in obs.steps[self.fit_mask(name)])
+        out.discard(0)
+        return out
 
 
 def simulated_metric(table: Any, metric: str, denominator: str | None) -> np.ndarray:
@@ -591,21 +621,34 @@ def _read_series(source: Path, config: CalibrationConfig, name: str, series: Ser
 
 
 def distance(
-    calibration: Calibration, simulated: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray]
+    calibration: Calibration,
+    simulated: Mapping[str, np.ndarray],
+    masks: Mapping[str, np.ndarray],
+    until: int | None = None,
 ) -> float:
     """ABC distance: root of the mean over series of each series' mean squared error.
 
     Each series weighs the same whatever its number of observations. A simulated
     value that is NaN (e.g. a ratio with a zero denominator) counts as an error of 1.
+
+    With ``until``, only observations at steps up to ``until`` contribute (the others
+    count as exact): a lower bound of the full distance, used to stop runs early.
     """
     per_series = []
     for name, obs in calibration.observations.items():
         mask = masks[name]
         if not mask.any():
             continue
-        sim = np.asarray(simulated[name], dtype=float)[obs.steps[mask]]
-        err = np.where(np.isnan(sim), 1.0, sim - obs.values[mask])
-        per_series.append(float(np.mean(err**2)))
+        steps = obs.steps[mask]
+        values = obs.values[mask]
+        if until is not None:
+            seen = steps <= until
+            steps, values, count = steps[seen], values[seen], int(mask.sum())
+        else:
+            count = len(steps)
+        sim = np.asarray(simulated[name], dtype=float)[steps]
+        err = np.where(np.isnan(sim), 1.0, sim - values)
+        per_series.append(float(np.sum(err**2)) / count)
     return float(math.sqrt(sum(per_series) / len(per_series))) if per_series else float("nan")
 
 
