@@ -513,8 +513,12 @@ def platform_ties_phase(week: Week) -> None:
     buyer_user = user[orders.consumer].astype(np.int64)
     bought_store = pw.store[orders.merchant].astype(np.int64)
     genuine = outcome.genuine
-    shared = np.isin(channel, (attribution.CODE["friend_share"], attribution.CODE["group"]))
-    chance = np.where(shared, spec.follows.after_share, spec.follows.after_purchase)
+    code = attribution.CODE
+    shared = np.isin(channel, (code["friend_share"], code["group"]))
+    ad = np.isin(channel, (code["kol_post"], code["short_video"], code["app_market"]))
+    chance = np.select(
+        [shared, ad], [spec.follows.after_share, spec.follows.after_ad], spec.follows.after_purchase
+    )
     follow = genuine & (buyer_user >= 0) & (bought_store >= 0) & (rng.random(channel.size) < chance)
     new_c, new_m = orders.consumer[follow], orders.merchant[follow]
     qr = orders.qr

@@ -738,7 +738,9 @@ class Follows(_Strict):
         slots: follow slots per consumer (a full consumer replaces its oldest tie).
         after_purchase: chance a platform user follows the store it bought from.
         after_share: chance a user follows a store a friend shared and it bought from.
-        after_qr_scan: chance a user who paid a store's QR code offline follows it.
+        after_qr_scan: chance a user who paid by QR code offline follows a nearby store.
+        after_ad: chance a user follows the store it bought from after an ad led it there
+            (a KOL post, short video or app-market placement).
         loyalty: utility of buying again from a followed merchant (ease of re-purchase).
         post_appeal: extra utility of a followed merchant that posted this week.
         posts_per_week: posts an official account sends each follower per week.
@@ -751,6 +753,7 @@ class Follows(_Strict):
     after_purchase: Probability = 0.05
     after_share: Probability = 0.2
     after_qr_scan: Probability = 0.02
+    after_ad: Probability = 0.05
     loyalty: Annotated[float, Field(ge=0.0, le=20.0)] = 0.3
     post_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.3
     posts_per_week: Annotated[float, Field(ge=0.0, le=100.0)] = 4.0

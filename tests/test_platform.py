@@ -334,3 +334,18 @@ def test_platform_world_reproduces_the_material_targets():
     for name, (_, low, high) in attribution.TARGETS.items():
         value = float(np.mean([r[name] for r in results]))
         assert low <= value <= high, (name, value)
+
+
+def test_fee_cap_lowers_what_merchants_pay_the_platform():
+    def fees(level: float) -> float:
+        policies = [{"lever": "platform_fee", "strength": level}] if level else []
+        scenario = _platform_scenario(
+            steps=15,
+            policies=policies,
+            platforms={"platforms": {"superapp": {"initial_users": 0.8, "store_share": 0.8}}},
+        )
+        table = run_model(scenario, seed=3)
+        return float(table["platform_fees"].sum()), float(table["platform_orders"].sum())
+
+    (full, orders_full), (capped, orders_capped) = fees(0.0), fees(0.5)
+    assert capped < 0.7 * full and orders_capped > 0

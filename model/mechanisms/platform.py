@@ -23,7 +23,7 @@ Rules, per week (docs/platform.md has the full account):
   random among friends who shared). Group buying: mechanisms/groups.py.
 - **Follow ties** (n x K slots, bounded memory). After a genuine in-app purchase, a user
   follows the store with chance ``after_purchase`` (``after_share`` if a friend shared
-  it); after paying by QR offline it follows a listed store of its region with chance
+  it, ``after_ad`` if an ad led it there); after paying by QR offline it follows a listed store of its region with chance
   ``after_qr_scan``. A full set of slots replaces slot 0. A follower unfollows a store
   that sold it a counterfeit with chance ``unfollow_after_counterfeit``, and each tie
   with chance ``1 - (1 - unfollow_per_post) ** (excess / ties)`` when it received
