@@ -40,12 +40,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from model.errors import UserError
 from model.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:  # pandas is imported where tables are made: input errors stay fast
+    import pandas as pd
 
 DEFAULT_REPS = 10
 FIGURE_TITLES = {
@@ -295,6 +296,8 @@ def run_comparison(
     Returns:
         The Comparison (tables in memory, paths of the written files).
     """
+    import pandas as pd
+
     from model.analysis import plots, stats
     from model.analysis.report import ComparisonInfo, write_report
     from model.experiment.manifest import (

@@ -70,9 +70,10 @@ def handle(args: argparse.Namespace) -> int:
     if args.trials is not None and args.trials < 1:
         raise UserError(f"--trials: {args.trials}: must be at least 1")
     from model.decision.optimize import load_problem, run_optimization
+
+    problem = load_problem(args.optimization)  # before the runner's heavy imports
     from model.experiment.sweep import open_executor
 
-    problem = load_problem(args.optimization)
     if args.trials is not None:
         problem.spec = problem.spec.model_copy(update={"trials": args.trials})
     out = Path(args.out) if args.out else Path("results") / problem.name

@@ -67,13 +67,15 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from model.errors import UserError
+
+if TYPE_CHECKING:  # numpy and pandas are imported where runs are evaluated: input errors stay fast
+    import numpy as np
+    import pandas as pd
 
 MEASURES = ("final", "last_quarter", "run_mean", "cumulative")
 """Per-run measures an objective may use (definitions in ``model.analysis.stats``)."""
@@ -453,6 +455,9 @@ def evaluate(
         (their standard deviations), ``cost`` (mean cumulative policy cost at the end),
         ``runs`` (replications finished) and ``error`` (None, or the first failure).
     """
+    import numpy as np
+    import pandas as pd
+
     from model.analysis.stats import run_outcomes
     from model.experiment.runner import RunTask, run_tasks
 
@@ -521,6 +526,8 @@ def evaluate(
 
 def pareto_mask(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
     """Mark the rows no other row dominates (as good in all objectives, better in one)."""
+    import numpy as np
+
     sign = np.array([1.0 if d == "maximize" else -1.0 for d in directions])
     score = np.asarray(values, dtype=float) * sign
     n = len(score)
@@ -725,6 +732,7 @@ def run_optimization(
 
 def trials_table(problem: Problem, study: Any) -> pd.DataFrame:
     """One row per finished trial: params, objectives, cost, feasibility, Pareto membership."""
+    import pandas as pd
     from optuna.trial import TrialState
 
     rows = []
@@ -801,6 +809,8 @@ def mix_scenario_text(
 
 
 def _spread(front: pd.DataFrame, column: str, k: int) -> pd.DataFrame:
+    import numpy as np
+
     ordered = front.sort_values(column, kind="stable")
     if len(ordered) <= k:
         return ordered
