@@ -395,6 +395,7 @@ def platform_reporters() -> dict[str, object]:
         "platform_stores": _platform_count("stores", int),
         "platform_stores_verified": _platform_count("stores_verified", int),
         "platform_stores_delisted": _platform_count("stores_delisted", int),
+        "platform_stores_checked": _platform_count("stores_checked", int),
     }
     for c, name in enumerate(CHANNELS):
         out[f"orders_by_channel.{name}"] = _by_channel("orders_by_channel", c, int)
@@ -433,6 +434,7 @@ PLATFORM_METRIC_INFO: dict[str, dict[str, str]] = {
     "platform_stores": {"label": "Official accounts / in-app stores", "unit": "merchants"},
     "platform_stores_verified": {"label": "Stores verified by their platform", "unit": "merchants"},
     "platform_stores_delisted": {"label": "Stores delisted by their platform", "unit": "merchants"},
+    "platform_stores_checked": {"label": "Stores checked by their platform", "unit": "merchants per week"},
 }
 """Label and unit of the platform columns (merged into ``METRIC_INFO``)."""
 
@@ -460,6 +462,7 @@ PLATFORM_GOOD_DIRECTION: dict[str, int] = {
     "platform_stores": 1,
     "platform_stores_verified": 1,
     "platform_stores_delisted": -1,
+    "platform_stores_checked": 0,
 }
 """Good direction of the platform columns (merged into ``GOOD_DIRECTION``)."""
 

@@ -587,6 +587,7 @@ def platform_ties_phase(week: Week) -> None:
         "stores": int(((new_store >= 0) & active).sum()),
         "stores_verified": int((new_verified & (new_store >= 0) & active).sum()),
         "stores_delisted": int((delisted | fails).sum()),
+        "stores_checked": int((new_verified & ~verified).sum() + fails.sum()),
     }
     week.stage(
         "platforms",
