@@ -76,13 +76,18 @@ MARKETING_LEVERS = (
 
 
 def library_levers() -> dict[str, Path]:
-    """Lever -> the first library scenario (by file name) that uses it."""
+    """Lever -> the library scenario that studies it: the first (by file name) whose
+    policies use only that lever, else the first that uses it at all."""
+    alone: dict[str, Path] = {}
     found: dict[str, Path] = {}
     for path in sorted(SCENARIOS.glob("*.yaml")):
         data = read_yaml_mapping(path)
-        for intervention in data.get("policies") or ():
-            found.setdefault(intervention["lever"], path)
-    return found
+        levers = {intervention["lever"] for intervention in data.get("policies") or ()}
+        for lever in sorted(levers):
+            found.setdefault(lever, path)
+            if len(levers) == 1:
+                alone.setdefault(lever, path)
+    return found | alone
 
 
 LIBRARY = library_levers()
