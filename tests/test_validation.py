@@ -396,6 +396,8 @@ def test_validate_table_says_what_is_compared_and_the_criterion():
     assert f"|diff| <= {freq.tolerance:.4f} (4 SE)" in table
     markdown = format_markdown(outcomes)
     assert "| KS p-value: final sizes, mtsim vs NDlib (IC T=0.3, z=4) | - |" in markdown
+    assert f"| \\|diff\\| <= {freq.tolerance:.4f} (4 SE) |" in markdown  # pipes escaped
+    assert all(line.count(" | ") == 5 for line in markdown.splitlines()[2:])
 
 
 def test_mtsim_validate_rejects_unknown_checks(tmp_path, capsys):

@@ -141,10 +141,16 @@ def format_markdown(outcomes: list[CheckOutcome]) -> str:
             continue
         for row in outcome.rows:
             lines.append(
-                f"| `{outcome.name}` | {row.name} | {_fmt(row.expected)} | {_fmt(row.measured)} "
-                f"| {criterion(row)} | {'pass' if row.passed else '**FAIL**'} |"
+                f"| `{outcome.name}` | {_cell(row.name)} | {_fmt(row.expected)} "
+                f"| {_fmt(row.measured)} | {_cell(criterion(row))} "
+                f"| {'pass' if row.passed else '**FAIL**'} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Escape a Markdown table cell (``|diff|`` would end the cell)."""
+    return text.replace("|", "\\|")
 
 
 # --------------------------------------------------------------------------- the command
