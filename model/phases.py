@@ -642,8 +642,8 @@ def merchant_phase(week: Week) -> None:
     """Merchants after the week's sales: profit, integrity, reputation, adoption, exit, entry.
 
     (mechanisms/fulfilment.py, mechanisms/merchant_adoption.py.) Profit is the week's
-    goods revenue net of the cost of goods, marketing, KOL fees, fines, the mobile
-    channels' cost and fixed costs, plus the traditional margin; adoption weighs the
+    goods revenue net of the cost of goods, marketing, KOL fees, fines, platform fees,
+    the mobile channels' cost and fixed costs, plus the traditional margin; adoption weighs the
     channels' cost against adopters' margins; merchants losing money exit; entrants
     come where profits are high. Produces ``merchant_week`` (this week's per-merchant
     money and the counts of verifications, exits and entries).
@@ -657,11 +657,18 @@ def merchant_phase(week: Week) -> None:
         sc.merchants, m.integrity, m.reputation, outcome
     )
     revenue = outcome.revenue_by_merchant
+    orders = s.orders
+    platform_fees = (
+        np.bincount(orders.merchant, weights=orders.platform_fee, minlength=m.n)
+        if orders.platform_fee is not None
+        else 0.0
+    )
     mobile_margin_week = (
         revenue * (1.0 - acc.cost_of_goods_share)
         - s.marketing_spend_by_merchant
         - s.kol_fees_by_merchant
         - outcome.fines_by_merchant
+        - platform_fees
         - np.where(adopted & active, acc.mobile_channel_cost, 0.0)
     )
     profit_week = np.where(
@@ -1186,6 +1193,7 @@ PHASES: tuple[Phase, ...] = (
         ),
         uses=(
             "params",
+            "orders",
             "fulfilment",
             "merchant_visibility",
             "marketing_spend_by_merchant",
