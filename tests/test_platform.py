@@ -349,3 +349,27 @@ def test_fee_cap_lowers_what_merchants_pay_the_platform():
 
     (full, orders_full), (capped, orders_capped) = fees(0.0), fees(0.5)
     assert capped < 0.7 * full and orders_capped > 0
+
+
+def test_mtsim_run_writes_the_per_merchant_table(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "model.cli", "run", "scenarios/platform_superapp.yaml",
+         "--steps", "6", "--set", "population.consumers=400",
+         "--set", "platforms.record_merchants_every=2", "--out", str(out), "--quiet"],
+        capture_output=True, text=True, timeout=120,
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]),
+    )
+    assert result.returncode == 0, result.stderr
+    table = pd.read_parquet(out / "merchants")
+    assert set(table["step"]) == {2, 4, 6}  # running totals every 2nd week and at the end
+    sold = table[table["orders"] > 0]
+    share = sold["platform_share"]
+    assert ((share >= 0) & (share <= 1)).all()
+    channel_orders = table[[c for c in table.columns if c.startswith("orders.")]].sum(axis=1)
+    assert (channel_orders == table["orders"]).all()

@@ -121,6 +121,34 @@ def write_consumer_history(model, path: Path, replication: int) -> None:
     write_bytes_atomic(path, sink.getvalue().to_pybytes())
 
 
+def merchant_file(out: Path, replication: int) -> Path:
+    """Where replication r's per-merchant channel table goes (with platforms only)."""
+    return Path(out) / "merchants" / f"replication-{replication:03d}.parquet"
+
+
+def write_merchant_table(model, path: Path, replication: int) -> None:
+    """Write each merchant's orders by channel and platform share, one file per replication.
+
+    Only with ``platforms:`` and ``platforms.record_merchants_every`` > 0.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from model.experiment.manifest import write_bytes_atomic
+    from model.mechanisms.attribution import merchant_table
+
+    spec = model.scenario.platforms
+    if spec is None or not spec.record_merchants_every:
+        return
+    table = merchant_table(model)
+    table.insert(0, "seed", np.int64(model.seed))
+    table.insert(0, "replication", np.int32(replication))
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink)
+    write_bytes_atomic(path, sink.getvalue().to_pybytes())
+
+
 def simulate(
     scenario, seed: int, steps: int, out: Path, replication: int, progress: bool = False
 ) -> pd.DataFrame:
@@ -136,6 +164,7 @@ def simulate(
     ):
         model.step()
     write_consumer_history(model, consumer_file(out, replication), replication)
+    write_merchant_table(model, merchant_file(out, replication), replication)
     from model.analysis.groups import write_replication_groups
 
     write_replication_groups(model, out, replication)
@@ -309,7 +338,6 @@ def _run(args: argparse.Namespace, scenario) -> int:
         ) from None
     started = now_iso()
     progress = not args.quiet
-    recording = scenario.simulation.record_consumers_every > 0
 
     tables: dict[int, pd.DataFrame] = {}
     errors: dict[int, str] = {}
@@ -374,9 +402,9 @@ def _run(args: argparse.Namespace, scenario) -> int:
                 from model.analysis.groups import gather_group_tables
 
                 outputs += gather_group_tables(stage, sorted(tables), seeds, scenario.name)
-            if recording:
-                for rep in sorted(tables):
-                    name = f"consumers/{consumer_file(stage, rep).name}"
+            for rep in sorted(tables):
+                for folder, where in (("consumers", consumer_file), ("merchants", merchant_file)):
+                    name = f"{folder}/{where(stage, rep).name}"
                     if (stage / name).is_file():
                         outputs.append(name)
             missing = [r for r in range(args.reps) if r not in tables and r not in errors]
@@ -427,9 +455,10 @@ def _run(args: argparse.Namespace, scenario) -> int:
             print(f"  {name:<22} {shown}   (week {steps}{', mean of reps' if several else ''})")
     for rep, msg in sorted(errors.items()):
         print(f"  replication {rep} (seed {seeds[rep]}) failed: {msg}", file=sys.stderr)
-    shown_outputs = [o for o in outputs if not o.startswith("consumers/")]
-    if any(o.startswith("consumers/") for o in outputs):
-        shown_outputs.append("consumers/")
+    shown_outputs = [o for o in outputs if not o.startswith(("consumers/", "merchants/"))]
+    for folder in ("consumers/", "merchants/"):
+        if any(o.startswith(folder) for o in outputs):
+            shown_outputs.append(folder)
     note = "; replaced the earlier results in this folder" if replaced else ""
     print(f"results: {out}/ ({', '.join(shown_outputs)}){note}")
     if interrupted is not None:
