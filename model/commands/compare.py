@@ -124,6 +124,8 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.uncertain is not None and not Path(args.uncertain).is_file():
         raise UserError(f"--uncertain: {args.uncertain}: no such experiment file")
+    if args.uncertain is not None and (args.decompose or args.thresholds):
+        raise UserError("--uncertain: cannot be combined with --decompose or --threshold")
     thresholds = parse_thresholds(args.thresholds)
     reps = args.reps if args.reps is not None else (None if args.uncertain else DEFAULT_REPS)
     if reps is not None and reps < 1:

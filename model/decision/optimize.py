@@ -1034,10 +1034,11 @@ def write_page(
             best = front.sort_values(n, ascending=o.direction == "minimize").iloc[0]
             disp = metric_display(o.metric)
             scale = disp.scale if o.measure != "cumulative" else 1.0
+            unit = disp.unit if o.measure != "cumulative" else disp.unit.replace(" per week", "")
             mix = ", ".join(f"{v.name} = {best[v.name]:.3g}" for v in problem.variables)
             parts.append(
                 f"<li>Best for {_esc(disp.label.lower())} ({_esc(o.measure)}): "
-                f"{fmt_number(best[n] * scale)} with {_esc(mix)}, costing "
+                f"{fmt_number(best[n] * scale)} {_esc(unit)} with {_esc(mix)}, costing "
                 f"{fmt_number(best['total_policy_cost'])}.</li>"
             )
     parts.append("</ul>")
