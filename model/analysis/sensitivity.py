@@ -20,8 +20,13 @@ last step) or ``<metric>_mean`` (its mean over steps 1..T), the definitions of
 ``model.analysis.stats``. A 95% band is the Student t interval of the mean over the
 runs at that value (``mean +/- t(0.975, n-1) sd / sqrt(n)``): over replications in a
 one-parameter grid, over replications and the other parameters' values for a main
-effect. Sobol' and Morris indices use the mean over replications at each design point;
-they need every design point (resume a sweep with failed or missing runs first).
+effect. The response-curve figure draws the band only with at least
+``MIN_RUNS_FOR_BAND`` (5) runs per point; with fewer (t = 4.3 at n = 3) it would swamp
+the panel, so the figure shows each run as a dot instead and says so in its title
+(the CSV always has the interval).
+
+Sobol' and Morris indices use the mean over replications at each design point; they
+need every design point (resume a sweep with failed or missing runs first).
 
 The functions below take a plain table (parameters and an outcome, one row per run)
 and never run a model, so they serve any function: the tests check the Sobol' path
