@@ -94,6 +94,7 @@ def marketing_phase(week: Week) -> None:
         has_access=s.has_access,
         degree=week.graph.degree,
         region_names=week.scenario.region_names,
+        connected=s.connected,
     )
     s.marketing_awareness, s.marketing_lift = result.awareness, result.lift
     s.visibility = result.visibility
@@ -943,7 +944,7 @@ PHASES: tuple[Phase, ...] = (
         "marketing",
         marketing_phase,
         reads=("merchants.region", "merchants.adopted", "merchants.revenue", "consumers.region"),
-        uses=("params", "has_access"),
+        uses=("params", "has_access", "connected"),
         produces=(
             "marketing_awareness",
             "marketing_lift",

@@ -97,7 +97,10 @@ def test_kol_credibility_falls_with_fakes_and_rises_with_disclosure():
         "kol_credibility", merchants__integrity_mean=0.99, **base
     )
     disclose = [{"lever": "kol_disclosure", "strength": 1.0}]
-    assert outcome("kol_credibility", policies=disclose, **base) > outcome("kol_credibility", **base)
+    commercial = dict(kols__commercial_penalty=0.1, **base)  # a clear price for undisclosed posts
+    assert outcome("kol_credibility", policies=disclose, **commercial) > outcome(
+        "kol_credibility", **commercial
+    )
 
 
 def test_marketing_budget_spreads_awareness():

@@ -41,10 +41,10 @@ def forgetting(
     """Aware consumers who lapse from mobile shopping this week."""
     if forget_rate <= 0.0 and lapse_after_harm <= 0.0:
         return np.zeros(aware.size, dtype=bool)
-    p = forget_rate * ~satisfied_last_week + lapse_after_harm * -np.expm1(
-        -bad_memory.astype(np.float64)
-    )
-    return aware & (rng.random(aware.size) < p)
+    p = np.where(satisfied_last_week, np.float32(0.0), np.float32(forget_rate))
+    harmed = np.flatnonzero(bad_memory)  # few consumers carry a memory of harm
+    p[harmed] += np.float32(lapse_after_harm) * -np.expm1(-bad_memory[harmed])
+    return aware & (rng.random(aware.size, dtype=np.float32) < p)
 
 
 def stopping_payment(
@@ -53,4 +53,5 @@ def stopping_payment(
     """Payers who stop paying by mobile this week because of their personal extra risk."""
     if lapse_rate <= 0.0:
         return np.zeros(payment.size, dtype=bool)
-    return payment & (rng.random(payment.size) < lapse_rate * risk_extra)
+    draw = rng.random(payment.size, dtype=np.float32)
+    return payment & (draw < np.float32(lapse_rate) * risk_extra)

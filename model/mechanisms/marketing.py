@@ -92,6 +92,7 @@ def run_marketing(
     has_access: np.ndarray,
     degree: np.ndarray,
     region_names: list[str],
+    connected: np.ndarray | None = None,
 ) -> MarketingWeek:
     """Spend, impressions and effects of this week's merchant marketing.
 
@@ -106,6 +107,7 @@ def run_marketing(
         has_access: consumers with mobile access this week.
         degree: social degree of each consumer (``degree`` targeting).
         region_names: region names by code.
+        connected: consumers with access per region (computed here when None).
     """
     n_regions = len(region_names)
     n = consumer_region.size
@@ -114,9 +116,9 @@ def run_marketing(
         adopted, base + spec.revenue_reinvest * np.maximum(revenue.astype(np.float64), 0.0), 0.0
     )
     n_adopters = int(adopted.sum())
-    connected = np.bincount(
-        consumer_region, weights=has_access.astype(np.float64), minlength=n_regions
-    )
+    if connected is None:
+        connected = np.bincount(consumer_region[has_access], minlength=n_regions)
+    connected = np.asarray(connected, dtype=np.float64)
     per_consumer = np.where(connected > 0, 1.0 / np.maximum(connected, 1.0), 0.0)
     weights = impression_weights(spec.targeting, degree, consumer_region, has_access, n_regions)
     visibility = np.zeros(adopted.size, dtype=np.float64)
@@ -149,9 +151,11 @@ def run_marketing(
             log_lift += np.log1p(ch.conversion_lift * -np.expm1(-exposure))
     awareness = -np.expm1(-aware_hazard)
     lift = np.exp(log_lift)
-    if weights is None:
-        awareness = np.where(has_access, awareness[consumer_region], 0.0)
-        lift = np.where(has_access, lift[consumer_region], 1.0)
+    if weights is None:  # per region -> per consumer (no access: no effect)
+        key = consumer_region.astype(np.uint8 if n_regions < 255 else np.intp)
+        key[~has_access] = n_regions
+        awareness = np.append(awareness, 0.0).take(key)
+        lift = np.append(lift, 1.0).take(key)
     kol = spec.channels.get(KOL_CHANNEL)
     kol_share = kol.budget_share if kol is not None else 0.0
     campaign = max(0.0, channel_budget.get(KOL_CHANNEL, 0.0) - base * kol_share) * n_adopters
