@@ -238,7 +238,8 @@ def payment_phase(week: Week) -> None:
     """Mobile payment adoption, fraud, abandonment and lapse (mechanisms/payment.py).
 
     Adoption is faster where more merchants accept mobile payment
-    (mechanisms/acceptance.py). Produces ``risk`` (perceived payment risk per
+    (mechanisms/acceptance.py) and scales with the consumer's ``payment_propensity``
+    (model/population.py). Produces ``risk`` (perceived payment risk per
     consumer), ``victims`` (defrauded this week) and ``pays`` (pays by mobile before
     checkout adoption: adopters in, abandoning victims and lapsing payers out).
     """
@@ -253,6 +254,7 @@ def payment_phase(week: Week) -> None:
         paying_neighbours = graph.neighbour_counts(c.payment, track="payment").astype(np.float32)
         peer_share = np.where(degree > 0, paying_neighbours / np.maximum(degree, 1), 0.0)
     adopt_p = payment.adoption_probability(sc.payment, p.rigid_demand_rate, peer_share, risk)
+    adopt_p = adopt_p * c.payment_propensity  # consumer attributes (model/population.py; 1 without)
     if sc.payment.acceptance_weight > 0.0 and m.n:
         share = acceptance.acceptance_share(
             m.accepts_mobile_payment, m.adopted, m.region, week.n_regions
@@ -1035,6 +1037,7 @@ PHASES: tuple[Phase, ...] = (
             "consumers.payment",
             "consumers.risk_extra",
             "consumers.region",
+            "consumers.payment_propensity",
             "merchants.accepts_mobile_payment",
             "merchants.adopted",
             "merchants.region",
