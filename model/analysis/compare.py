@@ -194,6 +194,8 @@ def package_window(resolved: Mapping[str, Any], steps: int) -> tuple[int, int] |
 def parse_thresholds(texts: Sequence[str]) -> dict[str, list[float]]:
     """Read ``--threshold METRIC=LEVEL`` options (repeatable; LEVEL a number).
 
+    METRIC is a metric, or a per-region column of one (``exports_value.domestic``).
+
     Raises:
         UserError: a malformed option or an unknown metric (with a close match).
     """
@@ -209,7 +211,7 @@ def parse_thresholds(texts: Sequence[str]) -> dict[str, list[float]]:
             raise UserError(
                 f"--threshold: {text!r}: expected METRIC=LEVEL, e.g. payment_adoption=0.5"
             )
-        if name not in GOOD_DIRECTION:
+        if name not in GOOD_DIRECTION and name.split(".")[0] not in GOOD_DIRECTION:
             match = difflib.get_close_matches(name, list(GOOD_DIRECTION), n=1)
             hint = f"; did you mean '{match[0]}'?" if match else ""
             raise UserError(f"--threshold: {name}: unknown metric{hint}")
