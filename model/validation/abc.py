@@ -154,7 +154,8 @@ class ABCResult:
             scale), ``weight`` (sums to 1) and ``distance``.
         generations: per generation: ``t``, ``epsilon``, ``samples`` (model runs),
             ``particles``, ``acceptance_rate``, ``ess`` (effective sample size).
-        simulations: model runs in the kept generations (started runs; early-rejected
+        simulations: model runs of pyabc's calibration sample (from the prior, to set the
+            first epsilon) and of the kept generations (runs started; early-rejected
             runs stop at the first observation date that rules them out).
         seconds: wall time of the ABC-SMC run.
         sampler: description of where the runs happened.
@@ -394,6 +395,7 @@ def run_abc(
             "raise --max-minutes (or abc.max_minutes)"
         )
     populations = history.get_all_populations()
+    calibration_runs = int(populations.loc[populations["t"] < 0, "samples"].sum())
     populations = populations[(populations["t"] >= 0) & (populations["t"] <= final_t)]
     populations = populations.reset_index(drop=True)
     ess = []
@@ -421,7 +423,7 @@ def run_abc(
     weights = np.array([p.weight for p in population.particles], dtype=float)
     particles["weight"] = weights / weights.sum()
     particles["distance"] = [float(p.distance) for p in population.particles]
-    simulations = int(generations["samples"].sum())
+    simulations = calibration_runs + int(generations["samples"].sum())
     last = generations.iloc[-1]
     if dropped or (minutes is not None and seconds >= 60 * minutes):
         reason = f"time budget ({minutes:g} minutes) reached"
