@@ -199,9 +199,11 @@ def parse_thresholds(texts: Sequence[str]) -> dict[str, list[float]]:
     Raises:
         UserError: a malformed option or an unknown metric (with a close match).
     """
+    if not texts:
+        return {}
     import difflib
 
-    from model.metrics import GOOD_DIRECTION
+    from model.metrics import GOOD_DIRECTION  # after the scenario files were checked
 
     out: dict[str, list[float]] = {}
     for text in texts:

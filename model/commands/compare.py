@@ -126,13 +126,13 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError(f"--uncertain: {args.uncertain}: no such experiment file")
     if args.uncertain is not None and (args.decompose or args.thresholds):
         raise UserError("--uncertain: cannot be combined with --decompose or --threshold")
-    thresholds = parse_thresholds(args.thresholds)
     reps = args.reps if args.reps is not None else (None if args.uncertain else DEFAULT_REPS)
     if reps is not None and reps < 1:
         raise UserError(f"--reps: {reps}: must be at least 1")
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers: {args.workers}: must be at least 1")
     names, scenarios, sources = load_scenarios(args.scenarios, args.overrides)
+    thresholds = parse_thresholds(args.thresholds)
     from model.experiment.runner import default_workers
 
     workers = default_workers() if args.workers is None else args.workers

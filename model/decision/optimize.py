@@ -331,7 +331,6 @@ def load_problem(path: str | Path) -> Problem:
         UserError: one line per problem, ``FILE: key.path: problem``.
     """
     from model.levers import LEVER_MAX
-    from model.metrics import GOOD_DIRECTION
     from model.scenario import (
         ScenarioError,
         apply_overrides,
@@ -364,6 +363,8 @@ def load_problem(path: str | Path) -> Problem:
         raise UserError("\n".join(f"{src}: {p}" for p in _spec_problems(exc, data))) from None
     problems: list[str] = []
     import difflib
+
+    from model.metrics import GOOD_DIRECTION  # numpy: only once the file's shape is right
 
     known = set(GOOD_DIRECTION)
     for i, obj in enumerate(spec.objectives):
