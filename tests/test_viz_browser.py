@@ -437,3 +437,126 @@ def test_server_listens_on_loopback_only(server):
     port = int(server.rstrip("/").rsplit(":", 1)[1])
     assert server == f"http://127.0.0.1:{port}/"
     assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, and nothing else
+
+
+# --------------------------------------------------------------------------- JupyterLab
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab on a free port of 127.0.0.1 with a token, over a copy of the classroom notebook.
+
+    The server's folder holds a copy of notebooks/05_classroom.ipynb and a link to
+    scenarios/ (so the notebook finds the project), and JupyterLab's settings,
+    workspaces and runtime files live in temporary folders: running the notebook
+    never writes outputs into the committed file or the user's home. Yields
+    (address, token); the server's process group is stopped at the end.
+    """
+    pytest.importorskip("jupyterlab", reason="the JupyterLab check needs jupyterlab (test extra)")
+    import secrets
+
+    from model.commands.viz import free_port
+
+    home = tmp_path_factory.mktemp("jupyterlab")
+    served = home / "project"
+    (served / "notebooks").mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / "05_classroom.ipynb", served / "notebooks")
+    (served / "scenarios").symlink_to(ROOT / "scenarios", target_is_directory=True)
+    notification = home / "settings" / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        '{"fetchNews": "false", "checkForUpdates": false}', encoding="utf-8"
+    )
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(
+        os.environ,
+        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        SOLARA_TELEMETRY_MIXPANEL_ENABLE="False",
+    )
+    log_path = home / "jupyterlab.log"
+    log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={served}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        cwd=served,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    address = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while f"127.0.0.1:{port}/lab" not in log_path.read_text(encoding="utf-8"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    "JupyterLab did not start:\n" + log_path.read_text(encoding="utf-8")[-3000:]
+                )
+            time.sleep(0.25)
+        yield address, token
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+        log.close()
+
+
+def test_classroom_notebook_renders_the_page_inline_in_jupyterlab(jupyterlab, browser_context):
+    """Open the classroom notebook in JupyterLab, run it, see the network view and a slider."""
+    address, token = jupyterlab
+    tab = browser_context.new_page()
+    tab.set_default_timeout(120_000)
+    try:
+        tab.goto(f"{address}/lab/tree/notebooks/05_classroom.ipynb?token={token}")
+        tab.wait_for_selector(".jp-Notebook .jp-Cell")
+        tab.wait_for_function("window.jupyterapp !== undefined")
+        # wait for the kernel, then Run > Run All Cells
+        tab.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+        # a fresh JupyterLab asks which kernel to start: take the default (Python 3)
+        try:
+            tab.locator(".jp-Dialog .jp-mod-accept").first.click(timeout=30_000)
+        except playwright_api.TimeoutError:
+            pass  # no question asked (a remembered choice)
+        tab.wait_for_selector(".jp-Dialog", state="detached")
+        # (not awaited: the command's promise ends only when every cell has run)
+        tab.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        network = tab.locator(".jp-OutputArea-output #mtsim-network")
+        network.wait_for()
+        slider = tab.locator(".jp-OutputArea-output .v-slider", has_text="Payment security")
+        slider.wait_for()
+        assert network.locator(".consumer").count() == 300
+        assert slider.get_by_role("slider").is_visible()
+        # the page works inside the notebook: one Step moves the week on
+        tab.locator(".jp-OutputArea-output").get_by_role("button", name="Step", exact=True).click()
+        tab.wait_for_function(
+            "document.querySelector('.jp-OutputArea-output #mtsim-week').textContent === 'Week 1'"
+        )
+        tab.evaluate("document.querySelector('.jp-OutputArea-output #mtsim-week').scrollIntoView()")
+        errors = tab.locator("[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+        assert not any("Traceback" in e or "Error" in e for e in errors), errors
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / "jupyterlab-classroom.png"))
+        tab.close()

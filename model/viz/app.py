@@ -810,7 +810,7 @@ def MtsimPage(
             Controls(model, params, chosen, play_interval)
         MainView(model.value, chosen.value)
     else:
-        with solara.Columns([1, 3], classes=["mtsim-page"]):
+        with solara.Columns([2, 5], classes=["mtsim-page"]):
             with solara.Column():
                 Controls(model, params, chosen, play_interval)
             with solara.Column():
