@@ -145,3 +145,18 @@ def test_schema_into_head_through_a_real_pipe():
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
     # schema may fit into the pipe buffer before head exits (0) or not (141)
     assert done.returncode in (0, EXIT_BROKEN_PIPE), done.stderr
+
+
+def test_run_into_head_one_line(tmp_path):
+    # `mtsim run ... | head -1`: the summary lines after the first go nowhere
+    command = (
+        f"set -o pipefail; {' '.join(_mtsim())} run {ROOT / 'scenarios' / 'baseline.yaml'} "
+        f"--steps 2 --set population.consumers=300 --quiet --out {tmp_path / 'out'} | head -1"
+    )
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert len(done.stdout.splitlines()) == 1
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
+    assert done.returncode in (0, EXIT_BROKEN_PIPE), done.stderr
+    assert (tmp_path / "out" / "timeseries.csv").is_file()  # the run itself completed
