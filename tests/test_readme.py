@@ -319,3 +319,14 @@ def test_readme_compare_outputs_table_lists_what_compare_writes(tmp_path, monkey
         f"README lists files compare does not write: {listed - written}"
     )
     assert written - listed == set(), f"compare writes files the README omits: {written - listed}"
+
+
+def test_readme_python_examples_run(monkeypatch):
+    """The README's Python blocks run as shown (those that need a sweep's results are skipped)."""
+    blocks = re.findall(r"^```python\n(.*?)^```", TEXT, flags=re.S | re.M)
+    runnable = [b for b in blocks if "results/" not in b]
+    if not runnable:
+        pytest.skip("the README shows no self-contained Python example")
+    monkeypatch.chdir(ROOT)
+    for block in runnable:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme_example"})
