@@ -114,9 +114,13 @@ def kol_phase(week: Week) -> None:
     and ``kol_campaign_spend`` (fees paid from the state's campaign). Stages the KOLs'
     credibility, last posts and, after unfollowing, their followers.
     """
-    sc, s, rng = week.scenario, week.signals, week.rng
+    sc, s = week.scenario, week.signals
     m, k, c = week.merchants, week.kols, week.consumers
     spec = sc.kols
+    # the KOL market draws a budget-dependent number of numbers: it takes them from its
+    # own generator, seeded by one draw of the model's, so the model's stream (and the
+    # pairing of common-random-number runs) does not shift with the budgets
+    rng = np.random.default_rng(week.rng.integers(2**63)) if k.n else week.rng
     integrity_now = fulfilment.effective_integrity(sc.merchants, m.integrity, m.verified)
     follower_degree = (
         kol.followers_mean_degree(k.followers, week.graph.degree)

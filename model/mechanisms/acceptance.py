@@ -37,7 +37,9 @@ def customer_payment_share(
 ) -> np.ndarray:
     """Share of each merchant's customers paying by mobile (region share without orders)."""
     orders = np.bincount(order_merchant, minlength=n_merchants)
-    paying = np.bincount(order_merchant, weights=order_pays.astype(np.float64), minlength=n_merchants)
+    paying = np.bincount(
+        order_merchant, weights=order_pays.astype(np.float64), minlength=n_merchants
+    )
     fallback = region_payer_share[merchant_region]
     return np.where(orders > 0, paying / np.maximum(orders, 1), fallback)
 
@@ -51,7 +53,7 @@ def decide(
     rate: float,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """New acceptance of each merchant after this week's revisions."""
+    """Return each merchant's acceptance after this week's revisions."""
     if accepts.size == 0:
         return accepts.copy()
     revise = adopted & (rng.random(accepts.size) < rate)

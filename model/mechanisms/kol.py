@@ -65,7 +65,7 @@ from model.scenario import KOLs
 
 @dataclass
 class KOLPosts:
-    """This week's posts, one row per post, and the per-KOL summary.
+    """The week's posts, one row per post, and the per-KOL summary.
 
     Attributes:
         kol: posting KOL.
@@ -91,7 +91,7 @@ class KOLPosts:
     n_kols: int
 
     def per_kol(self, mask: np.ndarray) -> np.ndarray:
-        """Number of posts of each KOL among those selected by ``mask``."""
+        """Count the posts of each KOL among those selected by ``mask``."""
         return np.bincount(self.kol[mask], minlength=self.n_kols)
 
     @property
@@ -132,7 +132,7 @@ def posts_bought(
     escalation: float = 0.0,
     sold: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Posts a budget buys from each KOL in ``mask``: the same expected number from each.
+    """Return the posts a budget buys from each KOL in ``mask`` (the same expected number).
 
     Args:
         budget: money to spend.
@@ -297,7 +297,7 @@ def endorsement_visibility(
 
 
 def update_credibility(spec: KOLs, credibility: np.ndarray, posts: KOLPosts) -> np.ndarray:
-    """New credibility after this week's posts (commercial posting, fakes, recovery)."""
+    """Return credibility after this week's posts (commercial posting, fakes, recovery)."""
     cred = credibility.astype(np.float64)
     commercial = posts.per_kol(posts.sponsored & ~posts.disclosed)
     fakes = posts.per_kol(posts.fake)

@@ -36,7 +36,7 @@ def seed_consumers(
     region_names: list[str] | None = None,
     payment: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Indices of the ``count`` consumers aware at step 0.
+    """Return the indices of the ``count`` consumers aware at step 0.
 
     Args:
         by: ``random``, ``degree``, ``payers`` or ``region:<name>``.
