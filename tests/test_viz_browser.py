@@ -164,8 +164,13 @@ def test_page_loads(page):
 def test_network_view_shows_every_consumer(page):
     assert page.inner_text("#mtsim-consumer-count") == "300 consumers shown"
     assert page.locator("#mtsim-network .consumer").count() == 300
-    assert page.locator("#mtsim-network .mtsim-merchant").count() == 12
-    assert page.locator("#mtsim-network .mtsim-kol").count() == 3
+    from model.viz.app import build_scenario, scaled_population
+
+    expected = scaled_population(
+        build_scenario(str(ROOT / "scenarios" / "baseline.yaml"), 300, {}), 300
+    )
+    assert page.locator("#mtsim-network .mtsim-merchant").count() == expected["merchants"]
+    assert page.locator("#mtsim-network .mtsim-kol").count() == expected["kols"]
     counts = page.locator(".mtsim-stage-count").all_inner_texts()
     assert sum(int(c) for c in counts) == 300
 

@@ -10,9 +10,9 @@ settings always replay the same story; until Reset, the header names the running
 scenario and shows the changes waiting.
 
 The sliders add one intervention per lever from week 1 on top of the scenario's own
-policy package (``policies``); 0 leaves the scenario as written. A slider's
-intervention costs what the scenario library charges for that lever per unit of
-level (:func:`lever_unit_costs`); the spending shown is the model's ``policy_cost``.
+policy package (``policies``); 0 leaves the scenario as written. The spending shown
+under a slider is the model's own cost of that lever in the last week (its activity
+times the scenario's unit costs), a part of the ``policy_cost`` metric.
 The population slider sets the number of consumers; merchants and KOLs are scaled
 with it in the scenario's proportions (at least a few of each).
 
@@ -49,6 +49,7 @@ from model.scenario import Scenario, load_scenario, scenario_from_dict
 from model.viz.drawing import (
     CHARTS,
     NetworkLayout,
+    active_merchants,
     chart_svg,
     format_value,
     layout_for,
@@ -163,40 +164,6 @@ def scaled_population(scenario: Scenario, consumers: int) -> dict[str, int]:
     return {"consumers": int(consumers), "merchants": int(merchants), "kols": int(kols)}
 
 
-def _unit_cost(interventions, lever: str) -> float | None:
-    for iv in interventions:
-        if iv.lever == lever and iv.strength > 0 and iv.cost_per_step > 0:
-            return float(iv.cost_per_step) / float(iv.strength)
-    return None
-
-
-def lever_unit_costs(scenario: Scenario, folder: Path | None = None) -> dict[str, float]:
-    """Spending per week per unit of level, for each slider's lever.
-
-    A slider's intervention is priced like the scenario library prices that lever:
-    the scenario's own intervention on it if it has one, else the lever's file in
-    the picker's folder or the project's ``scenarios/`` (``<lever>.yaml``, e.g.
-    payment_security.yaml: strength 0.6 for 150 a week, so 250 per unit). Levers
-    with no priced intervention anywhere cost 0.
-
-    Args:
-        scenario: the scenario the sliders are added to.
-        folder: the picker's folder (default :func:`scenario_dir`).
-    """
-    costs = {}
-    folders = [folder or scenario_dir(), Path(__file__).resolve().parents[2] / "scenarios"]
-    for lever in LEVER_CONTROLS:
-        cost = _unit_cost(scenario.policies, lever)
-        for where in folders:
-            if cost is not None:
-                break
-            path = where / f"{lever}.yaml"
-            if path.is_file() and check_scenario_file(path) is None:
-                cost = _unit_cost(load_scenario(path).policies, lever)
-        costs[lever] = cost or 0.0
-    return costs
-
-
 def build_scenario(
     choice: str, consumers: int, levers: dict[str, float], folder: Path | None = None
 ) -> Scenario:
@@ -205,8 +172,8 @@ def build_scenario(
     Args:
         choice: picker value (a file name in the folder, or a path).
         consumers: number of consumers.
-        levers: lever -> level; each level above 0 adds an intervention from week 1,
-            costing ``level`` times the lever's unit cost (:func:`lever_unit_costs`).
+        levers: lever -> level; each level above 0 adds an intervention from week 1
+            (no programme overhead: the model costs each lever by its activity).
         folder: the picker's folder (default :func:`scenario_dir`).
 
     Returns:
@@ -220,7 +187,6 @@ def build_scenario(
     data = base.resolved()
     data["population"] = {**data["population"], **scaled_population(base, consumers)}
     extra = []
-    unit_costs = lever_unit_costs(base, folder) if any(v > 0 for v in levers.values()) else {}
     for lever, level in levers.items():
         if lever not in LEVER_MAX:
             raise UserError(f"viz: unknown policy lever {lever!r}")
@@ -230,7 +196,6 @@ def build_scenario(
                     "lever": lever,
                     "start": 1,
                     "strength": float(level),
-                    "cost_per_step": round(float(level) * unit_costs.get(lever, 0.0), 6),
                     "label": f"slider: {LEVER_CONTROLS.get(lever, lever)}",
                 }
             )
@@ -307,17 +272,15 @@ class StudentMarket(mesa.Model):
         return {"scenario_file": self.scenario_file, "consumers": self.consumers, **self.levers}
 
     def lever_spending(self) -> dict[str, float]:
-        """Policy spending in the last simulated week, by lever (0 before the first step).
+        """Policy spending in the last simulated week, by slider lever (0 before week 1).
 
-        Split of the model's own ``policy_cost`` metric by lever: their sum is the
-        ``policy_cost`` of the last row of the run table.
+        The model's own numbers: each lever's activity-based cost of the last week
+        (``market.last.policy_cost_by_lever``), the parts of the ``policy_cost`` metric.
         """
+        by_lever = getattr(self.market.last, "policy_cost_by_lever", None) or {}
         if self.week == 0:
-            return dict.fromkeys(LEVER_CONTROLS, 0.0)
-        spending = PolicyTimeline(self.mtsim_scenario.policies).cost_by_lever(
-            int(self.market.current.t)
-        )
-        return {lever: float(spending.get(lever, 0.0)) for lever in LEVER_CONTROLS}
+            by_lever = {}
+        return {lever: float(by_lever.get(lever, 0.0)) for lever in LEVER_CONTROLS}
 
     def step(self) -> None:
         """Advance the market one week (no further than the scenario's length)."""
@@ -413,7 +376,7 @@ def readings(model: StudentMarket) -> list[Reading]:
     rows = [
         Reading("week", "Week", f"{model.week} of {model.total_weeks}"),
         Reading("consumers", "Consumers", f"{market.consumers.n:,}"),
-        Reading("merchants", "Merchants", f"{market.merchants.n:,}"),
+        Reading("merchants", "Merchants", f"{int(active_merchants(market).sum()):,}"),
         Reading("kols", "KOLs (influencers)", f"{market.kols.n:,}"),
     ]
     for metric in PANEL_METRICS:
@@ -500,7 +463,7 @@ def NetworkView(model: StudentMarket):
             tag="div",
             unsafe_innerHTML=(
                 f'<span id="mtsim-consumer-count">{market.consumers.n} consumers shown</span>, '
-                f"{market.merchants.n} merchants, {market.kols.n} KOLs; "
+                f"{int(active_merchants(market).sum())} merchants, {market.kols.n} KOLs; "
                 f'<span id="mtsim-orders-count">{int(market.last.cross_border_orders)} '
                 "cross-border orders</span> last week"
             ),

@@ -275,9 +275,16 @@ def compute_layout(model: MarketModel, key: str | None = None) -> NetworkLayout:
     merchant_region = model.merchants.region.astype(np.int64)
     kol_xy = np.zeros((model.kols.n, 2))
     kol_region = model.kols.region.astype(np.int64)
+    in_business = active_merchants(model)
     for r in range(n_regions):
-        own = np.flatnonzero(merchant_region == r)
-        merchant_xy[own] = _ring(own.size, centre[r], 1.12 * radius[r], math.pi / 2, 2 * math.pi)
+        # merchants in business evenly on the ring; free slots (later entrants) between
+        for own, turn in (
+            (np.flatnonzero((merchant_region == r) & in_business), 0.0),
+            (np.flatnonzero((merchant_region == r) & ~in_business), 0.013),
+        ):
+            merchant_xy[own] = _ring(
+                own.size, centre[r], 1.12 * radius[r], math.pi / 2 + turn, 2 * math.pi
+            )
         own_k = np.flatnonzero(kol_region == r)
         kol_xy[own_k] = _ring(
             own_k.size, centre[r], 1.3 * radius[r], -math.pi + 0.55, math.pi - 1.1
@@ -383,7 +390,9 @@ def _background_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
         'width="100%" height="100%" class="mtsim-network-background">'
     ]
-    merchants = np.bincount(model.merchants.region.astype(np.int64), minlength=model.n_regions)
+    merchants = np.bincount(
+        model.merchants.region[active_merchants(model)].astype(np.int64), minlength=model.n_regions
+    )
     for r, name in enumerate(model.region_names):
         cx, cy = centre[r]
         tint = REGION_TINTS[r % len(REGION_TINTS)]
@@ -413,6 +422,14 @@ def _background_svg(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def active_merchants(model: MarketModel) -> np.ndarray:
+    """Mask of the merchants in business (the state has free slots for market entry)."""
+    active = getattr(model.merchants, "active", None)
+    if active is None:
+        return np.ones(model.merchants.n, dtype=bool)
+    return np.asarray(active, dtype=bool)
 
 
 def cross_border_pairs(model: MarketModel) -> tuple[np.ndarray, np.ndarray]:
@@ -460,7 +477,10 @@ def network_svg(model: MarketModel, layout: NetworkLayout | None = None) -> str:
     m = model.merchants
     names = model.region_names
     size = max(3.2, layout.marker_size * 1.35)
+    in_business = active_merchants(model)
     for j, (x, y) in enumerate(layout.merchant_xy.tolist()):
+        if not in_business[j]:
+            continue
         on = bool(m.adopted[j])
         title = (
             f"merchant {j} ({names[m.region[j]]}): "
