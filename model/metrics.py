@@ -638,9 +638,28 @@ here is treated as 0."""
 GOOD_DIRECTION.update(PLATFORM_GOOD_DIRECTION)
 
 
+REGIONAL_GOOD_DIRECTION: dict[str, int] = {
+    "exports_value": 1,
+    "exports_orders": 1,
+    "imports_value": 0,
+    "imports_orders": 0,
+    "cross_border_value": 1,
+    "cross_border_created_value": 1,
+}
+"""Good direction of the per-region and per-pair columns (``exports_value.<region>``,
+``cross_border_value.<origin>><destination>``, ...): more exports and more trade are
+improvements; imports are neither."""
+
+
 def good_direction(metric: str) -> int:
-    """+1 if more of ``metric`` is better, -1 if less is better, 0 if neither or unknown."""
-    return GOOD_DIRECTION.get(metric, 0)
+    """+1 if more of ``metric`` is better, -1 if less is better, 0 if neither or unknown.
+
+    Per-region columns (``name.<region>``) take the direction of their base name.
+    """
+    if metric in GOOD_DIRECTION:
+        return GOOD_DIRECTION[metric]
+    base, dot, _ = metric.partition(".")
+    return REGIONAL_GOOD_DIRECTION.get(base, 0) if dot else 0
 
 
 STAGES: tuple[str, ...] = ("unaware", "aware", "paying", "shopper", "cross_border")

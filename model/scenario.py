@@ -943,6 +943,8 @@ class Scenario(_Strict):
         policy_costs: unit costs of each lever's activity.
         platforms: the super-app layer (None: no platform; docs/platform.md).
         policies: the policy package (list of interventions).
+        targets: levels of run-table metrics whose first week ``mtsim compare`` reports
+            (time to threshold), e.g. ``{payment_adoption: 0.5}`` or a list of levels.
     """
 
     name: str = "scenario"
@@ -982,6 +984,7 @@ class Scenario(_Strict):
     policy_costs: PolicyCosts = PolicyCosts()
     platforms: Platforms | None = None
     policies: tuple[Intervention, ...] = ()
+    targets: dict[str, float | tuple[float, ...]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

@@ -795,3 +795,30 @@ def test_decompose_a_package_into_its_levers(tmp_path):
     html = (out / "report.html").read_text()
     assert "<h2>Packages decomposed into their levers</h2>" in html and "complements" in html
     assert (out / "decomposition-1.png").stat().st_size > 5000
+
+
+def test_scenario_targets_give_time_to_threshold(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    target = tmp_path / "with_targets.yaml"
+    target.write_text(
+        f"extends: {root / 'scenarios' / 'baseline.yaml'}\nname: with_targets\n"
+        "targets: {payment_adoption: 0.2, shopper_share: [0.1, 0.99]}\n"
+    )
+    out = tmp_path / "cmp"
+    result = subprocess.run(
+        [sys.executable, "-m", "model.cli", "compare", str(root / "scenarios" / "baseline.yaml"),
+         str(target), "--reps", "2", "--steps", "30", "--set", "population.consumers=300",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out / "outcomes.csv")
+    measures = set(table["measure"])
+    assert {"weeks_to_0.2", "weeks_to_0.1", "weeks_to_0.99"} <= measures
+    never = table[(table["metric"] == "shopper_share") & (table["measure"] == "weeks_to_0.99")]
+    assert (never["n"] == 0).all()  # no run reached 99% shoppers in 30 weeks
