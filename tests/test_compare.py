@@ -822,3 +822,35 @@ def test_scenario_targets_give_time_to_threshold(tmp_path):
     assert {"weeks_to_0.2", "weeks_to_0.1", "weeks_to_0.99"} <= measures
     never = table[(table["metric"] == "shopper_share") & (table["measure"] == "weeks_to_0.99")]
     assert (never["n"] == 0).all()  # no run reached 99% shoppers in 30 weeks
+
+
+def test_report_says_who_gains_by_group(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    policy = tmp_path / "infra.yaml"
+    policy.write_text(
+        f"extends: {root / 'scenarios' / 'china_demographics.yaml'}\nname: infra\n"
+        "policies:\n  - {lever: infrastructure, label: Infrastructure, start: 2, strength: 0.8}\n"
+    )
+    out = tmp_path / "cmp"
+    result = subprocess.run(
+        [sys.executable, "-m", "model.cli", "compare",
+         str(root / "scenarios" / "china_demographics.yaml"), str(policy),
+         "--reps", "2", "--steps", "20", "--set", "population.consumers=400", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    groups = pd.read_csv(out / "groups.csv")
+    assert set(groups["scenario"]) == {"china_demographics", "infra"}
+    assert {"area", "income"} <= set(groups["by"])
+    html = (out / "report.html").read_text()
+    assert "Who gains" in html and (out / "who_gains-1.png").is_file()
+    # infrastructure connects more people: access rises for rural consumers
+    last = groups[groups["step"] == groups["step"].max()]
+    rural = last[(last["by"] == "area") & (last["group"] == "rural")]
+    by_scenario = rural.groupby("scenario")["access_share"].mean()
+    assert by_scenario["infra"] > by_scenario["china_demographics"]

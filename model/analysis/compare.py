@@ -340,6 +340,7 @@ def run_comparison(
         for name in names
     ]
     tables: dict[tuple[str, int], pd.DataFrame] = {}
+    group_tables: dict[tuple[str, int], pd.DataFrame] = {}
     failures: list[dict[str, Any]] = []
     manifest_extra = {
         "kind": "compare",
@@ -366,11 +367,21 @@ def run_comparison(
 
     start_clock = time.perf_counter()
     try:
+        from model.analysis.groups import simulate_task_with_groups
+
         for result in run_tasks(
-            tasks, executor=executor, workers=workers, progress=progress, desc="compare"
+            tasks,
+            executor=executor,
+            workers=workers,
+            progress=progress,
+            desc="compare",
+            work=simulate_task_with_groups,
         ):
             name, rep = result.meta["scenario"], int(result.meta["replication"])
             if result.ok and result.table is not None:
+                groups = result.table.attrs.pop("groups", None)
+                if groups is not None:
+                    group_tables[(name, rep)] = groups
                 tables[(name, rep)] = result.table
             else:
                 failures.append(
@@ -460,10 +471,14 @@ def run_comparison(
                     )
                     if path is not None:
                         files[f"decomposition_{i + 1}"] = path
+        gains = _who_gains(names, seeds, group_tables, out, files)
         figures = {
             "timelines": files["timelines"],
             FIGURE_TITLES["comparison"]: files["comparison"],
         }
+        for key, path in files.items():
+            if key.startswith("who_gains_"):
+                figures[f"Who gains: {key.removeprefix('who_gains_')}"] = path
         if "effects" in files:
             figures[FIGURE_TITLES["effects"]] = files["effects"]
         for key, path in files.items():
@@ -488,6 +503,7 @@ def run_comparison(
             intervention_windows={n: policy_windows(resolved[n], n_steps) for n in names},
             thresholds=targets,
             decomposition=decomposed,
+            who_gains=gains,
         )
         files["report"] = write_report(out / "report.html", info, summary, figures)
     finished = now_iso()
@@ -517,6 +533,56 @@ def run_comparison(
         failures=failures,
         files=files,
     )
+
+
+def _who_gains(
+    names: list[str],
+    seeds: list[int],
+    group_tables: dict[tuple[str, int], pd.DataFrame],
+    out: Path,
+    files: dict[str, Path],
+) -> dict[str, pd.DataFrame]:
+    """Write groups.csv and a "who gains" figure per scenario; return the gains tables."""
+    import pandas as pd
+
+    from model.analysis.groups import plot_who_gains, who_gains
+    from model.experiment.manifest import write_csv_atomic
+
+    if not group_tables:
+        return {}
+    parts = []
+    for (name, rep), table in sorted(
+        group_tables.items(), key=lambda kv: (names.index(kv[0][0]), kv[0][1])
+    ):
+        front = pd.DataFrame(
+            {"scenario": name, "replication": rep, "seed": seeds[rep]}, index=table.index
+        )
+        parts.append(pd.concat([front, table], axis=1))
+    every = pd.concat(parts, ignore_index=True)
+    files["groups"] = out / "groups.csv"
+    write_csv_atomic(files["groups"], every)
+    reference = every[every["scenario"] == names[0]]
+    gains: dict[str, pd.DataFrame] = {}
+    if reference.empty:
+        return gains
+    for i, name in enumerate(names[1:], start=1):
+        policy = every[every["scenario"] == name]
+        if policy.empty:
+            continue
+        metrics = tuple(
+            m
+            for m in ("access_share", "payment_share", "ordered_share", "order_value_per_consumer")
+            if m in every.columns
+        )
+        table = who_gains(reference, policy, metrics=metrics)
+        table = table[table["by"] != "all"].reset_index(drop=True)
+        gains[name] = table
+        path = out / f"who_gains-{i}.png"
+        plot_who_gains(
+            table, "ordered_share", path, title=f"Who gains from {name}: shopped by mobile"
+        )
+        files[f"who_gains_{name}"] = path
+    return gains
 
 
 def _short(failures: list[dict[str, Any]]) -> list[dict[str, Any]]:

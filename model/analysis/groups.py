@@ -83,7 +83,10 @@ def plot_who_gains(gains: pd.DataFrame, metric: str, path: Any, title: str = "")
         ax.axhline(0.0, color="black", linewidth=0.6)
         ax.set_title(by)
         ax.tick_params(axis="x", rotation=30, labelsize=8)
-    axes[0].set_ylabel(f"{GROUP_METRIC_INFO.get(metric, metric)}: policy - base")
+    import textwrap
+
+    label = f"{GROUP_METRIC_INFO.get(metric, metric)}: policy - base"
+    axes[0].set_ylabel("\n".join(textwrap.wrap(label, 34)), fontsize=8)
     fig.suptitle(title or f"Who gains: {metric}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -85,6 +85,8 @@ class ComparisonInfo:
         thresholds: metric -> levels of the time-to-threshold outcomes.
         decomposition: lever decomposition table (``model.decision.decompose.decompose``)
             or None.
+        who_gains: per scenario (not the reference), the groups' gains at the last week
+            (``model.analysis.groups.who_gains``), or None.
     """
 
     scenarios: list[str]
@@ -101,6 +103,35 @@ class ComparisonInfo:
     intervention_windows: Mapping[str, Sequence[tuple[str, int, int]]] = field(default_factory=dict)
     thresholds: Mapping[str, Sequence[float]] = field(default_factory=dict)
     decomposition: pd.DataFrame | None = None
+    who_gains: Mapping[str, pd.DataFrame] | None = None
+
+
+WHO_GAINS_METRICS: tuple[tuple[str, str, float, str], ...] = (
+    ("access_share", "mobile access", 100.0, "points"),
+    ("payment_share", "paying by mobile", 100.0, "points"),
+    ("ordered_share", "shopped by mobile", 100.0, "points"),
+    ("order_value_per_consumer", "order value per consumer", 1.0, "a week"),
+)
+"""Group-table columns shown in the report's "Who gains" section: (column, words, scale, unit)."""
+
+
+def who_gains_table(gains: pd.DataFrame) -> str:
+    """HTML table of each group's change (policy minus reference, mean over replications)."""
+    columns = [c for c in WHO_GAINS_METRICS if f"{c[0]}_gain" in gains.columns]
+    head = "".join(f"<th>{_esc(words)} ({_esc(unit)})</th>" for _, words, _, unit in columns)
+    rows = []
+    for _, row in gains.iterrows():
+        cells = []
+        for column, _, scale, _ in columns:
+            value = float(row[f"{column}_gain"]) * scale
+            kind = "better" if value > 0 else "worse" if value < 0 else "none"
+            cells.append(f'<td class="{kind}">{value:+.2f}</td>')
+        rows.append(
+            f"<tr><td>{_esc(str(row['by']))}</td><td>{_esc(str(row['group']))}</td>"
+            + "".join(cells)
+            + "</tr>"
+        )
+    return f"<table><tr><th>by</th><th>group</th>{head}</tr>" + "".join(rows) + "</table>"
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -973,6 +1004,18 @@ def render_report(
             "out, so compare the last column too; fewer weeks is better.</p>"
         )
         parts.append(threshold_table(summary, scenarios, info.thresholds, colors))
+    if info.who_gains:
+        parts.append("<h2>Who gains</h2>")
+        parts.append(
+            '<p class="note">Each group\'s outcome at the last week under the policy minus '
+            "under the reference, averaged over the paired replications (groups.csv has "
+            "every run): by country, region, urban/rural and income band. Groups differ by "
+            "area and income only where the scenario gives consumers attributes "
+            "(population.attributes).</p>"
+        )
+        for name, gains in info.who_gains.items():
+            parts.append(f"<h3>{_esc(name)}</h3>")
+            parts.append(who_gains_table(gains))
     if info.decomposition is not None and not info.decomposition.empty:
         parts.append("<h2>Packages decomposed into their levers</h2>")
         parts.append(
