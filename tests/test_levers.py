@@ -165,11 +165,9 @@ def test_every_library_lever_has_a_target():
 
 
 KNOWN_INERT = {
-    "platform_fee": "platform fees are a few tenths a week at 800 consumers: too rare to read",
     "platform_verification": "counterfeits do not fall within 26 weeks (owner to check)",
-    "spam_control": "follows per user too small and noisy at 800 consumers",
 }
-"""Levers of the platform layer that fail the check today (reported to their owner)."""
+"""Levers that fail the check today (reported to their owner)."""
 
 
 @pytest.mark.parametrize(
