@@ -606,3 +606,34 @@ def test_git_commit_is_read_without_optional_locks(monkeypatch):
     assert calls
     for args, lock in calls:
         assert args[:2] == ["git", "--no-optional-locks"] and lock == "0"
+
+
+def test_sweep_keeps_outcomes_by_group(tmp_path):
+    import subprocess
+    import sys
+
+    from model import load_results
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    experiment = tmp_path / "by_group.yaml"
+    experiment.write_text(
+        "name: by_group\n"
+        f"base: {root / 'scenarios' / 'china_demographics.yaml'}\n"
+        "set: {population.consumers: 300, population.merchants: 20, population.kols: 3}\n"
+        "parameters:\n  - {path: payment.fraud_rate, values: [0.0005, 0.01]}\n"
+        "design: {kind: grid}\nreplications: 2\nsteps: 8\noutcomes: by_group\n"
+    )
+    out = tmp_path / "store"
+    result = subprocess.run(
+        [sys.executable, "-m", "model.cli", "sweep", str(experiment), "--out", str(out),
+         "--workers", "1"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    table = load_results(out)
+    assert set(table["run"]) == {0, 1, 2, 3}
+    assert {"all", "country", "region", "area", "income"} <= set(table["by"])
+    whole = table[table["by"] == "all"]
+    assert (whole["consumers"] == 300).all()
+    areas = table[table["by"] == "area"].groupby("run")["consumers"].sum()
+    assert (areas == 300).all()  # the groups of one grouping partition the consumers

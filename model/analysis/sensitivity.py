@@ -72,9 +72,16 @@ def run_outcomes(results: pd.DataFrame, parameters: Sequence[str]) -> pd.DataFra
 
     Args:
         results: ``load_results(DIR)``; a ``timeseries`` table (with ``step``) is
-            reduced to final values and run means, a ``summary`` table is returned as is.
+            reduced to final values and run means, a ``summary`` table is returned as is,
+            and a ``by_group`` table gives its whole-population rows (group ``all``; the
+            groups themselves are in the store for ``load_results``).
         parameters: the parameter column names.
     """
+    if "by" in results.columns and "group" in results.columns:
+        whole = results[(results["by"] == "all") & (results["group"] == "all")]
+        return whole.drop(columns=["by", "group"]).sort_values("run", kind="stable").reset_index(
+            drop=True
+        )
     if "step" not in results.columns:
         return results.sort_values("run", kind="stable").reset_index(drop=True)
     keys = [c for c in ("run", "point", "replication", "seed", "run_id") if c in results.columns]

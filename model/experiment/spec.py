@@ -129,7 +129,9 @@ class ExperimentSpec(_Strict):
             (common random numbers; paired comparisons); ``independent``: every run
             its own seed.
         outcomes: ``summary``: final value and run mean of each metric, one row per run;
-            ``timeseries``: every step of every run.
+            ``timeseries``: every step of every run; ``by_group``: final value and run mean
+            of the group metrics, one row per run and group (country, region, urban/rural,
+            income band; docs/population.md).
         metrics: the metrics to keep (default: every column of the run table).
     """
 
@@ -145,7 +147,7 @@ class ExperimentSpec(_Strict):
     steps: Annotated[int, Field(ge=1, le=100_000)] | None = None
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     seeds: Literal["common", "independent"] = "common"
-    outcomes: Literal["summary", "timeseries"] = "summary"
+    outcomes: Literal["summary", "timeseries", "by_group"] = "summary"
     metrics: Annotated[list[MetricName], Field(min_length=1)] | None = None
 
 

@@ -102,13 +102,17 @@ class PartBuilder:
 
     Attributes:
         design: the design table as Arrow (row r is run r).
-        outcomes: ``timeseries`` or ``summary``.
+        outcomes: ``timeseries``, ``summary`` or ``by_group`` (the run table must carry its
+            group table in ``table.attrs["groups"]``, as
+            ``model.analysis.groups.simulate_task_with_groups`` returns it).
         metrics: metrics to keep (None: every column of the run table but ``step``).
     """
 
     def __init__(self, design: pd.DataFrame, outcomes: str, metrics: Sequence[str] | None = None):
-        if outcomes not in ("timeseries", "summary"):
-            raise ValueError(f"outcomes must be 'summary' or 'timeseries', got {outcomes!r}")
+        if outcomes not in ("timeseries", "summary", "by_group"):
+            raise ValueError(
+                f"outcomes must be 'summary', 'timeseries' or 'by_group', got {outcomes!r}"
+            )
         if not (design["run"].to_numpy() == np.arange(len(design))).all():
             raise ValueError("design table rows must be in run order 0..n-1")
         self.design = pa.Table.from_pandas(design, preserve_index=False).replace_schema_metadata(
@@ -123,6 +127,22 @@ class PartBuilder:
         Raises:
             KeyError: a metric to keep is not in the run table.
         """
+        if self.outcomes == "by_group":
+            from model.analysis.groups import summarize_groups
+
+            groups = summarize_groups(table.attrs.pop("groups"))
+            rows = len(groups)
+            identity = self.design.take(pa.array(np.full(rows, run, dtype=np.int64)))
+            for name in ("by", "group"):
+                identity = identity.append_column(name, pa.array(groups[name].astype(str)))
+            identity = identity.append_column(
+                "consumers", pa.array(groups["consumers"].to_numpy(dtype=np.int64))
+            )
+            for name in groups.columns:
+                if name not in ("by", "group", "consumers"):
+                    values = groups[name].to_numpy(dtype=np.float64)
+                    identity = identity.append_column(name, pa.array(values))
+            return identity
         keep = metric_columns(table, self.metrics)
         if self.outcomes == "summary":
             summary = summarize_table(table, keep)

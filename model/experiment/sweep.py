@@ -398,6 +398,10 @@ def run_sweep(
         store.check_same_design(design, str(experiment_path))
     spec = experiment.spec
     builder = PartBuilder(design, spec.outcomes, spec.metrics)
+    if spec.outcomes == "by_group" and work is simulate_task:
+        from model.analysis.groups import simulate_task_with_groups
+
+        work = simulate_task_with_groups
     param_names = [p.name for p in experiment.parameters]
 
     # connect (or start the cluster) before writing anything: a bad address leaves no folder
