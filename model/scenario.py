@@ -248,7 +248,7 @@ class Trade(_Strict):
         domestic_logistics_cost: shipping cost within a region, fraction of price.
         domestic_delivery_days: delivery time within a region, days.
         cross_border_logistics_cost: shipping cost between regions, fraction of price.
-        cross_border_delivery_days: delivery time between regions, days (30 in DOMAIN.md's case).
+        cross_border_delivery_days: delivery time between regions, days (30 in the case of docs/domain.md, Figures used as targets).
         tariff: tariff and customs friction on cross-border orders, fraction of price.
         links: per-pair overrides.
     """
