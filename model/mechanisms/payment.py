@@ -20,7 +20,7 @@ personal risk perception rises to certainty for a while (``risk_extra = 1``),
 and each of its neighbours' risk perception rises by ``risk_from_fraud_news``.
 Personal extra risk fades by share ``risk_decay`` per step.
 
-Source (DOMAIN.md, mechanism 5): "Mobile payment spreads with peers and
+Source (docs/domain.md, Mechanisms > Mobile payment): "Mobile payment spreads with peers and
 convenience and is held back by perceived insecurity (stolen cards, lost
 phones). Low-threshold 'rigid demand' uses ... build the payment habit first".
 """

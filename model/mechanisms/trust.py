@@ -42,7 +42,7 @@ fake KOL endorsement   the KOL's credibility falls (``fake_penalty``); followers
                        trust from it (they still saw it: awareness and purchase lift).
 =====================  ==============================================================
 
-Source (DOMAIN.md, mechanism 4): "Trust gates buying ... Trust rises with good
+Source (docs/domain.md, Mechanisms > Trust): "Trust gates buying ... Trust rises with good
 experiences and trusted recommendations and falls sharply with counterfeits,
 fraud and privacy leaks. Trust in foreign sellers is separate and lower at first."
 """

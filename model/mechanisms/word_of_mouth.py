@@ -30,7 +30,7 @@ Warnings weigh ``negative_weight`` times more than recommendations. A cheated bu
 also names the merchant (``merchant_warnings``): its neighbours avoid that merchant.
 Aware consumers can lapse back to unaware (mechanisms/lapse.py; only with merchants).
 
-Source (DOMAIN.md, mechanism 1): "Information spreads along acquaintance ties
+Source (docs/domain.md, Mechanisms > Word of mouth): "Information spreads along acquaintance ties
 ... A satisfied buyer tells neighbours; a cheated one warns them (negative word
 of mouth weighs more than positive)".
 """
