@@ -4,7 +4,7 @@ Each notebook is executed with nbclient in a fresh kernel of this environment (t
 kernel spec ``python3`` of the running Python, i.e. the project's venv), with the
 notebook's folder as working directory, exactly as "Run All" in Jupyter would. A cell
 that raises fails the test with the cell's traceback. Run times are measured
-separately (notebooks/README.md), not asserted here.
+separately (docs/notebooks.md), not asserted here.
 """
 
 from __future__ import annotations
