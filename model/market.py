@@ -360,12 +360,12 @@ class MarketModel(mesa.Model):
         week = Week(
             t=self.steps,
             scenario=self.scenario,
-            rng=self.rng,
             schedule=self.parameters,
             graph=self.graph,
             n_regions=self.n_regions,
             states=self._states,
             price_level=self.price_level,
+            seed=self.seed,
         )
         week.run(PHASES)
         week.commit()

@@ -401,6 +401,7 @@ def ordering_phase(week: Week) -> None:
         merchant_price=m.price,
         merchant_region=m.region,
         platform=choice,
+        warned_merchant=s.warned_merchant,
     )
 
 
@@ -1096,6 +1097,7 @@ PHASES: tuple[Phase, ...] = (
             "platform_week",
             "kol_total",
             "marketing_lift",
+            "warned_merchant",
         ),
         produces=("orders",),
     ),

@@ -602,6 +602,8 @@ class Ordering(_Strict):
         trust_weight: weight of the consumer's trust in the seller's region.
         delay_weight: weight per week of delivery delay.
         visibility_weight: weight of a merchant's log marketing reach.
+        visibility_scale: reach (consumers a week) at which ``ln(1 + reach / scale)`` is
+            ln 2; fixed, so more reach raises a region's value to consumers.
         reliability: chance the mobile transaction system completes an order.
     """
 
@@ -621,6 +623,7 @@ class Ordering(_Strict):
     trust_weight: NonNegative = 2.0
     delay_weight: NonNegative = 0.5
     visibility_weight: NonNegative = 0.5
+    visibility_scale: Positive = 20.0
     reliability: Probability = 0.97
 
 

@@ -3,7 +3,10 @@
 A step (one week) is a declared sequence of phases (model/phases.py). They share one
 :class:`Week`:
 
-- ``week.scenario``, ``week.rng``, ``week.graph``, ``week.n_regions``: the world;
+- ``week.scenario``, ``week.rng``, ``week.graph``, ``week.n_regions``: the world.
+  ``week.rng`` is the running phase's own generator, seeded from (model seed, week,
+  phase name): a lever that changes how many draws one phase makes leaves every other
+  phase's draws as they were, so paired runs (common random numbers) stay paired;
 - ``week.consumers``, ``week.merchants``, ``week.kols``: the agents' state **as it was
   at the start of the week**, read-only. A phase may read only the fields it declares
   in ``Phase.reads``; assigning to them, or writing into their arrays in place,
@@ -21,6 +24,7 @@ The checks cost a few dictionary look-ups per phase, nothing per agent.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +44,17 @@ STATE_GROUPS: tuple[str, ...] = ("consumers", "merchants", "kols", "market", "pl
 and ``cumulative_policy_cost``. ``platforms`` is the super-app layer
 (model/state.py PlatformState; empty arrays without a ``platforms:`` section).
 """
+
+
+def phase_generator(seed: int, t: int, name: str) -> np.random.Generator:
+    """The generator of phase ``name`` in week ``t`` of a run with ``seed``.
+
+    Seeded from ``SeedSequence([seed, t, crc32(name)])``: independent streams per phase
+    and week, the same for the same seed whatever the other phases draw.
+    """
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([int(seed), int(t), zlib.crc32(name.encode())]))
+    )
 
 
 class PhaseContractError(RuntimeError):
@@ -173,7 +188,8 @@ class Week:
     Attributes:
         t: the step being simulated (``model.steps`` at its start).
         scenario: the validated scenario.
-        rng: the model's seeded generator.
+        rng: the running phase's generator (``phase_generator(seed, t, phase.name)``);
+            before and after the phases, a generator for (seed, t) alone.
         schedule: the policy timeline's effective parameters per step (model/policy.py).
         graph: the social graph.
         n_regions: number of regions.
@@ -188,16 +204,18 @@ class Week:
         self,
         t: int,
         scenario: Scenario,
-        rng: np.random.Generator,
         schedule: ParameterSchedule,
         graph: SocialGraph,
         n_regions: int,
         states: dict[str, Any],
         price_level: np.ndarray | None = None,
+        seed: int = 0,
+        rng: np.random.Generator | None = None,
     ) -> None:
         self.t = t
         self.scenario = scenario
-        self.rng = rng
+        self.seed = seed
+        self.rng = rng if rng is not None else phase_generator(seed, t, "")
         self.schedule = schedule
         self.graph = graph
         self.n_regions = n_regions
@@ -233,6 +251,7 @@ class Week:
         self._freeze()
         try:
             for phase in phases:
+                self.rng = phase_generator(self.seed, self.t, phase.name)
                 self._phase = phase
                 object.__setattr__(self.signals, "_phase", phase)
                 try:

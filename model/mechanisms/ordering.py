@@ -188,7 +188,7 @@ def seller_tables(
 ) -> SellerTables:
     """Merchant utilities per consumer region, their inclusive values and draw tables."""
     vis = visibility[selling]
-    scale = float(vis.mean()) if vis.size and vis.mean() > 0 else 1.0
+    scale = spec.visibility_scale  # fixed: more reach raises the region's value
     base = (
         spec.reputation_weight * reputation.astype(np.float64)
         + spec.verified_weight * verified
@@ -260,6 +260,7 @@ def choose(
     merchant_price: np.ndarray,
     merchant_region: np.ndarray,
     platform: PlatformChoice | None = None,
+    warned_merchant: np.ndarray | None = None,
 ) -> Orders:
     """Make this week's shopping choices and draw the mobile orders (see module docstring).
 
@@ -289,6 +290,8 @@ def choose(
         merchant_price: price index per merchant.
         merchant_region: region per merchant.
         platform: the platform layer's additions (None: no platform, no extra draws).
+        warned_merchant: per consumer, a merchant a neighbour warned about this week
+            (-1: none); a buyer who draws it draws once more.
     """
     n_regions = price_level.size
     a = spec.price_weight
@@ -402,6 +405,8 @@ def choose(
     buyer_home = home[buyers_pos]
     merchant = np.empty(buyers.size, dtype=np.int64)
     u = rng.random(buyers.size)
+    # a consumer warned about a merchant this week draws again once if it drew that one
+    again = rng.random(buyers.size) if warned_merchant is not None else None
     for b in range(n_regions):
         for h in range(n_regions):
             sel = (seller_region == b) & (buyer_home == h)
@@ -409,6 +414,12 @@ def choose(
                 cdf = tables.cdfs[(b, h)]
                 pos = np.searchsorted(cdf, u[sel], side="right")
                 merchant[sel] = tables.members[b][np.minimum(pos, cdf.size - 1)]
+                if again is not None:
+                    idx = np.flatnonzero(sel)
+                    hit = idx[merchant[idx] == warned_merchant[buyers[idx]]]
+                    if hit.size:
+                        pos = np.searchsorted(cdf, again[hit], side="right")
+                        merchant[hit] = tables.members[b][np.minimum(pos, cdf.size - 1)]
     if extra is not None:  # platform alternatives: their merchant; cross-platform payment
         go = extra.settle(platform, rng, buyers_pos, buyers, merchant)
         failed += buyers.size - go.size
