@@ -239,11 +239,11 @@ class MarketModel(mesa.Model):
         )
 
     def _build_merchants(self) -> MerchantState:
-        """Merchant arrays sized to ``merchant_dynamics.max_merchants`` (free slots for entry)."""
+        """Merchant arrays sized to the entry cap (``Scenario.merchant_slots``, slots for entry)."""
         sc, rng = self.scenario, self.rng
         spec = sc.merchants
         m = sc.population.merchants
-        cap = max(m, sc.merchant_dynamics.max_merchants or m)
+        cap = sc.merchant_slots
         regions = list(sc.regions.values())
         shares = np.array([r.merchant_share for r in regions], dtype=float)
         sizes = region_sizes(m, shares) if m else np.zeros(self.n_regions, dtype=np.int64)

@@ -657,15 +657,19 @@ class MerchantDynamics(_Strict):
             (smoothed) stops using it.
         entry_rate: entrants per week per active merchant of a region, per unit of the
             region's mean smoothed profit relative to ``traditional_margin`` (when positive).
-        max_merchants: cap on merchants ever active (entrants fill the slots above
-            ``population.merchants``; null: no entry).
+        max_merchants: cap on merchants ever active, starting ones included (entrants fill
+            the slots above ``population.merchants``); null: ``max_merchants_ratio`` times
+            ``population.merchants``.
+        max_merchants_ratio: the cap as a multiple of the starting merchants, when
+            ``max_merchants`` is null (1: no entry).
     """
 
     profit_memory: Probability = 0.1
     exit_rate: Probability = 0.05
     abandon_rate: Probability = 0.05
     entry_rate: NonNegative = 0.02
-    max_merchants: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    max_merchants: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    max_merchants_ratio: Annotated[float, Field(ge=1.0, le=100.0)] = 1.5
 
 
 class PolicyCosts(_Strict):
@@ -1032,6 +1036,14 @@ class Scenario(_Strict):
         return self
 
     # ---- helpers
+    @property
+    def merchant_slots(self) -> int:
+        """Merchants ever active at most: the entry cap (``merchant_dynamics``)."""
+        dyn, start = self.merchant_dynamics, self.population.merchants
+        if dyn.max_merchants is not None:
+            return max(start, dyn.max_merchants)
+        return int(start * dyn.max_merchants_ratio)
+
     @property
     def region_names(self) -> list[str]:
         """Region names in order."""

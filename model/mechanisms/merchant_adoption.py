@@ -19,7 +19,8 @@ profit, ``pi <- (1 - w) pi + w * profit`` with ``w = profit_memory``):
   never sells again).
 - Entry: in region r, ``Poisson(entry_rate * N_r * max(0, pi_r) / traditional_margin)``
   new merchants enter (``N_r`` active merchants, ``pi_r`` their mean smoothed profit),
-  into free slots up to ``max_merchants``. Entrants sell through mobile channels from
+  into free slots up to the cap (``max_merchants``, or ``max_merchants_ratio`` times the
+  starting merchants). Entrants sell through mobile channels from
   the start, with a price, integrity and reputation drawn as at the start of the run.
 
 Source (docs/domain.md, Mechanisms > Merchant marketing): "Adoption by merchants
