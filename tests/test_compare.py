@@ -515,18 +515,18 @@ def test_plots_and_report_from_a_synthetic_table(tmp_path):
 
 
 def test_interrupt_keeps_finished_runs_and_a_manifest(scenario_files, tmp_path, monkeypatch):
-    import model.market
+    import model.analysis.groups
 
-    real_run_model = model.market.run_model
+    real_run = model.analysis.groups.run_with_groups  # what compare runs per replication
     names, loaded, _ = compare.load_scenarios([scenario_files["base"], scenario_files["security"]])
     seeds = compare.replication_seeds(7, 2)
 
     def interrupted(scenario, seed=None, steps=None):
         if scenario.name == "security" and seed == seeds[1]:
             raise KeyboardInterrupt
-        return real_run_model(scenario, seed=seed, steps=steps)
+        return real_run(scenario, seed=seed, steps=steps)
 
-    monkeypatch.setattr(model.market, "run_model", interrupted)
+    monkeypatch.setattr(model.analysis.groups, "run_with_groups", interrupted)
     out = tmp_path / "cut"
     with pytest.raises(KeyboardInterrupt):
         compare.run_comparison(names, loaded, out, reps=2, steps=4, progress=False)
