@@ -48,7 +48,7 @@ TARGETS: dict[str, tuple[str, int]] = {
     "interoperability": ("cross_platform_failures", -1),
     "platform_fee": ("platform_fees", -1),
     "platform_verification": ("counterfeit_incidents", -1),
-    "spam_control": ("platform_follows_per_user", 1),
+    "spam_control": ("group_buy_offers", -1),  # blocks share L of offers and posts
 }
 """Each lever's own target outcome and its good direction (+1 up, -1 down)."""
 
