@@ -1,1 +1,4 @@
-"""Subcommands of ``mtsim`` that drive the model directly: ``run`` and ``schema``."""
+"""One module per ``mtsim`` subcommand: ``register(subparsers)``, ``handle(args)``.
+
+See model/cli.py for the pattern.
+"""
