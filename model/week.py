@@ -152,20 +152,34 @@ class Signals:
         return dict(self._values)
 
 
+class RunningPhase:
+    """Which phase is running (shared by a week and its views; no reference back to the
+    week, so a finished week is freed at once instead of waiting for the cycle collector).
+
+    Attributes:
+        phase: the running phase, or None between phases.
+    """
+
+    __slots__ = ("phase",)
+
+    def __init__(self) -> None:
+        self.phase: Phase | None = None
+
+
 class StateView:
     """Read-only view of one group's start-of-week state, limited to declared fields."""
 
-    __slots__ = ("_state", "_group", "_week")
+    __slots__ = ("_state", "_group", "_running")
 
-    def __init__(self, state: Any, group: str, week: Week) -> None:
+    def __init__(self, state: Any, group: str, running: RunningPhase) -> None:
         object.__setattr__(self, "_state", state)
         object.__setattr__(self, "_group", group)
-        object.__setattr__(self, "_week", week)
+        object.__setattr__(self, "_running", running)
 
     def __getattr__(self, name: str) -> Any:
         if name == "n":
             return self._state.n
-        phase = self._week._phase
+        phase = self._running.phase
         key = f"{self._group}.{name}"
         if phase is not None and key not in phase.reads:
             raise PhaseContractError(
@@ -174,7 +188,7 @@ class StateView:
         return getattr(self._state, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        phase = self._week._phase
+        phase = self._running.phase
         who = f"phase {phase.name!r}" if phase is not None else "a phase"
         raise PhaseContractError(
             f"{who} assigns {self._group}.{name} directly; stage it with week.stage() "
@@ -221,17 +235,27 @@ class Week:
         self.n_regions = n_regions
         self.price_level = np.ones(n_regions) if price_level is None else price_level
         self._states = states
-        self._phase: Phase | None = None
+        self._running = RunningPhase()
         self._staged: dict[str, dict[str, Any]] = {group: {} for group in states}
         self._frozen: list[np.ndarray] = []
         self.signals = Signals()
-        self.consumers = StateView(states["consumers"], "consumers", self)
-        self.merchants = StateView(states["merchants"], "merchants", self)
-        self.kols = StateView(states["kols"], "kols", self)
-        self.market = StateView(states["market"], "market", self)
+        self.consumers = StateView(states["consumers"], "consumers", self._running)
+        self.merchants = StateView(states["merchants"], "merchants", self._running)
+        self.kols = StateView(states["kols"], "kols", self._running)
+        self.market = StateView(states["market"], "market", self._running)
         self.platforms = StateView(
-            states["platforms"] if "platforms" in states else _empty_platforms(), "platforms", self
+            states["platforms"] if "platforms" in states else _empty_platforms(),
+            "platforms",
+            self._running,
         )
+
+    @property
+    def _phase(self) -> Phase | None:
+        return self._running.phase
+
+    @_phase.setter
+    def _phase(self, phase: Phase | None) -> None:
+        self._running.phase = phase
 
     def stage(self, group: str, **values: Any) -> None:
         """Stage new values of ``group``'s fields; they take effect at :meth:`commit`."""

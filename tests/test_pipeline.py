@@ -95,7 +95,7 @@ def test_declared_reads_and_uses_are_exactly_what_each_phase_touches(monkeypatch
     original = StateView.__getattr__
 
     def recording(self, name):
-        phase = self._week._phase
+        phase = self._running.phase
         if phase is not None and name != "n":
             touched[phase.name].add(f"{self._group}.{name}")
         return original(self, name)
@@ -156,3 +156,19 @@ def test_each_phase_draws_from_its_own_stream():
     assert not np.array_equal(a, phase_generator(3, 1, "reader").random(3))
     assert not np.array_equal(a, phase_generator(4, 0, "reader").random(3))
     assert not np.array_equal(a, phase_generator(3, 0, "other").random(3))
+
+
+def test_a_finished_week_is_freed_at_once():
+    """No reference cycle keeps old weeks (and their n-sized signals) alive between GC runs."""
+    import gc
+    import weakref
+
+    model = MarketModel(small_scenario(), seed=3)
+    model.step()
+    first = weakref.ref(model.last_week)
+    gc.disable()
+    try:
+        model.step()
+        assert first() is None
+    finally:
+        gc.enable()
