@@ -59,6 +59,7 @@ WORLDS = (
     "china_demographics",
     "platform_superapp",
     "platform_two_apps",
+    "china_2013",
 )
 """Worlds without a policy package: the references of the files that add one."""
 LIBRARY = sorted([*SINGLE_LEVER, *OTHERS, *WORLDS])
