@@ -18,7 +18,7 @@ Rule, per week, for each consumer i with a shopping need (probability
      mobile channels, with
      ``u_jh = -a * price_j * (1 - coupon + logistics_bh + tariff_bh)
      + reputation_weight * rep_j + verified_weight * verified_j
-     + visibility_weight * ln(1 + vis_j / mean vis)``,
+     + visibility_weight * ln(1 + vis_j / visibility_scale)``,
      ``tau_ib`` the trust in own-country sellers when b is in i's country (else in
      foreign sellers), ``lift_i`` the conversion lift of marketing and KOLs and
      ``memory_i`` the memory of bad experiences.
@@ -187,7 +187,6 @@ def seller_tables(
     tariff: np.ndarray,
 ) -> SellerTables:
     """Merchant utilities per consumer region, their inclusive values and draw tables."""
-    vis = visibility[selling]
     scale = spec.visibility_scale  # fixed: more reach raises the region's value
     base = (
         spec.reputation_weight * reputation.astype(np.float64)
