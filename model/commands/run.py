@@ -380,8 +380,9 @@ def _run(args: argparse.Namespace, scenario) -> int:
                 file=sys.stderr,
             )
             return 143 if isinstance(interrupted, _Terminated) else 130
-        if isinstance(interrupted, _Terminated):
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # finish writing what is kept
+        # finish writing what is kept: a Ctrl-C or SIGTERM now would lose finished results
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
         outputs: list[str] = []
         parts = []
