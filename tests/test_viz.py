@@ -329,3 +329,36 @@ def test_the_page_is_a_solara_component_for_notebooks(scenario_folder):
         assert 'id="mtsim-sidebar-week">Week 0 of' in html
     finally:
         rc.close()
+
+
+def test_platform_layer_is_drawn_with_channels_users_and_groups():
+    from model.mechanisms.attribution import CHANNELS
+    from model.viz.drawing import legend_html, network_svg
+    from model.scenario import load_scenario
+    from model.market import MarketModel
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    scenario = load_scenario(root / "scenarios" / "platform_superapp.yaml",
+                             ["population.consumers=300", "population.merchants=20",
+                              "population.kols=3"])
+    model = MarketModel(scenario, seed=2)
+    for _ in range(40):
+        model.step()
+    svg = network_svg(model)
+    users = int((model.platforms.user >= 0).sum())
+    assert users > 0 and f'class="mtsim-platform-user" data-count="{users}"' in svg
+    orders = model.last_week.signals.orders
+    drawn = sum(
+        int(part.split('data-count="')[1].split('"')[0])
+        for part in svg.split('class="mtsim-channel mtsim-channel-')[1:]
+    )
+    assert drawn == orders.count  # every order of last week, coloured by its channel
+    assert "group chats" in legend_html(model)
+    assert all(name.replace("_", " ") in legend_html(model) for name in CHANNELS)
+    # without a platform, no platform layer
+    plain = MarketModel(load_scenario(root / "scenarios" / "baseline.yaml",
+                                      ["population.consumers=300", "population.merchants=20",
+                                       "population.kols=3"]), seed=2)
+    plain.step()
+    assert "mtsim-platform-user" not in network_svg(plain)
+    assert "mtsim-channel" not in network_svg(plain)

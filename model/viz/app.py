@@ -400,6 +400,21 @@ def readings(model: StudentMarket) -> list[Reading]:
     return rows
 
 
+PLATFORM_EXPLANATION = """
+### The super-app's closed loop
+
+With a super-app in the scenario, orange rings mark its users and faint pink lines its
+group chats. Follow the closed loop of **QR code + account + location + payment +
+relation chain**: a store's QR code, an official-account post, a friend's share or a
+group-buying invitation brings a consumer to a store (content); friends and group chats
+pass it on (community); the consumer buys inside the app and pays in the app, and offline
+too, by scanning the shop's QR code (conversion and payment); a good purchase makes the
+buyer follow the store, a fake ends the tie. Each of last week's orders is a line from
+buyer to seller coloured by the channel that led to it: the super-app's channels
+(QR/O2O, official account, friend's share, group, group buy) in warm colours; search,
+app market, short video, KOL post and offline in cool ones.
+"""
+
 EXPLANATION = """
 ### What is this?
 
@@ -527,8 +542,11 @@ def Explanation(model: StudentMarket):
         f"* **{LEVER_CONTROLS[lever]}** (0 to {LEVER_MAX[lever]:g}): {words}"
         for lever, words in LEVER_WORDS.items()
     )
+    text = EXPLANATION
+    if model.market.scenario.platforms is not None:
+        text += PLATFORM_EXPLANATION
     text = (
-        EXPLANATION
+        text
         + "\n### The sliders\n\nEach policy slider switches its lever on from week 1, on "
         "top of the scenario's own policies (0 = the scenario as written). **Consumers** "
         "sets the population; merchants and KOLs grow with it. Change a slider or the "

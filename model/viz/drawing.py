@@ -433,12 +433,84 @@ def active_merchants(model: MarketModel) -> np.ndarray:
 
 
 def cross_border_pairs(model: MarketModel) -> tuple[np.ndarray, np.ndarray]:
-    """Return last step's cross-border orders as (consumer, merchant) index arrays."""
+    """Return last step's cross-border orders (between countries) as (consumer, merchant)."""
     c = model.consumers
     buyers = np.flatnonzero(c.last_order_merchant >= 0)
     merchants = c.last_order_merchant[buyers].astype(np.int64)
-    cross = model.merchants.region[merchants] != c.region[buyers]
+    between = model.current.cross_border
+    cross = between[model.merchants.region[merchants], c.region[buyers]]
     return buyers[cross], merchants[cross]
+
+
+CHANNEL_COLOURS: dict[str, str] = {
+    # the super-app's channels in warm colours, the others in cool ones
+    "qr_o2o": "#e8590c",
+    "official_account": "#f08c00",
+    "friend_share": "#e64980",
+    "group": "#c2255c",
+    "group_buy": "#fab005",
+    "search": "#1c7ed6",
+    "app_market": "#15aabf",
+    "kol_post": "#7048e8",
+    "short_video": "#0ca678",
+    "offline": "#868e96",
+}
+"""Colour of an order line by the channel that led to it (with platforms)."""
+
+PLATFORM_RING = "#e8590c"
+"""Ring around a platform user."""
+
+
+def platform_svg(model: MarketModel, layout: NetworkLayout) -> list[str]:
+    """Draw the platform layer: group chats, users' rings, last week's orders by channel.
+
+    Empty without ``platforms:`` in the scenario. Group chats are thin lines from each
+    member to the group's founder (class ``mtsim-group``); users get a ring (class
+    ``mtsim-platform-user``); each order of last week is a line from buyer to seller
+    coloured by its channel (``mtsim-channel-<name>``, ``data-count`` its orders).
+    """
+    if model.scenario.platforms is None or model.last_week is None:
+        return []
+    from model.mechanisms.attribution import CHANNELS
+
+    pl = model.platforms
+    xy = layout.consumer_xy
+    parts = []
+    members = np.flatnonzero(pl.group >= 0)
+    members = members[pl.group[members] != members]
+    if members.size:
+        parts.append(
+            f'<path class="mtsim-group" data-count="{members.size}" stroke="#c2255c" '
+            f'stroke-opacity=".25" stroke-width=".6" fill="none" '
+            f'd="{_segments(xy[members], xy[pl.group[members]])}"/>'
+        )
+    users = np.flatnonzero(pl.user >= 0)
+    if users.size:
+        r = max(1.5, layout.marker_size * 0.9)
+        rings = "".join(
+            f"M{x - r:.1f},{y:.1f}a{r:.1f},{r:.1f} 0 1,0 {2 * r:.1f},0"
+            f"a{r:.1f},{r:.1f} 0 1,0 {-2 * r:.1f},0"
+            for x, y in xy[users].tolist()
+        )
+        parts.append(
+            f'<path class="mtsim-platform-user" data-count="{users.size}" fill="none" '
+            f'stroke="{PLATFORM_RING}" stroke-width=".7" d="{rings}"/>'
+        )
+    orders = model.last_week.signals.as_dict().get("orders")
+    channel = getattr(orders, "channel", None)
+    if orders is not None and channel is not None and orders.count:
+        sellers = orders.merchant.astype(np.int64)
+        for code, name in enumerate(CHANNELS):
+            sel = channel == code
+            if sel.any():
+                lines = _segments(xy[orders.consumer[sel]], layout.merchant_xy[sellers[sel]])
+                parts.append(
+                    f'<path class="mtsim-channel mtsim-channel-{name}" '
+                    f'data-count="{int(sel.sum())}" '
+                    f'stroke="{CHANNEL_COLOURS.get(name, "#555")}" stroke-width="1.2" '
+                    f'stroke-opacity=".8" fill="none" d="{lines}"/>'
+                )
+    return parts
 
 
 def network_svg(model: MarketModel, layout: NetworkLayout | None = None) -> str:
@@ -467,6 +539,7 @@ def network_svg(model: MarketModel, layout: NetworkLayout | None = None) -> str:
             start = np.broadcast_to(layout.kol_xy[i], (followers.size, 2))
             fans.append(_segments(start, layout.consumer_xy[followers]))
         parts.append(f'<path class="mtsim-fan" d="{"".join(fans)}"/>')
+    parts += platform_svg(model, layout)
     buyers, sellers = cross_border_pairs(model)
     parts.append(
         f'<path id="mtsim-orders" class="mtsim-orders" data-count="{buyers.size}" '
@@ -554,6 +627,20 @@ def legend_html(model: MarketModel) -> str:
             "grey lines: who knows whom (word of mouth travels along them)",
         ),
     ]
+    if model.scenario.platforms is not None:
+        others.append(
+            (
+                f'<circle cx="7" cy="7" r="5" fill="none" stroke="{PLATFORM_RING}"/>',
+                "ring: uses the super-app; faint pink lines: group chats",
+            )
+        )
+        for name, colour in CHANNEL_COLOURS.items():
+            others.append(
+                (
+                    f'<line x1="0" y1="7" x2="14" y2="7" stroke="{colour}" stroke-width="2"/>',
+                    f"last week's order through {name.replace('_', ' ')}",
+                )
+            )
     for glyph, words in others:
         rows.append(
             f'<div class="mtsim-legend-row"><svg width="14" height="14">{glyph}</svg> '
