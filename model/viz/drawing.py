@@ -461,16 +461,17 @@ PLATFORM_RING = "#e8590c"
 """Ring around a platform user."""
 
 
-def platform_svg(model: MarketModel, layout: NetworkLayout) -> list[str]:
+def platform_svg(model: MarketModel, layout: NetworkLayout) -> tuple[list[str], list[str]]:
     """Draw the platform layer: group chats, users' rings, last week's orders by channel.
 
     Empty without ``platforms:`` in the scenario. Group chats are thin lines from each
     member to the group's founder (class ``mtsim-group``); users get a ring (class
     ``mtsim-platform-user``); each order of last week is a line from buyer to seller
     coloured by its channel (``mtsim-channel-<name>``, ``data-count`` its orders).
+    Returns the parts drawn under the consumers (groups, order lines) and over them (rings).
     """
     if model.scenario.platforms is None or model.last_week is None:
-        return []
+        return [], []
     from model.mechanisms.attribution import CHANNELS
 
     pl = model.platforms
@@ -485,16 +486,17 @@ def platform_svg(model: MarketModel, layout: NetworkLayout) -> list[str]:
             f'd="{_segments(xy[members], xy[pl.group[members]])}"/>'
         )
     users = np.flatnonzero(pl.user >= 0)
+    over = []
     if users.size:
-        r = max(1.5, layout.marker_size * 0.9)
+        r = max(2.5, layout.marker_size * 1.6)
         rings = "".join(
             f"M{x - r:.1f},{y:.1f}a{r:.1f},{r:.1f} 0 1,0 {2 * r:.1f},0"
             f"a{r:.1f},{r:.1f} 0 1,0 {-2 * r:.1f},0"
             for x, y in xy[users].tolist()
         )
-        parts.append(
+        over.append(
             f'<path class="mtsim-platform-user" data-count="{users.size}" fill="none" '
-            f'stroke="{PLATFORM_RING}" stroke-width=".7" d="{rings}"/>'
+            f'stroke="{PLATFORM_RING}" stroke-width=".9" d="{rings}"/>'
         )
     orders = model.last_week.signals.as_dict().get("orders")
     channel = getattr(orders, "channel", None)
@@ -510,7 +512,7 @@ def platform_svg(model: MarketModel, layout: NetworkLayout) -> list[str]:
                     f'stroke="{CHANNEL_COLOURS.get(name, "#555")}" stroke-width="1.2" '
                     f'stroke-opacity=".8" fill="none" d="{lines}"/>'
                 )
-    return parts
+    return parts, over
 
 
 def network_svg(model: MarketModel, layout: NetworkLayout | None = None) -> str:
@@ -539,7 +541,8 @@ def network_svg(model: MarketModel, layout: NetworkLayout | None = None) -> str:
             start = np.broadcast_to(layout.kol_xy[i], (followers.size, 2))
             fans.append(_segments(start, layout.consumer_xy[followers]))
         parts.append(f'<path class="mtsim-fan" d="{"".join(fans)}"/>')
-    parts += platform_svg(model, layout)
+    under, over = platform_svg(model, layout)
+    parts += under
     buyers, sellers = cross_border_pairs(model)
     parts.append(
         f'<path id="mtsim-orders" class="mtsim-orders" data-count="{buyers.size}" '
@@ -547,6 +550,7 @@ def network_svg(model: MarketModel, layout: NetworkLayout | None = None) -> str:
     )
     prefix = layout.consumer_prefix
     parts.append("".join([prefix[i] + f'{s}"/>' for i, s in enumerate(stage.tolist())]))
+    parts += over
     m = model.merchants
     names = model.region_names
     size = max(3.2, layout.marker_size * 1.35)
