@@ -290,6 +290,18 @@ def open_executor(
         where = "this process" if count == 1 else f"local process pool ({count} workers)"
         yield None, count, where
         return
+    with dask_client(scheduler, dask_local) as (client, count, where):
+        yield client.get_executor(), count, where
+
+
+@contextmanager
+def dask_client(scheduler: str | None, dask_local: int | None) -> Iterator[tuple[Any, int, str]]:
+    """Yield (Dask client, workers, description): an existing cluster or a LocalCluster.
+
+    ``scheduler`` connects to a running cluster; otherwise ``dask_local`` workers start
+    on 127.0.0.1 (one thread each, no dashboard) and stop at the end. Shared by sweeps,
+    compare and calibration (model/validation/abc.py).
+    """
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - dask is an optional dependency
@@ -303,7 +315,7 @@ def open_executor(
             raise UserError(f"--scheduler: {scheduler}: cannot connect ({exc})") from None
         try:
             count = len(client.scheduler_info().get("workers", {})) or 1
-            yield client.get_executor(), count, f"Dask cluster at {scheduler}"
+            yield client, count, f"Dask cluster at {scheduler}"
         finally:
             client.close()
         return
@@ -321,11 +333,7 @@ def open_executor(
         client = Client(cluster)
         try:
             plural = "s" if dask_local != 1 else ""
-            yield (
-                client.get_executor(),
-                dask_local,
-                f"Dask LocalCluster ({dask_local} worker{plural})",
-            )
+            yield client, dask_local, f"Dask LocalCluster ({dask_local} worker{plural})"
         finally:
             client.close()
     finally:

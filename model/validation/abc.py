@@ -255,49 +255,14 @@ def open_sampler(
                 f"{workers} local processes (pyabc MulticoreEvalParallelSampler)",
             )
         return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:  # pragma: no cover - dask is an optional dependency
-        raise UserError(
-            "Dask is not installed: pip install 'mtsim[sweep]' (dask[distributed])"
-        ) from None
-    if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise UserError(f"--scheduler: {scheduler}: cannot connect ({exc})") from None
-        try:
-            count = len(client.scheduler_info().get("workers", {})) or 1
-            yield (
-                DaskDistributedSampler(dask_client=client, batch_size=1),
-                count,
-                f"Dask cluster at {scheduler} (pyabc DaskDistributedSampler)",
-            )
-        finally:
-            client.close()
-        return
-    assert dask_local is not None
-    if dask_local < 1:
-        raise UserError(f"--dask-local: {dask_local}: must be at least 1")
-    cluster = LocalCluster(
-        n_workers=dask_local,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
-    try:
-        client = Client(cluster)
-        try:
-            yield (
-                DaskDistributedSampler(dask_client=client, batch_size=1),
-                dask_local,
-                f"Dask LocalCluster, {dask_local} workers (pyabc DaskDistributedSampler)",
-            )
-        finally:
-            client.close()
-    finally:
-        cluster.close()
+    from model.experiment.sweep import dask_client
+
+    with dask_client(scheduler, dask_local) as (client, count, where):
+        yield (
+            DaskDistributedSampler(dask_client=client, batch_size=1),
+            count,
+            f"{where} (pyabc DaskDistributedSampler)",
+        )
 
 
 def run_abc(
