@@ -75,6 +75,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="D",
         help="override abc.predictive_draws (and run the point estimate at most D times)",
     )
+    parser.add_argument(
+        "--outputs-only",
+        action="store_true",
+        help=(
+            "do not fit: redo the posterior predictive runs, the point estimate, the tables "
+            "and figures from the fit already in the output folder"
+        ),
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(func=handle)
 
@@ -127,6 +135,12 @@ def handle(args: argparse.Namespace) -> int:
         f"{fitted} fitted observations, {calibration.steps} steps per run"
         + (" (hold-out)" if args.holdout else "")
     )
+    earlier = None
+    if args.outputs_only:
+        from model.validation.abc import load_result
+
+        earlier = load_result(calibration, out_dir)
+        log(f"--outputs-only: the fit in {out_dir} ({len(earlier.particles)} particles); no ABC run")
     run = run_calibration(
         calibration,
         out_dir,
@@ -140,6 +154,7 @@ def handle(args: argparse.Namespace) -> int:
         dask_local=args.dask_local,
         quiet=args.quiet,
         log=log,
+        result=earlier,
     )
     paths = write_outputs(run, out_dir)
 
@@ -149,10 +164,13 @@ def handle(args: argparse.Namespace) -> int:
         summary = run.abc.summary().drop(columns=["paths"])
         print("posterior (last generation, weighted):")
         print(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-        print("\nin sample (posterior medians, mean of runs; share points):")
+        print(
+            "\nin sample (point estimate, mean of runs; points: share points, or percent "
+            "of an index's reference value):"
+        )
         print(run.in_sample_check().to_string(index=False, float_format=lambda v: f"{v:.2f}"))
         if args.holdout:
-            print("\nout of sample (share points; coverage of the 90% interval):")
+            print("\nout of sample (points as above; coverage of the 90% interval):")
             print(run.out_of_sample().to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print(
         f"\n{run.abc.simulations} model runs in {len(run.abc.generations)} generations "

@@ -415,6 +415,56 @@ def run_abc(
     )
 
 
+def load_result(calibration: Calibration, folder: Path) -> ABCResult:
+    """Rebuild the ABC-SMC result of an earlier ``mtsim calibrate`` from its output folder.
+
+    Reads ``posterior.csv``, ``generations.csv`` and ``calibration.json`` (``mtsim
+    calibrate --outputs-only`` redoes the predictive runs, the point estimate, the
+    tables and figures from them, without fitting again).
+
+    Raises:
+        UserError: a file is missing, or the fit was of other parameters or another mode.
+    """
+    import json
+
+    folder = Path(folder)
+    files = {n: folder / n for n in ("posterior.csv", "generations.csv", "calibration.json")}
+    for name, path in files.items():
+        if not path.is_file():
+            raise UserError(f"--outputs-only: {path}: not found (no earlier fit in {folder})")
+    try:
+        info = json.loads(files["calibration.json"].read_text(encoding="utf-8"))
+        particles = pd.read_csv(files["posterior.csv"])
+        generations = pd.read_csv(files["generations.csv"])
+    except (OSError, ValueError) as exc:
+        raise UserError(f"--outputs-only: {folder}: cannot read the earlier fit ({exc})") from None
+    names = calibration.parameter_names
+    missing = [n for n in [*names, "weight", "distance"] if n not in particles.columns]
+    if missing:
+        raise UserError(
+            f"--outputs-only: {files['posterior.csv']}: no column {missing[0]!r}: "
+            "the earlier fit was of other parameters"
+        )
+    mode = "holdout" if calibration.holdout else "full"
+    if info.get("mode") != mode:
+        raise UserError(
+            f"--outputs-only: {files['calibration.json']}: the earlier fit was "
+            f"{info.get('mode')!r}, this one is {mode!r}"
+        )
+    particles = particles[[*names, "weight", "distance"]].copy()  # weights as written (sum 1)
+    return ABCResult(
+        calibration=calibration,
+        particles=particles,
+        generations=generations,
+        simulations=int(info.get("simulations", 0)),
+        seconds=float(info.get("abc_seconds", 0.0)),
+        sampler=str(info.get("sampler", "")),
+        workers=int(info.get("workers", 1)),
+        database=folder / "abc.db",
+        stop_reason=str(info.get("stop_reason", "")),
+    )
+
+
 def posterior_draws(result: ABCResult, draws: int, seed: int) -> list[dict[str, float]]:
     """Resample ``draws`` parameter points from the weighted posterior (seeded)."""
     rng = np.random.default_rng(seed)
@@ -452,6 +502,7 @@ __all__ = [
     "ABCResult",
     "SeriesDistance",
     "simulation_model",
+    "load_result",
     "open_sampler",
     "posterior_draws",
     "run_abc",

@@ -37,7 +37,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -105,6 +105,13 @@ class Series(_Strict):
         scale: multiply observed values by this (e.g. 0.01 for percentages).
         metric: run-table column simulated.
         denominator: optional run-table column; the simulated value is metric / denominator.
+        window: compare sums over this many steps ending at each observation date (e.g.
+            52 for a yearly total of a weekly flow such as ``cross_border_value``).
+        relative_to: compare both curves as ratios to their value at this date (an
+            index; the observed series must have an observation on that date). Used
+            where the model's units cannot be matched to the data's (model currency
+            and 2,000 agents against yuan and a country), so only growth is fitted.
+        weight: the series' weight in the distance (1: as the others).
     """
 
     label: str = ""
@@ -114,6 +121,14 @@ class Series(_Strict):
     scale: Annotated[float, Field(gt=0)] = 1.0
     metric: str
     denominator: str | None = None
+    window: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    relative_to: dt.date | None = None
+    weight: Annotated[float, Field(gt=0, le=1_000)] = 1.0
+
+    @property
+    def is_share(self) -> bool:
+        """The series is a share in [0, 1] (not an index or a total)."""
+        return self.relative_to is None and self.window is None
 
 
 class TimeMapping(_Strict):
@@ -168,8 +183,14 @@ class ABCSettings(_Strict):
         seed: seed of numpy's global generator, which pyabc draws from.
         workers: local worker processes (1: pyabc's single-core sampler, reproducible).
         predictive_draws: posterior draws re-simulated with fresh seeds for the bands.
-        point_replications: runs of the point estimate (posterior median) for the
-            in-sample check.
+        point_replications: runs of the point estimate for the in-sample check (and,
+            with ``point_estimate: best``, of each candidate).
+        point_estimate: ``median`` (the posterior median of each parameter) or ``best``
+            (of the medians and the ``point_candidates`` particles nearest the data, the
+            one whose mean curves over ``point_replications`` runs are nearest the data:
+            a point on the posterior's ridge, where a vector of marginal medians need
+            not be). The in-sample check reruns the chosen point with fresh seeds.
+        point_candidates: particles considered by ``point_estimate: best``.
     """
 
     population_size: Annotated[int, Field(ge=5, le=100_000)] = 100
@@ -183,6 +204,8 @@ class ABCSettings(_Strict):
     workers: Annotated[int, Field(ge=1, le=1024)] = 1
     predictive_draws: Annotated[int, Field(ge=1, le=100_000)] = 100
     point_replications: Annotated[int, Field(ge=1, le=10_000)] = 10
+    point_estimate: Literal["median", "best"] = "median"
+    point_candidates: Annotated[int, Field(ge=1, le=10_000)] = 8
 
     @model_validator(mode="after")
     def _time_limit_needs_rate(self) -> ABCSettings:
@@ -319,8 +342,11 @@ class Calibration:
         """Which observations of a series are fitted (hold-out mode: up to ``fit_until``)."""
         obs = self.observations[name]
         window = self.config.fit
+        reference = self.config.series[name].relative_to  # 1 by definition: nothing to fit
         mask = np.ones(len(obs.dates), dtype=bool)
         for i, date in enumerate(obs.dates):
+            if date == reference:
+                mask[i] = False
             if window.start is not None and date < window.start:
                 mask[i] = False
             if window.end is not None and date > window.end:
@@ -335,7 +361,8 @@ class Calibration:
         if not self.holdout or self.config.holdout is None:
             return np.zeros(len(obs.dates), dtype=bool)
         until = self.config.holdout.fit_until
-        return np.array([d > until for d in obs.dates], dtype=bool)
+        reference = self.config.series[name].relative_to
+        return np.array([d > until and d != reference for d in obs.dates], dtype=bool)
 
     def values(self, point: Mapping[str, float]) -> dict[str, float]:
         """Scenario keys and values for a parameter point (by parameter name)."""
@@ -388,9 +415,30 @@ class Calibration:
     def _curves(self, model: Any) -> dict[str, np.ndarray]:
         table = model.timeseries()
         return {
-            name: simulated_metric(table, spec.metric, spec.denominator)
+            name: self.transform(name, simulated_metric(table, spec.metric, spec.denominator))
             for name, spec in self.config.series.items()
         }
+
+    def transform(self, name: str, curve: np.ndarray) -> np.ndarray:
+        """Apply a series' ``window`` (moving sum) and ``relative_to`` (index) to a curve."""
+        spec = self.config.series[name]
+        out = np.asarray(curve, dtype=float)
+        if spec.window is not None:
+            sums = np.cumsum(np.nan_to_num(out))
+            shifted = np.concatenate([np.zeros(spec.window), sums[: -spec.window]])
+            out = sums - shifted[: sums.size]
+            out[: spec.window - 1] = np.nan  # not a full window yet
+        if spec.relative_to is not None:
+            ref = self.step_of(spec.relative_to)
+            if ref >= out.size or not np.isfinite(out[ref]) or out[ref] <= 0:
+                return np.full(out.size, np.nan)  # not reached yet (early stop) or zero
+            out = out / out[ref]
+        return out
+
+    def step_of(self, date: dt.date) -> int:
+        """The step a date maps to."""
+        days = (date - self.config.time.origin).days
+        return int(round(days / self.config.time.days_per_step))
 
     def checkpoints(self) -> set[int]:
         """Return the steps with a fitted observation (where early rejection is checked)."""
@@ -421,6 +469,10 @@ def _lookup(data: Mapping[str, Any], path: str) -> Any:
     for part in path.split("."):
         if isinstance(node, Mapping) and part in node:
             node = node[part]
+        elif isinstance(node, list | tuple) and part.lstrip("-").isdigit() and (
+            -len(node) <= int(part) < len(node)
+        ):  # a list item by index, e.g. policies.0.strength
+            node = node[int(part)]
         else:
             return _MISSING
     return node
@@ -612,12 +664,28 @@ def _read_series(source: Path, config: CalibrationConfig, name: str, series: Ser
     if not dates:
         raise CalibrationError(f"{where}.value_column: {series.value_column!r}: no values")
     order = np.argsort(np.array([d.toordinal() for d in dates]), kind="stable")
-    return Observation(
-        name=name,
-        dates=[dates[i] for i in order],
-        steps=np.array(steps, dtype=int)[order],
-        values=np.array(values, dtype=float)[order],
-    )
+    observed = np.array(values, dtype=float)[order]
+    sorted_dates = [dates[i] for i in order]
+    sorted_steps = np.array(steps, dtype=int)[order]
+    if series.window is not None and sorted_steps.min() < series.window - 1:
+        raise CalibrationError(
+            f"{where}.window: {series.window}: the observation of {sorted_dates[0]} is at step "
+            f"{int(sorted_steps.min())}, before a full window of {series.window} steps"
+        )
+    if series.relative_to is not None:
+        if series.relative_to not in sorted_dates:
+            raise CalibrationError(
+                f"{where}.relative_to: {series.relative_to}: {path.name} has no observation "
+                "on that date (the index needs one)"
+            )
+        reference = observed[sorted_dates.index(series.relative_to)]
+        if reference <= 0:
+            raise CalibrationError(
+                f"{where}.relative_to: {series.relative_to}: the observed value there is "
+                f"{reference:g}; an index needs a positive one"
+            )
+        observed = observed / reference
+    return Observation(name=name, dates=sorted_dates, steps=sorted_steps, values=observed)
 
 
 def distance(
@@ -628,8 +696,9 @@ def distance(
 ) -> float:
     """ABC distance: root of the mean over series of each series' mean squared error.
 
-    Each series weighs the same whatever its number of observations. A simulated
-    value that is NaN (e.g. a ratio with a zero denominator) counts as an error of 1.
+    Each series weighs the same whatever its number of observations (times its
+    ``weight``: the distance is the root of the weighted mean). A simulated value
+    that is NaN (e.g. a ratio with a zero denominator) counts as an error of 1.
 
     With ``until``, only observations at steps up to ``until`` contribute (the others
     count as exact): a lower bound of the full distance, used to stop runs early.
@@ -648,8 +717,12 @@ def distance(
             count = len(steps)
         sim = np.asarray(simulated[name], dtype=float)[steps]
         err = np.where(np.isnan(sim), 1.0, sim - values)
-        per_series.append(float(np.sum(err**2)) / count)
-    return float(math.sqrt(sum(per_series) / len(per_series))) if per_series else float("nan")
+        weight = calibration.config.series[name].weight
+        per_series.append((weight * float(np.sum(err**2)) / count, weight))
+    if not per_series:
+        return float("nan")
+    total = sum(w for _, w in per_series)
+    return float(math.sqrt(sum(v for v, _ in per_series) / total))
 
 
 __all__ = [

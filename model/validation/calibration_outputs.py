@@ -5,9 +5,12 @@ After the ABC-SMC run (:mod:`model.validation.abc`):
 1. **posterior predictive**: ``abc.predictive_draws`` parameter points are resampled
    from the weighted posterior and run once each with fresh seeds; the 5/25/50/75/95%
    quantiles over those runs, per series and step, are the predictive bands;
-2. **point estimate**: the posterior median of each parameter, run
-   ``abc.point_replications`` times with fresh seeds: the largest gap between its
-   mean curve and each series' fitted observations is the in-sample check;
+2. **point estimate**: the posterior median of each parameter (``abc.point_estimate:
+   median``), or (``best``) of the medians and the particles nearest the data the one
+   whose mean curves over common-seed runs are nearest the fitted observations
+   (``point_selection.csv``); it is run ``abc.point_replications`` times with fresh
+   seeds: the largest gap between its mean curve and each series' fitted observations
+   is the in-sample check;
 3. **hold-out** (``--holdout``): per series, the RMSE of the predictive mean on the
    held-out observations and the share of them inside the 90% band, against the
    carry-forward, logistic and Bass baselines (:mod:`model.validation.baselines`)
@@ -26,7 +29,8 @@ Outputs (in ``output``, or ``output/holdout`` with ``--holdout``, or ``--out``):
 | ``out_of_sample.csv`` | hold-out only: per series and method, RMSE (points) and 90% coverage |
 | ``predictive.png`` | predictive bands against the data, one panel per series |
 | ``pairs.png`` | pairwise posterior plot (what is and is not identified) |
-| ``fitted_scenario.yaml`` | the base scenario with the overrides and the posterior medians |
+| ``point_selection.csv`` | ``point_estimate: best``: the candidates, their distances, the one chosen |
+| ``fitted_scenario.yaml`` | the base scenario with the overrides and the point estimate |
 | ``calibration.json`` | all of the above in one file, timings, sampler, manifest |
 | ``abc.db`` | pyabc's history (SQLite; every generation; ``pyabc.History``) |
 """
@@ -55,7 +59,7 @@ from model.validation.abc import (
     weighted_quantiles,
 )
 from model.validation.baselines import BaselineForecast, fit_baselines
-from model.validation.calibration import Calibration
+from model.validation.calibration import Calibration, distance
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DAYS_PER_YEAR = 365.25
@@ -69,8 +73,11 @@ class CalibrationRun:
         calibration: the calibration.
         abc: the ABC-SMC result.
         predictive: per series, runs x (steps + 1) curves of the posterior draws.
-        point: the point estimate (posterior medians).
+        point: the point estimate (posterior medians, or the best candidate: see
+            ``abc.point_estimate``).
         point_curves: per series, runs x (steps + 1) curves of the point estimate.
+        point_selection: with ``point_estimate: best``, one row per candidate: where it
+            comes from, its values, the distance of its mean curves, and which was chosen.
         baselines: per series, the baseline forecasts at the held-out observations.
         baseline_grid: per series, the baseline forecasts on a grid of steps (for figures).
         seconds: wall time of everything after loading.
@@ -82,6 +89,7 @@ class CalibrationRun:
     predictive: dict[str, np.ndarray]
     point: dict[str, float]
     point_curves: dict[str, np.ndarray]
+    point_selection: pd.DataFrame = field(default_factory=pd.DataFrame)
     baselines: dict[str, list[BaselineForecast]] = field(default_factory=dict)
     baseline_grid: dict[str, tuple[np.ndarray, list[BaselineForecast]]] = field(
         default_factory=dict
@@ -160,7 +168,7 @@ class CalibrationRun:
         return pd.DataFrame(rows)
 
     def out_of_sample(self) -> pd.DataFrame:
-        """Hold-out: per series and method, RMSE (share points) and 90% interval coverage."""
+        """Hold-out: per series and method, RMSE (points: x 100, share points or percent of an index's reference) and 90% coverage."""
         table = self.observation_table()
         rows = []
         for name in self.calibration.series_names:
@@ -200,6 +208,48 @@ class CalibrationRun:
         return pd.DataFrame(rows)
 
 
+def choose_point(
+    calibration: Calibration,
+    result: ABCResult,
+    reps: int,
+    workers: int = 1,
+    log: Callable[[str], None] | None = None,
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Return the point estimate and, with ``abc.point_estimate: best``, the candidates.
+
+    ``median``: the posterior median of each parameter. ``best``: the medians and the
+    ``abc.point_candidates`` particles with the smallest ABC distance are each run
+    ``reps`` times with the same seeds (common random numbers); the one whose mean
+    curves are nearest the fitted observations is chosen.
+    """
+    median = result.point_estimate()
+    settings = calibration.config.abc
+    if settings.point_estimate == "median":
+        return median, pd.DataFrame()
+    names = calibration.parameter_names
+    nearest = result.particles.sort_values("distance", kind="stable").head(
+        settings.point_candidates
+    )
+    candidates = [("posterior medians", median)] + [
+        (f"particle {int(i)}", {n: float(row[n]) for n in names})
+        for i, row in nearest.iterrows()
+    ]
+    seeds = [calibration.run_seed(median, salt=200_000 + i) for i in range(reps)]
+    if log:
+        log(f"choosing the point estimate: {len(candidates)} candidates x {reps} runs")
+    masks = {n: calibration.fit_mask(n) for n in calibration.series_names}
+    rows = []
+    for source, values in candidates:
+        curves = simulate_points(calibration, [values] * reps, seeds, workers=workers)
+        with np.errstate(all="ignore"):
+            mean = {n: np.nanmean(c, axis=0) for n, c in curves.items()}
+        rows.append({"candidate": source, **values, "mean_distance": distance(calibration, mean, masks)})
+    table = pd.DataFrame(rows)
+    best = int(table["mean_distance"].idxmin())
+    table["chosen"] = table.index == best
+    return candidates[best][1], table
+
+
 def _years(calibration: Calibration, dates: list[dt.date]) -> np.ndarray:
     origin = calibration.config.time.origin
     return np.array([(d - origin).days / DAYS_PER_YEAR for d in dates], dtype=float)
@@ -214,8 +264,8 @@ def _fit_baselines(run: CalibrationRun) -> None:
         obs = cal.observations[name]
         used = np.array([origin <= d <= until for d in obs.dates])
         predict = cal.predict_mask(name)
-        if used.sum() < 1 or not predict.any():
-            continue
+        if used.sum() < 1 or not predict.any() or not cal.config.series[name].is_share:
+            continue  # the curves have a ceiling in (0, 1]: shares only
         t_fit = _years(cal, [d for d, u in zip(obs.dates, used, strict=True) if u])
         y_fit = obs.values[used]
         t_new = _years(cal, [d for d, p in zip(obs.dates, predict, strict=True) if p])
@@ -242,6 +292,7 @@ def run_calibration(
     dask_local: int | None = None,
     quiet: bool = False,
     log: Callable[[str], None] | None = None,
+    result: ABCResult | None = None,
 ) -> CalibrationRun:
     """Fit by ABC-SMC, run the posterior predictive and point estimate, fit the baselines.
 
@@ -258,10 +309,11 @@ def run_calibration(
         dask_local: start a Dask LocalCluster with this many workers.
         quiet: no progress output.
         log: called with progress lines.
+        result: an earlier fit (``load_result``): no ABC-SMC run, only what follows it.
     """
     started = time.perf_counter()
     settings = calibration.config.abc
-    result = run_abc(
+    result = result or run_abc(
         calibration,
         out_dir / "abc.db",
         population_size=population_size,
@@ -282,11 +334,11 @@ def run_calibration(
     if log:
         log(f"posterior predictive: {len(draws_list)} draws with fresh seeds")
     predictive = simulate_points(calibration, draws_list, seeds, workers=local_workers)
-    point = result.point_estimate()
     reps = min(settings.point_replications, draws or settings.point_replications)
+    point, selection = choose_point(calibration, result, reps, local_workers, log)
     point_seeds = [calibration.run_seed(point, salt=100_000 + i) for i in range(reps)]
     if log:
-        log(f"point estimate (posterior medians): {reps} runs with fresh seeds")
+        log(f"point estimate: {reps} runs with fresh seeds")
     point_curves = simulate_points(calibration, [point] * reps, point_seeds, workers=local_workers)
     run = CalibrationRun(
         calibration=calibration,
@@ -294,6 +346,7 @@ def run_calibration(
         predictive=predictive,
         point=point,
         point_curves=point_curves,
+        point_selection=selection,
         predictive_seconds=time.perf_counter() - t0,
     )
     if calibration.holdout:
@@ -322,6 +375,24 @@ def _significant(value: float, digits: int = 4) -> float:
     return float(f"{value:.{digits}g}")
 
 
+def _inside_list(data: dict[str, Any], path: str) -> bool:
+    node: Any = data
+    for part in path.split(".")[:-1]:
+        if isinstance(node, list | tuple):
+            return True
+        node = node.get(part) if isinstance(node, dict) else None
+    return isinstance(node, list | tuple)
+
+
+def _plain(value: Any) -> Any:
+    """Lists, tuples and mappings as plain YAML-safe lists and dicts."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def fitted_scenario_yaml(run: CalibrationRun) -> str:
     """Return the fitted scenario: ``extends:`` the base by absolute path, plus values.
 
@@ -336,11 +407,22 @@ def fitted_scenario_yaml(run: CalibrationRun) -> str:
     cfg = cal.config
     base = cal.scenario_path.resolve()
     fitted = {path: _significant(v) for path, v in cal.values(run.point).items()}
+    # a value inside a list (policies.0.strength): the whole list is written, as
+    # ``extends:`` replaces lists rather than merging them item by item
+    listed = {path.split(".")[0] for path in fitted if _inside_list(cal.base_data, path)}
+    if listed:
+        from model.scenario import apply_overrides
+
+        full = apply_overrides(cal.base_data, fitted, source=str(cal.source))
+        fitted = {p: v for p, v in fitted.items() if p.split(".")[0] not in listed}
+        fitted.update({key: _plain(full[key]) for key in sorted(listed)})
     body: dict[str, Any] = {
         "extends": str(base),
         "name": f"{cfg.name}_fitted" + ("_holdout" if cal.holdout else ""),
         "description": (
-            f"{cfg.description or cfg.name}: posterior medians of an ABC-SMC fit by "
+            f"{cfg.description or cfg.name}: "
+            + ("posterior medians" if cfg.abc.point_estimate == "median" else "best posterior point")
+            + " of an ABC-SMC fit by "
             f"mtsim calibrate ({run.abc.simulations} runs, {len(run.abc.generations)} "
             "generations); see docs/calibration.md"
         ),
@@ -356,8 +438,9 @@ def fitted_scenario_yaml(run: CalibrationRun) -> str:
         f"# Written by `mtsim calibrate {cal.source}`"
         + (" --holdout" if cal.holdout else "")
         + f" on {dt.date.today().isoformat()}.\n"
-        "# The calibration's fixed overrides and the posterior medians of the fitted\n"
-        "# parameters, on top of the base scenario. `extends:` is an absolute path, so\n"
+        "# The calibration's fixed overrides and the point estimate of the fitted\n"
+        f"# parameters ({cfg.abc.point_estimate}, see docs/calibration.md), on top of the\n"
+        "# base scenario. `extends:` is an absolute path, so\n"
         "# this file works wherever the folder is moved on this machine; elsewhere, point\n"
         f"# it at the base scenario again (here: {repo_relative}).\n"
     )
@@ -385,7 +468,7 @@ def plot_predictive(run: CalibrationRun, path: Path) -> None:
     steps = np.arange(cal.steps + 1)
     dates = pd.to_datetime(cal.date_of_step(steps))
     fig, axes = plt.subplots(
-        1, len(names), figsize=(4.6 * len(names), 4.2), squeeze=False, sharey=True
+        1, len(names), figsize=(4.6 * len(names), 4.2), squeeze=False
     )
     for ax, name in zip(axes[0], names, strict=True):
         spec = cal.config.series[name]
@@ -400,7 +483,7 @@ def plot_predictive(run: CalibrationRun, path: Path) -> None:
             color="black",
             lw=1,
             ls="--",
-            label="posterior medians, mean run",
+            label="point estimate, mean run",
         )
         if name in run.baseline_grid and cal.config.holdout is not None:
             grid_steps, forecasts = run.baseline_grid[name]
@@ -440,10 +523,16 @@ def plot_predictive(run: CalibrationRun, path: Path) -> None:
                 obs_dates[other], obs.values[other], "x", color="gray", label="observed, not fitted"
             )
         ax.set_title(spec.label or name, fontsize=10)
-        ax.set_ylim(0, 1)
+        if spec.is_share:
+            ax.set_ylim(0, 1)
+            ax.set_ylabel("share")
+        else:
+            ax.set_ylim(bottom=0)
+            ax.set_ylabel(
+                f"ratio to {spec.relative_to}" if spec.relative_to is not None else spec.metric
+            )
         ax.grid(alpha=0.3)
         ax.tick_params(axis="x", labelrotation=30)
-    axes[0][0].set_ylabel("share")
     handles, labels = axes[0][-1].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=8)
     mode = (
@@ -548,6 +637,9 @@ def write_outputs(run: CalibrationRun, out_dir: Path) -> dict[str, Path]:
     if cal.holdout:
         paths["out_of_sample"] = out_dir / "out_of_sample.csv"
         write_csv_atomic(paths["out_of_sample"], out_of_sample)
+    if not run.point_selection.empty:
+        paths["point_selection"] = out_dir / "point_selection.csv"
+        write_csv_atomic(paths["point_selection"], run.point_selection)
     write_bytes_atomic(paths["scenario"], fitted_scenario_yaml(run).encode())
     plot_predictive(run, paths["predictive_figure"])
     plot_pairs(run, paths["pairs_figure"])
@@ -568,6 +660,8 @@ def write_outputs(run: CalibrationRun, out_dir: Path) -> dict[str, Path]:
         "seconds": run.seconds,
         "posterior_summary": _records(summary),
         "point_estimate": run.point,
+        "point_estimate_rule": cal.config.abc.point_estimate,
+        "point_selection": _records(run.point_selection),
         "generations": _records(run.abc.generations),
         "in_sample": _records(run.in_sample_check()),
         "out_of_sample": _records(out_of_sample),
