@@ -164,6 +164,7 @@ class MarketModel(mesa.Model):
         trust_domestic = np.empty(n, dtype=np.float32)
         trust_foreign = np.empty(n, dtype=np.float32)
         pay_share = np.empty(n, dtype=np.float64)
+        shop_share = np.zeros(n, dtype=np.float64)
         start = 0
         for r, size in zip(regions, sizes, strict=True):
             stop = start + int(size)
@@ -174,9 +175,18 @@ class MarketModel(mesa.Model):
                 r.initial_trust_foreign, TRUST_CONCENTRATION, int(size), rng
             )
             pay_share[start:stop] = r.initial_payment_adoption
+            shop_share[start:stop] = r.initial_shopper_share
             start = stop
-        if sc.population.attributes is not None:  # who pays at start follows propensity
-            pay_share = np.minimum(1.0, pay_share * attributes.payment_propensity)
+        if sc.population.attributes is not None:  # who pays at start follows propensity,
+            # normalised over each region's connected residents, so the share of the
+            # connected who pay is the region's initial_payment_adoption (CNNIC's measure)
+            prop = attributes.payment_propensity.astype(np.float64)
+            for r in range(self.n_regions):
+                connected = has_access & (region == r)
+                mean = float(prop[connected].mean()) if connected.any() else 1.0
+                here = region == r
+                pay_share[here] = pay_share[here] * prop[here] / max(mean, 1e-12)
+            pay_share = np.minimum(1.0, pay_share)
         payment_state = has_access & (rng.random(n) < pay_share)
         wom = sc.word_of_mouth
         aware = np.zeros(n, dtype=bool)
@@ -209,6 +219,14 @@ class MarketModel(mesa.Model):
             if wom.rule == "linear_threshold"
             else np.zeros(0)
         )
+        # who shopped by mobile before week 0 (drawn only when asked, so the random
+        # stream of a scenario without initial shoppers is unchanged)
+        if shop_share.any():
+            has_ordered = has_access & (rng.random(n) < shop_share)
+            aware |= has_ordered
+        else:
+            has_ordered = np.zeros(n, dtype=bool)
+        last_order_week = np.where(has_ordered, 0, -1).astype(np.int32)
         none = np.full(n, -1, dtype=np.int16)
         return ConsumerState(
             region=region,
@@ -222,13 +240,13 @@ class MarketModel(mesa.Model):
             payment=payment_state,
             risk_extra=np.zeros(n, dtype=np.float32),
             bad_memory=np.zeros(n, dtype=np.float32),
-            has_ordered=np.zeros(n, dtype=bool),
+            has_ordered=has_ordered,
             has_ordered_cross_border=np.zeros(n, dtype=bool),
             satisfied_from=none.copy(),
             cheated_from=none.copy(),
             defrauded=np.zeros(n, dtype=bool),
             last_order_merchant=np.full(n, -1, dtype=np.int32),
-            last_order_week=np.full(n, -1, dtype=np.int32),
+            last_order_week=last_order_week,
             urban=attributes.urban,
             income_band=attributes.income_band,
             age_band=attributes.age_band,

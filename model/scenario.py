@@ -204,6 +204,9 @@ class Region(_Strict):
         initial_trust_foreign: mean starting trust of residents in sellers of other regions.
         price_level: price index of merchants based here (1 = reference).
         initial_payment_adoption: share of residents already paying by mobile at step 0.
+        initial_shopper_share: share of connected residents who shopped by mobile in the
+            26 weeks before step 0 (CNNIC's "mobile shopping users"): they start aware of
+            mobile shopping, with ``has_ordered`` set and their last order at week 0.
         country: the country the region belongs to (None: the region is its own
             country). Tariffs, customs delay and cross-border trust apply between
             countries; domestic logistics between regions of one country.
@@ -219,6 +222,7 @@ class Region(_Strict):
     initial_trust_foreign: Probability = 0.2
     price_level: Positive = 1.0
     initial_payment_adoption: Probability = 0.05
+    initial_shopper_share: Probability = 0.0
     country: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     urban_share: Probability | None = None
 
