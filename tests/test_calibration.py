@@ -193,9 +193,21 @@ def test_single_core_runs_are_reproducible(tmp_path):
 
 
 def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tmp_path, capsys):
+    """Also: point_estimate: best picks the candidate nearest the data on common seeds; a
+    value inside a list (policies.0.strength) reaches the fitted scenario as the whole
+    list; --outputs-only redoes the outputs from the fit in the folder without ABC."""
     _write_synthetic(tmp_path, TRUTH)
-    config = _config(tmp_path)
-    config["abc"].update(population_size=8, max_generations=1, max_simulations=100)
+    base = tmp_path / "with_policy.yaml"
+    base.write_text(
+        f"extends: {BASELINE}\nname: with_policy\n"
+        "policies:\n  - {lever: rigid_demand, start: 5, strength: 0.01, label: push}\n"
+    )
+    config = _config(tmp_path, scenario=str(base))
+    config["parameters"]["push"] = {"paths": ["policies.0.strength"], "low": 0.0, "high": 0.05}
+    config["abc"].update(
+        population_size=8, max_generations=1, max_simulations=100,
+        point_estimate="best", point_candidates=3, point_replications=2,
+    )
     path = _write_config(tmp_path, config)
     code = main(["calibrate", str(path), "--holdout", "--quiet", "--draws", "6"])
     assert code == 0
@@ -240,6 +252,54 @@ def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tm
     assert fitted.regions["foreign"].access_growth == growth
     assert fitted.payment.peer_influence == pytest.approx(medians["peer_influence"], rel=1e-3)
     assert fitted.simulation.steps == STEPS
+    # the chosen point: the candidate with the smallest mean distance
+    selection = pd.read_csv(moved / "point_selection.csv")
+    assert len(selection) == 4 and selection["candidate"].iloc[0] == "posterior medians"
+    assert selection["chosen"].sum() == 1
+    chosen = selection[selection["chosen"]].iloc[0]
+    assert chosen["mean_distance"] == selection["mean_distance"].min()
+    assert medians["push"] == pytest.approx(chosen["push"])
+    assert medians["peer_influence"] == pytest.approx(chosen["peer_influence"])
+    # a list item: the whole policies list, with the fitted strength
+    assert len(fitted.policies) == 1 and fitted.policies[0].lever == "rigid_demand"
+    assert fitted.policies[0].start == 5
+    assert fitted.policies[0].strength == pytest.approx(chosen["push"], rel=1e-3)
+
+    # --outputs-only: the same posterior, no ABC run (the database is not touched)
+    posterior = (moved / "posterior.csv").read_bytes()
+    database = (moved / "abc.db").stat().st_mtime_ns
+    again = ["calibrate", str(path), "--holdout", "--quiet", "--draws", "2", "--out", str(moved)]
+    assert main([*again, "--outputs-only"]) == 0
+    capsys.readouterr()
+    assert (moved / "posterior.csv").read_bytes() == posterior
+    assert (moved / "abc.db").stat().st_mtime_ns == database
+    assert json.loads((moved / "calibration.json").read_text())["point_estimate"] == medians
+    # ... and it refuses a folder without a fit, or a fit of the other mode
+    assert main(["calibrate", str(path), "--outputs-only", "--out", str(tmp_path / "no")]) == 2
+    assert "posterior.csv: not found" in capsys.readouterr().err
+    assert main(["calibrate", str(path), "--outputs-only", "--out", str(moved)]) == 2
+    assert "the earlier fit was 'holdout'" in capsys.readouterr().err
+
+
+def test_stop_reason_names_the_rule_that_stopped():
+    from model.validation.abc import stop_reason
+    from model.validation.calibration import ABCSettings
+
+    settings = ABCSettings(min_acceptance_rate=0.02)
+    gens = pd.DataFrame(
+        {"t": [0, 1], "epsilon": [0.1, 0.05], "particles": [50, 50],
+         "acceptance_rate": [0.5, 0.06]}
+    )
+    assert stop_reason(gens, settings, 900, 6000, 8, 45, 2700.0).startswith("time budget")
+    assert "was dropped" in stop_reason(gens, settings, 900, 6000, 8, 45, 100.0, dropped=1)
+    assert stop_reason(gens, settings, 6000, 6000, 8, 45, 100.0).startswith("simulation budget")
+    assert stop_reason(gens, settings, 900, 6000, 2, 45, 100.0).startswith("maximum number")
+    low = gens.assign(acceptance_rate=[0.5, 0.01])
+    assert stop_reason(low, settings, 900, 6000, 8, 45, 100.0) == "acceptance rate below 0.02"
+    # none of those: pyabc gave up on the next generation (too many proposals)
+    assert stop_reason(gens, settings, 900, 6000, 8, 45, 100.0) == (
+        "acceptance rate below 0.02 in generation 2 (pyabc stopped it after 2500 proposals)"
+    )
 
 
 def test_distance_weighs_series_equally_and_counts_missing_as_error(tmp_path):
@@ -315,13 +375,80 @@ def test_baselines_without_residual_freedom_give_no_interval():
 
 def test_shipped_cnnic_calibration_loads():
     cal = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml", holdout=True)
-    assert cal.series_names == ["access", "payment", "shopping"]
+    assert cal.series_names == ["access", "payment", "shopping", "customs"]
     assert cal.steps == 365
     # week 0 is 2013-12-31, end-2020 is week 365
     assert cal.observations["payment"].steps[-1] == 365
     for name in cal.series_names:
         assert cal.predict_mask(name).any()
     assert not cal.fit_mask("payment")[0]  # end-2013 is the initial condition
+    # customs: growth relative to 2018 (1.06 trillion yuan), the reference itself not fitted
+    customs = cal.observations["customs"]
+    assert customs.values == pytest.approx([1.0, 1.289 / 1.06, 1.69 / 1.06])
+    assert not cal.fit_mask("customs")[0] and not cal.predict_mask("customs")[0]
+    # the COVID-19 push and the pilot zones are policies of the base scenario, set by index
+    point = {n: p.low for n, p in cal.config.parameters.items()}
+    point["covid_push"], point["pilot_zones"] = 0.07, 0.3
+    scenario = cal.scenario(point)
+    assert [p.lever for p in scenario.policies] == ["rigid_demand", "cross_border_facilitation"]
+    assert scenario.policies[0].strength == 0.07 and scenario.policies[1].strength == 0.3
+
+
+def test_window_and_index_series(tmp_path):
+    """window sums a weekly flow over the steps ending at each date; relative_to divides
+    both curves by their value on the reference date; weight scales the series in the distance."""
+    _write_synthetic(tmp_path, TRUTH)
+    frame = pd.read_csv(tmp_path / "synthetic.csv")
+    frame["total"] = np.arange(1, len(frame) + 1) * 2.0  # 2, 4, 6, ...
+    frame.to_csv(tmp_path / "synthetic.csv", index=False)
+    reference = frame["date"].iloc[1]
+    config = _config(tmp_path)
+    config["series"]["total"] = {
+        "value_column": "total",
+        "metric": "mobile_spending",
+        "window": 3,
+        "relative_to": reference,
+        "weight": 0.25,
+    }
+    cal = load_calibration(_write_config(tmp_path, config))
+    obs = cal.observations["total"]
+    assert obs.values == pytest.approx(frame["total"].to_numpy() / 4.0)
+    fit = cal.fit_mask("total")
+    assert not fit[1] and fit[0] and fit[2:].all()  # the reference date is 1 by definition
+    curve = np.arange(cal.steps + 1, dtype=float)  # 0, 1, 2, ...
+    out = cal.transform("total", curve)
+    ref = cal.step_of(obs.dates[1])
+    assert np.isnan(out[:2]).all()  # no full window yet
+    expected = np.array([curve[max(0, s - 2) : s + 1].sum() for s in range(cal.steps + 1)])
+    np.testing.assert_allclose(out[2:], expected[2:] / expected[ref])
+    # before the reference step is reached (an early stop), the index is unknown
+    assert np.isnan(cal.transform("total", curve[:ref])).all()
+    # weight: a miss of 0.2 on the weighted series alone
+    masks = {n: cal.fit_mask(n) for n in cal.series_names}
+    perfect = {}
+    for name, o in cal.observations.items():
+        c = np.zeros(cal.steps + 1)
+        c[o.steps] = o.values
+        perfect[name] = c
+    assert distance(cal, perfect, masks) == pytest.approx(0.0)
+    perfect["total"][obs.steps] += 0.2
+    assert distance(cal, perfect, masks) == pytest.approx(math.sqrt(0.25 * 0.04 / 2.25))
+
+
+def test_index_series_errors(tmp_path, capsys):
+    _write_synthetic(tmp_path, TRUTH)
+    config = _config(tmp_path)
+    config["series"]["access"]["relative_to"] = "2019-01-01"
+    path = _write_config(tmp_path, config)
+    assert main(["calibrate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "series.access.relative_to: 2019-01-01" in err and "no observation on that date" in err
+    config = _config(tmp_path)
+    config["series"]["access"]["window"] = 10
+    assert main(["calibrate", str(_write_config(tmp_path, config))]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "series.access.window: 10" in err and "before a full window" in err
 
 
 # ----------------------------------------------------------------------------- bad input

@@ -833,19 +833,19 @@ def test_report_says_who_gains_by_group(tmp_path):
     root = __import__("pathlib").Path(__file__).resolve().parents[1]
     policy = tmp_path / "infra.yaml"
     policy.write_text(
-        f"extends: {root / 'scenarios' / 'china_demographics.yaml'}\nname: infra\n"
+        f"extends: {root / 'scenarios' / 'baseline.yaml'}\nname: infra\n"
         "policies:\n  - {lever: infrastructure, label: Infrastructure, start: 2, strength: 0.8}\n"
     )
     out = tmp_path / "cmp"
     result = subprocess.run(
         [sys.executable, "-m", "model.cli", "compare",
-         str(root / "scenarios" / "china_demographics.yaml"), str(policy),
+         str(root / "scenarios" / "baseline.yaml"), str(policy),
          "--reps", "2", "--steps", "20", "--set", "population.consumers=400", "--out", str(out)],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
     groups = pd.read_csv(out / "groups.csv")
-    assert set(groups["scenario"]) == {"china_demographics", "infra"}
+    assert set(groups["scenario"]) == {"baseline", "infra"}
     assert {"area", "income"} <= set(groups["by"])
     html = (out / "report.html").read_text()
     assert "Who gains" in html and (out / "who_gains-1.png").is_file()
@@ -853,4 +853,4 @@ def test_report_says_who_gains_by_group(tmp_path):
     last = groups[groups["step"] == groups["step"].max()]
     rural = last[(last["by"] == "area") & (last["group"] == "rural")]
     by_scenario = rural.groupby("scenario")["access_share"].mean()
-    assert by_scenario["infra"] > by_scenario["china_demographics"]
+    assert by_scenario["infra"] > by_scenario["baseline"]

@@ -37,7 +37,7 @@ def with_attributes(attributes=None, **overrides):
 
 
 def test_without_attributes_nothing_is_drawn():
-    sc = small_scenario()
+    sc = small_scenario(**{"population.attributes": None})  # the baseline has them
     rng = np.random.default_rng(1)
     state = rng.bit_generator.state
     attrs = draw_attributes(sc, np.array([300, 300]), rng)
@@ -48,6 +48,9 @@ def test_without_attributes_nothing_is_drawn():
         assert values.dtype == np.float32 and np.all(values == 1.0)
     model = MarketModel(sc, seed=2)
     assert np.all(model.consumers.spending == 1.0) and model.consumers.urban.all()
+    # the baseline's consumers differ (CNNIC's shares; docs/population.md)
+    shipped = MarketModel(small_scenario(), seed=2).consumers
+    assert 0.2 < 1 - shipped.urban.mean() < 0.6 and np.unique(shipped.income_band).size == 3
 
 
 def test_default_shares_are_cnnic_2020():
@@ -124,6 +127,36 @@ def test_initial_payers_follow_payment_propensity():
     c = MarketModel(sc, seed=6).consumers
     connected = c.has_access
     assert c.payment[connected & c.urban].mean() > 2 * c.payment[connected & ~c.urban].mean()
+    # ... while the share of the connected who pay stays the scenario's (CNNIC's measure)
+    for r in (0, 1):
+        here = connected & (c.region == r)
+        assert c.payment[here].mean() == pytest.approx(0.5, abs=0.06)
+
+
+def test_initial_shoppers_are_connected_aware_and_have_ordered():
+    share = 0.3
+    sc = small_scenario(
+        **{
+            "population.consumers": 3000,
+            "regions.domestic.initial_shopper_share": share,
+            "regions.foreign.initial_shopper_share": share,
+        }
+    )
+    model = MarketModel(sc, seed=4)
+    c = model.consumers
+    shoppers = c.has_ordered
+    assert not (shoppers & ~c.has_access).any()  # only the connected have shopped by mobile
+    assert c.aware[shoppers].all()
+    assert (c.last_order_week[shoppers] == 0).all() and (c.last_order_week[~shoppers] == -1).all()
+    assert shoppers[c.has_access].mean() == pytest.approx(share, abs=0.04)
+    row = model.timeseries().iloc[0]
+    assert row["shopper_share"] == pytest.approx(shoppers.mean())
+    # without initial shoppers nobody has shopped, and the draw is not made at all
+    plain = MarketModel(
+        small_scenario(**{"population.consumers": 3000}), seed=4
+    ).consumers
+    assert not plain.has_ordered.any()
+    assert (plain.has_access == c.has_access).all()
 
 
 def _same_group_share(sc, seed=0):

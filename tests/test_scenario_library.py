@@ -50,16 +50,16 @@ OTHERS = (
     "low_trust_coupons_before_trust",
     "low_trust_coupons_after_trust",
     "platform_state_integrity",
+    "china_2013",  # the period's events: the COVID-19 push and the pilot zones
 )
 WORLDS = (
     "kol_credibility_risk_world",
     "low_trust_world",
     "counterfeit_heavy",
     "four_regions",
-    "china_demographics",
+    "uniform_consumers",
     "platform_superapp",
     "platform_two_apps",
-    "china_2013",
 )
 """Worlds without a policy package: the references of the files that add one."""
 LIBRARY = sorted([*SINGLE_LEVER, *OTHERS, *WORLDS])

@@ -618,7 +618,7 @@ def test_sweep_keeps_outcomes_by_group(tmp_path):
     experiment = tmp_path / "by_group.yaml"
     experiment.write_text(
         "name: by_group\n"
-        f"base: {root / 'scenarios' / 'china_demographics.yaml'}\n"
+        f"base: {root / 'scenarios' / 'baseline.yaml'}\n"
         "set: {population.consumers: 300, population.merchants: 20, population.kols: 3}\n"
         "parameters:\n  - {path: payment.fraud_rate, values: [0.0005, 0.01]}\n"
         "design: {kind: grid}\nreplications: 2\nsteps: 8\noutcomes: by_group\n"

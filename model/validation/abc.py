@@ -389,19 +389,7 @@ def run_abc(
     particles["weight"] = weights / weights.sum()
     particles["distance"] = [float(p.distance) for p in population.particles]
     simulations = calibration_runs + int(generations["samples"].sum())
-    last = generations.iloc[-1]
-    if dropped or (minutes is not None and seconds >= 60 * minutes):
-        reason = f"time budget ({minutes:g} minutes) reached"
-        if dropped:
-            reason += "; the generation running then was dropped"
-    elif simulations >= budget:
-        reason = f"simulation budget ({budget} runs) reached"
-    elif len(generations) >= gens:
-        reason = f"maximum number of generations ({gens}) reached"
-    elif last["acceptance_rate"] < settings.min_acceptance_rate:
-        reason = f"acceptance rate below {settings.min_acceptance_rate}"
-    else:
-        reason = f"epsilon below {settings.min_epsilon}"
+    reason = stop_reason(generations, settings, simulations, budget, gens, minutes, seconds, dropped)
     return ABCResult(
         calibration=calibration,
         particles=particles,
@@ -412,6 +400,38 @@ def run_abc(
         workers=n,
         database=database,
         stop_reason=reason,
+    )
+
+
+def stop_reason(
+    generations: pd.DataFrame,
+    settings: Any,
+    simulations: int,
+    budget: int,
+    gens: int,
+    minutes: float | None,
+    seconds: float,
+    dropped: int = 0,
+) -> str:
+    """Why an ABC-SMC run stopped: the first of its stopping rules that was met."""
+    last = generations.iloc[-1]
+    if dropped or (minutes is not None and seconds >= 60 * minutes):
+        reason = f"time budget ({minutes:g} minutes) reached"
+        if dropped:
+            reason += "; the generation running then was dropped"
+        return reason
+    if simulations >= budget:
+        return f"simulation budget ({budget} runs) reached"
+    if len(generations) >= gens:
+        return f"maximum number of generations ({gens}) reached"
+    if last["acceptance_rate"] < settings.min_acceptance_rate:
+        return f"acceptance rate below {settings.min_acceptance_rate}"
+    if float(last["epsilon"]) <= settings.min_epsilon:
+        return f"epsilon below {settings.min_epsilon}"
+    return (
+        f"acceptance rate below {settings.min_acceptance_rate} in generation "
+        f"{int(last['t']) + 1} (pyabc stopped it after "
+        f"{int(round(int(last['particles']) / settings.min_acceptance_rate))} proposals)"
     )
 
 
@@ -452,6 +472,17 @@ def load_result(calibration: Calibration, folder: Path) -> ABCResult:
             f"{info.get('mode')!r}, this one is {mode!r}"
         )
     particles = particles[[*names, "weight", "distance"]].copy()  # weights as written (sum 1)
+    settings = calibration.config.abc
+    config = info.get("config", {}).get("abc", {})
+    reason = stop_reason(
+        generations,
+        settings,
+        int(info.get("simulations", 0)),
+        int(config.get("max_simulations", settings.max_simulations)),
+        int(config.get("max_generations", settings.max_generations)),
+        config.get("max_minutes", settings.max_minutes),
+        float(info.get("abc_seconds", 0.0)),
+    )
     return ABCResult(
         calibration=calibration,
         particles=particles,
@@ -461,7 +492,7 @@ def load_result(calibration: Calibration, folder: Path) -> ABCResult:
         sampler=str(info.get("sampler", "")),
         workers=int(info.get("workers", 1)),
         database=folder / "abc.db",
-        stop_reason=str(info.get("stop_reason", "")),
+        stop_reason=reason,
     )
 
 

@@ -42,6 +42,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,7 +242,8 @@ def choose_point(
     rows = []
     for source, values in candidates:
         curves = simulate_points(calibration, [values] * reps, seeds, workers=workers)
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # weeks before a window fills are NaN in every run
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = {n: np.nanmean(c, axis=0) for n, c in curves.items()}
         rows.append({"candidate": source, **values, "mean_distance": distance(calibration, mean, masks)})
     table = pd.DataFrame(rows)

@@ -1,0 +1,75 @@
+"""The calibrated replay: scenarios/china_2013.yaml against CNNIC's observations.
+
+The baseline carries the fitted values (docs/calibration.md) and china_2013 starts them
+from CNNIC's end-2013 state. Run at the calibration's size with seeds the fit never
+used, the mean curves must follow CNNIC's. The issue's target for payment, within 3
+points at every observed date, is NOT met: the replay misses by up to 5.7 points (end
+of 2018) on these seeds and 6.8 (mid-2015) on the calibration's own check, because
+CNNIC's share almost stops rising in 2017-2019 (70.0%, 71.4%, 73.3%) after rising 10 to
+20 points a year, and the model's curve bends more smoothly (docs/calibration.md,
+"In sample"). The bounds below guard the fit as it is, not the target.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.market import run_model
+from model.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZE = {
+    "population.consumers": 2000,
+    "population.merchants": 80,
+    "population.kols": 8,
+    "simulation.space_max_consumers": 1000,
+}
+SEEDS = range(101, 107)  # not the calibration's seeds (hashes of the parameter values)
+
+
+@pytest.fixture(scope="module")
+def replay():
+    scenario = load_scenario(ROOT / "scenarios" / "china_2013.yaml", SIZE)
+    tables = [run_model(scenario, seed=s) for s in SEEDS]
+    columns = ["mobile_access_share", "payment_adoption_connected", "shopper_share"]
+    mean = sum(t[columns].to_numpy(dtype=float) for t in tables) / len(tables)
+    observed = pd.read_csv(ROOT / "experiments" / "data" / "cnnic_targets.csv")
+    days = (pd.to_datetime(observed["date"]) - pd.Timestamp("2013-12-31")).dt.days
+    observed["week"] = (days / 7).round().astype(int)
+    observed = observed[observed["week"] >= 0]
+    return mean, observed
+
+
+def _gaps(mean, observed, column, simulated):
+    rows = observed[observed[column].notna() & (observed["week"] > 0)]
+    return 100 * (simulated[rows["week"].to_numpy()] - rows[column].to_numpy())
+
+
+def test_replay_starts_from_cnnic_end_2013(replay):
+    mean, observed = replay
+    start = observed[observed["week"] == 0].iloc[0]
+    assert mean[0, 0] == pytest.approx(start["mobile_access_share"], abs=0.015)
+    assert mean[0, 1] == pytest.approx(start["mobile_payment_share"], abs=0.02)
+    assert mean[0, 2] / mean[0, 0] == pytest.approx(start["mobile_shopping_share"], abs=0.02)
+
+
+def test_payment_follows_cnnic(replay):
+    mean, observed = replay
+    gaps = _gaps(mean, observed, "mobile_payment_share", mean[:, 1])
+    assert len(gaps) == 9
+    assert np.sqrt(np.mean(gaps**2)) <= 4.0, gaps.round(1)
+    assert np.abs(gaps).max() <= 7.0, gaps.round(1)  # the issue's 3 points: not met
+    # the COVID-19 push: payment jumps between mid-2019 and March 2020, as CNNIC's did
+    assert mean[326, 1] - mean[286, 1] > 0.04
+
+
+def test_access_and_shopping_follow_cnnic(replay):
+    mean, observed = replay
+    access = _gaps(mean, observed, "mobile_access_share", mean[:, 0])
+    shopping = _gaps(mean, observed, "mobile_shopping_share", mean[:, 2] / mean[:, 0])
+    assert np.sqrt(np.mean(access**2)) <= 3.0, access.round(1)
+    assert np.sqrt(np.mean(shopping**2)) <= 5.0, shopping.round(1)
