@@ -835,7 +835,7 @@ class Search(_Strict):
 
     search_rate: Probability = 0.3
     action_rate: Probability = 0.75
-    search_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.05
+    search_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 1.6
 
 
 class Platforms(_Strict):
