@@ -61,7 +61,7 @@ def test_group_table_adds_up_to_the_model():
 
 
 def test_group_table_without_attributes_has_no_area_or_income_rows():
-    model, table = run_groups(small_scenario(), steps=3)
+    model, table = run_groups(small_scenario(**{"population.attributes": None}), steps=3)
     assert set(table["by"]) == {"all", "country", "region"}
     assert (table["consumers"][table["by"] == "all"] == model.consumers.n).all()
 
