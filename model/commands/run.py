@@ -372,6 +372,11 @@ def _run(args: argparse.Namespace, scenario) -> int:
                         errors[rep] = result.error or "failed"
         except KeyboardInterrupt as exc:
             interrupted = exc
+        except OSError as exc:  # a replication's own files (groups, records) in the stage
+            earlier = f"; earlier results in {out}/ are unchanged" if out.is_dir() else ""
+            raise UserError(
+                f"--out: {out}: cannot write results ({exc.strerror or exc}){earlier}"
+            ) from None
         if interrupted is not None and not tables:
             how = "terminated (SIGTERM)" if isinstance(interrupted, _Terminated) else "interrupted"
             print(
