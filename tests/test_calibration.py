@@ -209,7 +209,7 @@ def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tm
         point_estimate="best", point_candidates=3, point_replications=2,
     )
     path = _write_config(tmp_path, config)
-    code = main(["calibrate", str(path), "--holdout", "--quiet", "--draws", "6"])
+    code = main(["calibrate", str(path), "--holdout", "--quiet", "--draws", "3"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "out of sample" in printed and "logistic" in printed
@@ -268,7 +268,7 @@ def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tm
     # --outputs-only: the same posterior, no ABC run (the database is not touched)
     posterior = (moved / "posterior.csv").read_bytes()
     database = (moved / "abc.db").stat().st_mtime_ns
-    again = ["calibrate", str(path), "--holdout", "--quiet", "--draws", "2", "--out", str(moved)]
+    again = ["calibrate", str(path), "--holdout", "--quiet", "--draws", "3", "--out", str(moved)]
     assert main([*again, "--outputs-only"]) == 0
     capsys.readouterr()
     assert (moved / "posterior.csv").read_bytes() == posterior

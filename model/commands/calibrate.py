@@ -73,7 +73,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--draws",
         type=int,
         metavar="D",
-        help="override abc.predictive_draws (and run the point estimate at most D times)",
+        help=(
+            "override abc.predictive_draws (and run the point estimate, and choose among,"
+            " at most D times and D candidates)"
+        ),
     )
     parser.add_argument(
         "--outputs-only",

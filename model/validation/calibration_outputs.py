@@ -215,13 +215,14 @@ def choose_point(
     reps: int,
     workers: int = 1,
     log: Callable[[str], None] | None = None,
+    candidates: int | None = None,
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """Return the point estimate and, with ``abc.point_estimate: best``, the candidates.
 
     ``median``: the posterior median of each parameter. ``best``: the medians and the
-    ``abc.point_candidates`` particles with the smallest ABC distance are each run
-    ``reps`` times with the same seeds (common random numbers); the one whose mean
-    curves are nearest the fitted observations is chosen.
+    ``abc.point_candidates`` particles (at most ``candidates``) with the smallest ABC
+    distance are each run ``reps`` times with the same seeds (common random numbers);
+    the one whose mean curves are nearest the fitted observations is chosen.
     """
     median = result.point_estimate()
     settings = calibration.config.abc
@@ -229,7 +230,7 @@ def choose_point(
         return median, pd.DataFrame()
     names = calibration.parameter_names
     nearest = result.particles.sort_values("distance", kind="stable").head(
-        settings.point_candidates
+        min(settings.point_candidates, candidates or settings.point_candidates)
     )
     candidates = [("posterior medians", median)] + [
         (f"particle {int(i)}", {n: float(row[n]) for n in names})
@@ -337,7 +338,8 @@ def run_calibration(
         log(f"posterior predictive: {len(draws_list)} draws with fresh seeds")
     predictive = simulate_points(calibration, draws_list, seeds, workers=local_workers)
     reps = min(settings.point_replications, draws or settings.point_replications)
-    point, selection = choose_point(calibration, result, reps, local_workers, log)
+    candidates = min(settings.point_candidates, draws or settings.point_candidates)
+    point, selection = choose_point(calibration, result, reps, local_workers, log, candidates)
     point_seeds = [calibration.run_seed(point, salt=100_000 + i) for i in range(reps)]
     if log:
         log(f"point estimate: {reps} runs with fresh seeds")
