@@ -302,15 +302,21 @@ def test_stop_reason_names_the_rule_that_stopped():
     )
 
 
-def test_distance_weighs_series_equally_and_counts_missing_as_error(tmp_path):
-    _write_synthetic(tmp_path, TRUTH)
-    cal = load_calibration(_write_config(tmp_path, _config(tmp_path)))
+def _perfect_curves(cal):
+    """The fit masks, and curves equal to the observations at their steps (0 elsewhere)."""
     masks = {n: cal.fit_mask(n) for n in cal.series_names}
     perfect = {}
     for name, obs in cal.observations.items():
         curve = np.zeros(cal.steps + 1)
         curve[obs.steps] = obs.values
         perfect[name] = curve
+    return masks, perfect
+
+
+def test_distance_weighs_series_equally_and_counts_missing_as_error(tmp_path):
+    _write_synthetic(tmp_path, TRUTH)
+    cal = load_calibration(_write_config(tmp_path, _config(tmp_path)))
+    masks, perfect = _perfect_curves(cal)
     assert distance(cal, perfect, masks) == pytest.approx(0.0)
     off = {n: c.copy() for n, c in perfect.items()}
     off["access"][cal.observations["access"].steps] += 0.1
@@ -424,12 +430,7 @@ def test_window_and_index_series(tmp_path):
     # before the reference step is reached (an early stop), the index is unknown
     assert np.isnan(cal.transform("total", curve[:ref])).all()
     # weight: a miss of 0.2 on the weighted series alone
-    masks = {n: cal.fit_mask(n) for n in cal.series_names}
-    perfect = {}
-    for name, o in cal.observations.items():
-        c = np.zeros(cal.steps + 1)
-        c[o.steps] = o.values
-        perfect[name] = c
+    masks, perfect = _perfect_curves(cal)
     assert distance(cal, perfect, masks) == pytest.approx(0.0)
     perfect["total"][obs.steps] += 0.2
     assert distance(cal, perfect, masks) == pytest.approx(math.sqrt(0.25 * 0.04 / 2.25))
