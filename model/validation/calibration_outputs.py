@@ -240,12 +240,14 @@ def choose_point(
     if log:
         log(f"choosing the point estimate: {len(candidates)} candidates x {reps} runs")
     masks = {n: calibration.fit_mask(n) for n in calibration.series_names}
+    # every candidate's runs in one batch (one pool of workers, not one per candidate)
+    points = [values for _, values in candidates for _ in range(reps)]
+    curves = simulate_points(calibration, points, seeds * len(candidates), workers=workers)
     rows = []
-    for source, values in candidates:
-        curves = simulate_points(calibration, [values] * reps, seeds, workers=workers)
+    for k, (source, values) in enumerate(candidates):
         with warnings.catch_warnings():  # weeks before a window fills are NaN in every run
             warnings.simplefilter("ignore", RuntimeWarning)
-            mean = {n: np.nanmean(c, axis=0) for n, c in curves.items()}
+            mean = {n: np.nanmean(c[k * reps : (k + 1) * reps], axis=0) for n, c in curves.items()}
         rows.append({"candidate": source, **values, "mean_distance": distance(calibration, mean, masks)})
     table = pd.DataFrame(rows)
     best = int(table["mean_distance"].idxmin())
