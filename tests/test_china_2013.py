@@ -28,7 +28,7 @@ SIZE = {
     "population.kols": 8,
     "simulation.space_max_consumers": 1000,
 }
-SEEDS = range(101, 105)  # not the calibration's seeds (hashes of the parameter values)
+SEEDS = range(101, 104)  # not the calibration's seeds (hashes of the parameter values)
 
 
 @pytest.fixture(scope="module")
