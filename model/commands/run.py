@@ -149,6 +149,12 @@ def write_merchant_table(model, path: Path, replication: int) -> None:
     write_bytes_atomic(path, sink.getvalue().to_pybytes())
 
 
+def _write_error(out: Path, exc: OSError) -> UserError:
+    """The one-line error for results that cannot be written (earlier results kept)."""
+    earlier = f"; earlier results in {out}/ are unchanged" if out.is_dir() else ""
+    return UserError(f"--out: {out}: cannot write results ({exc.strerror or exc}){earlier}")
+
+
 def simulate(
     scenario, seed: int, steps: int, out: Path, replication: int, progress: bool = False
 ) -> pd.DataFrame:
@@ -373,10 +379,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
         except KeyboardInterrupt as exc:
             interrupted = exc
         except OSError as exc:  # a replication's own files (groups, records) in the stage
-            earlier = f"; earlier results in {out}/ are unchanged" if out.is_dir() else ""
-            raise UserError(
-                f"--out: {out}: cannot write results ({exc.strerror or exc}){earlier}"
-            ) from None
+            raise _write_error(out, exc) from None
         if interrupted is not None and not tables:
             how = "terminated (SIGTERM)" if isinstance(interrupted, _Terminated) else "interrupted"
             print(
@@ -436,10 +439,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
             replaced = _commit(stage, out, outputs)
             committed = True
         except OSError as exc:
-            earlier = f"; earlier results in {out}/ are unchanged" if out.is_dir() else ""
-            raise UserError(
-                f"--out: {out}: cannot write results ({exc.strerror or exc}){earlier}"
-            ) from None
+            raise _write_error(out, exc) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         if not committed:
