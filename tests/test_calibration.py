@@ -547,3 +547,19 @@ def test_time_budget_keeps_only_complete_generations(tmp_path):
     assert "time budget" in result.stop_reason
     assert np.isfinite(result.particles["distance"]).all()
     assert len(result.particles) == config["abc"]["population_size"]
+
+
+def test_no_generation_message_names_the_budget_that_ended_the_fit():
+    """The one-liner for a fit with no finished generation names the right budget."""
+    from types import SimpleNamespace
+
+    from model.validation.abc import no_generation_message
+
+    history = SimpleNamespace(total_nr_simulations=12)
+    by_time = no_generation_message(history, budget=100, minutes=0.5, seconds=31.0)
+    assert "time budget (0.5 minutes, 12 runs)" in by_time and "--max-minutes" in by_time
+    by_runs = no_generation_message(history, budget=12, minutes=10.0, seconds=31.0)
+    assert "simulation budget (12 runs" in by_runs and "--max-simulations" in by_runs
+    assert "time budget" not in by_runs
+    by_rate = no_generation_message(history, budget=100, minutes=None, seconds=31.0)
+    assert "min_acceptance_rate" in by_rate and "budget" not in by_rate

@@ -355,10 +355,7 @@ def run_abc(
             final_t = t
             break
     if final_t is None:
-        raise UserError(
-            f"no ABC generation finished within the time budget ({minutes:g} minutes): "
-            "raise --max-minutes (or abc.max_minutes)"
-        )
+        raise UserError(no_generation_message(history, budget, minutes, seconds))
     populations = history.get_all_populations()
     calibration_runs = int(populations.loc[populations["t"] < 0, "samples"].sum())
     populations = populations[(populations["t"] >= 0) & (populations["t"] <= final_t)]
@@ -400,6 +397,26 @@ def run_abc(
         workers=n,
         database=database,
         stop_reason=reason,
+    )
+
+
+def no_generation_message(history: Any, budget: int, minutes: float | None, seconds: float) -> str:
+    """The one line for a fit that ended before its first generation: which budget ended it."""
+    used = int(history.total_nr_simulations)
+    if minutes is not None and seconds >= 60 * minutes:
+        return (
+            f"no ABC generation finished within the time budget ({minutes:g} minutes, "
+            f"{used} runs): raise --max-minutes (or abc.max_minutes)"
+        )
+    if used >= budget:
+        return (
+            f"no ABC generation finished within the simulation budget ({budget} runs; "
+            "pyabc's calibration sample and the first generation need about twice the "
+            "particles): raise --max-simulations (or abc.max_simulations)"
+        )
+    return (
+        f"no ABC generation finished: pyabc stopped after {used} runs (acceptance rate "
+        "below abc.min_acceptance_rate): lower it, or widen the priors"
     )
 
 
