@@ -274,6 +274,26 @@ def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tm
     assert (moved / "posterior.csv").read_bytes() == posterior
     assert (moved / "abc.db").stat().st_mtime_ns == database
     assert json.loads((moved / "calibration.json").read_text())["point_estimate"] == medians
+    # point_estimate: refined: the candidates, then Optuna's points (at most --draws), all
+    # on common seeds; the nearest of all is chosen, and it is inside the prior's bounds
+    config["abc"].update(point_estimate="refined", point_trials=8)
+    refined_path = _write_config(tmp_path, config)
+    redo = ["calibrate", str(refined_path), "--holdout", "--quiet", "--draws", "3"]
+    assert main([*redo, "--out", str(moved), "--outputs-only"]) == 0
+    capsys.readouterr()
+    selection = pd.read_csv(moved / "point_selection.csv")
+    searched = selection[selection["candidate"].str.startswith("search")]
+    assert len(selection) == 4 + 3 and len(searched) == 3
+    assert selection["chosen"].sum() == 1
+    chosen = selection[selection["chosen"]].iloc[0]
+    assert chosen["mean_distance"] == selection["mean_distance"].min()
+    for name, spec in config["parameters"].items():
+        assert searched[name].between(spec["low"], spec["high"]).all(), name
+    assert searched[list(config["parameters"])].drop_duplicates().shape[0] == 3
+    refined = json.loads((moved / "calibration.json").read_text())["point_estimate"]
+    assert refined["push"] == pytest.approx(chosen["push"])
+    assert "minimum-distance point" in (moved / "fitted_scenario.yaml").read_text()
+
     # ... and it refuses a folder without a fit, or a fit of the other mode
     assert main(["calibrate", str(path), "--outputs-only", "--out", str(tmp_path / "no")]) == 2
     assert "posterior.csv: not found" in capsys.readouterr().err

@@ -75,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="D",
         help=(
             "override abc.predictive_draws (and run the point estimate, and choose among,"
-            " at most D times and D candidates)"
+            " at most D times and D candidates; refine it with at most D points)"
         ),
     )
     parser.add_argument(

@@ -189,8 +189,14 @@ class ABCSettings(_Strict):
             (of the medians and the ``point_candidates`` particles nearest the data, the
             one whose mean curves over ``point_replications`` runs are nearest the data:
             a point on the posterior's ridge, where a vector of marginal medians need
-            not be). The in-sample check reruns the chosen point with fresh seeds.
-        point_candidates: particles considered by ``point_estimate: best``.
+            not be). ``refined``: the ``best`` point, then a minimum-distance search
+            (Optuna's TPE sampler, ``point_trials`` points in batches of 8, within the
+            prior's bounds, the candidates tried first) for the point whose mean curves
+            over the same common-seed runs are nearest the data (a simulated
+            minimum-distance estimate; the ABC posterior still gives the uncertainty).
+            The in-sample check reruns the chosen point with fresh seeds.
+        point_candidates: particles considered by ``point_estimate: best`` and ``refined``.
+        point_trials: points tried by ``point_estimate: refined`` after the candidates.
     """
 
     population_size: Annotated[int, Field(ge=5, le=100_000)] = 100
@@ -204,8 +210,9 @@ class ABCSettings(_Strict):
     workers: Annotated[int, Field(ge=1, le=1024)] = 1
     predictive_draws: Annotated[int, Field(ge=1, le=100_000)] = 100
     point_replications: Annotated[int, Field(ge=1, le=10_000)] = 10
-    point_estimate: Literal["median", "best"] = "median"
+    point_estimate: Literal["median", "best", "refined"] = "median"
     point_candidates: Annotated[int, Field(ge=1, le=10_000)] = 8
+    point_trials: Annotated[int, Field(ge=1, le=100_000)] = 160
 
     @model_validator(mode="after")
     def _time_limit_needs_rate(self) -> ABCSettings:

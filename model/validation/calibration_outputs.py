@@ -8,7 +8,9 @@ After the ABC-SMC run (:mod:`model.validation.abc`):
 2. **point estimate**: the posterior median of each parameter (``abc.point_estimate:
    median``), or (``best``) of the medians and the particles nearest the data the one
    whose mean curves over common-seed runs are nearest the fitted observations
-   (``point_selection.csv``); it is run ``abc.point_replications`` times with fresh
+   (``point_selection.csv``), or (``refined``) that point improved by a minimum-distance
+   search (Optuna TPE, ``abc.point_trials`` points on the same common seeds; every point
+   tried is in ``point_selection.csv``); it is run ``abc.point_replications`` times with fresh
    seeds: the largest gap between its mean curve and each series' fitted observations
    is the in-sample check;
 3. **hold-out** (``--holdout``): per series, the RMSE of the predictive mean on the
@@ -29,7 +31,7 @@ Outputs (in ``output``, or ``output/holdout`` with ``--holdout``, or ``--out``):
 | ``out_of_sample.csv`` | hold-out only: per series and method, RMSE (points) and 90% coverage |
 | ``predictive.png`` | predictive bands against the data, one panel per series |
 | ``pairs.png`` | pairwise posterior plot (what is and is not identified) |
-| ``point_selection.csv`` | ``point_estimate: best``: the candidates, their distances, the one chosen |
+| ``point_selection.csv`` | ``point_estimate: best``/``refined``: the candidates (and points searched), their distances, the one chosen |
 | ``fitted_scenario.yaml`` | the base scenario with the overrides and the point estimate |
 | ``calibration.json`` | all of the above in one file, timings, sampler, manifest |
 | ``abc.db`` | pyabc's history (SQLite; every generation; ``pyabc.History``) |
@@ -216,6 +218,7 @@ def choose_point(
     workers: int = 1,
     log: Callable[[str], None] | None = None,
     candidates: int | None = None,
+    trials: int | None = None,
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """Return the point estimate and, with ``abc.point_estimate: best``, the candidates.
 
@@ -249,10 +252,84 @@ def choose_point(
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = {n: np.nanmean(c[k * reps : (k + 1) * reps], axis=0) for n, c in curves.items()}
         rows.append({"candidate": source, **values, "mean_distance": distance(calibration, mean, masks)})
+    if settings.point_estimate == "refined":
+        rows += refine_point(calibration, candidates, rows, seeds, trials, workers, log)
+        candidates = [(row["candidate"], {n: row[n] for n in names}) for row in rows]
     table = pd.DataFrame(rows)
     best = int(table["mean_distance"].idxmin())
     table["chosen"] = table.index == best
     return candidates[best][1], table
+
+
+REFINE_BATCH = 8  # points per Optuna ask/tell round: their runs share one pool of workers
+
+
+def refine_point(
+    calibration: Calibration,
+    candidates: list[tuple[str, dict[str, float]]],
+    candidate_rows: list[dict[str, Any]],
+    seeds: list[int],
+    trials: int | None = None,
+    workers: int = 1,
+    log: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Search for the point whose mean curves on ``seeds`` are nearest the data.
+
+    Optuna's TPE sampler (seeded with ``abc.seed``) proposes ``abc.point_trials`` points
+    (at most ``trials``) in the prior's bounds, on the prior's scale (log10 for
+    log-uniform priors), in batches of :data:`REFINE_BATCH`; the candidates already run
+    are told to it first, so it starts from the ABC posterior's best points. Each point
+    is run once per seed (the same seeds for every point: common random numbers, so two
+    points differ by their parameters, not their luck) and scored by the ABC distance of
+    the mean curves. Returns one row per point tried (``candidate`` = ``search N``).
+    """
+    import optuna  # noqa: PLC0415 (optional dependency: the calibrate extra)
+
+    settings = calibration.config.abc
+    n_trials = min(settings.point_trials, trials or settings.point_trials)
+    specs = calibration.config.parameters
+    names = calibration.parameter_names
+    space = {
+        n: optuna.distributions.FloatDistribution(*specs[n].prior_bounds()) for n in names
+    }
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="minimize",
+        sampler=optuna.samplers.TPESampler(seed=settings.seed, n_startup_trials=0),
+    )
+    for (_, values), row in zip(candidates, candidate_rows, strict=True):
+        lo_hi = {n: specs[n].prior_bounds() for n in names}
+        scaled = {n: specs[n].to_prior_scale(values[n]) for n in names}
+        if all(lo_hi[n][0] <= scaled[n] <= lo_hi[n][1] for n in names):
+            study.add_trial(
+                optuna.trial.create_trial(
+                    params=scaled, distributions=space, value=row["mean_distance"]
+                )
+            )
+    if log:
+        log(f"refining the point estimate: {n_trials} points x {len(seeds)} runs (Optuna TPE)")
+    masks = {n: calibration.fit_mask(n) for n in calibration.series_names}
+    rows: list[dict[str, Any]] = []
+    reps = len(seeds)
+    while len(rows) < n_trials:
+        batch = [study.ask(space) for _ in range(min(REFINE_BATCH, n_trials - len(rows)))]
+        points = [
+            {n: specs[n].from_prior_scale(t.params[n]) for n in names} for t in batch
+        ]
+        runs = [p for p in points for _ in range(reps)]
+        curves = simulate_points(calibration, runs, seeds * len(points), workers=workers)
+        for k, (trial, values) in enumerate(zip(batch, points, strict=True)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = {
+                    n: np.nanmean(c[k * reps : (k + 1) * reps], axis=0) for n, c in curves.items()
+                }
+            score = distance(calibration, mean, masks)
+            study.tell(trial, score if np.isfinite(score) else 1e9)
+            rows.append({"candidate": f"search {len(rows) + 1}", **values, "mean_distance": score})
+        if log and len(rows) % (5 * REFINE_BATCH) == 0:
+            log(f"  {len(rows)} points, nearest so far {min(r['mean_distance'] for r in rows):.4f}")
+    return rows
 
 
 def _years(calibration: Calibration, dates: list[dt.date]) -> np.ndarray:
@@ -341,7 +418,9 @@ def run_calibration(
     predictive = simulate_points(calibration, draws_list, seeds, workers=local_workers)
     reps = min(settings.point_replications, draws or settings.point_replications)
     candidates = min(settings.point_candidates, draws or settings.point_candidates)
-    point, selection = choose_point(calibration, result, reps, local_workers, log, candidates)
+    point, selection = choose_point(
+        calibration, result, reps, local_workers, log, candidates, trials=draws
+    )
     point_seeds = [calibration.run_seed(point, salt=100_000 + i) for i in range(reps)]
     if log:
         log(f"point estimate: {reps} runs with fresh seeds")
@@ -427,7 +506,11 @@ def fitted_scenario_yaml(run: CalibrationRun) -> str:
         "name": f"{cfg.name}_fitted" + ("_holdout" if cal.holdout else ""),
         "description": (
             f"{cfg.description or cfg.name}: "
-            + ("posterior medians" if cfg.abc.point_estimate == "median" else "best posterior point")
+            + {
+                "median": "posterior medians",
+                "best": "best posterior point",
+                "refined": "minimum-distance point",
+            }[cfg.abc.point_estimate]
             + " of an ABC-SMC fit by "
             f"mtsim calibrate ({run.abc.simulations} runs, {len(run.abc.generations)} "
             "generations); see docs/calibration.md"
