@@ -1,13 +1,11 @@
 """The calibrated replay: scenarios/china_2013.yaml against CNNIC's observations.
 
 The baseline carries the fitted values (docs/calibration.md) and china_2013 starts them
-from CNNIC's end-2013 state. Run at the calibration's size with seeds the fit never
-used, the mean curves must follow CNNIC's. The issue's target for payment, within 3
-points at every observed date, is NOT met: the replay misses by up to 5.7 points (end
-of 2018) on these seeds and 6.8 (mid-2015) on the calibration's own check, because
-CNNIC's share almost stops rising in 2017-2019 (70.0%, 71.4%, 73.3%) after rising 10 to
-20 points a year, and the model's curve bends more smoothly (docs/calibration.md,
-"In sample"). The bounds below guard the fit as it is, not the target.
+from CNNIC's end-2013 state. Run at the calibration's size (the baseline's) with 24
+seeds the fit never used, the mean curves must follow CNNIC's: payment within 3 points
+at every observed date (the issue's in-sample target). One run's curve at 2,000
+consumers can miss the mean by several points, so the target is on the mean of many
+runs (docs/calibration.md, "In sample").
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ SIZE = {
     "population.kols": 8,
     "simulation.space_max_consumers": 1000,
 }
-SEEDS = range(101, 104)  # not the calibration's seeds (hashes of the parameter values)
+SEEDS = range(1000, 1024)  # not the calibration's seeds (hashes of the parameter values)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +59,8 @@ def test_payment_follows_cnnic(replay):
     mean, observed = replay
     gaps = _gaps(mean, observed, "mobile_payment_share", mean[:, 1])
     assert len(gaps) == 9
-    assert np.sqrt(np.mean(gaps**2)) <= 4.0, gaps.round(1)
-    assert np.abs(gaps).max() <= 7.0, gaps.round(1)  # the issue's 3 points: not met
+    assert np.abs(gaps).max() <= 3.0, gaps.round(1)  # the issue's target, at every date
+    assert np.sqrt(np.mean(gaps**2)) <= 2.5, gaps.round(1)
     # the COVID-19 push: payment jumps between mid-2019 and March 2020, as CNNIC's did
     assert mean[326, 1] - mean[286, 1] > 0.04
 

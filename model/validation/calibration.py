@@ -197,6 +197,10 @@ class ABCSettings(_Strict):
             The in-sample check reruns the chosen point with fresh seeds.
         point_candidates: particles considered by ``point_estimate: best`` and ``refined``.
         point_trials: points tried by ``point_estimate: refined`` after the candidates.
+        check_replications: runs of the chosen point, with fresh seeds, for the in-sample
+            check (default: ``point_replications``). One run at 2,000 consumers can miss
+            its mean curve by several share points, so a check on a few runs mostly
+            measures their luck.
     """
 
     population_size: Annotated[int, Field(ge=5, le=100_000)] = 100
@@ -213,6 +217,7 @@ class ABCSettings(_Strict):
     point_estimate: Literal["median", "best", "refined"] = "median"
     point_candidates: Annotated[int, Field(ge=1, le=10_000)] = 8
     point_trials: Annotated[int, Field(ge=1, le=100_000)] = 160
+    check_replications: Annotated[int, Field(ge=1, le=10_000)] | None = None
 
     @model_validator(mode="after")
     def _time_limit_needs_rate(self) -> ABCSettings:

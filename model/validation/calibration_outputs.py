@@ -10,9 +10,9 @@ After the ABC-SMC run (:mod:`model.validation.abc`):
    whose mean curves over common-seed runs are nearest the fitted observations
    (``point_selection.csv``), or (``refined``) that point improved by a minimum-distance
    search (Optuna TPE, ``abc.point_trials`` points on the same common seeds; every point
-   tried is in ``point_selection.csv``); it is run ``abc.point_replications`` times with fresh
-   seeds: the largest gap between its mean curve and each series' fitted observations
-   is the in-sample check;
+   tried is in ``point_selection.csv``); it is run ``abc.check_replications`` (default
+   ``point_replications``) times with fresh seeds: the largest gap between its mean
+   curve and each series' fitted observations is the in-sample check;
 3. **hold-out** (``--holdout``): per series, the RMSE of the predictive mean on the
    held-out observations and the share of them inside the 90% band, against the
    carry-forward, logistic and Bass baselines (:mod:`model.validation.baselines`)
@@ -421,10 +421,13 @@ def run_calibration(
     point, selection = choose_point(
         calibration, result, reps, local_workers, log, candidates, trials=draws
     )
-    point_seeds = [calibration.run_seed(point, salt=100_000 + i) for i in range(reps)]
+    checks = min(settings.check_replications or settings.point_replications, draws or 10**9)
+    point_seeds = [calibration.run_seed(point, salt=100_000 + i) for i in range(checks)]
     if log:
-        log(f"point estimate: {reps} runs with fresh seeds")
-    point_curves = simulate_points(calibration, [point] * reps, point_seeds, workers=local_workers)
+        log(f"point estimate: {checks} runs with fresh seeds")
+    point_curves = simulate_points(
+        calibration, [point] * checks, point_seeds, workers=local_workers
+    )
     run = CalibrationRun(
         calibration=calibration,
         abc=result,
