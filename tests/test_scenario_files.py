@@ -75,7 +75,7 @@ def test_extends_and_set(tmp_path):
     assert scenario.name == "deep"
     assert scenario.population.kols == 3
     assert scenario.population.consumers == 123
-    assert scenario.population.merchants == 200  # inherited from the baseline
+    assert scenario.population.merchants == 80  # inherited from the baseline
     assert scenario.regions["foreign"].price_level == 2.0
     assert scenario.regions["domestic"].price_level == 1.0
 
