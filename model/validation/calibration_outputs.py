@@ -220,7 +220,7 @@ def choose_point(
     candidates: int | None = None,
     trials: int | None = None,
 ) -> tuple[dict[str, float], pd.DataFrame]:
-    """Return the point estimate and, with ``abc.point_estimate: best``, the candidates.
+    """Return the point estimate and, with ``best`` or ``refined``, every point tried.
 
     ``median``: the posterior median of each parameter. ``best``: the medians and the
     ``abc.point_candidates`` particles (at most ``candidates``) with the smallest ABC
