@@ -351,6 +351,9 @@ def test_interrupted_run_writes_the_finished_replications(tmp_path):
         env=ENV,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # Ctrl-C must reach the run even when the test runner was started with SIGINT
+        # ignored (a background job of a script, nohup): children inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # 8 replications on 2 workers: the interrupt lands while most are still running,
     # however fast the machine (with 4 a fast run could finish before it)
