@@ -265,6 +265,25 @@ def open_sampler(
         )
 
 
+@contextmanager
+def seeded_global_generators(seed: int) -> Iterator[None]:
+    """Seed numpy's and Python's global generators for pyabc, then give them back.
+
+    pyabc draws its proposals from the global generators and takes no generator of its
+    own, so the fit seeds them (``abc.seed``: single-core fits are reproducible); the
+    caller's states are restored afterwards. The model's runs never use them: each run
+    has its own seeded generators.
+    """
+    saved = np.random.get_state(), random.getstate()
+    np.random.seed(seed)
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(saved[0])
+        random.setstate(saved[1])
+
+
 def run_abc(
     calibration: Calibration,
     database: Path,
@@ -310,15 +329,13 @@ def run_abc(
     prior = pyabc.Distribution(**priors)
     observed = {n: o.values for n, o in calibration.observations.items()}
 
-    # pyabc draws from numpy's (and Python's) global generators: seed both
-    np.random.seed(settings.seed)
-    random.seed(settings.seed)
     database = Path(database).resolve()
     database.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-journal", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
 
-    with open_sampler(workers or settings.workers, scheduler, dask_local) as (sampler, n, where):
+    sampling = open_sampler(workers or settings.workers, scheduler, dask_local)
+    with seeded_global_generators(settings.seed), sampling as (sampler, n, where):
         if log:
             log(
                 f"ABC-SMC: {len(priors)} parameters, {pop} particles per generation, "
@@ -386,7 +403,9 @@ def run_abc(
     particles["weight"] = weights / weights.sum()
     particles["distance"] = [float(p.distance) for p in population.particles]
     simulations = calibration_runs + int(generations["samples"].sum())
-    reason = stop_reason(generations, settings, simulations, budget, gens, minutes, seconds, dropped)
+    reason = stop_reason(
+        generations, settings, simulations, budget, gens, minutes, seconds, dropped
+    )
     return ABCResult(
         calibration=calibration,
         particles=particles,
@@ -400,8 +419,10 @@ def run_abc(
     )
 
 
-def no_generation_message(history: Any, budget: int, minutes: float | None, seconds: float) -> str:
-    """The one line for a fit that ended before its first generation: which budget ended it."""
+def no_generation_message(
+    history: Any, budget: int, minutes: float | None, seconds: float
+) -> str:
+    """Return the one line for a fit that ended before its first generation: which budget."""
     used = int(history.total_nr_simulations)
     if minutes is not None and seconds >= 60 * minutes:
         return (

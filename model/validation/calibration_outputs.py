@@ -31,7 +31,7 @@ Outputs (in ``output``, or ``output/holdout`` with ``--holdout``, or ``--out``):
 | ``out_of_sample.csv`` | hold-out only: per series and method, RMSE (points) and 90% coverage |
 | ``predictive.png`` | predictive bands against the data, one panel per series |
 | ``pairs.png`` | pairwise posterior plot (what is and is not identified) |
-| ``point_selection.csv`` | ``point_estimate: best``/``refined``: the candidates (and points searched), their distances, the one chosen |
+| ``point_selection.csv`` | ``best``/``refined``: candidates, points searched, distances, choice |
 | ``fitted_scenario.yaml`` | the base scenario with the overrides and the point estimate |
 | ``calibration.json`` | all of the above in one file, timings, sampler, manifest |
 | ``abc.db`` | pyabc's history (SQLite; every generation; ``pyabc.History``) |
@@ -242,16 +242,11 @@ def choose_point(
     seeds = [calibration.run_seed(median, salt=200_000 + i) for i in range(reps)]
     if log:
         log(f"choosing the point estimate: {len(candidates)} candidates x {reps} runs")
-    masks = {n: calibration.fit_mask(n) for n in calibration.series_names}
-    # every candidate's runs in one batch (one pool of workers, not one per candidate)
-    points = [values for _, values in candidates for _ in range(reps)]
-    curves = simulate_points(calibration, points, seeds * len(candidates), workers=workers)
-    rows = []
-    for k, (source, values) in enumerate(candidates):
-        with warnings.catch_warnings():  # weeks before a window fills are NaN in every run
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = {n: np.nanmean(c[k * reps : (k + 1) * reps], axis=0) for n, c in curves.items()}
-        rows.append({"candidate": source, **values, "mean_distance": distance(calibration, mean, masks)})
+    scores = mean_distances(calibration, [values for _, values in candidates], seeds, workers)
+    rows = [
+        {"candidate": source, **values, "mean_distance": score}
+        for (source, values), score in zip(candidates, scores, strict=True)
+    ]
     if settings.point_estimate == "refined":
         rows += refine_point(calibration, candidates, rows, seeds, trials, workers, log)
         candidates = [(row["candidate"], {n: row[n] for n in names}) for row in rows]
@@ -259,6 +254,28 @@ def choose_point(
     best = int(table["mean_distance"].idxmin())
     table["chosen"] = table.index == best
     return candidates[best][1], table
+
+
+def mean_distances(
+    calibration: Calibration, points: list[dict[str, float]], seeds: list[int], workers: int = 1
+) -> list[float]:
+    """ABC distance of each point's mean curves over one run per seed (common seeds).
+
+    All the points' runs go in one batch (one pool of workers, not one per point).
+    """
+    masks = {n: calibration.fit_mask(n) for n in calibration.series_names}
+    reps = len(seeds)
+    runs = [p for p in points for _ in range(reps)]
+    curves = simulate_points(calibration, runs, seeds * len(points), workers=workers)
+    out = []
+    for k in range(len(points)):
+        with warnings.catch_warnings():  # weeks before a window fills are NaN in every run
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = {
+                n: np.nanmean(c[k * reps : (k + 1) * reps], axis=0) for n, c in curves.items()
+            }
+        out.append(distance(calibration, mean, masks))
+    return out
 
 
 REFINE_BATCH = 8  # points per Optuna ask/tell round: their runs share one pool of workers
@@ -297,8 +314,8 @@ def refine_point(
         direction="minimize",
         sampler=optuna.samplers.TPESampler(seed=settings.seed, n_startup_trials=0),
     )
+    lo_hi = {n: specs[n].prior_bounds() for n in names}
     for (_, values), row in zip(candidates, candidate_rows, strict=True):
-        lo_hi = {n: specs[n].prior_bounds() for n in names}
         scaled = {n: specs[n].to_prior_scale(values[n]) for n in names}
         if all(lo_hi[n][0] <= scaled[n] <= lo_hi[n][1] for n in names):
             study.add_trial(
@@ -308,27 +325,20 @@ def refine_point(
             )
     if log:
         log(f"refining the point estimate: {n_trials} points x {len(seeds)} runs (Optuna TPE)")
-    masks = {n: calibration.fit_mask(n) for n in calibration.series_names}
     rows: list[dict[str, Any]] = []
-    reps = len(seeds)
     while len(rows) < n_trials:
         batch = [study.ask(space) for _ in range(min(REFINE_BATCH, n_trials - len(rows)))]
         points = [
             {n: specs[n].from_prior_scale(t.params[n]) for n in names} for t in batch
         ]
-        runs = [p for p in points for _ in range(reps)]
-        curves = simulate_points(calibration, runs, seeds * len(points), workers=workers)
-        for k, (trial, values) in enumerate(zip(batch, points, strict=True)):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                mean = {
-                    n: np.nanmean(c[k * reps : (k + 1) * reps], axis=0) for n, c in curves.items()
-                }
-            score = distance(calibration, mean, masks)
+        scores = mean_distances(calibration, points, seeds, workers)
+        for trial, values, score in zip(batch, points, scores, strict=True):
             study.tell(trial, score if np.isfinite(score) else 1e9)
-            rows.append({"candidate": f"search {len(rows) + 1}", **values, "mean_distance": score})
+            row = {"candidate": f"search {len(rows) + 1}", **values, "mean_distance": score}
+            rows.append(row)
         if log and len(rows) % (5 * REFINE_BATCH) == 0:
-            log(f"  {len(rows)} points, nearest so far {min(r['mean_distance'] for r in rows):.4f}")
+            nearest = min(r["mean_distance"] for r in rows)
+            log(f"  {len(rows)} points, nearest so far {nearest:.4f}")
     return rows
 
 
@@ -417,9 +427,8 @@ def run_calibration(
         log(f"posterior predictive: {len(draws_list)} draws with fresh seeds")
     predictive = simulate_points(calibration, draws_list, seeds, workers=local_workers)
     reps = min(settings.point_replications, draws or settings.point_replications)
-    candidates = min(settings.point_candidates, draws or settings.point_candidates)
     point, selection = choose_point(
-        calibration, result, reps, local_workers, log, candidates, trials=draws
+        calibration, result, reps, local_workers, log, candidates=draws, trials=draws
     )
     checks = min(settings.check_replications or settings.point_replications, draws or 10**9)
     point_seeds = [calibration.run_seed(point, salt=100_000 + i) for i in range(checks)]
