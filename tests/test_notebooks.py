@@ -49,15 +49,7 @@ def test_notebook_is_stored_without_outputs(path):
     assert notebook.metadata.get("kernelspec", {}).get("name") == "python3"
 
 
-# the classroom notebook is run cell by cell in a real JupyterLab by
-# tests/test_viz_browser.py::test_classroom_notebook_renders_the_page_inline_in_jupyterlab
-# in the default run; its plain nbclient run is in the slow set (keeps the default under 10 min)
-RUNS = [
-    pytest.param(p, marks=pytest.mark.slow) if p.stem == "05_classroom" else p for p in NOTEBOOKS
-]
-
-
-@pytest.mark.parametrize("path", RUNS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path):
     notebook = nbformat.read(path, as_version=4)
     # one extra cell at the end: which Python ran the notebook
