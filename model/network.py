@@ -553,6 +553,16 @@ def kol_followers(
 ) -> tuple[sp.csr_array, np.ndarray]:
     """Follower sets of the KOLs: heavy-tailed (Pareto) sizes, mostly in the KOL's region.
 
+    Rule: the consumers follow ``follows_per_consumer`` KOLs on average, so the follower
+    counts add up to ``follows_per_consumer * N``; they are shared among the KOLs in
+    proportion to Pareto weights (tail exponent ``follower_exponent``, the heavy tail of
+    influencer audiences: Barabasi and Albert 1999 for preferential attachment), each
+    capped at ``max_follower_share * N`` and at least one. Followers are drawn with
+    replacement (a repeat is merged), a share ``home_bias`` from the KOL's own region.
+    Counts as shares of the population make a consumer's KOL exposure independent of the
+    numbers of consumers and KOLs (an absolute minimum count, as before, made it grow with
+    the log of the population: docs/calibration.md, Population size).
+
     Returns:
         (followers, kol_region): a K x N CSR matrix of ones (row k: KOL k's followers)
         and each KOL's home region.
@@ -562,10 +572,11 @@ def kol_followers(
     if n_kols == 0:
         return sp.csr_array((n_kols, n), dtype=np.float32), np.zeros(0, dtype=np.uint8)
     kol_region = rng.choice(n_regions, size=n_kols, p=region_share / region_share.sum())
-    cap = max(spec.min_followers, int(spec.max_follower_share * n))
+    cap = max(1, int(spec.max_follower_share * n))
     u = rng.random(n_kols)
-    sizes = np.floor(spec.min_followers * (1.0 - u) ** (-1.0 / (spec.follower_exponent - 1.0)))
-    sizes = np.minimum(sizes, min(cap, n)).astype(np.int64)
+    weight = (1.0 - u) ** (-1.0 / (spec.follower_exponent - 1.0))
+    sizes = np.rint(spec.follows_per_consumer * n * weight / weight.sum())
+    sizes = np.clip(sizes, 1, min(cap, n)).astype(np.int64)
     owner = np.repeat(np.arange(n_kols, dtype=np.int64), sizes)
     home = rng.random(owner.size) < spec.home_bias
     members = [np.flatnonzero(consumer_region == r) for r in range(n_regions)]

@@ -464,8 +464,11 @@ class KOLs(_Strict):
     """Key opinion leaders (mechanisms/kol.py).
 
     Attributes:
-        min_followers: smallest follower count.
-        follower_exponent: Pareto tail exponent of follower counts (heavy tail; smaller is heavier).
+        follows_per_consumer: mean number of KOLs a consumer follows. The KOLs' follower
+            counts add up to this times the consumers, whatever the numbers of consumers and
+            KOLs, so exposure per consumer does not change with the population's size.
+        follower_exponent: Pareto tail exponent of the KOLs' relative popularity (how the
+            follows are shared among KOLs; heavy tail, smaller is heavier).
         max_follower_share: cap on one KOL's followers as a share of consumers.
         home_bias: share of a KOL's followers in the KOL's own region.
         initial_credibility: starting credibility (persuasive weight) of every KOL.
@@ -489,7 +492,7 @@ class KOLs(_Strict):
         campaign_share: share of KOLs a targeted campaign buys from.
     """
 
-    min_followers: Annotated[int, Field(ge=1)] = 20
+    follows_per_consumer: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.35
     follower_exponent: Annotated[float, Field(gt=1.0, le=10.0)] = 2.0
     max_follower_share: Probability = 0.3
     home_bias: Probability = 0.9
@@ -600,7 +603,8 @@ class Ordering(_Strict):
         traditional_import_markup: importers' markup on foreign prices (share of price).
         traditional_import_days: delivery days of a traditional import.
         no_purchase_appeal: constant utility of not buying this week (deferring the need).
-        variety_weight: utility per log number of mobile sellers in a region.
+        variety_weight: utility per log share of all merchants selling by mobile from a
+            region (a share, not a count: the model's merchants stand for a market of any size).
         reputation_weight: weight of merchant reputation.
         verified_weight: weight of a merchant's visible verified (real-name) badge.
         trust_weight: weight of the consumer's trust in the seller's region.
@@ -1342,6 +1346,15 @@ def _unwrap_model(ann: Any) -> Any:
     return None
 
 
+# Keys a scenario could have in an earlier version, with what replaced them (named in the error).
+RETIRED_KEYS: dict[tuple[str, ...], str] = {
+    ("kols", "min_followers"): (
+        "follower counts are shares of the consumers now; set kols.follows_per_consumer "
+        "(mean number of KOLs a consumer follows) instead"
+    ),
+}
+
+
 def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> str:
     loc = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-")))
     # pydantic puts union/literal branch names into loc; drop type tags like 'literal[...]'
@@ -1353,6 +1366,9 @@ def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> str:
     value = err.get("input")
     shown = describe_value(value, 60) if not isinstance(value, dict) else "{...}"
     if kind == "extra_forbidden":
+        retired = RETIRED_KEYS.get(tuple(str(p) for p in clean))
+        if retired:
+            return f"{path}: no longer a key: {retired}"
         model = _model_at(clean)
         allowed = sorted(model.model_fields) if model else []
         hint = _close_match(str(clean[-1]), allowed) if allowed and len(str(clean[-1])) <= 100 else ""

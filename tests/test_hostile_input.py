@@ -244,6 +244,19 @@ def test_every_kind_has_every_case():
         assert sorted(cases()) == sorted(CASE_NAMES), kind
 
 
+def test_a_retired_scenario_key_names_its_replacement(tmp_path):
+    from model.errors import UserError
+    from model.scenario import load_scenario
+
+    path = tmp_path / "old.yaml"
+    path.write_text(f"extends: {BASELINE}\nkols:\n  min_followers: 20\n")
+    with pytest.raises(UserError) as err:
+        load_scenario(path)
+    assert "kols.min_followers: no longer a key: follower counts are shares of the consumers now; " \
+        "set kols.follows_per_consumer" in str(err.value)
+    assert "\n" not in str(err.value).strip()
+
+
 def make_cycle(folder: Path) -> None:
     (folder / "cycle_a.yaml").write_text("extends: cycle_b.yaml\n")
     (folder / "cycle_b.yaml").write_text("extends: cycle_a.yaml\n")

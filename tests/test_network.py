@@ -52,13 +52,31 @@ def test_exact_gnp_edge_count_matches_binomial():
 def test_kol_followers_are_heavy_tailed_and_mostly_home():
     rng = np.random.default_rng(1)
     region = np.repeat([0, 1], [8000, 2000]).astype(np.uint8)
-    spec = KOLs(min_followers=20, follower_exponent=2.0, home_bias=0.9)
+    spec = KOLs(follows_per_consumer=2.0, follower_exponent=2.0, home_bias=0.9)
     followers, kol_region = kol_followers(spec, 500, region, np.array([0.8, 0.2]), rng)
     sizes = np.diff(followers.indptr)
-    assert sizes.min() >= 15  # duplicates drawn are merged, so a few fall below the minimum
+    assert sizes.min() >= 1
     assert sizes.max() > 20 * np.median(sizes)  # heavy tail
+    assert sizes.max() <= 0.3 * 10000  # max_follower_share
     home = np.mean(
         [np.mean(region[followers.indices[followers.indptr[k]:followers.indptr[k + 1]]] == kol_region[k])
          for k in range(500)]
     )
     assert home > 0.85
+
+
+def test_kol_exposure_per_consumer_does_not_grow_with_the_population():
+    """Follows per consumer stay at follows_per_consumer from 1,000 to 100,000 consumers
+    (KOLs in proportion); with an absolute minimum count they rose from 0.28 to 0.57."""
+    spec = KOLs(follows_per_consumer=0.35)
+    per_consumer = {}
+    for n in (1000, 10000, 100000):
+        counts = []
+        for seed in range(5):
+            region = np.zeros(n, dtype=np.uint8)
+            followers, _ = kol_followers(spec, n // 250, region, np.array([1.0]), np.random.default_rng(seed))
+            counts.append(followers.nnz / n)  # distinct follows (a repeated draw is merged)
+        per_consumer[n] = np.mean(counts)
+    for n, value in per_consumer.items():
+        assert 0.3 <= value <= 0.36, (n, value)
+    assert abs(per_consumer[100000] - per_consumer[1000]) < 0.03

@@ -561,7 +561,7 @@ def test_design_ids_from_the_template_match_full_serialisation(tmp_path):
         parameters=[
             {"name": "security", "path": "policies.1.strength", "range": [0.0, 1.0]},
             {"name": "days", "path": "trade.cross_border_delivery_days", "range": [6, 30]},
-            {"name": "followers", "path": "kols.min_followers", "range": [10, 30]},
+            {"name": "followers", "path": "kols.follows_per_consumer", "range": [0.1, 1.0]},
             {"name": "fraud", "path": "payment.fraud_rate", "range": [0.001, 0.01], "scale": "log"},
         ],
         design={"kind": "lhs", "samples": 45},

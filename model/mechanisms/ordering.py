@@ -12,10 +12,11 @@ Rule, per week, for each consumer i with a shopping need (probability
      ``traditional_import_appeal - a * level_b * (1 + traditional_import_markup + tariff_bh)
      - delay_weight * traditional_import_days / 7``;
    - a mobile order from region b's sellers:
-     ``mobile_appeal + I_bh + variety_weight * ln M_b - delay_weight * days_bh / 7
+     ``mobile_appeal + I_bh + variety_weight * ln(M_b / M) - delay_weight * days_bh / 7
      + trust_weight * tau_ib + ln lift_i - memory_i``, where
      ``I_bh = ln mean_{j in b} exp(u_jh)`` over the M_b merchants of b selling through
-     mobile channels, with
+     mobile channels (M: all merchants; variety is the share of the market selling by
+     mobile from b, so the utility does not change with the number of agents), with
      ``u_jh = -a * price_j * (1 - coupon + logistics_bh + tariff_bh)
      + reputation_weight * rep_j + verified_weight * verified_j
      + visibility_weight * ln(1 + vis_j / visibility_scale)``,
@@ -159,7 +160,7 @@ class SellerTables:
     """Per (seller region b, consumer region h): inclusive value and merchant draw table.
 
     Attributes:
-        inclusive: R x R, ``I_bh + variety_weight * ln M_b`` (``-inf``: no seller in b).
+        inclusive: R x R, ``I_bh + variety_weight * ln(M_b / M)`` (``-inf``: no seller in b).
         members: per b, the merchants of b selling through mobile channels.
         cdfs: per (b, h), cumulative choice probabilities over ``members[b]``.
         base: per merchant, the price-free part of its utility.
@@ -207,7 +208,7 @@ def seller_tables(
             u = base[idx] - spec.price_weight * p * markup
             top = u.max()
             w = np.exp(u - top)
-            variety = spec.variety_weight * np.log(idx.size)
+            variety = spec.variety_weight * np.log(idx.size / merchant_region.size)
             inclusive[b, h] = top + np.log(w.sum() / idx.size) + variety
             cdf = np.cumsum(w)
             cdfs[(b, h)] = cdf / cdf[-1]
