@@ -368,6 +368,33 @@ def test_holdout_masks_split_at_fit_until(tmp_path):
     assert all(full.fit_mask(n).all() for n in full.series_names)
 
 
+def test_a_holdout_fit_runs_only_to_its_last_fitted_observation(tmp_path):
+    """The fit's runs stop at the last fitted date: the same curves up to it as a full run
+    with the same seed, NaN after (nothing later enters the distance)."""
+    from model.validation.abc import simulation_model
+
+    _write_synthetic(tmp_path, TRUTH)
+    path = _write_config(tmp_path, _config(tmp_path))
+    cal = load_calibration(path, holdout=True)
+    model = simulation_model(cal)
+    last = model.last_fitted
+    assert 0 < last < cal.steps
+    assert last == max(int(s) for n in cal.series_names for s in cal.observations[n].steps[cal.fit_mask(n)])
+    point = dict(TRUTH)
+    seed = cal.run_seed(point)
+    full = cal.simulate(point, seed)
+    short = cal.simulate(point, seed, until=last)
+    for name in cal.series_names:
+        assert short[name].shape == full[name].shape
+        np.testing.assert_array_equal(short[name][: last + 1], full[name][: last + 1])
+        assert np.isnan(short[name][last + 1:]).all()
+    masks = {n: cal.fit_mask(n) for n in cal.series_names}
+    assert distance(cal, short, masks) == pytest.approx(distance(cal, full, masks))
+    assert simulation_model(load_calibration(path)).last_fitted == max(
+        int(s) for n in cal.series_names for s in cal.observations[n].steps
+    )
+
+
 # ----------------------------------------------------------------------------- baselines
 
 

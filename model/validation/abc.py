@@ -81,6 +81,8 @@ class SimulationModel(pyabc.IntegratedModel):
         self.calibration = calibration
         self.deadline = deadline
         self.masks = {n: calibration.fit_mask(n) for n in calibration.series_names}
+        # a fitting run stops at the last fitted observation (later curves are NaN)
+        self.last_fitted = max(calibration.checkpoints(), default=calibration.steps)
 
     def past_deadline(self) -> bool:
         """Return True once the time budget is spent."""
@@ -101,7 +103,7 @@ class SimulationModel(pyabc.IntegratedModel):
         if self.past_deadline():
             return self.placeholder()
         point = self.point(pars)
-        curves = self.calibration.simulate(point, self.calibration.run_seed(point))
+        curves = self.calibration.simulate(point, self.calibration.run_seed(point), until=self.last_fitted)
         assert curves is not None
         return curves
 
@@ -115,7 +117,7 @@ class SimulationModel(pyabc.IntegratedModel):
         def beyond(step: int, curves: dict[str, np.ndarray]) -> bool:
             return distance(cal, curves, self.masks, until=step) > eps
 
-        curves = cal.simulate(point, cal.run_seed(point), stop=beyond)
+        curves = cal.simulate(point, cal.run_seed(point), stop=beyond, until=self.last_fitted)
         if curves is None:
             return pyabc.ModelResult(accepted=False)
         value = distance(cal, curves, self.masks)
@@ -138,6 +140,8 @@ class SeriesDistance:
     def __init__(self, calibration: Calibration) -> None:
         self.calibration = calibration
         self.masks = {n: calibration.fit_mask(n) for n in calibration.series_names}
+        # a fitting run stops at the last fitted observation (later curves are NaN)
+        self.last_fitted = max(calibration.checkpoints(), default=calibration.steps)
 
     def __call__(self, simulated: Mapping[str, Any], observed: Mapping[str, Any]) -> float:
         """Return the distance of simulated curves to the observations (``observed`` unused)."""
@@ -364,11 +368,15 @@ def run_abc(
         seconds = time.perf_counter() - started
 
     # the last generation without placeholders (runs skipped after the deadline)
-    first = calibration.series_names[0]
+    names = calibration.series_names
     final_t = None
+
+    def placeholder(particle: Any) -> bool:  # every curve missing (a real run has step 0)
+        return all(np.isnan(np.asarray(particle.sum_stat[n], dtype=float)).all() for n in names)
+
     for t in range(int(history.max_t), -1, -1):
         population = history.get_population(t=t)
-        if not any(np.isnan(np.asarray(p.sum_stat[first])).all() for p in population.particles):
+        if not any(placeholder(p) for p in population.particles):
             final_t = t
             break
     if final_t is None:

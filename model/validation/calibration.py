@@ -404,6 +404,7 @@ class Calibration:
         point: Mapping[str, float],
         seed: int,
         stop: Callable[[int, dict[str, np.ndarray]], bool] | None = None,
+        until: int | None = None,
     ) -> dict[str, np.ndarray] | None:
         """Run the model once; each series' simulated curve at steps 0..steps.
 
@@ -413,16 +414,24 @@ class Calibration:
             stop: called at every step that has a fitted observation with the curves so
                 far; when it returns True the run ends early and None is returned
                 (ABC's early rejection: the distance can only grow).
+            until: simulate only to this step; the curves are NaN after it (the fit
+                needs nothing after its last fitted observation: a hold-out fit to 2016
+                runs 157 of 365 weeks). The steps up to it are those of a full run.
         """
         from model.market import MarketModel
 
         model = MarketModel(self.scenario(point), seed=int(seed))
         checkpoints = self.checkpoints() if stop is not None else set()
-        for step in range(1, self.steps + 1):
+        last = self.steps if until is None else max(0, min(int(until), self.steps))
+        for step in range(1, last + 1):
             model.step()
             if step in checkpoints and stop is not None and stop(step, self._curves(model)):
                 return None
-        return self._curves(model)
+        curves = self._curves(model)
+        if last < self.steps:
+            pad = np.full(self.steps - last, np.nan)
+            curves = {name: np.concatenate([curve, pad]) for name, curve in curves.items()}
+        return curves
 
     def _curves(self, model: Any) -> dict[str, np.ndarray]:
         table = model.timeseries()
