@@ -16,7 +16,7 @@ from mesa.discrete_space.cell_agent import FixedCell
 
 
 def _view(array_name: str, field: str, cast=None, doc: str = ""):
-    """A property reading/writing ``model.<array_name>.<field>[self.index]``."""
+    """Return a property reading/writing ``model.<array_name>.<field>[self.index]``."""
 
     def getter(self):
         value = getattr(getattr(self.model, array_name), field)[self.index]

@@ -1,4 +1,7 @@
-"""User-facing errors: anything that should end a command with a one-line message, not a traceback."""
+"""User-facing errors.
+
+Anything that should end a command with a one-line message, not a traceback.
+"""
 
 
 class UserError(Exception):

@@ -8,6 +8,7 @@ import pandas as pd
 from mesa.discrete_space import Network as MesaNetwork
 
 from model.agents import KOL, Consumer, Merchant
+from model.groups import GroupRecorder
 from model.mechanisms import access, platform, targeting, word_of_mouth
 from model.metrics import (
     CONSUMER_RECORD_FIELDS,
@@ -18,7 +19,6 @@ from model.metrics import (
 from model.network import build_social_graph, kol_followers, region_sizes
 from model.phases import PHASES
 from model.policy import EffectiveParameters, ParameterSchedule
-from model.groups import GroupRecorder
 from model.population import ConsumerAttributes, draw_attributes
 from model.scenario import Scenario
 from model.state import (
@@ -461,7 +461,7 @@ class MarketModel(mesa.Model):
             self._groups.record(int(self.steps), self.consumers, last)
 
     def group_table(self) -> pd.DataFrame:
-        """The main metrics by country, region, urban/rural and income band per step.
+        """Return the main metrics by country, region, urban/rural and income band per step.
 
         One row per recorded step and group (columns ``model.groups.COLUMNS``; see
         docs/population.md). Empty unless :meth:`track_groups` was called.
@@ -471,7 +471,10 @@ class MarketModel(mesa.Model):
         return self._groups.table()
 
     def timeseries(self) -> pd.DataFrame:
-        """The run table so far: column ``step`` (0 = initial state) and one column per metric."""
+        """Return the run table so far.
+
+        Column ``step`` (0 = initial state) and one column per metric.
+        """
         table = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         table.insert(0, "step", np.arange(len(table), dtype=np.int64))
         return table

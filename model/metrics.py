@@ -177,15 +177,20 @@ def mobile_share_of_consumption(model: MarketView) -> float:
 
 
 def cross_border_created_value(model: MarketView) -> float:
-    """Goods value of cross-border mobile orders that is created trade (no purchase or
-    offline at home otherwise; logit counterfactual, mechanisms/ordering.py)."""
+    """Goods value of cross-border mobile orders that is created trade.
+
+    Created: no purchase or offline at home otherwise (logit counterfactual,
+    mechanisms/ordering.py).
+    """
     pairs = model.last.created_by_pair
     return float(pairs.sum()) if pairs is not None else 0.0
 
 
 def cross_border_diverted_value(model: MarketView) -> float:
-    """Goods value of cross-border mobile orders diverted from domestic mobile orders or
-    traditional imports (logit counterfactual)."""
+    """Goods value of cross-border mobile orders that is diverted trade.
+
+    Diverted from domestic mobile orders or traditional imports (logit counterfactual).
+    """
     return float(model.last.cross_border_value) - cross_border_created_value(model)
 
 
@@ -207,7 +212,10 @@ def active_shopper_share(model: MarketView) -> float:
 
 
 def lapsed_shopper_share(model: MarketView) -> float:
-    """Share of consumers who have shopped by mobile but lapsed (no longer aware; mechanisms/lapse.py)."""
+    """Share of consumers who have shopped by mobile but lapsed.
+
+    Lapsed: no longer aware (mechanisms/lapse.py).
+    """
     c = model.consumers
     return float((c.has_ordered & ~c.aware).mean()) if c.n else 0.0
 
@@ -310,11 +318,13 @@ def _pair(attribute: str, origin: int, destination: int):
 
 
 def reporters_for(region_names: list[str]) -> dict[str, object]:
-    """All reporters of a model with these regions: ``REPORTERS`` plus, per region,
-    ``exports_value.R``, ``imports_value.R``, ``exports_orders.R``, ``imports_orders.R``
-    and, per pair of regions in different countries or not, ``cross_border_value.O>D``
-    and ``cross_border_created_value.O>D`` (goods value; created = logit counterfactual;
-    diverted is the difference)."""
+    """All reporters of a model with these regions.
+
+    ``REPORTERS`` plus, per region, ``exports_value.R``, ``imports_value.R``,
+    ``exports_orders.R``, ``imports_orders.R`` and, per pair of regions in different
+    countries or not, ``cross_border_value.O>D`` and ``cross_border_created_value.O>D``
+    (goods value; created = logit counterfactual; diverted is the difference).
+    """
     out = dict(REPORTERS)
     for r, name in enumerate(region_names):
         out[f"exports_value.{name}"] = _per_region("exports_value", r)
@@ -406,15 +416,24 @@ def platform_reporters() -> dict[str, object]:
 
 PLATFORM_METRIC_INFO: dict[str, dict[str, str]] = {
     "platform_users": {"label": "Platform users", "unit": "share of consumers"},
-    "platform_follows_per_user": {"label": "Official accounts followed", "unit": "per platform user"},
+    "platform_follows_per_user": {
+        "label": "Official accounts followed",
+        "unit": "per platform user",
+    },
     "platform_orders": {"label": "Orders through the platform", "unit": "orders per week"},
     "platform_order_share": {"label": "Platform share of mobile orders", "unit": "share of orders"},
     "intention_conversion": {
         "label": "Conversion from purchase intention",
         "unit": "share of consumers shown platform content",
     },
-    "search_action_rate": {"label": "Mobile searches leading to an action", "unit": "share of searches"},
-    "search_purchase_rate": {"label": "Search actions leading to a purchase", "unit": "share of actions"},
+    "search_action_rate": {
+        "label": "Mobile searches leading to an action",
+        "unit": "share of searches",
+    },
+    "search_purchase_rate": {
+        "label": "Search actions leading to a purchase",
+        "unit": "share of actions",
+    },
     "searches": {"label": "Mobile searches", "unit": "searches per week"},
     "search_actions": {"label": "Mobile searches followed by an action", "unit": "per week"},
     "search_purchases": {"label": "Search actions followed by a mobile order", "unit": "per week"},
@@ -423,9 +442,18 @@ PLATFORM_METRIC_INFO: dict[str, dict[str, str]] = {
     "group_buy_offers": {"label": "Group-buying offers", "unit": "offers per week"},
     "group_buy_successes": {"label": "Successful group-buying offers", "unit": "offers per week"},
     "group_buy_buyers": {"label": "Group-buying team members", "unit": "consumers per week"},
-    "offline_qr_payments": {"label": "Offline purchases paid by QR code", "unit": "payments per week"},
-    "offline_qr_value": {"label": "Offline spending paid by QR code", "unit": "currency units per week"},
-    "qr_first_payments": {"label": "First mobile payments made by QR offline", "unit": "consumers per week"},
+    "offline_qr_payments": {
+        "label": "Offline purchases paid by QR code",
+        "unit": "payments per week",
+    },
+    "offline_qr_value": {
+        "label": "Offline spending paid by QR code",
+        "unit": "currency units per week",
+    },
+    "qr_first_payments": {
+        "label": "First mobile payments made by QR offline",
+        "unit": "consumers per week",
+    },
     "cross_platform_failures": {
         "label": "Payments failed at another platform's store",
         "unit": "orders per week",
@@ -434,7 +462,10 @@ PLATFORM_METRIC_INFO: dict[str, dict[str, str]] = {
     "platform_stores": {"label": "Official accounts / in-app stores", "unit": "merchants"},
     "platform_stores_verified": {"label": "Stores verified by their platform", "unit": "merchants"},
     "platform_stores_delisted": {"label": "Stores delisted by their platform", "unit": "merchants"},
-    "platform_stores_checked": {"label": "Stores checked by their platform", "unit": "merchants per week"},
+    "platform_stores_checked": {
+        "label": "Stores checked by their platform",
+        "unit": "merchants per week",
+    },
 }
 """Label and unit of the platform columns (merged into ``METRIC_INFO``)."""
 
@@ -497,7 +528,10 @@ COUNT_METRICS: tuple[str, ...] = (
 
 METRIC_INFO: dict[str, dict[str, str]] = {
     "aware_share": {"label": "Consumers aware of mobile shopping", "unit": "share of consumers"},
-    "shopper_share": {"label": "Consumers who have shopped by mobile", "unit": "share of consumers"},
+    "shopper_share": {
+        "label": "Consumers who have shopped by mobile",
+        "unit": "share of consumers",
+    },
     "payment_adoption": {"label": "Consumers paying by mobile", "unit": "share of consumers"},
     "payment_adoption_connected": {
         "label": "Mobile payment among connected consumers",
@@ -511,14 +545,20 @@ METRIC_INFO: dict[str, dict[str, str]] = {
     "gmv": {"label": "Gross merchandise value", "unit": "currency units per week"},
     "counterfeit_incidents": {"label": "Counterfeit sales", "unit": "incidents per week"},
     "fraud_incidents": {"label": "Mobile payment frauds", "unit": "incidents per week"},
-    "merchant_adoption": {"label": "Merchants using mobile marketing", "unit": "share of merchants"},
+    "merchant_adoption": {
+        "label": "Merchants using mobile marketing",
+        "unit": "share of merchants",
+    },
     "kol_credibility": {"label": "KOL credibility", "unit": "mean, 0 to 1"},
     "mobile_access_share": {"label": "Consumers with mobile access", "unit": "share of consumers"},
     "verified_merchant_share": {"label": "Verified merchants", "unit": "share of merchants"},
     "failed_transactions": {"label": "Failed transactions", "unit": "orders per week"},
     "policy_cost": {"label": "Policy spending", "unit": "currency units per week"},
     "cumulative_policy_cost": {"label": "Cumulative policy spending", "unit": "currency units"},
-    "consumer_spending": {"label": "Consumer spending, all channels", "unit": "currency units per week"},
+    "consumer_spending": {
+        "label": "Consumer spending, all channels",
+        "unit": "currency units per week",
+    },
     "mobile_spending": {"label": "Spending on mobile orders", "unit": "currency units per week"},
     "offline_spending": {"label": "Spending offline at home", "unit": "currency units per week"},
     "traditional_import_spending": {
@@ -531,7 +571,10 @@ METRIC_INFO: dict[str, dict[str, str]] = {
     },
     "consumer_surplus": {"label": "Consumer surplus", "unit": "currency units per week"},
     "unmet_needs": {"label": "Unmet shopping needs", "unit": "consumers per week"},
-    "counterfeit_loss_value": {"label": "Losses to counterfeits", "unit": "currency units per week"},
+    "counterfeit_loss_value": {
+        "label": "Losses to counterfeits",
+        "unit": "currency units per week",
+    },
     "fraud_loss_value": {"label": "Losses to payment fraud", "unit": "currency units per week"},
     "cross_border_value": {"label": "Cross-border mobile trade", "unit": "currency units per week"},
     "cross_border_created_value": {
@@ -556,7 +599,10 @@ METRIC_INFO: dict[str, dict[str, str]] = {
     "merchant_fines": {"label": "Fines paid by merchants", "unit": "currency units per week"},
     "kol_fees": {"label": "KOLs' fee income", "unit": "currency units per week"},
     "state_tariff_revenue": {"label": "Tariff revenue", "unit": "currency units per week"},
-    "logistics_revenue": {"label": "Carriers' logistics revenue", "unit": "currency units per week"},
+    "logistics_revenue": {
+        "label": "Carriers' logistics revenue",
+        "unit": "currency units per week",
+    },
     "platform_revenue": {"label": "Platforms' revenue", "unit": "currency units per week"},
     "active_merchants": {"label": "Merchants in business", "unit": "merchants"},
     "merchant_exits": {"label": "Merchant exits", "unit": "merchants per week"},

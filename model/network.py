@@ -182,7 +182,7 @@ class SocialGraph:
         return same.astype(np.int32), (total - same).astype(np.int32)
 
     def to_networkx(self) -> nx.Graph:
-        """The graph as a networkx Graph with nodes 0..n-1 (built on each call)."""
+        """Return the graph as a networkx Graph with nodes 0..n-1 (built on each call)."""
         graph = nx.Graph()
         graph.add_nodes_from(range(self.n))
         graph.add_edges_from(zip(self.source.tolist(), self.target.tolist(), strict=True))
@@ -379,7 +379,9 @@ def homophily_block_edges(
             us.append(i + gs)
             vs.append(j + gs)
             for h in range(g + 1, len(groups)):
-                i, j = bipartite_edges(int(gs), int(gn), int(g_start[h]), int(groups[h]), p_other, rng)
+                i, j = bipartite_edges(
+                    int(gs), int(gn), int(g_start[h]), int(groups[h]), p_other, rng
+                )
                 us.append(i)
                 vs.append(j)
         for b in range(a + 1, len(sizes)):

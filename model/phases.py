@@ -19,8 +19,9 @@ import numpy as np
 
 from model.mechanisms import (
     acceptance,
-    accounts,
     access,
+    accounts,
+    attribution,
     fulfilment,
     kol,
     lapse,
@@ -32,7 +33,6 @@ from model.mechanisms import (
     trust,
     word_of_mouth,
 )
-from model.mechanisms import attribution
 from model.mechanisms.merchant_adoption import MerchantWeek
 from model.state import StepCounters, beta_around
 from model.week import Phase, Week, check_sequence
@@ -52,8 +52,9 @@ def access_phase(week: Week) -> None:
 
     Produces ``has_access`` (per consumer), ``connected`` (consumers with access per
     region) and ``connected_by_policy`` (consumers newly connected this week above the
-    access they would have without the infrastructure lever). With consumer attributes, who in a region is connected depends on
-    the consumer's group (urban/rural, income, age; model/population.py).
+    access they would have without the infrastructure lever). With consumer attributes,
+    who in a region is connected depends on the consumer's group (urban/rural, income,
+    age; model/population.py).
     """
     c, s, p = week.consumers, week.signals, week.signals.params
     has_access = access.consumer_access(
@@ -280,7 +281,7 @@ def platform_phase(week: Week) -> None:
     each consumer sees on the platform: the followed store it may buy again from, posts,
     a friend's or group share, a group-buying deal; the week's platform parameters after
     the platform levers), or None without a ``platforms:`` section (no draws then).
-    """
+    """  # noqa: D401 (the first line is this phase's row in docs/architecture.md)
     sc, s, pl, m, c = week.scenario, week.signals, week.platforms, week.merchants, week.consumers
     user, group, follows = pl.user, pl.group, pl.follows
     store, store_verified, qr_paid = pl.store, pl.store_verified, pl.qr_paid
@@ -327,12 +328,16 @@ def _marketing_touch(week: Week) -> np.ndarray:
         ch = sc.marketing.channels.get(name)
         if ch is None:
             continue
-        weights.append(s.params.channel_budget.get(name, 0.0) * ch.reach_per_unit * ch.conversion_lift)
+        weights.append(
+            s.params.channel_budget.get(name, 0.0) * ch.reach_per_unit * ch.conversion_lift
+        )
         codes.append(attribution.CODE[label])
     total = float(sum(weights))
     if reached.size and total > 0:
         cdf = np.cumsum(weights) / total
-        pick = np.minimum(np.searchsorted(cdf, week.rng.random(reached.size), side="right"), len(codes) - 1)
+        pick = np.minimum(
+            np.searchsorted(cdf, week.rng.random(reached.size), side="right"), len(codes) - 1
+        )
         out[reached] = np.array(codes, dtype=np.int8)[pick]
     return out
 
@@ -343,7 +348,7 @@ def ordering_phase(week: Week) -> None:
     Each consumer with a shopping need chooses not to buy, to buy offline or through a
     traditional import, or to order by mobile from a region's sellers (only if aware,
     connected, trusting and paying). Produces ``orders`` (an ``ordering.Orders``).
-    """
+    """  # noqa: D401 (the first line is this phase's row in docs/architecture.md)
     sc, s, rng = week.scenario, week.signals, week.rng
     c, m = week.consumers, week.merchants
     n, p, spec = c.n, s.params, sc.ordering
@@ -502,7 +507,11 @@ def platform_ties_phase(week: Week) -> None:
     m, c = week.merchants, week.consumers
     user, follows, store, verified = pl.user, pl.follows, pl.store, pl.store_verified
     delisted, qr_ever = pl.delisted, pl.qr_paid_ever
-    channel_orders, channel_value, records = pl.channel_orders, pl.channel_value, pl.merchant_records
+    channel_orders, channel_value, records = (
+        pl.channel_orders,
+        pl.channel_value,
+        pl.merchant_records,
+    )
     integrity, adopted, active, m_region, c_region = (
         m.integrity, m.adopted, m.active, m.region, c.region
     )
@@ -590,7 +599,9 @@ def platform_ties_phase(week: Week) -> None:
         "offline_qr_value": qr_value,
         "qr_first_payments": int(qr.first_time.size) if qr is not None else 0,
         "cross_platform_failures": orders.cross_platform_failures,
-        "platform_fees": float(orders.platform_fee.sum()) if orders.platform_fee is not None else 0.0,
+        "platform_fees": (
+            float(orders.platform_fee.sum()) if orders.platform_fee is not None else 0.0
+        ),
         "qr_fees": qr_value * spec.o2o.qr_fee,
         "stores": int(((new_store >= 0) & active).sum()),
         "stores_verified": int((new_verified & (new_store >= 0) & active).sum()),
@@ -854,7 +865,9 @@ def accounts_phase(week: Week) -> None:
     ledger.pay("state", "merchants", coupons)
     ledger.pay("consumers", "carriers", float(orders.logistics_value.sum()))
     ledger.pay("state", "carriers", logistics_subsidy)
-    ledger.pay("consumers", "state", float(orders.tariff_value.sum()) + float(orders.import_tariff.sum()))
+    ledger.pay(
+        "consumers", "state", float(orders.tariff_value.sum()) + float(orders.import_tariff.sum())
+    )
     ledger.pay(
         "consumers",
         "offline_retail",
@@ -882,7 +895,9 @@ def accounts_phase(week: Week) -> None:
     if orders.platform_fee is not None:
         ledger.pay("merchants", "platforms", float(orders.platform_fee.sum()))
     if orders.qr is not None and sc.platforms is not None:
-        ledger.pay("offline_retail", "platforms", float(orders.qr.value.sum()) * sc.platforms.o2o.qr_fee)
+        ledger.pay(
+            "offline_retail", "platforms", float(orders.qr.value.sum()) * sc.platforms.o2o.qr_fee
+        )
     # trade by region
     cb_value = orders.goods_value * cross
     exports_value = np.bincount(origin, weights=cb_value, minlength=R)
@@ -908,7 +923,9 @@ def accounts_phase(week: Week) -> None:
         fraud_loss_value=fraud_value,
         mobile_spending=float(orders.value.sum()),
         offline_spending=float(orders.offline_spending.sum()),
-        traditional_import_spending=float(orders.import_spending.sum() + orders.import_tariff.sum()),
+        traditional_import_spending=float(
+            orders.import_spending.sum() + orders.import_tariff.sum()
+        ),
         basket_value=float(orders.basket_value.sum()),
         needs=orders.needs,
         unmet_needs=orders.unmet_needs,
@@ -1282,13 +1299,17 @@ check_sequence(PHASES)
 
 
 def phase_table() -> str:
-    """The phases as a Markdown table (docs/architecture.md embeds it; a test keeps it current)."""
+    """Return the phases as a Markdown table.
+
+    docs/architecture.md embeds it; a test keeps it current.
+    """
 
     def cell(items: tuple[str, ...]) -> str:
         return ", ".join(f"`{item}`" for item in items) or "—"
 
     rows = [
-        "| # | phase | what it does | reads (start of week) | uses | produces | writes (end of week) |",
+        "| # | phase | what it does | reads (start of week) | uses | produces "
+        "| writes (end of week) |",
         "|---:|---|---|---|---|---|---|",
     ]
     for number, phase in enumerate(PHASES, start=1):

@@ -55,7 +55,6 @@ from model.levers import CHANNELS, LEVER_MAX, LEVERS
 from model.scenario import Intervention, Scenario
 
 
-
 def ramp_fraction(intervention: Intervention, t: int) -> float:
     """Share of full strength the intervention has at step t (0 when it does not act)."""
     if t < intervention.start:
@@ -91,7 +90,9 @@ class PolicyTimeline:
         return {lever: self.level(lever, t) for lever in LEVERS}
 
     def cost(self, t: int) -> float:
-        """Fixed programme overhead at step t: ``cost_per_step`` times the ramp (currency).
+        """Return the fixed programme overhead at step t (currency).
+
+        ``cost_per_step`` times the ramp.
 
         The activity-based cost of each lever (coupons redeemed, fees paid, merchants
         verified, ...) is computed by the model (model/mechanisms/accounts.py).
@@ -173,7 +174,7 @@ def cross_border_matrix(scenario: Scenario) -> np.ndarray:
 
 
 def trade_matrices(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Base [origin, destination] matrices of logistics cost, delivery days and tariff.
+    """Return the base [origin, destination] matrices of logistics cost, delivery days and tariff.
 
     Between regions of one country (and within a region) the domestic logistics cost
     and delivery days apply and no tariff; between countries the cross-border ones.
@@ -215,7 +216,7 @@ class ParameterSchedule:
         self._access_growth = np.array([r.access_growth for r in scenario.regions.values()])
 
     def at(self, t: int) -> EffectiveParameters:
-        """The effective parameters at step t."""
+        """Return the effective parameters at step t."""
         sc = self.scenario
         lv = self.timeline.levels(t)
         natural = np.minimum(1.0, self._base_access + self._access_growth * max(t, 0))

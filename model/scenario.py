@@ -252,7 +252,8 @@ class Trade(_Strict):
         domestic_logistics_cost: shipping cost within a region, fraction of price.
         domestic_delivery_days: delivery time within a region, days.
         cross_border_logistics_cost: shipping cost between regions, fraction of price.
-        cross_border_delivery_days: delivery time between regions, days (30 in the case of docs/domain.md, Figures used as targets).
+        cross_border_delivery_days: delivery time between regions, days (30 in the case of
+            docs/domain.md, Figures used as targets).
         tariff: tariff and customs friction on cross-border orders, fraction of price.
         links: per-pair overrides.
     """
@@ -300,7 +301,9 @@ class NetworkSettings(_Strict):
     @model_validator(mode="after")
     def _file_needs_path(self) -> NetworkSettings:
         if self.kind == "file" and not self.path:
-            raise ValueError("network.kind 'file' needs network.path (an edge list or GraphML file)")
+            raise ValueError(
+                "network.kind 'file' needs network.path (an edge list or GraphML file)"
+            )
         return self
 
 
@@ -426,11 +429,14 @@ class Merchants(_Strict):
         imitation: strength of imitation of successful adopting peers in the same region.
         price_dispersion: log-normal sigma of merchant prices around the region's level.
         integrity_mean: mean chance a sale is genuine.
-        integrity_concentration: Beta concentration of integrity across merchants (higher: less spread).
+        integrity_concentration: Beta concentration of integrity across merchants (higher:
+            less spread).
         verified_share: share of merchants verified (real-name) at step 0.
-        verified_integrity_effect: share of a verified merchant's cheating that verification prevents.
+        verified_integrity_effect: share of a verified merchant's cheating that verification
+            prevents.
         detection_probability: chance a counterfeit sale is detected and penalised.
-        verified_detection_bonus: extra detection for verified merchants (share of the undetected rest).
+        verified_detection_bonus: extra detection for verified merchants (share of the
+            undetected rest).
         penalty: fine per detected counterfeit, in multiples of the order's goods value.
         reputation_penalty: reputation lost on each detected counterfeit.
         reform_rate: share of the integrity gap closed after a penalty.
@@ -474,11 +480,13 @@ class KOLs(_Strict):
         initial_credibility: starting credibility (persuasive weight) of every KOL.
         post_probability: chance a KOL posts an endorsement in a step.
         awareness_gain: awareness produced per unit of credible exposure.
-        purchase_lift: relative rise in a follower's purchase probability from a credible endorsement.
+        purchase_lift: relative rise in a follower's purchase probability from a credible
+            endorsement.
         fee_per_follower: sponsorship fee per follower per post (currency units).
         commercial_penalty: credibility lost per sponsored, undisclosed post.
         fake_penalty: credibility lost when an endorsed product turns out fake.
-        recovery: share of the gap to the initial credibility recovered per post of a genuine product.
+        recovery: share of the gap to the initial credibility recovered per post of a genuine
+            product.
         disclosure_persuasion_loss: persuasion lost on a disclosed sponsored post.
         unfollow_rate: per week chance a follower unfollows a KOL whose credibility has
             fallen to 0, in proportion to the relative loss ``1 - credibility / initial``.
@@ -547,7 +555,8 @@ class Payment(_Strict):
         convenience_rate: per step adoption chance from convenience alone.
         rigid_demand_rate: per step adoption chance from bill payment, top-ups and tickets.
         peer_influence: adoption chance per unit share of paying neighbours.
-        checkout_adoption: chance a consumer without mobile payment adopts it to complete a purchase.
+        checkout_adoption: chance a consumer without mobile payment adopts it to complete a
+            purchase.
         perceived_risk: perceived insecurity of mobile payment at step 0 (scales adoption down).
         fraud_rate: per step chance a paying consumer is defrauded (stolen card, lost phone).
         abandon_after_fraud: chance a defrauded consumer stops paying by mobile.
@@ -1060,7 +1069,9 @@ class Scenario(_Strict):
     @property
     def region_countries(self) -> tuple[str, ...]:
         """Each region's country name, in region order (a region without ``country`` is its own)."""
-        return tuple(r.country if r.country is not None else name for name, r in self.regions.items())
+        return tuple(
+            r.country if r.country is not None else name for name, r in self.regions.items()
+        )
 
     @property
     def country_names(self) -> list[str]:
@@ -1074,17 +1085,17 @@ class Scenario(_Strict):
         return tuple(index[c] for c in self.region_countries)
 
     def resolved(self) -> dict[str, Any]:
-        """The fully resolved scenario as plain JSON-ready data (defaults filled in)."""
+        """Return the fully resolved scenario as plain JSON-ready data (defaults filled in)."""
         return self.model_dump(mode="json")
 
     def fingerprint(self) -> str:
-        """A short stable hash of the resolved scenario."""
+        """Return a short stable hash of the resolved scenario."""
         text = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def run_id(scenario: Scenario, seed: int) -> str:
-    """Identifier of one run: a hash of the resolved scenario and the seed."""
+    """Return the identifier of one run: a hash of the resolved scenario and the seed."""
     text = json.dumps(
         {"scenario": scenario.resolved(), "seed": int(seed)}, sort_keys=True, separators=(",", ":")
     )
@@ -1118,7 +1129,10 @@ def read_yaml_mapping(
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` into a copy of ``base``: mappings merge key by key, anything else replaces."""
+    """Merge ``override`` into a copy of ``base``.
+
+    Mappings merge key by key, anything else replaces.
+    """
     out = copy.deepcopy(dict(base))
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
@@ -1225,7 +1239,9 @@ def _check_region_names(
 def parse_override(text: str, source: str = "--set") -> tuple[list[str], Any]:
     """Split ``a.b.c=value`` into its key path and YAML-parsed value."""
     if "=" not in text:
-        raise ScenarioError(f"{source}: {text!r}: expected PATH=VALUE, e.g. population.consumers=2000")
+        raise ScenarioError(
+            f"{source}: {text!r}: expected PATH=VALUE, e.g. population.consumers=2000"
+        )
     key, _, raw = text.partition("=")
     key = key.strip()
     if not key or any(not part for part in key.split(".")):
@@ -1316,7 +1332,7 @@ def _close_match(key: str, allowed: Iterable[str]) -> str:
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model class that holds the last key of ``loc`` (for close matches)."""
+    """Return the pydantic model class that holds the last key of ``loc`` (for close matches)."""
     import typing
 
     model: Any = Scenario
@@ -1356,10 +1372,14 @@ RETIRED_KEYS: dict[tuple[str, ...], str] = {
 
 
 def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> str:
-    loc = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-")))
+    loc = tuple(
+        p for p in err.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-"))
+    )
     # pydantic puts union/literal branch names into loc; drop type tags like 'literal[...]'
     clean = tuple(
-        p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "float", "str", "none")))
+        p
+        for p in loc
+        if not (isinstance(p, str) and ("[" in p or p in ("int", "float", "str", "none")))
     )
     path = ".".join(short_key(p) for p in clean) or "(top level)"
     kind = err.get("type", "")
@@ -1371,7 +1391,9 @@ def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> str:
             return f"{path}: no longer a key: {retired}"
         model = _model_at(clean)
         allowed = sorted(model.model_fields) if model else []
-        hint = _close_match(str(clean[-1]), allowed) if allowed and len(str(clean[-1])) <= 100 else ""
+        hint = (
+            _close_match(str(clean[-1]), allowed) if allowed and len(str(clean[-1])) <= 100 else ""
+        )
         listing = f" (allowed here: {', '.join(allowed)})" if allowed else ""
         return f"{path}: unknown key{hint}{listing}"
     msg = err.get("msg", "invalid value")
@@ -1436,7 +1458,9 @@ def scenario_from_dict(
     A problem that only the overrides bring in is reported against ``--set``.
     """
     overrides = overrides if isinstance(overrides, Mapping) else list(overrides)
-    merged = apply_overrides(data, overrides, source=f"{source}: --set") if overrides else dict(data)
+    merged = (
+        apply_overrides(data, overrides, source=f"{source}: --set") if overrides else dict(data)
+    )
     merged = _normalise(merged)
     merged.pop("extends", None)
     try:
@@ -1476,7 +1500,7 @@ def load_scenario(
 
 
 def scenario_json_schema() -> dict[str, Any]:
-    """The JSON Schema of scenario files (``mtsim schema``)."""
+    """Return the JSON Schema of scenario files (``mtsim schema``)."""
     schema = Scenario.model_json_schema()
     schema["properties"]["extends"] = {
         "type": "string",

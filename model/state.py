@@ -284,10 +284,14 @@ class PlatformState:
         return int(self.user.size)
 
 
-def beta_around(mean: float, concentration: float, size: int, rng: np.random.Generator) -> np.ndarray:
+def beta_around(
+    mean: float, concentration: float, size: int, rng: np.random.Generator
+) -> np.ndarray:
     """Draws in [0, 1] with the given mean (constant when the mean is 0 or 1)."""
     if size == 0:
         return np.zeros(0, dtype=np.float32)
     if mean <= 0.0 or mean >= 1.0:
         return np.full(size, mean, dtype=np.float32)
-    return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=size).astype(np.float32)
+    return rng.beta(
+        mean * concentration, (1.0 - mean) * concentration, size=size
+    ).astype(np.float32)

@@ -47,7 +47,7 @@ and ``cumulative_policy_cost``. ``platforms`` is the super-app layer
 
 
 def phase_generator(seed: int, t: int, name: str) -> np.random.Generator:
-    """The generator of phase ``name`` in week ``t`` of a run with ``seed``.
+    """Return the generator of phase ``name`` in week ``t`` of a run with ``seed``.
 
     Seeded from ``SeedSequence([seed, t, crc32(name)])``: independent streams per phase
     and week, the same for the same seed whatever the other phases draw.
@@ -153,8 +153,10 @@ class Signals:
 
 
 class RunningPhase:
-    """Which phase is running (shared by a week and its views; no reference back to the
-    week, so a finished week is freed at once instead of waiting for the cycle collector).
+    """Which phase is running (shared by a week and its views).
+
+    No reference back to the week, so a finished week is freed at once instead of waiting
+    for the cycle collector.
 
     Attributes:
         phase: the running phase, or None between phases.
@@ -320,7 +322,7 @@ class Week:
 
 
 def _empty_platforms() -> Any:
-    """An empty platform state, for contexts built without one (tests, notebooks)."""
+    """Return an empty platform state, for contexts built without one (tests, notebooks)."""
     from model.state import PlatformState
 
     return PlatformState()

@@ -379,7 +379,9 @@ def test_a_holdout_fit_runs_only_to_its_last_fitted_observation(tmp_path):
     model = simulation_model(cal)
     last = model.last_fitted
     assert 0 < last < cal.steps
-    assert last == max(int(s) for n in cal.series_names for s in cal.observations[n].steps[cal.fit_mask(n)])
+    assert last == max(
+        int(s) for n in cal.series_names for s in cal.observations[n].steps[cal.fit_mask(n)]
+    )
     point = dict(TRUTH)
     seed = cal.run_seed(point)
     full = cal.simulate(point, seed)

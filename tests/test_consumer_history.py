@@ -1,4 +1,5 @@
-"""Per-consumer history: kept only when asked, consistent with the run table, written by mtsim run."""
+"""Per-consumer history: kept only when asked, consistent with the run table, written by
+mtsim run."""
 
 from __future__ import annotations
 

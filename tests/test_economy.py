@@ -20,7 +20,9 @@ def _mean(column: str, steps: int = 40, **overrides) -> float:
     """Mean over seeds (common random numbers) of a column's mean over the run."""
     overrides.setdefault("simulation__steps", steps)
     return float(
-        np.mean([run_model(small_scenario(**overrides), seed=s)[column].iloc[1:].mean() for s in SEEDS])
+        np.mean(
+            [run_model(small_scenario(**overrides), seed=s)[column].iloc[1:].mean() for s in SEEDS]
+        )
     )
 
 
@@ -119,7 +121,9 @@ def test_coupons_cost_what_is_redeemed():
         "regions.foreign.initial_trust_domestic": 0.05,
         "regions.foreign.initial_trust_foreign": 0.05,
     })
-    idle = run_model(small_scenario(simulation__steps=20, policies=coupons, **nobody_trusts), seed=1)
+    idle = run_model(
+        small_scenario(simulation__steps=20, policies=coupons, **nobody_trusts), seed=1
+    )
     assert idle["orders"].sum() == 0
     assert idle["policy_cost"].sum() == 0.0  # no redemptions, no cost
     low = small_scenario(simulation__steps=40, policies=[dict(coupons[0], strength=0.1)])
@@ -133,7 +137,9 @@ def test_coupons_cost_what_is_redeemed():
         model.step()
     face = model.last_week.signals.orders.coupon_value.sum()
     admin = high.policy_costs.coupon_admin
-    assert model.last.policy_cost_by_lever["consumer_incentives"] == pytest.approx(face * (1 + admin))
+    assert model.last.policy_cost_by_lever["consumer_incentives"] == pytest.approx(
+        face * (1 + admin)
+    )
 
 
 def test_coupons_create_mobile_demand_not_only_move_it():

@@ -252,8 +252,10 @@ def test_a_retired_scenario_key_names_its_replacement(tmp_path):
     path.write_text(f"extends: {BASELINE}\nkols:\n  min_followers: 20\n")
     with pytest.raises(UserError) as err:
         load_scenario(path)
-    assert "kols.min_followers: no longer a key: follower counts are shares of the consumers now; " \
+    assert (
+        "kols.min_followers: no longer a key: follower counts are shares of the consumers now; "
         "set kols.follows_per_consumer" in str(err.value)
+    )
     assert "\n" not in str(err.value).strip()
 
 

@@ -274,10 +274,16 @@ def test_warnings_name_the_merchant_who_cheated():
 
 
 def test_consumers_lapse_more_when_counterfeits_are_common():
-    lapse = dict(word_of_mouth__lapse_after_harm=0.5, word_of_mouth__forget_rate=0.0)
-    honest = outcome("aware_share", merchants__integrity_mean=0.99, **lapse)
-    cheated = outcome("aware_share", merchants__integrity_mean=0.3, **lapse)
+    # mobile shopping attractive enough that many buy, so many are cheated (measured
+    # 0.791 honest, 0.673 cheated with lapse, 0.714 cheated without)
+    world = dict(ordering__mobile_appeal=1.0, word_of_mouth__forget_rate=0.0)
+    def aware(integrity, lapse):
+        return outcome("aware_share", merchants__integrity_mean=integrity,
+                       word_of_mouth__lapse_after_harm=lapse, **world)
+
+    honest, cheated, no_lapse = aware(0.99, 1.0), aware(0.1, 1.0), aware(0.1, 0.0)
     assert cheated < honest
+    assert cheated < no_lapse
 
 
 def test_forgetting_lowers_awareness():
@@ -289,8 +295,11 @@ def test_forgetting_lowers_awareness():
 def test_degree_seeding_picks_the_best_connected_and_random_seeding_is_the_classic_draw():
     from model import MarketModel
 
-    scenario = small_scenario(word_of_mouth__initial_aware_by="degree",
-                              word_of_mouth__initial_aware_count=10, network__kind="barabasi_albert")
+    scenario = small_scenario(
+        word_of_mouth__initial_aware_by="degree",
+        word_of_mouth__initial_aware_count=10,
+        network__kind="barabasi_albert",
+    )
     model = MarketModel(scenario, seed=4)
     degree = model.graph.degree
     assert degree[model.consumers.aware].min() >= np.sort(degree)[-10]
@@ -350,12 +359,20 @@ def test_merchant_choice_values_shares_of_the_market_not_counts():
                  tariff=np.array([[0.0, 0.1], [0.1, 0.0]]))
     spec = Ordering(variety_weight=0.5)
     one = seller_tables(spec, price, reputation, verified, visibility, selling, region, 2, **costs)
-    three = seller_tables(spec, *(np.tile(a, 3) for a in (price, reputation, verified, visibility, selling, region)),
-                          2, **costs)
+    three = seller_tables(
+        spec,
+        *(np.tile(a, 3) for a in (price, reputation, verified, visibility, selling, region)),
+        2,
+        **costs,
+    )
     np.testing.assert_allclose(three.inclusive, one.inclusive)
     # and more of the market selling by mobile from a region raises its value
-    more = seller_tables(spec, price, reputation, verified, visibility, np.ones(m, bool), region, 2, **costs)
-    assert (more.inclusive >= one.inclusive - 1e-12).all() and (more.inclusive > one.inclusive).any()
+    more = seller_tables(
+        spec, price, reputation, verified, visibility, np.ones(m, bool), region, 2, **costs
+    )
+    assert (
+        (more.inclusive >= one.inclusive - 1e-12).all() and (more.inclusive > one.inclusive).any()
+    )
 
 
 def test_adoption_curves_do_not_depend_on_the_number_of_agents():
@@ -370,7 +387,9 @@ def test_adoption_curves_do_not_depend_on_the_number_of_agents():
     def mean_payment(consumers, runs):
         size = {"population.consumers": consumers, "population.merchants": consumers // 25,
                 "population.kols": consumers // 250, "simulation.space_max_consumers": 100}
-        tables = [run_model(load_scenario(BASELINE, size), seed=seed, steps=156) for seed in range(runs)]
+        tables = [
+            run_model(load_scenario(BASELINE, size), seed=seed, steps=156) for seed in range(runs)
+        ]
         return 100 * np.mean([t["payment_adoption_connected"].iloc[-1] for t in tables])
 
     small, large = mean_payment(2000, 6), mean_payment(10000, 2)

@@ -15,7 +15,9 @@ from tests.conftest import small_scenario
     "kind", ["stochastic_block", "erdos_renyi", "watts_strogatz", "barabasi_albert", "holme_kim"]
 )
 def test_generators_hit_the_mean_degree_and_are_seeded(kind):
-    scenario = small_scenario(population__consumers=3000, network__kind=kind, network__mean_degree=8)
+    scenario = small_scenario(
+        population__consumers=3000, network__kind=kind, network__mean_degree=8
+    )
     a = MarketModel(scenario, seed=11).graph
     b = MarketModel(scenario, seed=11).graph
     c = MarketModel(scenario, seed=12).graph
@@ -59,8 +61,13 @@ def test_kol_followers_are_heavy_tailed_and_mostly_home():
     assert sizes.max() > 20 * np.median(sizes)  # heavy tail
     assert sizes.max() <= 0.3 * 10000  # max_follower_share
     home = np.mean(
-        [np.mean(region[followers.indices[followers.indptr[k]:followers.indptr[k + 1]]] == kol_region[k])
-         for k in range(500)]
+        [
+            np.mean(
+                region[followers.indices[followers.indptr[k] : followers.indptr[k + 1]]]
+                == kol_region[k]
+            )
+            for k in range(500)
+        ]
     )
     assert home > 0.85
 
@@ -74,7 +81,9 @@ def test_kol_exposure_per_consumer_does_not_grow_with_the_population():
         counts = []
         for seed in range(5):
             region = np.zeros(n, dtype=np.uint8)
-            followers, _ = kol_followers(spec, n // 250, region, np.array([1.0]), np.random.default_rng(seed))
+            followers, _ = kol_followers(
+                spec, n // 250, region, np.array([1.0]), np.random.default_rng(seed)
+            )
             counts.append(followers.nnz / n)  # distinct follows (a repeated draw is merged)
         per_consumer[n] = np.mean(counts)
     for n, value in per_consumer.items():

@@ -273,7 +273,8 @@ def test_cross_border_facilitation_cuts_cross_border_friction_only():
     assert pol.tariff[cross] == pytest.approx(base.tariff[cross] * (3 / 27))
     assert pol.logistics_cost[diag] == pytest.approx(base.logistics_cost[diag])
     assert pol.delivery_days[diag] == pytest.approx(base.delivery_days[diag])
-    # docs/domain.md's case (Figures used as targets): 30 days down to 6 (domestic 3 + the extra 27 days cut by 24/27)
+    # docs/domain.md's case (Figures used as targets): 30 days down to 6
+    # (domestic 3 + the extra 27 days cut by 24/27)
     assert base.delivery_days[cross] == pytest.approx(30.0)
     assert pol.delivery_days[cross] == pytest.approx(6.0)
 

@@ -13,7 +13,9 @@ from tests.conftest import BASELINE
 
 
 def mtsim(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "model.cli", *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "model.cli", *args], capture_output=True, text=True
+    )
 
 
 def write(tmp_path, text: str, name: str = "s.yaml"):
@@ -71,7 +73,9 @@ def test_bad_set_override_is_validated_like_the_file(tmp_path):
 def test_extends_and_set(tmp_path):
     write(tmp_path, f"extends: {BASELINE}\npopulation:\n  kols: 3\n", "child.yaml")
     grandchild = write(tmp_path, "extends: child.yaml\nname: deep\n", "grandchild.yaml")
-    scenario = load_scenario(grandchild, ["population.consumers=123", "regions.foreign.price_level=2"])
+    scenario = load_scenario(
+        grandchild, ["population.consumers=123", "regions.foreign.price_level=2"]
+    )
     assert scenario.name == "deep"
     assert scenario.population.kols == 3
     assert scenario.population.consumers == 123
@@ -95,7 +99,8 @@ def test_schema_command_prints_json_schema():
 
 
 def test_baseline_documents_every_parameter():
-    """Every key with a value carries a comment, except the second region, which repeats the first."""
+    """Every key with a value carries a comment, except the second region, which repeats
+    the first."""
     in_second_region = False
     for line in BASELINE.read_text().splitlines():
         stripped = line.strip()

@@ -332,10 +332,10 @@ def test_the_page_is_a_solara_component_for_notebooks(scenario_folder):
 
 
 def test_platform_layer_is_drawn_with_channels_users_and_groups():
-    from model.mechanisms.attribution import CHANNELS
-    from model.viz.drawing import legend_html, network_svg
-    from model.scenario import load_scenario
     from model.market import MarketModel
+    from model.mechanisms.attribution import CHANNELS
+    from model.scenario import load_scenario
+    from model.viz.drawing import legend_html, network_svg
 
     root = __import__("pathlib").Path(__file__).resolve().parents[1]
     scenario = load_scenario(root / "scenarios" / "platform_superapp.yaml",

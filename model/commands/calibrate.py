@@ -143,7 +143,10 @@ def handle(args: argparse.Namespace) -> int:
         from model.validation.abc import load_result
 
         earlier = load_result(calibration, out_dir)
-        log(f"--outputs-only: the fit in {out_dir} ({len(earlier.particles)} particles); no ABC run")
+        log(
+            f"--outputs-only: the fit in {out_dir} ({len(earlier.particles)} particles); "
+            "no ABC run"
+        )
     run = run_calibration(
         calibration,
         out_dir,

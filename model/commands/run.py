@@ -150,7 +150,7 @@ def write_merchant_table(model, path: Path, replication: int) -> None:
 
 
 def _write_error(out: Path, exc: OSError) -> UserError:
-    """The one-line error for results that cannot be written (earlier results kept)."""
+    """Return the one-line error for results that cannot be written (earlier results kept)."""
     earlier = f"; earlier results in {out}/ are unchanged" if out.is_dir() else ""
     return UserError(f"--out: {out}: cannot write results ({exc.strerror or exc}){earlier}")
 

@@ -21,12 +21,14 @@ import pandas as pd
 
 
 def now_iso() -> str:
-    """The current UTC time in ISO 8601 (manifests only; never inside a model step)."""
+    """Return the current UTC time in ISO 8601 (manifests only; never inside a model step)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def git_commit(start: Path | None = None) -> str | None:
-    """The git commit of the mtsim source tree, with '-dirty' if it has changes; None outside git.
+    """Return the git commit of the mtsim source tree.
+
+    With '-dirty' if it has changes; None outside git.
 
     Runs git with ``--no-optional-locks`` (and ``GIT_OPTIONAL_LOCKS=0``): reading the
     state never creates ``.git/index.lock``, so a manifest write cannot get in the
@@ -86,7 +88,7 @@ def build_manifest(
     finished: str | None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The manifest of a result folder.
+    """Build the manifest of a result folder.
 
     Args:
         scenarios: scenario name -> resolved scenario (``Scenario.resolved()``).
@@ -147,7 +149,10 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
 
 
 def write_csv_atomic(path: str | Path, table: pd.DataFrame) -> None:
-    """Write a CSV atomically (floats in shortest round-trip form, so reruns compare byte for byte)."""
+    """Write a CSV atomically.
+
+    Floats in shortest round-trip form, so reruns compare byte for byte.
+    """
     data = table.to_csv(index=False, lineterminator="\n").encode()
     _atomic_write(Path(path), lambda h: h.write(data))
 

@@ -15,8 +15,9 @@ and ``L_r(t)`` is solved each week so that the region's share stays
 ``sum_g w_rg p_rg(t) = a_r(t)`` (``w_rg``: the group's expected share of the region).
 ``L_r`` rises with ``a_r``, so every group's access only grows too.
 
-Source: docs/domain.md, Mechanisms > Mobile access and Policy levers (infrastructure investment: share of consumers with
-usable mobile access, ramping up over time); docs/population.md for the attributes.
+Source: docs/domain.md, Mechanisms > Mobile access and Policy levers (infrastructure
+investment: share of consumers with usable mobile access, ramping up over time);
+docs/population.md for the attributes.
 """
 
 from __future__ import annotations

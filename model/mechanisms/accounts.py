@@ -84,15 +84,15 @@ class Ledger:
         self.flows[_INDEX[payer], _INDEX[payee]] += amount
 
     def paid(self, party: str) -> float:
-        """What ``party`` paid this week."""
+        """Return what ``party`` paid this week."""
         return float(self.flows[_INDEX[party]].sum())
 
     def received(self, party: str) -> float:
-        """What ``party`` received this week."""
+        """Return what ``party`` received this week."""
         return float(self.flows[:, _INDEX[party]].sum())
 
     def flow(self, payer: str, payee: str) -> float:
-        """What ``payer`` paid ``payee`` this week."""
+        """Return what ``payer`` paid ``payee`` this week."""
         return float(self.flows[_INDEX[payer], _INDEX[payee]])
 
     def net(self, party: str) -> float:

@@ -11,10 +11,11 @@ order was made (mechanisms/ordering.py):
 - any other mobile order (chosen among a region's sellers) gets the consumer's last
   touch of the week, in this order of precedence: ``search`` (it searched and acted on
   the results), ``qr_o2o`` (it paid by QR code offline last week and the seller is a
-  nearby store on the platform: a store in its region), ``kol_post`` (it saw a KOL post), then the marketing channel that reached it
-  (``short_video`` or ``app_market``, drawn in proportion to each channel's weekly
-  impressions x conversion lift), else ``offline`` (no mobile touch: it heard of the
-  seller offline or came back by habit).
+  nearby store on the platform: a store in its region), ``kol_post`` (it saw a KOL
+  post), then the marketing channel that reached it (``short_video`` or
+  ``app_market``, drawn in proportion to each channel's weekly impressions x
+  conversion lift), else ``offline`` (no mobile touch: it heard of the seller offline
+  or came back by habit).
 
 So the channels partition the mobile orders: orders by channel sum to ``orders`` (a test
 checks it). The platform's channels (``PLATFORM_CHANNELS``) are those inside the
@@ -179,8 +180,10 @@ TARGETS: dict[str, tuple[float, float, float]] = {
 """Target (material), lowest and highest value accepted (the stated tolerance)."""
 
 
-def platform_targets(table: pd.DataFrame, merchant_orders: np.ndarray, first_step: int) -> dict[str, float]:
-    """The four target measurements of a run (docs/platform.md), pooled over the weeks.
+def platform_targets(
+    table: pd.DataFrame, merchant_orders: np.ndarray, first_step: int
+) -> dict[str, float]:
+    """Compute the four target measurements of a run (docs/platform.md), pooled over the weeks.
 
     Args:
         table: the run table (with the platform columns).

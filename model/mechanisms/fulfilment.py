@@ -102,7 +102,7 @@ def update_merchants_after_sales(
     reputation: np.ndarray,
     outcome: Fulfilment,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """New integrity (reform after penalties) and reputation (genuine share, penalties)."""
+    """Return new integrity (reform after penalties) and reputation (genuine share, penalties)."""
     sold = outcome.sales_by_merchant > 0
     genuine_share = np.where(
         sold,
@@ -123,8 +123,11 @@ def update_merchants_after_sales(
 def verify(
     spec: Merchants, verified: np.ndarray, verification_rate: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Verifications lapse with ``verification_lapse``; unverified merchants verify with the
-    lever's probability this step (one draw per merchant, only when either can happen)."""
+    """Return the verified flags after this step's lapses and verifications.
+
+    Verifications lapse with ``verification_lapse``; unverified merchants verify with the
+    lever's probability this step (one draw per merchant, only when either can happen).
+    """
     if verification_rate <= 0.0 and spec.verification_lapse <= 0.0:
         return verified
     draw = rng.random(verified.size)

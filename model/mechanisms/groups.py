@@ -35,7 +35,9 @@ from model.network import SocialGraph
 from model.scenario import GroupBuying
 
 
-def neighbour_pick(graph: SocialGraph, candidate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def neighbour_pick(
+    graph: SocialGraph, candidate: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Per node, one of its neighbours with ``candidate`` set, drawn at random (-1: none).
 
     One pass over the edges: each candidate gets a random key and each node takes the
@@ -77,7 +79,7 @@ def build_group_chats(graph: SocialGraph, group_size: int, rng: np.random.Genera
 
 @dataclass
 class GroupBuyWeek:
-    """This week's group buying.
+    """One week's group buying.
 
     Attributes:
         offers: offers opened.
@@ -99,7 +101,7 @@ class GroupBuyWeek:
 
 
 def no_group_buying(n: int) -> GroupBuyWeek:
-    """A week without offers."""
+    """Return a week without offers."""
     return GroupBuyWeek(
         0, 0, 0, np.full(n, -1, np.int64), np.zeros(n), np.zeros(n, bool), np.zeros(0, np.int64)
     )
@@ -147,13 +149,19 @@ def group_buy(
         shared_groups = np.zeros(n, dtype=bool)
         own = sharers & in_group & (team == np.where(in_group, group, -2))
         shared_groups[group[own]] = True
-        reach_group = in_group & shared_groups[np.maximum(group, 0)] & (offer_of_group[np.maximum(group, 0)] >= 0)
+        reach_group = (
+            in_group
+            & shared_groups[np.maximum(group, 0)]
+            & (offer_of_group[np.maximum(group, 0)] >= 0)
+        )
         # friends of a sharer (share to join): join the sharer's team
         via = neighbour_pick(graph, sharers, rng)
         reached = reach_group | (via >= 0)
         invited |= reached
         joins = reached & (team < 0) & eligible & (rng.random(n) < spec.join_probability)
-        target = np.where(reach_group, offer_of_group[np.maximum(group, 0)], team[np.maximum(via, 0)])
+        target = np.where(
+            reach_group, offer_of_group[np.maximum(group, 0)], team[np.maximum(via, 0)]
+        )
         team[joins] = target[joins]
     members = np.flatnonzero(team >= 0)
     size = np.bincount(team[members], minlength=n)

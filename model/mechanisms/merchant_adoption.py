@@ -103,7 +103,7 @@ def entrants_per_region(
     n_regions: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Number of entrants per region this week (no draw when entry is impossible)."""
+    """Return the number of entrants per region this week (no draw when entry is impossible)."""
     if free_slots <= 0 or dynamics.entry_rate <= 0.0:
         return np.zeros(n_regions, dtype=np.int64)
     count = np.bincount(merchant_region[active], minlength=n_regions).astype(np.float64)

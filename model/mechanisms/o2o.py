@@ -33,7 +33,7 @@ from model.scenario import O2O
 
 @dataclass
 class QrWeek:
-    """This week's offline payments by QR code.
+    """One week's offline payments by QR code.
 
     Attributes:
         payer: consumers who paid offline by QR this week.

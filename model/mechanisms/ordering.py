@@ -86,7 +86,7 @@ NONE, OFFLINE = 0, 1
 
 @dataclass
 class Orders:
-    """This week's mobile orders and the rest of the shopping choices.
+    """One week's mobile orders and the rest of the shopping choices.
 
     Attributes:
         consumer: ordering consumer per mobile order.
@@ -448,7 +448,9 @@ def choose(
             basket_i * price_level[home] * spec.offline_price_markup, pays, risk,
             nearby=merchant_region[merchant].astype(np.int64) == buyer_home,
         )
-        adopted_at_checkout = np.concatenate([adopted_at_checkout, platform_fields["qr"].first_time])
+        adopted_at_checkout = np.concatenate(
+            [adopted_at_checkout, platform_fields["qr"].first_time]
+        )
     return Orders(
         consumer=buyers,
         merchant=merchant,
@@ -521,13 +523,17 @@ class _PlatformAlternatives:
         threshold, tables, delivery_days, logistics_cost, tariff, cross_border, coupon,
         merchant_price, merchant_region, mobile_weight,
     ) -> None:
-        """The search bonus on the mobile weights and the platform alternatives' weights."""
+        """Apply the search bonus to the mobile weights; set the platform alternatives' weights."""
         pw, ps = platform.week, platform.spec
         bonus = np.where(self.acted[capable], ps.search.search_appeal, 0.0)
         mobile_weight[capable] *= np.exp(bonus)[:, None]
         a = spec.price_weight
         columns = (
-            (pw.follow_merchant[who], ps.follows.loyalty + ps.follows.post_appeal * (pw.posts[who] > 0), 0.0),
+            (
+                pw.follow_merchant[who],
+                ps.follows.loyalty + ps.follows.post_appeal * (pw.posts[who] > 0),
+                0.0,
+            ),
             (pw.shared_merchant[who], ps.sharing.share_appeal, 0.0),
             (pw.group_buy.deal_merchant[who], 0.0, pw.group_buy.deal_discount[who]),
         )
@@ -643,7 +649,7 @@ class _PlatformAlternatives:
 
 
 def no_orders(n_regions: int) -> Orders:
-    """An empty week (no needs)."""
+    """Return an empty week (no needs)."""
     empty = np.empty(0, dtype=np.int64)
     zero = np.empty(0)
     return Orders(

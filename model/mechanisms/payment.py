@@ -44,7 +44,9 @@ def adoption_probability(
     risk: np.ndarray,
 ) -> np.ndarray:
     """Per step chance that a connected non-payer adopts mobile payment."""
-    push = np.minimum(1.0, spec.convenience_rate + rigid_demand_rate + spec.peer_influence * peer_share)
+    push = np.minimum(
+        1.0, spec.convenience_rate + rigid_demand_rate + spec.peer_influence * peer_share
+    )
     return push * (1.0 - risk)
 
 

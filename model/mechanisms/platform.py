@@ -23,9 +23,10 @@ Rules, per week (docs/platform.md has the full account):
   random among friends who shared). Group buying: mechanisms/groups.py.
 - **Follow ties** (n x K slots, bounded memory). After a genuine in-app purchase, a user
   follows the store with chance ``after_purchase`` (``after_share`` if a friend shared
-  it, ``after_ad`` if an ad led it there); after paying by QR offline it follows a listed store of its region with chance
-  ``after_qr_scan``. A full set of slots replaces slot 0. A follower unfollows a store
-  that sold it a counterfeit with chance ``unfollow_after_counterfeit``, and each tie
+  it, ``after_ad`` if an ad led it there); after paying by QR offline it follows a listed
+  store of its region with chance ``after_qr_scan``. A full set of slots replaces slot
+  0. A follower unfollows a store that sold it a counterfeit with chance
+  ``unfollow_after_counterfeit``, and each tie
   with chance ``1 - (1 - unfollow_per_post) ** (excess / ties)`` when it received
   ``excess`` posts above ``post_tolerance`` this week.
 
@@ -46,11 +47,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.mechanisms import groups
+from model.mechanisms.attribution import CHANNELS
 from model.mechanisms.groups import GroupBuyWeek
 from model.network import SocialGraph
 from model.scenario import Platforms, Scenario
 from model.state import ConsumerState, MerchantState, PlatformState
-from model.mechanisms.attribution import CHANNELS
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class PlatformParams:
 
 
 def effective(spec: Platforms, levels: dict[str, float]) -> PlatformParams:
-    """The week's platform parameters from the scenario and the lever levels."""
+    """Return the week's platform parameters from the scenario and the lever levels."""
     specs = list(spec.platforms.values())
     fee = np.array([p.fee for p in specs]) * (1.0 - levels.get("platform_fee", 0.0))
     check = np.minimum(
@@ -112,7 +113,7 @@ def build_state(
     merchants: MerchantState,
     rng: np.random.Generator,
 ) -> PlatformState:
-    """The platform state at start (empty, and no draws, without ``platforms:``)."""
+    """Return the platform state at start (empty, and no draws, without ``platforms:``)."""
     spec = scenario.platforms
     if spec is None:
         return PlatformState()
@@ -186,7 +187,7 @@ def content(
     satisfied: np.ndarray,
     last_order_merchant: np.ndarray,
 ) -> PlatformWeek:
-    """Posts, shares and group-buying offers of the week (see module docstring)."""
+    """Draw the posts, shares and group-buying offers of the week (see module docstring)."""
     n = user.size
     is_user = user >= 0
     listed = (store >= 0) & selling
@@ -235,7 +236,7 @@ def adopt_platforms(
     has_access: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """New platform per consumer after this week's joining (see module docstring)."""
+    """Return the new platform per consumer after this week's joining (see module docstring)."""
     specs = list(spec.platforms.values())
     n = user.size
     degree = np.maximum(graph.degree, 1)
@@ -263,7 +264,7 @@ def open_stores(
     user: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Stores after this week's openings (see module docstring)."""
+    """Return the stores after this week's openings (see module docstring)."""
     specs = list(spec.platforms.values())
     users = np.bincount(user[user >= 0], minlength=len(specs)).astype(float)
     weight = users / users.sum() if users.sum() > 0 else np.full(len(specs), 1.0 / len(specs))
@@ -313,8 +314,10 @@ def follow_updates(
         rng: the model's generator.
         follows: n x K slots at the start of the week.
         posts: per consumer, posts received this week.
-        new_consumer, new_merchant: new ties (one per consumer at most).
-        cheated_consumer, cheated_merchant: counterfeit purchases of the week.
+        new_consumer: new ties, their consumers (one per consumer at most).
+        new_merchant: new ties, their merchants.
+        cheated_consumer: counterfeit purchases of the week, their consumers.
+        cheated_merchant: counterfeit purchases of the week, their merchants.
         dropped_merchants: per merchant, delisted this week (its ties end).
     """
     f = spec.follows

@@ -84,7 +84,7 @@ def update_trust(trust: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> np.nd
 
 
 def mix(own: np.ndarray, other: np.ndarray, spillover: float) -> np.ndarray:
-    """A signal about one kind of seller plus the spillover share of the other kind's."""
+    """Return a signal about one kind of seller plus the spillover share of the other kind's."""
     return own + spillover * other
 
 

@@ -103,7 +103,9 @@ class SimulationModel(pyabc.IntegratedModel):
         if self.past_deadline():
             return self.placeholder()
         point = self.point(pars)
-        curves = self.calibration.simulate(point, self.calibration.run_seed(point), until=self.last_fitted)
+        curves = self.calibration.simulate(
+            point, self.calibration.run_seed(point), until=self.last_fitted
+        )
         assert curves is not None
         return curves
 
@@ -495,7 +497,7 @@ def load_result(calibration: Calibration, folder: Path) -> ABCResult:
 
     folder = Path(folder)
     files = {n: folder / n for n in ("posterior.csv", "generations.csv", "calibration.json")}
-    for name, path in files.items():
+    for _, path in files.items():
         if not path.is_file():
             raise UserError(f"--outputs-only: {path}: not found (no earlier fit in {folder})")
     try:

@@ -457,7 +457,7 @@ class Calibration:
         return out
 
     def step_of(self, date: dt.date) -> int:
-        """The step a date maps to."""
+        """Return the step a date maps to."""
         days = (date - self.config.time.origin).days
         return int(round(days / self.config.time.days_per_step))
 

@@ -171,7 +171,10 @@ class CalibrationRun:
         return pd.DataFrame(rows)
 
     def out_of_sample(self) -> pd.DataFrame:
-        """Hold-out: per series and method, RMSE (points: x 100, share points or percent of an index's reference) and 90% coverage."""
+        """Hold-out: per series and method, RMSE and 90% coverage.
+
+        RMSE in points (x 100, share points or percent of an index's reference).
+        """
         table = self.observation_table()
         rows = []
         for name in self.calibration.series_names:
@@ -482,7 +485,7 @@ def _inside_list(data: dict[str, Any], path: str) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    """Lists, tuples and mappings as plain YAML-safe lists and dicts."""
+    """Return lists, tuples and mappings as plain YAML-safe lists and dicts."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
