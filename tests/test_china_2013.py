@@ -2,11 +2,9 @@
 
 The baseline carries the fitted values (docs/calibration.md) and china_2013 starts them
 from CNNIC's end-2013 state. Run at the calibration's size (the baseline's) with 24
-seeds the fit never used, the mean curves must follow CNNIC's. The issue's payment
-target, within 3 points at every observed date, sits at the boundary: the largest gap
-(mid-2015) is 2.8 points on these 24 runs and 3.5 on the 24 runs of `mtsim calibrate`'s
-in-sample check (docs/calibration.md, "In sample"), so the bound here is 3.5, not 3:
-it guards the fit as it is. One run's curve at 2,000 consumers can miss the mean by
+seeds the fit never used, the mean curves must follow CNNIC's: payment within 3 points
+at every observed date (the issue's target; measured on these seeds: largest gap 2.5
+points, end-2020, RMSE 1.6). One run's curve at 2,000 consumers can miss the mean by
 several points, hence the many runs.
 """
 
@@ -61,10 +59,13 @@ def test_payment_follows_cnnic(replay):
     mean, observed = replay
     gaps = _gaps(mean, observed, "mobile_payment_share", mean[:, 1])
     assert len(gaps) == 9
-    assert np.abs(gaps).max() <= 3.5, gaps.round(1)  # the issue's 3: at the boundary
-    assert np.sqrt(np.mean(gaps**2)) <= 2.5, gaps.round(1)
+    assert np.abs(gaps).max() <= 3.0, gaps.round(1)  # the issue's target
+    assert np.sqrt(np.mean(gaps**2)) <= 2.0, gaps.round(1)
     # the COVID-19 push: payment jumps between mid-2019 and March 2020, as CNNIC's did
     assert mean[326, 1] - mean[286, 1] > 0.04
+    # the offline campaigns (weeks 82-147): the second half of 2015 gains more than the
+    # first, as CNNIC's share did (7.5 and 11.2 points)
+    assert mean[104, 1] - mean[78, 1] > mean[78, 1] - mean[52, 1]
 
 
 def test_access_and_shopping_follow_cnnic(replay):
