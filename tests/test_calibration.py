@@ -32,6 +32,9 @@ TINY = {
     "regions.domestic.initial_payment_adoption": 0.05,
     "regions.foreign.initial_payment_adoption": 0.05,
     "payment.perceived_risk": 0.1,
+    "payment.rigid_demand_rate": 0.003,
+    # every consumer alike: the twin world does not move when the baseline is refitted
+    "population.attributes": None,
 }
 TRUTH = {"access_growth": 0.006, "peer_influence": 0.15}
 STEPS = 30
@@ -449,12 +452,16 @@ def test_shipped_cnnic_calibration_loads():
     customs = cal.observations["customs"]
     assert customs.values == pytest.approx([1.0, 1.289 / 1.06, 1.69 / 1.06])
     assert not cal.fit_mask("customs")[0] and not cal.predict_mask("customs")[0]
-    # the COVID-19 push and the pilot zones are policies of the base scenario, set by index
+    # the COVID-19 push, the pilot zones and the offline campaigns are policies of the base
+    # scenario, set by index
     point = {n: p.low for n, p in cal.config.parameters.items()}
-    point["covid_push"], point["pilot_zones"] = 0.07, 0.3
+    point["covid_push"], point["pilot_zones"], point["offline_campaigns"] = 0.07, 0.3, 0.01
     scenario = cal.scenario(point)
-    assert [p.lever for p in scenario.policies] == ["rigid_demand", "cross_border_facilitation"]
-    assert scenario.policies[0].strength == 0.07 and scenario.policies[1].strength == 0.3
+    assert [p.lever for p in scenario.policies] == [
+        "rigid_demand", "cross_border_facilitation", "rigid_demand"
+    ]
+    assert [p.strength for p in scenario.policies] == [0.07, 0.3, 0.01]
+    assert (scenario.policies[2].start, scenario.policies[2].end) == (82, 147)
 
 
 def test_window_and_index_series(tmp_path):
