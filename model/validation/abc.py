@@ -142,8 +142,6 @@ class SeriesDistance:
     def __init__(self, calibration: Calibration) -> None:
         self.calibration = calibration
         self.masks = {n: calibration.fit_mask(n) for n in calibration.series_names}
-        # a fitting run stops at the last fitted observation (later curves are NaN)
-        self.last_fitted = max(calibration.checkpoints(), default=calibration.steps)
 
     def __call__(self, simulated: Mapping[str, Any], observed: Mapping[str, Any]) -> float:
         """Return the distance of simulated curves to the observations (``observed`` unused)."""
@@ -497,7 +495,7 @@ def load_result(calibration: Calibration, folder: Path) -> ABCResult:
 
     folder = Path(folder)
     files = {n: folder / n for n in ("posterior.csv", "generations.csv", "calibration.json")}
-    for _, path in files.items():
+    for path in files.values():
         if not path.is_file():
             raise UserError(f"--outputs-only: {path}: not found (no earlier fit in {folder})")
     try:
