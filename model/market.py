@@ -8,7 +8,7 @@ import pandas as pd
 from mesa.discrete_space import Network as MesaNetwork
 
 from model.agents import KOL, Consumer, Merchant
-from model.groups import GroupRecorder
+from model.group_table import GroupRecorder
 from model.mechanisms import access, platform, targeting, word_of_mouth
 from model.metrics import (
     CONSUMER_RECORD_FIELDS,
@@ -132,7 +132,7 @@ class MarketModel(mesa.Model):
         self.datacollector.collect(self)
         # per-consumer history only when asked (simulation.record_consumers_every)
         self._consumer_records: list[tuple[int, dict[str, np.ndarray]]] = []
-        # the group table only when asked (track_groups; model/groups.py)
+        # the group table only when asked (track_groups; model/group_table.py)
         self._groups: GroupRecorder | None = None
         self._record_consumers()
 
@@ -450,7 +450,7 @@ class MarketModel(mesa.Model):
         return pd.DataFrame(table)
 
     def track_groups(self) -> None:
-        """Record the group table (model/groups.py) from now on, starting with this step.
+        """Record the group table (model/group_table.py) from now on, starting with this step.
 
         Opt-in because it costs a few passes over the consumers per step. Call it
         right after building the model to have every step from 0.
@@ -463,7 +463,7 @@ class MarketModel(mesa.Model):
     def group_table(self) -> pd.DataFrame:
         """Return the main metrics by country, region, urban/rural and income band per step.
 
-        One row per recorded step and group (columns ``model.groups.COLUMNS``; see
+        One row per recorded step and group (columns ``model.group_table.COLUMNS``; see
         docs/population.md). Empty unless :meth:`track_groups` was called.
         """
         if self._groups is None:

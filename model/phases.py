@@ -277,7 +277,7 @@ def payment_phase(week: Week) -> None:
 def platform_phase(week: Week) -> None:
     """The super-app's content of the week: posts, friends' shares, group-buying offers.
 
-    (mechanisms/platform.py, mechanisms/groups.py.) Produces ``platform_week`` (what
+    (mechanisms/platform.py, mechanisms/group_buying.py.) Produces ``platform_week`` (what
     each consumer sees on the platform: the followed store it may buy again from, posts,
     a friend's or group share, a group-buying deal; the week's platform parameters after
     the platform levers), or None without a ``platforms:`` section (no draws then).

@@ -427,7 +427,7 @@ def _synthetic(effect: float, noise: float, reps: int = 4) -> pd.DataFrame:
 
 def test_sentences_claim_a_direction_only_when_the_interval_excludes_zero():
     table = _synthetic(effect=0.05, noise=0.02)
-    summary = stats.summarize(stats.run_outcomes(table))
+    summary = stats.summarize(stats.measures_per_run(table))
     text = report.scenario_sentences(summary, ["ref", "up", "flat"], 10)
     row = summary[
         (summary.scenario == "flat")
@@ -477,7 +477,7 @@ def test_effect_clause_formats_the_issue_example():
 def test_plots_and_report_from_a_synthetic_table(tmp_path):
     table = _synthetic(effect=0.05, noise=0.01)
     names = ["ref", "up", "flat"]
-    summary = stats.summarize(stats.run_outcomes(table))
+    summary = stats.summarize(stats.measures_per_run(table))
     colors = plots.scenario_colors(names)
     assert colors["ref"] == plots.REFERENCE_COLOR and len(set(colors.values())) == 3
     (cmp_png, cmp_svg) = plots.plot_comparison(
@@ -515,9 +515,9 @@ def test_plots_and_report_from_a_synthetic_table(tmp_path):
 
 
 def test_interrupt_keeps_finished_runs_and_a_manifest(scenario_files, tmp_path, monkeypatch):
-    import model.analysis.groups
+    import model.analysis.group_effects
 
-    real_run = model.analysis.groups.run_with_groups  # what compare runs per replication
+    real_run = model.analysis.group_effects.run_with_groups  # what compare runs per replication
     names, loaded, _ = compare.load_scenarios([scenario_files["base"], scenario_files["security"]])
     seeds = compare.replication_seeds(7, 2)
 
@@ -526,7 +526,7 @@ def test_interrupt_keeps_finished_runs_and_a_manifest(scenario_files, tmp_path, 
             raise KeyboardInterrupt
         return real_run(scenario, seed=seed, steps=steps)
 
-    monkeypatch.setattr(model.analysis.groups, "run_with_groups", interrupted)
+    monkeypatch.setattr(model.analysis.group_effects, "run_with_groups", interrupted)
     out = tmp_path / "cut"
     with pytest.raises(KeyboardInterrupt):
         compare.run_comparison(names, loaded, out, reps=2, steps=4, progress=False)
@@ -633,7 +633,7 @@ def test_first_sentence_is_the_effect_while_the_policy_acts():
                     }
                 )
     table = pd.DataFrame(rows)
-    summary = stats.summarize(stats.run_outcomes(table, windows=[(1, 4)]))
+    summary = stats.summarize(stats.measures_per_run(table, windows=[(1, 4)]))
     text = report.scenario_sentences(
         summary, ["ref", "early"], 30, ["orders", "payment_adoption"], windows={"early": (1, 4)}
     )["early"]

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from conftest import small_scenario
 
-from model.analysis.groups import plot_who_gains, who_gains
-from model.groups import COLUMNS
+from model.analysis.group_effects import plot_who_gains, who_gains
+from model.group_table import COLUMNS
 from model.market import MarketModel
 from model.scenario import load_scenario
 
@@ -122,7 +122,7 @@ def test_who_gains_averages_replications_and_plots(tmp_path):
 
 
 def test_mtsim_run_writes_groups_csv(tmp_path):
-    from model.analysis.groups import read_group_table
+    from model.analysis.group_effects import read_group_table
     from tests.test_model import mtsim
 
     out = tmp_path / "run"
@@ -147,7 +147,7 @@ def test_mtsim_run_writes_groups_csv(tmp_path):
 
 
 def test_summarize_groups_gives_final_and_mean_per_group():
-    from model.analysis.groups import run_with_groups, summarize_groups
+    from model.analysis.group_effects import run_with_groups, summarize_groups
 
     sc = load_scenario(FOUR, SMALL)
     series, table = run_with_groups(sc, seed=3, steps=4)
@@ -160,7 +160,7 @@ def test_summarize_groups_gives_final_and_mean_per_group():
 
 
 def test_runner_work_function_returns_the_group_table_with_the_run_table():
-    from model.analysis.groups import simulate_task_with_groups
+    from model.analysis.group_effects import simulate_task_with_groups
     from model.experiment.runner import RunTask, run_tasks
 
     sc = load_scenario(FOUR, SMALL)
@@ -180,7 +180,7 @@ def test_group_sums_do_not_depend_on_the_consumers_order():
     """Contiguous cells (slices) and any order (bincount) give the same table."""
     from types import SimpleNamespace
 
-    from model.groups import GroupRecorder
+    from model.group_table import GroupRecorder
 
     model = MarketModel(load_scenario(FOUR, SMALL), seed=8)
     for _ in range(3):

@@ -10,7 +10,7 @@ import pytest
 from conftest import BASELINE, small_scenario
 
 from model.market import MarketModel, run_model
-from model.mechanisms import attribution, groups, platform
+from model.mechanisms import attribution, group_buying, platform
 from model.mechanisms.accounts import PARTIES
 from model.metrics import platform_reporters
 from model.network import from_edges
@@ -64,8 +64,8 @@ def _success_rate(graph, group_size: int, share_rate: float, seeds=range(12)) ->
     wins = offers = 0
     for seed in seeds:
         rng = np.random.default_rng(seed)
-        chats = groups.build_group_chats(graph, group_size, rng)
-        week = groups.group_buy(
+        chats = group_buying.build_group_chats(graph, group_size, rng)
+        week = group_buying.group_buy(
             spec, graph, chats, np.ones(graph.n, bool), np.arange(5), 1.0, rng
         )
         wins += week.successes
@@ -86,8 +86,10 @@ def test_group_buy_price_falls_with_team_size():
     graph = _clustered_graph(seed=1)
     spec = GroupBuying(group_size=6, join_probability=0.3, min_buyers=2, discount_per_buyer=0.05)
     rng = np.random.default_rng(3)
-    chats = groups.build_group_chats(graph, 6, rng)
-    week = groups.group_buy(spec, graph, chats, np.ones(graph.n, bool), np.arange(5), 1.0, rng)
+    chats = group_buying.build_group_chats(graph, 6, rng)
+    week = group_buying.group_buy(
+        spec, graph, chats, np.ones(graph.n, bool), np.arange(5), 1.0, rng
+    )
     won = week.deal_merchant >= 0
     assert won.any()
     d = week.deal_discount[won]
@@ -99,17 +101,29 @@ def test_counterfeit_ends_the_follow_tie():
     spec = Platforms(follows={"unfollow_after_counterfeit": 1.0, "unfollow_per_post": 0.0})
     follows = np.array([[3, 7, -1, -1], [3, -1, -1, -1]], dtype=np.int32)
     out = platform.follow_updates(
-        spec, np.random.default_rng(0), follows, np.zeros(2, np.float32),
-        np.empty(0, np.int64), np.empty(0, np.int64),
-        np.array([0]), np.array([3]), np.zeros(10, bool),
+        spec,
+        np.random.default_rng(0),
+        follows,
+        np.zeros(2, np.float32),
+        np.empty(0, np.int64),
+        np.empty(0, np.int64),
+        np.array([0]),
+        np.array([3]),
+        np.zeros(10, bool),
     )
     assert 3 not in out[0] and 7 in out[0]  # the cheated follower dropped the faker only
     assert 3 in out[1]  # another follower of the same merchant was not cheated
     keep = Platforms(follows={"unfollow_after_counterfeit": 0.0, "unfollow_per_post": 0.0})
     same = platform.follow_updates(
-        keep, np.random.default_rng(0), follows, np.zeros(2, np.float32),
-        np.empty(0, np.int64), np.empty(0, np.int64),
-        np.array([0]), np.array([3]), np.zeros(10, bool),
+        keep,
+        np.random.default_rng(0),
+        follows,
+        np.zeros(2, np.float32),
+        np.empty(0, np.int64),
+        np.empty(0, np.int64),
+        np.array([0]),
+        np.array([3]),
+        np.zeros(10, bool),
     )
     np.testing.assert_array_equal(same, follows)
 
@@ -242,8 +256,8 @@ def test_no_platform_runs_no_platform_code(monkeypatch):
     for module, name in [
         (platform, "content"),
         (platform, "adopt_platforms"),
-        (groups, "group_buy"),
-        (groups, "build_group_chats"),
+        (group_buying, "group_buy"),
+        (group_buying, "build_group_chats"),
     ]:
         monkeypatch.setattr(module, name, boom)
     scenario = small_scenario(simulation__steps=3)
@@ -301,9 +315,24 @@ def test_platform_verification_delists_low_integrity_stores():
 )
 def test_bad_platform_input_is_one_line(tmp_path, override, message):
     result = subprocess.run(
-        [sys.executable, "-m", "model.cli", "run", str(BASELINE), "--set", "platforms={}",
-         "--set", override, "--steps", "1", "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "model.cli",
+            "run",
+            str(BASELINE),
+            "--set",
+            "platforms={}",
+            "--set",
+            override,
+            "--steps",
+            "1",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -317,8 +346,12 @@ def test_platform_world_reproduces_the_material_targets():
 
     scenario = load_scenario(
         BASELINE.parent / "platform_superapp.yaml",
-        ["population.consumers=2000", "population.merchants=80", "population.kols=8",
-         "merchant_dynamics.max_merchants=120"],
+        [
+            "population.consumers=2000",
+            "population.merchants=80",
+            "population.kols=8",
+            "merchant_dynamics.max_merchants=120",
+        ],
     )
     results = []
     for seed in (1, 2):
@@ -363,10 +396,25 @@ def test_mtsim_run_writes_the_per_merchant_table(tmp_path):
 
     out = tmp_path / "run"
     result = subprocess.run(
-        [sys.executable, "-m", "model.cli", "run", "scenarios/platform_superapp.yaml",
-         "--steps", "6", "--set", "population.consumers=400",
-         "--set", "platforms.record_merchants_every=2", "--out", str(out), "--quiet"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "model.cli",
+            "run",
+            "scenarios/platform_superapp.yaml",
+            "--steps",
+            "6",
+            "--set",
+            "population.consumers=400",
+            "--set",
+            "platforms.record_merchants_every=2",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]),
     )
     assert result.returncode == 0, result.stderr

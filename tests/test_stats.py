@@ -83,9 +83,9 @@ def _collection(rng: np.random.Generator, reps: int = 5, steps: int = 8) -> pd.D
     return pd.DataFrame(rows)
 
 
-def test_run_outcomes_final_run_mean_and_cost():
+def test_measures_per_run_final_run_mean_and_cost():
     table = _collection(np.random.default_rng(3))
-    out = stats.run_outcomes(table)
+    out = stats.measures_per_run(table)
     assert set(out["metric"]) == {"share", "orders", "kol_credibility", "policy_cost"}
     one = table[(table.scenario == "policy") & (table.replication == 2)]
     pick = out[(out.scenario == "policy") & (out.replication == 2)].set_index(["metric", "measure"])
@@ -98,7 +98,7 @@ def test_run_outcomes_final_run_mean_and_cost():
 
 def test_last_quarter_is_the_mean_of_the_last_13_weeks():
     table = _collection(np.random.default_rng(10), reps=2, steps=20)
-    out = stats.run_outcomes(table, ["orders", "share"])
+    out = stats.measures_per_run(table, ["orders", "share"])
     one = table[(table.scenario == "base") & (table.replication == 1)]
     got = out[
         (out.scenario == "base")
@@ -113,7 +113,7 @@ def test_last_quarter_is_the_mean_of_the_last_13_weeks():
 
 def test_cumulative_windows_and_time_to_threshold():
     table = _collection(np.random.default_rng(11), reps=3, steps=20)
-    out = stats.run_outcomes(
+    out = stats.measures_per_run(
         table, ["orders", "share"], windows=[(3, 7), (18, 40)], thresholds={"share": [0.3, 5.0]}
     )
     pick = out[(out.scenario == "base") & (out.replication == 1)].set_index(["metric", "measure"])
@@ -149,7 +149,7 @@ def test_measure_direction_reads_the_metrics_good_direction():
 
 def test_summarize_matches_scipy_and_pairs_by_seed():
     table = _collection(np.random.default_rng(4))
-    summary = stats.summarize(stats.run_outcomes(table))
+    summary = stats.summarize(stats.measures_per_run(table))
     row = summary[
         (summary.scenario == "policy") & (summary.metric == "share") & (summary.measure == "final")
     ].iloc[0]
@@ -176,7 +176,7 @@ def test_summarize_unpaired_differences_use_scipy_ttest_rel():
     # break the common noise in 'policy' so the paired interval has width
     mask = table.scenario == "policy"
     table.loc[mask, "share"] += rng.normal(0, 0.05, mask.sum())
-    summary = stats.summarize(stats.run_outcomes(table))
+    summary = stats.summarize(stats.measures_per_run(table))
     row = summary[
         (summary.scenario == "policy") & (summary.metric == "share") & (summary.measure == "final")
     ].iloc[0]
@@ -188,7 +188,7 @@ def test_summarize_unpaired_differences_use_scipy_ttest_rel():
 def test_failed_replication_shrinks_pairs():
     table = _collection(np.random.default_rng(6))
     table = table[~((table.scenario == "policy") & (table.replication == 0))]
-    summary = stats.summarize(stats.run_outcomes(table))
+    summary = stats.summarize(stats.measures_per_run(table))
     row = summary[(summary.scenario == "policy") & (summary.metric == "orders")].iloc[0]
     assert row["n"] == 4 and row["n_pairs"] == 4
 
@@ -196,7 +196,7 @@ def test_failed_replication_shrinks_pairs():
 def test_identical_scenarios_give_zero_differences():
     table = _collection(np.random.default_rng(7))
     twin = table[table.scenario == "base"].assign(scenario="twin")
-    summary = stats.summarize(stats.run_outcomes(pd.concat([table, twin])))
+    summary = stats.summarize(stats.measures_per_run(pd.concat([table, twin])))
     twin_rows = summary[(summary.scenario == "twin") & summary["diff"].notna()]
     assert len(twin_rows) > 0
     assert (twin_rows[["diff", "diff_ci_low", "diff_ci_high"]].to_numpy() == 0.0).all()
@@ -217,7 +217,7 @@ def test_timeseries_bands_match_scipy_per_step():
 def test_scenario_order_is_kept_not_sorted():
     table = _collection(np.random.default_rng(9))
     renamed = table.replace({"scenario": {"base": "zeta", "policy": "alpha"}})
-    outcomes = stats.run_outcomes(renamed)
+    outcomes = stats.measures_per_run(renamed)
     assert stats.scenario_order(outcomes) == ["zeta", "alpha"]
     summary = stats.summarize(outcomes)
     assert list(dict.fromkeys(summary["scenario"])) == ["zeta", "alpha"]

@@ -367,7 +367,7 @@ def run_comparison(
 
     start_clock = time.perf_counter()
     try:
-        from model.analysis.groups import simulate_task_with_groups
+        from model.analysis.group_effects import simulate_task_with_groups
 
         for result in run_tasks(
             tasks,
@@ -432,7 +432,7 @@ def run_comparison(
             for metric, levels in source_map.items():
                 if metric in timeseries.columns:
                     targets.setdefault(metric, []).extend(levels)
-        outcomes = stats.run_outcomes(timeseries, windows=windows, thresholds=targets)
+        outcomes = stats.measures_per_run(timeseries, windows=windows, thresholds=targets)
         summary = stats.summarize(outcomes, scenarios=done)
         files["outcomes"] = out / "outcomes.csv"
         write_csv_atomic(files["outcomes"], summary)
@@ -545,7 +545,7 @@ def _who_gains(
     """Write groups.csv and a "who gains" figure per scenario; return the gains tables."""
     import pandas as pd
 
-    from model.analysis.groups import plot_who_gains, who_gains
+    from model.analysis.group_effects import plot_who_gains, who_gains
     from model.experiment.manifest import write_csv_atomic
 
     if not group_tables:

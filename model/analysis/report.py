@@ -86,7 +86,7 @@ class ComparisonInfo:
         decomposition: lever decomposition table (``model.decision.decompose.decompose``)
             or None.
         who_gains: per scenario (not the reference), the groups' gains at the last week
-            (``model.analysis.groups.who_gains``), or None.
+            (``model.analysis.group_effects.who_gains``), or None.
     """
 
     scenarios: list[str]

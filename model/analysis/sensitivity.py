@@ -67,7 +67,7 @@ class AnalysisError(UserError):
 # --------------------------------------------------------------------------- per-run outcomes
 
 
-def run_outcomes(results: pd.DataFrame, parameters: Sequence[str]) -> pd.DataFrame:
+def parameters_and_outcomes(results: pd.DataFrame, parameters: Sequence[str]) -> pd.DataFrame:
     """One row per run: identity, parameters and every ``<metric>_final`` / ``<metric>_mean``.
 
     Args:
@@ -768,7 +768,7 @@ def analyze_store(
     if results.empty:
         raise AnalysisError(f"{directory}: no finished runs yet (run or resume the sweep first)")
     params = [p["name"] for p in study["parameters"]]
-    table = run_outcomes(results, params)
+    table = parameters_and_outcomes(results, params)
     chosen = choose_outcomes(table, outcomes, study.get("metrics"))
     kind = study["design"]["kind"]
     title = str(study["name"])
@@ -926,6 +926,6 @@ __all__ = [
     "point_means",
     "rank_correlations",
     "response_curve",
-    "run_outcomes",
+    "parameters_and_outcomes",
     "sobol_indices",
 ]

@@ -197,7 +197,7 @@ def _check_columns(table: pd.DataFrame) -> None:
         raise ValueError(f"run table lacks column(s) {', '.join(missing)}")
 
 
-def run_outcomes(
+def measures_per_run(
     table: pd.DataFrame,
     metrics: Sequence[str] | None = None,
     windows: Iterable[tuple[int, int]] = (),
@@ -297,7 +297,7 @@ def summarize(
     """Build the outcome table: per scenario, metric and measure, mean, CI and paired difference.
 
     Args:
-        outcomes: per-run summaries from :func:`run_outcomes`.
+        outcomes: per-run summaries from :func:`measures_per_run`.
         scenarios: scenario order; the first is the reference (default: order of appearance).
         confidence: interval coverage.
 

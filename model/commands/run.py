@@ -164,14 +164,14 @@ def simulate(
     from model.market import MarketModel
 
     model = MarketModel(scenario, seed=seed)
-    model.track_groups()  # group table -> groups.csv (model/analysis/groups.py, docs/population.md)
+    model.track_groups()  # group table -> groups.csv (docs/population.md)
     for _ in tqdm(
         range(steps), desc=scenario.name[:40], unit="week", delay=1.0, disable=not progress
     ):
         model.step()
     write_consumer_history(model, consumer_file(out, replication), replication)
     write_merchant_table(model, merchant_file(out, replication), replication)
-    from model.analysis.groups import write_replication_groups
+    from model.analysis.group_effects import write_replication_groups
 
     write_replication_groups(model, out, replication)
     return model.timeseries()
@@ -407,8 +407,8 @@ def _run(args: argparse.Namespace, scenario) -> int:
                 outputs.append("timeseries.csv")
                 plot_run_summary(table, stage / "summary.png", f"mtsim: {scenario.name[:80]}")
                 outputs.append("summary.png")
-                # results by group (model/analysis/groups.py): the tables as groups.csv
-                from model.analysis.groups import gather_group_tables
+                # results by group (model/analysis/group_effects.py): the tables as groups.csv
+                from model.analysis.group_effects import gather_group_tables
 
                 outputs += gather_group_tables(stage, sorted(tables), seeds, scenario.name)
             for rep in sorted(tables):

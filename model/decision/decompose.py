@@ -83,7 +83,7 @@ def decompose(
     """Decompose a package's paired effect into its levers' effects and an interaction.
 
     Args:
-        outcomes: per-run summaries (``stats.run_outcomes``) of the reference, the package
+        outcomes: per-run summaries (``stats.measures_per_run``) of the reference, the package
             and every variant, with common seeds.
         reference: the reference scenario.
         package: the package scenario.

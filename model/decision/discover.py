@@ -233,7 +233,7 @@ def load_cases(sweep_dir: str | Path) -> tuple[pd.DataFrame, list[str]]:
     Raises:
         UserError: a missing folder, not a sweep folder, or no finished runs.
     """
-    from model.analysis.sensitivity import run_outcomes
+    from model.analysis.sensitivity import parameters_and_outcomes
     from model.experiment.store import load_results, load_study
 
     sweep_dir = Path(sweep_dir)
@@ -244,7 +244,7 @@ def load_cases(sweep_dir: str | Path) -> tuple[pd.DataFrame, list[str]]:
     results = load_results(sweep_dir)
     if results.empty:
         raise UserError(f"{sweep_dir}: no finished runs yet (mtsim sweep --resume finishes them)")
-    return run_outcomes(results, parameters), parameters
+    return parameters_and_outcomes(results, parameters), parameters
 
 
 def plot_peeling(found: Sequence[Box], path: Path) -> Path:

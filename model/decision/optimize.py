@@ -459,7 +459,7 @@ def evaluate(
     import numpy as np
     import pandas as pd
 
-    from model.analysis.stats import run_outcomes
+    from model.analysis.stats import measures_per_run
     from model.experiment.runner import RunTask, run_tasks
 
     tasks = []
@@ -506,7 +506,7 @@ def evaluate(
             continue
         table = pd.concat(tables[i], ignore_index=True)
         present = [m for m in metrics if m in table.columns]
-        summary = run_outcomes(table, metrics=present)
+        summary = measures_per_run(table, metrics=present)
         values, sds = [], []
         for obj in problem.spec.objectives:
             part = summary[(summary["metric"] == obj.metric) & (summary["measure"] == obj.measure)]

@@ -271,7 +271,7 @@ def run_robustness(
         for key in ("replication", "seed"):
             table.insert(0, key, meta["replication"] if key == "replication" else result.seed)
         table.insert(0, "scenario", f"{meta['package']}@{meta['world']}")
-        summary = stats.run_outcomes(table, metrics=[m for m in metrics if m in table.columns])
+        summary = stats.measures_per_run(table, metrics=[m for m in metrics if m in table.columns])
         for _, row in summary.iterrows():
             disp = metric_display(row["metric"]) if row["metric"] in metrics else None
             if disp is None or row["measure"] != disp.headline_measure:

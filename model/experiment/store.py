@@ -104,7 +104,7 @@ class PartBuilder:
         design: the design table as Arrow (row r is run r).
         outcomes: ``timeseries``, ``summary`` or ``by_group`` (the run table must carry its
             group table in ``table.attrs["groups"]``, as
-            ``model.analysis.groups.simulate_task_with_groups`` returns it).
+            ``model.analysis.group_effects.simulate_task_with_groups`` returns it).
         metrics: metrics to keep (None: every column of the run table but ``step``).
     """
 
@@ -128,7 +128,7 @@ class PartBuilder:
             KeyError: a metric to keep is not in the run table.
         """
         if self.outcomes == "by_group":
-            from model.analysis.groups import summarize_groups
+            from model.analysis.group_effects import summarize_groups
 
             groups = summarize_groups(table.attrs.pop("groups"))
             rows = len(groups)

@@ -407,7 +407,7 @@ def run_sweep(
     spec = experiment.spec
     builder = PartBuilder(design, spec.outcomes, spec.metrics)
     if spec.outcomes == "by_group" and work is simulate_task:
-        from model.analysis.groups import simulate_task_with_groups
+        from model.analysis.group_effects import simulate_task_with_groups
 
         work = simulate_task_with_groups
     param_names = [p.name for p in experiment.parameters]

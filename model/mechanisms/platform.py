@@ -20,7 +20,7 @@ Rules, per week (docs/platform.md has the full account):
 - **Content.** Each followed, listed store posts ``posts_per_week`` times a week to each
   follower (times ``1 - spam control``). A platform user satisfied last week shares the
   store with chance ``share_rate``; each user picks up one share of a friend (at
-  random among friends who shared). Group buying: mechanisms/groups.py.
+  random among friends who shared). Group buying: mechanisms/group_buying.py.
 - **Follow ties** (n x K slots, bounded memory). After a genuine in-app purchase, a user
   follows the store with chance ``after_purchase`` (``after_share`` if a friend shared
   it, ``after_ad`` if an ad led it there); after paying by QR offline it follows a listed
@@ -46,9 +46,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.mechanisms import groups
+from model.mechanisms import group_buying
 from model.mechanisms.attribution import CHANNELS
-from model.mechanisms.groups import GroupBuyWeek
+from model.mechanisms.group_buying import GroupBuyWeek
 from model.network import SocialGraph
 from model.scenario import Platforms, Scenario
 from model.state import ConsumerState, MerchantState, PlatformState
@@ -121,7 +121,7 @@ def build_state(
     specs = list(spec.platforms.values())
     user = _assign(np.array([p.initial_users for p in specs]), consumers.has_access, rng)
     store = _assign(np.array([p.store_share for p in specs]), merchants.active, rng)
-    group = groups.build_group_chats(graph, spec.group_buying.group_size, rng)
+    group = group_buying.build_group_chats(graph, spec.group_buying.group_size, rng)
     return PlatformState(
         user=user,
         group=group,
@@ -204,12 +204,12 @@ def content(
     shares_ok = is_user & satisfied & (last >= 0)
     shares_ok[shares_ok] = listed[last[shares_ok]]
     sharers = shares_ok & (rng.random(n) < spec.sharing.share_rate)
-    via = groups.neighbour_pick(graph, sharers, rng)
+    via = group_buying.neighbour_pick(graph, sharers, rng)
     got = is_user & (via >= 0)
     shared_merchant = np.where(got, last[np.maximum(via, 0)], -1)
     shared_in_group = got & (group >= 0) & (group[np.maximum(via, 0)] == group)
     stores = np.flatnonzero(listed)
-    deal = groups.group_buy(  # eligible: users who can shop by mobile (connected, aware)
+    deal = group_buying.group_buy(  # eligible: users who can shop by mobile (connected, aware)
         spec.group_buying, graph, group, is_user & has_access, stores, params.offer_rate, rng
     )
     intention = is_user & ((posts > 0) | got | deal.invited)

@@ -23,7 +23,7 @@ finest cells (region x area x income band) are summed with one bincount per metr
 and the groupings are sums of cells.
 
 Comparing and writing group tables (who gains, ``groups.csv``, runner work functions)
-is in model/analysis/groups.py.
+is in model/analysis/group_effects.py.
 """
 
 from __future__ import annotations

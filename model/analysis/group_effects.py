@@ -1,6 +1,6 @@
 """Group tables in analysis: who gains from a policy, summaries, files and runner work.
 
-The group table itself (columns, recording) is model/groups.py; docs/population.md
+The group table itself (columns, recording) is model/group_table.py; docs/population.md
 describes it. This module compares group tables (:func:`who_gains`,
 :func:`plot_who_gains`), summarises them per run for sweeps (:func:`summarize_groups`),
 runs models that record them (:func:`run_with_groups`, :func:`simulate_task_with_groups`
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from model.groups import COLUMNS, GROUP_METRIC_INFO, GROUPINGS
+from model.group_table import COLUMNS, GROUP_METRIC_INFO, GROUPINGS
 
 if TYPE_CHECKING:
     from model.scenario import Scenario
