@@ -46,7 +46,7 @@ def esc(value: Any) -> str:
 
 @cache
 def environment() -> jinja2.Environment:
-    """The package's template environment (autoescaping, strict undefined names)."""
+    """Return the package's template environment (autoescaping, strict undefined names)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("model", "templates"),
         autoescape=True,
