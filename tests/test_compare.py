@@ -713,7 +713,7 @@ def test_bad_set_and_threshold_are_reported_once(scenario_files, capsys):
 def test_decomposition_statistics_on_a_synthetic_case():
     """Additive levers under common random numbers: interaction interval contains 0; a
     multiplicative pair: it excludes 0."""
-    from model.decision.decompose import decompose
+    from model.analysis.decomposition import decompose
 
     rng = np.random.default_rng(8)
     rows = []

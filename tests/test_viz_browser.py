@@ -60,8 +60,8 @@ SERVER_LOG: list[Path] = []
 @pytest.fixture(scope="module")
 def server(scenario_folder, tmp_path_factory):
     """``mtsim viz`` on a free port; yields its address and stops its process group."""
-    from model.commands.viz import free_port
     from model.viz.assets import AssetError, install_packages
+    from model.viz.server import free_port
 
     try:
         install_packages()
@@ -362,7 +362,7 @@ def test_server_refuses_other_host_names(server):
 
 def test_sigterm_stops_the_server_within_two_seconds(scenario_folder, browser_context):
     """SIGTERM to ``mtsim viz`` with a browser session open: everything gone within 2 s."""
-    from model.commands.viz import free_port
+    from model.viz.server import free_port
 
     port = free_port()
     process = subprocess.Popen(
@@ -460,7 +460,7 @@ def jupyterlab(tmp_path_factory):
     pytest.importorskip("jupyterlab", reason="the JupyterLab check needs jupyterlab (test extra)")
     import secrets
 
-    from model.commands.viz import free_port
+    from model.viz.server import free_port
 
     home = tmp_path_factory.mktemp("jupyterlab")
     served = home / "project"

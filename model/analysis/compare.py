@@ -294,7 +294,7 @@ def run_comparison(
         thresholds: metric -> levels for time-to-threshold outcomes (added to the
             scenarios' own ``targets``).
         decomposition: package -> {lever: name of the package with only that lever}
-            (``model.decision.decompose.lever_variants``); writes decomposition.csv,
+            (``model.analysis.decomposition.lever_variants``); writes decomposition.csv,
             a figure per package and a report section.
 
     Returns:
@@ -454,7 +454,7 @@ def run_comparison(
         )
         decomposed = None
         if decomposition:
-            from model.decision.decompose import decompose, plot_decomposition
+            from model.analysis.decomposition import decompose, plot_decomposition
 
             parts = []
             for package, variants in decomposition.items():

@@ -83,7 +83,7 @@ class ComparisonInfo:
             last end); scenarios without policies are absent.
         intervention_windows: name -> (label, first, last) per intervention.
         thresholds: metric -> levels of the time-to-threshold outcomes.
-        decomposition: lever decomposition table (``model.decision.decompose.decompose``)
+        decomposition: lever decomposition table (``model.analysis.decomposition.decompose``)
             or None.
         who_gains: per scenario (not the reference), the groups' gains at the last week
             (``model.analysis.group_effects.who_gains``), or None.
@@ -829,7 +829,7 @@ def decomposition_table(table: pd.DataFrame, metrics: Sequence[str]) -> str:
 
     Paired differences from the reference at the end of the run.
     """
-    from model.decision.decompose import interaction_words
+    from model.analysis.decomposition import interaction_words
 
     head = (
         "<tr><th>package</th><th>outcome</th><th>term</th>"

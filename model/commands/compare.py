@@ -145,7 +145,7 @@ def handle(args: argparse.Namespace) -> int:
     plan = None
     all_names = names
     if args.decompose:
-        from model.decision.decompose import lever_variants
+        from model.analysis.decomposition import lever_variants
 
         all_names, scenarios, plan = lever_variants(names, scenarios)
         if not plan:
@@ -199,7 +199,7 @@ def handle(args: argparse.Namespace) -> int:
     if plan and "decomposition" in result.files:
         import pandas as pd
 
-        from model.decision.decompose import interaction_words
+        from model.analysis.decomposition import interaction_words
 
         table = pd.read_csv(result.files["decomposition"])
         for package in plan:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from model.errors import UserError
+from model.viz.server import free_port
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -60,13 +61,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="folder the scenario picker lists (default: the project's scenarios/)",
     )
     parser.set_defaults(func=handle)
-
-
-def free_port() -> int:
-    """Find a port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def check_port(port: int) -> int:

@@ -1,6 +1,6 @@
 """Decision support on top of the runner.
 
-Lever decomposition, robustness (regret), multi-objective search over policy mixes
+Robustness (regret), multi-objective search over policy mixes
 (``mtsim optimize``) and scenario discovery (``mtsim discover``). Like
 ``model.analysis``, nothing here is imported by the model core.
 """

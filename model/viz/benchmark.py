@@ -51,7 +51,7 @@ def browser_redraw_ms(consumers: int, weeks: int) -> list[float]:
     """Milliseconds from clicking Step to the painted new week, for each timed week."""
     from playwright.sync_api import sync_playwright
 
-    from model.commands.viz import free_port
+    from model.viz.server import free_port
 
     port = free_port()
     root = Path(__file__).resolve().parents[2]

@@ -20,11 +20,19 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 import warnings
 
 HOST = "127.0.0.1"
 ALLOWED_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def free_port() -> int:
+    """Find a port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
 """Host header names the server answers (without port)."""
 
 COOKIE_WARNING = "Cookies with samesite=none require https"
