@@ -1,0 +1,536 @@
+"""Build the documents' generated blocks from the code and from recorded results.
+
+A generated block is the text between two marker lines in README.md or in a Markdown
+file under docs/ (marker lines inside fenced code are ignored)::
+
+    <!-- gen:NAME:start -->
+    ... what generator NAME writes ...
+    <!-- gen:NAME:end -->
+
+``GENERATORS`` maps each NAME to a function of docs/generators.py. A generator reads
+either the code (the ODD's phase, state, parameter, lever and submodel tables) or the
+results file of an ``Experiment``: a command that reruns it and the files it writes.
+Each run of an experiment is recorded in docs/build_records/<experiment>.json: the
+command, commit (and whether the tree had uncommitted changes), machine, date, load
+average, seeds, duration and the SHA-256 of every file it wrote.
+
+Commands, from the repository root::
+
+    python -m docs.build --check           # quick (CI): every block is what its generator
+                                           # writes now and every results file is the one
+                                           # its record names; exit 1 naming the file, the
+                                           # block and the first differing line
+    python -m docs.build --check FILE.md   # the same for these files only
+    python -m docs.build --from-records    # rewrite the blocks; no experiment runs
+    python -m docs.build                   # rerun every experiment behind a block, record
+                                           # it, then rewrite the blocks (the scale
+                                           # benchmark wants an idle machine)
+    python -m docs.build --only NAME ...   # only these generators (and their experiments)
+    python -m docs.build --list            # generators, where they are used, records
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from docs import generators
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDS = ROOT / "docs" / "build_records"
+MARKER = re.compile(r"<!-- gen:([a-z0-9][a-z0-9-]*):(start|end) -->")
+
+
+class BuildError(Exception):
+    """A document, generator or record that cannot be used, with a one-line reason."""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A run whose results files generated blocks are written from.
+
+    Attributes:
+        name: the record's name (docs/build_records/<name>.json).
+        command: its argv, run from the repository root (``python``: this interpreter).
+        outputs: the files it writes, relative to the repository root.
+        seeds: the seeds it uses.
+        what: one line for ``--list``.
+    """
+
+    name: str
+    command: tuple[str, ...]
+    outputs: tuple[str, ...]
+    seeds: tuple[int, ...]
+    what: str
+
+
+@dataclass(frozen=True)
+class Generator:
+    """A generated block: its name in the markers, what writes it, and from what.
+
+    Attributes:
+        name: the NAME of ``<!-- gen:NAME:start -->``.
+        render: returns the block's text; takes the experiment's record if it has one.
+        what: one line for ``--list``.
+        experiment: the experiment whose results it renders (None: it reads the code).
+    """
+
+    name: str
+    render: Callable[..., str]
+    what: str
+    experiment: Experiment | None = None
+
+
+BENCH_SCALE = Experiment(
+    name="bench_scale",
+    command=("python", "-m", "benchmarks.bench_scale", "--publish", "--seed", "1"),
+    outputs=(
+        "benchmarks/results/bench_scale_summary.csv",
+        "benchmarks/results/bench_scale.csv",
+        "benchmarks/results/bench_scale.png",
+    ),
+    seeds=(1,),
+    what="scale benchmark, 1e3 to 1e6 consumers against Mesa's virus_on_network "
+    "(an idle machine; about 10-25 minutes)",
+)
+
+GENERATORS: dict[str, Generator] = {
+    g.name: g
+    for g in (
+        Generator(
+            "odd-schedule",
+            generators.phase_schedule,
+            "the week's phases in order (model.phases.PHASES)",
+        ),
+        Generator(
+            "phase-table", generators.phase_table, "the full phase table (model.phases.phase_table)"
+        ),
+        Generator(
+            "odd-state",
+            generators.state_tables,
+            "state variables, dtypes and shapes (model/state.py)",
+        ),
+        Generator(
+            "odd-parameters",
+            generators.parameter_tables,
+            "the scenario schema with reference values, units and sources",
+        ),
+        Generator(
+            "odd-levers",
+            generators.lever_table,
+            "policy levers: caps (model/levers.py), effects (model/policy.py)",
+        ),
+        Generator(
+            "odd-submodels",
+            generators.submodel_list,
+            "mechanism modules and their one-line rules (model/mechanisms/)",
+        ),
+        Generator(
+            "bench-scale",
+            generators.scale_table,
+            "README's scale table (benchmarks/results/bench_scale_summary.csv)",
+            BENCH_SCALE,
+        ),
+        Generator(
+            "bench-scale-detail",
+            generators.scale_table_detail,
+            "docs/scale.md's table with Mesa's rates",
+            BENCH_SCALE,
+        ),
+    )
+}
+
+
+# --------------------------------------------------------------------------- documents
+
+
+@dataclass(frozen=True)
+class Block:
+    """One generated block of a document: its name and the indices of its marker lines."""
+
+    name: str
+    start: int
+    end: int
+
+
+def documents() -> list[Path]:
+    """README.md and every Markdown file under docs/."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def find_blocks(lines: list[str]) -> list[Block]:
+    """Return the generated blocks of a document's lines; BuildError on unpaired markers."""
+    blocks: list[Block] = []
+    open_name, open_at, fenced = None, -1, False
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        marker = MARKER.fullmatch(line.strip())
+        if fenced or not marker:
+            continue
+        name, side = marker.groups()
+        if side == "start":
+            if open_name is not None:
+                raise BuildError(
+                    f"line {index + 1}: block '{name}' starts inside block '{open_name}' "
+                    f"(line {open_at + 1})"
+                )
+            open_name, open_at = name, index
+        elif name != open_name:
+            raise BuildError(f"line {index + 1}: end of block '{name}' without its start")
+        else:
+            blocks.append(Block(name, open_at, index))
+            open_name = None
+    if open_name is not None:
+        raise BuildError(f"line {open_at + 1}: block '{open_name}' has no end marker")
+    return blocks
+
+
+def relative(path: Path) -> str:
+    """Return a path relative to the repository when inside it, else as given."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------- records
+
+
+def sha256(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def record_path(experiment: Experiment) -> Path:
+    """Where an experiment's record is kept."""
+    return RECORDS / f"{experiment.name}.json"
+
+
+def load_record(experiment: Experiment) -> dict[str, Any]:
+    """Return an experiment's record; BuildError when it is missing."""
+    path = record_path(experiment)
+    if not path.exists():
+        raise BuildError(
+            f"{relative(path)}: no record of experiment '{experiment.name}'; "
+            f"run python -m docs.build --only <its blocks>"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def record_problems(experiment: Experiment) -> list[str]:
+    """Results files that are missing or not the ones the experiment's record names."""
+    try:
+        recorded = load_record(experiment).get("outputs", {})
+    except BuildError as error:
+        return [str(error)]
+    problems = []
+    for output in experiment.outputs:
+        path = ROOT / output
+        if output not in recorded:
+            problems.append(f"{output}: not in {relative(record_path(experiment))}")
+        elif not path.exists():
+            problems.append(f"{output}: missing (recorded in {relative(record_path(experiment))})")
+        elif sha256(path) != recorded[output]:
+            problems.append(
+                f"{output}: changed since {relative(record_path(experiment))} was written; "
+                f"rerun it through python -m docs.build so that its run is recorded"
+            )
+    return problems
+
+
+def git(*args: str) -> str:
+    """Output of a git command in the repository ('' when git is unavailable)."""
+    try:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return done.stdout.strip()
+
+
+def machine() -> dict[str, Any]:
+    """Describe this machine for a record."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        memory = float("nan")
+    versions = {name: metadata.version(name) for name in ("mesa", "numpy")}
+    cores = os.cpu_count()
+    return {
+        "description": f"{platform.node()}, {cores} cores, {memory:.0f} GiB, "
+        f"Python {platform.python_version()}, Mesa {versions['mesa']}",
+        "node": platform.node(),
+        "system": platform.platform(),
+        "cores": cores,
+        "memory_gib": round(memory, 1),
+        "python": platform.python_version(),
+        **versions,
+    }
+
+
+def run_experiment(experiment: Experiment) -> dict[str, Any]:
+    """Run an experiment from the repository root and write its record."""
+    command = [sys.executable if arg == "python" else arg for arg in experiment.command]
+    print(f"docs.build: running {experiment.name}: {' '.join(experiment.command)}", flush=True)
+    started = datetime.now(UTC)
+    load = os.getloadavg()
+    clock = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT)
+    duration = time.perf_counter() - clock
+    if done.returncode != 0:
+        raise BuildError(f"experiment '{experiment.name}' failed (exit {done.returncode})")
+    commit = git("rev-parse", "HEAD")
+    record = {
+        "experiment": experiment.name,
+        "command": " ".join(experiment.command),
+        "commit": commit or "unknown",
+        "uncommitted_changes": (
+            bool(git("status", "--porcelain", "--untracked-files=no")) if commit else None
+        ),
+        "date": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "load_average_at_start": [round(value, 2) for value in load],
+        "seeds": list(experiment.seeds),
+        "duration_s": round(duration, 1),
+        "outputs": {output: sha256(ROOT / output) for output in experiment.outputs},
+    }
+    RECORDS.mkdir(parents=True, exist_ok=True)
+    record_path(experiment).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return record
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+class Renderer:
+    """Renders each generator at most once per build (some build a small model)."""
+
+    def __init__(self) -> None:
+        self._done: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        """Return the text generator ``name`` writes now; BuildError when it cannot."""
+        if name not in GENERATORS:
+            raise BuildError(
+                f"no generator named '{name}' (known: {', '.join(sorted(GENERATORS))})"
+            )
+        if name not in self._done:
+            generator = GENERATORS[name]
+            try:
+                if generator.experiment is None:
+                    text = generator.render()
+                else:
+                    text = generator.render(load_record(generator.experiment))
+            except BuildError:
+                raise
+            except Exception as error:  # a generator's failure is reported, not a traceback
+                raise BuildError(
+                    f"generator '{name}' failed: {type(error).__name__}: {error}"
+                ) from error
+            self._done[name] = text if text.endswith("\n") else text + "\n"
+        return self._done[name]
+
+
+def first_difference(expected: list[str], found: list[str]) -> tuple[int, str, str] | None:
+    """Return the first line where two blocks differ: (index, expected, found)."""
+    for index in range(max(len(expected), len(found))):
+        want = expected[index] if index < len(expected) else "(end of block)"
+        have = found[index] if index < len(found) else "(end of block)"
+        if want != have:
+            return index, want, have
+    return None
+
+
+def check(paths: Iterable[Path], render: Renderer | None = None) -> tuple[list[str], int]:
+    """Problems with the generated blocks of these files, and the number of blocks checked."""
+    render = render or Renderer()
+    problems: list[str] = []
+    checked = 0
+    experiments: dict[str, Experiment] = {}
+    for path in paths:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        try:
+            blocks = find_blocks(lines)
+        except BuildError as error:
+            problems.append(f"{relative(path)}: {error}")
+            continue
+        for block in blocks:
+            checked += 1
+            where = f"{relative(path)}:{block.start + 1}: block '{block.name}'"
+            try:
+                expected = render(block.name).splitlines()
+            except BuildError as error:
+                problems.append(f"{where}: {error}")
+                continue
+            experiment = GENERATORS[block.name].experiment
+            if experiment is not None:
+                experiments[experiment.name] = experiment
+            difference = first_difference(expected, lines[block.start + 1 : block.end])
+            if difference:
+                index, want, have = difference
+                problems.append(
+                    f"{relative(path)}:{block.start + 2 + index}: block '{block.name}' is not "
+                    f"what its generator writes; first difference:\n    expected: {want}\n"
+                    f"    found:    {have}"
+                )
+    for experiment in experiments.values():
+        problems += record_problems(experiment)
+    return problems, checked
+
+
+def rewrite(paths: Iterable[Path], names: set[str] | None, render: Renderer) -> list[str]:
+    """Write each block (or only those named) as its generator writes it; the files changed."""
+    changed = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        blocks = find_blocks(lines)
+        for block in reversed(blocks):
+            if names is None or block.name in names:
+                lines[block.start + 1 : block.end] = render(block.name).splitlines()
+        new = "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(relative(path))
+    return changed
+
+
+def used_in(paths: Iterable[Path]) -> dict[str, list[str]]:
+    """Where each generator's blocks are: name -> files."""
+    places: dict[str, list[str]] = {name: [] for name in GENERATORS}
+    for path in paths:
+        for block in find_blocks(path.read_text(encoding="utf-8").splitlines()):
+            places.setdefault(block.name, []).append(relative(path))
+    return places
+
+
+def describe(paths: list[Path]) -> str:
+    """List the generators, where each is used, and each experiment's record."""
+    places = used_in(paths)
+    out = ["generators:"]
+    for name, generator in GENERATORS.items():
+        where = f"in {', '.join(places[name])}" if places[name] else "in no document yet"
+        source = f"experiment {generator.experiment.name}" if generator.experiment else "the code"
+        out.append(f"  {name:<20} {generator.what}; from {source}; {where}")
+    out.append("experiments:")
+    total = 0.0
+    for experiment in {
+        g.experiment.name: g.experiment for g in GENERATORS.values() if g.experiment
+    }.values():
+        try:
+            record = load_record(experiment)
+        except BuildError as error:
+            out.append(f"  {experiment.name:<20} {experiment.what}; {error}")
+            continue
+        duration = record.get("duration_s")
+        total += duration or 0.0
+        took = f"{duration:.0f} s" if duration else "duration not recorded"
+        out.append(
+            f"  {experiment.name:<20} {experiment.what}; recorded {record['date']} at "
+            f"{record['commit'][:7]}, {took}"
+        )
+    out.append(f"recorded time of a full rebuild: {total:.0f} s (experiments with a duration)")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``python -m docs.build``; return the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m docs.build",
+        description="Rewrite or check the generated blocks of README.md and docs/*.md.",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="check every block against its generator and record (exit 1 if not)",
+    )
+    mode.add_argument(
+        "--from-records",
+        action="store_true",
+        help="rewrite the blocks from the code and the recorded results only",
+    )
+    mode.add_argument("--list", action="store_true", help="list generators and records")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these generators")
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="Markdown files (default: README.md and docs/**/*.md)"
+    )
+    args = parser.parse_args(argv)
+
+    paths = [path.resolve() for path in args.files] or documents()
+    missing = [str(path) for path in paths if not path.is_file()]
+    unknown = sorted(set(args.only or ()) - set(GENERATORS))
+    if missing or unknown:
+        what = (
+            f"no such file: {', '.join(missing)}"
+            if missing
+            else (
+                f"no generator named {', '.join(unknown)} (known: {', '.join(sorted(GENERATORS))})"
+            )
+        )
+        print(f"docs.build: error: {what}", file=sys.stderr)
+        return 2
+    try:
+        if args.list:
+            print(describe(paths))
+            return 0
+        render = Renderer()
+        if args.check:
+            problems, checked = check(paths, render)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            if problems:
+                print(
+                    f"docs.build --check: {len(problems)} problem(s) in {checked} block(s); "
+                    f"python -m docs.build --from-records rewrites the blocks",
+                    file=sys.stderr,
+                )
+                return 1
+            print(
+                f"docs.build --check: {checked} generated block(s) in {len(paths)} file(s) "
+                f"match their generators and records"
+            )
+            return 0
+        names = set(args.only) if args.only else None
+        if not args.from_records:
+            experiments = {
+                g.experiment.name: g.experiment
+                for g in GENERATORS.values()
+                if g.experiment and (names is None or g.name in names)
+            }
+            for experiment in experiments.values():
+                run_experiment(experiment)
+            if names is not None:  # every block of a rerun experiment follows its new results
+                names |= {
+                    g.name
+                    for g in GENERATORS.values()
+                    if g.experiment and g.experiment.name in experiments
+                }
+        changed = rewrite(paths, names, render)
+    except BuildError as error:
+        print(f"docs.build: error: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"docs.build: rewrote {', '.join(changed)}"
+        if changed
+        else "docs.build: every block was already up to date"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

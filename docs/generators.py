@@ -1,0 +1,521 @@
+"""What each generated block of the documents says, written from the code or from recorded results.
+
+Code generators read the model's own declarations: the phases (``model.phases.PHASES``),
+the state arrays (model/state.py, with the dtypes of a model built from a small
+scenario), the scenario schema (``model.scenario.scenario_json_schema``: types, bounds,
+defaults; its classes' docstrings: meanings; the commented reference scenarios: values,
+units and sources), the levers (model/levers.py caps, model/policy.py effects) and the
+mechanism modules' docstrings. Results generators render a recorded results file and the
+record of the run that wrote it (docs/build.py). Every function returns Markdown ending in
+a newline; none draws a random number or writes a file.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import dataclasses
+import fnmatch
+import inspect
+import json
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+REFERENCE_SCENARIO = "scenarios/baseline.yaml"
+"""The commented scenario that gives each parameter's reference value, unit and source."""
+
+SECTION_REFERENCES = {"platforms": "scenarios/platform_superapp.yaml"}
+"""Top-level sections the baseline leaves out, and the commented scenario that has them."""
+
+SPECIMEN_SCENARIO = "scenarios/platform_superapp.yaml"
+SPECIMEN_OVERRIDES = {
+    "population.consumers": 240,
+    "population.merchants": 20,
+    "population.kols": 11,
+    "word_of_mouth.rule": "linear_threshold",
+}
+"""A small model with every state array filled (a platform; thresholds drawn), for dtypes."""
+
+STATE_GROUPS = (
+    ("consumers", "ConsumerState", "one row per consumer: n"),
+    (
+        "merchants",
+        "MerchantState",
+        "one row per merchant slot, m: the starting merchants plus "
+        "free slots for entrants, up to the entry cap",
+    ),
+    ("kols", "KOLState", "one row per KOL: k"),
+    ("platforms", "PlatformState", "the super-app layer; empty arrays without `platforms:`"),
+    ("market", "MarketState", "model-level state"),
+)
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def cell(text: object) -> str:
+    """Make text safe for one Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def codes(items: tuple[str, ...] | list[str]) -> str:
+    """Write names as inline code, comma-separated; an em dash for none."""
+    return ", ".join(f"`{item}`" for item in items) or "—"
+
+
+def first_paragraph(doc: str | None) -> str:
+    """Return the first paragraph of a docstring, on one line."""
+    return " ".join(inspect.cleandoc(doc or "").split("\n\n")[0].split())
+
+
+def attribute_docs(doc: str | None) -> dict[str, str]:
+    """Read the ``Attributes:`` section of a Google-style docstring: name -> description."""
+    described: dict[str, str] = {}
+    inside, indent, current = False, None, None
+    for line in inspect.cleandoc(doc or "").splitlines():
+        if line.strip() == "Attributes:":
+            inside = True
+            continue
+        if not inside or not line.strip():
+            continue
+        depth = len(line) - len(line.lstrip())
+        if depth == 0:
+            break
+        entry = re.match(r"(\w+)(?: \([^)]*\))?: (.*)", line.strip())
+        if entry and (indent is None or depth == indent):
+            indent, current = depth, entry.group(1)
+            described[current] = entry.group(2).strip()
+        elif current is not None:
+            described[current] += " " + line.strip()
+    return described
+
+
+def rst_table(doc: str) -> list[list[str]]:
+    """Read the rows of the first reStructuredText simple table in a docstring (no header).
+
+    A row whose first column is empty continues the row above it.
+    """
+    lines = inspect.cleandoc(doc).splitlines()
+    borders = [i for i, line in enumerate(lines) if re.fullmatch(r"=+( +=+)+", line)]
+    if len(borders) < 3:
+        return []
+    spans = [m.span() for m in re.finditer(r"=+", lines[borders[0]])]
+    rows: list[list[str]] = []
+    for line in lines[borders[1] + 1 : borders[2]]:
+        cells = [
+            line[start:] if k == len(spans) - 1 else line[start : spans[k + 1][0]]
+            for k, (start, _) in enumerate(spans)
+        ]
+        cells = [c.strip() for c in cells]
+        if cells[0] or not rows:
+            rows.append(cells)
+        else:
+            rows[-1] = [
+                " ".join(filter(None, (old, new))) for old, new in zip(rows[-1], cells, strict=True)
+            ]
+    return rows
+
+
+def significant(value: float, digits: int) -> str:
+    """Write a number to ``digits`` significant digits, fixed notation, thousands separated."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{round(value, decimals):,.{decimals}f}"
+
+
+# --------------------------------------------------------------------------- phases
+
+
+def phase_schedule() -> str:
+    """List the week's phases: what each does, the signals it produces, the state it changes."""
+    from model.phases import PHASES
+
+    rows = [
+        "| # | phase | what it does | produces (signals, this week) "
+        "| changes (state, at the end of the week) |",
+        "|---:|---|---|---|---|",
+    ]
+    for number, phase in enumerate(PHASES, start=1):
+        rows.append(
+            f"| {number} | `{phase.name}` | {cell(first_paragraph(phase.run.__doc__))} | "
+            f"{codes(phase.produces)} | {codes(phase.writes)} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def phase_table() -> str:
+    """Return the full phase table (reads, uses, produces, writes) of docs/architecture.md."""
+    from model.phases import phase_table as table
+
+    return table()
+
+
+# --------------------------------------------------------------------------- state
+
+
+def _specimen():
+    from model.market import MarketModel
+    from model.scenario import load_scenario
+
+    return MarketModel(load_scenario(ROOT / SPECIMEN_SCENARIO, SPECIMEN_OVERRIDES), seed=1)
+
+
+def _shape(value: Any, symbols: dict[int, str]) -> str:
+    return " x ".join(symbols.get(int(size), str(size)) for size in value.shape)
+
+
+def state_tables() -> str:
+    """Tabulate every state variable of each agent group: dtype, shape, meaning (model/state.py)."""
+    import model.state as state
+    from model.mechanisms.attribution import CHANNELS
+
+    model = _specimen()
+    symbols = {
+        model.consumers.n: "n",
+        model.merchants.n: "m",
+        model.kols.n: "k",
+        model.scenario.platforms.follows.slots: "slots",
+        len(CHANNELS): "channels",
+    }
+    if len(symbols) != 5:
+        raise ValueError("docs.generators: the specimen's sizes collide; change SPECIMEN_OVERRIDES")
+    parts = []
+    for group, class_name, rows_are in STATE_GROUPS:
+        container = getattr(model, group)
+        described = attribute_docs(getattr(state, class_name).__doc__)
+        parts += [
+            f"**{group}** (`model.state.{class_name}`; {rows_are})",
+            "",
+            "| variable | type | shape | meaning |",
+            "|---|---|---|---|",
+        ]
+        for item in dataclasses.fields(container):
+            value = getattr(container, item.name)
+            if hasattr(value, "dtype"):
+                kind = f"{'CSR sparse ' if hasattr(value, 'indptr') else ''}{value.dtype}"
+                shape = _shape(value, symbols)
+            else:
+                kind, shape = type(value).__name__, "—"
+            meaning = described.get(item.name, "*not described in model/state.py*")
+            parts.append(f"| `{item.name}` | {kind} | {shape} | {cell(meaning)} |")
+        parts.append("")
+    return "\n".join(parts[:-1]) + "\n"
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _split_comment(comment: str) -> tuple[str, str]:
+    """Split a reference scenario's comment ``meaning [unit] (source)`` -> (unit, source)."""
+    unit = re.search(r"\[([^\]\"']+)\]", comment)
+    rest = comment[unit.end() :] if unit else comment
+    rest = rest.strip(" :;,")
+    if rest.startswith("(") and rest.endswith(")"):
+        rest = rest[1:-1]
+    elif not unit:
+        final = re.search(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)$", rest)
+        rest = final.group(1) if final else comment
+    return (unit.group(1).strip() if unit else ""), rest.strip()
+
+
+def scenario_comments(path: Path) -> dict[str, str]:
+    """Read the trailing comment of every ``key: value`` line of a scenario file, by key path."""
+    comments: dict[str, str] = {}
+    stack: list[tuple[int, str]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^( *)([A-Za-z0-9_]+):(.*)$", line)
+        if not match:
+            continue
+        depth, key, rest = len(match.group(1)), match.group(2), match.group(3)
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        stack.append((depth, key))
+        if " #" in rest or rest.lstrip().startswith("#"):
+            comments[".".join(k for _, k in stack)] = rest.split("#", 1)[1].strip()
+    return comments
+
+
+def _lookup(data: Any, path: list[str]) -> Iterator[tuple[str, Any]]:
+    """Yield (label, value) at a path whose ``<name>`` parts match any key, ``[]`` any item."""
+    if not path:
+        yield "", data
+        return
+    head, rest = path[0], path[1:]
+    if head == "<name>" and isinstance(data, dict):
+        for key, inner in data.items():
+            for label, value in _lookup(inner, rest):
+                yield f"{key} {label}".strip(), value
+    elif head == "[]" and isinstance(data, list):
+        for index, inner in enumerate(data):
+            for label, value in _lookup(inner, rest):
+                yield f"[{index}] {label}".strip(), value
+    elif isinstance(data, dict) and head in data:
+        yield from _lookup(data[head], rest)
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, separators=(", ", ": ")) if not isinstance(value, str) else value
+
+
+def _allowed(prop: dict[str, Any]) -> str:
+    """Say a schema property's allowed values in words."""
+    if "anyOf" in prop:
+        options = [p for p in prop["anyOf"] if p.get("type") != "null"]
+        text = " or ".join(_allowed(p) for p in options)
+        return text + (" or null" if len(options) < len(prop["anyOf"]) else "")
+    if "enum" in prop:
+        return "one of " + ", ".join(f"`{v}`" for v in prop["enum"])
+    kind = prop.get("type", "")
+    if kind == "array":
+        return "list of " + _allowed(prop.get("items", {}))
+    if kind == "object":
+        return "mapping of names to " + _allowed(prop.get("additionalProperties", {}))
+    if "$ref" in prop:
+        return prop["$ref"].rsplit("/", 1)[-1]
+    bounds = []
+    for key, sign in (
+        ("minimum", ">="),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "<="),
+        ("exclusiveMaximum", "<"),
+    ):
+        if key in prop:
+            bounds.append(f"{sign} {_number(prop[key])}")
+    if "pattern" in prop:
+        bounds.append(f"matching `{prop['pattern']}`")
+    words = {"number": "number", "integer": "integer", "string": "text", "boolean": "true/false"}
+    return " ".join(filter(None, (words.get(kind, kind), ", ".join(bounds))))
+
+
+def _model_ref(prop: dict[str, Any]) -> tuple[str, str] | None:
+    """Return (definition, path suffix) when a property holds models: one, by name, or a list."""
+    if "$ref" in prop:
+        return prop["$ref"].rsplit("/", 1)[-1], ""
+    for option in prop.get("anyOf", ()):
+        found = _model_ref(option)
+        if found:
+            return found
+    if "$ref" in prop.get("additionalProperties", {}):
+        return prop["additionalProperties"]["$ref"].rsplit("/", 1)[-1], ".<name>"
+    if "$ref" in prop.get("items", {}):
+        return prop["items"]["$ref"].rsplit("/", 1)[-1], ".[]"
+    return None
+
+
+def _sections(schema: dict[str, Any]) -> dict[str, list[str]]:
+    """Map every model of the schema, in order of first use, to the paths where it is used."""
+    defs = schema["$defs"]
+    found: dict[str, list[str]] = {"Scenario": [""]}
+
+    def walk(node: dict[str, Any], path: str) -> None:
+        for name, prop in node["properties"].items():
+            ref = _model_ref(prop)
+            if ref:
+                target, suffix = ref
+                here = f"{path}.{name}{suffix}".lstrip(".")
+                found.setdefault(target, []).append(here)
+                walk(defs[target], here)
+
+    walk(schema, "")
+    return found
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
+def _reference(values: Any, comments: dict[str, str], paths: list[str], field: str):
+    """Find a field's values in a reference scenario and the first comment on one of them.
+
+    Where a model is used at several paths (or under names), each value is labelled.
+    """
+    found, comment = [], ""
+    for path in paths:
+        last = path.rsplit(".", 1)[-1]
+        prefix = last if len(paths) > 1 and last not in ("<name>", "[]") else ""
+        dotted = f"{path}.{field}".lstrip(".")
+        for label, value in _lookup(values, dotted.split(".")):
+            found.append((f"{prefix} {label}".strip(), value))
+        pattern = dotted.replace("<name>", "*").replace(".[]", ".*")
+        if not comment:
+            key = next((k for k in comments if fnmatch.fnmatch(k, pattern)), None)
+            if key:
+                label = key[len(path.split(".<name>")[0]) + 1 :].split(".")[0]
+                several = len(found) > 1
+                comment = f"{label}: {comments[key]}" if several else comments[key]
+    return found, comment
+
+
+def parameter_tables() -> str:
+    """Tabulate the scenario schema by section: meaning, unit, bounds, default, reference."""
+    from model.scenario import load_scenario, scenario_json_schema
+
+    schema = scenario_json_schema()
+    files = sorted({REFERENCE_SCENARIO, *SECTION_REFERENCES.values()})
+    values = {f: load_scenario(ROOT / f).model_dump(mode="json") for f in files}
+    comments = {f: scenario_comments(ROOT / f) for f in files}
+    parts: list[str] = []
+    for name, paths in _sections(schema).items():
+        node = schema if name == "Scenario" else schema["$defs"][name]
+        reference = SECTION_REFERENCES.get(paths[0].split(".")[0], REFERENCE_SCENARIO)
+        shown_paths = (f"`{p.replace('.[]', '[]')}`" for p in paths)
+        where = ", ".join(shown_paths) if paths[0] else "the top level of a file"
+        described = attribute_docs(node.get("description"))
+        rows = []
+        for field, prop in node["properties"].items():
+            if _model_ref(prop):
+                continue
+            found, comment = _reference(values[reference], comments[reference], paths, field)
+            shown = "; ".join(f"{label} {_value(v)}".strip() for label, v in found) or "—"
+            unit, source = _split_comment(comment)
+            meaning = described.get(field) or prop.get("description", "—")
+            if "default" in prop:
+                default = json.dumps(prop["default"])
+            else:
+                default = "required" if field in node.get("required", ()) else "—"
+            rows.append(
+                f"| `{field}` | {cell(meaning)} | {cell(unit) or '—'} | "
+                f"{cell(_allowed(prop))} | {cell(default)} | {cell(shown)} | "
+                f"{cell(source) or '—'} |"
+            )
+        if not rows:
+            continue
+        title = (
+            first_paragraph(node.get("description"))
+            if name != "Scenario"
+            else "The scenario file's own keys."
+        )
+        parts += [
+            f"**{name}** ({where}; reference values from `{reference}`): {cell(title)}",
+            "",
+            "| parameter | meaning | unit | allowed | default | reference value "
+            "| where the reference value comes from |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+        ]
+    return "\n".join(parts[:-1]) + "\n"
+
+
+# --------------------------------------------------------------------------- levers
+
+
+def lever_table() -> str:
+    """Tabulate every policy lever: its cap (model/levers.py), its effect at L (model/policy.py)."""
+    import model.policy as policy
+    from model.levers import LEVER_MAX
+
+    effects = {  # a row may stand for several levers: channel_<name>
+        row[0].replace("<name>", "*"): row[2]
+        for row in rst_table(policy.__doc__ or "")
+        if len(row) >= 3
+    }
+    if not effects:
+        raise ValueError("model/policy.py's docstring has no lever table (lever, max, effect)")
+    rows = ["| lever | max | effect at level L (model/policy.py) |", "|---|---:|---|"]
+    for lever, top in LEVER_MAX.items():
+        patterns = (text for name, text in effects.items() if fnmatch.fnmatch(lever, name))
+        effect = effects.get(lever) or next(patterns, "*not described in model/policy.py*")
+        rows.append(f"| `{lever}` | {top:g} | {cell(effect)} |")
+    return "\n".join(rows) + "\n"
+
+
+# --------------------------------------------------------------------------- submodels
+
+
+def submodel_list() -> str:
+    """List every mechanism module with the first line of its docstring (its rule in brief)."""
+    rows = ["| module | what it models |", "|---|---|"]
+    for path in sorted((ROOT / "model" / "mechanisms").glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        line = doc.strip().splitlines()[0] if doc.strip() else "*no docstring*"
+        rows.append(f"| `model/mechanisms/{path.name}` | {cell(line)} |")
+    return "\n".join(rows) + "\n"
+
+
+# --------------------------------------------------------------------------- results
+
+
+SCALE_SUMMARY = "benchmarks/results/bench_scale_summary.csv"
+"""bench_scale's summary (medians per engine and size), published by ``--publish``."""
+
+
+def _provenance(table: str, record: dict[str, Any]) -> str:
+    """Write the line under a results table: where its numbers come from, the run behind them."""
+    machine = record["machine"]
+    machine_text = machine if isinstance(machine, str) else machine.get("description", "")
+    seeds = ", ".join(str(s) for s in record.get("seeds", ())) or "none"
+    duration = record.get("duration_s")
+    took = f", {significant(duration / 60, 2)} min" if duration else ""
+    return (
+        f"*From `{table}`: run of {record['date'][:10]} at commit {record['commit'][:7]} on "
+        f"{machine_text}, seed {seeds}{took} (record: "
+        f"`docs/build_records/{record['experiment']}.json`; written by `python -m docs.build`).*"
+    )
+
+
+def _scale_rows() -> tuple[list[dict[str, str]], dict[int, dict[str, str]]]:
+    with (ROOT / SCALE_SUMMARY).open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    ours = sorted((r for r in rows if r["engine"] == "mtsim"), key=lambda r: int(r["consumers"]))
+    mesa = {int(r["consumers"]): r for r in rows if r["engine"] != "mtsim"}
+    return ours, mesa
+
+
+SCALE_COLUMNS = (
+    "| consumers | build [s] | step [s] | agent-steps/s | peak [MiB] | build + 100 steps [s] "
+)
+
+
+def _rate(row: dict[str, str]) -> str:
+    return f"{significant(float(row['agent_steps_per_s_median']) / 1e6, 2)} M"
+
+
+def _scale_cells(row: dict[str, str]) -> str:
+    """Write the columns both scale tables share, for one size of mtsim's summary."""
+    return (
+        f"| {int(row['consumers']):,} | {significant(float(row['build_s_median']), 3)} | "
+        f"{significant(float(row['step_s_median']), 3)} | {_rate(row)} | "
+        f"{float(row['peak_rss_mib_median']):,.0f} | "
+        f"{significant(float(row['build_plus_100_steps_s']), 3)} | "
+    )
+
+
+def scale_table(record: dict[str, Any]) -> str:
+    """Tabulate the README's scale results: mtsim's medians per size, ratio to Mesa's example."""
+    ours, _ = _scale_rows()
+    rows = [
+        SCALE_COLUMNS + "| vs Mesa example | runs x timed steps |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in ours:
+        rows.append(
+            f"{_scale_cells(r)}{significant(float(r['ratio_vs_mesa']), 2)}x | "
+            f"{r['reps']} x {r['steps']} |"
+        )
+    return "\n".join(rows) + "\n\n" + _provenance(SCALE_SUMMARY, record) + "\n"
+
+
+def scale_table_detail(record: dict[str, Any]) -> str:
+    """Tabulate docs/scale.md's results: mtsim and Mesa per size, and what each median is of."""
+    ours, mesa = _scale_rows()
+    rows = [
+        SCALE_COLUMNS + "| Mesa agent-steps/s | ratio | runs x timed steps (mtsim; Mesa) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in ours:
+        ref = mesa.get(int(r["consumers"]))
+        rows.append(
+            f"{_scale_cells(r)}{_rate(ref) if ref else '—'} | "
+            f"{significant(float(r['ratio_vs_mesa']), 2)}x | {r['reps']} x {r['steps']}; "
+            f"{ref['reps'] + ' x ' + ref['steps'] if ref else '—'} |"
+        )
+    return "\n".join(rows) + "\n\n" + _provenance(SCALE_SUMMARY, record) + "\n"
