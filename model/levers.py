@@ -21,7 +21,7 @@ LEVER_MAX: dict[str, float] = {
     "consumer_incentives": 0.9,
     "kol_disclosure": 1.0,
     "rigid_demand": 1.0,
-    # platform levers (mechanisms/platform.py; no effect without a ``platforms:`` section)
+    # platform levers (policy.py applies them; no effect without a ``platforms:`` section)
     "platform_fee": 1.0,
     "platform_verification": 1.0,
     "interoperability": 1.0,

@@ -9,7 +9,7 @@ from mesa.discrete_space import Network as MesaNetwork
 
 from model.agents import KOL, Consumer, Merchant
 from model.group_table import GroupRecorder
-from model.mechanisms import access, platform, targeting, word_of_mouth
+from model.mechanisms import access, merchant_adoption, platform, targeting, word_of_mouth
 from model.metrics import (
     CONSUMER_RECORD_FIELDS,
     consumer_record,
@@ -39,12 +39,14 @@ class MarketModel(mesa.Model):
     """Consumers, merchants and KOLs on a social network, under a policy timeline.
 
     A step is one week: the phases of ``model.phases.PHASES`` run in order (policy,
-    access, marketing, KOL posts, word of mouth, payment, ordering, fulfilment, trust,
-    merchants, consumer records, accounts) on one :class:`model.week.Week` context;
-    each reads the state as it was at the start of the week and stages its writes,
-    which are committed together at the end (synchronous update); then the
-    DataCollector records the metrics (model/metrics.py). docs/architecture.md lists
-    what each phase reads and writes.
+    access, marketing, KOL posts, lapse, word of mouth, payment, platform, ordering,
+    fulfilment, trust, platform ties, acceptance, merchants, consumer records, accounts)
+    on one :class:`model.week.Week` context; each reads the state as it was at the start
+    of the week, draws from its own generator (``week.rng``, seeded by the run's seed,
+    the week and the phase's name) and stages its writes, which are committed together
+    at the end (synchronous update); then the DataCollector records the metrics
+    (model/metrics.py). The building of the world draws from ``self.rng``.
+    docs/architecture.md lists what each phase reads and writes.
 
     Attributes:
         scenario: the validated scenario.
@@ -266,9 +268,7 @@ class MarketModel(mesa.Model):
         shares = np.array([r.merchant_share for r in regions], dtype=float)
         sizes = region_sizes(m, shares) if m else np.zeros(self.n_regions, dtype=np.int64)
         region = np.repeat(np.arange(self.n_regions, dtype=np.uint8), sizes)
-        level = self.price_level[region]
-        price = (level * np.exp(rng.normal(0.0, spec.price_dispersion, size=m))).astype(np.float32)
-        integrity = beta_around(spec.integrity_mean, spec.integrity_concentration, m, rng)
+        price, integrity = merchant_adoption.new_merchants(spec, self.price_level[region], rng)
         verified = rng.random(m) < spec.verified_share
         adopted = rng.random(m) < spec.initial_adoption
         free = cap - m
@@ -279,7 +279,7 @@ class MarketModel(mesa.Model):
         return MerchantState(
             region=padded(region, 0),
             price=padded(price, 1.0),
-            integrity=padded(integrity.astype(np.float32), spec.integrity_mean),
+            integrity=padded(integrity, spec.integrity_mean),
             reputation=np.full(cap, spec.initial_reputation, dtype=np.float32),
             verified=padded(verified, False),
             adopted=padded(adopted, False),

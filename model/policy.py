@@ -40,9 +40,9 @@ spam_control                1      blocks share L of marketing messages (officia
                                    group-buying offers)
 ==========================  =====  ===============================================================
 
-The four platform levers act only with a ``platforms:`` section; their effective
-values are computed from ``EffectiveParameters.levels`` by
-``model.mechanisms.platform.effective`` (docs/platform.md).
+Every lever is applied here, in :meth:`ParameterSchedule.at`. The four platform levers
+act only with a ``platforms:`` section: their effective values are
+``EffectiveParameters.platform`` (:class:`PlatformParams`; docs/platform.md).
 """
 
 from __future__ import annotations
@@ -107,6 +107,29 @@ class PolicyTimeline:
         return out
 
 
+@dataclass(frozen=True)
+class PlatformParams:
+    """The platform numbers of one week, after the platform levers.
+
+    Attributes:
+        fee: per platform, fee share of in-app goods value (``platform_fee`` caps it).
+        verification: per platform, weekly chance a store is checked (plus
+            ``platform_verification``).
+        qr_acceptance: per platform, share of offline retailers accepting its QR code.
+        interoperability: chance one platform's payment works at another's store/code
+            (``interoperability`` closes the gap to 1).
+        posts_per_week: posts per followed store per follower (``spam_control`` blocks some).
+        offer_rate: weekly chance a group gets a group-buying offer (likewise).
+    """
+
+    fee: np.ndarray
+    verification: np.ndarray
+    qr_acceptance: np.ndarray
+    interoperability: float
+    posts_per_week: float
+    offer_rate: float
+
+
 @dataclass(frozen=True, slots=True)
 class EffectiveParameters:
     """The numbers the mechanisms use at one step, after the policy levers.
@@ -138,6 +161,8 @@ class EffectiveParameters:
         base_logistics_cost: [origin, destination] logistics cost share before
             cross-border facilitation (the state pays carriers the difference).
         base_tariff: [origin, destination] tariff share before facilitation.
+        platform: the platform numbers after the platform levers (None without a
+            ``platforms:`` section).
     """
 
     t: int
@@ -161,6 +186,7 @@ class EffectiveParameters:
     natural_mobile_access: np.ndarray
     base_logistics_cost: np.ndarray
     base_tariff: np.ndarray
+    platform: PlatformParams | None
 
 
 def cross_border_matrix(scenario: Scenario) -> np.ndarray:
@@ -263,4 +289,27 @@ class ParameterSchedule:
             natural_mobile_access=natural,
             base_logistics_cost=self._cost,
             base_tariff=self._tariff,
+            platform=self._platform(lv),
+        )
+
+    def _platform(self, lv: dict[str, float]) -> PlatformParams | None:
+        """Return the platform numbers after the platform levers (None without platforms)."""
+        spec = self.scenario.platforms
+        if spec is None:
+            return None
+        specs = list(spec.platforms.values())
+        fee = np.array([p.fee for p in specs]) * (1.0 - lv["platform_fee"])
+        check = np.minimum(
+            1.0, np.array([p.verification for p in specs]) + lv["platform_verification"]
+        )
+        base = spec.interoperability
+        interop = base + (1.0 - base) * lv["interoperability"]
+        spam = lv["spam_control"]
+        return PlatformParams(
+            fee=fee,
+            verification=check,
+            qr_acceptance=np.array([p.qr_acceptance for p in specs]),
+            interoperability=float(interop),
+            posts_per_week=spec.follows.posts_per_week * (1.0 - spam),
+            offer_rate=spec.group_buying.offer_rate * (1.0 - spam),
         )

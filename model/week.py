@@ -1,20 +1,22 @@
-"""One week's context: what every phase of a step works on.
+"""One week's context: what every phase of a step works on, and how a phase is declared.
 
-A step (one week) is a declared sequence of phases (model/phases.py). They share one
-:class:`Week`:
+A step (one week) is a declared sequence of phases (model/phases.py). Each phase is a
+function of the :class:`Week` declared where it is written, with the :func:`phase`
+decorator: the state it reads, the signals it uses and produces, the state it writes.
+The phases share one :class:`Week`:
 
 - ``week.scenario``, ``week.rng``, ``week.graph``, ``week.n_regions``: the world.
   ``week.rng`` is the running phase's own generator, seeded from (model seed, week,
   phase name): a lever that changes how many draws one phase makes leaves every other
   phase's draws as they were, so paired runs (common random numbers) stay paired;
-- ``week.consumers``, ``week.merchants``, ``week.kols``: the agents' state **as it was
-  at the start of the week**, read-only. A phase may read only the fields it declares
-  in ``Phase.reads``; assigning to them, or writing into their arrays in place,
-  raises :class:`PhaseContractError`;
-- ``week.signals``: this week's named signals (effective parameters, exposures,
-  neighbour counts, orders, fulfilment outcomes, ...). A phase sets only the signals it
-  declares in ``Phase.produces`` and reads only those in ``Phase.uses``, which earlier
-  phases must have produced;
+- ``week.consumers``, ``week.merchants``, ``week.kols``, ``week.market``,
+  ``week.platforms``: the state **as it was at the start of the week**, read-only. A
+  phase may read only the fields it declares in ``reads``; assigning to them, or
+  writing into their arrays in place, raises :class:`PhaseContractError`;
+- ``week.signals``: this week's :class:`Signals` (effective parameters, exposures,
+  neighbour counts, orders, fulfilment outcomes, ...), one typed field each. A phase
+  sets only the signals it declares in ``produces`` and reads only those in ``uses``,
+  which earlier phases must have produced;
 - ``week.stage(group, field=value, ...)``: the only way to change agent state. Staged
   values are invisible to every phase and are committed together, in one place, when
   the week ends (:meth:`Week.commit`): the synchronous-update rule is structural.
@@ -33,8 +35,13 @@ import numpy as np
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from model.mechanisms.fulfilment import Fulfilment
+    from model.mechanisms.kol import KOLPosts
+    from model.mechanisms.merchant_adoption import MerchantWeek
+    from model.mechanisms.ordering import Orders
+    from model.mechanisms.platform import PlatformWeek
     from model.network import SocialGraph
-    from model.policy import ParameterSchedule
+    from model.policy import EffectiveParameters, ParameterSchedule
     from model.scenario import Scenario
 
 STATE_GROUPS: tuple[str, ...] = ("consumers", "merchants", "kols", "market", "platforms")
@@ -66,7 +73,8 @@ class Phase:
     """One phase of the week: a function of the :class:`Week` and what it touches.
 
     Attributes:
-        name: short name (shown in docs/architecture.md and in error messages).
+        name: short name (shown in docs/architecture.md and in error messages); it also
+            seeds the phase's generator, so renaming a phase changes its draws.
         run: the function ``run(week) -> None``.
         reads: state fields it reads, as ``group.field`` (start-of-week values).
         uses: signals it reads (produced by earlier phases this week).
@@ -88,37 +96,137 @@ class Phase:
         return " ".join(text.split("\n\n")[0].split())
 
 
+def phase(
+    name: str, *, reads: str = "", uses: str = "", produces: str = "", writes: str = ""
+) -> Callable[[Callable[[Week], None]], Phase]:
+    """Declare the function below as the phase ``name``; return its :class:`Phase`.
+
+    Each declaration is a list of names separated by spaces (like ``namedtuple`` field
+    names), state fields as ``group.field``::
+
+        @phase("fulfilment", reads="merchants.integrity merchants.verified",
+               uses="params orders", produces="fulfilment")
+        def fulfilment_phase(week: Week) -> None: ...
+
+    :func:`check_sequence` checks the declarations of a sequence; :class:`Week` enforces
+    them while the phase runs.
+    """
+
+    def declare(run: Callable[[Week], None]) -> Phase:
+        return Phase(
+            name,
+            run,
+            reads=tuple(reads.split()),
+            uses=tuple(uses.split()),
+            produces=tuple(produces.split()),
+            writes=tuple(writes.split()),
+        )
+
+    return declare
+
+
 def check_sequence(phases: tuple[Phase, ...]) -> None:
     """Check a phase sequence's declarations: every signal used is produced earlier.
 
-    Also checks that no signal is produced twice and that every ``group.field`` names a
-    known group. Raises :class:`PhaseContractError` naming the phase and the signal.
+    Also checks that every signal is a field of :class:`Signals`, that no signal is
+    produced twice and that every ``group.field`` names a known group. Raises
+    :class:`PhaseContractError` naming the phase and the signal or field.
     """
     produced: dict[str, str] = {}
-    for phase in phases:
-        for name in phase.uses:
+    for step in phases:
+        for name in step.uses + step.produces:
+            if name not in SIGNAL_NAMES:
+                raise PhaseContractError(
+                    f"phase {step.name!r}: {name!r} is not a signal (a field of week.Signals)"
+                )
+        for name in step.uses:
             if name not in produced:
                 raise PhaseContractError(
-                    f"phase {phase.name!r} uses signal {name!r}, which no earlier phase produces"
+                    f"phase {step.name!r} uses signal {name!r}, which no earlier phase produces"
                 )
-        for name in phase.produces:
+        for name in step.produces:
             if name in produced:
                 raise PhaseContractError(
-                    f"phase {phase.name!r} produces signal {name!r}, already produced by "
+                    f"phase {step.name!r} produces signal {name!r}, already produced by "
                     f"{produced[name]!r}"
                 )
-            produced[name] = phase.name
-        for entry in phase.reads + phase.writes:
+            produced[name] = step.name
+        for entry in step.reads + step.writes:
             group, _, field = entry.partition(".")
-            if group not in STATE_GROUPS or not field:
+            if group not in STATE_GROUPS or not field.isidentifier():
                 raise PhaseContractError(
-                    f"phase {phase.name!r}: {entry!r} is not group.field "
+                    f"phase {step.name!r}: {entry!r} is not group.field "
                     f"(groups: {', '.join(STATE_GROUPS)})"
                 )
 
 
+def markdown_table(phases: tuple[Phase, ...]) -> str:
+    """Return the phases' declarations as a Markdown table, one row per phase, in order."""
+
+    def cell(items: tuple[str, ...]) -> str:
+        return ", ".join(f"`{item}`" for item in items) or "—"
+
+    rows = [
+        "| # | phase | what it does | reads (start of week) | uses | produces "
+        "| writes (end of week) |",
+        "|---:|---|---|---|---|---|---|",
+    ]
+    for number, step in enumerate(phases, start=1):
+        rows.append(
+            f"| {number} | `{step.name}` | {step.doc} | {cell(step.reads)} | "
+            f"{cell(step.uses)} | {cell(step.produces)} | {cell(step.writes)} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+@dataclass(init=False, repr=False, eq=False)
 class Signals:
-    """Named signals of the current week; access is checked against the running phase."""
+    """The week's signals, one typed field each; access is checked against the running phase.
+
+    A phase sets only the signals it declares in ``produces`` and reads only those in
+    ``uses`` (else :class:`PhaseContractError`). The values live in one dictionary, so
+    every access goes through the check: a dictionary look-up and a tuple test. Per
+    consumer / merchant / KOL / region means an array with one entry each.
+    """
+
+    params: EffectiveParameters  # the week's parameters after every lever (model/policy.py)
+    has_access: np.ndarray  # bool per consumer: usable mobile access this week
+    connected: np.ndarray  # int per region: consumers with access
+    connected_by_policy: int  # consumers connected this week only by the infrastructure lever
+    marketing_awareness: np.ndarray  # float per consumer: chance marketing makes it aware
+    marketing_lift: np.ndarray  # float per consumer: conversion multiplier of the channels, >= 1
+    visibility: np.ndarray  # float32 per merchant: reach of its channels (own and subsidised)
+    merchant_kol_budget: np.ndarray  # float per merchant: own budget for KOL posts (currency)
+    campaign_budget: float  # the state's KOL campaign budget (currency)
+    marketing_spend_by_merchant: np.ndarray  # float per merchant: own non-KOL spend (currency)
+    channel_subsidy_spend: dict[str, float]  # per channel: the state's subsidy spent (currency)
+    posts: KOLPosts  # the week's KOL posts, one row per post
+    merchant_visibility: np.ndarray  # float32 per merchant: own channels plus endorsements
+    kol_domestic: np.ndarray  # float32 per consumer: genuine endorsements of own-region sellers
+    kol_foreign: np.ndarray  # float32 per consumer: genuine endorsements of other regions'
+    kol_total: np.ndarray  # float32 per consumer: exposure to all KOL posts
+    conversion_lift: np.ndarray  # float per consumer: channels times KOLs, >= 1
+    kol_fees_by_kol: np.ndarray  # float per KOL: fees earned (currency)
+    kol_fees_by_merchant: np.ndarray  # float per merchant: fees paid for its own posts
+    kol_campaign_spend: float  # fees paid by the state's KOL campaign (currency)
+    forgets: np.ndarray  # bool per consumer: aware consumers who lapse to unaware
+    stops_paying: np.ndarray  # bool per consumer: payers who stop paying by mobile
+    becomes_aware: np.ndarray  # bool per consumer: aware of mobile shopping from this week
+    recommendations_domestic: np.ndarray  # float32 per consumer: neighbours satisfied, own region
+    recommendations_foreign: np.ndarray  # float32 per consumer: ... by other regions' sellers
+    warnings_domestic: np.ndarray  # float32 per consumer: neighbours cheated, own region
+    warnings_foreign: np.ndarray  # float32 per consumer: ... by other regions' sellers
+    fraud_news: np.ndarray  # float32 per consumer: neighbours defrauded last week
+    warned_merchant: np.ndarray  # int32 per consumer: a merchant a neighbour warns of (-1 none)
+    risk: np.ndarray  # float per consumer: perceived payment risk, 0..1
+    victims: np.ndarray  # bool per consumer: defrauded this week
+    pays: np.ndarray  # bool per consumer: pays by mobile (before checkout adoption)
+    platform_week: PlatformWeek | None  # the super-app's content (None without platforms)
+    orders: Orders  # the week's mobile orders and other shopping choices
+    fulfilment: Fulfilment  # per order genuine / detected; per merchant sales, fines
+    satisfied_from: np.ndarray  # int16 per consumer: region of a genuine purchase (-1 none)
+    cheated_from: np.ndarray  # int16 per consumer: region of a counterfeit purchase (-1 none)
+    merchant_week: MerchantWeek  # merchants' money this week, verifications, exits, entries
 
     def __init__(self) -> None:
         object.__setattr__(self, "_values", {})
@@ -150,6 +258,10 @@ class Signals:
     def as_dict(self) -> dict[str, Any]:
         """All signals produced so far (for inspection and tests)."""
         return dict(self._values)
+
+
+SIGNAL_NAMES: frozenset[str] = frozenset(f.name for f in fields(Signals))
+"""Every signal a phase may use or produce."""
 
 
 class RunningPhase:

@@ -295,3 +295,31 @@ def test_incentives_disclosure_and_cost_pass_through():
     assert pol.disclosure == pytest.approx(0.6)
     assert pol.programme_overhead == pytest.approx(80 * 0.75 + 5)
     assert pol.t == 7
+
+
+def test_platform_levers_are_applied_in_the_effective_parameters():
+    assert _at(3).platform is None  # no platforms: no platform numbers
+    apps = {
+        "platforms": {
+            "platforms": {
+                "a": {"fee": 0.04, "verification": 0.1},
+                "b": {"fee": 0.02, "verification": 0.95},
+            },
+            "interoperability": 0.2,
+        }
+    }
+    base = _at(3, **apps).platform
+    assert base.fee == pytest.approx([0.04, 0.02])
+    pol = _at(
+        3,
+        {"lever": "platform_fee", "start": 1, "strength": 0.5},
+        {"lever": "platform_verification", "start": 1, "strength": 0.1},
+        {"lever": "interoperability", "start": 1, "strength": 0.5},
+        {"lever": "spam_control", "start": 1, "strength": 0.25},
+        **apps,
+    ).platform
+    assert pol.fee == pytest.approx([0.02, 0.01])  # the fee cap halves every fee
+    assert pol.verification == pytest.approx([0.2, 1.0])  # capped at 1
+    assert pol.interoperability == pytest.approx(0.6)
+    assert pol.posts_per_week == pytest.approx(0.75 * base.posts_per_week)
+    assert pol.offer_rate == pytest.approx(0.75 * base.offer_rate)

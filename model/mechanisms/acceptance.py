@@ -25,7 +25,12 @@ merchant rate (assumption as a model value).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from model.scenario import Payment
 
 
 def customer_payment_share(
@@ -73,3 +78,48 @@ def acceptance_share(
 def adoption_factor(weight: float, share: np.ndarray) -> np.ndarray:
     """Multiplier on consumers' payment adoption from merchants' acceptance."""
     return 1.0 - weight + weight * share
+
+
+def acceptance_week(
+    spec: Payment,
+    rng: np.random.Generator,
+    *,
+    accepts: np.ndarray,
+    adopted: np.ndarray,
+    merchant_region: np.ndarray,
+    consumer_region: np.ndarray,
+    pays: np.ndarray,
+    order_consumer: np.ndarray,
+    order_merchant: np.ndarray,
+    n_regions: int,
+) -> np.ndarray:
+    """Return each merchant's acceptance after this week's revisions (see module docstring).
+
+    Args:
+        spec: the payment section (``acceptance_fee``, ``acceptance_gain``,
+            ``acceptance_rate``).
+        rng: the phase's generator.
+        accepts: per merchant, accepts mobile payment.
+        adopted: per merchant, sells through mobile channels.
+        merchant_region: per merchant, its region.
+        consumer_region: per consumer, its region.
+        pays: per consumer, pays by mobile.
+        order_consumer: per order of the week, its consumer.
+        order_merchant: per order of the week, its merchant.
+        n_regions: number of regions.
+    """
+    residents = np.bincount(consumer_region, minlength=n_regions)
+    payers = np.bincount(consumer_region[pays], minlength=n_regions)
+    region_share = np.where(residents > 0, payers / np.maximum(residents, 1), 0.0)
+    share = customer_payment_share(
+        order_merchant, pays[order_consumer], accepts.size, merchant_region, region_share
+    )
+    return decide(
+        accepts,
+        adopted,
+        share,
+        spec.acceptance_fee,
+        spec.acceptance_gain,
+        spec.acceptance_rate,
+        rng,
+    )

@@ -15,6 +15,10 @@ and ``L_r(t)`` is solved each week so that the region's share stays
 ``sum_g w_rg p_rg(t) = a_r(t)`` (``w_rg``: the group's expected share of the region).
 ``L_r`` rises with ``a_r``, so every group's access only grows too.
 
+The infrastructure lever's cost counts the consumers it connects: those connected
+this week who were not last week and would not be without the lever
+(:func:`access_week`).
+
 Source: docs/domain.md, Mechanisms > Mobile access and Policy levers (infrastructure
 investment: share of consumers with usable mobile access, ramping up over time);
 docs/population.md for the attributes.
@@ -22,11 +26,12 @@ docs/population.md for the attributes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from model.policy import EffectiveParameters
     from model.scenario import Scenario
 
 BISECTION_STEPS = 60
@@ -120,3 +125,51 @@ def consumer_access(
         group_shares(scenario),
         group_access_shift(scenario),
     )
+
+
+class AccessWeek(NamedTuple):
+    """Mobile access this week.
+
+    Attributes:
+        has_access: per consumer, usable mobile access.
+        connected: per region, consumers with access.
+        connected_by_policy: consumers newly connected this week above the access they
+            would have without the infrastructure lever.
+    """
+
+    has_access: np.ndarray
+    connected: np.ndarray
+    connected_by_policy: int
+
+
+def access_week(
+    scenario: Scenario,
+    params: EffectiveParameters,
+    *,
+    access_draw: np.ndarray,
+    region: np.ndarray,
+    group: np.ndarray,
+    had_access: np.ndarray,
+    n_regions: int,
+) -> AccessWeek:
+    """Return who has access this week, how many per region, how many the lever connected.
+
+    Args:
+        scenario: the scenario (consumer attributes shift access by group).
+        params: the week's effective parameters (access shares with and without the
+            infrastructure lever, its level).
+        access_draw: per consumer, the fixed uniform draw.
+        region: per consumer, its region.
+        group: per consumer, its attribute group (model/population.py).
+        had_access: per consumer, access last week.
+        n_regions: number of regions.
+    """
+    has_access = consumer_access(scenario, access_draw, region, group, params.mobile_access)
+    by_policy = 0
+    if params.levels["infrastructure"] > 0:
+        natural = consumer_access(
+            scenario, access_draw, region, group, params.natural_mobile_access
+        )
+        by_policy = int((has_access & ~had_access & ~natural).sum())
+    connected = np.bincount(region[has_access], minlength=n_regions)
+    return AccessWeek(has_access, connected, by_policy)

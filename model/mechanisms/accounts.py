@@ -39,14 +39,29 @@ verified and inspected, payers protected, consumers newly connected by the
 infrastructure lever, merchants trained, KOLs monitored, non-payers reached by
 rigid-demand services; plus each intervention's fixed ``cost_per_step``.
 
+Platform fees (mechanisms/platform.py): merchants pay their platform the fee on in-app
+orders, offline retailers pay the QR fee on QR payments (nothing without platforms).
+:func:`week_accounts` books a week: the ledger, the policy cost and the week's counters
+for the metrics (orders, trade created and diverted, exports and imports per region).
+
 Source (docs/domain.md, Policy levers; economics in docs/economics.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from model.state import StepCounters
+
+if TYPE_CHECKING:
+    from model.mechanisms.fulfilment import Fulfilment
+    from model.mechanisms.merchant_adoption import MerchantWeek
+    from model.mechanisms.ordering import Orders
+    from model.policy import EffectiveParameters
+    from model.scenario import Scenario
 
 PARTIES: tuple[str, ...] = (
     "consumers",
@@ -185,4 +200,161 @@ def policy_cost(
         coupons=float(coupons),
         kol_campaign=float(kol_campaign),
         channel_subsidies=float(channel_subsidies),
+    )
+
+
+def week_accounts(
+    scenario: Scenario,
+    params: EffectiveParameters,
+    n_regions: int,
+    *,
+    consumer_region: np.ndarray,
+    spending: np.ndarray,
+    merchant_region: np.ndarray,
+    active: np.ndarray,
+    adopted: np.ndarray,
+    n_kols: int,
+    orders: Orders,
+    outcome: Fulfilment,
+    merchant_week: MerchantWeek,
+    victims: np.ndarray,
+    pays: np.ndarray,
+    has_access: np.ndarray,
+    connected_by_policy: int,
+    channel_subsidy_spend: dict[str, float],
+    kol_campaign_spend: float,
+    marketing_spend: np.ndarray,
+    kol_fees: np.ndarray,
+) -> StepCounters:
+    """Book every payment of the week and the policy costs; count the week for the metrics.
+
+    Args:
+        scenario: the scenario (``accounts``, ``policy_costs``, ``ordering``, ``platforms``).
+        params: the week's effective parameters (lever levels, logistics costs).
+        n_regions: number of regions.
+        consumer_region: per consumer, its region.
+        spending: per consumer, its spending multiplier (fraud losses are baskets).
+        merchant_region: per merchant, its region.
+        active: per merchant, in the market at the start of the week.
+        adopted: per merchant, sold through mobile channels this week.
+        n_kols: number of KOLs (monitored under the disclosure rule).
+        orders: the week's orders.
+        outcome: their fulfilment.
+        merchant_week: the merchants' week (revenue, fines, profit, entries, exits).
+        victims: per consumer, defrauded this week.
+        pays: per consumer, pays by mobile.
+        has_access: per consumer, mobile access this week.
+        connected_by_policy: consumers connected this week by the infrastructure lever.
+        channel_subsidy_spend: per channel, the state's subsidy spent.
+        kol_campaign_spend: fees paid by the state's KOL campaign.
+        marketing_spend: per merchant, own spend on the marketing channels.
+        kol_fees: per merchant, fees paid for its own KOL posts.
+    """
+    acc, levels, mw = scenario.accounts, params.levels, merchant_week
+    origin = merchant_region[orders.merchant].astype(np.int64)
+    dest = consumer_region[orders.consumer].astype(np.int64)
+    cross = orders.cross_border
+    # policy activity
+    facilitated = levels["cross_border_facilitation"] > 0
+    subsidy_share = (params.base_logistics_cost - params.logistics_cost)[origin, dest]
+    logistics_subsidy = float((orders.goods_value * subsidy_share).sum()) if facilitated else 0.0
+    active_count = int(active.sum())
+    non_adopters = int((active & ~adopted).sum())
+    cost = policy_cost(
+        scenario.policy_costs,
+        levels,
+        coupons=float(orders.coupon_value.sum()),
+        kol_campaign=float(kol_campaign_spend),
+        channel_subsidies=float(sum(channel_subsidy_spend.values())),
+        logistics_subsidy=logistics_subsidy,
+        parcels_facilitated=int(cross.sum()) if facilitated else 0,
+        merchants_verified=mw.newly_verified if levels["integrity"] > 0 else 0,
+        merchants_inspected=active_count * levels["integrity"],
+        payers=int(pays.sum()),
+        new_connections=connected_by_policy,
+        merchants_trained=non_adopters * levels["merchant_promotion"],
+        kols=n_kols,
+        non_payers_reached=float((has_access & ~pays).sum()) * levels["rigid_demand"],
+        overhead=params.programme_overhead,
+    )
+    # the ledger
+    ledger = Ledger()
+    goods = float(orders.goods_value.sum())
+    coupons = float(orders.coupon_value.sum())
+    basket = scenario.ordering.mean_order_value * spending
+    fraud_value = float((acc.fraud_loss * basket[victims]).sum())
+    adopters = int((adopted & active).sum())
+    ledger.pay("consumers", "merchants", goods - coupons)
+    ledger.pay("state", "merchants", coupons)
+    ledger.pay("consumers", "carriers", float(orders.logistics_value.sum()))
+    ledger.pay("state", "carriers", logistics_subsidy)
+    ledger.pay(
+        "consumers", "state", float(orders.tariff_value.sum()) + float(orders.import_tariff.sum())
+    )
+    ledger.pay(
+        "consumers",
+        "offline_retail",
+        float(orders.offline_spending.sum()) + float(orders.import_spending.sum()),
+    )
+    ledger.pay("consumers", "fraudsters", fraud_value)
+    ledger.pay(
+        "merchants",
+        "suppliers",
+        acc.cost_of_goods_share * float(mw.revenue.sum()) + acc.fixed_cost * active_count,
+    )
+    ledger.pay("outside_buyers", "merchants", acc.traditional_margin * active_count)
+    ledger.pay(
+        "merchants",
+        "platforms",
+        float(marketing_spend.sum()) + acc.mobile_channel_cost * adopters,
+    )
+    ledger.pay("merchants", "kols", float(kol_fees.sum()))
+    ledger.pay("state", "kols", cost.kol_campaign)
+    ledger.pay("state", "platforms", cost.channel_subsidies)
+    ledger.pay("merchants", "state", float(mw.fines.sum()))
+    ledger.pay("state", "contractors", cost.to_contractors)
+    if orders.platform_fee is not None:
+        ledger.pay("merchants", "platforms", float(orders.platform_fee.sum()))
+    if orders.qr is not None and scenario.platforms is not None:
+        qr_fees = float(orders.qr.value.sum()) * scenario.platforms.o2o.qr_fee
+        ledger.pay("offline_retail", "platforms", qr_fees)
+    # trade by region
+    cb_value = orders.goods_value * cross
+    created = np.zeros((n_regions, n_regions))
+    np.add.at(created, (origin, dest), orders.created_value)
+    flows = np.zeros((n_regions, n_regions))
+    np.add.at(flows, (origin, dest), cb_value)
+    return StepCounters(
+        orders=orders.count,
+        cross_border_orders=int(cross.sum()),
+        gmv=goods,
+        counterfeit_incidents=int((~outcome.genuine).sum()),
+        fraud_incidents=int(victims.sum()),
+        failed_transactions=orders.failed_transactions,
+        policy_cost=cost.total,
+        ledger=ledger,
+        policy_cost_by_lever=cost.by_lever,
+        consumer_surplus=orders.consumer_surplus,
+        counterfeit_loss_value=float(orders.goods_value[~outcome.genuine].sum()),
+        fraud_loss_value=fraud_value,
+        mobile_spending=float(orders.value.sum()),
+        offline_spending=float(orders.offline_spending.sum()),
+        traditional_import_spending=float(
+            orders.import_spending.sum() + orders.import_tariff.sum()
+        ),
+        basket_value=float(orders.basket_value.sum()),
+        needs=orders.needs,
+        unmet_needs=orders.unmet_needs,
+        cross_border_value=float(cb_value.sum()),
+        created_by_pair=created,
+        cross_border_by_pair=flows,
+        exports_value=np.bincount(origin, weights=cb_value, minlength=n_regions),
+        imports_value=np.bincount(dest, weights=cb_value, minlength=n_regions),
+        exports_orders=np.bincount(origin[cross], minlength=n_regions),
+        imports_orders=np.bincount(dest[cross], minlength=n_regions),
+        merchant_profit=float(mw.profit.sum()),
+        active_merchants=active_count - mw.exits + mw.entries,
+        merchant_exits=mw.exits,
+        merchant_entries=mw.entries,
+        merchant_abandonments=mw.abandonments,
     )

@@ -40,8 +40,12 @@ conversion from purchase intention, mobile search actions and purchases).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
+
+from model.scenario import Marketing
 
 CHANNELS: tuple[str, ...] = (
     "search",
@@ -91,6 +95,53 @@ def last_touch(
     touch[qr_touch] = CODE["qr_o2o"]
     touch[searched] = CODE["search"]
     return touch
+
+
+MARKETING_CHANNELS: dict[str, str] = {
+    "mobile_search": "search",
+    "app_market": "app_market",
+    "qr_o2o": "qr_o2o",
+    "short_video": "short_video",
+}
+"""Marketing channel (model/levers.py) -> the order channel it leads to."""
+
+
+def marketing_touch(
+    marketing: Marketing,
+    channel_budget: Mapping[str, float],
+    lift: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Draw, per consumer, the channel code of the marketing that led it to buy (-1: none).
+
+    A consumer counts as led by marketing with chance ``(lift - 1) / lift`` (the part of
+    its purchase propensity the channels add: the attributable fraction); the channel
+    is drawn in proportion to each channel's spend x reach x conversion effect.
+
+    Args:
+        marketing: the marketing section (the channels' reach and conversion effect).
+        channel_budget: per channel, this week's spend per adopting merchant.
+        lift: per consumer, the channels' conversion lift (>= 1).
+        rng: the phase's generator.
+    """
+    led = rng.random(lift.size) < (lift - 1.0) / np.maximum(lift, 1.0)
+    reached = np.flatnonzero(led)
+    out = np.full(lift.size, -1, dtype=np.int8)
+    weights, codes = [], []
+    for name, label in MARKETING_CHANNELS.items():
+        ch = marketing.channels.get(name)
+        if ch is None:
+            continue
+        weights.append(channel_budget.get(name, 0.0) * ch.reach_per_unit * ch.conversion_lift)
+        codes.append(CODE[label])
+    total = float(sum(weights))
+    if reached.size and total > 0:
+        cdf = np.cumsum(weights) / total
+        pick = np.minimum(
+            np.searchsorted(cdf, rng.random(reached.size), side="right"), len(codes) - 1
+        )
+        out[reached] = np.array(codes, dtype=np.int8)[pick]
+    return out
 
 
 def by_channel(channel: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

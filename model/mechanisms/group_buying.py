@@ -125,7 +125,7 @@ def group_buy(
         eligible: per consumer, may join (a platform user with access).
         stores: merchants that can make offers (listed, selling stores).
         offer_rate: weekly chance a group gets an offer (after spam control).
-        rng: the model's generator.
+        rng: the phase's generator.
     """
     n = graph.n
     founders = np.flatnonzero((group == np.arange(n)) & eligible)

@@ -59,8 +59,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from model.mechanisms.fulfilment import effective_integrity
 from model.mechanisms.targeting import kol_campaign_mask
-from model.scenario import KOLs
+from model.mechanisms.trust import split_by_home
+from model.scenario import KOLs, Merchants
 
 
 @dataclass
@@ -139,7 +141,7 @@ def posts_bought(
         fees: each KOL's base fee per post.
         mask: KOLs the budget buys from.
         cap: most further posts each KOL can sell.
-        rng: the model's generator (one draw per KOL, for the fractional post).
+        rng: the phase's generator (one draw per KOL, for the fractional post).
         escalation: price rise of each further post of a KOL in the week.
         sold: posts each KOL already sold this week (their prices are escalated).
     """
@@ -206,7 +208,7 @@ def kol_market(
         campaign_budget: the state's KOL campaign budget this week.
         disclosure: share of sponsored posts disclosed (the lever).
         merchant_integrity: each merchant's effective integrity (chance a sale is genuine).
-        rng: the model's generator.
+        rng: the KOL market's generator (see :func:`kol_week`).
     """
     k = credibility.size
     adopters = np.flatnonzero(adopted)
@@ -341,3 +343,131 @@ def followers_mean_degree(followers: sp.csr_array, degree: np.ndarray) -> np.nda
     total = followers @ degree.astype(np.float64)
     count = np.diff(followers.indptr)
     return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+
+@dataclass
+class KOLWeek:
+    """The KOL market's week: posts, their reach and effects, the money, the KOLs after it.
+
+    Attributes:
+        posts: the week's posts.
+        merchant_visibility: per merchant, its own channels' visibility plus endorsements.
+        genuine_domestic: per consumer, exposure to endorsements of own-region merchants
+            whose product proved genuine (the part that builds trust).
+        genuine_foreign: the same for other regions' merchants.
+        exposure: per consumer, exposure to all posts.
+        conversion_lift: per consumer, the channels' lift times the KOLs' (>= 1).
+        fees_by_kol: per KOL, fees earned.
+        fees_by_merchant: per merchant, fees paid for its own sponsored posts.
+        campaign_spend: fees paid by the state's KOL campaign.
+        credibility: per KOL, credibility after the week's posts.
+        followers: KOLs x consumers follower matrix after unfollowing (None: nobody
+            unfollowed).
+        follower_count: per KOL, followers after unfollowing (None with ``followers``).
+    """
+
+    posts: KOLPosts
+    merchant_visibility: np.ndarray
+    genuine_domestic: np.ndarray
+    genuine_foreign: np.ndarray
+    exposure: np.ndarray
+    conversion_lift: np.ndarray
+    fees_by_kol: np.ndarray
+    fees_by_merchant: np.ndarray
+    campaign_spend: float
+    credibility: np.ndarray
+    followers: sp.csr_array | None
+    follower_count: np.ndarray | None
+
+
+def kol_week(
+    spec: KOLs,
+    merchants: Merchants,
+    rng: np.random.Generator,
+    *,
+    credibility: np.ndarray,
+    kol_region: np.ndarray,
+    follower_count: np.ndarray,
+    followers: sp.csr_array,
+    degree: np.ndarray,
+    merchant_region: np.ndarray,
+    adopted: np.ndarray,
+    integrity: np.ndarray,
+    verified: np.ndarray,
+    visibility: np.ndarray,
+    merchant_kol_budget: np.ndarray,
+    campaign_budget: float,
+    disclosure: float,
+    marketing_lift: np.ndarray,
+    consumer_region: np.ndarray,
+    n_regions: int,
+) -> KOLWeek:
+    """Sell and post the week's posts, reach the followers, update credibility and followers.
+
+    Args:
+        spec: the kols section.
+        merchants: the merchants section (verification raises the chance a product is
+            genuine: mechanisms/fulfilment.py).
+        rng: the phase's generator. With KOLs, the market draws from a generator seeded
+            by one draw of it (the stream every stored result was made with).
+        credibility: per KOL, credibility at the start of the week.
+        kol_region: per KOL, its home region.
+        follower_count: per KOL, its followers.
+        followers: KOLs x consumers follower matrix (CSR).
+        degree: per consumer, social degree (``well_connected`` campaign targeting).
+        merchant_region: per merchant, its region.
+        adopted: per merchant, uses mobile marketing (only adopters are endorsed).
+        integrity: per merchant, integrity.
+        verified: per merchant, real-name verified.
+        visibility: per merchant, its own channels' visibility this week.
+        merchant_kol_budget: per merchant, its own KOL budget this week.
+        campaign_budget: the state's KOL campaign budget this week.
+        disclosure: share of sponsored posts disclosed (the lever).
+        marketing_lift: per consumer, the channels' conversion lift.
+        consumer_region: per consumer, its region.
+        n_regions: number of regions.
+    """
+    if credibility.size:
+        rng = np.random.default_rng(rng.integers(2**63))
+    follower_degree = (
+        followers_mean_degree(followers, degree)
+        if spec.campaign_targeting == "well_connected" and credibility.size
+        else None
+    )
+    posts = kol_market(
+        spec=spec,
+        credibility=credibility,
+        kol_region=kol_region,
+        follower_count=follower_count,
+        follower_degree=follower_degree,
+        merchant_region=merchant_region,
+        adopted=adopted,
+        merchant_kol_budget=merchant_kol_budget,
+        campaign_budget=campaign_budget,
+        disclosure=disclosure,
+        merchant_integrity=effective_integrity(merchants, integrity, verified),
+        rng=rng,
+    )
+    exposure, genuine = follower_exposure(followers, posts, merchant_region, n_regions)
+    all_domestic, all_foreign = split_by_home(exposure, consumer_region)
+    exposure_total = all_domestic + all_foreign
+    genuine_domestic, genuine_foreign = split_by_home(genuine, consumer_region)
+    merchant_paid = posts.sponsored & ~posts.campaign
+    n_merchants = merchant_region.size
+    after = unfollow(spec, followers, credibility, rng)
+    return KOLWeek(
+        posts=posts,
+        merchant_visibility=visibility + endorsement_visibility(follower_count, posts, n_merchants),
+        genuine_domestic=genuine_domestic,
+        genuine_foreign=genuine_foreign,
+        exposure=exposure_total,
+        conversion_lift=marketing_lift * (1.0 + spec.purchase_lift * -np.expm1(-exposure_total)),
+        fees_by_kol=np.bincount(posts.kol, weights=posts.fee, minlength=credibility.size),
+        fees_by_merchant=np.bincount(
+            posts.merchant[merchant_paid], weights=posts.fee[merchant_paid], minlength=n_merchants
+        ),
+        campaign_spend=float(posts.fee[posts.campaign].sum()),
+        credibility=update_credibility(spec, credibility, posts),
+        followers=after,
+        follower_count=None if after is None else np.diff(after.indptr).astype(np.int32),
+    )

@@ -27,7 +27,12 @@ Rates: assumptions (see scenarios/baseline.yaml).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from model.scenario import Scenario
 
 
 def forgetting(
@@ -55,3 +60,34 @@ def stopping_payment(
         return np.zeros(payment.size, dtype=bool)
     draw = rng.random(payment.size, dtype=np.float32)
     return payment & (draw < np.float32(lapse_rate) * risk_extra)
+
+
+def lapse_week(
+    scenario: Scenario,
+    rng: np.random.Generator,
+    *,
+    aware: np.ndarray,
+    satisfied_from: np.ndarray,
+    bad_memory: np.ndarray,
+    payment: np.ndarray,
+    risk_extra: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return who forgets and who stops paying this week (nobody without merchants).
+
+    Args:
+        scenario: the scenario (``word_of_mouth`` and ``payment`` rates).
+        rng: the phase's generator.
+        aware: per consumer, aware of mobile shopping.
+        satisfied_from: per consumer, region of last week's genuine purchase (-1 none).
+        bad_memory: per consumer, memory of counterfeits.
+        payment: per consumer, pays by mobile.
+        risk_extra: per consumer, extra perceived payment risk.
+    """
+    if scenario.population.merchants == 0:
+        nobody = np.zeros(aware.size, dtype=bool)
+        return nobody, nobody
+    wom = scenario.word_of_mouth
+    forgets = forgetting(
+        wom.forget_rate, wom.lapse_after_harm, aware, satisfied_from >= 0, bad_memory, rng
+    )
+    return forgets, stopping_payment(scenario.payment.lapse_rate, payment, risk_extra, rng)

@@ -21,7 +21,13 @@ profit, ``pi <- (1 - w) pi + w * profit`` with ``w = profit_memory``):
   new merchants enter (``N_r`` active merchants, ``pi_r`` their mean smoothed profit),
   into free slots up to the cap (``max_merchants``, or ``max_merchants_ratio`` times the
   starting merchants). Entrants sell through mobile channels from
-  the start, with a price, integrity and reputation drawn as at the start of the run.
+  the start, with a price, integrity and reputation drawn as at the start of the run
+  (:func:`new_merchants`: price ``level_r * exp(N(0, price_dispersion))``, integrity
+  Beta around ``integrity_mean``).
+- Profit (:func:`after_sales`): the week's goods revenue net of the cost of goods,
+  marketing, KOL fees, fines, platform fees, the mobile channels' cost and fixed costs,
+  plus the traditional margin. Integrity and reputation follow the week's sales
+  (mechanisms/fulfilment.py).
 
 Source (docs/domain.md, Mechanisms > Merchant marketing): "Adoption by merchants
 spreads by imitation of successful peers and by government promotion and training";
@@ -31,10 +37,34 @@ Actors > Merchants: "many cling to traditional marketing".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.mechanisms import fulfilment
 from model.scenario import Accounts, MerchantDynamics, Merchants
+from model.state import beta_around
+
+if TYPE_CHECKING:
+    from model.mechanisms.fulfilment import Fulfilment
+    from model.mechanisms.ordering import Orders
+    from model.policy import EffectiveParameters
+    from model.scenario import Scenario
+
+
+def new_merchants(
+    spec: Merchants, price_level: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the price and integrity (float32) of one new merchant per entry of ``price_level``.
+
+    The same draw at the start of the run and for entrants: price
+    ``level * exp(N(0, price_dispersion))``, integrity Beta around ``integrity_mean``.
+    """
+    size = price_level.size
+    price = (price_level * np.exp(rng.normal(0.0, spec.price_dispersion, size=size))).astype(
+        np.float32
+    )
+    return price, beta_around(spec.integrity_mean, spec.integrity_concentration, size, rng)
 
 
 def smoothed(previous: np.ndarray, current: np.ndarray, memory: float) -> np.ndarray:
@@ -147,3 +177,185 @@ class MerchantWeek:
     exits: int
     entries: int
     abandonments: int
+
+
+@dataclass
+class MerchantUpdate:
+    """The merchants' state after the week (``MerchantState`` fields; see there).
+
+    Attributes:
+        integrity: per merchant, after reform, erosion and entry.
+        reputation: per merchant, after the week's sales and entry.
+        revenue: per merchant, this week's goods revenue.
+        sales: per merchant, this week's orders.
+        counterfeits: per merchant, this week's counterfeit sales.
+        penalties: per merchant, fines so far.
+        visibility: per merchant, this week's visibility (channels and endorsements).
+        adopted: per merchant, sells through mobile channels.
+        verified: per merchant, real-name verified.
+        active: per merchant, in the market.
+        exited: per merchant, has left the market (its slot is never reused).
+        region: per merchant, its region (entrants take free slots).
+        price: per merchant, its price index.
+        profit: per merchant, smoothed profit.
+        mobile_margin: per merchant, smoothed margin from mobile channels.
+    """
+
+    integrity: np.ndarray
+    reputation: np.ndarray
+    revenue: np.ndarray
+    sales: np.ndarray
+    counterfeits: np.ndarray
+    penalties: np.ndarray
+    visibility: np.ndarray
+    adopted: np.ndarray
+    verified: np.ndarray
+    active: np.ndarray
+    exited: np.ndarray
+    region: np.ndarray
+    price: np.ndarray
+    profit: np.ndarray
+    mobile_margin: np.ndarray
+
+
+def after_sales(
+    scenario: Scenario,
+    params: EffectiveParameters,
+    rng: np.random.Generator,
+    *,
+    price_level: np.ndarray,
+    integrity: np.ndarray,
+    reputation: np.ndarray,
+    region: np.ndarray,
+    price: np.ndarray,
+    adopted: np.ndarray,
+    active: np.ndarray,
+    exited: np.ndarray,
+    verified: np.ndarray,
+    penalties: np.ndarray,
+    profit: np.ndarray,
+    mobile_margin: np.ndarray,
+    orders: Orders,
+    outcome: Fulfilment,
+    visibility: np.ndarray,
+    marketing_spend: np.ndarray,
+    kol_fees: np.ndarray,
+) -> tuple[MerchantWeek, MerchantUpdate]:
+    """Update the merchants after the week's sales: profit, adoption, exit, entry, integrity.
+
+    Args:
+        scenario: the scenario (``merchants``, ``merchant_dynamics``, ``accounts``,
+            ``marketing.budget_per_merchant``).
+        params: the week's effective parameters (promotion and verification rates).
+        rng: the phase's generator.
+        price_level: per region, the price index (entrants' prices).
+        integrity: per merchant, chance a sale is genuine (before verification).
+        reputation: per merchant, reputation.
+        region: per merchant, its region.
+        price: per merchant, its price index.
+        adopted: per merchant, sells through mobile channels.
+        active: per merchant, in the market.
+        exited: per merchant, has left the market.
+        verified: per merchant, real-name verified.
+        penalties: per merchant, fines so far.
+        profit: per merchant, smoothed profit.
+        mobile_margin: per merchant, smoothed margin from mobile channels.
+        orders: the week's orders.
+        outcome: their fulfilment (sales, counterfeits, fines per merchant).
+        visibility: per merchant, this week's visibility (channels and endorsements).
+        marketing_spend: per merchant, own spend on the marketing channels.
+        kol_fees: per merchant, fees paid for its own KOL posts.
+    """
+    acc, dyn, spec = scenario.accounts, scenario.merchant_dynamics, scenario.merchants
+    m, n_regions = region.size, price_level.size
+    channel_cost = acc.mobile_channel_cost + scenario.marketing.budget_per_merchant
+    new_integrity, new_reputation = fulfilment.update_merchants_after_sales(
+        spec, integrity, reputation, outcome
+    )
+    revenue = outcome.revenue_by_merchant
+    platform_fees = (
+        np.bincount(orders.merchant, weights=orders.platform_fee, minlength=m)
+        if orders.platform_fee is not None
+        else 0.0
+    )
+    mobile_margin_week = (
+        revenue * (1.0 - acc.cost_of_goods_share)
+        - marketing_spend
+        - kol_fees
+        - outcome.fines_by_merchant
+        - platform_fees
+        - np.where(adopted & active, acc.mobile_channel_cost, 0.0)
+    )
+    profit_week = np.where(
+        active, mobile_margin_week + acc.traditional_margin - acc.fixed_cost, 0.0
+    )
+    new_profit = smoothed(profit, profit_week, dyn.profit_memory)
+    new_margin = smoothed(
+        mobile_margin, np.where(adopted, mobile_margin_week, 0.0), dyn.profit_memory
+    )
+    adopt_p = adoption_probability(
+        spec,
+        acc,
+        params.promotion_rate,
+        channel_cost,
+        region,
+        active,
+        adopted,
+        new_margin,
+        n_regions,
+    )
+    draws = rng.random((3, m))
+    new_adopted = adopted | (draws[0] < adopt_p)
+    give_up = abandons(dyn, adopted, active, new_margin, channel_cost, draws[1])
+    leaving = exits(dyn, active, new_profit, draws[2])
+    new_verified = fulfilment.verify(spec, verified, params.verification_rate, rng)
+    newly_verified = int((new_verified & ~verified & active).sum())
+    still = active & ~leaving
+    new_adopted = new_adopted & ~give_up & still
+    # entry into free slots (never used before) where profits are high
+    new_region, new_price = region, price
+    free = np.flatnonzero(~active & ~exited)
+    entrants = entrants_per_region(dyn, acc, region, still, new_profit, free.size, n_regions, rng)
+    entered = int(entrants.sum())
+    if entered:  # (the arrays computed above are this week's own; the inputs are copied)
+        slots = free[:entered]
+        entrant_region = np.repeat(np.arange(n_regions, dtype=region.dtype), entrants)
+        new_region, new_price = region.copy(), price.copy()
+        new_region[slots] = entrant_region
+        new_price[slots], new_integrity[slots] = new_merchants(
+            spec, price_level[entrant_region], rng
+        )
+        new_reputation[slots] = spec.initial_reputation
+        still[slots] = True
+        new_adopted[slots] = True
+        new_verified = new_verified.copy()
+        new_verified[slots] = False
+        new_profit[slots] = 0.0
+        new_margin[slots] = 0.0
+    merchant_week = MerchantWeek(
+        revenue=revenue,
+        fines=outcome.fines_by_merchant,
+        profit=profit_week,
+        mobile_margin=mobile_margin_week,
+        newly_verified=newly_verified,
+        exits=int(leaving.sum()),
+        entries=entered,
+        abandonments=int(give_up.sum()),
+    )
+    return merchant_week, MerchantUpdate(
+        integrity=new_integrity,
+        reputation=new_reputation,
+        revenue=revenue.astype(np.float32),
+        sales=outcome.sales_by_merchant.astype(np.int32),
+        counterfeits=outcome.counterfeits_by_merchant.astype(np.int32),
+        penalties=(penalties + outcome.fines_by_merchant).astype(np.float32),
+        visibility=visibility.astype(np.float32),
+        adopted=new_adopted,
+        verified=new_verified & (still | verified),
+        active=still,
+        exited=exited | leaving,
+        region=new_region,
+        price=new_price,
+        profit=new_profit,
+        mobile_margin=new_margin,
+    )

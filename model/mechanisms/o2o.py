@@ -63,7 +63,7 @@ def split_offline(
 
     Args:
         spec: the O2O parameters.
-        rng: the model's generator.
+        rng: the phase's generator.
         buyers: consumers who bought offline this week.
         value: per buyer, the amount paid.
         user: per consumer, its platform (-1 none).

@@ -62,6 +62,10 @@ Cross-border means between countries (``params.cross_border``).
    payments (mechanisms/o2o.py); in-app orders pay the platform its fee.
    Without platforms none of this runs and no extra random numbers are drawn.
 
+8. After the week (:func:`purchase_records`), each consumer's records: pays by mobile
+   (with checkout adoption), has ever ordered (and across countries), the merchant and
+   the week of its last mobile order.
+
 Source (docs/domain.md, Mechanisms > Ordering): "An aware, trusting consumer with
 mobile access and payment buys with some probability per period, choosing among
 merchants by price, reputation, trust and the cost and delay of delivery.
@@ -72,13 +76,17 @@ Cross-border orders face extra cost, delay and lower trust"; Mechanisms > Trust:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from model.mechanisms import attribution, o2o
 from model.mechanisms.trust import purchase_gate
 from model.scenario import Ordering, Platforms
+
+if TYPE_CHECKING:
+    from model.policy import EffectiveParameters
+    from model.scenario import Scenario
 
 #: alternative kinds, in the column order of the choice matrix per region block
 NONE, OFFLINE = 0, 1
@@ -266,7 +274,7 @@ def choose(
 
     Args:
         spec: the ordering parameters.
-        rng: the model's generator.
+        rng: the phase's generator.
         consumer_region: region per consumer.
         needs: consumers with a shopping need this week (indices).
         basket: per consumer, the basket value at price level 1 (currency).
@@ -671,3 +679,176 @@ def no_orders(n_regions: int) -> Orders:
         consumer_surplus=0.0,
         basket_value=np.zeros(n_regions),
     )
+
+
+def week_orders(
+    scenario: Scenario,
+    params: EffectiveParameters,
+    rng: np.random.Generator,
+    *,
+    price_level: np.ndarray,
+    consumer_region: np.ndarray,
+    purchase_frequency: np.ndarray,
+    spending: np.ndarray,
+    aware: np.ndarray,
+    has_access: np.ndarray,
+    trust_domestic: np.ndarray,
+    trust_foreign: np.ndarray,
+    bad_memory: np.ndarray,
+    pays: np.ndarray,
+    risk: np.ndarray,
+    conversion_lift: np.ndarray,
+    warned_merchant: np.ndarray,
+    price: np.ndarray,
+    reputation: np.ndarray,
+    verified: np.ndarray,
+    visibility: np.ndarray,
+    selling: np.ndarray,
+    merchant_region: np.ndarray,
+    platform_week: Any,
+    kol_exposure: np.ndarray,
+    marketing_lift: np.ndarray,
+) -> Orders:
+    """Draw who has a shopping need, then make the choices (:func:`choose`).
+
+    A consumer has a need with chance ``occasion_rate * purchase_frequency``; with
+    platforms, joining a successful group-buying offer is a need too, and each order's
+    channel is attributed (mechanisms/attribution.py).
+
+    Args:
+        scenario: the scenario (``ordering``, ``trust``, ``payment``, ``marketing``,
+            ``platforms``).
+        params: the week's effective parameters (coupon, trade costs, reliability).
+        rng: the phase's generator.
+        price_level: per region, the price index.
+        consumer_region: per consumer, its region.
+        purchase_frequency: per consumer, its shopping frequency multiplier.
+        spending: per consumer, its basket multiplier.
+        aware: per consumer, aware of mobile shopping.
+        has_access: per consumer, mobile access this week.
+        trust_domestic: per consumer, trust in own-country sellers.
+        trust_foreign: per consumer, trust in foreign sellers.
+        bad_memory: per consumer, memory of bad experiences.
+        pays: per consumer, pays by mobile.
+        risk: per consumer, perceived payment risk.
+        conversion_lift: per consumer, lift of marketing and KOLs (>= 1).
+        warned_merchant: per consumer, a merchant a neighbour warned about (-1: none).
+        price: per merchant, its price index.
+        reputation: per merchant, reputation.
+        verified: per merchant, real-name verified.
+        visibility: per merchant, this week's visibility.
+        selling: per merchant, sells through mobile channels this week.
+        merchant_region: per merchant, its region.
+        platform_week: the platform's content this week (``platform.PlatformWeek``;
+            None without platforms).
+        kol_exposure: per consumer, exposure to KOL posts (a touch for attribution).
+        marketing_lift: per consumer, the channels' lift (attribution).
+    """
+    spec, n_regions = scenario.ordering, price_level.size
+    need_p = spec.occasion_rate * purchase_frequency
+    needs = np.flatnonzero(rng.random(need_p.size) < need_p)
+    choice = None
+    if scenario.platforms is not None:  # joining a successful group-buying offer is a need
+        needs = np.union1d(needs, np.flatnonzero(platform_week.group_buy.deal_merchant >= 0))
+        choice = PlatformChoice(
+            spec=scenario.platforms,
+            week=platform_week,
+            kol_touch=kol_exposure > 0,
+            marketing_channel=attribution.marketing_touch(
+                scenario.marketing, params.channel_budget, marketing_lift, rng
+            ),
+        )
+    if not needs.size:
+        return no_orders(n_regions)
+    tables = seller_tables(
+        spec,
+        price=price,
+        reputation=reputation,
+        verified=verified,
+        visibility=visibility,
+        selling=selling,
+        merchant_region=merchant_region,
+        n_regions=n_regions,
+        coupon=params.coupon,
+        logistics_cost=params.logistics_cost,
+        tariff=params.tariff,
+    )
+    return choose(
+        spec,
+        rng,
+        consumer_region=consumer_region,
+        needs=needs,
+        basket=spec.mean_order_value * spending,
+        mobile_ok=aware & has_access,
+        trust_domestic=trust_domestic,
+        trust_foreign=trust_foreign,
+        threshold=scenario.trust.purchase_threshold,
+        pays=pays,
+        risk=risk,
+        checkout_adoption=scenario.payment.checkout_adoption,
+        lift=conversion_lift,
+        memory=bad_memory,
+        tables=tables,
+        price_level=price_level,
+        delivery_days=params.delivery_days,
+        logistics_cost=params.logistics_cost,
+        tariff=params.tariff,
+        cross_border=params.cross_border,
+        coupon=params.coupon,
+        reliability=params.reliability,
+        merchant_price=price,
+        merchant_region=merchant_region,
+        platform=choice,
+        warned_merchant=warned_merchant,
+    )
+
+
+@dataclass
+class PurchaseRecords:
+    """Each consumer's purchase records after the week (``ConsumerState`` fields).
+
+    Attributes:
+        payment: pays by mobile, including those who adopted at checkout.
+        has_ordered: has ever ordered by mobile.
+        has_ordered_cross_border: has ever ordered from another country.
+        last_order_merchant: merchant of this week's order (-1: none).
+        last_order_week: week of the last mobile order (-1: never).
+    """
+
+    payment: np.ndarray
+    has_ordered: np.ndarray
+    has_ordered_cross_border: np.ndarray
+    last_order_merchant: np.ndarray
+    last_order_week: np.ndarray
+
+
+def purchase_records(
+    orders: Orders,
+    t: int,
+    *,
+    pays: np.ndarray,
+    has_ordered: np.ndarray,
+    has_ordered_cross_border: np.ndarray,
+    last_order_week: np.ndarray,
+) -> PurchaseRecords:
+    """Return the consumers' records after the week's orders (new arrays; inputs unchanged).
+
+    Args:
+        orders: the week's orders.
+        t: the week.
+        pays: per consumer, pays by mobile before checkout adoption.
+        has_ordered: per consumer, has ever ordered by mobile.
+        has_ordered_cross_border: per consumer, has ever ordered from another country.
+        last_order_week: per consumer, week of its last mobile order (-1: never).
+    """
+    payment = pays.copy()
+    payment[orders.adopted_at_checkout] = True
+    ordered = has_ordered.copy()
+    ordered[orders.consumer] = True
+    cross_border = has_ordered_cross_border.copy()
+    cross_border[orders.consumer[orders.cross_border]] = True
+    last_merchant = np.full(pays.size, -1, dtype=np.int32)
+    last_merchant[orders.consumer] = orders.merchant
+    last_week = last_order_week.copy()
+    last_week[orders.consumer] = t
+    return PurchaseRecords(payment, ordered, cross_border, last_merchant, last_week)

@@ -9,7 +9,9 @@ where ``s_i`` is the share of the consumer's neighbours who pay by mobile (the
 population share on a fully mixed graph), ``rigid_demand_rate`` the habit built
 by bill payment, top-ups and tickets (raised by the ``rigid_demand`` lever), and
 ``rho_i = min(1, perceived_risk + risk_extra_i)`` the perceived insecurity
-(lowered by the ``payment_security`` lever). A consumer who wants to buy but
+(lowered by the ``payment_security`` lever). P is multiplied by the consumer's
+``payment_propensity`` (model/population.py) and by the merchants' acceptance factor
+of its region (mechanisms/acceptance.py). A consumer who wants to buy but
 does not pay by mobile adopts at checkout with probability
 ``checkout_adoption * (1 - rho_i)`` (mechanisms/ordering.py).
 
@@ -27,9 +29,17 @@ phones). Low-threshold 'rigid demand' uses ... build the payment habit first".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from model.mechanisms import acceptance
 from model.scenario import Payment
+
+if TYPE_CHECKING:
+    from model.network import SocialGraph
+    from model.policy import EffectiveParameters
 
 
 def perceived_risk(base_risk: float, risk_extra: np.ndarray) -> np.ndarray:
@@ -66,3 +76,73 @@ def update_risk(
     extra = extra + spec.risk_from_fraud_news * victim_neighbours
     extra = np.where(victims, 1.0, extra)
     return np.clip(extra, 0.0, 1.0).astype(np.float32)
+
+
+@dataclass
+class PaymentWeek:
+    """Mobile payment this week, before checkout adoption.
+
+    Attributes:
+        risk: per consumer, perceived payment risk (0..1).
+        victims: per consumer, defrauded this week.
+        pays: per consumer, pays by mobile: adopters in, abandoning victims and lapsing
+            payers out.
+    """
+
+    risk: np.ndarray
+    victims: np.ndarray
+    pays: np.ndarray
+
+
+def payment_week(
+    spec: Payment,
+    params: EffectiveParameters,
+    graph: SocialGraph,
+    rng: np.random.Generator,
+    *,
+    payment: np.ndarray,
+    risk_extra: np.ndarray,
+    propensity: np.ndarray,
+    region: np.ndarray,
+    has_access: np.ndarray,
+    stops_paying: np.ndarray,
+    accepts: np.ndarray,
+    adopted: np.ndarray,
+    merchant_region: np.ndarray,
+    n_regions: int,
+) -> PaymentWeek:
+    """Draw adoption (faster where merchants accept: mechanisms/acceptance.py) and fraud.
+
+    Args:
+        spec: the payment section.
+        params: the week's effective parameters (risk, fraud and rigid-demand rates).
+        graph: the social graph (peers who pay).
+        rng: the phase's generator.
+        payment: per consumer, pays by mobile at the start of the week.
+        risk_extra: per consumer, extra perceived risk from fraud.
+        propensity: per consumer, its attribute group's payment propensity (1 without
+            attributes; model/population.py).
+        region: per consumer, its region.
+        has_access: per consumer, mobile access this week.
+        stops_paying: per consumer, payers who lapse this week (mechanisms/lapse.py).
+        accepts: per merchant, accepts mobile payment.
+        adopted: per merchant, sells through mobile channels.
+        merchant_region: per merchant, its region.
+        n_regions: number of regions.
+    """
+    n = payment.size
+    risk = perceived_risk(params.perceived_risk, risk_extra)
+    if graph.fully_mixed:
+        peer_share = np.full(n, float(payment.mean()))
+    else:
+        degree = graph.degree
+        paying_neighbours = graph.neighbour_counts(payment, track="payment").astype(np.float32)
+        peer_share = np.where(degree > 0, paying_neighbours / np.maximum(degree, 1), 0.0)
+    adopt_p = adoption_probability(spec, params.rigid_demand_rate, peer_share, risk) * propensity
+    if spec.acceptance_weight > 0.0 and accepts.size:
+        share = acceptance.acceptance_share(accepts, adopted, merchant_region, n_regions)
+        adopt_p = adopt_p * acceptance.adoption_factor(spec.acceptance_weight, share)[region]
+    adopts = has_access & ~payment & (rng.random(n) < adopt_p)
+    victims = fraud_victims(payment, params.fraud_rate, rng)
+    abandons = victims & (rng.random(n) < spec.abandon_after_fraud)
+    return PaymentWeek(risk, victims, (payment | adopts) & ~abandons & ~stops_paying)

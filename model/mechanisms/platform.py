@@ -30,12 +30,18 @@ Rules, per week (docs/platform.md has the full account):
   with chance ``1 - (1 - unfollow_per_post) ** (excess / ties)`` when it received
   ``excess`` posts above ``post_tolerance`` this week.
 
-Levers (model/levers.py; no effect without platforms): ``platform_fee`` cuts every
-platform's fee by share L (a fee cap); ``platform_verification`` adds L to the weekly
-chance of a check; ``interoperability`` closes share L of the gap to full
-interoperability (payment of platform A at stores and QR codes of platform B);
-``spam_control`` blocks share L of marketing messages (official-account posts and
-group-buying offers).
+- **After the week's sales** (:func:`after_sales`): users join, stores open and are
+  checked, follow ties change as above, and each merchant's orders and goods value are
+  added up by channel (mechanisms/attribution.py), with the week's platform counts for
+  the metrics.
+
+Levers (model/levers.py; applied in model/policy.py, which hands the week's numbers
+over as ``EffectiveParameters.platform``; no effect without platforms):
+``platform_fee`` cuts every platform's fee by share L (a fee cap);
+``platform_verification`` adds L to the weekly chance of a check; ``interoperability``
+closes share L of the gap to full interoperability (payment of platform A at stores and
+QR codes of platform B); ``spam_control`` blocks share L of marketing messages
+(official-account posts and group-buying offers).
 
 Source: docs/domain.md, Mechanisms > Social commerce and Mobile payment; Policy levers.
 """
@@ -43,56 +49,21 @@ Source: docs/domain.md, Mechanisms > Social commerce and Mobile payment; Policy 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model.mechanisms import group_buying
+from model.mechanisms import attribution, group_buying
 from model.mechanisms.attribution import CHANNELS
 from model.mechanisms.group_buying import GroupBuyWeek
 from model.network import SocialGraph
+from model.policy import PlatformParams
 from model.scenario import Platforms, Scenario
 from model.state import ConsumerState, MerchantState, PlatformState
 
-
-@dataclass(frozen=True)
-class PlatformParams:
-    """The platform numbers of one week, after the platform levers.
-
-    Attributes:
-        fee: per platform, fee share of in-app goods value.
-        verification: per platform, weekly chance a store is checked.
-        qr_acceptance: per platform, share of offline retailers accepting its QR code.
-        interoperability: chance one platform's payment works at another's store/code.
-        posts_per_week: posts per followed store per follower.
-        offer_rate: weekly chance a group gets a group-buying offer.
-    """
-
-    fee: np.ndarray
-    verification: np.ndarray
-    qr_acceptance: np.ndarray
-    interoperability: float
-    posts_per_week: float
-    offer_rate: float
-
-
-def effective(spec: Platforms, levels: dict[str, float]) -> PlatformParams:
-    """Return the week's platform parameters from the scenario and the lever levels."""
-    specs = list(spec.platforms.values())
-    fee = np.array([p.fee for p in specs]) * (1.0 - levels.get("platform_fee", 0.0))
-    check = np.minimum(
-        1.0, np.array([p.verification for p in specs]) + levels.get("platform_verification", 0.0)
-    )
-    base = spec.interoperability
-    interop = base + (1.0 - base) * levels.get("interoperability", 0.0)
-    spam = levels.get("spam_control", 0.0)
-    return PlatformParams(
-        fee=fee,
-        verification=check,
-        qr_acceptance=np.array([p.qr_acceptance for p in specs]),
-        interoperability=float(interop),
-        posts_per_week=spec.follows.posts_per_week * (1.0 - spam),
-        offer_rate=spec.group_buying.offer_rate * (1.0 - spam),
-    )
+if TYPE_CHECKING:
+    from model.mechanisms.fulfilment import Fulfilment
+    from model.mechanisms.ordering import Orders
 
 
 def _assign(shares: np.ndarray, eligible: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -311,7 +282,7 @@ def follow_updates(
 
     Args:
         spec: the platform parameters.
-        rng: the model's generator.
+        rng: the phase's generator.
         follows: n x K slots at the start of the week.
         posts: per consumer, posts received this week.
         new_consumer: new ties, their consumers (one per consumer at most).
@@ -359,3 +330,226 @@ def follow_updates(
         rows[np.arange(rows.shape[0]), slot] = j
         out[who] = rows
     return out
+
+
+@dataclass
+class PlatformTies:
+    """The platform state after the week's sales (``PlatformState`` fields; see there).
+
+    Attributes:
+        user: per consumer, its platform after this week's joining (-1 none).
+        store: per merchant, its store's platform after openings and delistings (-1 none).
+        store_verified: per merchant, verified by its platform.
+        delisted: per merchant, ever delisted.
+        follows: n x K follow slots after this week's follows and unfollows.
+        qr_paid: per consumer, paid offline by QR code this week.
+        qr_paid_ever: per consumer, has ever paid offline by QR code.
+        channel_orders: merchants x channels, mobile orders so far.
+        channel_value: merchants x channels, their goods value so far.
+        merchant_records: the recorded (step, orders, value) tables.
+        last: the week's platform counts (read by the metrics).
+    """
+
+    user: np.ndarray
+    store: np.ndarray
+    store_verified: np.ndarray
+    delisted: np.ndarray
+    follows: np.ndarray
+    qr_paid: np.ndarray
+    qr_paid_ever: np.ndarray
+    channel_orders: np.ndarray
+    channel_value: np.ndarray
+    merchant_records: tuple
+    last: dict[str, Any]
+
+
+def after_sales(
+    spec: Platforms,
+    graph: SocialGraph,
+    rng: np.random.Generator,
+    *,
+    t: int,
+    n_regions: int,
+    user: np.ndarray,
+    follows: np.ndarray,
+    store: np.ndarray,
+    store_verified: np.ndarray,
+    delisted: np.ndarray,
+    qr_paid_ever: np.ndarray,
+    channel_orders: np.ndarray,
+    channel_value: np.ndarray,
+    merchant_records: tuple,
+    integrity: np.ndarray,
+    adopted: np.ndarray,
+    active: np.ndarray,
+    merchant_region: np.ndarray,
+    consumer_region: np.ndarray,
+    has_access: np.ndarray,
+    orders: Orders,
+    outcome: Fulfilment,
+    week: PlatformWeek,
+) -> PlatformTies:
+    """Update users, stores, checks, follow ties and channel totals after the week's sales.
+
+    Args:
+        spec: the ``platforms:`` section.
+        graph: the social graph.
+        rng: the phase's generator.
+        t: the step this week becomes (its merchant records are labelled with it).
+        n_regions: number of regions.
+        user: per consumer, its platform (-1: none).
+        follows: n x K follow slots (merchant ids, -1 empty).
+        store: per merchant, its store's platform (-1: none).
+        store_verified: per merchant, verified by its platform.
+        delisted: per merchant, ever delisted.
+        qr_paid_ever: per consumer, has ever paid offline by QR code.
+        channel_orders: merchants x channels, mobile orders so far.
+        channel_value: merchants x channels, their goods value so far.
+        merchant_records: the recorded (step, orders, value) tables so far.
+        integrity: per merchant, integrity (the checks delist stores below the cutoff).
+        adopted: per merchant, sells through mobile channels.
+        active: per merchant, in the market.
+        merchant_region: per merchant, its region.
+        consumer_region: per consumer, its region.
+        has_access: per consumer, mobile access this week.
+        orders: the week's orders.
+        outcome: their fulfilment (genuine or counterfeit).
+        week: the week's platform content and parameters.
+    """
+    params, verified = week.params, store_verified
+    new_user = adopt_platforms(spec, graph, user, has_access, rng)
+    opened = open_stores(spec, params, store, delisted, adopted, active, user, rng)
+    new_store, new_verified, fails = verify_stores(spec, params, opened, verified, integrity, rng)
+    channel = orders.channel if orders.channel is not None else np.zeros(0, np.int8)
+    new_c, new_m = _new_ties(
+        spec,
+        rng,
+        user,
+        merchant_region,
+        consumer_region,
+        n_regions,
+        orders,
+        outcome,
+        week,
+        channel,
+    )
+    cheated = ~outcome.genuine
+    new_follows = follow_updates(
+        spec,
+        rng,
+        follows,
+        week.posts,
+        new_c,
+        new_m,
+        orders.consumer[cheated],
+        orders.merchant[cheated],
+        fails,
+    )
+    week_orders, week_value = attribution.merchant_channel_counts(
+        orders.merchant, channel, orders.goods_value, integrity.size
+    )
+    totals_orders = channel_orders + week_orders
+    totals_value = channel_value + week_value
+    records = merchant_records
+    every = spec.record_merchants_every
+    if every and t % every == 0:
+        records = (*records, (t, totals_orders.copy(), totals_value.copy()))
+    qr = orders.qr
+    qr_paid = np.zeros(user.size, dtype=bool)
+    qr_value = 0.0
+    if qr is not None:
+        qr_paid[qr.payer] = True
+        qr_value = float(qr.value.sum())
+    by_channel = attribution.by_channel(channel)
+    ordered = np.zeros(user.size, dtype=bool)
+    ordered[orders.consumer] = True
+    users = user >= 0
+    ties = (new_follows >= 0).sum(axis=1)
+    gb = week.group_buy
+    last = {
+        "orders": int(channel.size),
+        "users": float(users.mean()) if users.size else 0.0,
+        "follows_per_user": float(ties[users].mean()) if users.any() else 0.0,
+        "orders_by_channel": by_channel,
+        "value_by_channel": attribution.by_channel(channel, orders.goods_value),
+        "platform_orders": int(by_channel[attribution.PLATFORM_MASK].sum()),
+        "intentions": int(week.intention.sum()),
+        "intention_purchases": int((week.intention & ordered).sum()),
+        "searches": orders.searches,
+        "search_actions": orders.search_actions,
+        "search_purchases": orders.search_purchases,
+        "group_buy_offers": gb.offers,
+        "group_buy_successes": gb.successes,
+        "group_buy_buyers": gb.buyers,
+        "offline_qr_payments": int(qr.payer.size) if qr is not None else 0,
+        "offline_qr_value": qr_value,
+        "qr_first_payments": int(qr.first_time.size) if qr is not None else 0,
+        "cross_platform_failures": orders.cross_platform_failures,
+        "platform_fees": (
+            float(orders.platform_fee.sum()) if orders.platform_fee is not None else 0.0
+        ),
+        "qr_fees": qr_value * spec.o2o.qr_fee,
+        "stores": int(((new_store >= 0) & active).sum()),
+        "stores_verified": int((new_verified & (new_store >= 0) & active).sum()),
+        "stores_delisted": int((delisted | fails).sum()),
+        "stores_checked": int((new_verified & ~verified).sum() + fails.sum()),
+    }
+    return PlatformTies(
+        user=new_user,
+        store=new_store,
+        store_verified=new_verified,
+        delisted=delisted | fails,
+        follows=new_follows,
+        qr_paid=qr_paid,
+        qr_paid_ever=qr_paid_ever | qr_paid,
+        channel_orders=totals_orders,
+        channel_value=totals_value,
+        merchant_records=records,
+        last=last,
+    )
+
+
+def _new_ties(
+    spec: Platforms,
+    rng: np.random.Generator,
+    user: np.ndarray,
+    merchant_region: np.ndarray,
+    consumer_region: np.ndarray,
+    n_regions: int,
+    orders: Orders,
+    outcome: Fulfilment,
+    week: PlatformWeek,
+    channel: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return new follow ties (consumers, merchants; one per consumer): in-app purchases, QR."""
+    buyer_user = user[orders.consumer].astype(np.int64)
+    bought_store = week.store[orders.merchant].astype(np.int64)
+    code = attribution.CODE
+    shared = np.isin(channel, (code["friend_share"], code["group"]))
+    ad = np.isin(channel, (code["kol_post"], code["short_video"], code["app_market"]))
+    f = spec.follows
+    chance = np.select([shared, ad], [f.after_share, f.after_ad], f.after_purchase)
+    follow = (
+        outcome.genuine
+        & (buyer_user >= 0)
+        & (bought_store >= 0)
+        & (rng.random(channel.size) < chance)
+    )
+    new_c, new_m = orders.consumer[follow], orders.merchant[follow]
+    qr = orders.qr
+    if qr is not None and qr.payer.size:  # a listed store of the payer's region
+        listed = np.flatnonzero(week.store >= 0)
+        scan = qr.payer[rng.random(qr.payer.size) < f.after_qr_scan]
+        if listed.size and scan.size:
+            by_region = listed[np.argsort(merchant_region[listed], kind="stable")]
+            counts = np.bincount(merchant_region[listed], minlength=n_regions)
+            start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            home = consumer_region[scan].astype(np.int64)
+            has = counts[home] > 0
+            scan, home = scan[has], home[has]
+            pick = start[home] + (rng.random(scan.size) * counts[home]).astype(np.int64)
+            first = ~np.isin(scan, new_c)
+            new_c = np.concatenate([new_c, scan[first]])
+            new_m = np.concatenate([new_m, by_region[pick][first]])
+    new_c, first = np.unique(new_c, return_index=True)
+    return new_c, new_m[first]

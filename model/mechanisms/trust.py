@@ -49,7 +49,17 @@ fraud and privacy leaks. Trust in foreign sellers is separate and lower at first
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+from model.mechanisms.payment import update_risk
+
+if TYPE_CHECKING:
+    from model.mechanisms.fulfilment import Fulfilment
+    from model.mechanisms.ordering import Orders
+    from model.scenario import Scenario
 
 
 def split_by_home(signal: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,3 +101,108 @@ def mix(own: np.ndarray, other: np.ndarray, spillover: float) -> np.ndarray:
 def purchase_gate(trust: np.ndarray, threshold: float) -> np.ndarray:
     """How far trust is above the buying threshold, scaled to [0, 1]."""
     return np.clip((trust - threshold) / (1.0 - threshold), 0.0, 1.0)
+
+
+@dataclass
+class TrustWeek:
+    """Each consumer's experience of the week and its trust, memory and risk after it.
+
+    Attributes:
+        satisfied_from: per consumer, the seller's region of this week's genuine
+            purchase (-1: none).
+        cheated_from: ... of this week's counterfeit (-1: none).
+        trust_domestic: per consumer, trust in own-country sellers after the week.
+        trust_foreign: per consumer, trust in foreign sellers after the week.
+        bad_memory: per consumer, memory of counterfeits after the week.
+        risk_extra: per consumer, extra perceived payment risk after the week's fraud
+            and fraud news (mechanisms/payment.py).
+    """
+
+    satisfied_from: np.ndarray
+    cheated_from: np.ndarray
+    trust_domestic: np.ndarray
+    trust_foreign: np.ndarray
+    bad_memory: np.ndarray
+    risk_extra: np.ndarray
+
+
+def trust_week(
+    scenario: Scenario,
+    rng: np.random.Generator,
+    *,
+    region: np.ndarray,
+    trust_domestic: np.ndarray,
+    trust_foreign: np.ndarray,
+    bad_memory: np.ndarray,
+    risk_extra: np.ndarray,
+    merchant_region: np.ndarray,
+    orders: Orders,
+    outcome: Fulfilment,
+    victims: np.ndarray,
+    recommendations: tuple[np.ndarray, np.ndarray],
+    warnings: tuple[np.ndarray, np.ndarray],
+    kol: tuple[np.ndarray, np.ndarray],
+    fraud_news: np.ndarray,
+) -> TrustWeek:
+    """Apply the week's events to trust, memory and payment risk (see "One event, its effects").
+
+    Args:
+        scenario: the scenario (``trust``, ``word_of_mouth.negative_weight``, ``payment``).
+        rng: the phase's generator (privacy leaks).
+        region: per consumer, its region.
+        trust_domestic: per consumer, trust in own-country sellers.
+        trust_foreign: per consumer, trust in foreign sellers.
+        bad_memory: per consumer, memory of counterfeits.
+        risk_extra: per consumer, extra perceived payment risk.
+        merchant_region: per merchant, its region.
+        orders: the week's orders.
+        outcome: their fulfilment (genuine or counterfeit).
+        victims: per consumer, defrauded this week.
+        recommendations: per consumer, (own-region, other-region) neighbours satisfied.
+        warnings: per consumer, (own-region, other-region) neighbours cheated.
+        kol: per consumer, (own-region, other-region) genuine KOL endorsement exposure.
+        fraud_news: per consumer, neighbours defrauded last week.
+    """
+    tr, n = scenario.trust, region.size
+    seller_region = merchant_region[orders.merchant].astype(np.int16)
+    satisfied_from = np.full(n, -1, dtype=np.int16)
+    cheated_from = np.full(n, -1, dtype=np.int16)
+    satisfied_from[orders.consumer[outcome.genuine]] = seller_region[outcome.genuine]
+    cheated_from[orders.consumer[~outcome.genuine]] = seller_region[~outcome.genuine]
+    good_dom, good_for = one_hot_experience(satisfied_from, region)
+    bad_dom, bad_for = one_hot_experience(cheated_from, region)
+    shock = (rng.random(n) < tr.privacy_leak_rate).astype(np.float32)
+    spill = tr.foreign_spillover
+    (rec_dom, rec_for), (warn_dom, warn_for), (kol_dom, kol_for) = recommendations, warnings, kol
+    warn_weight = tr.wom_gain * scenario.word_of_mouth.negative_weight
+    gain_dom = (
+        tr.experience_gain * mix(good_dom, good_for, spill)
+        + tr.wom_gain * mix(rec_dom, rec_for, spill)
+        + tr.kol_gain * mix(kol_dom, kol_for, spill)
+    )
+    gain_for = (
+        tr.experience_gain * mix(good_for, good_dom, spill)
+        + tr.wom_gain * mix(rec_for, rec_dom, spill)
+        + tr.kol_gain * mix(kol_for, kol_dom, spill)
+    )
+    loss_dom = (
+        tr.counterfeit_loss * mix(bad_dom, bad_for, spill)
+        + warn_weight * mix(warn_dom, warn_for, spill)
+        + tr.fraud_loss * shock
+    )
+    loss_for = (
+        tr.counterfeit_loss * mix(bad_for, bad_dom, spill)
+        + warn_weight * mix(warn_for, warn_dom, spill)
+        + tr.fraud_loss * spill * shock
+    )
+    bad_event = cheated_from >= 0
+    return TrustWeek(
+        satisfied_from=satisfied_from,
+        cheated_from=cheated_from,
+        trust_domestic=update_trust(trust_domestic, gain_dom, loss_dom),
+        trust_foreign=update_trust(trust_foreign, gain_for, loss_for),
+        bad_memory=(
+            bad_memory * np.float32(1.0 - tr.memory_decay) + np.float32(tr.memory_gain) * bad_event
+        ).astype(np.float32),
+        risk_extra=update_risk(scenario.payment, risk_extra, victims, fraud_news),
+    )

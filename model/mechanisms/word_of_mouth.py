@@ -38,6 +38,7 @@ of mouth weighs more than positive)".
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -171,3 +172,98 @@ def merchant_warnings(graph: SocialGraph, cheated: np.ndarray, merchant: np.ndar
     lengths = np.diff(graph.adjacency.indptr)[who]
     out[neighbours] = np.repeat(merchant[who].astype(np.int32), lengths)
     return out
+
+
+@dataclass
+class WordOfMouthWeek:
+    """Who becomes aware this week, and what neighbours said last week.
+
+    Attributes:
+        becomes_aware: per consumer, aware of mobile shopping from this week.
+        aware: per consumer, aware after the week (lapsed consumers out, new ones in).
+        recommendations_domestic: per consumer, neighbours satisfied last week by
+            sellers of its own region.
+        recommendations_foreign: ... by sellers of other regions.
+        warnings_domestic: per consumer, neighbours cheated last week by sellers of
+            its own region.
+        warnings_foreign: ... by sellers of other regions.
+        fraud_news: per consumer, neighbours defrauded last week.
+        warned_merchant: per consumer, a merchant a cheated neighbour bought a fake
+            from (-1: none).
+    """
+
+    becomes_aware: np.ndarray
+    aware: np.ndarray
+    recommendations_domestic: np.ndarray
+    recommendations_foreign: np.ndarray
+    warnings_domestic: np.ndarray
+    warnings_foreign: np.ndarray
+    fraud_news: np.ndarray
+    warned_merchant: np.ndarray
+
+
+def word_of_mouth_week(
+    spec: WordOfMouth,
+    graph: SocialGraph,
+    rng: np.random.Generator,
+    *,
+    aware: np.ndarray,
+    newly_aware: np.ndarray,
+    satisfied_from: np.ndarray,
+    cheated_from: np.ndarray,
+    defrauded: np.ndarray,
+    threshold: np.ndarray | None,
+    region: np.ndarray,
+    last_order_merchant: np.ndarray,
+    forgets: np.ndarray,
+    marketing_awareness: np.ndarray,
+    kol_exposure: np.ndarray,
+    kol_awareness_gain: float,
+) -> WordOfMouthWeek:
+    """Draw who becomes aware (word of mouth, marketing, KOLs); count last week's news.
+
+    Args:
+        spec: word-of-mouth parameters.
+        graph: the social graph.
+        rng: the phase's generator.
+        aware: per consumer, aware at the start of the week.
+        newly_aware: per consumer, became aware last week.
+        satisfied_from: per consumer, region of last week's genuine purchase (-1 none).
+        cheated_from: per consumer, region of last week's counterfeit (-1 none).
+        defrauded: per consumer, defrauded last week.
+        threshold: linear-threshold fractions (that rule only).
+        region: per consumer, its region.
+        last_order_merchant: per consumer, the merchant of its last order (-1 none).
+        forgets: per consumer, lapses this week (mechanisms/lapse.py).
+        marketing_awareness: per consumer, chance marketing makes it aware.
+        kol_exposure: per consumer, exposure to KOL posts.
+        kol_awareness_gain: awareness per unit of KOL exposure (``kols.awareness_gain``).
+    """
+    wom_p = awareness_probability(
+        spec,
+        graph.adjacency,
+        graph.degree,
+        aware,
+        newly_aware,
+        satisfied_from >= 0,
+        threshold,
+        count=graph.neighbour_counts,
+    )
+    kol_each = 1.0 - np.exp(-kol_awareness_gain * kol_exposure)
+    aware_p = 1.0 - (1.0 - wom_p) * (1.0 - marketing_awareness) * (1.0 - kol_each)
+    becomes_aware = ~aware & (rng.random(aware.size) < aware_p)
+    # neighbours satisfied / cheated by sellers of the own region and of other regions
+    # (exact integer counts, the same numbers as region_signals split by
+    # trust.split_by_home, without the n x R products)
+    rec_dom, rec_for = graph.neighbour_counts_by_region(satisfied_from, region)
+    warn_dom, warn_for = graph.neighbour_counts_by_region(cheated_from, region)
+    return WordOfMouthWeek(
+        becomes_aware=becomes_aware,
+        aware=(aware & ~forgets) | becomes_aware,
+        recommendations_domestic=rec_dom.astype(np.float32),
+        recommendations_foreign=rec_for.astype(np.float32),
+        warnings_domestic=warn_dom.astype(np.float32),
+        warnings_foreign=warn_for.astype(np.float32),
+        fraud_news=graph.neighbour_counts(defrauded).astype(np.float32),
+        warned_merchant=merchant_warnings(graph, cheated_from >= 0, last_order_merchant),
+    )
