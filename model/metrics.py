@@ -1,4 +1,13 @@
-"""Model-level metrics: one named reporter function per column of the run table.
+"""The run table's metrics: each declared once, with its reporter, words, unit and tags.
+
+``REGISTRY`` holds one :class:`Metric` per column of the run table (and one per family
+of per-region, per-pair and per-channel columns), in column order: the reporter that
+mesa.DataCollector calls each step, a plain label, its kind (share, weekly flow, money,
+index, ...) and what it counts, whether more of it is better, and tags that put it on
+the lists shown to readers (``metrics_tagged``: the report's outcomes, the browser's
+panel, ``mtsim run``'s summary, ...). Labels, units and number formats of every report,
+figure, page and console line come from here (``metric_label``, ``metric_unit``,
+``format_metric``, ``format_number``).
 
 Shares are fractions in [0, 1] of consumers, except ``cross_border_share`` (of
 orders; 0 in a step without orders) and ``merchant_adoption`` (of merchants; 0
@@ -8,7 +17,11 @@ NaN when there are none. Counts and GMV are per step.
 
 from __future__ import annotations
 
-from typing import Protocol
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -235,72 +248,6 @@ def accepting_merchant_share(model: MarketView) -> float:
     return float((m.accepts_mobile_payment & selling).sum() / selling.sum())
 
 
-ACCOUNT_METRICS: dict[str, object] = {
-    "consumer_spending": consumer_spending,
-    "mobile_spending": _counter("mobile_spending"),
-    "offline_spending": _counter("offline_spending"),
-    "traditional_import_spending": _counter("traditional_import_spending"),
-    "mobile_share_of_consumption": mobile_share_of_consumption,
-    "consumer_surplus": _counter("consumer_surplus"),
-    "unmet_needs": _counter("unmet_needs", int),
-    "counterfeit_loss_value": _counter("counterfeit_loss_value"),
-    "fraud_loss_value": _counter("fraud_loss_value"),
-    "cross_border_value": _counter("cross_border_value"),
-    "cross_border_created_value": cross_border_created_value,
-    "cross_border_diverted_value": cross_border_diverted_value,
-    "merchant_revenue": _received("merchants"),
-    "merchant_profit": merchant_profit,
-    "merchant_cost_of_goods": _flow("merchants", "suppliers"),
-    "merchant_marketing_spend": _flow("merchants", "platforms"),
-    "merchant_kol_fees": _flow("merchants", "kols"),
-    "merchant_fines": _flow("merchants", "state"),
-    "kol_fees": _received("kols"),
-    "state_tariff_revenue": _flow("consumers", "state"),
-    "logistics_revenue": _received("carriers"),
-    "platform_revenue": _received("platforms"),
-    "active_merchants": active_merchants,
-    "merchant_exits": _counter("merchant_exits", int),
-    "merchant_entries": _counter("merchant_entries", int),
-    "active_shopper_share": active_shopper_share,
-}
-"""Economy columns (mechanisms/accounts.py and docs/economics.md)."""
-
-
-METRICS: tuple[str, ...] = (
-    "aware_share",
-    "shopper_share",
-    "payment_adoption",
-    "mean_trust_domestic",
-    "mean_trust_foreign",
-    "orders",
-    "cross_border_orders",
-    "cross_border_share",
-    "gmv",
-    "counterfeit_incidents",
-    "fraud_incidents",
-    "merchant_adoption",
-    "kol_credibility",
-)
-"""The main metrics, in column order."""
-
-EXTRA_METRICS: tuple[str, ...] = (
-    "payment_adoption_connected",
-    "mobile_access_share",
-    "verified_merchant_share",
-    "failed_transactions",
-    "policy_cost",
-    "cumulative_policy_cost",
-    "lapsed_shopper_share",
-    "lapsed_payer_share",
-    "accepting_merchant_share",
-)
-"""Further columns of every run table."""
-
-REPORTERS = {name: globals()[name] for name in METRICS + EXTRA_METRICS} | ACCOUNT_METRICS
-"""Column name -> reporter function, for mesa.DataCollector (per-region columns are
-added by ``reporters_for``)."""
-
-
 def _per_region(attribute: str, r: int, kind=float):
     def reporter(model: MarketView):
         values = getattr(model.last, attribute)
@@ -316,31 +263,6 @@ def _pair(attribute: str, origin: int, destination: int):
 
     return reporter
 
-
-def reporters_for(region_names: list[str]) -> dict[str, object]:
-    """All reporters of a model with these regions.
-
-    ``REPORTERS`` plus, per region, ``exports_value.R``, ``imports_value.R``,
-    ``exports_orders.R``, ``imports_orders.R`` and, per pair of regions in different
-    countries or not, ``cross_border_value.O>D`` and ``cross_border_created_value.O>D``
-    (goods value; created = logit counterfactual; diverted is the difference).
-    """
-    out = dict(REPORTERS)
-    for r, name in enumerate(region_names):
-        out[f"exports_value.{name}"] = _per_region("exports_value", r)
-        out[f"imports_value.{name}"] = _per_region("imports_value", r)
-        out[f"exports_orders.{name}"] = _per_region("exports_orders", r, int)
-        out[f"imports_orders.{name}"] = _per_region("imports_orders", r, int)
-    for o, origin in enumerate(region_names):
-        for d, destination in enumerate(region_names):
-            if o != d:
-                out[f"cross_border_value.{origin}>{destination}"] = _pair(
-                    "cross_border_by_pair", o, d
-                )
-                out[f"cross_border_created_value.{origin}>{destination}"] = _pair(
-                    "created_by_pair", o, d
-                )
-    return out
 
 def _platform_count(key: str, kind=float):
     def reporter(model: MarketView):
@@ -368,8 +290,662 @@ def _by_channel(key: str, c: int, kind=float):
     return reporter
 
 
-def platform_reporters() -> dict[str, object]:
-    """Columns of a model with a ``platforms:`` section (docs/platform.md).
+# ----------------------------------------------------------------------------- the registry
+
+KINDS: dict[str, str] = {
+    "share": "a share of a population at the end of the week (0 to 1; shown in per cent)",
+    "flow_share": "a share of the week's flows, e.g. of its orders (0 to 1; shown in per cent)",
+    "index": "a mean on a 0 to 1 scale, e.g. trust (shown as an index from 0 to 100)",
+    "count": "a number of things at the end of the week, e.g. merchants in business",
+    "flow": "a number of things in the week, e.g. orders (summed over weeks: a total)",
+    "money_flow": "currency units in the week (summed over weeks: a total)",
+    "money": "currency units so far",
+    "mean": "a plain average, e.g. accounts followed per platform user",
+    "number": "a column the registry does not know (no unit)",
+}
+"""The kinds of metric: how a value reads, is shown and is summed over weeks."""
+
+_PERCENT_KINDS = ("share", "flow_share")
+_SCALED_KINDS = ("share", "flow_share", "index")
+_WEEKLY_KINDS = ("flow", "money_flow", "flow_share")
+_SUMMED_KINDS = ("flow", "money_flow")
+_DECIMALS = {"share": 1, "flow_share": 1, "index": 1, "mean": 2}
+"""Decimals of a shown value by kind (0 for counts and money; ``number``: by size)."""
+
+TAGS: dict[str, str] = {
+    "main": "the main metrics, in column order (model.METRICS)",
+    "over_time": "panels of the comparison's figure over time (comparison.png)",
+    "effects": "panels of the comparison's forest plot (effects.png) and lever decomposition",
+    "report": "outcomes of the comparison report's sentences and tables",
+    "sensitivity": "outcomes of `mtsim analyze` when none is asked for",
+    "panel": "the numbers panel of the browser page (`mtsim viz`)",
+    "run_summary": "the final values `mtsim run` prints",
+}
+"""The lists a metric can be on; its tag's number is its position in that list."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric of the run table (or one family of per-region, pair or channel columns).
+
+    Attributes:
+        name: column name; for a family its base name (columns ``<name>.<suffix>``).
+        label: plain name, capitalised ("Mobile orders").
+        kind: one of ``KINDS``.
+        of: what it counts or is a share of ("orders", "consumers", "currency units").
+        good: +1 if more is better, -1 if less is better, 0 if neither (a level that is
+            a matter of policy, e.g. the cross-border share).
+        reporter: ``reporter(model)`` of the column; for a family a factory taking the
+            region index, the (origin, destination) indices or the channel index.
+        tags: tag of ``TAGS`` -> position (1, 2, ...) in that tag's list.
+        per: "" for one column; "region", "pair" or "channel" for a family.
+        platform: True for columns only of models with a ``platforms:`` section.
+    """
+
+    name: str
+    label: str
+    kind: str
+    of: str = ""
+    good: int = 0
+    reporter: Callable[..., Any] | None = None
+    tags: Mapping[str, int] = field(default_factory=dict)
+    per: str = ""
+    platform: bool = False
+
+    @property
+    def stored_unit(self) -> str:
+        """Unit of the column's values ("share of consumers", "orders per week")."""
+        if self.kind in _PERCENT_KINDS:
+            return f"share of {self.of}"
+        if self.kind == "index":
+            return "mean, 0 to 1"
+        if self.kind in _SUMMED_KINDS:
+            return f"{self.of} per week"
+        if self.kind == "mean":
+            return f"per {self.of}"
+        return self.of
+
+    @property
+    def unit(self) -> str:
+        """Unit of the values as shown ("% of consumers", "index, 0 to 100", "orders per week")."""
+        if self.kind in _PERCENT_KINDS:
+            return f"% of {self.of}"
+        if self.kind == "index":
+            return "index, 0 to 100"
+        return self.stored_unit
+
+    @property
+    def percent(self) -> bool:
+        """True when shown in per cent (shares)."""
+        return self.kind in _PERCENT_KINDS
+
+    @property
+    def summable(self) -> bool:
+        """True when a sum over weeks is a total in the metric's own unit (orders, money)."""
+        return self.kind in _SUMMED_KINDS
+
+    @property
+    def total_unit(self) -> str:
+        """Unit of the metric summed over weeks ("orders", "currency units")."""
+        if not self.summable:
+            raise ValueError(f"{self.name} ({self.kind}) is not summed over weeks")
+        return self.of
+
+    @property
+    def scale(self) -> float:
+        """Factor from stored to shown values (100 for shares and indices)."""
+        return 100.0 if self.kind in _SCALED_KINDS else 1.0
+
+    @property
+    def difference_unit(self) -> str:
+        """Unit of a difference of shown values ("points" for shares and indices)."""
+        return "points" if self.kind in _SCALED_KINDS else self.unit
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """Range of shown values (bands of figures are clipped to it)."""
+        return (0.0, 100.0) if self.kind in _SCALED_KINDS else (0.0, math.inf)
+
+    @property
+    def flow(self) -> bool:
+        """True for what happens in a week (orders, money, the week's cross-border share)."""
+        return self.kind in _WEEKLY_KINDS
+
+    @property
+    def headline_measure(self) -> str:
+        """The per-run measure that states the level at the end of a run.
+
+        The last-quarter mean for weekly flows (they jump from week to week), else the
+        value at the last week.
+        """
+        return "last_quarter" if self.flow else "final"
+
+    @property
+    def decimals(self) -> int | None:
+        """Decimals of one shown value (None: by its size, for unknown columns)."""
+        return None if self.kind == "number" else _DECIMALS.get(self.kind, 0)
+
+
+_MONEY = "currency units"
+
+# fmt: off
+REGISTRY: tuple[Metric, ...] = (
+    # -- the main metrics
+    Metric(
+        "aware_share", "Consumers aware of mobile shopping", "share", "consumers", 1,
+        aware_share, {"main": 1, "panel": 1, "run_summary": 1},
+    ),
+    Metric(
+        "shopper_share", "Consumers who have shopped by mobile", "share", "consumers", 1,
+        shopper_share,
+        {"main": 2, "over_time": 2, "effects": 2, "report": 2, "sensitivity": 2, "panel": 3,
+         "run_summary": 2},
+    ),
+    Metric(
+        "payment_adoption", "Consumers paying by mobile", "share", "consumers", 1,
+        payment_adoption,
+        {"main": 3, "over_time": 1, "effects": 1, "report": 1, "sensitivity": 1, "panel": 2,
+         "run_summary": 3},
+    ),
+    Metric(
+        "mean_trust_domestic", "Trust in domestic sellers", "index", "consumers", 1,
+        mean_trust_domestic,
+        {"main": 4, "over_time": 7, "effects": 7, "report": 8, "panel": 4, "run_summary": 4},
+    ),
+    Metric(
+        "mean_trust_foreign", "Trust in foreign sellers", "index", "consumers", 1,
+        mean_trust_foreign,
+        {"main": 5, "over_time": 8, "effects": 8, "report": 9, "sensitivity": 3, "panel": 5,
+         "run_summary": 5},
+    ),
+    Metric(
+        "orders", "Mobile orders", "flow", "orders", 1, orders,
+        {"main": 6, "report": 3, "panel": 6, "run_summary": 6},
+    ),
+    Metric(
+        "cross_border_orders", "Cross-border orders", "flow", "orders", 1, cross_border_orders,
+        {"main": 7, "over_time": 4, "effects": 5, "report": 6, "panel": 7},
+    ),
+    Metric(
+        "cross_border_share", "Cross-border share of orders", "flow_share", "orders", 0,
+        cross_border_share,
+        {"main": 8, "over_time": 3, "effects": 4, "report": 5, "sensitivity": 4, "panel": 8,
+         "run_summary": 7},
+    ),
+    Metric(
+        "gmv", "Gross merchandise value", "money_flow", _MONEY, 1, gmv,
+        {"main": 9, "over_time": 5, "effects": 6, "report": 7, "sensitivity": 5, "panel": 9,
+         "run_summary": 8},
+    ),
+    Metric(
+        "counterfeit_incidents", "Counterfeit sales", "flow", "incidents", -1,
+        counterfeit_incidents,
+        {"main": 10, "over_time": 9, "effects": 9, "report": 10, "panel": 10},
+    ),
+    Metric(
+        "fraud_incidents", "Mobile payment frauds", "flow", "incidents", -1, fraud_incidents,
+        {"main": 11, "report": 11, "panel": 11},
+    ),
+    Metric(
+        "merchant_adoption", "Merchants using mobile marketing", "share", "merchants", 1,
+        merchant_adoption,
+        {"main": 12, "over_time": 6, "effects": 3, "report": 4, "panel": 12, "run_summary": 9},
+    ),
+    Metric(
+        "kol_credibility", "KOL credibility", "index", "KOLs", 1, kol_credibility,
+        {"main": 13, "panel": 13},
+    ),
+    # -- further columns of every run table
+    Metric(
+        "payment_adoption_connected", "Mobile payment among connected consumers", "share",
+        "connected consumers", 1, payment_adoption_connected,
+    ),
+    Metric(
+        "mobile_access_share", "Consumers with mobile access", "share", "consumers", 1,
+        mobile_access_share, {"panel": 14},
+    ),
+    Metric(
+        "verified_merchant_share", "Verified merchants", "share", "merchants", 1,
+        verified_merchant_share,
+    ),
+    Metric(
+        "failed_transactions", "Failed transactions", "flow", "orders", -1, failed_transactions
+    ),
+    Metric(
+        "policy_cost", "Policy spending", "money_flow", _MONEY, -1, policy_cost, {"panel": 15}
+    ),
+    Metric(
+        "cumulative_policy_cost", "Cumulative policy spending", "money", _MONEY, -1,
+        cumulative_policy_cost,
+    ),
+    Metric(
+        "lapsed_shopper_share", "Shoppers who lapsed from mobile shopping", "share",
+        "consumers", -1, lapsed_shopper_share,
+    ),
+    Metric(
+        "lapsed_payer_share", "Shoppers who stopped paying by mobile", "share", "consumers", -1,
+        lapsed_payer_share,
+    ),
+    Metric(
+        "accepting_merchant_share", "Mobile merchants accepting mobile payment", "share",
+        "mobile-selling merchants", 1, accepting_merchant_share,
+    ),
+    # -- the economy (mechanisms/accounts.py and docs/economics.md)
+    Metric(
+        "consumer_spending", "Consumer spending, all channels", "money_flow", _MONEY, 0,
+        consumer_spending,
+    ),
+    Metric(
+        "mobile_spending", "Spending on mobile orders", "money_flow", _MONEY, 1,
+        _counter("mobile_spending"),
+    ),
+    Metric(
+        "offline_spending", "Spending offline at home", "money_flow", _MONEY, 0,
+        _counter("offline_spending"),
+    ),
+    Metric(
+        "traditional_import_spending", "Spending on traditional imports", "money_flow", _MONEY,
+        0, _counter("traditional_import_spending"),
+    ),
+    Metric(
+        "mobile_share_of_consumption", "Mobile share of consumption", "flow_share",
+        "the value of shopping needs", 1, mobile_share_of_consumption,
+    ),
+    Metric(
+        "consumer_surplus", "Consumer surplus", "money_flow", _MONEY, 1,
+        _counter("consumer_surplus"),
+    ),
+    Metric(
+        "unmet_needs", "Unmet shopping needs", "flow", "consumers", -1,
+        _counter("unmet_needs", int),
+    ),
+    Metric(
+        "counterfeit_loss_value", "Losses to counterfeits", "money_flow", _MONEY, -1,
+        _counter("counterfeit_loss_value"),
+    ),
+    Metric(
+        "fraud_loss_value", "Losses to payment fraud", "money_flow", _MONEY, -1,
+        _counter("fraud_loss_value"),
+    ),
+    Metric(
+        "cross_border_value", "Cross-border mobile trade", "money_flow", _MONEY, 1,
+        _counter("cross_border_value"),
+    ),
+    Metric(
+        "cross_border_created_value", "Cross-border trade created", "money_flow", _MONEY, 1,
+        cross_border_created_value,
+    ),
+    Metric(
+        "cross_border_diverted_value", "Cross-border trade diverted", "money_flow", _MONEY, 0,
+        cross_border_diverted_value,
+    ),
+    Metric(
+        "merchant_revenue", "Merchants' receipts", "money_flow", _MONEY, 1,
+        _received("merchants"),
+    ),
+    Metric("merchant_profit", "Merchants' profit", "money_flow", _MONEY, 1, merchant_profit),
+    Metric(
+        "merchant_cost_of_goods", "Merchants' cost of goods and fixed costs", "money_flow",
+        _MONEY, 0, _flow("merchants", "suppliers"),
+    ),
+    Metric(
+        "merchant_marketing_spend", "Merchants' marketing and channel spend", "money_flow",
+        _MONEY, 0, _flow("merchants", "platforms"),
+    ),
+    Metric(
+        "merchant_kol_fees", "KOL fees paid by merchants", "money_flow", _MONEY, 0,
+        _flow("merchants", "kols"),
+    ),
+    Metric(
+        "merchant_fines", "Fines paid by merchants", "money_flow", _MONEY, -1,
+        _flow("merchants", "state"),
+    ),
+    Metric("kol_fees", "KOLs' fee income", "money_flow", _MONEY, 0, _received("kols")),
+    Metric(
+        "state_tariff_revenue", "Tariff revenue", "money_flow", _MONEY, 0,
+        _flow("consumers", "state"),
+    ),
+    Metric(
+        "logistics_revenue", "Carriers' logistics revenue", "money_flow", _MONEY, 0,
+        _received("carriers"),
+    ),
+    Metric(
+        "platform_revenue", "Platforms' revenue", "money_flow", _MONEY, 0,
+        _received("platforms"),
+    ),
+    Metric(
+        "active_merchants", "Merchants in business", "count", "merchants", 1, active_merchants
+    ),
+    Metric(
+        "merchant_exits", "Merchant exits", "flow", "merchants", -1,
+        _counter("merchant_exits", int),
+    ),
+    Metric(
+        "merchant_entries", "Merchant entries", "flow", "merchants", 1,
+        _counter("merchant_entries", int),
+    ),
+    Metric(
+        "active_shopper_share", "Consumers who shopped by mobile in the last 26 weeks", "share",
+        "consumers", 1, active_shopper_share,
+    ),
+    # -- per region R (``<name>.R``) and per pair of regions O to D (``<name>.O>D``)
+    Metric(
+        "exports_value", "Cross-border sales of the region's merchants", "money_flow", _MONEY,
+        1, partial(_per_region, "exports_value"), per="region",
+    ),
+    Metric(
+        "imports_value", "Cross-border purchases of the region's consumers", "money_flow",
+        _MONEY, 0, partial(_per_region, "imports_value"), per="region",
+    ),
+    Metric(
+        "exports_orders", "Cross-border orders sold by the region's merchants", "flow",
+        "orders", 1, partial(_per_region, "exports_orders", kind=int), per="region",
+    ),
+    Metric(
+        "imports_orders", "Cross-border orders of the region's consumers", "flow", "orders", 0,
+        partial(_per_region, "imports_orders", kind=int), per="region",
+    ),
+    Metric(
+        "cross_border_value", "Cross-border mobile trade", "money_flow", _MONEY, 1,
+        partial(_pair, "cross_border_by_pair"), per="pair",
+    ),
+    Metric(
+        "cross_border_created_value", "Cross-border trade created", "money_flow", _MONEY, 1,
+        partial(_pair, "created_by_pair"), per="pair",
+    ),
+    # -- models with a ``platforms:`` section (docs/platform.md)
+    Metric(
+        "platform_users", "Platform users", "share", "consumers", 1,
+        _platform_count("users"), platform=True,
+    ),
+    Metric(
+        "platform_follows_per_user", "Official accounts followed", "mean", "platform user", 0,
+        _platform_count("follows_per_user"), platform=True,
+    ),
+    Metric(
+        "platform_orders", "Orders through the platform", "flow", "orders", 1,
+        _platform_count("platform_orders", int), platform=True,
+    ),
+    Metric(
+        "platform_order_share", "Platform share of mobile orders", "flow_share", "orders", 0,
+        _platform_ratio("platform_orders", "orders"), platform=True,
+    ),
+    Metric(
+        "intention_conversion", "Conversion from purchase intention", "flow_share",
+        "consumers shown platform content", 1,
+        _platform_ratio("intention_purchases", "intentions"), platform=True,
+    ),
+    Metric(
+        "search_action_rate", "Mobile searches leading to an action", "flow_share", "searches",
+        1, _platform_ratio("search_actions", "searches"), platform=True,
+    ),
+    Metric(
+        "search_purchase_rate", "Search actions leading to a purchase", "flow_share", "actions",
+        1, _platform_ratio("search_purchases", "search_actions"), platform=True,
+    ),
+    Metric(
+        "searches", "Mobile searches", "flow", "searches", 0,
+        _platform_count("searches", int), platform=True,
+    ),
+    Metric(
+        "search_actions", "Mobile searches followed by an action", "flow", "searches", 0,
+        _platform_count("search_actions", int), platform=True,
+    ),
+    Metric(
+        "search_purchases", "Search actions followed by a mobile order", "flow", "actions", 1,
+        _platform_count("search_purchases", int), platform=True,
+    ),
+    Metric(
+        "intentions", "Consumers shown platform content about a store", "flow", "consumers", 0,
+        _platform_count("intentions", int), platform=True,
+    ),
+    Metric(
+        "intention_purchases", "... of whom ordered by mobile that week", "flow", "consumers", 1,
+        _platform_count("intention_purchases", int), platform=True,
+    ),
+    Metric(
+        "group_buy_offers", "Group-buying offers", "flow", "offers", 0,
+        _platform_count("group_buy_offers", int), platform=True,
+    ),
+    Metric(
+        "group_buy_successes", "Successful group-buying offers", "flow", "offers", 1,
+        _platform_count("group_buy_successes", int), platform=True,
+    ),
+    Metric(
+        "group_buy_buyers", "Group-buying team members", "flow", "consumers", 0,
+        _platform_count("group_buy_buyers", int), platform=True,
+    ),
+    Metric(
+        "offline_qr_payments", "Offline purchases paid by QR code", "flow", "payments", 1,
+        _platform_count("offline_qr_payments", int), platform=True,
+    ),
+    Metric(
+        "offline_qr_value", "Offline spending paid by QR code", "money_flow", _MONEY, 0,
+        _platform_count("offline_qr_value"), platform=True,
+    ),
+    Metric(
+        "qr_first_payments", "First mobile payments made by QR offline", "flow", "consumers", 1,
+        _platform_count("qr_first_payments", int), platform=True,
+    ),
+    Metric(
+        "cross_platform_failures", "Payments failed at another platform's store", "flow",
+        "orders", -1, _platform_count("cross_platform_failures", int), platform=True,
+    ),
+    Metric(
+        "platform_fees", "Platform fees on in-app orders", "money_flow", _MONEY, 0,
+        _platform_count("platform_fees"), platform=True,
+    ),
+    Metric(
+        "platform_stores", "Official accounts / in-app stores", "count", "merchants", 1,
+        _platform_count("stores", int), platform=True,
+    ),
+    Metric(
+        "platform_stores_verified", "Stores verified by their platform", "count", "merchants", 1,
+        _platform_count("stores_verified", int), platform=True,
+    ),
+    Metric(
+        "platform_stores_delisted", "Stores delisted by their platform", "count", "merchants",
+        -1, _platform_count("stores_delisted", int), platform=True,
+    ),
+    Metric(
+        "platform_stores_checked", "Stores checked by their platform", "flow", "merchants", 0,
+        _platform_count("stores_checked", int), platform=True,
+    ),
+    # per channel C of mechanisms.attribution.CHANNELS (``<name>.C``; they sum to orders, gmv)
+    Metric(
+        "orders_by_channel", "Mobile orders by channel", "flow", "orders", 0,
+        partial(_by_channel, "orders_by_channel", kind=int), per="channel", platform=True,
+    ),
+    Metric(
+        "value_by_channel", "Goods value of mobile orders by channel", "money_flow", _MONEY, 0,
+        partial(_by_channel, "value_by_channel"), per="channel", platform=True,
+    ),
+)
+# fmt: on
+"""Every metric, declared once, in run-table column order (families: their columns' place)."""
+
+_COLUMNS: dict[str, Metric] = {m.name: m for m in REGISTRY if not m.per}
+_FAMILIES: dict[str, Metric] = {m.name: m for m in REGISTRY if m.per}
+
+METRIC_NAMES: tuple[str, ...] = tuple(_COLUMNS)
+"""Every single (not per-region, pair or channel) column, platform ones included."""
+
+
+def find_metric(name: str) -> Metric | None:
+    """Return the registry entry of a column, or None for a name the registry does not know.
+
+    A column of a family (``<base>.<suffix>``) gets its family's entry, labelled
+    "Label (suffix)".
+    """
+    if name in _COLUMNS:
+        return _COLUMNS[name]
+    base, dot, suffix = name.partition(".")
+    family = _FAMILIES.get(base) if dot else None
+    if family is None:
+        return None
+    return replace(family, name=name, label=f"{family.label} ({suffix})", per="", tags={})
+
+
+def metric_info(name: str) -> Metric:
+    """Return the registry entry of a column, or a unit-less ``number`` entry named after it."""
+    found = find_metric(name)
+    if found is not None:
+        return found
+    return Metric(name, name.replace("_", " ").capitalize(), "number")
+
+
+def metrics_tagged(tag: str) -> tuple[str, ...]:
+    """Return the metrics on the list ``tag`` (one of ``TAGS``), in the list's order."""
+    if tag not in TAGS:
+        raise KeyError(f"no metric tag {tag!r} (tags: {', '.join(TAGS)})")
+    tagged = [m for m in REGISTRY if tag in m.tags]
+    return tuple(m.name for m in sorted(tagged, key=lambda m: m.tags[tag]))
+
+
+def metrics_of_kind(*kinds: str) -> tuple[str, ...]:
+    """Return the single columns of these kinds (``KINDS``), in column order."""
+    return tuple(m.name for m in _COLUMNS.values() if m.kind in kinds)
+
+
+def in_sentence(label: str) -> str:
+    """Write a label as inside a sentence: first letter lower case, unless an acronym."""
+    first = label.split(" ")[0]
+    if len(first) > 1 and first[:2].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def metric_label(name: str, *, total: bool = False) -> str:
+    """Return the plain name of a column; ``total``: of its sum over weeks ("Total orders")."""
+    info = metric_info(name)
+    if total:
+        info.total_unit  # noqa: B018 - raises for a metric that is not summed over weeks
+        return f"Total {in_sentence(info.label)}"
+    return info.label
+
+
+def metric_unit(name: str, *, total: bool = False) -> str:
+    """Return the unit of a column's values as shown; ``total``: of its sum over weeks."""
+    info = metric_info(name)
+    return info.total_unit if total else info.unit
+
+
+def good_direction(metric: str) -> int:
+    """+1 if more of ``metric`` is better, -1 if less is better, 0 if neither or unknown.
+
+    Per-region, pair and channel columns (``name.<suffix>``) take their family's direction.
+    """
+    found = find_metric(metric)
+    return found.good if found is not None else 0
+
+
+METRICS: tuple[str, ...] = metrics_tagged("main")
+"""The main metrics, in column order (``model.METRICS``)."""
+
+
+# ----------------------------------------------------------------------------- numbers
+
+
+def decimals_for(*values: float) -> int:
+    """Return the decimals that show the largest finite of ``values`` readably.
+
+    0 from 100 on, 1 from 1, 2 from 0.1, 3 from 0.01, else 4 (so a row of numbers, e.g. a
+    mean and its interval, shares one number of decimals).
+    """
+    finite = [abs(v) for v in values if np.isfinite(v)]
+    size = max(finite) if finite else 0.0
+    if size == 0.0 or size >= 100:
+        return 0
+    if size >= 1:
+        return 1
+    if size >= 0.1:
+        return 2
+    if size >= 0.01:
+        return 3
+    return 4
+
+
+def format_number(
+    value: float | None,
+    decimals: int | None = None,
+    *,
+    significant: int | None = None,
+    missing: str = "n/a",
+) -> str:
+    """Format a plain number for readers, with thousands separators.
+
+    Args:
+        value: the number; None, NaN or infinite gives ``missing``.
+        decimals: fixed decimals; None: by size (:func:`decimals_for`). A value that is
+            not 0 never shows as 0 or -0: it gets more decimals (up to 4 more).
+        significant: instead, this many significant digits without an exponent and
+            without trailing zeros ("0.0492", "12.3", "1,250"), e.g. for axis ticks.
+        missing: text for a missing or non-finite value.
+    """
+    if value is None or not np.isfinite(value):
+        return missing
+    value = float(value) + 0.0  # turns -0.0 into 0.0
+    if significant is not None:
+        if value == 0.0:
+            return "0"
+        digits = max(0, significant - 1 - math.floor(math.log10(abs(value))))
+        text = f"{value:,.{digits}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    d = decimals_for(value) if decimals is None else decimals
+    text = f"{value:,.{d}f}"
+    extra = 0
+    while value != 0.0 and float(text.replace(",", "")) == 0.0 and extra < 4:
+        extra += 1
+        text = f"{value:,.{d + extra}f}"
+    return text
+
+
+def format_metric(name: str, value: float | None, *, averaged: bool = False) -> str:
+    """Format one value of a metric as shown to readers.
+
+    Shares in per cent with one decimal ("45.3%"), indices from 0 to 100 with one
+    ("52.0"), counts and money whole ("1,234"), plain means with two ("2.35"); a column
+    the registry does not know by size. ``averaged``: the value is a mean of several
+    runs, so whole-number kinds get one decimal ("1,234.5"). Missing: "n/a".
+    """
+    info = metric_info(name)
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    decimals = info.decimals
+    if decimals == 0 and averaged:
+        decimals = 1
+    text = format_number(float(value) * info.scale, decimals)
+    return f"{text}%" if info.percent else text
+
+
+# ----------------------------------------------------------------------------- reporters
+
+
+def reporters_for(region_names: list[str]) -> dict[str, Callable[..., Any]]:
+    """Return all reporters of a model with these regions, in column order (platforms aside).
+
+    The single columns, then per region ``exports_value.R``, ``imports_value.R``,
+    ``exports_orders.R``, ``imports_orders.R`` and, per pair of different regions (in
+    different countries or not), ``cross_border_value.O>D`` and
+    ``cross_border_created_value.O>D`` (goods value; created = logit counterfactual;
+    diverted is the difference).
+    """
+    out = {m.name: m.reporter for m in REGISTRY if not m.per and not m.platform}
+    regional = [m for m in REGISTRY if m.per == "region"]
+    pairs = [m for m in REGISTRY if m.per == "pair"]
+    for r, name in enumerate(region_names):
+        for m in regional:
+            out[f"{m.name}.{name}"] = m.reporter(r)
+    for o, origin in enumerate(region_names):
+        for d, destination in enumerate(region_names):
+            if o != d:
+                for m in pairs:
+                    out[f"{m.name}.{origin}>{destination}"] = m.reporter(o, d)
+    return out
+
+
+def platform_reporters() -> dict[str, Callable[..., Any]]:
+    """Return the reporters of a model with a ``platforms:`` section, in column order.
 
     ``orders_by_channel.<c>`` and ``value_by_channel.<c>`` per channel of
     ``mechanisms.attribution.CHANNELS`` (they sum to ``orders`` and ``gmv``); the
@@ -377,335 +953,33 @@ def platform_reporters() -> dict[str, object]:
     the targets' ratios: ``platform_order_share`` (orders through platform channels /
     orders), ``intention_conversion`` (consumers shown platform content who ordered /
     consumers shown platform content), ``search_action_rate`` (actions / searches) and
-    ``search_purchase_rate`` (actions ending in a mobile order / actions).
+    ``search_purchase_rate`` (actions ending in a mobile order / actions); see
+    docs/platform.md.
     """
     from model.mechanisms.attribution import CHANNELS
 
-    out: dict[str, object] = {
-        "platform_users": _platform_count("users"),
-        "platform_follows_per_user": _platform_count("follows_per_user"),
-        "platform_orders": _platform_count("platform_orders", int),
-        "platform_order_share": _platform_ratio("platform_orders", "orders"),
-        "intention_conversion": _platform_ratio("intention_purchases", "intentions"),
-        "search_action_rate": _platform_ratio("search_actions", "searches"),
-        "search_purchase_rate": _platform_ratio("search_purchases", "search_actions"),
-        "searches": _platform_count("searches", int),
-        "search_actions": _platform_count("search_actions", int),
-        "search_purchases": _platform_count("search_purchases", int),
-        "intentions": _platform_count("intentions", int),
-        "intention_purchases": _platform_count("intention_purchases", int),
-        "group_buy_offers": _platform_count("group_buy_offers", int),
-        "group_buy_successes": _platform_count("group_buy_successes", int),
-        "group_buy_buyers": _platform_count("group_buy_buyers", int),
-        "offline_qr_payments": _platform_count("offline_qr_payments", int),
-        "offline_qr_value": _platform_count("offline_qr_value"),
-        "qr_first_payments": _platform_count("qr_first_payments", int),
-        "cross_platform_failures": _platform_count("cross_platform_failures", int),
-        "platform_fees": _platform_count("platform_fees"),
-        "platform_stores": _platform_count("stores", int),
-        "platform_stores_verified": _platform_count("stores_verified", int),
-        "platform_stores_delisted": _platform_count("stores_delisted", int),
-        "platform_stores_checked": _platform_count("stores_checked", int),
-    }
-    for c, name in enumerate(CHANNELS):
-        out[f"orders_by_channel.{name}"] = _by_channel("orders_by_channel", c, int)
-    for c, name in enumerate(CHANNELS):
-        out[f"value_by_channel.{name}"] = _by_channel("value_by_channel", c)
+    out = {m.name: m.reporter for m in REGISTRY if m.platform and not m.per}
+    for m in REGISTRY:
+        if m.platform and m.per == "channel":
+            for c, channel in enumerate(CHANNELS):
+                out[f"{m.name}.{channel}"] = m.reporter(c)
     return out
 
 
-PLATFORM_METRIC_INFO: dict[str, dict[str, str]] = {
-    "platform_users": {"label": "Platform users", "unit": "share of consumers"},
-    "platform_follows_per_user": {
-        "label": "Official accounts followed",
-        "unit": "per platform user",
-    },
-    "platform_orders": {"label": "Orders through the platform", "unit": "orders per week"},
-    "platform_order_share": {"label": "Platform share of mobile orders", "unit": "share of orders"},
-    "intention_conversion": {
-        "label": "Conversion from purchase intention",
-        "unit": "share of consumers shown platform content",
-    },
-    "search_action_rate": {
-        "label": "Mobile searches leading to an action",
-        "unit": "share of searches",
-    },
-    "search_purchase_rate": {
-        "label": "Search actions leading to a purchase",
-        "unit": "share of actions",
-    },
-    "searches": {"label": "Mobile searches", "unit": "searches per week"},
-    "search_actions": {"label": "Mobile searches followed by an action", "unit": "per week"},
-    "search_purchases": {"label": "Search actions followed by a mobile order", "unit": "per week"},
-    "intentions": {"label": "Consumers shown platform content about a store", "unit": "per week"},
-    "intention_purchases": {"label": "... of whom ordered by mobile that week", "unit": "per week"},
-    "group_buy_offers": {"label": "Group-buying offers", "unit": "offers per week"},
-    "group_buy_successes": {"label": "Successful group-buying offers", "unit": "offers per week"},
-    "group_buy_buyers": {"label": "Group-buying team members", "unit": "consumers per week"},
-    "offline_qr_payments": {
-        "label": "Offline purchases paid by QR code",
-        "unit": "payments per week",
-    },
-    "offline_qr_value": {
-        "label": "Offline spending paid by QR code",
-        "unit": "currency units per week",
-    },
-    "qr_first_payments": {
-        "label": "First mobile payments made by QR offline",
-        "unit": "consumers per week",
-    },
-    "cross_platform_failures": {
-        "label": "Payments failed at another platform's store",
-        "unit": "orders per week",
-    },
-    "platform_fees": {"label": "Platform fees on in-app orders", "unit": "currency units per week"},
-    "platform_stores": {"label": "Official accounts / in-app stores", "unit": "merchants"},
-    "platform_stores_verified": {"label": "Stores verified by their platform", "unit": "merchants"},
-    "platform_stores_delisted": {"label": "Stores delisted by their platform", "unit": "merchants"},
-    "platform_stores_checked": {
-        "label": "Stores checked by their platform",
-        "unit": "merchants per week",
-    },
-}
-"""Label and unit of the platform columns (merged into ``METRIC_INFO``)."""
+# ---------------------------------------------------- transitional names (other owners' files)
+# Derived from REGISTRY; removed once experiment/spec.py, commands/discover.py,
+# workflows/compare.py and tests/test_model.py read the registry (/tmp/coord/registry_api.md).
 
-PLATFORM_GOOD_DIRECTION: dict[str, int] = {
-    "platform_users": 1,
-    "platform_follows_per_user": 0,
-    "platform_orders": 1,
-    "platform_order_share": 0,
-    "intention_conversion": 1,
-    "search_action_rate": 1,
-    "search_purchase_rate": 1,
-    "searches": 0,
-    "search_actions": 0,
-    "search_purchases": 1,
-    "intentions": 0,
-    "intention_purchases": 1,
-    "group_buy_offers": 0,
-    "group_buy_successes": 1,
-    "group_buy_buyers": 0,
-    "offline_qr_payments": 1,
-    "offline_qr_value": 0,
-    "qr_first_payments": 1,
-    "cross_platform_failures": -1,
-    "platform_fees": 0,
-    "platform_stores": 1,
-    "platform_stores_verified": 1,
-    "platform_stores_delisted": -1,
-    "platform_stores_checked": 0,
-}
-"""Good direction of the platform columns (merged into ``GOOD_DIRECTION``)."""
-
-
-SHARE_METRICS: tuple[str, ...] = (
-    "aware_share",
-    "shopper_share",
-    "payment_adoption",
-    "payment_adoption_connected",
-    "mean_trust_domestic",
-    "mean_trust_foreign",
-    "cross_border_share",
-    "merchant_adoption",
-    "mobile_access_share",
-    "verified_merchant_share",
-    "mobile_share_of_consumption",
-    "active_shopper_share",
-    "lapsed_shopper_share",
-    "lapsed_payer_share",
-    "accepting_merchant_share",
-)
-"""Metrics that are fractions in [0, 1]."""
-
-COUNT_METRICS: tuple[str, ...] = (
-    "orders",
-    "cross_border_orders",
-    "counterfeit_incidents",
-    "fraud_incidents",
-    "failed_transactions",
-)
-"""Metrics that are counts per step."""
-
+_EVERY_RUN = [m.name for m in REGISTRY if not m.per and not m.platform]
+EXTRA_METRICS: tuple[str, ...] = tuple(n for n in _EVERY_RUN if n not in METRICS)
 METRIC_INFO: dict[str, dict[str, str]] = {
-    "aware_share": {"label": "Consumers aware of mobile shopping", "unit": "share of consumers"},
-    "shopper_share": {
-        "label": "Consumers who have shopped by mobile",
-        "unit": "share of consumers",
-    },
-    "payment_adoption": {"label": "Consumers paying by mobile", "unit": "share of consumers"},
-    "payment_adoption_connected": {
-        "label": "Mobile payment among connected consumers",
-        "unit": "share of connected consumers",
-    },
-    "mean_trust_domestic": {"label": "Trust in domestic sellers", "unit": "mean, 0 to 1"},
-    "mean_trust_foreign": {"label": "Trust in foreign sellers", "unit": "mean, 0 to 1"},
-    "orders": {"label": "Mobile orders", "unit": "orders per week"},
-    "cross_border_orders": {"label": "Cross-border orders", "unit": "orders per week"},
-    "cross_border_share": {"label": "Cross-border share of orders", "unit": "share of orders"},
-    "gmv": {"label": "Gross merchandise value", "unit": "currency units per week"},
-    "counterfeit_incidents": {"label": "Counterfeit sales", "unit": "incidents per week"},
-    "fraud_incidents": {"label": "Mobile payment frauds", "unit": "incidents per week"},
-    "merchant_adoption": {
-        "label": "Merchants using mobile marketing",
-        "unit": "share of merchants",
-    },
-    "kol_credibility": {"label": "KOL credibility", "unit": "mean, 0 to 1"},
-    "mobile_access_share": {"label": "Consumers with mobile access", "unit": "share of consumers"},
-    "verified_merchant_share": {"label": "Verified merchants", "unit": "share of merchants"},
-    "failed_transactions": {"label": "Failed transactions", "unit": "orders per week"},
-    "policy_cost": {"label": "Policy spending", "unit": "currency units per week"},
-    "cumulative_policy_cost": {"label": "Cumulative policy spending", "unit": "currency units"},
-    "consumer_spending": {
-        "label": "Consumer spending, all channels",
-        "unit": "currency units per week",
-    },
-    "mobile_spending": {"label": "Spending on mobile orders", "unit": "currency units per week"},
-    "offline_spending": {"label": "Spending offline at home", "unit": "currency units per week"},
-    "traditional_import_spending": {
-        "label": "Spending on traditional imports",
-        "unit": "currency units per week",
-    },
-    "mobile_share_of_consumption": {
-        "label": "Mobile share of consumption",
-        "unit": "share of the value of shopping needs",
-    },
-    "consumer_surplus": {"label": "Consumer surplus", "unit": "currency units per week"},
-    "unmet_needs": {"label": "Unmet shopping needs", "unit": "consumers per week"},
-    "counterfeit_loss_value": {
-        "label": "Losses to counterfeits",
-        "unit": "currency units per week",
-    },
-    "fraud_loss_value": {"label": "Losses to payment fraud", "unit": "currency units per week"},
-    "cross_border_value": {"label": "Cross-border mobile trade", "unit": "currency units per week"},
-    "cross_border_created_value": {
-        "label": "Cross-border trade created",
-        "unit": "currency units per week",
-    },
-    "cross_border_diverted_value": {
-        "label": "Cross-border trade diverted",
-        "unit": "currency units per week",
-    },
-    "merchant_revenue": {"label": "Merchants' receipts", "unit": "currency units per week"},
-    "merchant_profit": {"label": "Merchants' profit", "unit": "currency units per week"},
-    "merchant_cost_of_goods": {
-        "label": "Merchants' cost of goods and fixed costs",
-        "unit": "currency units per week",
-    },
-    "merchant_marketing_spend": {
-        "label": "Merchants' marketing and channel spend",
-        "unit": "currency units per week",
-    },
-    "merchant_kol_fees": {"label": "KOL fees paid by merchants", "unit": "currency units per week"},
-    "merchant_fines": {"label": "Fines paid by merchants", "unit": "currency units per week"},
-    "kol_fees": {"label": "KOLs' fee income", "unit": "currency units per week"},
-    "state_tariff_revenue": {"label": "Tariff revenue", "unit": "currency units per week"},
-    "logistics_revenue": {
-        "label": "Carriers' logistics revenue",
-        "unit": "currency units per week",
-    },
-    "platform_revenue": {"label": "Platforms' revenue", "unit": "currency units per week"},
-    "active_merchants": {"label": "Merchants in business", "unit": "merchants"},
-    "merchant_exits": {"label": "Merchant exits", "unit": "merchants per week"},
-    "merchant_entries": {"label": "Merchant entries", "unit": "merchants per week"},
-    "active_shopper_share": {
-        "label": "Consumers who shopped by mobile in the last 26 weeks",
-        "unit": "share of consumers",
-    },
-    "lapsed_shopper_share": {
-        "label": "Shoppers who lapsed from mobile shopping",
-        "unit": "share of consumers",
-    },
-    "lapsed_payer_share": {
-        "label": "Shoppers who stopped paying by mobile",
-        "unit": "share of consumers",
-    },
-    "accepting_merchant_share": {
-        "label": "Mobile merchants accepting mobile payment",
-        "unit": "share of mobile-selling merchants",
-    },
+    m.name: {"label": m.label, "unit": m.stored_unit} for m in _COLUMNS.values()
 }
-"""Plain-language label and unit of every column, for plots and reports."""
-METRIC_INFO.update(PLATFORM_METRIC_INFO)
-
-GOOD_DIRECTION: dict[str, int] = {
-    "aware_share": 1,
-    "shopper_share": 1,
-    "payment_adoption": 1,
-    "payment_adoption_connected": 1,
-    "mean_trust_domestic": 1,
-    "mean_trust_foreign": 1,
-    "orders": 1,
-    "cross_border_orders": 1,
-    "cross_border_share": 0,
-    "gmv": 1,
-    "counterfeit_incidents": -1,
-    "fraud_incidents": -1,
-    "merchant_adoption": 1,
-    "kol_credibility": 1,
-    "mobile_access_share": 1,
-    "verified_merchant_share": 1,
-    "failed_transactions": -1,
-    "policy_cost": -1,
-    "cumulative_policy_cost": -1,
-    "consumer_spending": 0,
-    "mobile_spending": 1,
-    "offline_spending": 0,
-    "traditional_import_spending": 0,
-    "mobile_share_of_consumption": 1,
-    "consumer_surplus": 1,
-    "unmet_needs": -1,
-    "counterfeit_loss_value": -1,
-    "fraud_loss_value": -1,
-    "cross_border_value": 1,
-    "cross_border_created_value": 1,
-    "cross_border_diverted_value": 0,
-    "merchant_revenue": 1,
-    "merchant_profit": 1,
-    "merchant_cost_of_goods": 0,
-    "merchant_marketing_spend": 0,
-    "merchant_kol_fees": 0,
-    "merchant_fines": -1,
-    "kol_fees": 0,
-    "state_tariff_revenue": 0,
-    "logistics_revenue": 0,
-    "platform_revenue": 0,
-    "active_merchants": 1,
-    "merchant_exits": -1,
-    "merchant_entries": 1,
-    "active_shopper_share": 1,
-    "lapsed_shopper_share": -1,
-    "lapsed_payer_share": -1,
-    "accepting_merchant_share": 1,
-}
-"""Whether a rise in each metric is desirable: +1 higher is better, -1 lower is better,
-0 neither (a share whose right level is a matter of policy, e.g. the cross-border share).
-The one place reports and decision tools read the good direction from; a metric missing
-here is treated as 0."""
-GOOD_DIRECTION.update(PLATFORM_GOOD_DIRECTION)
-
-
-REGIONAL_GOOD_DIRECTION: dict[str, int] = {
-    "exports_value": 1,
-    "exports_orders": 1,
-    "imports_value": 0,
-    "imports_orders": 0,
-    "cross_border_value": 1,
-    "cross_border_created_value": 1,
-}
-"""Good direction of the per-region and per-pair columns (``exports_value.<region>``,
-``cross_border_value.<origin>><destination>``, ...): more exports and more trade are
-improvements; imports are neither."""
-
-
-def good_direction(metric: str) -> int:
-    """+1 if more of ``metric`` is better, -1 if less is better, 0 if neither or unknown.
-
-    Per-region columns (``name.<region>``) take the direction of their base name.
-    """
-    if metric in GOOD_DIRECTION:
-        return GOOD_DIRECTION[metric]
-    base, dot, _ = metric.partition(".")
-    return REGIONAL_GOOD_DIRECTION.get(base, 0) if dot else 0
+GOOD_DIRECTION: dict[str, int] = {m.name: m.good for m in _COLUMNS.values()}
+SHARE_METRICS: tuple[str, ...] = tuple(
+    n for n in metrics_of_kind(*_SCALED_KINDS) if n in _EVERY_RUN and n != "kol_credibility"
+)
+COUNT_METRICS: tuple[str, ...] = tuple(n for n in metrics_of_kind("flow") if n in _EVERY_RUN)
 
 
 STAGES: tuple[str, ...] = ("unaware", "aware", "paying", "shopper", "cross_border")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from model import MarketModel, run_model
-from model.metrics import COUNT_METRICS, METRICS, SHARE_METRICS
+from model.metrics import METRICS, metrics_of_kind
 from tests.conftest import BASELINE, small_scenario
 
 
@@ -62,10 +62,16 @@ def test_run_table_has_the_documented_columns():
 @pytest.mark.parametrize("seed", [1, 2])
 def test_invariants(overrides, seed):
     table = run_model(small_scenario(**overrides), seed=seed, steps=25)
-    for name in SHARE_METRICS:  # NaN only where undefined (no selling merchant)
-        values = table[name].dropna() if name == "accepting_merchant_share" else table[name]
+    shares = [m for m in metrics_of_kind("share", "flow_share", "index") if m in table]
+    assert "payment_adoption" in shares and "mean_trust_domestic" in shares
+    for name in shares:
+        # NaN only where undefined: no merchant selling by mobile, no KOL
+        undefined = name in ("accepting_merchant_share", "kol_credibility")
+        values = table[name].dropna() if undefined else table[name]
         assert values.between(0.0, 1.0).all(), name
-    for name in (*COUNT_METRICS, "gmv", "policy_cost"):
+    counts = [m for m in metrics_of_kind("flow") if m in table]
+    assert "orders" in counts
+    for name in (*counts, "gmv", "policy_cost"):
         assert (table[name] >= 0).all(), name
     assert (table["cross_border_orders"] <= table["orders"]).all()
     # 'has ever ordered' never falls (awareness and payment can lapse: mechanisms/lapse.py)

@@ -13,7 +13,6 @@ from scipy import stats as sps
 
 from model.analysis.sensitivity import (
     AnalysisError,
-    analyze_store,
     grid_means,
     morris_indices,
     rank_correlations,
@@ -22,7 +21,8 @@ from model.analysis.sensitivity import (
 )
 from model.experiment.design import Parameter, make_design
 from model.experiment.store import load_results
-from model.experiment.sweep import run_sweep
+from model.workflows.analyze import analyze_store
+from model.workflows.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -260,16 +260,31 @@ def test_analyze_errors_are_one_line(tmp_path, capsys):
 
 
 def test_figure_numbers_are_readable():
-    from model.analysis.sensitivity import format_number
+    from functools import partial
 
-    assert format_number(1250.4) == "1,250"
-    assert format_number(-12_345.6) == "-12,346"
-    assert format_number(0.04921) == "0.0492"
-    assert format_number(0.5) == "0.5"
-    assert format_number(12.34) == "12.3"
-    assert format_number(0.0) == "0"
-    assert format_number(0.000123456) == "0.000123"
-    assert format_number(float("nan")) == ""
+    from model.metrics import format_number
+
+    _figure_number = partial(format_number, significant=3, missing="")  # as sensitivity's figures
+    assert _figure_number(1250.4) == "1,250"
+    assert _figure_number(-12_345.6) == "-12,346"
+    assert _figure_number(0.04921) == "0.0492"
+    assert _figure_number(0.5) == "0.5"
+    assert _figure_number(12.34) == "12.3"
+    assert _figure_number(0.0) == "0"
+    assert _figure_number(0.000123456) == "0.000123"
+    assert _figure_number(float("nan")) == ""
+
+
+def test_default_outcomes_come_from_the_registry():
+    from model.analysis.sensitivity import default_outcomes
+
+    assert default_outcomes() == [
+        "payment_adoption_final",
+        "shopper_share_final",
+        "mean_trust_foreign_final",
+        "cross_border_share_mean",
+        "gmv_mean",
+    ]
 
 
 def test_analyze_help_prints_a_single_percent_sign(capsys):

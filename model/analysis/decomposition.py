@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.stats import t_interval
+from model.metrics import metric_info
 
 VARIANT = "{package}[{lever}]"
 """Name of the variant of a package with only one lever's interventions."""
@@ -155,8 +156,6 @@ def plot_decomposition(table: pd.DataFrame, package: str, metrics: Sequence[str]
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from model.analysis.plots import metric_display
-
     sub = table[table["package"] == package]
     metrics = [m for m in metrics if m in set(sub["metric"])]
     if not metrics:
@@ -168,7 +167,7 @@ def plot_decomposition(table: pd.DataFrame, package: str, metrics: Sequence[str]
         rows, cols, figsize=(4.6 * cols, 0.42 * len(terms) * rows + 1.6 * rows), squeeze=False
     )
     for ax, metric in zip(axes.flat, metrics, strict=False):
-        disp = metric_display(metric)
+        disp = metric_info(metric)
         part = sub[(sub["metric"] == metric) & (sub["measure"] == disp.headline_measure)]
         part = part.set_index("term").reindex(terms)
         y = np.arange(len(terms))[::-1]

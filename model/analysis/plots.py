@@ -1,8 +1,8 @@
 """Figures of a policy comparison: metrics over time, paired effects, policy timelines.
 
-Every figure gives each scenario the same colour (:func:`scenario_colors`), uses
-plain titles and axis labels from ``model.metrics.METRIC_INFO``, shows shares in
-per cent (bands clipped to a metric's possible range), and is drawn with
+Every figure gives each scenario the same colour (:func:`scenario_colors`), takes its
+panels, titles, axis labels and scales from the metric registry (``model.metrics``:
+shares in per cent, bands clipped to a metric's possible range), and is drawn with
 Matplotlib's non-interactive Agg backend.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,31 +23,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-KEY_METRICS: tuple[str, ...] = (
-    "payment_adoption",
-    "shopper_share",
-    "cross_border_share",
-    "cross_border_orders",
-    "gmv",
-    "merchant_adoption",
-    "mean_trust_domestic",
-    "mean_trust_foreign",
-    "counterfeit_incidents",
-)
-"""Metrics drawn over time in comparison.png (those present in the table)."""
-
-MAIN_OUTCOMES: tuple[str, ...] = (
-    "payment_adoption",
-    "shopper_share",
-    "merchant_adoption",
-    "cross_border_share",
-    "cross_border_orders",
-    "gmv",
-    "mean_trust_domestic",
-    "mean_trust_foreign",
-    "counterfeit_incidents",
-)
-"""Outcomes of the forest plot (effects.png), the report's sentences and its tables."""
+from model.metrics import metric_info, metrics_tagged  # noqa: E402
 
 REFERENCE_COLOR = "#4d4d4d"
 _PALETTE = (
@@ -64,70 +39,6 @@ _PALETTE = (
     "#7f7f7f",
 )
 
-
-@dataclass(frozen=True)
-class MetricDisplay:
-    """How a metric is shown to a reader.
-
-    Attributes:
-        name: the metric's column name.
-        label: plain name ("Mobile payment adoption").
-        unit: unit of the shown values ("% of consumers", "orders per week").
-        scale: factor from stored to shown values (100 for shares shown in per cent).
-        difference_unit: unit of a difference in shown values ("points" for shares).
-        description: one sentence on what it measures ('' when unknown).
-        bounds: the range shown values can take (bands are clipped to it in figures).
-        flow: True for weekly flows (orders, GMV, incidents, the week's cross-border
-            share), whose end-of-run level is read from the last-quarter mean.
-    """
-
-    name: str
-    label: str
-    unit: str
-    scale: float
-    difference_unit: str
-    description: str = ""
-    bounds: tuple[float, float] = (0.0, math.inf)
-    flow: bool = False
-
-    @property
-    def headline_measure(self) -> str:
-        """The per-run measure that states the metric's level at the end of a run."""
-        return "last_quarter" if self.flow else "final"
-
-
-def _info_field(info: Any, key: str) -> Any:
-    if isinstance(info, Mapping):
-        return info.get(key)
-    return getattr(info, key, None)
-
-
-def metric_display(name: str) -> MetricDisplay:
-    """Display settings of a metric, from ``model.metrics.METRIC_INFO`` where it has an entry.
-
-    Shares (0 to 1) are shown in per cent and their differences in percentage points;
-    means on a 0 to 1 scale (trust, credibility) as an index from 0 to 100, differences
-    in points; counts and money as they are.
-    """
-    from model.metrics import METRIC_INFO, SHARE_METRICS
-
-    info = METRIC_INFO.get(name)
-    label = _info_field(info, "label") if info is not None else None
-    unit = _info_field(info, "unit") if info is not None else None
-    description = (_info_field(info, "description") if info is not None else None) or ""
-    label = str(label) if label else name.replace("_", " ").capitalize()
-    unit = str(unit).strip() if unit is not None else ""
-    description = str(description)
-    flow = "per week" in unit or unit == "share of orders"
-    if unit.lower().startswith("mean, 0 to 1"):
-        return MetricDisplay(
-            name, label, "index, 0 to 100", 100.0, "points", description, (0.0, 100.0), flow
-        )
-    if name in SHARE_METRICS or unit.lower().startswith("share"):
-        rest = unit[len("share") :].strip() if unit.lower().startswith("share") else ""
-        shown = f"% {rest}" if rest else "%"
-        return MetricDisplay(name, label, shown, 100.0, "points", description, (0.0, 100.0), flow)
-    return MetricDisplay(name, label, unit, 1.0, unit, description, (0.0, math.inf), flow)
 
 
 def scenario_colors(names: Sequence[str]) -> dict[str, str]:
@@ -167,7 +78,7 @@ def plot_comparison(
     Args:
         bands: output of ``stats.timeseries_bands`` (scenario, step, metric, n, mean, ci).
         paths: files to write (the format follows the suffix: .png, .svg, ...).
-        metrics: panels in order (default: KEY_METRICS present in ``bands``).
+        metrics: panels in order (default: the metrics tagged ``over_time`` present).
         scenarios: scenario order (default: order of appearance).
         colors: scenario colours (default: :func:`scenario_colors`).
         confidence: coverage of the bands, for the caption.
@@ -176,13 +87,13 @@ def plot_comparison(
         The written paths.
     """
     present = list(dict.fromkeys(bands["metric"]))
-    metrics = [m for m in (metrics or KEY_METRICS) if m in present] or present[:9]
+    metrics = [m for m in (metrics or metrics_tagged("over_time")) if m in present] or present[:9]
     scenarios = list(scenarios or dict.fromkeys(bands["scenario"]))
     colors = dict(colors or scenario_colors(scenarios))
     rows, cols = _grid(len(metrics))
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.3 * rows), squeeze=False)
     for ax, metric in zip(axes.flat, metrics, strict=False):
-        disp = metric_display(metric)
+        disp = metric_info(metric)
         part = bands[bands["metric"] == metric]
         for name in scenarios:
             line = part[part["scenario"] == name].sort_values("step")
@@ -240,7 +151,7 @@ def plot_effects(
     Args:
         summary: output of ``stats.summarize``.
         paths: files to write.
-        metrics: outcomes, one panel each (default: MAIN_OUTCOMES present in ``summary``).
+        metrics: outcomes, one panel each (default: the metrics tagged ``effects`` present).
         measure: ``final``, ``last_quarter`` or ``run_mean`` for every panel; None: each
             metric's headline measure (final value; last-quarter mean for weekly flows).
         scenarios: scenario order, the first being the reference (default: summary order).
@@ -251,7 +162,7 @@ def plot_effects(
         The written paths.
     """
     present = list(dict.fromkeys(summary["metric"]))
-    metrics = [m for m in (metrics or MAIN_OUTCOMES) if m in present] or [
+    metrics = [m for m in (metrics or metrics_tagged("effects")) if m in present] or [
         m for m in present if m != "policy_cost"
     ][:9]
     scenarios = list(scenarios or dict.fromkeys(summary["scenario"]))
@@ -264,7 +175,7 @@ def plot_effects(
         rows, cols, figsize=(4.3 * cols + label_width, height * rows), squeeze=False
     )
     for ax, metric in zip(axes.flat, metrics, strict=False):
-        disp = metric_display(metric)
+        disp = metric_info(metric)
         chosen = measure or disp.headline_measure
         part = summary[summary["measure"] == chosen]
         sub = part[part["metric"] == metric].set_index("scenario")

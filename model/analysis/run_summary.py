@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from model.metrics import METRIC_INFO  # noqa: E402
+from model.metrics import metric_label  # noqa: E402
 
 PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -60,7 +60,7 @@ def plot_run_summary(table: pd.DataFrame, path: str | Path, title: str) -> Path:
         for column in columns:
             if column not in table:
                 continue
-            label = METRIC_INFO[column]["label"]
+            label = metric_label(column)
             values = table[column]
             if column in CUMULATED:
                 keys = table["replication"] if "replication" in table else None

@@ -43,18 +43,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.analysis.stats import CONFIDENCE, t_critical, t_interval
+from model.analysis.stats import CONFIDENCE, t_interval
 from model.errors import UserError
-
-DEFAULT_OUTCOMES: tuple[str, ...] = (
-    "payment_adoption_final",
-    "shopper_share_final",
-    "mean_trust_foreign_final",
-    "cross_border_share_mean",
-    "gmv_mean",
-)
-"""Outcomes analysed when none are asked for (those present in the store)."""
-
+from model.metrics import format_number, metric_info, metrics_tagged
 
 MORRIS_LABELS = 6
 """Points named in a Morris chart (the largest mu*)."""
@@ -79,8 +70,10 @@ def parameters_and_outcomes(results: pd.DataFrame, parameters: Sequence[str]) ->
     """
     if "by" in results.columns and "group" in results.columns:
         whole = results[(results["by"] == "all") & (results["group"] == "all")]
-        return whole.drop(columns=["by", "group"]).sort_values("run", kind="stable").reset_index(
-            drop=True
+        return (
+            whole.drop(columns=["by", "group"])
+            .sort_values("run", kind="stable")
+            .reset_index(drop=True)
         )
     if "step" not in results.columns:
         return results.sort_values("run", kind="stable").reset_index(drop=True)
@@ -109,6 +102,16 @@ def outcome_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if c.endswith("_final") or c.endswith("_mean")]
 
 
+def default_outcomes() -> list[str]:
+    """List the outcomes analysed when none are asked for: the metrics tagged ``sensitivity``.
+
+    Each as its run mean for weekly flows (they jump from week to week), else its final value.
+    """
+    return [
+        f"{m}_mean" if metric_info(m).flow else f"{m}_final" for m in metrics_tagged("sensitivity")
+    ]
+
+
 def choose_outcomes(
     table: pd.DataFrame, asked: Sequence[str] | None, kept_metrics: Sequence[str] | None = None
 ) -> list[str]:
@@ -118,7 +121,7 @@ def choose_outcomes(
         if kept_metrics:
             chosen = [f"{m}_final" for m in kept_metrics if f"{m}_final" in available]
         else:
-            chosen = [o for o in DEFAULT_OUTCOMES if o in available]
+            chosen = [o for o in default_outcomes() if o in available]
         return chosen or available[:5]
     if list(asked) == ["all"]:
         return available
@@ -431,16 +434,9 @@ def _pyplot():
 
 
 def _label(name: str) -> str:
-    try:
-        from model.metrics import METRIC_INFO
-    except ImportError:  # pragma: no cover - analysis of tables without the model
-        METRIC_INFO = {}
     for suffix, word in (("_final", "final"), ("_mean", "run mean")):
         if name.endswith(suffix):
-            metric = name[: -len(suffix)]
-            info = METRIC_INFO.get(metric, {})
-            label = info.get("label", metric.replace("_", " "))
-            return f"{label} ({word})"
+            return f"{metric_info(name[: -len(suffix)]).label} ({word})"
     return name
 
 
@@ -551,25 +547,12 @@ def plot_response_curves(
 def _axis_formatter():
     from matplotlib.ticker import FuncFormatter
 
-    return FuncFormatter(lambda value, _pos: format_number(value))
+    return FuncFormatter(lambda value, _pos: _figure_number(value))
 
 
-def format_number(value: float) -> str:
-    """Format a number for a figure: thousands separated, else 3 significant digits.
-
-    ``1250.4 -> "1,250"``, ``0.04921 -> "0.0492"``, ``0.5 -> "0.5"``, ``12.34 -> "12.3"``.
-    """
-    if not np.isfinite(value):
-        return ""
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if value == 0:
-        return "0"
-    text = f"{value:.3g}"
-    if "e" in text:  # very small numbers: keep 3 significant digits without an exponent
-        digits = max(0, 2 - int(math.floor(math.log10(abs(value)))))
-        text = f"{value:.{digits}f}"
-    return text
+def _figure_number(value: float) -> str:
+    """Format a number in a figure: three significant digits, thousands separated."""
+    return format_number(value, significant=3, missing="")
 
 
 def plot_heatmaps(cells: pd.DataFrame, path: Path, title: str) -> None:
@@ -596,7 +579,7 @@ def plot_heatmaps(cells: pd.DataFrame, path: Path, title: str) -> None:
                     ax.text(
                         j,
                         i,
-                        format_number(v),
+                        _figure_number(v),
                         ha="center",
                         va="center",
                         fontsize=7,
@@ -715,212 +698,9 @@ def plot_scatter(table: pd.DataFrame, parameters: Sequence[str], outcome: str, p
     plt.close(fig)
 
 
-# --------------------------------------------------------------------------- the command
-
-
-def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    from model.experiment.manifest import write_csv_atomic
-
-    write_csv_atomic(path, frame)
-
-
-def _markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, row in frame.iterrows():
-        cells = [f"{v:.{digits}g}" if isinstance(v, (float, np.floating)) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def analyze_store(
-    directory: str | Path,
-    out: str | Path | None = None,
-    outcomes: Sequence[str] | None = None,
-    confidence: float = CONFIDENCE,
-) -> dict[str, Path]:
-    """Write the figures and CSVs of a sweep's result folder.
-
-    Args:
-        directory: the result folder of ``mtsim sweep``.
-        out: where to write (default ``DIR/analysis``).
-        outcomes: outcome names (``all``, metric names or ``<metric>_final|_mean``).
-        confidence: interval coverage (0.95).
-
-    Returns:
-        Name -> path of every file written.
-    """
-    from model.experiment.store import (
-        StoreError,
-        load_failures,
-        load_results,
-        load_sample,
-        load_study,
-        store_status,
-    )
-
-    try:
-        study = load_study(directory)
-        status = store_status(directory)
-        results = load_results(directory)
-    except StoreError as exc:
-        raise AnalysisError(str(exc)) from None
-    if results.empty:
-        raise AnalysisError(f"{directory}: no finished runs yet (run or resume the sweep first)")
-    params = [p["name"] for p in study["parameters"]]
-    table = parameters_and_outcomes(results, params)
-    chosen = choose_outcomes(table, outcomes, study.get("metrics"))
-    kind = study["design"]["kind"]
-    title = str(study["name"])
-    out_dir = Path(out) if out is not None else Path(directory) / "analysis"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    notes: list[str] = []
-    sections: list[str] = []
-
-    def save(name: str, frame: pd.DataFrame) -> None:
-        path = out_dir / f"{name}.csv"
-        _write_csv(path, frame)
-        written[f"{name}.csv"] = path
-
-    def figure(name: str) -> Path:
-        path = out_dir / f"{name}.png"
-        written[f"{name}.png"] = path
-        return path
-
-    if kind == "grid":
-        curves = pd.concat(
-            [response_curve(table, p, o, confidence=confidence) for p in params for o in chosen],
-            ignore_index=True,
-        )
-        if len(params) == 2:
-            by_curves = pd.concat(
-                [
-                    response_curve(table, params[0], o, by=params[1], confidence=confidence)
-                    for o in chosen
-                ],
-                ignore_index=True,
-            )
-            save("response_curves", pd.concat([curves, by_curves], ignore_index=True))
-            shown = by_curves
-        else:
-            save("response_curves", curves)
-            shown = curves
-        plot_response_curves(shown, figure("response_curves"), title, table)
-        fewest = int(shown["n"].min())
-        sections.append(
-            "Response curves: mean outcome per parameter value "
-            + ("(one line per value of the second parameter)" if len(params) == 2 else "")
-            + (
-                f"; the band is the 95% t interval of the mean ({fewest}+ runs per point)"
-                if fewest >= MIN_RUNS_FOR_BAND
-                else f"; {fewest} run(s) per point, too few for a readable 95% band"
-                + (f" (t = {float(t_critical(fewest, confidence)):.1f})" if fewest >= 2 else "")
-                + ": the figure shows the single runs as dots, and response_curves.csv "
-                "keeps the intervals"
-            )
-        )
-        if len(params) >= 2:
-            cells = pd.concat(
-                [grid_means(table, params[0], params[1], o, confidence) for o in chosen],
-                ignore_index=True,
-            )
-            save("heatmaps", cells)
-            plot_heatmaps(cells, figure("heatmaps"), title)
-            sections.append(f"Heatmaps: mean outcome over {params[0]} x {params[1]}")
-    elif kind == "lhs":
-        correlations = pd.concat(
-            [rank_correlations(table, params, o, confidence) for o in chosen], ignore_index=True
-        )
-        save("rank_correlations", correlations)
-        plot_rank_correlations(correlations, figure("rank_correlations"), title)
-        for o in chosen:
-            plot_scatter(table, params, o, figure(f"scatter_{o}"))
-        save("scatter_points", table[["run", "point", "replication", *params, *chosen]])
-        sections.append(
-            "Rank correlations (Spearman, 95% Fisher-z intervals):\n\n"
-            + _markdown_table(correlations[["outcome", "parameter", "rho", "ci_low", "ci_high"]])
-        )
-    elif kind in ("sobol", "morris"):
-        problem = study["design"]["problem"]
-        options = study["design"].get("options", {})
-        seed = int(study.get("master_seed", 0))
-        frames, seconds = [], []
-        sample = load_sample(directory) if kind == "morris" else None
-        for o in chosen:
-            try:
-                if kind == "sobol":
-                    first, second = sobol_indices(
-                        table, problem, o, bool(options.get("second_order")), confidence, seed=seed
-                    )
-                    frames.append(first)
-                    seconds.append(second)
-                else:
-                    assert sample is not None
-                    frames.append(
-                        morris_indices(
-                            table,
-                            problem,
-                            o,
-                            sample[params].to_numpy(),
-                            int(options.get("num_levels", 4)),
-                            confidence,
-                            seed=seed,
-                        )
-                    )
-            except AnalysisError as exc:
-                if "design points have no finished run" in str(exc):
-                    raise
-                notes.append(str(exc))
-        if not frames:
-            raise AnalysisError(f"{directory}: no outcome could be analysed: {'; '.join(notes)}")
-        indices = pd.concat(frames, ignore_index=True)
-        if kind == "sobol":
-            save("sobol_indices", indices)
-            plot_sobol(indices, figure("sobol_indices"), title)
-            if any(len(s) for s in seconds):
-                save("sobol_second_order", pd.concat(seconds, ignore_index=True))
-            shown = indices[["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]]
-            sections.append(
-                "Sobol' indices (95% bootstrap intervals: value +/- conf):\n\n"
-                + _markdown_table(shown)
-            )
-        else:
-            save("morris_indices", indices)
-            plot_morris(indices, figure("morris_indices"), title)
-            shown = indices[["outcome", "parameter", "mu_star", "mu_star_conf", "sigma"]]
-            sections.append("Morris screening:\n\n" + _markdown_table(shown))
-    else:  # pragma: no cover - the store only holds known designs
-        raise AnalysisError(f"{directory}: unknown design {kind!r}")
-
-    failures = load_failures(directory)
-    lines = [
-        f"# Analysis of {title}",
-        "",
-        f"Design: {kind}; parameters: {', '.join(params)}; outcomes: {', '.join(chosen)}.",
-        f"Runs: {status['runs']} in the design, {status['finished']} finished, "
-        f"{status['failed']} failed, {status['missing']} missing.",
-        "",
-    ]
-    if len(failures):
-        lines += [f"Failed runs (left out): {', '.join(str(r) for r in failures['run'])}.", ""]
-    for section in sections:
-        lines += [section, ""]
-    for note in notes:
-        lines += [f"Not analysed: {note}", ""]
-    lines += ["Files:", ""] + [f"- {name}" for name in sorted(written)]
-    summary = out_dir / "analysis.md"
-    from model.experiment.manifest import write_bytes_atomic
-
-    write_bytes_atomic(summary, ("\n".join(lines) + "\n").encode())
-    written["analysis.md"] = summary
-    return written
-
-
 __all__ = [
-    "DEFAULT_OUTCOMES",
     "AnalysisError",
-    "analyze_store",
+    "default_outcomes",
     "grid_means",
     "morris_indices",
     "point_means",

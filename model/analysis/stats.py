@@ -2,7 +2,8 @@
 
 Input is a *run table collection*: one row per (scenario, replication, step) with
 the columns ``scenario``, ``replication``, ``seed``, ``step`` and one column per
-metric (``model.metrics.METRICS``), plus ``policy_cost`` (spending in that step).
+metric (the run table's columns, declared in ``model.metrics.REGISTRY``), plus
+``policy_cost`` (spending in that step).
 
 Definitions (the report and docs/policies.md use the same words):
 

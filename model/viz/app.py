@@ -17,8 +17,9 @@ The population slider sets the number of consumers; merchants and KOLs are scale
 with it in the scenario's proportions (at least a few of each).
 
 "Week" everywhere on the page is the market's ``steps``: weeks simulated so far,
-0 = the starting state. Trust and credibility are levels from 0 to 1, shown with two
-decimals everywhere; shares are percentages.
+0 = the starting state. Numbers are shown as the metric registry says (``model.metrics``),
+the same everywhere on the page and in the reports: shares in per cent, trust and
+credibility as an index from 0 (none) to 100 (full).
 
 Mesa 3.5's SolaraViz lays its components out with Solara's GridDraggable, whose
 JavaScript (vue-grid-layout, a Vue 2 library) does not load under ipyvuetify 3, and
@@ -43,7 +44,7 @@ from mesa.visualization.utils import update_counter
 
 from model.errors import UserError
 from model.market import MarketModel
-from model.metrics import METRIC_INFO
+from model.metrics import format_metric, metric_label, metrics_tagged
 from model.policy import LEVER_MAX, PolicyTimeline
 from model.scenario import Scenario, load_scenario, scenario_from_dict
 from model.viz.drawing import (
@@ -51,7 +52,6 @@ from model.viz.drawing import (
     NetworkLayout,
     active_merchants,
     chart_svg,
-    format_value,
     layout_for,
     legend_html,
     network_svg,
@@ -350,25 +350,6 @@ class Reading:
     value: str
 
 
-PANEL_METRICS: tuple[str, ...] = (
-    "aware_share",
-    "payment_adoption",
-    "shopper_share",
-    "mean_trust_domestic",
-    "mean_trust_foreign",
-    "orders",
-    "cross_border_orders",
-    "cross_border_share",
-    "gmv",
-    "counterfeit_incidents",
-    "fraud_incidents",
-    "merchant_adoption",
-    "kol_credibility",
-    "mobile_access_share",
-    "policy_cost",
-)
-
-
 def readings(model: StudentMarket) -> list[Reading]:
     """Return the current numbers of the panel, in reading order."""
     market = model.market
@@ -379,12 +360,10 @@ def readings(model: StudentMarket) -> list[Reading]:
         Reading("merchants", "Merchants", f"{int(active_merchants(market).sum()):,}"),
         Reading("kols", "KOLs (influencers)", f"{market.kols.n:,}"),
     ]
-    for metric in PANEL_METRICS:
+    for metric in metrics_tagged("panel"):
         if metric not in table:
             continue
-        rows.append(
-            Reading(metric, METRIC_INFO[metric]["label"], format_value(metric, table[metric][-1]))
-        )
+        rows.append(Reading(metric, metric_label(metric), format_metric(metric, table[metric][-1])))
     cross_buyers = float(market.consumers.has_ordered_cross_border.mean())
     rows.insert(
         7,
@@ -546,8 +525,7 @@ def Explanation(model: StudentMarket):
     if model.market.scenario.platforms is not None:
         text += PLATFORM_EXPLANATION
     text = (
-        text
-        + "\n### The sliders\n\nEach policy slider switches its lever on from week 1, on "
+        text + "\n### The sliders\n\nEach policy slider switches its lever on from week 1, on "
         "top of the scenario's own policies (0 = the scenario as written). **Consumers** "
         "sets the population; merchants and KOLs grow with it. Change a slider or the "
         "scenario, then press **Reset**.\n\n" + sliders
@@ -687,7 +665,7 @@ def Settings(model: StudentMarket, params: dict, chosen: solara.Reactive[dict]):
             if name in spending:
                 acting = model.levers.get(name, 0.0) > 0 and model.week > 0
                 text = (
-                    f"spending {format_value('policy_cost', spending[name])} a week"
+                    f"spending {format_metric('policy_cost', spending[name])} a week"
                     if acting
                     else "not acting in this run"
                 )

@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.metrics import METRIC_INFO, STAGES
+from model.metrics import (
+    STAGES,
+    format_metric,
+    format_number,
+    metric_info,
+    metric_label,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -695,32 +701,25 @@ def _polyline(xs: np.ndarray, ys: np.ndarray) -> str:
 class ChartSpec:
     """One live chart: a title, its metrics and their colours.
 
+    The metrics of a chart are of one kind; values are drawn as the registry shows them
+    (``model.metrics``: shares in per cent, trust as an index from 0 to 100).
+
     Attributes:
         key: identifier (used in the element id ``mtsim-chart-<key>``).
         title: heading shown above the chart.
         metrics: run-table columns drawn as lines.
         colours: line colour of each metric.
-        share: True when the values are shares in [0, 1] (drawn as percentages).
-        level: True when the values are levels from 0 to 1 (trust, credibility),
-            drawn on a 0-1 axis with two decimals, as in the numbers panel.
     """
 
     key: str
     title: str
     metrics: tuple[str, ...]
     colours: tuple[str, ...]
-    share: bool = True
-    level: bool = False
 
-    def text(self, value: float, axis: bool = False) -> str:
-        """Format a value of this chart the way the numbers panel does (axis: short)."""
-        if not math.isfinite(value):
-            return "n/a"
-        if self.level:
-            return f"{value:.2f}"
-        if self.share:
-            return f"{100 * value:.3g}%" if axis else f"{100 * value:.1f}%"
-        return f"{value:g}" if axis else f"{value:,.0f}"
+    def axis_text(self, value: float) -> str:
+        """Format a shown value of this chart for its axis (short)."""
+        percent = metric_info(self.metrics[0]).percent
+        return format_number(value, significant=3) + ("%" if percent else "")
 
 
 CHARTS: tuple[ChartSpec, ...] = (
@@ -732,18 +731,15 @@ CHARTS: tuple[ChartSpec, ...] = (
     ),
     ChartSpec(
         "trust",
-        "Trust (0 = none, 1 = full)",
+        "Trust (index: 0 = none, 100 = full)",
         ("mean_trust_domestic", "mean_trust_foreign", "kol_credibility"),
         ("#0072B2", ORDER_COLOUR, KOL_COLOUR),
-        share=False,
-        level=True,
     ),
     ChartSpec(
         "orders",
         "Orders per week",
         ("orders", "cross_border_orders"),
         (STAGE_COLOURS[3], ORDER_COLOUR),
-        share=False,
     ),
     ChartSpec(
         "cross_border",
@@ -772,18 +768,18 @@ def chart_svg(spec: ChartSpec, table: pd.DataFrame, x_max: int, width: int = 380
     steps = table["step"].to_numpy(dtype=float) if len(table) else np.zeros(0)
     x_max = max(int(x_max), int(steps.max()) if steps.size else 1, 1)
     columns = [m for m in spec.metrics if m in table.columns]
-    values = {m: table[m].to_numpy(dtype=float) for m in columns}
+    shown = metric_info(spec.metrics[0])
+    stored = {m: table[m].to_numpy(dtype=float) for m in columns}
+    values = {m: stored[m] * shown.scale for m in columns}
     present = [m for m in columns if np.isfinite(values[m]).any()]
-    if spec.level:
-        y_max = 1.0
-    elif spec.share:
-        y_max = 1.0
-        if present:
-            top_value = max(float(np.nanmax(values[m])) for m in present)
-            if top_value < 0.25:  # small shares: zoom in so movement is visible
-                y_max = _nice_ceiling(top_value * 1.1) if top_value > 0 else 0.1
+    peak = max((float(np.nanmax(values[m])) for m in present), default=0.0)
+    if shown.kind == "index":
+        y_max = shown.bounds[1]
+    elif shown.percent:
+        y_max = shown.bounds[1]
+        if peak < y_max / 4:  # small shares: zoom in so movement is visible
+            y_max = _nice_ceiling(peak * 1.1) if peak > 0 else y_max / 10
     else:
-        peak = max((float(np.nanmax(values[m])) for m in present), default=0.0)
         y_max = _nice_ceiling(max(peak, 1.0) * 1.05)
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -801,7 +797,7 @@ def chart_svg(spec: ChartSpec, table: pd.DataFrame, x_max: int, width: int = 380
     for i in range(5):
         value = y_max * i / 4
         y = float(sy(value))
-        text = spec.text(value, axis=True)
+        text = spec.axis_text(value)
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
             'stroke="#e4e4e4"/>'
@@ -841,13 +837,12 @@ def chart_svg(spec: ChartSpec, table: pd.DataFrame, x_max: int, width: int = 380
     for metric, colour in zip(spec.metrics, spec.colours, strict=True):
         if metric not in present:
             continue
-        label = METRIC_INFO.get(metric, {}).get("label", metric)
-        last = values[metric][-1]
-        shown = spec.text(float(last))
+        label = metric_label(metric)
+        last = format_metric(metric, float(stored[metric][-1]))
         legend.append(
             f'<span style="white-space:nowrap;margin-right:10px">'
             f'<span style="display:inline-block;width:14px;height:3px;background:{colour};'
-            f'vertical-align:middle;margin-right:4px"></span>{escape(label)}: <b>{shown}</b></span>'
+            f'vertical-align:middle;margin-right:4px"></span>{escape(label)}: <b>{last}</b></span>'
         )
     return (
         "".join(parts)
@@ -855,20 +850,6 @@ def chart_svg(spec: ChartSpec, table: pd.DataFrame, x_max: int, width: int = 380
         + " ".join(legend)
         + "</div>"
     )
-
-
-def format_value(metric: str, value: float) -> str:
-    """Format a metric's value: shares as percentages, counts as whole numbers."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    unit = METRIC_INFO.get(metric, {}).get("unit", "")
-    if unit.startswith("share"):
-        return f"{100 * value:.1f}%"
-    if unit.startswith("mean, 0 to 1"):
-        return f"{value:.2f}"
-    if "currency" in unit:
-        return f"{value:,.1f}"
-    return f"{value:,.0f}"
 
 
 def numbers_table_html(rows: Sequence[tuple[str, str, str]]) -> str:
