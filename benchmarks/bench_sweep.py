@@ -36,9 +36,10 @@ import yaml
 
 from model.experiment.spec import load_experiment
 from model.experiment.store import PartBuilder, ResultStore
-from model.experiment.sweep import build_design_table, run_sweep
+from model.experiment.sweep import build_design_table
 from model.market import run_model
 from model.scenario import scenario_from_dict
+from model.workflows.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.experiment.manifest import write_bytes_atomic
+from model.atomic_files import write_bytes_atomic
 from model.market import run_model
 from model.scenario import read_scenario_data, scenario_from_dict
 

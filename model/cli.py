@@ -15,9 +15,11 @@ One layout for every subcommand, including those added later:
   range, names are known) and only then imports the heavy parts (NumPy, pandas, Mesa,
   matplotlib, the model core, the harness), so a typo is reported in a fraction of a second.
   ``main`` imports only the module of the command being run.
-* The code a command drives stays in its package (``model.experiment``, ``model.analysis``,
-  ``model.validation``, ``model.viz``); the command module is the thin layer that parses,
-  checks and calls it.
+* The code a command drives is library code in its layer (``model.workflows`` for
+  everything that runs models and writes a folder, ``model.analysis``, ``model.viz``;
+  docs/architecture.md, "Layers"); the command module is the thin layer that parses,
+  checks, calls it and prints. Options several commands share (``--workers``,
+  ``--scheduler``, ``--dask-local``) are declared once, in ``model/commands/common.py``.
 
 Errors in the user's input (``model.errors.UserError``, including ``ScenarioError``) end
 the command with one line ``mtsim: error: ...`` on stderr and exit code 2, never a

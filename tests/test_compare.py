@@ -12,10 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.analysis import compare, plots, report, stats
+from model.analysis import plots, report, stats
+from model.analysis.html import render_page
 from model.commands import compare as compare_command
 from model.errors import UserError
 from model.experiment.runner import execute_task
+from model.metrics import metric_info
+from model.workflows import compare
 
 SMALL = "population: {consumers: 300, merchants: 20, kols: 3}\nsimulation: {steps: 12, seed: 7}\n"
 
@@ -461,7 +464,7 @@ def test_sentences_claim_a_direction_only_when_the_interval_excludes_zero():
 
 
 def test_effect_clause_formats_the_issue_example():
-    disp = plots.metric_display("cross_border_share")
+    disp = metric_info("cross_border_share")
     assert disp.scale == 100 and disp.difference_unit == "points"
     assert (
         report.effect_clause(disp, 0.041, 0.029, 0.053, 10)
@@ -515,9 +518,9 @@ def test_plots_and_report_from_a_synthetic_table(tmp_path):
 
 
 def test_interrupt_keeps_finished_runs_and_a_manifest(scenario_files, tmp_path, monkeypatch):
-    import model.analysis.group_effects
+    import model.experiment.runner
 
-    real_run = model.analysis.group_effects.run_with_groups  # what compare runs per replication
+    real_run = model.experiment.runner.run_with_groups  # what compare runs per replication
     names, loaded, _ = compare.load_scenarios([scenario_files["base"], scenario_files["security"]])
     seeds = compare.replication_seeds(7, 2)
 
@@ -526,7 +529,7 @@ def test_interrupt_keeps_finished_runs_and_a_manifest(scenario_files, tmp_path, 
             raise KeyboardInterrupt
         return real_run(scenario, seed=seed, steps=steps)
 
-    monkeypatch.setattr(model.analysis.group_effects, "run_with_groups", interrupted)
+    monkeypatch.setattr(model.experiment.runner, "run_with_groups", interrupted)
     out = tmp_path / "cut"
     with pytest.raises(KeyboardInterrupt):
         compare.run_comparison(names, loaded, out, reps=2, steps=4, progress=False)
@@ -593,7 +596,8 @@ def test_report_colours_and_words_follow_the_good_direction():
         cells[name] = [p.split('<span class="')[1].split('"')[0] for p in part]
     assert cells["fewer_fakes"] == ["good", "bad", "neutral"]
     assert cells["more_fakes"] == ["bad", "good", "neutral"]
-    assert ".good{color:#1a7f37" in report._CSS and ".bad{color:#b42318" in report._CSS
+    page = render_page("base.html", title="colours")
+    assert ".good{color:#1a7f37" in page and ".bad{color:#b42318" in page
     text = report.scenario_sentences(summary, names, 20, metrics)
     when = "on average in weeks 8 to 20"
     assert (

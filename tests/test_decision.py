@@ -159,12 +159,8 @@ def _problem_file(folder: Path, trials: int = 40, budget: float = 6000.0, **extr
 
 
 def test_optimize_front_dominates_a_same_budget_grid(tmp_path):
-    from model.decision.optimize import (
-        dominates_or_equals,
-        evaluate,
-        load_problem,
-        run_optimization,
-    )
+    from model.decision.optimize import dominates_or_equals, load_problem
+    from model.workflows.optimize import evaluate, run_optimization
 
     problem = load_problem(_problem_file(tmp_path / "p", trials=45))
     result = run_optimization(problem, tmp_path / "out", workers=2, progress=False)

@@ -25,7 +25,7 @@ import yaml
 from model.errors import UserError
 from model.experiment.runner import RunTask, run_tasks
 from model.experiment.store import load_results, store_status
-from model.experiment.sweep import run_sweep
+from model.workflows.sweep import run_sweep
 from tests.conftest import BASELINE, ROOT
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -147,7 +147,8 @@ def test_mtsim_run_writes_groups_csv(tmp_path):
 
 
 def test_summarize_groups_gives_final_and_mean_per_group():
-    from model.analysis.group_effects import run_with_groups, summarize_groups
+    from model.analysis.group_effects import summarize_groups
+    from model.experiment.runner import run_with_groups
 
     sc = load_scenario(FOUR, SMALL)
     series, table = run_with_groups(sc, seed=3, steps=4)
@@ -160,8 +161,7 @@ def test_summarize_groups_gives_final_and_mean_per_group():
 
 
 def test_runner_work_function_returns_the_group_table_with_the_run_table():
-    from model.analysis.group_effects import simulate_task_with_groups
-    from model.experiment.runner import RunTask, run_tasks
+    from model.experiment.runner import RunTask, run_tasks, simulate_task_with_groups
 
     sc = load_scenario(FOUR, SMALL)
     tasks = [RunTask(key=f"r{s}", scenario=sc.resolved(), seed=s, steps=3) for s in (1, 2)]

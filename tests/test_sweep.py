@@ -28,7 +28,7 @@ from model.experiment.store import (
     load_results,
     store_status,
 )
-from model.experiment.sweep import run_sweep
+from model.workflows.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -575,7 +575,7 @@ def test_design_ids_from_the_template_match_full_serialisation(tmp_path):
 
 
 def test_atomic_writes_follow_the_umask_without_changing_it(tmp_path, monkeypatch):
-    from model.experiment import manifest
+    from model import atomic_files
 
     old = os.umask(0o027)
     try:
@@ -583,8 +583,8 @@ def test_atomic_writes_follow_the_umask_without_changing_it(tmp_path, monkeypatc
         def no_umask(mask):
             raise AssertionError("the process umask must not be changed")
 
-        monkeypatch.setattr(manifest.os, "umask", no_umask)
-        manifest.write_json_atomic(tmp_path / "x.json", {"a": 1})
+        monkeypatch.setattr(atomic_files.os, "umask", no_umask)
+        atomic_files.write_json_atomic(tmp_path / "x.json", {"a": 1})
     finally:
         monkeypatch.undo()
         os.umask(old)

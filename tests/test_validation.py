@@ -369,8 +369,8 @@ def test_mtsim_validate_quick_passes(tmp_path, capsys):
 
 
 def test_validate_table_says_what_is_compared_and_the_criterion():
-    from model.commands.validate import format_markdown, format_table
     from model.validation.checks import CheckOutcome, _ks_row, compare_two_frequencies
+    from model.validation.verdict import format_markdown, format_table
 
     rng = np.random.default_rng(0)
     ks = _ks_row(

@@ -1,5 +1,6 @@
 """Analysis of result tables: statistics across replications, figures and HTML reports.
 
-Analysis reads run tables; it never runs models (``mtsim compare`` drives the
-runner and then hands the tables to this package).
+Pure functions over tables and figures: analysis reads run tables and never runs a
+model (``model.workflows`` runs the models, then hands the tables to this package).
+It imports only the model core (docs/architecture.md, "Layers").
 """

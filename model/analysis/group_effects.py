@@ -1,23 +1,22 @@
-"""Group tables in analysis: who gains from a policy, summaries, files and runner work.
+"""Group tables in analysis: who gains from a policy, summaries per run, ``groups.csv``.
 
 The group table itself (columns, recording) is model/group_table.py; docs/population.md
 describes it. This module compares group tables (:func:`who_gains`,
-:func:`plot_who_gains`), summarises them per run for sweeps (:func:`summarize_groups`),
-runs models that record them (:func:`run_with_groups`, :func:`simulate_task_with_groups`
-for ``model.experiment.runner.run_tasks``) and writes and reads ``groups.csv``.
+:func:`plot_who_gains`), summarises them per run for sweeps (:func:`summarize_groups`)
+and reads a results folder's ``groups.csv`` (:func:`read_group_table`). Models that
+record them are run by ``model.experiment.runner.run_with_groups`` and
+``simulate_task_with_groups``; ``mtsim run`` writes ``groups.csv``
+(``model.workflows.run``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from model.group_table import COLUMNS, GROUP_METRIC_INFO, GROUPINGS
-
-if TYPE_CHECKING:
-    from model.scenario import Scenario
 
 
 def who_gains(
@@ -114,91 +113,10 @@ def summarize_groups(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def run_with_groups(
-    scenario: Scenario, seed: int | None = None, steps: int | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run one model recording the group table: ``(run table, group table)``.
-
-    Like ``model.market.run_model`` (same run table: recording draws nothing), plus
-    ``model.group_table()``.
-    """
-    from model.market import MarketModel
-
-    model = MarketModel(scenario, seed=seed)
-    model.track_groups()
-    for _ in range(scenario.simulation.steps if steps is None else int(steps)):
-        model.step()
-    return model.timeseries(), model.group_table()
-
-
-def simulate_task_with_groups(task: Any) -> pd.DataFrame:
-    """Work function for ``model.experiment.runner.run_tasks`` that also keeps the group table.
-
-    Runs the task like the runner's default work (``task.scenario``, ``task.seed``,
-    ``task.steps``) and returns the run table with the group table in
-    ``table.attrs["groups"]`` (pandas keeps ``attrs`` through pickling, so this works
-    with process pools). Take it out at once with ``table.attrs.pop("groups")``:
-    pandas copies ``attrs`` into frames derived from the table.
-    """
-    from model.scenario import scenario_from_dict
-
-    scenario = scenario_from_dict(task.scenario, source=f"run {task.key}")
-    table, groups = run_with_groups(scenario, seed=int(task.seed), steps=task.steps)
-    table.attrs["groups"] = groups
-    return table
-
-
 # --------------------------------------------------------------------------- files
 
 GROUP_FILE = "groups.csv"
 """Name of the group table in a results folder (``mtsim run``)."""
-
-
-def replication_group_file(out: Any, replication: int) -> Any:
-    """Where one replication's group table is staged before :func:`gather_group_tables`."""
-    from pathlib import Path
-
-    return Path(out) / "groups" / f"replication-{replication:03d}.csv"
-
-
-def write_replication_groups(model: Any, out: Any, replication: int) -> None:
-    """Stage a model's group table (``model.group_table()``) for one replication."""
-    path = replication_group_file(out, replication)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.group_table().to_csv(path, index=False, lineterminator="\n")
-
-
-def gather_group_tables(
-    stage: Any, replications: list[int], seeds: list[int], scenario: str
-) -> list[str]:
-    """Join the staged replications' group tables into ``groups.csv`` in ``stage``.
-
-    Adds the columns ``scenario``, ``replication`` and ``seed`` in front (as the run
-    table) and removes the staged per-replication files.
-
-    Returns:
-        ``["groups.csv"]``, or ``[]`` when no replication staged a table.
-    """
-    import shutil
-    from pathlib import Path
-
-    parts = []
-    for rep in replications:
-        path = replication_group_file(stage, rep)
-        if path.is_file():
-            part = pd.read_csv(path, keep_default_na=False)
-            part.insert(0, "seed", seeds[rep])
-            part.insert(0, "replication", rep)
-            part.insert(0, "scenario", scenario)
-            parts.append(part)
-    shutil.rmtree(Path(stage) / "groups", ignore_errors=True)
-    if not parts:
-        return []
-    table = pd.concat(parts, ignore_index=True)
-    tmp = Path(stage) / f".{GROUP_FILE}.tmp"
-    table.to_csv(tmp, index=False, lineterminator="\n")
-    tmp.replace(Path(stage) / GROUP_FILE)
-    return [GROUP_FILE]
 
 
 def read_group_table(folder: Any) -> pd.DataFrame:

@@ -56,7 +56,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UserError(f"--out: {args.out}: exists and is not a folder")
 
-    from model.analysis.sensitivity import analyze_store
+    from model.workflows.analyze import analyze_store
 
     written = analyze_store(args.directory, args.out, args.outcome)
     folder = Path(written["analysis.md"]).parent

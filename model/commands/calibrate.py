@@ -12,6 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from model.commands.common import (
+    add_executor_options,
+    check_executor_options,
+    executor_options,
+)
 from model.errors import UserError
 
 
@@ -40,23 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", metavar="DIR", help="output folder (default: the file's 'output', + /holdout)"
     )
-    how = parser.add_mutually_exclusive_group()
-    how.add_argument(
-        "--workers",
-        type=int,
-        metavar="W",
-        help="local worker processes (default: abc.workers; 1 is exactly reproducible)",
-    )
-    how.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786",
-    )
-    how.add_argument(
-        "--dask-local",
-        type=int,
-        metavar="N",
-        help="start a Dask LocalCluster of N worker processes on 127.0.0.1",
+    add_executor_options(
+        parser,
+        workers_help="local worker processes (default: abc.workers; 1 is exactly reproducible)",
+        dask_local_help="start a Dask LocalCluster of N worker processes on 127.0.0.1",
     )
     parser.add_argument("--particles", type=int, metavar="P", help="override abc.population_size")
     parser.add_argument("--generations", type=int, metavar="G", help="override abc.max_generations")
@@ -91,9 +83,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check_options(args: argparse.Namespace) -> None:
+    check_executor_options(args)
     for option, value, least in (
-        ("--workers", args.workers, 1),
-        ("--dask-local", args.dask_local, 1),
         ("--particles", args.particles, 5),
         ("--generations", args.generations, 1),
         ("--max-simulations", args.max_simulations, 10),
@@ -125,7 +116,7 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError(f"--out: {out_dir}: exists and is not a folder")
 
     # the input is good: now the heavy imports
-    from model.validation.calibration_outputs import run_calibration, write_outputs
+    from model.workflows.calibrate import run_calibration, write_outputs
 
     def log(line: str) -> None:
         if not args.quiet:
@@ -144,8 +135,7 @@ def handle(args: argparse.Namespace) -> int:
 
         earlier = load_result(calibration, out_dir)
         log(
-            f"--outputs-only: the fit in {out_dir} ({len(earlier.particles)} particles); "
-            "no ABC run"
+            f"--outputs-only: the fit in {out_dir} ({len(earlier.particles)} particles); no ABC run"
         )
     run = run_calibration(
         calibration,
@@ -155,9 +145,7 @@ def handle(args: argparse.Namespace) -> int:
         max_simulations=args.max_simulations,
         max_minutes=args.max_minutes,
         draws=args.draws,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        dask_local=args.dask_local,
+        **executor_options(args),
         quiet=args.quiet,
         log=log,
         result=earlier,

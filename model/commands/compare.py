@@ -1,4 +1,4 @@
-r"""``mtsim compare``: the command line of a policy comparison (work in model.analysis.compare).
+r"""``mtsim compare``: the command line of a policy comparison (work in model.workflows.compare).
 
 ::
 
@@ -19,8 +19,7 @@ import sys
 from pathlib import Path
 
 from model.errors import UserError
-
-DEFAULT_REPS = 10
+from model.workflows.compare import DEFAULT_REPS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -113,7 +112,7 @@ def _command_line() -> str:
 
 def handle(args: argparse.Namespace) -> int:
     """Run ``mtsim compare``; returns 0, or 1 when some runs failed."""
-    from model.analysis.compare import (
+    from model.workflows.compare import (
         common_steps,
         default_out_dir,
         load_scenarios,
@@ -221,7 +220,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _handle_uncertain(args, names, scenarios, reps, workers) -> int:
-    from model.decision.robustness import run_robustness
+    from model.workflows.robustness import run_robustness
 
     out = (
         Path(args.out)

@@ -91,8 +91,8 @@ def _check_names(folder: Path, expression: str) -> None:
     except (OSError, ValueError):
         pass
     if not metrics:
-        from model.metrics import GOOD_DIRECTION
+        from model.metrics import METRIC_NAMES
 
-        metrics = list(GOOD_DIRECTION)
+        metrics = list(METRIC_NAMES)
     available = [f"{m}_{s}" for m in metrics for s in ("final", "mean")]
     parse_outcome(expression, available)

@@ -6,7 +6,8 @@ r"""``mtsim optimize OPTIMIZATION.yaml``: search policy mixes for the best trade
     mtsim optimize experiments/optimize_payment_trust.yaml --dask-local 4
     mtsim optimize experiments/optimize_payment_trust.yaml     # again: resumes
 
-The work lives in ``model.decision.optimize`` (Optuna NSGA-II, journal storage).
+The problem is ``model.decision.optimize``; the search (Optuna NSGA-II, journal storage)
+``model.workflows.optimize``.
 Only light modules are imported at the top, so input errors show in well under a second.
 """
 
@@ -17,6 +18,11 @@ import shlex
 import sys
 from pathlib import Path
 
+from model.commands.common import (
+    add_executor_options,
+    check_executor_options,
+    executor_from_args,
+)
 from model.errors import UserError
 
 
@@ -34,19 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("optimization", metavar="OPTIMIZATION.yaml", help="optimization file")
-    how = parser.add_mutually_exclusive_group()
-    how.add_argument(
-        "--workers",
-        type=int,
-        metavar="W",
-        help="local worker processes (default: the machine's cores)",
-    )
-    how.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler")
-    how.add_argument(
-        "--dask-local",
-        type=int,
-        metavar="N",
-        help="start a Dask LocalCluster of N worker processes for this search",
+    add_executor_options(
+        parser,
+        workers_help="local worker processes (default: the machine's cores)",
+        dask_local_help="start a Dask LocalCluster of N worker processes for this search",
+        scheduler_help="address of a running Dask scheduler",
     )
     parser.add_argument(
         "--out",
@@ -69,16 +67,16 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError(f"{args.optimization}: no such optimization file")
     if args.trials is not None and args.trials < 1:
         raise UserError(f"--trials: {args.trials}: must be at least 1")
-    from model.decision.optimize import load_problem, run_optimization
+    check_executor_options(args)
+    from model.decision.optimize import load_problem
+    from model.workflows.optimize import run_optimization
 
     problem = load_problem(args.optimization)  # before the runner's heavy imports
-    from model.experiment.sweep import open_executor
-
     if args.trials is not None:
         problem.spec = problem.spec.model_copy(update={"trials": args.trials})
     out = Path(args.out) if args.out else Path("results") / problem.name
     command = "mtsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    with open_executor(args.workers, args.scheduler, args.dask_local) as (executor, workers, where):
+    with executor_from_args(args) as (executor, workers, where):
         if not args.quiet:
             print(f"optimize {problem.name}: evaluating on {where}", file=sys.stderr)
         result = run_optimization(

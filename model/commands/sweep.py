@@ -8,7 +8,7 @@
     mtsim sweep EXPERIMENT.yaml --scheduler tcp://host:8786        # an existing Dask cluster
     mtsim sweep EXPERIMENT.yaml --resume --out results/my_study    # finish an interrupted sweep
 
-The work itself is ``model.experiment.sweep.run_sweep``. This module only reads
+The work itself is ``model.workflows.sweep.run_sweep``. This module only reads
 the command line: the experiment file is checked (exists, readable, valid YAML)
 before the heavy modules (NumPy, pandas, the model) are imported, so a mistyped
 file name is reported at once. SIGTERM stops a sweep like Ctrl-C: the runs in
@@ -19,10 +19,16 @@ and ``--resume`` finishes the rest.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
+from model.commands.common import (
+    add_executor_options,
+    check_executor_options,
+    executor_options,
+    interrupt_exit,
+    sigterm_as_interrupt,
+)
 from model.errors import UserError
 
 
@@ -38,23 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("experiment", help="experiment YAML file (see experiments/)")
-    how = parser.add_mutually_exclusive_group()
-    how.add_argument(
-        "--workers",
-        type=int,
-        metavar="W",
-        help="local worker processes (1: run in this process; default: number of cores)",
-    )
-    how.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786",
-    )
-    how.add_argument(
-        "--dask-local",
-        type=int,
-        metavar="N",
-        help="start a Dask LocalCluster of N worker processes on 127.0.0.1 for this sweep",
+    add_executor_options(
+        parser,
+        workers_help="local worker processes (1: run in this process; default: number of cores)",
+        dask_local_help="start a Dask LocalCluster of N worker processes on 127.0.0.1 for this "
+        "sweep",
     )
     parser.add_argument(
         "--resume",
@@ -68,15 +62,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=handle)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that the sweep stops the same way."""
-
-
-def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup
-    raise Terminated()
-
-
 def _warn(message: str) -> None:
     print(f"mtsim: warning: {message}", file=sys.stderr, flush=True)
 
@@ -85,41 +70,33 @@ def handle(args: argparse.Namespace) -> int:
     """Run ``mtsim sweep``."""
     from model.yamlio import read_yaml_mapping
 
-    if args.workers is not None and args.workers < 1:
-        raise UserError(f"--workers: {args.workers}: must be at least 1")
-    if args.dask_local is not None and args.dask_local < 1:
-        raise UserError(f"--dask-local: {args.dask_local}: must be at least 1")
+    check_executor_options(args)
     if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UserError(f"--out: {args.out}: is a file, not a folder; choose a folder")
     read_yaml_mapping(args.experiment, "experiment")  # quick check before the heavy imports
 
-    from model.experiment.sweep import run_sweep
+    from model.workflows.sweep import run_sweep
 
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        summary = run_sweep(
-            args.experiment,
-            args.out,
-            resume=args.resume,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            dask_local=args.dask_local,
-            progress=not args.no_progress,
-            command=["mtsim", *sys.argv[1:]],
-            warn=_warn,
-        )
+        with sigterm_as_interrupt():
+            summary = run_sweep(
+                args.experiment,
+                args.out,
+                resume=args.resume,
+                **executor_options(args),
+                progress=not args.no_progress,
+                command=["mtsim", *sys.argv[1:]],
+                warn=_warn,
+            )
     except KeyboardInterrupt as exc:
-        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        how, code = interrupt_exit(exc)
         where = f" in {args.out}" if args.out else ""
         print(
             f"mtsim: sweep {how}; finished runs are kept{where}; "
             "the same command with --resume finishes the rest",
             file=sys.stderr,
         )
-        return 143 if isinstance(exc, Terminated) else 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return code
     earlier = f", {summary.skipped} finished earlier" if summary.skipped else ""
     print(
         f"{summary.out}: {summary.computed} runs finished now{earlier}, "

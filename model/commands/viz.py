@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 from model.errors import UserError
-from model.viz.server import free_port
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -66,6 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def check_port(port: int) -> int:
     """Return the port to use: ``port`` if free, any free one for 0; else UserError."""
     if port == 0:
+        from model.viz.server import free_port  # commands import viz lazily (the layers)
+
         return free_port()
     if not 0 < port < 65536:
         raise UserError(f"--port {port}: not a port number (1 to 65535, or 0 for any free port)")

@@ -1,6 +1,8 @@
-"""Decision support on top of the runner.
+"""Decision support: regret across uncertain worlds, policy mix search, scenario discovery.
 
-Robustness (regret), multi-objective search over policy mixes
-(``mtsim optimize``) and scenario discovery (``mtsim discover``). Like
-``model.analysis``, nothing here is imported by the model core.
+Robustness (regret), the search problem of ``mtsim optimize`` (decision variables,
+Pareto fronts) and scenario discovery of ``mtsim discover`` (PRIM boxes), with their
+figures and pages. The runs of ``mtsim optimize`` and ``mtsim compare --uncertain``
+and their result folders are ``model.workflows.optimize`` and
+``model.workflows.robustness``. The model core never imports this package.
 """

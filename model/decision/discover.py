@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import UserError
+from model.metrics import format_number
 
 DEFAULT_DENSITY = 0.8
 
@@ -98,10 +99,9 @@ class Discovery:
     seconds: float = 0.0
 
 
-def _fmt(value: float) -> str:
-    if value == 0 or 0.01 <= abs(value) < 1e5:
-        return f"{value:.4g}"
-    return f"{value:.3g}"
+def _limit(value: float) -> str:
+    """Write a box limit with four significant digits."""
+    return format_number(value, significant=4)
 
 
 def box_sentence(box: Box, expression: str, total: int) -> str:
@@ -110,11 +110,11 @@ def box_sentence(box: Box, expression: str, total: int) -> str:
     for name, (low, high) in box.limits.items():
         lo_all, hi_all = box.bounds.get(name, (-math.inf, math.inf))
         if low <= lo_all:
-            where.append(f"{name} at most {_fmt(high)}")
+            where.append(f"{name} at most {_limit(high)}")
         elif high >= hi_all:
-            where.append(f"{name} at least {_fmt(low)}")
+            where.append(f"{name} at least {_limit(low)}")
         else:
-            where.append(f"{name} from {_fmt(low)} to {_fmt(high)}")
+            where.append(f"{name} from {_limit(low)} to {_limit(high)}")
     place = " and ".join(where) if where else "anywhere (no parameter restricted)"
     text = (
         f"Box {box.number}: with {place}, '{expression}' holds in {box.density:.0%} of the runs "
@@ -189,6 +189,7 @@ def find_boxes(
         row = trajectory.loc[step]
         if float(row["coverage"]) <= 0:
             break
+
         # drop restrictions PRIM's quasi-p test does not support (EMA workbench practice),
         # least supported first, as long as the box stays as dense (within 0.02)
         def _stats(lims: dict[str, tuple[float, float]]) -> tuple[float, float, float]:
@@ -303,8 +304,8 @@ def discover(
         UserError: bad folder, bad expression, an expression that is never or always true.
     """
     from model.analysis.sensitivity import outcome_columns
+    from model.atomic_files import write_bytes_atomic, write_csv_atomic
     from model.decision.expression import parse_outcome
-    from model.experiment.manifest import write_bytes_atomic, write_csv_atomic
 
     if boxes < 1:
         raise UserError(f"--boxes: {boxes}: must be at least 1")
@@ -368,7 +369,7 @@ def discover(
         "| box | parameter | low | high | coverage | density | mass |",
         "|---|---|---|---|---|---|---|",
         *[
-            f"| {r['box']} | {r['parameter']} | {_fmt(r['low'])} | {_fmt(r['high'])} | "
+            f"| {r['box']} | {r['parameter']} | {_limit(r['low'])} | {_limit(r['high'])} | "
             f"{r['coverage']:.2f} | {r['density']:.2f} | {r['mass']:.2f} |"
             for r in rows
         ],

@@ -1,4 +1,11 @@
-r"""``mtsim optimize``: multi-objective search over policy mixes within a budget.
+r"""Policy mix search: the optimization file, decision variables, Pareto fronts, the page.
+
+``mtsim optimize`` searches policy mixes within a budget for several objectives at
+once. This module holds the decision logic: reading and checking the file, the
+decision variables and the scenario of a candidate, Pareto dominance, the ready
+scenario file of a mix, the figure and the page. The search loop (Optuna NSGA-II,
+replications through the runner, the resumable study) and the result folder are
+:mod:`model.workflows.optimize`.
 
 An optimization file names a base scenario, the levers to mix (each lever's
 strength, start week and duration fixed or searched), the objectives with their
@@ -28,33 +35,8 @@ candidates to try::
       - {metric: payment_adoption, direction: maximize}                  # measure: final
       - {metric: counterfeit_incidents, measure: cumulative, direction: minimize}
 
-How it works:
-
-- **Optimiser**: Optuna's NSGA-II sampler (``optuna.samplers.NSGAIISampler``) with
-  ask-and-tell. The budget is a constraint, ``mean cost - budget <= 0``, set on each
-  trial with ``Trial.set_constraint`` (Optuna 5 replaced the sampler's
-  ``constraints_func`` with it; same semantics), so infeasible mixes are kept in the
-  study but ranked behind every feasible one.
-- **Anchors**: the first generation starts with no lever and each lever alone at its
-  highest strength (``anchors: false`` turns this off), so the two ends of the front
-  are evaluated, not left to chance; NSGA-II fills in between.
-- **Noise**: every candidate runs ``replications`` times with the seeds
-  ``seed + r`` (common random numbers: all candidates face the same chance
-  events), and the objectives are the means over its replications. A candidate
-  equal to one already evaluated reuses its result.
-- **Persistence**: the study lives in ``OUT/study.journal`` (Optuna's
-  ``JournalStorage`` with a file backend: an append-only log, safe when the
-  process is killed). Rerunning the same command resumes: finished trials are kept,
-  trials cut short by the kill are evaluated again, and only the remaining trials
-  run. ``optuna-dashboard OUT/study.journal`` shows it in a browser.
-- **Executors**: the runs of a batch of candidates go through
-  ``model.experiment.runner.run_tasks``: this process, a local process pool
-  (``--workers``), or Dask (``--dask-local N``, ``--scheduler ADDRESS``).
-
-Outputs in OUT (default ``results/<name>/``): ``trials.csv`` (every candidate),
-``pareto.csv`` (the feasible non-dominated candidates), ``pareto.png``,
-``mixes/mix-KK.yaml`` (each front mix as a ready scenario that ``extends:`` the
-base), ``report.html`` and ``manifest.json``.
+A lever at strength 0 is left out of a candidate's policies (it does nothing and
+costs nothing); the budget is on the mean ``cumulative_policy_cost`` at the last week.
 """
 
 from __future__ import annotations
@@ -63,7 +45,6 @@ import hashlib
 import json
 import math
 import os
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from model.errors import UserError
 
-if TYPE_CHECKING:  # numpy and pandas are imported where runs are evaluated: input errors stay fast
+if TYPE_CHECKING:  # numpy and pandas are imported in the functions: input errors stay fast
     import numpy as np
     import pandas as pd
 
@@ -131,6 +112,20 @@ class ObjectiveSpec(_Strict):
     metric: str
     measure: Literal["final", "last_quarter", "run_mean", "cumulative"] = "final"
     direction: Literal["maximize", "minimize"]
+
+    def shown(self) -> tuple[float, str]:
+        """Return the factor from stored to shown values and the unit shown.
+
+        The metric's own for a level; a sum over weeks (``cumulative``) is shown unscaled,
+        in the metric's total unit (orders, currency units), or in its stored unit for a
+        metric that is not summed over weeks (a share).
+        """
+        from model.metrics import metric_info
+
+        info = metric_info(self.metric)
+        if self.measure != "cumulative":
+            return info.scale, info.unit
+        return 1.0, info.total_unit if info.summable else info.stored_unit
 
 
 class OptimizationSpec(_Strict):
@@ -364,9 +359,9 @@ def load_problem(path: str | Path) -> Problem:
     problems: list[str] = []
     import difflib
 
-    from model.metrics import GOOD_DIRECTION  # numpy: only once the file's shape is right
+    from model.metrics import METRIC_NAMES  # numpy: only once the file's shape is right
 
-    known = set(GOOD_DIRECTION)
+    known = set(METRIC_NAMES)
     for i, obj in enumerate(spec.objectives):
         if obj.metric not in known:
             match = difflib.get_close_matches(obj.metric, sorted(known), n=1)
@@ -432,97 +427,7 @@ def load_problem(path: str | Path) -> Problem:
     return problem
 
 
-# ----------------------------------------------------------------------------- evaluation
-
-
-def evaluate(
-    problem: Problem,
-    candidates: Sequence[Mapping[str, Any]],
-    executor: Any = None,
-    workers: int = 1,
-    progress: bool = False,
-) -> list[dict[str, Any]]:
-    """Evaluate candidates: every replication of every candidate through the runner.
-
-    Args:
-        problem: the problem.
-        candidates: decision variable values per candidate.
-        executor: any ``concurrent.futures.Executor`` (None: this process or a pool).
-        workers: local processes when ``executor`` is None.
-        progress: progress bar.
-
-    Returns:
-        Per candidate: ``objectives`` (means over replications, in file order), ``sd``
-        (their standard deviations), ``cost`` (mean cumulative policy cost at the end),
-        ``runs`` (replications finished) and ``error`` (None, or the first failure).
-    """
-    import numpy as np
-    import pandas as pd
-
-    from model.analysis.stats import measures_per_run
-    from model.experiment.runner import RunTask, run_tasks
-
-    tasks = []
-    for i, params in enumerate(candidates):
-        scenario = problem.scenario(params, name=f"candidate-{i}")
-        for rep, seed in enumerate(problem.seeds):
-            tasks.append(
-                RunTask(
-                    key=f"{i}/{rep}",
-                    scenario=scenario,
-                    seed=seed,
-                    steps=problem.steps,
-                    meta={"candidate": i, "replication": rep},
-                )
-            )
-    tables: dict[int, list[pd.DataFrame]] = {i: [] for i in range(len(candidates))}
-    errors: dict[int, str] = {}
-    for result in run_tasks(
-        tasks, executor=executor, workers=workers, progress=progress, desc="candidates"
-    ):
-        i = int(result.meta["candidate"])
-        if result.ok and result.table is not None:
-            table = result.table.copy()
-            table.insert(0, "step", table.pop("step")) if "step" in table else None
-            table.insert(0, "seed", result.seed)
-            table.insert(0, "replication", int(result.meta["replication"]))
-            table.insert(0, "scenario", f"candidate-{i}")
-            tables[i].append(table)
-        else:
-            errors.setdefault(i, str(result.error))
-    metrics = list(dict.fromkeys([o.metric for o in problem.spec.objectives] + [COST_METRIC]))
-    out = []
-    for i in range(len(candidates)):
-        if i in errors or not tables[i]:
-            out.append(
-                {
-                    "objectives": None,
-                    "sd": None,
-                    "cost": math.nan,
-                    "runs": 0,
-                    "error": errors.get(i, "no run finished"),
-                }
-            )
-            continue
-        table = pd.concat(tables[i], ignore_index=True)
-        present = [m for m in metrics if m in table.columns]
-        summary = measures_per_run(table, metrics=present)
-        values, sds = [], []
-        for obj in problem.spec.objectives:
-            part = summary[(summary["metric"] == obj.metric) & (summary["measure"] == obj.measure)]
-            v = part["value"].to_numpy(dtype=float)
-            values.append(float(np.nanmean(v)) if v.size else math.nan)
-            sds.append(float(np.nanstd(v, ddof=1)) if v.size > 1 else math.nan)
-        if COST_METRIC in table.columns:
-            final = summary[(summary["metric"] == COST_METRIC) & (summary["measure"] == "final")]
-            cost = float(final["value"].mean())
-        else:  # an older run table without the cumulative column
-            tot = summary[(summary["metric"] == "policy_cost") & (summary["measure"] == "total")]
-            cost = float(tot["value"].mean())
-        out.append(
-            {"objectives": values, "sd": sds, "cost": cost, "runs": len(tables[i]), "error": None}
-        )
-    return out
+# ----------------------------------------------------------------------------- fronts
 
 
 def pareto_mask(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
@@ -556,216 +461,7 @@ def dominates_or_equals(
     return True
 
 
-# ----------------------------------------------------------------------------- the search
-
-
-@dataclass
-class OptimizationResult:
-    """What ``optimize`` produced.
-
-    Attributes:
-        out: output folder.
-        trials: every trial (number, state, params, objectives, cost, feasible, session).
-        front: the feasible non-dominated trials.
-        files: written files by role.
-        evaluated_now: trials evaluated in this session (excluding reused results).
-        resumed_from: trials already finished when this session started.
-        seconds: wall time of this session.
-    """
-
-    out: Path
-    trials: pd.DataFrame
-    front: pd.DataFrame
-    files: dict[str, Path]
-    evaluated_now: int
-    resumed_from: int
-    seconds: float
-
-
-def open_study(problem: Problem, out: Path) -> Any:
-    """Create or load the Optuna study of a problem in ``out/study.journal``."""
-    import optuna
-    from optuna.samplers import NSGAIISampler
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    out.mkdir(parents=True, exist_ok=True)
-    storage = JournalStorage(JournalFileBackend(str(out / "study.journal")))
-    # the budget constraint: each trial sets it with Trial.set_constraint (Optuna 5's
-    # replacement of the sampler's constraints_func); NSGA-II ranks infeasible trials last
-    sampler = NSGAIISampler(population_size=problem.spec.population, seed=problem.spec.seed)
-    names = optuna.study.get_all_study_names(storage)
-    if names and problem.name not in names:
-        raise UserError(f"--out: {out}: holds another optimization ({', '.join(names)})")
-    study = optuna.create_study(
-        study_name=problem.name,
-        storage=storage,
-        directions=problem.directions(),
-        sampler=sampler,
-        load_if_exists=True,
-    )
-    digest = study.user_attrs.get("problem")
-    if digest is None:
-        study.set_user_attr("problem", problem.digest())
-        study.set_user_attr("objectives", problem.objective_names())
-    elif digest != problem.digest():
-        raise UserError(
-            f"--out: {out}: holds a search of a different problem (the file, its base or "
-            "its settings changed); give another --out"
-        )
-    return study
-
-
-def run_optimization(
-    problem: Problem,
-    out: str | Path,
-    executor: Any = None,
-    workers: int = 1,
-    progress: bool = True,
-    command: str = "",
-    log: Any = None,
-) -> OptimizationResult:
-    """Run (or resume) the search and write every output.
-
-    Args:
-        problem: the loaded problem.
-        out: output folder (holds the study journal; rerun with the same folder to resume).
-        executor: any ``concurrent.futures.Executor`` (e.g. a Dask client's).
-        workers: local processes when ``executor`` is None.
-        progress: progress output on stderr.
-        command: the command line, for the manifest.
-        log: a function taking one line of progress text (default: print to stderr).
-    """
-    import sys
-
-    from optuna.trial import TrialState
-
-    from model.experiment.manifest import now_iso
-
-    out = Path(out)
-    started = now_iso()
-    clock = time.perf_counter()
-    say = log or (lambda text: print(text, file=sys.stderr) if progress else None)
-    study = open_study(problem, out)
-    session = f"{os.getpid()}-{time.time_ns()}"
-    # trials cut short by a kill: mark them failed and ask for the same mix again
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
-        study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
-        study.enqueue_trial(dict(trial.params), skip_if_exists=False)
-
-    def _done() -> list[Any]:
-        """Distinct mixes evaluated (complete, or failed for a reason of their own)."""
-        return [
-            t
-            for t in study.get_trials(deepcopy=False)
-            if t.user_attrs.get("reused_from") is None
-            and (
-                t.state == TrialState.COMPLETE
-                or (t.state == TrialState.FAIL and not t.user_attrs.get("interrupted"))
-            )
-        ]
-
-    resumed = len(_done())
-    if resumed:
-        say(f"resuming {problem.name}: {resumed} of {problem.spec.trials} trials already done")
-    distributions = {v.name: v.distribution() for v in problem.variables}
-    space = problem.space_size()
-    target = min(problem.spec.trials, space) if space is not None else problem.spec.trials
-    batch = problem.spec.batch or max(1, min(problem.spec.population, max(workers, 4)))
-    evaluated = 0
-    known: dict[str, Any] = {}
-    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        known.setdefault(json.dumps(t.params, sort_keys=True), t)
-    if problem.spec.anchors and not study.get_trials(deepcopy=False):
-        for params in problem.anchor_mixes():
-            study.enqueue_trial(params)
-    asks_left = 20 * problem.spec.trials  # a guard: NSGA-II may keep proposing known mixes
-    while asks_left > 0:
-        left = target - len(_done())
-        if left <= 0:
-            break
-        asked = [study.ask(distributions) for _ in range(min(batch, left))]
-        asks_left -= len(asked)
-        fresh, reuse, seen = [], [], set()
-        for trial in asked:
-            key = json.dumps(trial.params, sort_keys=True)
-            if key in known or key in seen:
-                reuse.append(trial)
-            else:
-                seen.add(key)
-                fresh.append(trial)
-        results = evaluate(problem, [t.params for t in fresh], executor, workers)
-        evaluated += len(fresh)
-        for trial, res in zip(fresh, results, strict=True):
-            trial.set_user_attr("session", session)
-            if res["error"] is not None:
-                trial.set_user_attr("error", res["error"])
-                study.tell(trial, state=TrialState.FAIL)
-                continue
-            trial.set_user_attr("cost", res["cost"])
-            trial.set_user_attr("sd", res["sd"])
-            trial.set_constraint("budget", res["cost"] - problem.spec.budget)
-            study.tell(trial, res["objectives"])
-            known[json.dumps(trial.params, sort_keys=True)] = study.get_trials(deepcopy=False)[
-                trial.number
-            ]
-        for trial in reuse:
-            old = known.get(json.dumps(trial.params, sort_keys=True))
-            trial.set_user_attr("session", session)
-            if old is None:  # its twin in this batch failed
-                study.tell(trial, state=TrialState.FAIL)
-                continue
-            # the same mix under the same seeds gives the same result: not run again
-            trial.set_user_attr("reused_from", old.number)
-            for key in ("cost", "sd"):
-                trial.set_user_attr(key, old.user_attrs.get(key))
-            trial.set_constraint("budget", old.user_attrs["cost"] - problem.spec.budget)
-            study.tell(trial, list(old.values))
-        say(f"{problem.name}: {len(_done())} of {target} mixes evaluated")
-    trials = trials_table(problem, study)
-    seconds = time.perf_counter() - clock
-    files = write_outputs(problem, out, trials, study, started, seconds, command)
-    front = trials[trials["pareto"]] if not trials.empty else trials
-    return OptimizationResult(out, trials, front, files, evaluated, resumed, seconds)
-
-
-def trials_table(problem: Problem, study: Any) -> pd.DataFrame:
-    """One row per finished trial: params, objectives, cost, feasibility, Pareto membership."""
-    import pandas as pd
-    from optuna.trial import TrialState
-
-    rows = []
-    names = problem.objective_names()
-    for t in study.get_trials(deepcopy=False):
-        if t.state not in (TrialState.COMPLETE, TrialState.FAIL) or t.user_attrs.get("interrupted"):
-            continue
-        if t.user_attrs.get("reused_from") is not None:
-            continue  # a mix proposed again: the same numbers as its first trial
-        row: dict[str, Any] = {"trial": t.number, "state": t.state.name.lower()}
-        row.update(
-            {
-                v.name: (round(t.params[v.name], 10) if v.name in t.params else None)
-                for v in problem.variables
-            }
-        )
-        values = list(t.values) if t.values is not None else [math.nan] * len(names)
-        row.update(dict(zip(names, values, strict=True)))
-        cost = t.user_attrs.get("cost", math.nan)
-        row["total_policy_cost"] = cost
-        row["feasible"] = bool(t.state == TrialState.COMPLETE and cost <= problem.spec.budget)
-        row["session"] = t.user_attrs.get("session")
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    table["pareto"] = False
-    feasible = table[table["feasible"]]
-    if not feasible.empty:
-        mask = pareto_mask(feasible[names].to_numpy(dtype=float), problem.directions())
-        table.loc[feasible.index[mask], "pareto"] = True
-    return table
+# ----------------------------------------------------------------------------- mixes
 
 
 def _nested(path: str, value: Any) -> dict[str, Any]:
@@ -809,7 +505,8 @@ def mix_scenario_text(
     return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def _spread(front: pd.DataFrame, column: str, k: int) -> pd.DataFrame:
+def spread_along_front(front: pd.DataFrame, column: str, k: int) -> pd.DataFrame:
+    """Pick at most ``k`` mixes of the front, evenly spread along ``column`` (ends included)."""
     import numpy as np
 
     ordered = front.sort_values(column, kind="stable")
@@ -819,88 +516,7 @@ def _spread(front: pd.DataFrame, column: str, k: int) -> pd.DataFrame:
     return ordered.iloc[picks]
 
 
-def write_outputs(
-    problem: Problem,
-    out: Path,
-    trials: pd.DataFrame,
-    study: Any,
-    started: str,
-    seconds: float,
-    command: str,
-) -> dict[str, Path]:
-    """Write trials.csv, pareto.csv, pareto.png, mixes/*.yaml, report.html, manifest.json."""
-    from model.experiment.manifest import (
-        build_manifest,
-        now_iso,
-        write_csv_atomic,
-        write_json_atomic,
-    )
-    from model.scenario import read_scenario_data, scenario_from_dict
-
-    files: dict[str, Path] = {"trials": out / "trials.csv", "front": out / "pareto.csv"}
-    names = problem.objective_names()
-    write_csv_atomic(files["trials"], trials)
-    front = trials[trials["pareto"]].copy() if not trials.empty else trials
-    if not front.empty:
-        front = front.sort_values(names[0], kind="stable")
-    write_csv_atomic(files["front"], front)
-    if not trials.empty:
-        files["figure"] = plot_front(problem, trials, out / "pareto.png")
-    mixes_dir = out / "mixes"
-    mixes_dir.mkdir(exist_ok=True)
-    for old in mixes_dir.glob("mix-*.yaml"):
-        old.unlink()
-    chosen = _spread(front, names[0], problem.spec.mixes) if not front.empty else front
-    mix_files = []
-    for k, (_, row) in enumerate(chosen.iterrows(), start=1):
-        params = {v.name: row[v.name] for v in problem.variables}
-        params = {
-            n: (int(x) if v.integer else float(x))
-            for (n, x), v in zip(params.items(), problem.variables, strict=True)
-        }
-        target = mixes_dir / f"mix-{k:02d}.yaml"
-        summary = ", ".join(f"{n} {row[n]:.4g}" for n in names) + (
-            f", total policy cost {row['total_policy_cost']:,.0f} (budget "
-            f"{problem.spec.budget:,.0f}), mean of {problem.spec.replications} replications"
-        )
-        text = mix_scenario_text(problem, params, f"{problem.name}-mix-{k:02d}", target, summary)
-        target.write_text(text, encoding="utf-8")
-        # the file must load as a scenario (checked here, not left to the user)
-        scenario_from_dict(read_scenario_data(target), source=str(target))
-        mix_files.append((k, target, row))
-    files["report"] = write_page(
-        problem,
-        out / "report.html",
-        trials,
-        front,
-        mix_files,
-        files.get("figure"),
-        seconds,
-        command,
-    )
-    files["manifest"] = out / "manifest.json"
-    import optuna
-
-    write_json_atomic(
-        files["manifest"],
-        build_manifest(
-            {"base": problem.base},
-            problem.seeds,
-            started,
-            now_iso(),
-            kind="optimize",
-            command=command,
-            source=problem.source,
-            spec=problem.spec.model_dump(mode="json"),
-            optimizer=f"optuna {optuna.__version__} NSGAIISampler",
-            storage="study.journal (optuna JournalStorage, file backend)",
-            trials=int(len(trials)),
-            pareto=int(len(front)),
-            seconds_this_session=round(seconds, 3),
-            files={k: p.name for k, p in files.items() if p is not None and k != "manifest"},
-        ),
-    )
-    return files
+# ----------------------------------------------------------------------------- figure and page
 
 
 def plot_front(problem: Problem, trials: pd.DataFrame, path: Path) -> Path:
@@ -913,7 +529,7 @@ def plot_front(problem: Problem, trials: pd.DataFrame, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from model.analysis.plots import metric_display
+    from model.metrics import metric_info
 
     names = problem.objective_names()
     specs = problem.spec.objectives
@@ -927,7 +543,6 @@ def plot_front(problem: Problem, trials: pd.DataFrame, path: Path) -> Path:
     front = ok[ok["pareto"]]
 
     def _label(k: int) -> str:
-        disp = metric_display(specs[k].metric)
         words = {
             "final": "at the end",
             "last_quarter": "last 13 weeks",
@@ -935,13 +550,11 @@ def plot_front(problem: Problem, trials: pd.DataFrame, path: Path) -> Path:
             "cumulative": "summed over the run",
         }[specs[k].measure]
         arrow = "higher is better" if specs[k].direction == "maximize" else "lower is better"
-        unit = disp.unit if specs[k].measure != "cumulative" else disp.unit.replace(" per week", "")
-        return f"{disp.label}, {words} [{unit}] ({arrow})"
+        return f"{metric_info(specs[k].metric).label}, {words} [{specs[k].shown()[1]}] ({arrow})"
 
     for ax, (i, j) in zip(axes.flat, pairs, strict=False):
         xi, yj = names[i], names[j]
-        sx = metric_display(specs[i].metric).scale if specs[i].measure != "cumulative" else 1.0
-        sy = metric_display(specs[j].metric).scale if specs[j].measure != "cumulative" else 1.0
+        sx, sy = specs[i].shown()[0], specs[j].shown()[0]
         ax.scatter(
             infeas[xi] * sx,
             infeas[yj] * sy,
@@ -975,20 +588,28 @@ def plot_front(problem: Problem, trials: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_page(
+def optimize_page(
     problem: Problem,
-    path: Path,
     trials: pd.DataFrame,
     front: pd.DataFrame,
     mixes: Sequence[tuple[int, Path, pd.Series]],
     figure: Path | None,
     seconds: float,
     command: str,
-) -> Path:
-    """Write the HTML page of a search, in the style of the compare report."""
-    from model.analysis.plots import metric_display
-    from model.analysis.report import _CSS, _esc, _img, fmt_number
-    from model.experiment.manifest import write_bytes_atomic
+) -> str:
+    """Render the HTML page of a search (``model/templates/optimize.html``).
+
+    Args:
+        problem: the problem.
+        trials: every trial (:func:`model.workflows.optimize.trials_table`).
+        front: the feasible non-dominated trials.
+        mixes: (number, scenario file, trial row) of each mix written as a scenario.
+        figure: the Pareto front figure, if drawn.
+        seconds: wall time of this session.
+        command: the command line.
+    """
+    from model.analysis.html import render_page
+    from model.metrics import format_number, in_sentence, metric_info
 
     names = problem.objective_names()
     levers = ", ".join(
@@ -997,72 +618,50 @@ def write_page(
         for lv in problem.spec.levers
     )
     objectives = ", ".join(
-        f"{o.direction} {metric_display(o.metric).label.lower()} ({o.measure})"
+        f"{o.direction} {in_sentence(metric_info(o.metric).label)} ({o.measure})"
         for o in problem.spec.objectives
     )
     ok = trials[trials["state"] == "complete"] if not trials.empty else trials
-    feasible = int(ok["feasible"].sum()) if not ok.empty else 0
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Policy mix search: {_esc(problem.name)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Policy mix search: {_esc(problem.name)}</h1>",
-        f"<p>{_esc(problem.spec.description)}</p>" if problem.spec.description else "",
-        "<h2>What was searched</h2><ul>",
-        f"<li>Base scenario: {_esc(problem.base_path.name)}; {problem.steps} weeks; "
-        f"{problem.spec.replications} replications per mix with the seeds "
-        f"{_esc(', '.join(map(str, problem.seeds)))} (common random numbers).</li>",
-        f"<li>Levers: {_esc(levers)}.</li>",
-        f"<li>Objectives: {_esc(objectives)}.</li>",
-        f"<li>Budget: total policy cost computed by the model (cumulative_policy_cost at week "
-        f"{problem.steps}, mean over replications) at most {fmt_number(problem.spec.budget)} "
-        "currency units.</li>",
-        f"<li>Optimiser: Optuna NSGA-II, population {problem.spec.population}, "
-        f"{len(trials)} trials ({feasible} within budget); the budget is a constraint.</li>",
-        "</ul>",
+    bests = []
+    for o, n in zip(problem.spec.objectives, names, strict=True):
+        if front.empty:
+            break
+        best = front.sort_values(n, ascending=o.direction == "minimize").iloc[0]
+        scale, unit = o.shown()
+        bests.append(
+            {
+                "label": in_sentence(metric_info(o.metric).label),
+                "measure": o.measure,
+                "value": format_number(best[n] * scale),
+                "unit": unit,
+                "mix": ", ".join(f"{v.name} = {best[v.name]:.3g}" for v in problem.variables),
+                "cost": format_number(best["total_policy_cost"]),
+            }
+        )
+    rows = [
+        {
+            "file": target.name,
+            "variables": [f"{row[v.name]:.4g}" for v in problem.variables],
+            "objectives": [format_number(row[n]) for n in names],
+            "cost": format_number(row["total_policy_cost"]),
+        }
+        for _, target, row in mixes
     ]
-    if command:
-        parts.append(f'<p class="note">Command: <code>{_esc(command)}</code></p>')
-    parts.append("<h2>Findings</h2><ul>")
-    if front.empty:
-        parts.append("<li>No mix within the budget was found.</li>")
-    else:
-        parts.append(
-            f"<li>{len(front)} mixes are on the Pareto front: none of the evaluated mixes "
-            "within the budget is at least as good in every objective and better in one.</li>"
-        )
-        for o, n in zip(problem.spec.objectives, names, strict=True):
-            best = front.sort_values(n, ascending=o.direction == "minimize").iloc[0]
-            disp = metric_display(o.metric)
-            scale = disp.scale if o.measure != "cumulative" else 1.0
-            unit = disp.unit if o.measure != "cumulative" else disp.unit.replace(" per week", "")
-            mix = ", ".join(f"{v.name} = {best[v.name]:.3g}" for v in problem.variables)
-            parts.append(
-                f"<li>Best for {_esc(disp.label.lower())} ({_esc(o.measure)}): "
-                f"{fmt_number(best[n] * scale)} {_esc(unit)} with {_esc(mix)}, costing "
-                f"{fmt_number(best['total_policy_cost'])}.</li>"
-            )
-    parts.append("</ul>")
-    if figure is not None:
-        parts.append(f"<h2>Pareto front</h2>{_img(figure, 'Pareto front')}")
-    parts.append("<h2>Mixes on the front (ready scenario files)</h2>")
-    head = "".join(f"<th>{_esc(v.name)}</th>" for v in problem.variables)
-    head += "".join(f"<th>{_esc(n)}</th>" for n in names)
-    parts.append(f"<table><tr><th>file</th>{head}<th>total policy cost</th></tr>")
-    for _, target, row in mixes:
-        cells = "".join(f"<td>{row[v.name]:.4g}</td>" for v in problem.variables)
-        cells += "".join(f"<td>{fmt_number(row[n])}</td>" for n in names)
-        parts.append(
-            f"<tr><td>mixes/{_esc(target.name)}</td>{cells}"
-            f"<td>{fmt_number(row['total_policy_cost'])}</td></tr>"
-        )
-    parts.append("</table>")
-    parts.append(
-        '<p class="note">Compare a mix with the base under fresh seeds: <code>mtsim compare '
-        f"{_esc(problem.base_path.name)} mixes/mix-01.yaml</code>. trials.csv holds every "
-        "trial, pareto.csv the front; study.journal is the Optuna study (reruns resume from "
-        f"it; optuna-dashboard opens it). This session ran for {seconds:.1f} s.</p>"
+    return render_page(
+        "optimize.html",
+        title=f"Policy mix search: {problem.name}",
+        problem=problem,
+        levers=levers,
+        objectives=objectives,
+        budget=format_number(problem.spec.budget),
+        trials=len(trials),
+        feasible=int(ok["feasible"].sum()) if not ok.empty else 0,
+        command=command,
+        front_size=len(front),
+        bests=bests,
+        figure=figure,
+        variables=[v.name for v in problem.variables],
+        objective_names=names,
+        rows=rows,
+        seconds=seconds,
     )
-    parts.append("</body></html>")
-    write_bytes_atomic(path, "\n".join(p for p in parts if p).encode("utf-8"))
-    return path

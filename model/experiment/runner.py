@@ -4,7 +4,8 @@ A run is a pure function of (resolved scenario, seed, steps), so the same tasks
 give the same tables whichever executor runs them: in this process, a local
 process pool, or a Dask cluster (``distributed.Client(...).get_executor()``).
 A run that raises is returned as a failed ``RunResult`` with its message and
-traceback; it never stops the others.
+traceback; it never stops the others. A task's work is :func:`simulate_task` (the
+run table), or :func:`simulate_task_with_groups` (with the group table as well).
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.market import MarketModel
+    from model.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,60 @@ def simulate_task(task: RunTask) -> pd.DataFrame:
 
     scenario = scenario_from_dict(task.scenario, source=f"run {task.key}")
     return run_model(scenario, seed=int(task.seed), steps=task.steps)
+
+
+def model_with_groups(
+    scenario: Scenario, seed: int | None = None, steps: int | None = None, progress: bool = False
+) -> MarketModel:
+    """Build a model that records the group table and run it ``steps`` weeks.
+
+    The run table is the one of ``model.market.run_model`` (recording draws nothing);
+    the model keeps ``model.group_table()`` (docs/population.md) and any per-consumer
+    records its scenario asks for.
+
+    Args:
+        scenario: the scenario.
+        seed: the seed (None: the scenario's).
+        steps: weeks to run (None: the scenario's ``simulation.steps``).
+        progress: show a progress bar of the weeks on stderr.
+    """
+    from tqdm.auto import tqdm
+
+    from model.market import MarketModel
+
+    model = MarketModel(scenario, seed=seed)
+    model.track_groups()
+    weeks = scenario.simulation.steps if steps is None else int(steps)
+    for _ in tqdm(
+        range(weeks), desc=scenario.name[:40], unit="week", delay=1.0, disable=not progress
+    ):
+        model.step()
+    return model
+
+
+def run_with_groups(
+    scenario: Scenario, seed: int | None = None, steps: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one model recording the group table: ``(run table, group table)``."""
+    model = model_with_groups(scenario, seed=seed, steps=steps)
+    return model.timeseries(), model.group_table()
+
+
+def simulate_task_with_groups(task: RunTask) -> pd.DataFrame:
+    """Work of a task that also keeps the group table (compare, sweeps by group).
+
+    Runs the task like :func:`simulate_task` and returns the run table with the
+    group table in ``table.attrs["groups"]`` (pandas keeps ``attrs`` through
+    pickling, so this works with process pools). Take it out at once with
+    ``table.attrs.pop("groups")``: pandas copies ``attrs`` into frames derived from
+    the table.
+    """
+    from model.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict(task.scenario, source=f"run {task.key}")
+    table, groups = run_with_groups(scenario, seed=int(task.seed), steps=task.steps)
+    table.attrs["groups"] = groups
+    return table
 
 
 def execute_task(

@@ -40,8 +40,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from model.atomic_files import write_bytes_atomic, write_csv_atomic, write_json_atomic
 from model.errors import UserError
-from model.experiment.manifest import write_bytes_atomic, write_csv_atomic, write_json_atomic
 
 ID_COLUMNS: tuple[str, ...] = ("run", "point", "replication", "seed", "run_id")
 """Identity columns of every design row and every result row, in order."""
@@ -104,7 +104,7 @@ class PartBuilder:
         design: the design table as Arrow (row r is run r).
         outcomes: ``timeseries``, ``summary`` or ``by_group`` (the run table must carry its
             group table in ``table.attrs["groups"]``, as
-            ``model.analysis.group_effects.simulate_task_with_groups`` returns it).
+            ``model.experiment.runner.simulate_task_with_groups`` returns it).
         metrics: metrics to keep (None: every column of the run table but ``step``).
     """
 

@@ -5,10 +5,14 @@ Modules:
         Erdős–Rényi graphs, the Watts 2002 cascade condition, window and cascade chance).
     checks: docking experiments run through ``model.market`` in its classic word-of-mouth
         configurations (Bass, independent cascade, linear threshold), and against NDlib.
-    calibration: ``mtsim calibrate CALIBRATION.yaml``: ABC-SMC (pyabc) fit of scenario
-        parameters to several observed series at once.
+    calibration: calibration files (observed series, fitted parameters, priors) and the
+        distance between simulated and observed series.
+    abc: the ABC-SMC fit (pyabc): the model as a simulator, samplers, the posterior.
+    posterior: what a fit says: predictive bands, point estimate, hold-out baselines,
+        the fitted scenario and the figures.
+    baselines: carry-forward, logistic and Bass forecasts a hold-out fit is judged against.
 
-``mtsim validate`` and ``mtsim calibrate`` are model/commands/validate.py and calibrate.py.
-
-This package is harness code: it drives the model, the model never imports it.
+The drivers that run them and write a result folder are ``model.workflows.validate``
+(``mtsim validate``) and ``model.workflows.calibrate`` (``mtsim calibrate``). The model
+never imports this package.
 """

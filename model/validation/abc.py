@@ -259,7 +259,7 @@ def open_sampler(
                 f"{workers} local processes (pyabc MulticoreEvalParallelSampler)",
             )
         return
-    from model.experiment.sweep import dask_client
+    from model.experiment.executors import dask_client
 
     with dask_client(scheduler, dask_local) as (client, count, where):
         yield (
@@ -427,9 +427,7 @@ def run_abc(
     )
 
 
-def no_generation_message(
-    history: Any, budget: int, minutes: float | None, seconds: float
-) -> str:
+def no_generation_message(history: Any, budget: int, minutes: float | None, seconds: float) -> str:
     """Return the one line for a fit that ended before its first generation: which budget."""
     used = int(history.total_nr_simulations)
     if minutes is not None and seconds >= 60 * minutes:

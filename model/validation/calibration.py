@@ -490,8 +490,10 @@ def _lookup(data: Mapping[str, Any], path: str) -> Any:
     for part in path.split("."):
         if isinstance(node, Mapping) and part in node:
             node = node[part]
-        elif isinstance(node, list | tuple) and part.lstrip("-").isdigit() and (
-            -len(node) <= int(part) < len(node)
+        elif (
+            isinstance(node, list | tuple)
+            and part.lstrip("-").isdigit()
+            and (-len(node) <= int(part) < len(node))
         ):  # a list item by index, e.g. policies.0.strength
             node = node[int(part)]
         else:
@@ -583,15 +585,16 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
     observations = {
         name: _read_series(source, config, name, series) for name, series in config.series.items()
     }
-    from model.metrics import REPORTERS  # imports the agents' state (SciPy): last check
+    from model.metrics import METRIC_NAMES, metric_info  # the agents' state (SciPy): last check
 
+    columns = [m for m in METRIC_NAMES if not metric_info(m).platform]
     for name, series in config.series.items():
         for key in ("metric", "denominator"):
             column = getattr(series, key)
-            if column is not None and column not in REPORTERS:
+            if column is not None and column not in columns:
                 raise CalibrationError(
                     f"{source}: series.{name}.{key}: {column!r}: not a metric of the run "
-                    f"table (allowed: {', '.join(REPORTERS)})"
+                    f"table (allowed: {', '.join(columns)})"
                 )
     last = max(int(o.steps.max()) for o in observations.values() if o.steps.size)
     steps = config.time.steps or max(1, last)

@@ -1,6 +1,6 @@
-"""``mtsim calibrate``: run ABC-SMC, check the fit, compare with baselines, write everything.
+"""What an ABC-SMC fit says beyond its particles: predictive bands, point estimate, baselines.
 
-After the ABC-SMC run (:mod:`model.validation.abc`):
+``mtsim calibrate`` fits by ABC-SMC (:mod:`model.validation.abc`), then:
 
 1. **posterior predictive**: ``abc.predictive_draws`` parameter points are resampled
    from the weighted posterior and run once each with fresh seeds; the 5/25/50/75/95%
@@ -19,22 +19,9 @@ After the ABC-SMC run (:mod:`model.validation.abc`):
    fitted on the same observations (up to ``holdout.fit_until``, including the one
    at step 0, which is the model's initial condition).
 
-Outputs (in ``output``, or ``output/holdout`` with ``--holdout``, or ``--out``):
-
-| file | content |
-|---|---|
-| ``posterior.csv`` | last generation: one row per particle, parameter values, weight, distance |
-| ``posterior_summary.csv`` | per parameter: prior, mean, sd, 5%, median, 95%, width ratio |
-| ``generations.csv`` | per generation: epsilon, runs, acceptance rate, ESS, wall time |
-| ``predictive.csv`` | per series and step: date, predictive quantiles, point-estimate mean |
-| ``observations.csv`` | per observation: observed, predictive band, role (fit/predict), inside |
-| ``out_of_sample.csv`` | hold-out only: per series and method, RMSE (points) and 90% coverage |
-| ``predictive.png`` | predictive bands against the data, one panel per series |
-| ``pairs.png`` | pairwise posterior plot (what is and is not identified) |
-| ``point_selection.csv`` | ``best``/``refined``: candidates, points searched, distances, choice |
-| ``fitted_scenario.yaml`` | the base scenario with the overrides and the point estimate |
-| ``calibration.json`` | all of the above in one file, timings, sampler, manifest |
-| ``abc.db`` | pyabc's history (SQLite; every generation; ``pyabc.History``) |
+The fitted scenario's text and the figures (predictive bands, pairwise posterior) are
+made here; the driver that runs all of it in order and writes the result folder is
+:mod:`model.workflows.calibrate`.
 """
 
 from __future__ import annotations
@@ -42,8 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import sys
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,13 +39,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from model.validation.abc import (
-    ABCResult,
-    posterior_draws,
-    run_abc,
-    simulate_points,
-    weighted_quantiles,
-)
+from model.validation.abc import ABCResult, simulate_points
 from model.validation.baselines import BaselineForecast, fit_baselines
 from model.validation.calibration import Calibration, distance
 
@@ -239,8 +218,7 @@ def choose_point(
         min(settings.point_candidates, candidates or settings.point_candidates)
     )
     candidates = [("posterior medians", median)] + [
-        (f"particle {int(i)}", {n: float(row[n]) for n in names})
-        for i, row in nearest.iterrows()
+        (f"particle {int(i)}", {n: float(row[n]) for n in names}) for i, row in nearest.iterrows()
     ]
     seeds = [calibration.run_seed(median, salt=200_000 + i) for i in range(reps)]
     if log:
@@ -274,9 +252,7 @@ def mean_distances(
     for k in range(len(points)):
         with warnings.catch_warnings():  # weeks before a window fills are NaN in every run
             warnings.simplefilter("ignore", RuntimeWarning)
-            mean = {
-                n: np.nanmean(c[k * reps : (k + 1) * reps], axis=0) for n, c in curves.items()
-            }
+            mean = {n: np.nanmean(c[k * reps : (k + 1) * reps], axis=0) for n, c in curves.items()}
         out.append(distance(calibration, mean, masks))
     return out
 
@@ -309,9 +285,7 @@ def refine_point(
     n_trials = min(settings.point_trials, trials or settings.point_trials)
     specs = calibration.config.parameters
     names = calibration.parameter_names
-    space = {
-        n: optuna.distributions.FloatDistribution(*specs[n].prior_bounds()) for n in names
-    }
+    space = {n: optuna.distributions.FloatDistribution(*specs[n].prior_bounds()) for n in names}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         direction="minimize",
@@ -331,9 +305,7 @@ def refine_point(
     rows: list[dict[str, Any]] = []
     while len(rows) < n_trials:
         batch = [study.ask(space) for _ in range(min(REFINE_BATCH, n_trials - len(rows)))]
-        points = [
-            {n: specs[n].from_prior_scale(t.params[n]) for n in names} for t in batch
-        ]
+        points = [{n: specs[n].from_prior_scale(t.params[n]) for n in names} for t in batch]
         scores = mean_distances(calibration, points, seeds, workers)
         for trial, values, score in zip(batch, points, scores, strict=True):
             study.tell(trial, score if np.isfinite(score) else 1e9)
@@ -350,7 +322,8 @@ def _years(calibration: Calibration, dates: list[dt.date]) -> np.ndarray:
     return np.array([(d - origin).days / DAYS_PER_YEAR for d in dates], dtype=float)
 
 
-def _fit_baselines(run: CalibrationRun) -> None:
+def add_baselines(run: CalibrationRun) -> None:
+    """Fit the carry-forward, logistic and Bass baselines of each share series (hold-out)."""
     cal = run.calibration
     assert cal.config.holdout is not None
     until = cal.config.holdout.fit_until
@@ -371,88 +344,6 @@ def _fit_baselines(run: CalibrationRun) -> None:
             grid_steps,
             fit_baselines(t_fit, y_fit, t_grid, seed=cal.config.abc.seed + i),
         )
-
-
-def run_calibration(
-    calibration: Calibration,
-    out_dir: Path,
-    *,
-    population_size: int | None = None,
-    max_generations: int | None = None,
-    max_simulations: int | None = None,
-    max_minutes: float | None = None,
-    draws: int | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    dask_local: int | None = None,
-    quiet: bool = False,
-    log: Callable[[str], None] | None = None,
-    result: ABCResult | None = None,
-) -> CalibrationRun:
-    """Fit by ABC-SMC, run the posterior predictive and point estimate, fit the baselines.
-
-    Args:
-        calibration: from :func:`model.validation.calibration.load_calibration`.
-        out_dir: output folder (pyabc's database goes there as ``abc.db``).
-        population_size: override ``abc.population_size``.
-        max_generations: override ``abc.max_generations``.
-        max_simulations: override ``abc.max_simulations``.
-        max_minutes: override ``abc.max_minutes``.
-        draws: override ``abc.predictive_draws`` (the point estimate runs at most this often).
-        workers: local worker processes.
-        scheduler: address of a running Dask scheduler.
-        dask_local: start a Dask LocalCluster with this many workers.
-        quiet: no progress output.
-        log: called with progress lines.
-        result: an earlier fit (``load_result``): no ABC-SMC run, only what follows it.
-    """
-    started = time.perf_counter()
-    settings = calibration.config.abc
-    result = result or run_abc(
-        calibration,
-        out_dir / "abc.db",
-        population_size=population_size,
-        max_generations=max_generations,
-        max_simulations=max_simulations,
-        max_minutes=max_minutes,
-        workers=workers,
-        scheduler=scheduler,
-        dask_local=dask_local,
-        quiet=quiet,
-        log=log,
-    )
-    local_workers = max(1, workers or settings.workers, dask_local or 1)
-    t0 = time.perf_counter()
-    n_draws = draws or settings.predictive_draws
-    draws_list = posterior_draws(result, n_draws, settings.seed + 1)
-    seeds = [calibration.run_seed(p, salt=1 + i) for i, p in enumerate(draws_list)]
-    if log:
-        log(f"posterior predictive: {len(draws_list)} draws with fresh seeds")
-    predictive = simulate_points(calibration, draws_list, seeds, workers=local_workers)
-    reps = min(settings.point_replications, draws or settings.point_replications)
-    point, selection = choose_point(
-        calibration, result, reps, local_workers, log, candidates=draws, trials=draws
-    )
-    checks = min(settings.check_replications or settings.point_replications, draws or 10**9)
-    point_seeds = [calibration.run_seed(point, salt=100_000 + i) for i in range(checks)]
-    if log:
-        log(f"point estimate: {checks} runs with fresh seeds")
-    point_curves = simulate_points(
-        calibration, [point] * checks, point_seeds, workers=local_workers
-    )
-    run = CalibrationRun(
-        calibration=calibration,
-        abc=result,
-        predictive=predictive,
-        point=point,
-        point_curves=point_curves,
-        point_selection=selection,
-        predictive_seconds=time.perf_counter() - t0,
-    )
-    if calibration.holdout:
-        _fit_baselines(run)
-    run.seconds = time.perf_counter() - started
-    return run
 
 
 # ---------------------------------------------------------------------------- files
@@ -571,9 +462,7 @@ def plot_predictive(run: CalibrationRun, path: Path) -> None:
     names = cal.series_names
     steps = np.arange(cal.steps + 1)
     dates = pd.to_datetime(cal.date_of_step(steps))
-    fig, axes = plt.subplots(
-        1, len(names), figsize=(4.6 * len(names), 4.2), squeeze=False
-    )
+    fig, axes = plt.subplots(1, len(names), figsize=(4.6 * len(names), 4.2), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
         spec = cal.config.series[name]
         curves = run.predictive[name]
@@ -698,102 +587,3 @@ def plot_pairs(run: CalibrationRun, path: Path) -> None:
     )
     fig.tight_layout()
     _save(fig, path)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
-        for r in frame.to_dict(orient="records")
-    ]
-
-
-def write_outputs(run: CalibrationRun, out_dir: Path) -> dict[str, Path]:
-    """Write the tables, figures, fitted scenario and calibration.json into ``out_dir``."""
-    from model.experiment.manifest import (
-        build_manifest,
-        now_iso,
-        write_bytes_atomic,
-        write_csv_atomic,
-        write_json_atomic,
-    )
-
-    cal = run.calibration
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "posterior": out_dir / "posterior.csv",
-        "posterior_summary": out_dir / "posterior_summary.csv",
-        "generations": out_dir / "generations.csv",
-        "predictive": out_dir / "predictive.csv",
-        "observations": out_dir / "observations.csv",
-        "predictive_figure": out_dir / "predictive.png",
-        "pairs_figure": out_dir / "pairs.png",
-        "scenario": out_dir / "fitted_scenario.yaml",
-        "json": out_dir / "calibration.json",
-        "database": run.abc.database,
-    }
-    summary = run.abc.summary()
-    out_of_sample = run.out_of_sample() if cal.holdout else pd.DataFrame()
-    write_csv_atomic(paths["posterior"], run.abc.particles)
-    write_csv_atomic(paths["posterior_summary"], summary)
-    write_csv_atomic(paths["generations"], run.abc.generations)
-    write_csv_atomic(paths["predictive"], run.predictive_table())
-    write_csv_atomic(paths["observations"], run.observation_table())
-    if cal.holdout:
-        paths["out_of_sample"] = out_dir / "out_of_sample.csv"
-        write_csv_atomic(paths["out_of_sample"], out_of_sample)
-    if not run.point_selection.empty:
-        paths["point_selection"] = out_dir / "point_selection.csv"
-        write_csv_atomic(paths["point_selection"], run.point_selection)
-    write_bytes_atomic(paths["scenario"], fitted_scenario_yaml(run).encode())
-    plot_predictive(run, paths["predictive_figure"])
-    plot_pairs(run, paths["pairs_figure"])
-    fitted = cal.scenario(run.point).resolved()
-    payload = {
-        "name": cal.config.name,
-        "mode": "holdout" if cal.holdout else "full",
-        "calibration_file": str(cal.source),
-        "config": cal.config.model_dump(mode="json"),
-        "steps": cal.steps,
-        "consumers": fitted.get("population", {}).get("consumers"),
-        "sampler": run.abc.sampler,
-        "workers": run.abc.workers,
-        "simulations": run.abc.simulations,
-        "stop_reason": run.abc.stop_reason,
-        "abc_seconds": run.abc.seconds,
-        "predictive_seconds": run.predictive_seconds,
-        "seconds": run.seconds,
-        "posterior_summary": _records(summary),
-        "point_estimate": run.point,
-        "point_estimate_rule": cal.config.abc.point_estimate,
-        "point_selection": _records(run.point_selection),
-        "generations": _records(run.abc.generations),
-        "in_sample": _records(run.in_sample_check()),
-        "out_of_sample": _records(out_of_sample),
-        "files": {k: p.name for k, p in paths.items()},
-        "manifest": build_manifest(
-            {f"{cal.config.name}_fitted": fitted},
-            [],
-            started=now_iso(),
-            finished=now_iso(),
-            command=" ".join(["mtsim", *sys.argv[1:]]),
-        ),
-    }
-    write_json_atomic(paths["json"], payload)
-    return paths
-
-
-def weighted_interval(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
-    """Return the weighted 5% and 95% quantiles (the 90% posterior interval)."""
-    low, high = weighted_quantiles(values, weights, [0.05, 0.95])
-    return low, high
-
-
-__all__ = [
-    "CalibrationRun",
-    "fitted_scenario_yaml",
-    "plot_pairs",
-    "plot_predictive",
-    "run_calibration",
-    "weighted_interval",
-    "write_outputs",
-]

@@ -1,0 +1,555 @@
+"""Run one scenario with replications and write its results folder (``mtsim run``).
+
+::
+
+    from model import load_scenario
+    from model.workflows.run import run_replications
+
+    outcome = run_replications(load_scenario("scenarios/baseline.yaml"), reps=4, workers=2)
+    outcome.table      # every replication's run table, stacked
+    outcome.out        # the folder, with outcome.outputs in it
+
+The folder (default ``results/<scenario>/<run id>/``) gets ``timeseries.csv`` (one
+row per replication and step), ``groups.csv`` (the group table, docs/population.md),
+``manifest.json`` and ``summary.png``. Replication r uses seed ``seed + r``, so
+replication 0 is the plain ``seed`` run. When the scenario asks for per-consumer
+history (``simulation.record_consumers_every``), each replication's records go to
+``consumers/replication-RRR.parquet`` (read them all with
+``pandas.read_parquet(folder / "consumers")``); with ``platforms.record_merchants_every``
+each replication's merchant channel table goes to ``merchants/replication-RRR.parquet``.
+
+Robustness (docs/robustness.md):
+
+- results are written into a hidden staging folder next to ``out`` and moved in
+  only at the end: a run that fails, is interrupted or finds a full disk leaves
+  the earlier results in ``out`` as they were, and never an empty new folder;
+- moving in replaces mtsim's own files of an earlier run (``timeseries.csv``,
+  ``summary.png``, ``manifest.json`` and every file its manifest lists under
+  ``outputs``) and nothing else of the folder, so one folder never mixes two runs;
+- an interrupt (Ctrl-C; ``mtsim run`` turns SIGTERM into one) while replications run
+  stops them: the replications that had finished are written and the outcome says
+  so (:attr:`RunOutcome.interrupted`); when none had finished, nothing is written.
+  While results are written, SIGINT and SIGTERM are held off (in the main thread),
+  so a second interrupt cannot lose finished results.
+
+Only light modules are imported at the top: ``mtsim run`` checks its options with
+:func:`check_run_options` before NumPy, pandas and the model are imported.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from model.errors import UserError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from model.experiment.runner import RunTask
+    from model.market import MarketModel
+    from model.scenario import Scenario
+
+MAX_STEPS = 100_000
+"""Upper bound of ``--steps`` (the scenario schema's bound of ``simulation.steps``)."""
+
+MAX_REPS = 100_000
+"""Upper bound of ``--reps``."""
+
+OWN_FILES = ("timeseries.csv", "summary.png", "manifest.json")
+"""Files of a results folder that belong to mtsim (replaced by the next run into it)."""
+
+
+@dataclass
+class RunOutcome:
+    """What :func:`run_replications` ran and wrote.
+
+    Attributes:
+        out: the results folder.
+        scenario: the scenario's name.
+        steps: weeks simulated.
+        seeds: the seed of each replication (replication r uses ``seeds[r]``).
+        finished: the replications that finished, in order.
+        failures: replication -> one-line error, for each replication that failed.
+        table: the finished replications' run tables stacked (columns ``scenario``,
+            ``replication``, ``seed``, then the run table's), None when none finished.
+        outputs: the files written into ``out`` (names relative to it); empty when
+            nothing was written.
+        replaced: True when earlier mtsim results in ``out`` were replaced.
+        interrupted: the interrupt that stopped the replications (a
+            ``KeyboardInterrupt``, or a subclass of it), None when they all ran.
+    """
+
+    out: Path
+    scenario: str
+    steps: int
+    seeds: list[int]
+    finished: list[int] = field(default_factory=list)
+    failures: dict[int, str] = field(default_factory=dict)
+    table: pd.DataFrame | None = None
+    outputs: list[str] = field(default_factory=list)
+    replaced: bool = False
+    interrupted: KeyboardInterrupt | None = None
+
+
+def check_run_options(
+    steps: int | None, reps: int, workers: int, seed: int | None, out: str | Path | None
+) -> None:
+    """Check the options of a run (light: no heavy imports).
+
+    Raises:
+        UserError: an option out of range, or an ``out`` that is a file.
+    """
+    if steps is not None and not 1 <= steps <= MAX_STEPS:
+        raise UserError(f"--steps: {steps}: must be from 1 to {MAX_STEPS:,}")
+    if not 1 <= reps <= MAX_REPS:
+        raise UserError(f"--reps: {reps}: must be from 1 to {MAX_REPS:,}")
+    if workers < 1:
+        raise UserError(f"--workers: {workers}: must be at least 1")
+    if seed is not None and not 0 <= seed < 2**32 - MAX_REPS:
+        raise UserError(f"--seed: {seed}: must be from 0 to {2**32 - MAX_REPS - 1:,}")
+    if out and Path(out).exists() and not Path(out).is_dir():
+        raise UserError(f"--out: {out}: is a file, not a folder; choose a folder")
+
+
+# --------------------------------------------------------------------------- one replication
+
+
+def consumer_file(out: Path, replication: int) -> Path:
+    """Where replication r's per-consumer records go."""
+    return Path(out) / "consumers" / f"replication-{replication:03d}.parquet"
+
+
+def write_consumer_history(model: MarketModel, path: Path, replication: int) -> None:
+    """Write the model's per-consumer records (if any were kept) as one Parquet file."""
+    import numpy as np
+
+    if not model.scenario.simulation.record_consumers_every:
+        return
+    history = model.consumer_history()
+    history.insert(0, "seed", np.int64(model.seed))
+    history.insert(0, "replication", np.int32(replication))
+    _write_parquet(history, path)
+
+
+def merchant_file(out: Path, replication: int) -> Path:
+    """Where replication r's per-merchant channel table goes (with platforms only)."""
+    return Path(out) / "merchants" / f"replication-{replication:03d}.parquet"
+
+
+def write_merchant_table(model: MarketModel, path: Path, replication: int) -> None:
+    """Write each merchant's orders by channel and platform share, one file per replication.
+
+    Only with ``platforms:`` and ``platforms.record_merchants_every`` > 0.
+    """
+    import numpy as np
+
+    from model.mechanisms.attribution import merchant_table
+
+    spec = model.scenario.platforms
+    if spec is None or not spec.record_merchants_every:
+        return
+    table = merchant_table(model)
+    table.insert(0, "seed", np.int64(model.seed))
+    table.insert(0, "replication", np.int32(replication))
+    _write_parquet(table, path)
+
+
+def _write_parquet(table: pd.DataFrame, path: Path) -> None:
+    """Write a table as one Parquet file, atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from model.atomic_files import write_bytes_atomic
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink)
+    write_bytes_atomic(path, sink.getvalue().to_pybytes())
+
+
+def replication_group_file(out: Path, replication: int) -> Path:
+    """Where one replication's group table is staged before :func:`gather_group_tables`."""
+    return Path(out) / "groups" / f"replication-{replication:03d}.csv"
+
+
+def write_replication_groups(model: MarketModel, out: Path, replication: int) -> None:
+    """Stage a model's group table (``model.group_table()``) for one replication."""
+    path = replication_group_file(out, replication)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.group_table().to_csv(path, index=False, lineterminator="\n")
+
+
+def gather_group_tables(
+    stage: Path, replications: Sequence[int], seeds: Sequence[int], scenario: str
+) -> list[str]:
+    """Join the staged replications' group tables into ``groups.csv`` in ``stage``.
+
+    Adds the columns ``scenario``, ``replication`` and ``seed`` in front (as the run
+    table) and removes the staged per-replication files.
+
+    Returns:
+        ``["groups.csv"]``, or ``[]`` when no replication staged a table.
+    """
+    import pandas as pd
+
+    from model.analysis.group_effects import GROUP_FILE
+
+    parts = []
+    for rep in replications:
+        path = replication_group_file(stage, rep)
+        if path.is_file():
+            part = pd.read_csv(path, keep_default_na=False)
+            part.insert(0, "seed", seeds[rep])
+            part.insert(0, "replication", rep)
+            part.insert(0, "scenario", scenario)
+            parts.append(part)
+    shutil.rmtree(Path(stage) / "groups", ignore_errors=True)
+    if not parts:
+        return []
+    table = pd.concat(parts, ignore_index=True)
+    tmp = Path(stage) / f".{GROUP_FILE}.tmp"
+    table.to_csv(tmp, index=False, lineterminator="\n")
+    tmp.replace(Path(stage) / GROUP_FILE)
+    return [GROUP_FILE]
+
+
+def simulate(
+    scenario: Scenario, seed: int, steps: int, out: Path, replication: int, progress: bool = False
+) -> pd.DataFrame:
+    """Run one replication, stage its group table and records (if asked for), return its table."""
+    from model.experiment.runner import model_with_groups
+
+    model = model_with_groups(scenario, seed=seed, steps=steps, progress=progress)
+    write_consumer_history(model, consumer_file(out, replication), replication)
+    write_merchant_table(model, merchant_file(out, replication), replication)
+    write_replication_groups(model, out, replication)
+    return model.timeseries()
+
+
+def simulate_and_record(task: RunTask) -> pd.DataFrame:
+    """Runner work for one replication (picklable): :func:`simulate` of a RunTask."""
+    from model.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict(task.scenario, source=f"run {task.key}")
+    steps = task.steps if task.steps is not None else scenario.simulation.steps
+    return simulate(
+        scenario, int(task.seed), steps, Path(task.meta["out"]), int(task.meta["replication"])
+    )
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+def folder_name(name: str) -> str:
+    """Make a scenario name safe as one folder name (no separators, no '..', at most 80 chars)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-")[:80]
+    return safe or "scenario"
+
+
+def _write_error(out: Path, exc: OSError) -> UserError:
+    """Return the one-line error for results that cannot be written (earlier results kept)."""
+    earlier = f"; earlier results in {out}/ are unchanged" if out.is_dir() else ""
+    return UserError(f"--out: {out}: cannot write results ({exc.strerror or exc}){earlier}")
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder``'s missing parents; return those created (deepest last)."""
+    missing = []
+    for parent in reversed(folder.parents):
+        if not parent.exists():
+            missing.append(parent)
+    for parent in missing:
+        parent.mkdir()
+    return missing
+
+
+def _staging_folder(out: Path) -> Path:
+    """Make a hidden folder beside ``out`` (or inside it, if its parent cannot be written)."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.mtsim-", dir=out.parent))
+    except OSError:
+        if not out.is_dir():
+            raise
+        return Path(tempfile.mkdtemp(prefix=".mtsim-staging-", dir=out))
+
+
+def _old_outputs(out: Path) -> list[Path]:
+    """List the files an earlier run into ``out`` wrote (from its manifest's ``outputs``)."""
+    import json
+
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(manifest, dict) or manifest.get("tool") != "mtsim":
+        return []
+    listed = manifest.get("outputs")
+    if isinstance(listed, list):
+        names = [n for n in listed if isinstance(n, str)]
+    else:  # manifests written before the outputs list: the usual names
+        names = [f"consumers/{p.name}" for p in (out / "consumers").glob("replication-*.parquet")]
+    return [
+        out / name
+        for name in names
+        if name and not Path(name).is_absolute() and ".." not in Path(name).parts
+    ]
+
+
+def _commit(stage: Path, out: Path, outputs: list[str]) -> bool:
+    """Move the staged outputs into ``out``, replacing mtsim's files of an earlier run.
+
+    Returns:
+        True when earlier mtsim results in ``out`` were replaced.
+    """
+    out.mkdir(exist_ok=True)
+    replaced = False
+    emptied: set[Path] = set()
+    for old in [*(out / name for name in OWN_FILES), *_old_outputs(out)]:
+        if old.is_file():
+            old.unlink()
+            emptied.add(old.parent)
+            replaced = True
+    for name in outputs:
+        target = out / name
+        target.parent.mkdir(exist_ok=True)
+        os.replace(stage / name, target)
+    for folder in emptied:  # a folder only the earlier run's files were in
+        if folder != out and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return replaced
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM while finished results are written (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
+# --------------------------------------------------------------------------- the workflow
+
+
+def run_replications(
+    scenario: Scenario,
+    *,
+    steps: int | None = None,
+    seed: int | None = None,
+    reps: int = 1,
+    out: str | Path | None = None,
+    workers: int = 1,
+    progress: bool = True,
+    command: str = "",
+    scenario_file: str | Path | None = None,
+    overrides: Sequence[str] = (),
+) -> RunOutcome:
+    """Run a scenario ``reps`` times (seeds ``seed`` .. ``seed + reps - 1``) and write its folder.
+
+    Args:
+        scenario: the validated scenario (``model.load_scenario``).
+        steps: weeks to simulate (None: the scenario's ``simulation.steps``).
+        seed: seed of replication 0 (None: the scenario's ``simulation.seed``).
+        reps: replications.
+        out: the results folder (None: ``results/<scenario>/<run id>``; the run id
+            hashes the resolved scenario, seeds and weeks).
+        workers: processes for the replications (1: in this process).
+        progress: show a progress bar on stderr.
+        command: the command line, for the manifest.
+        scenario_file: the scenario's file, for the manifest.
+        overrides: the ``--set`` overrides it was loaded with, for the manifest.
+
+    Returns:
+        The RunOutcome: the folder, the stacked run table and the files written.
+
+    Raises:
+        UserError: an option out of range, a network file that cannot be read, or a
+            folder that cannot be made or written (earlier results in it are kept).
+    """
+    import hashlib
+    import json
+
+    from model.experiment.manifest import now_iso  # pandas: loaded before the staging folder
+    from model.yamlio import short_key
+
+    check_run_options(steps, reps, workers, seed, out)
+    steps = steps if steps is not None else scenario.simulation.steps
+    base_seed = scenario.simulation.seed if seed is None else seed
+    seeds = [base_seed + r for r in range(reps)]
+    resolved = scenario.resolved()
+    ident = hashlib.sha256(
+        json.dumps({"scenario": resolved, "seeds": seeds, "steps": steps}, sort_keys=True).encode()
+    ).hexdigest()[:12]
+    folder = Path(out) if out else Path("results") / folder_name(scenario.name) / ident
+    if scenario.network.kind == "file":  # a bad graph file stops here, before any folder
+        from model.network import load_graph_file
+
+        load_graph_file(scenario.network, scenario.population.consumers)
+    try:
+        created = _make_parents(folder.absolute())
+        stage = _staging_folder(folder.absolute())
+    except OSError as exc:
+        raise UserError(
+            f"--out: {short_key(str(folder), 200)!r}: cannot create folder ({exc.strerror})"
+        ) from None
+    outcome = RunOutcome(out=folder, scenario=scenario.name, steps=steps, seeds=seeds)
+    provenance = {
+        "started": now_iso(),
+        "command": command,
+        "scenario_file": str(Path(scenario_file)) if scenario_file is not None else None,
+        "overrides": list(overrides),
+        "run_id": ident,
+    }
+    committed = False
+    try:
+        tables = _run_all(scenario, outcome, resolved, stage, workers, progress)
+        if outcome.interrupted is not None and not tables:
+            return outcome
+        with _interrupts_held():  # finish writing what is kept
+            try:
+                _write_stage(stage, outcome, tables, resolved, provenance)
+                outcome.replaced = _commit(stage, folder, outcome.outputs)
+                committed = True
+            except OSError as exc:
+                raise _write_error(folder, exc) from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if not committed:
+            for parent in reversed(created):
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
+    return outcome
+
+
+def _run_all(
+    scenario: Scenario,
+    outcome: RunOutcome,
+    resolved: dict[str, Any],
+    stage: Path,
+    workers: int,
+    progress: bool,
+) -> dict[int, pd.DataFrame]:
+    """Run every replication into ``stage``; return the finished ones' run tables.
+
+    Failures and an interrupt are recorded in ``outcome``.
+    """
+    tables: dict[int, pd.DataFrame] = {}
+    seeds, steps = outcome.seeds, outcome.steps
+    try:
+        from model.experiment.runner import RunTask, run_tasks
+
+        if len(seeds) == 1:
+            tables[0] = simulate(scenario, seeds[0], steps, stage, 0, progress)
+        else:
+            tasks = [
+                RunTask(
+                    key=f"rep{r}",
+                    scenario=resolved,
+                    seed=s,
+                    steps=steps,
+                    meta={"replication": r, "out": str(stage)},
+                )
+                for r, s in enumerate(seeds)
+            ]
+            for result in run_tasks(
+                tasks,
+                workers=min(workers, len(seeds)),
+                progress=progress,
+                desc=scenario.name[:40],
+                work=simulate_and_record,
+            ):
+                rep = int(result.meta["replication"])
+                if result.ok:
+                    tables[rep] = result.table
+                else:
+                    outcome.failures[rep] = result.error or "failed"
+    except KeyboardInterrupt as exc:
+        outcome.interrupted = exc
+    except OSError as exc:  # a replication's own files (groups, records) in the stage
+        raise _write_error(outcome.out, exc) from None
+    outcome.finished = sorted(tables)
+    return tables
+
+
+def _write_stage(
+    stage: Path,
+    outcome: RunOutcome,
+    tables: dict[int, pd.DataFrame],
+    resolved: dict[str, Any],
+    provenance: dict[str, Any],
+) -> None:
+    """Write the run table, figure, group table and manifest into ``stage``.
+
+    Sets ``outcome.table`` and ``outcome.outputs`` (every file staged, manifest last).
+    ``provenance`` holds the manifest's ``started``, ``command``, ``scenario_file``,
+    ``overrides`` and ``run_id``.
+    """
+    import pandas as pd
+
+    from model.analysis.run_summary import plot_run_summary
+    from model.atomic_files import write_csv_atomic, write_json_atomic
+    from model.experiment.manifest import build_manifest, now_iso
+
+    seeds, name = outcome.seeds, outcome.scenario
+    parts = []
+    for rep in outcome.finished:
+        t = tables[rep].copy()
+        t.insert(0, "seed", seeds[rep])
+        t.insert(0, "replication", rep)
+        t.insert(0, "scenario", name)
+        parts.append(t)
+    outputs: list[str] = []
+    outcome.outputs = outputs
+    if parts:
+        outcome.table = pd.concat(parts, ignore_index=True)
+        write_csv_atomic(stage / "timeseries.csv", outcome.table)
+        outputs.append("timeseries.csv")
+        plot_run_summary(outcome.table, stage / "summary.png", f"mtsim: {name[:80]}")
+        outputs.append("summary.png")
+        outputs += gather_group_tables(stage, outcome.finished, seeds, name)
+    for rep in outcome.finished:
+        for folder, where in (("consumers", consumer_file), ("merchants", merchant_file)):
+            staged = f"{folder}/{where(stage, rep).name}"
+            if (stage / staged).is_file():
+                outputs.append(staged)
+    missing = [
+        r for r in range(len(seeds)) if r not in outcome.finished and r not in outcome.failures
+    ]
+    manifest = build_manifest(
+        {name: resolved},
+        seeds,
+        provenance["started"],
+        now_iso(),
+        command=provenance["command"],
+        scenario_file=provenance["scenario_file"],
+        overrides=provenance["overrides"],
+        steps=outcome.steps,
+        replications=len(seeds),
+        run_id=provenance["run_id"],
+        status="interrupted" if outcome.interrupted is not None else "complete",
+        replications_written=outcome.finished,
+        failed_runs={str(r): msg for r, msg in outcome.failures.items()},
+        not_run=missing,
+        outputs=[*outputs, "manifest.json"],
+    )
+    write_json_atomic(stage / "manifest.json", manifest)
+    outputs.append("manifest.json")
