@@ -16,17 +16,17 @@ Public API:
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from model.errors import UserError
+from model.errors import UserError, close_match
 from model.levers import CHANNELS, LEVER_MAX, LEVERS
+from model.schema_errors import StrictModel, validation_message
 from model.yamlio import YamlError, describe_value, parse_yaml_value, short_key
 from model.yamlio import read_yaml_mapping as _read_yaml_mapping
 
@@ -39,15 +39,10 @@ class ScenarioError(UserError, ValueError):
     """A scenario (or experiment) file that cannot be used, with a one-line reason."""
 
 
-class _Strict(BaseModel):
-    # every number must be finite: .inf and .nan are refused like any out-of-range value
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
 # --------------------------------------------------------------------------- world
 
 
-class AttributeLevel(_Strict):
+class AttributeLevel(StrictModel):
     """One level of a consumer attribute (an area, an income band, an age band).
 
     Attributes:
@@ -75,7 +70,7 @@ _RURAL_ACCESS_SHIFT = -1.137
 """logit(0.559) - logit(0.798): rural vs urban Internet penetration (CNNIC 47th report)."""
 
 
-class Areas(_Strict):
+class Areas(StrictModel):
     """Urban and rural consumers.
 
     Attributes:
@@ -93,8 +88,13 @@ class Areas(_Strict):
     @classmethod
     def _fill_defaults(cls, data: Any) -> Any:
         # a level given in part keeps the default share and access shift of what it omits
-        return _fill_levels(data, {"urban": cls.model_fields["urban"].default,
-                                   "rural": cls.model_fields["rural"].default})
+        return _fill_levels(
+            data,
+            {
+                "urban": cls.model_fields["urban"].default,
+                "rural": cls.model_fields["rural"].default,
+            },
+        )
 
 
 def _fill_levels(data: Any, defaults: Mapping[str, AttributeLevel]) -> Any:
@@ -132,7 +132,7 @@ MAX_BANDS = 8
 Bands = Annotated[dict[str, AttributeLevel], Field(min_length=1, max_length=MAX_BANDS)]
 
 
-class Attributes(_Strict):
+class Attributes(StrictModel):
     """Who the consumers are: area, income band, age band (model/population.py).
 
     Attributes:
@@ -175,7 +175,7 @@ class Attributes(_Strict):
         return self
 
 
-class Population(_Strict):
+class Population(StrictModel):
     """How many agents of each kind.
 
     Attributes:
@@ -192,7 +192,7 @@ class Population(_Strict):
     attributes: Attributes | None = None
 
 
-class Region(_Strict):
+class Region(StrictModel):
     """One region (market) with its own consumers and merchants.
 
     Attributes:
@@ -227,7 +227,7 @@ class Region(_Strict):
     urban_share: Probability | None = None
 
 
-class TradeLink(_Strict):
+class TradeLink(StrictModel):
     """Trade friction on one ordered pair of regions (overrides ``trade`` defaults).
 
     Attributes:
@@ -245,7 +245,7 @@ class TradeLink(_Strict):
     tariff: NonNegative | None = None
 
 
-class Trade(_Strict):
+class Trade(StrictModel):
     """Delivery cost and delay between regions.
 
     Attributes:
@@ -266,7 +266,7 @@ class Trade(_Strict):
     links: tuple[TradeLink, ...] = ()
 
 
-class NetworkSettings(_Strict):
+class NetworkSettings(StrictModel):
     """The consumers' social graph.
 
     Attributes:
@@ -310,7 +310,7 @@ class NetworkSettings(_Strict):
 # --------------------------------------------------------------------------- behaviour
 
 
-class WordOfMouth(_Strict):
+class WordOfMouth(StrictModel):
     """Word of mouth over the social graph (mechanisms/word_of_mouth.py).
 
     Attributes:
@@ -357,7 +357,7 @@ class WordOfMouth(_Strict):
     lapse_after_harm: Probability = 0.0
 
 
-class Channel(_Strict):
+class Channel(StrictModel):
     """One mobile marketing channel.
 
     Attributes:
@@ -401,7 +401,7 @@ def _default_channels() -> dict[str, Channel]:
     }
 
 
-class Marketing(_Strict):
+class Marketing(StrictModel):
     """Merchant mobile marketing (mechanisms/marketing.py).
 
     Attributes:
@@ -420,7 +420,7 @@ class Marketing(_Strict):
     channels: dict[Literal[CHANNELS], Channel] = Field(default_factory=_default_channels)  # type: ignore[valid-type]
 
 
-class Merchants(_Strict):
+class Merchants(StrictModel):
     """Merchant behaviour (mechanisms/merchant_adoption.py, fulfilment.py).
 
     Attributes:
@@ -466,7 +466,7 @@ class Merchants(_Strict):
     verification_lapse: Probability = 0.002
 
 
-class KOLs(_Strict):
+class KOLs(StrictModel):
     """Key opinion leaders (mechanisms/kol.py).
 
     Attributes:
@@ -520,7 +520,7 @@ class KOLs(_Strict):
     campaign_share: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
 
 
-class Trust(_Strict):
+class Trust(StrictModel):
     """Trust dynamics (mechanisms/trust.py). Gains and losses are hazard rates per signal.
 
     Attributes:
@@ -548,7 +548,7 @@ class Trust(_Strict):
     privacy_leak_rate: Probability = 0.0005
 
 
-class Payment(_Strict):
+class Payment(StrictModel):
     """Mobile payment adoption (mechanisms/payment.py).
 
     Attributes:
@@ -592,7 +592,7 @@ class Payment(_Strict):
     acceptance_rate: Probability = 0.1
 
 
-class Ordering(_Strict):
+class Ordering(StrictModel):
     """The weekly shopping choice, including the outside options (mechanisms/ordering.py).
 
     Each week a consumer has a shopping need with probability ``occasion_rate``; it is
@@ -644,7 +644,7 @@ class Ordering(_Strict):
     reliability: Probability = 0.97
 
 
-class Accounts(_Strict):
+class Accounts(StrictModel):
     """Money in the accounts (mechanisms/accounts.py): costs of goods, fraud, overheads.
 
     Attributes:
@@ -664,7 +664,7 @@ class Accounts(_Strict):
     mobile_channel_cost: NonNegative = 1.0
 
 
-class MerchantDynamics(_Strict):
+class MerchantDynamics(StrictModel):
     """Merchants' response to profit (mechanisms/merchant_adoption.py).
 
     Attributes:
@@ -689,7 +689,7 @@ class MerchantDynamics(_Strict):
     max_merchants_ratio: Annotated[float, Field(ge=1.0, le=100.0)] = 1.5
 
 
-class PolicyCosts(_Strict):
+class PolicyCosts(StrictModel):
     """Unit costs the state pays for each lever's activity (mechanisms/accounts.py).
 
     A lever's cost in a week is the quantity of its activity times its unit cost; the
@@ -728,7 +728,7 @@ class PolicyCosts(_Strict):
 # --------------------------------------------------------------------------- platforms
 
 
-class PlatformSpec(_Strict):
+class PlatformSpec(StrictModel):
     """One super-app platform (mechanisms/platform.py, docs/platform.md).
 
     Attributes:
@@ -755,7 +755,7 @@ class PlatformSpec(_Strict):
     qr_acceptance: Probability = 0.3
 
 
-class Follows(_Strict):
+class Follows(StrictModel):
     """Consumer-merchant follow ties (official accounts).
 
     Attributes:
@@ -786,7 +786,7 @@ class Follows(_Strict):
     unfollow_after_counterfeit: Probability = 0.8
 
 
-class Sharing(_Strict):
+class Sharing(StrictModel):
     """Shares of a store to friends' circles and group chats.
 
     Attributes:
@@ -798,7 +798,7 @@ class Sharing(_Strict):
     share_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 0.5
 
 
-class GroupBuying(_Strict):
+class GroupBuying(StrictModel):
     """Group chats (ego groups of the social graph) and group-buying offers.
 
     Attributes:
@@ -822,7 +822,7 @@ class GroupBuying(_Strict):
     max_discount: Annotated[float, Field(ge=0.0, le=0.9)] = 0.3
 
 
-class O2O(_Strict):
+class O2O(StrictModel):
     """Offline purchases paid by scanning a QR code (the offline channel of ordering).
 
     Attributes:
@@ -837,7 +837,7 @@ class O2O(_Strict):
     qr_fee: Annotated[float, Field(ge=0.0, le=0.5)] = 0.006
 
 
-class Search(_Strict):
+class Search(StrictModel):
     """Mobile search of merchants (online and nearby).
 
     Attributes:
@@ -851,7 +851,7 @@ class Search(_Strict):
     search_appeal: Annotated[float, Field(ge=0.0, le=20.0)] = 1.6
 
 
-class Platforms(_Strict):
+class Platforms(StrictModel):
     """The super-app layer (mechanisms/platform.py, groups.py, o2o.py, attribution.py).
 
     Attributes:
@@ -870,9 +870,9 @@ class Platforms(_Strict):
         search: mobile search.
     """
 
-    platforms: dict[
-        Annotated[str, Field(min_length=1, max_length=100)], PlatformSpec
-    ] = Field(default_factory=lambda: {"superapp": PlatformSpec()}, min_length=1, max_length=8)
+    platforms: dict[Annotated[str, Field(min_length=1, max_length=100)], PlatformSpec] = Field(
+        default_factory=lambda: {"superapp": PlatformSpec()}, min_length=1, max_length=8
+    )
     interoperability: Probability = 0.0
     verification_cutoff: Probability = 0.8
     fee_sensitivity: Annotated[float, Field(ge=0.0, le=1000.0)] = 20.0
@@ -887,7 +887,7 @@ class Platforms(_Strict):
 # --------------------------------------------------------------------------- policy
 
 
-class Intervention(_Strict):
+class Intervention(StrictModel):
     """One policy intervention on the time line (model/policy.py).
 
     Attributes:
@@ -923,7 +923,7 @@ class Intervention(_Strict):
         return self
 
 
-class Simulation(_Strict):
+class Simulation(StrictModel):
     """Run settings.
 
     Attributes:
@@ -944,7 +944,7 @@ class Simulation(_Strict):
     record_consumers_every: Annotated[int, Field(ge=0)] = 0
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     """A complete, validated scenario: world, behaviour and policy package.
 
     Attributes:
@@ -1210,7 +1210,7 @@ ADD_REGION_RULE = (
 def _unknown_region(
     name: str, known: list[str], where: str, origin: str, fix: str
 ) -> ScenarioError:
-    hint = _close_match(name, known) if len(name) <= 100 else ""
+    hint = close_match(name, known)
     return ScenarioError(
         f"{where}: no region {short_key(name)!r} in {origin}{hint} "
         f"(regions: {', '.join(known)}; {fix})"
@@ -1326,42 +1326,6 @@ def apply_overrides(
     return out
 
 
-def _close_match(key: str, allowed: Iterable[str]) -> str:
-    match = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
-    return f"; did you mean '{match[0]}'?" if match else ""
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """Return the pydantic model class that holds the last key of ``loc`` (for close matches)."""
-    import typing
-
-    model: Any = Scenario
-    skip_name = False
-    for part in loc[:-1]:
-        if skip_name or isinstance(part, int):
-            skip_name = False
-            continue
-        field = model.model_fields.get(part) if model is not None else None
-        if field is None:
-            return None
-        ann = field.annotation
-        skip_name = typing.get_origin(ann) is dict
-        model = _unwrap_model(ann)
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _unwrap_model(ann: Any) -> Any:
-    import typing
-
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    for arg in typing.get_args(ann):
-        found = _unwrap_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
 # Keys a scenario could have in an earlier version, with what replaced them (named in the error).
 RETIRED_KEYS: dict[tuple[str, ...], str] = {
     ("kols", "min_followers"): (
@@ -1369,68 +1333,6 @@ RETIRED_KEYS: dict[tuple[str, ...], str] = {
         "(mean number of KOLs a consumer follows) instead"
     ),
 }
-
-
-def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> str:
-    loc = tuple(
-        p for p in err.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-"))
-    )
-    # pydantic puts union/literal branch names into loc; drop type tags like 'literal[...]'
-    clean = tuple(
-        p
-        for p in loc
-        if not (isinstance(p, str) and ("[" in p or p in ("int", "float", "str", "none")))
-    )
-    path = ".".join(short_key(p) for p in clean) or "(top level)"
-    kind = err.get("type", "")
-    value = err.get("input")
-    shown = describe_value(value, 60) if not isinstance(value, dict) else "{...}"
-    if kind == "extra_forbidden":
-        retired = RETIRED_KEYS.get(tuple(str(p) for p in clean))
-        if retired:
-            return f"{path}: no longer a key: {retired}"
-        model = _model_at(clean)
-        allowed = sorted(model.model_fields) if model else []
-        hint = (
-            _close_match(str(clean[-1]), allowed) if allowed and len(str(clean[-1])) <= 100 else ""
-        )
-        listing = f" (allowed here: {', '.join(allowed)})" if allowed else ""
-        return f"{path}: unknown key{hint}{listing}"
-    msg = err.get("msg", "invalid value")
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    ctx = err.get("ctx") or {}
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bounds = []
-        for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-            if k in ctx:
-                bounds.append(f"{word} {ctx[k]}")
-        msg = f"out of range (allowed: {' and '.join(bounds)})"
-    elif kind == "literal_error":
-        expected = str(ctx.get("expected", ""))
-        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
-        hint = _close_match(value, options) if isinstance(value, str) and len(value) <= 100 else ""
-        msg = f"not allowed{hint} (allowed: {expected})"
-    elif kind == "finite_number":
-        msg = "must be a finite number (not .inf or .nan)"
-    if kind == "missing":
-        return f"{path}: required key is missing"
-    if clean and kind not in ("value_error", "assertion_error"):
-        return f"{path}: {shown}: {msg}"
-    return f"{path}: {msg}"
-
-
-def validation_message(exc: ValidationError, data: Mapping[str, Any], source: str) -> str:
-    """One line per problem, each naming the source, the key path, the value and what is allowed."""
-    errors = exc.errors()
-    lines = list(dict.fromkeys(f"{source}: {_describe(err, data)}" for err in errors[:MAX_LINES]))
-    if len(errors) > MAX_LINES:
-        lines.append(f"{source}: ... and {len(errors) - MAX_LINES} more problems")
-    return "\n".join(lines)
-
-
-MAX_LINES = 20
-"""Most problems listed for one file (the rest are counted)."""
 
 
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:
@@ -1475,12 +1377,12 @@ def scenario_from_dict(
                 where = f"{source}: --set"
             except ValidationError:
                 pass
-        raise ScenarioError(validation_message(exc, merged, where)) from None
+        raise ScenarioError(
+            validation_message(exc, where, Scenario, retired=RETIRED_KEYS)
+        ) from None
 
 
-def load_scenario(
-    path: str | Path, overrides: Iterable[str] | Mapping[str, Any] = ()
-) -> Scenario:
+def load_scenario(path: str | Path, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Scenario:
     """Load, merge (``extends:``), override (``--set``) and validate a scenario file.
 
     Args:

@@ -1,4 +1,23 @@
-"""Shared test helpers: small scenarios built from the shipped baseline."""
+"""Shared test helpers (small scenarios from the shipped baseline) and the test tiers.
+
+Tiers (markers declared in pyproject.toml; README, "Set-up: two commands"):
+
+- ``quick``: given here to every test that has none of the markers below: every
+  mechanism's direction, the invariants, the contracts and the input errors, in
+  process. ``pytest -m quick -n auto``.
+- ``long``: runs models for more than a few seconds (about 3 to 60 s on an idle 2-core
+  machine) and checks what the quick tier can do without: a search, a fit, a
+  statistical check over many paired runs, a report's wording, a folder's contents.
+- ``subprocess``: starts the mtsim command line, a server or a Dask cluster as
+  separate processes.
+- ``notebook``: executes a notebook in a Jupyter kernel.
+- ``browser``: drives a headless Chromium.
+- ``slow``: left out of the default run (``-m "not slow"``) too.
+
+A marker written in a test file counts; :data:`TIERS` marks tests of files whose
+authors keep them elsewhere, by file and test function, from measured durations
+(``pytest --durations=0``).
+"""
 
 from __future__ import annotations
 
@@ -29,3 +48,98 @@ def small_scenario(**overrides):
 @pytest.fixture
 def baseline_path() -> Path:
     return BASELINE
+
+
+HEAVY_MARKERS = ("slow", "long", "subprocess", "notebook", "browser")
+"""The markers that keep a test out of the quick tier."""
+
+TIERS: dict[str, dict[str, tuple[str, ...]]] = {
+    "long": {
+        "test_calibration.py": (
+            "test_twin_experiment_recovers_known_parameters",
+            "test_time_budget_keeps_only_complete_generations",
+            "test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move",
+            "test_single_core_runs_are_reproducible",
+        ),
+        "test_china_2013.py": (),  # every test reads one 156-week replay (module fixture)
+        "test_compare.py": (
+            "test_decompose_a_package_into_its_levers",
+            "test_workers_do_not_change_results",
+            "test_coupons_before_trust_lead_with_their_window",
+        ),
+        "test_consumer_history.py": ("test_mtsim_run_writes_consumer_records_per_replication",),
+        "test_decision.py": (
+            "test_optimize_front_dominates_a_same_budget_grid",
+            "test_discover_recovers_a_known_box_within_one_grid_step",
+        ),
+        # trade creation and diversion over two paired runs of 156 weeks; the direction is
+        # test_mechanisms.py's test_higher_trade_cost_lowers_cross_border_share
+        "test_economy.py": ("test_lower_cross_border_friction_creates_and_diverts_trade",),
+        "test_groups.py": ("test_mtsim_run_writes_groups_csv",),
+        # 8 paired runs per lever; test_policy.py and test_mechanisms.py check each lever's
+        # parameters and each mechanism's direction in the quick tier
+        "test_levers.py": ("test_lever_at_full_strength_moves_its_target",),
+        "test_validation.py": ("test_mtsim_validate_quick_passes",),
+    },
+    "subprocess": {
+        "test_calibration.py": ("test_input_errors_are_found_before_heavy_imports",),
+        "test_cli.py": (
+            "test_input_errors_come_before_heavy_imports",
+            "test_import_model_is_light",
+            "test_closed_pipe_ends_quietly_without_traceback",
+            "test_schema_into_head_through_a_real_pipe",
+            "test_run_into_head_one_line",
+        ),
+        "test_compare.py": (
+            "test_scenario_targets_give_time_to_threshold",
+            "test_report_says_who_gains_by_group",
+        ),
+        "test_decision.py": (
+            "test_optimize_resumes_after_sigkill_without_repeating_finished_trials",
+        ),
+        "test_economy.py": ("test_bad_economic_input_is_one_line",),
+        "test_faults.py": (
+            "test_killed_sweep_leaves_no_orphans_and_resume_rebuilds_the_manifest",
+            "test_full_disk_stops_a_sweep_in_one_line_and_keeps_finished_runs",
+            "test_full_disk_in_run_keeps_the_earlier_results",
+            "test_read_only_out_is_one_line_and_results_stay",
+            "test_out_that_is_a_file_is_one_line",
+            "test_interrupted_run_writes_the_finished_replications",
+            "test_run_interrupted_before_any_replication_says_nothing_was_written",
+            "test_rerun_into_the_same_folder_replaces_only_mtsims_files",
+        ),
+        "test_model.py": ("test_same_seed_same_csv_bytes_and_different_seed_differs",),
+        "test_platform.py": (
+            "test_bad_platform_input_is_one_line",
+            "test_mtsim_run_writes_the_per_merchant_table",
+        ),
+        "test_sweep.py": (  # the last two start a Dask cluster (scheduler and worker processes)
+            "test_interrupted_sweep_resumes_without_recomputing",
+            "test_cli_prints_bad_file_errors_without_traceback",
+            "test_sweep_keeps_outcomes_by_group",
+            "test_same_results_with_one_worker_two_workers_and_dask",
+            "test_dask_local_option_starts_and_closes_its_own_cluster",
+        ),
+        "test_viz.py": ("test_viz_input_errors_come_before_the_heavy_imports",),
+    },
+}
+"""Marker -> test file -> test functions (by name, every parameter); ``()``: the whole file."""
+
+
+def tier_markers(path: Path, function: str) -> list[str]:
+    """Return the markers :data:`TIERS` gives to test ``function`` of the file at ``path``."""
+    return [
+        marker
+        for marker, files in TIERS.items()
+        if path.name in files and (not files[path.name] or function in files[path.name])
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests of :data:`TIERS`, then give ``quick`` to every test without a heavy one."""
+    for item in items:
+        function = getattr(item, "originalname", item.name)
+        for marker in tier_markers(item.path, function):
+            item.add_marker(marker)
+        if not any(item.get_closest_marker(name) for name in HEAVY_MARKERS):
+            item.add_marker("quick")

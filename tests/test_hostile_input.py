@@ -259,6 +259,25 @@ def test_a_retired_scenario_key_names_its_replacement(tmp_path):
     assert "\n" not in str(err.value).strip()
 
 
+@pytest.mark.parametrize("kind", ["scenario", "experiment"])
+def test_many_problems_are_listed_up_to_twenty_and_counted(tmp_path, kind):
+    """Thirty unknown keys: twenty lines, then one line that counts the other ten."""
+    from model.schema_errors import MAX_LINES
+
+    extra = {f"surprise_{i:02d}": 1 for i in range(MAX_LINES + 10)}
+    if kind == "scenario":
+        text = yaml.safe_dump({"extends": str(BASELINE), **extra})
+    else:
+        text = experiment_text(**extra)
+    path = write_case(tmp_path, kind, text)
+    with pytest.raises(UserError) as err:
+        KINDS[kind][1](path)
+    lines = str(err.value).splitlines()
+    assert len(lines) == MAX_LINES + 1
+    assert all("unknown key" in line for line in lines[:-1])
+    assert lines[-1] == f"{path}: ... and 10 more problems"
+
+
 def make_cycle(folder: Path) -> None:
     (folder / "cycle_a.yaml").write_text("extends: cycle_b.yaml\n")
     (folder / "cycle_b.yaml").write_text("extends: cycle_a.yaml\n")
@@ -321,6 +340,7 @@ COMMANDS = {
 }
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("kind", sorted(KINDS))
 @pytest.mark.parametrize("case", CLI_CASES)
 def test_command_line_refuses_in_one_line_and_writes_nothing(tmp_path, kind, case):
@@ -362,6 +382,7 @@ def test_set_values_are_checked_like_files(tmp_path, value):
     assert message.startswith(f"{BASELINE}: --set")
 
 
+@pytest.mark.subprocess
 def test_set_region_misspelling_through_the_command_line(tmp_path):
     out = tmp_path / "out"
     done, _ = mtsim(
@@ -409,6 +430,7 @@ def test_the_size_limit_can_be_raised_or_lowered(tmp_path, monkeypatch):
     assert load_scenario(path).name == "big"  # a 50 MB file of comments, read by libyaml
 
 
+@pytest.mark.subprocess
 def test_the_same_bad_file_gets_the_same_line_from_every_command(tmp_path):
     """run, compare, sweep, viz and calibrate share the reader: one identical line."""
     bad = tmp_path / "dup.yaml"

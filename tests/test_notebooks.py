@@ -49,6 +49,7 @@ def test_notebook_is_stored_without_outputs(path):
     assert notebook.metadata.get("kernelspec", {}).get("name") == "python3"
 
 
+@pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path):
     notebook = nbformat.read(path, as_version=4)

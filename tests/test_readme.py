@@ -138,7 +138,8 @@ def _cheap_run(argv: list[str], out: Path) -> list[str]:
     ]
 
 
-RUN_LINES = [a for a in COMMAND_LINES if a[0] == "run"]
+RUN_LINES = list({tuple(a): a for a in COMMAND_LINES if a[0] == "run"}.values())
+"""The README's ``mtsim run`` lines, each once (the README repeats the plain run)."""
 
 
 @pytest.mark.parametrize("argv", RUN_LINES, ids=[" ".join(a) for a in RUN_LINES])
@@ -208,7 +209,7 @@ def test_readme_schema_command_works(tmp_path, monkeypatch, capsys):
 
 
 DOMAIN = ROOT / "docs" / "domain.md"
-CITATION = re.compile(r"docs/domain\.md,\s+'?([A-Z][^:;()\"'.]*)")
+CITATION = re.compile(r"docs/domain\.md,\s+'?([A-Z][^:;()\"'.|]*)")  # a table cell ends at |
 
 
 def domain_headings() -> tuple[set[str], set[str]]:
@@ -324,9 +325,7 @@ def test_readme_compare_outputs_table_lists_what_compare_writes(tmp_path, monkey
         if line.startswith("|") and "with `--" in line
         for name in re.findall(r"`([^`]+)`", line.split("|")[1])
     }
-    patterns = {
-        name: re.compile(re.escape(name).replace("K", r"\d+")) for name in listed
-    }
+    patterns = {name: re.compile(re.escape(name).replace("K", r"\d+")) for name in listed}
 
     def covered(name: str) -> bool:
         return any(p.fullmatch(w) for w in written for p in [patterns[name]])
@@ -346,3 +345,49 @@ def test_readme_python_examples_run(monkeypatch):
     monkeypatch.chdir(ROOT)
     for block in runnable:
         exec(compile(block, "README.md", "exec"), {"__name__": "readme_example"})
+
+
+def pytest_commands(lines: list[str]) -> list[str]:
+    """The ``python -m pytest ...`` commands of some shell lines, from ``.venv/bin/python`` on."""
+    found = []
+    for line in lines:
+        for part in line.split("&&"):
+            part = part.strip()
+            if not part.startswith("#") and re.match(r"\S*python -m pytest\b", part):
+                found.append(part)
+    return found
+
+
+def test_readme_names_the_ci_test_command_and_the_quick_tier():
+    """README's full test command is what .ci/run runs; the quick tier is named; markers exist."""
+    import tomllib
+
+    readme = pytest_commands(readme_code_lines(TEXT))
+    ci = pytest_commands((ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines())
+    assert ci == ['.venv/bin/python -m pytest -m "not slow" -n auto'], ci
+    assert ci[0] in readme, "README's test command differs from .ci/run's"
+    assert ".venv/bin/python -m pytest -m quick -n auto" in readme, "README names no quick tier"
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {m.split(":")[0] for m in config["tool"]["pytest"]["ini_options"]["markers"]}
+    for command in readme:
+        tokens = shlex.split(command)
+        expression = tokens[tokens.index("-m", 2) + 1]  # the first -m is python's
+        used = set(re.findall(r"\w+", expression)) - {"not", "and", "or"}
+        assert used <= declared, f"{command}: undeclared markers {used - declared}"
+
+
+def test_the_tier_table_names_existing_tests():
+    """tests/conftest.py marks tests by file and function name: every entry must exist."""
+    import ast
+
+    from tests.conftest import HEAVY_MARKERS, TIERS
+
+    for marker, files in TIERS.items():
+        assert marker in HEAVY_MARKERS
+        for name, functions in files.items():
+            path = ROOT / "tests" / name
+            assert path.is_file(), f"TIERS[{marker!r}] names {name}, which does not exist"
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+            missing = set(functions) - defined
+            assert not missing, f"TIERS[{marker!r}][{name!r}]: no such tests {sorted(missing)}"

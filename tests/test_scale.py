@@ -74,6 +74,7 @@ def test_different_seed_gives_a_different_table() -> None:
     assert not a.equals(b)
 
 
+@pytest.mark.long
 def test_hundred_thousand_consumers_build_and_step() -> None:
     """Smoke test (not timed): 100,000 consumers with merchants and KOLs build and step."""
     n = 100_000

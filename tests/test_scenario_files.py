@@ -1,21 +1,42 @@
-"""Scenario files: validation errors, extends:, --set, schema, through the CLI as a user would."""
+"""Scenario files: validation errors, extends:, --set, schema, through ``mtsim`` as a user would.
+
+The command line runs in this process (``model.cli.main``, its exit code and stderr);
+tests/test_hostile_input.py and tests/test_cli.py start it as a real process.
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from dataclasses import dataclass
 
 import pytest
 
+from model.cli import main
 from model.scenario import ScenarioError, load_scenario
 from tests.conftest import BASELINE
 
 
-def mtsim(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "model.cli", *args], capture_output=True, text=True
-    )
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def mtsim(capsys):
+    """Run ``mtsim ARGS`` in this process: exit code, stdout and stderr."""
+
+    def run(*args: str) -> Done:
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's own errors
+            code = exc.code
+        out, err = capsys.readouterr()
+        return Done(int(code or 0), out, err)
+
+    return run
 
 
 def write(tmp_path, text: str, name: str = "s.yaml"):
@@ -26,24 +47,33 @@ def write(tmp_path, text: str, name: str = "s.yaml"):
 
 BAD_FILES = {
     "unknown_key": ("extends: {base}\nsurprise: 1\n", "surprise: unknown key"),
-    "misspelled_key": ("extends: {base}\npopulation:\n  consumer: 10\n",
-                       "did you mean 'consumers'"),
-    "wrong_type": ("extends: {base}\npopulation:\n  consumers: many\n",
-                   "population.consumers: \"many\""),
-    "negative_population": ("extends: {base}\npopulation:\n  consumers: -5\n",
-                            "population.consumers: -5: out of range (allowed: >= 1)"),
-    "probability_above_one": ("extends: {base}\npayment:\n  fraud_rate: 1.5\n",
-                              "payment.fraud_rate: 1.5: out of range (allowed: <= 1.0)"),
+    "misspelled_key": (
+        "extends: {base}\npopulation:\n  consumer: 10\n",
+        "did you mean 'consumers'",
+    ),
+    "wrong_type": (
+        "extends: {base}\npopulation:\n  consumers: many\n",
+        'population.consumers: "many"',
+    ),
+    "negative_population": (
+        "extends: {base}\npopulation:\n  consumers: -5\n",
+        "population.consumers: -5: out of range (allowed: >= 1)",
+    ),
+    "probability_above_one": (
+        "extends: {base}\npayment:\n  fraud_rate: 1.5\n",
+        "payment.fraud_rate: 1.5: out of range (allowed: <= 1.0)",
+    ),
     "invalid_yaml": ("population: [1, 2\n", "invalid YAML at line"),
-    "unknown_lever": ("extends: {base}\npolicies:\n  - lever: free_money\n",
-                      "policies.0.lever"),
-    "end_before_start": ("extends: {base}\npolicies:\n  - {{lever: integrity, start: 9, end: 3}}\n",
-                         "must come after start"),
+    "unknown_lever": ("extends: {base}\npolicies:\n  - lever: free_money\n", "policies.0.lever"),
+    "end_before_start": (
+        "extends: {base}\npolicies:\n  - {{lever: integrity, start: 9, end: 3}}\n",
+        "must come after start",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_bad_scenario_files_give_one_clear_line_and_exit_2(tmp_path, case):
+def test_bad_scenario_files_give_one_clear_line_and_exit_2(tmp_path, case, mtsim):
     text, expected = BAD_FILES[case]
     path = write(tmp_path, text.format(base=BASELINE))
     done = mtsim("run", str(path), "--steps", "2", "--out", str(tmp_path / "out"))
@@ -56,13 +86,13 @@ def test_bad_scenario_files_give_one_clear_line_and_exit_2(tmp_path, case):
     assert not (tmp_path / "out" / "timeseries.csv").exists()
 
 
-def test_missing_file(tmp_path):
+def test_missing_file(tmp_path, mtsim):
     done = mtsim("run", str(tmp_path / "nope.yaml"))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "nope.yaml: file not found" in done.stderr
 
 
-def test_bad_set_override_is_validated_like_the_file(tmp_path):
+def test_bad_set_override_is_validated_like_the_file(tmp_path, mtsim):
     done = mtsim("run", str(BASELINE), "--set", "payment.fraud_rat=0.1", "--out", str(tmp_path))
     assert done.returncode == 2
     assert "did you mean 'fraud_rate'" in done.stderr
@@ -91,7 +121,7 @@ def test_extends_cycle_is_reported(tmp_path):
         load_scenario(tmp_path / "a.yaml")
 
 
-def test_schema_command_prints_json_schema():
+def test_schema_command_prints_json_schema(mtsim):
     done = mtsim("schema")
     assert done.returncode == 0
     schema = json.loads(done.stdout)
@@ -115,7 +145,7 @@ def test_baseline_documents_every_parameter():
         assert "#" in line, f"undocumented baseline line: {line}"
 
 
-def test_steps_and_reps_have_upper_bounds_on_the_command_line(tmp_path):
+def test_steps_and_reps_have_upper_bounds_on_the_command_line(tmp_path, mtsim):
     for args, expected in (
         (["--steps", "100001"], "--steps: 100001: must be from 1 to 100,000"),
         (["--reps", "0"], "--reps: 0: must be from 1 to 100,000"),
@@ -127,16 +157,16 @@ def test_steps_and_reps_have_upper_bounds_on_the_command_line(tmp_path):
 
 
 def test_run_summary_numbers_follow_the_metric_unit():
-    from model.commands.run import format_value
+    from model.metrics import format_metric
 
-    assert format_value("orders", 6.0, mean_of_reps=False) == "6"
-    assert format_value("orders", 236.0, mean_of_reps=False) == "236"
-    assert format_value("gmv", 12345.25, mean_of_reps=True) == "12,345.2"
-    assert format_value("aware_share", 0.5, mean_of_reps=False) == "0.500"
-    assert format_value("mean_trust_domestic", 0.25, mean_of_reps=True) == "0.250"
+    assert format_metric("orders", 6.0) == "6"
+    assert format_metric("orders", 236.0) == "236"
+    assert format_metric("gmv", 12345.25, averaged=True) == "12,345.2"
+    assert format_metric("aware_share", 0.5) == "50.0%"
+    assert format_metric("mean_trust_domestic", 0.25, averaged=True) == "25.0"
 
 
-def test_edge_list_errors_do_not_echo_the_file(tmp_path):
+def test_edge_list_errors_do_not_echo_the_file(tmp_path, mtsim):
     secret = tmp_path / "secret.txt"
     secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
     path = write(tmp_path, f"extends: {BASELINE}\nnetwork:\n  kind: file\n  path: {secret}\n")
@@ -149,7 +179,7 @@ def test_edge_list_errors_do_not_echo_the_file(tmp_path):
 
 
 def test_scenario_name_cannot_steer_the_default_folder():
-    from model.commands.run import folder_name
+    from model.workflows.run import folder_name
 
     assert folder_name("a/../../../../tmp/evil") == "a_.._.._.._.._tmp_evil"
     assert folder_name("..") == "scenario"

@@ -32,18 +32,17 @@ to the base scenario and validating the result.
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from model.errors import close_match
 from model.experiment.design import Design, Parameter, design_size, make_design
 from model.scenario import (
-    MAX_LINES,
     Scenario,
     ScenarioError,
     apply_overrides,
@@ -51,7 +50,8 @@ from model.scenario import (
     read_yaml_mapping,
     scenario_from_dict,
 )
-from model.yamlio import describe_value, short_key
+from model.schema_errors import StrictModel, problem_lines, validation_message
+from model.yamlio import describe_value
 
 RESERVED_COLUMNS: tuple[str, ...] = ("run", "point", "replication", "seed", "run_id", "step")
 """Columns of design and result tables that a parameter name may not take."""
@@ -64,12 +64,7 @@ class ExperimentError(ScenarioError):
     """An experiment file that cannot be used, with one line per problem."""
 
 
-class _Strict(BaseModel):
-    # numbers must be finite (a range [0.1, .inf] is refused)
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class ParameterSpec(_Strict):
+class ParameterSpec(StrictModel):
     """One varied parameter.
 
     Attributes:
@@ -91,7 +86,7 @@ class ParameterSpec(_Strict):
     integer: bool | None = None
 
 
-class DesignSpec(_Strict):
+class DesignSpec(StrictModel):
     """The design.
 
     Attributes:
@@ -112,7 +107,7 @@ class DesignSpec(_Strict):
 MetricName = Annotated[str, Field(max_length=100)]
 
 
-class ExperimentSpec(_Strict):
+class ExperimentSpec(StrictModel):
     """A study: the validated content of an experiment file.
 
     Attributes:
@@ -317,64 +312,12 @@ def _as_text(value: Any) -> str:
 # --------------------------------------------------------------------------- messages
 
 
-def _close_match(key: str, allowed: Iterable[str]) -> str:
-    match = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
-    return f"; did you mean '{match[0]}'?" if match else ""
-
-
-_MODELS_AT: dict[str, type[BaseModel]] = {"design": DesignSpec, "parameters": ParameterSpec}
-
-
-def _describe(err: Mapping[str, Any]) -> str:
-    loc = tuple(
-        p
-        for p in err.get("loc", ())
-        if not (isinstance(p, str) and ("[" in p or p in ("int", "float", "str", "none")))
+PATTERN_WORDING = {
+    "string_pattern_mismatch": (
+        "must be letters, digits, '_', '.' or '-' (it names the output folder)"
     )
-    path = ".".join(short_key(p) for p in loc) or "(top level)"
-    kind = err.get("type", "")
-    value = err.get("input")
-    shown = describe_value(value, 60) if not isinstance(value, dict) else "{...}"
-    if kind == "extra_forbidden":
-        model: type[BaseModel] = ExperimentSpec
-        if len(loc) > 1 and isinstance(loc[0], str) and loc[0] in _MODELS_AT:
-            model = _MODELS_AT[loc[0]]
-        allowed = sorted(model.model_fields)
-        hint = _close_match(str(loc[-1]), allowed) if len(str(loc[-1])) <= 100 else ""
-        return (
-            f"{path}: unknown key{hint} "
-            f"(allowed here: {', '.join(allowed)})"
-        )
-    if kind == "missing":
-        return f"{path}: required key is missing"
-    msg = str(err.get("msg", "invalid value"))
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    ctx = err.get("ctx") or {}
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bounds = [
-            f"{word} {ctx[k]}"
-            for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
-            if k in ctx
-        ]
-        msg = f"out of range (allowed: {' and '.join(bounds)})"
-    elif kind == "literal_error":
-        expected = str(ctx.get("expected", ""))
-        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
-        hint = _close_match(value, options) if isinstance(value, str) and len(value) <= 100 else ""
-        msg = f"not allowed{hint} (allowed: {expected})"
-    elif kind == "finite_number":
-        msg = "must be a finite number (not .inf or .nan)"
-    elif kind == "string_pattern_mismatch":
-        msg = "must be letters, digits, '_', '.' or '-' (it names the output folder)"
-    return f"{path}: {shown}: {msg}"
-
-
-def _fail(source: str, problems: list[str]) -> ExperimentError:
-    lines = list(dict.fromkeys(f"{source}: {p}" for p in problems[:MAX_LINES]))
-    if len(problems) > MAX_LINES:
-        lines.append(f"{source}: ... and {len(problems) - MAX_LINES} more problems")
-    return ExperimentError("\n".join(lines))
+}
+"""The message for the one pattern of an experiment file: its ``name``."""
 
 
 # --------------------------------------------------------------------------- loading
@@ -447,9 +390,7 @@ def _check_spec(spec: ExperimentSpec, metric_names: Iterable[str] | None) -> lis
                     "for every parameter (use grid or lhs for a list of values)"
                 )
             elif p.values is not None and len({_as_text(v) for v in p.values}) != len(p.values):
-                problems.append(
-                    f"{where}.values: {describe_value(p.values)}: repeated value"
-                )
+                problems.append(f"{where}.values: {describe_value(p.values)}: repeated value")
             if p.values is not None and p.integer:
                 bad = [v for v in p.values if not (isinstance(v, int) and not isinstance(v, bool))]
                 if bad:
@@ -482,7 +423,7 @@ def _check_spec(spec: ExperimentSpec, metric_names: Iterable[str] | None) -> lis
             for j, m in enumerate(spec.metrics):
                 if m not in known:
                     problems.append(
-                        f"metrics.{j}: {m!r}: unknown metric{_close_match(m, known)} "
+                        f"metrics.{j}: {m!r}: unknown metric{close_match(m, known)} "
                         f"(allowed: {', '.join(known)})"
                     )
         if len(set(spec.metrics)) != len(spec.metrics):
@@ -604,26 +545,27 @@ def load_experiment(path: str | Path) -> Experiment:
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:
-        raise _fail(source, [_describe(e) for e in exc.errors()[: MAX_LINES + 1]]) from None
+        raise ExperimentError(
+            validation_message(exc, source, ExperimentSpec, wording=PATTERN_WORDING)
+        ) from None
     if spec.name is None:
         stem = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem) or "experiment"
         spec = spec.model_copy(update={"name": stem})
     metric_names = known_metrics()
     problems = _check_spec(spec, metric_names)
     if problems:
-        raise _fail(source, problems)
+        raise ExperimentError(problem_lines(source, problems))
 
     base_path = Path(spec.base)
     if not base_path.is_absolute():
         base_path = path.parent / base_path
     if not base_path.exists():
-        raise _fail(source, [f"base: {spec.base!r}: scenario file not found ({base_path})"])
+        raise ExperimentError(
+            problem_lines(source, [f"base: {spec.base!r}: scenario file not found ({base_path})"])
+        )
     raw = read_scenario_data(base_path)
     raw.setdefault("name", base_path.stem)
-    try:
-        base_scenario = scenario_from_dict(raw, source=str(base_path))
-    except ScenarioError:
-        raise
+    base_scenario = scenario_from_dict(raw, source=str(base_path))
     fixed = dict(spec.set)
     if spec.steps is not None:
         fixed["simulation.steps"] = spec.steps
