@@ -377,6 +377,16 @@ def test_interrupted_run_writes_the_finished_replications(tmp_path):
     kept = manifest["replications_written"]
     assert 1 <= len(kept) < 8 and manifest["status"] == "interrupted"
     assert f"interrupted; {len(kept)} of 8 replications had finished and were written" in stderr
+    # every line of the summary names the replications it covers, the same way
+    printed = stdout.decode().splitlines()
+    assert f"{len(kept)} of 8 replications finished x 300 weeks" in printed[0]
+    over = (
+        f"mean of the {len(kept)} finished replications of 8"
+        if len(kept) > 1
+        else "the 1 finished replication of 8"
+    )
+    metric_lines = [line for line in printed if line.startswith("  ")]
+    assert metric_lines and all(line.endswith(f"(week 300, {over})") for line in metric_lines)
     table = pd.read_csv(out / "timeseries.csv")
     assert sorted(table["replication"].unique()) == kept
     assert sorted(p.name for p in (out / "consumers").iterdir()) == [
@@ -420,6 +430,46 @@ def test_run_interrupted_before_any_replication_says_nothing_was_written(tmp_pat
     assert proc.returncode == 143 and "Traceback" not in stderr, stderr
     assert "before any replication finished; nothing was written" in stderr
     assert not out.exists() and not list(tmp_path.glob(".out.mtsim-*"))
+
+
+@pytest.mark.subprocess
+def test_next_run_removes_the_staging_folder_of_a_killed_run(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        mtsim_cmd("run", str(BASELINE), "--steps", "500", "--out", str(out), "--quiet"),
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".out.mtsim-*/.mtsim-owner")):
+            assert proc.poll() is None and time.monotonic() < deadline, "no staging folder"
+            time.sleep(0.02)
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    (left,) = tmp_path.glob(".out.mtsim-*")  # kill -9 leaves it: nothing can clean up
+    beside = tmp_path / ".outer.mtsim-k1lled00"  # another --out's: not this run's to remove
+    beside.mkdir()
+    done = subprocess.run(
+        mtsim_cmd(
+            "run", str(BASELINE), "--steps", "2", "--set", "population.consumers=300",
+            "--out", str(out), "--quiet",
+        ),
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "removed 1 staging folder left by a killed run" in done.stdout.splitlines()[-1]
+    assert not left.exists() and beside.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".outer.mtsim-k1lled00", "out"]
 
 
 def test_rerun_into_the_same_folder_replaces_only_mtsims_files(tmp_path):

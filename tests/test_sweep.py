@@ -625,9 +625,20 @@ def test_sweep_keeps_outcomes_by_group(tmp_path):
     )
     out = tmp_path / "store"
     result = subprocess.run(
-        [sys.executable, "-m", "model.cli", "sweep", str(experiment), "--out", str(out),
-         "--workers", "1"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "model.cli",
+            "sweep",
+            str(experiment),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     table = load_results(out)

@@ -41,20 +41,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def check_directory(directory: str | Path) -> Path:
     """Fail in one line unless ``directory`` is a sweep's result folder (no heavy import)."""
     path = Path(directory)
-    if not path.exists():
-        raise UserError(f"{directory}: no such folder")
-    if not path.is_dir():
-        raise UserError(f"{directory}: not a folder (give the result folder of mtsim sweep)")
-    if not (path / "design.parquet").is_file():
-        raise UserError(f"{directory}: not a sweep result folder (no design.parquet)")
+    try:
+        if not path.exists():
+            raise UserError(f"{directory}: no such folder")
+        if not path.is_dir():
+            raise UserError(f"{directory}: not a folder (give the result folder of mtsim sweep)")
+        if not (path / "design.parquet").is_file():
+            raise UserError(f"{directory}: not a sweep result folder (no design.parquet)")
+    except OSError as exc:  # a name too long, a folder that cannot be read, ...
+        raise UserError(f"{str(directory)[:200]!r}: cannot be used ({exc.strerror})") from None
     return path
 
 
 def handle(args: argparse.Namespace) -> int:
     """Run ``mtsim analyze``."""
     check_directory(args.directory)
-    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise UserError(f"--out: {args.out}: exists and is not a folder")
+    try:
+        if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+            raise UserError(f"--out: {args.out}: exists and is not a folder")
+    except OSError as exc:  # a name too long, a folder that cannot be read, ...
+        raise UserError(f"--out: {args.out[:200]!r}: cannot be used ({exc.strerror})") from None
 
     from model.workflows.analyze import analyze_store
 

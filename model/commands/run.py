@@ -11,7 +11,10 @@ prints the outcome:
   Ctrl-C, 143 for SIGTERM);
 - the summary gives the metrics tagged ``run_summary`` in the metric registry
   (model/metrics.py) at the last week, as the registry formats them (the mean of
-  the replications when there are several); exit code 1 when a replication failed.
+  the replications when there are several); every line names the replications it
+  covers the same way (``mean of the 2 finished replications of 20`` after an
+  interrupt or failures: ``RunOutcome.averaged_over``); exit code 1 when a
+  replication failed.
 """
 
 from __future__ import annotations
@@ -88,19 +91,24 @@ def _report(outcome: RunOutcome, reps: int, consumers: int) -> int:
             file=sys.stderr,
         )
         return code
+    done = len(outcome.finished)
+    replications = (
+        f"{reps} replication{'s' * (reps > 1)}"
+        if done == reps
+        else f"{done} of {reps} replications finished"
+    )
     print(
-        f"mtsim run: {outcome.scenario[:80]}, {reps} replication(s) x {steps} weeks, "
-        f"{consumers} consumers"
+        f"mtsim run: {outcome.scenario[:80]}, {replications} x {steps} weeks, {consumers} consumers"
     )
     if outcome.table is not None:
         from model.metrics import format_metric, metrics_tagged
 
         table = outcome.table
         final = table[table["step"] == steps][list(metrics_tagged("run_summary"))].mean()
-        several = len(outcome.finished) > 1
+        over = outcome.averaged_over()
         for name, value in final.items():
-            shown = format_metric(str(name), float(value), averaged=several)
-            print(f"  {name:<22} {shown}   (week {steps}{', mean of reps' if several else ''})")
+            shown = format_metric(str(name), float(value), averaged=done > 1)
+            print(f"  {name:<22} {shown}   (week {steps}{', ' + over if over else ''})")
     for rep, msg in sorted(outcome.failures.items()):
         print(f"  replication {rep} (seed {outcome.seeds[rep]}) failed: {msg}", file=sys.stderr)
     outputs = outcome.outputs
@@ -109,12 +117,14 @@ def _report(outcome: RunOutcome, reps: int, consumers: int) -> int:
         if any(o.startswith(folder) for o in outputs):
             shown_outputs.append(folder)
     note = "; replaced the earlier results in this folder" if outcome.replaced else ""
+    if outcome.stale_staging:
+        count = len(outcome.stale_staging)
+        note += f"; removed {count} staging folder{'s' * (count > 1)} left by a killed run"
     print(f"results: {out}/ ({', '.join(shown_outputs)}){note}")
     if outcome.interrupted is not None:
         how, code = interrupt_exit(outcome.interrupted)
         print(
-            f"mtsim: {how}; {len(outcome.finished)} of {reps} replications had finished and "
-            f"were written to {out}/",
+            f"mtsim: {how}; {done} of {reps} replications had finished and were written to {out}/",
             file=sys.stderr,
         )
         return code

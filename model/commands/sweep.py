@@ -11,7 +11,9 @@
 The work itself is ``model.workflows.sweep.run_sweep``. This module only reads
 the command line: the experiment file is checked (exists, readable, valid YAML)
 before the heavy modules (NumPy, pandas, the model) are imported, so a mistyped
-file name is reported at once. SIGTERM stops a sweep like Ctrl-C: the runs in
+file name is reported at once. ``--resume`` recomputes a damaged part (a truncated
+or empty file, a part of another study: ``model.workflows.sweep``) and says so on the
+summary line. SIGTERM stops a sweep like Ctrl-C: the runs in
 flight are cancelled, the pool's workers end, the manifest says ``interrupted``,
 and ``--resume`` finishes the rest.
 """
@@ -66,13 +68,30 @@ def _warn(message: str) -> None:
     print(f"mtsim: warning: {message}", file=sys.stderr, flush=True)
 
 
+def _damaged_note(damaged: list[int], runs: int, out: Path) -> str:
+    """Say what ``--resume`` did with damaged parts (empty when there were none)."""
+    if not damaged:
+        return ""
+    recomputed = sum(run < runs for run in damaged)
+    foreign = len(damaged) - recomputed
+    said = []
+    if recomputed:
+        said.append(f"{recomputed} damaged part{'s' * (recomputed > 1)} recomputed")
+    if foreign:
+        said.append(f"{foreign} part{'s' * (foreign > 1)} of runs not in the design set aside")
+    return f"; {', '.join(said)} (the files are kept in {out / 'damaged'})"
+
+
 def handle(args: argparse.Namespace) -> int:
     """Run ``mtsim sweep``."""
     from model.yamlio import read_yaml_mapping
 
     check_executor_options(args)
-    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise UserError(f"--out: {args.out}: is a file, not a folder; choose a folder")
+    try:
+        if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+            raise UserError(f"--out: {args.out}: is a file, not a folder; choose a folder")
+    except OSError as exc:  # a name too long, a folder that cannot be read, ...
+        raise UserError(f"--out: {args.out[:200]!r}: cannot be used ({exc.strerror})") from None
     read_yaml_mapping(args.experiment, "experiment")  # quick check before the heavy imports
 
     from model.workflows.sweep import run_sweep
@@ -101,6 +120,7 @@ def handle(args: argparse.Namespace) -> int:
     print(
         f"{summary.out}: {summary.computed} runs finished now{earlier}, "
         f"{summary.failed} failed, of {summary.runs} ({summary.seconds:.1f} s)"
+        + _damaged_note(summary.damaged, summary.runs, summary.out)
     )
     if summary.failed:
         print(

@@ -10,12 +10,22 @@ Layout of a store folder::
       design_sample.parquet  sobol / morris only: the raw SALib sample, one row per design point
       parts/run-0000042.parquet   one file per finished run (identity + parameter columns, outcomes)
       failures/run-0000007.json   one file per failed run: error, traceback, seconds
+      damaged/run-0000013.parquet a part ``--resume`` found unusable, set aside (and run again)
       manifest.json          versions, git commit, base scenario, seeds, sessions, counts, status
 
 Every file is written atomically: to a temporary name in the same folder, then
 ``os.replace``; a crash loses at most the runs in flight. A run is *finished*
-when its part exists; ``--resume`` runs everything else again (failed and
-missing runs) and leaves finished parts untouched.
+when its part exists and is usable; ``--resume`` runs everything else again
+(failed and missing runs) and leaves finished parts untouched.
+
+A part is *usable* when its Parquet footer can be read, it has rows and the
+design's columns, its run is in the design, and the two keys of its schema
+metadata (written with it) match the store: ``mtsim.layout``, the fingerprint of
+what shapes a part (outcomes, kept metrics, parameter names: :func:`part_layout`),
+and ``mtsim.run_id``, the run's id in the design. Anything else (a truncated or
+empty file, a part of another study copied in) is *damaged*: ``--resume`` moves it
+to ``damaged/`` and runs that run again; :func:`load_results` leaves it out and
+says so.
 
 Outcomes: ``timeseries`` parts hold every step of the run (columns ``step`` and
 one per metric); ``summary`` parts hold one row with ``<metric>_final`` (the
@@ -28,9 +38,11 @@ parts form one table in pandas, pyarrow or DuckDB
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,8 +58,17 @@ from model.errors import UserError
 ID_COLUMNS: tuple[str, ...] = ("run", "point", "replication", "seed", "run_id")
 """Identity columns of every design row and every result row, in order."""
 
-PART_PATTERN = re.compile(r"^run-(\d+)\.parquet$")
-FAILURE_PATTERN = re.compile(r"^run-(\d+)\.json$")
+PART_PATTERN = re.compile(r"^run-(\d{7}|[1-9]\d{7,})\.parquet$")
+"""The names :func:`part_name` gives (and no other spelling of the same run)."""
+
+FAILURE_PATTERN = re.compile(r"^run-(\d{7}|[1-9]\d{7,})\.json$")
+"""The names :func:`failure_name` gives."""
+
+LAYOUT_KEY = b"mtsim.layout"
+"""Schema metadata key of a part: the :func:`part_layout` fingerprint of its study."""
+
+RUN_ID_KEY = b"mtsim.run_id"
+"""Schema metadata key of a part: the ``run_id`` of its run."""
 
 
 class StoreError(UserError):
@@ -62,6 +83,47 @@ def part_name(run: int) -> str:
 def failure_name(run: int) -> str:
     """File name of run ``run``'s failure record."""
     return f"run-{run:07d}.json"
+
+
+def part_layout(study: Mapping[str, Any]) -> str:
+    """Fingerprint what shapes a study's parts: outcomes, kept metrics and parameter names.
+
+    Args:
+        study: the study description (``Experiment.describe()``, as in ``study.json``).
+    """
+    shape = {
+        "outcomes": study.get("outcomes"),
+        "metrics": study.get("metrics"),
+        "parameters": [p.get("name") for p in study.get("parameters") or ()],
+    }
+    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def part_problem(
+    metadata: pq.FileMetaData, run: int, design: pd.DataFrame, layout: str | None
+) -> str | None:
+    """Say why a part (by its Parquet footer) is not a usable part of run ``run``; None if it is.
+
+    Args:
+        metadata: the part's footer (``pq.read_metadata``).
+        run: the run its file name gives.
+        design: the store's design table.
+        layout: the store's :func:`part_layout` (None: not checked).
+    """
+    if run >= len(design):
+        return f"not a run of the design (it has {len(design)} runs)"
+    if metadata.num_rows == 0:
+        return "holds no rows"
+    tags = metadata.metadata or {}
+    if layout is not None and tags.get(LAYOUT_KEY, layout.encode()) != layout.encode():
+        return "written for another study (other outcomes, metrics or parameter names)"
+    run_id = str(design["run_id"].iat[run])
+    if tags.get(RUN_ID_KEY, run_id.encode()) != run_id.encode():
+        return "holds another run"
+    missing = [c for c in design.columns if c not in metadata.schema.names]
+    if missing:
+        return f"lacks the column(s) {', '.join(missing[:3])}"
+    return None
 
 
 def summarize_table(table: pd.DataFrame, metrics: Sequence[str]) -> dict[str, float]:
@@ -106,9 +168,17 @@ class PartBuilder:
             group table in ``table.attrs["groups"]``, as
             ``model.experiment.runner.simulate_task_with_groups`` returns it).
         metrics: metrics to keep (None: every column of the run table but ``step``).
+        layout: the study's :func:`part_layout`, written into every part's schema
+            metadata with the run's ``run_id`` (None: no metadata).
     """
 
-    def __init__(self, design: pd.DataFrame, outcomes: str, metrics: Sequence[str] | None = None):
+    def __init__(
+        self,
+        design: pd.DataFrame,
+        outcomes: str,
+        metrics: Sequence[str] | None = None,
+        layout: str | None = None,
+    ):
         if outcomes not in ("timeseries", "summary", "by_group"):
             raise ValueError(
                 f"outcomes must be 'summary', 'timeseries' or 'by_group', got {outcomes!r}"
@@ -120,6 +190,7 @@ class PartBuilder:
         )
         self.outcomes = outcomes
         self.metrics = list(metrics) if metrics is not None else None
+        self.layout = layout
 
     def build(self, run: int, table: pd.DataFrame) -> pa.Table:
         """Build the part of run ``run`` from its run table.
@@ -127,6 +198,15 @@ class PartBuilder:
         Raises:
             KeyError: a metric to keep is not in the run table.
         """
+        part = self._rows(run, table)
+        if self.layout is None:
+            return part
+        run_id = str(self.design.column("run_id")[run].as_py())
+        return part.replace_schema_metadata(
+            {LAYOUT_KEY: self.layout.encode(), RUN_ID_KEY: run_id.encode()}
+        )
+
+    def _rows(self, run: int, table: pd.DataFrame) -> pa.Table:
         if self.outcomes == "by_group":
             from model.analysis.group_effects import summarize_groups
 
@@ -174,12 +254,14 @@ class ResultStore:
         root: the folder.
         parts_dir: where finished runs' parts go.
         failures_dir: where failed runs' records go.
+        damaged_dir: where ``--resume`` sets damaged parts aside.
     """
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.parts_dir = self.root / "parts"
         self.failures_dir = self.root / "failures"
+        self.damaged_dir = self.root / "damaged"
 
     # ---- paths
     @property
@@ -241,6 +323,19 @@ class ResultStore:
                 "use a new --out folder, or the experiment file this folder was made with"
             )
 
+    def check_own_folders(self) -> None:
+        """Refuse a store whose own folders lead elsewhere, so nothing is written outside it.
+
+        Raises:
+            StoreError: ``parts``, ``failures`` or ``damaged`` is a symbolic link or not a folder.
+        """
+        for folder in (self.parts_dir, self.failures_dir, self.damaged_dir):
+            if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+                raise StoreError(
+                    f"{folder}: is a symbolic link or not a folder; mtsim writes only inside "
+                    "the result folder: put a real folder there, or use a new --out folder"
+                )
+
     def clean_temporary(self) -> int:
         """Remove temporary files a killed sweep left behind; return how many."""
         removed = 0
@@ -248,16 +343,67 @@ class ResultStore:
             if not folder.is_dir():
                 continue
             for tmp in folder.glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
-                removed += 1
+                if tmp.is_symlink() or tmp.is_file():
+                    tmp.unlink(missing_ok=True)
+                    removed += 1
         return removed
 
     # ---- reading state
     def load_design(self) -> pd.DataFrame:
-        """Read the design table."""
+        """Read the design table.
+
+        Raises:
+            StoreError: no design table, or one that cannot be read.
+        """
         if not self.design_path.exists():
             raise StoreError(f"{self.root}: not a sweep result folder (no design.parquet)")
-        return pq.read_table(self.design_path).to_pandas()
+        try:
+            design = pq.read_table(self.design_path).to_pandas()
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"{self.design_path}: cannot be read ({_first_line(exc)})") from None
+        if not set(ID_COLUMNS) <= set(design.columns):
+            raise StoreError(f"{self.design_path}: not a design table (no {', '.join(ID_COLUMNS)})")
+        return design
+
+    def read_study(self) -> dict[str, Any]:
+        """Read the study description (``study.json``).
+
+        Raises:
+            StoreError: it is missing, cannot be read or is not a study description.
+        """
+        try:
+            study = json.loads(self.study_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not valid JSON"
+            raise StoreError(f"{self.study_path}: cannot be read ({reason})") from None
+        if not isinstance(study, dict) or not isinstance(study.get("spec"), dict):
+            raise StoreError(f"{self.study_path}: not a study description")
+        return study
+
+    def check_parts(self, design: pd.DataFrame, layout: str | None) -> dict[int, str]:
+        """Read every part's footer; return run -> why, for each part that is not usable.
+
+        See :func:`part_problem`; a footer that cannot be read is a damaged part.
+        """
+        problems = {}
+        for run in sorted(self.finished_runs()):
+            try:
+                metadata = pq.read_metadata(self.parts_dir / part_name(run))
+            except (OSError, pa.ArrowException) as exc:
+                problems[run] = f"cannot be read ({_first_line(exc)})"
+                continue
+            problem = part_problem(metadata, run, design, layout)
+            if problem is not None:
+                problems[run] = problem
+        return problems
+
+    def set_aside(self, runs: Iterable[int]) -> None:
+        """Move the parts of ``runs`` into ``damaged/`` (so the runs count as missing)."""
+        self.check_own_folders()
+        self.damaged_dir.mkdir(exist_ok=True)
+        for run in runs:
+            name = part_name(run)
+            os.replace(self.parts_dir / name, self.damaged_dir / name)
 
     def finished_runs(self) -> set[int]:
         """List the runs whose part exists."""
@@ -296,14 +442,21 @@ class ResultStore:
 
     # ---- manifest
     def read_manifest(self) -> dict[str, Any]:
-        """Read the manifest (empty before the first one is written)."""
-        if not self.manifest_path.exists():
+        """Read the manifest (empty before the first one is written, or when it is unreadable)."""
+        try:
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             return {}
-        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        return manifest if isinstance(manifest, dict) else {}
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         """Write the manifest atomically."""
         write_json_atomic(self.manifest_path, dict(manifest))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
 
 
 def _store(directory: str | Path) -> ResultStore:
@@ -322,8 +475,7 @@ def load_design(directory: str | Path) -> pd.DataFrame:
 
 def load_study(directory: str | Path) -> dict[str, Any]:
     """Read the study description of a store (spec, parameters, design kind, SALib problem)."""
-    store = _store(directory)
-    return json.loads(store.study_path.read_text(encoding="utf-8"))
+    return _store(directory).read_study()
 
 
 def load_sample(directory: str | Path) -> pd.DataFrame | None:
@@ -331,7 +483,61 @@ def load_sample(directory: str | Path) -> pd.DataFrame | None:
     store = _store(directory)
     if not store.sample_path.exists():
         return None
-    return pq.read_table(store.sample_path).to_pandas()
+    try:
+        return pq.read_table(store.sample_path).to_pandas()
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreError(f"{store.sample_path}: cannot be read ({_first_line(exc)})") from None
+
+
+def _store_layout(store: ResultStore) -> str | None:
+    """Return the store's part layout, None when its study description cannot be read."""
+    try:
+        return part_layout(store.read_study())
+    except StoreError:
+        return None
+
+
+def read_results(
+    directory: str | Path, columns: Iterable[str] | None = None
+) -> tuple[pd.DataFrame, dict[int, str]]:
+    """Read every usable part of a store as one table; say why each other part is left out.
+
+    Returns:
+        The table, as :func:`load_results` gives it (which warns about the parts left
+        out), and run -> why for each part left out (``mtsim analyze`` names them in
+        its analysis.md).
+    """
+    store = _store(directory)
+    design = store.load_design()
+    layout = _store_layout(store)
+    wanted = list(columns) if columns is not None else None
+    tables, left_out = [], {}
+    # one ParquetFile read per part is several times faster than a dataset scan of
+    # many small files; usable parts of one sweep share one schema
+    for run in sorted(store.finished_runs()):
+        try:
+            part = pq.ParquetFile(store.parts_dir / part_name(run))
+            problem = part_problem(part.metadata, run, design, layout)
+            if problem is None:
+                tables.append(part.read(columns=wanted))
+        except (OSError, pa.ArrowException) as exc:
+            problem = f"cannot be read ({_first_line(exc)})"
+        if problem is not None:
+            left_out[run] = problem
+    if not tables:
+        return design.iloc[0:0], left_out
+    frame = pa.concat_tables(tables, promote_options="default").to_pandas()
+    keys = [c for c in ("run", "step") if c in frame.columns]
+    if keys:
+        frame = frame.sort_values(keys, kind="stable")
+    return frame.reset_index(drop=True), left_out
+
+
+def describe_left_out(left_out: Mapping[int, str], limit: int = 5) -> str:
+    """Describe the parts left out in one line: ``run 7 (holds no rows); run 9 (...)``."""
+    shown = [f"run {run} ({why})" for run, why in sorted(left_out.items())[:limit]]
+    more = len(left_out) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
 
 def load_results(directory: str | Path, columns: Iterable[str] | None = None) -> pd.DataFrame:
@@ -341,26 +547,21 @@ def load_results(directory: str | Path, columns: Iterable[str] | None = None) ->
     with the columns run, point, replication, seed, run_id, the parameters, then
     ``step`` and one column per metric, or ``<metric>_final`` and ``<metric>_mean``.
     Rows are sorted by run (and step). Failed and missing runs are absent; see
-    :func:`load_failures` and :func:`store_status`.
+    :func:`load_failures` and :func:`store_status`. A damaged part (see the module's
+    docstring) is left out with a warning that names it (``--resume`` runs it again).
 
     Args:
         directory: the store folder (``mtsim sweep --out``).
         columns: read only these columns (default: all).
     """
-    store = _store(directory)
-    files = sorted(store.parts_dir.glob("run-*.parquet"))
-    if not files:
-        design = store.load_design()
-        return design.iloc[0:0]
-    wanted = list(columns) if columns is not None else None
-    # one ParquetFile read per part is several times faster than a dataset scan of
-    # many small files; parts of one sweep share one schema
-    tables = [pq.ParquetFile(f).read(columns=wanted) for f in files]
-    frame = pa.concat_tables(tables, promote_options="default").to_pandas()
-    keys = [c for c in ("run", "step") if c in frame.columns]
-    if keys:
-        frame = frame.sort_values(keys, kind="stable")
-    return frame.reset_index(drop=True)
+    frame, left_out = read_results(directory, columns)
+    if left_out:
+        warnings.warn(
+            f"{directory}: {len(left_out)} damaged part(s) left out: "
+            f"{describe_left_out(left_out)}; --resume runs them again",
+            stacklevel=2,
+        )
+    return frame
 
 
 def load_failures(directory: str | Path) -> pd.DataFrame:
@@ -370,9 +571,11 @@ def load_failures(directory: str | Path) -> pd.DataFrame:
     for run in sorted(store.failed_runs()):
         path = store.failures_dir / failure_name(run)
         try:
-            records.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError):
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             continue
+        if isinstance(record, dict):
+            records.append(record)
     columns = [*ID_COLUMNS, "error", "traceback", "seconds"]
     if not records:
         return pd.DataFrame(columns=columns)
@@ -380,12 +583,16 @@ def load_failures(directory: str | Path) -> pd.DataFrame:
 
 
 def store_status(directory: str | Path) -> dict[str, Any]:
-    """Count the runs of a store: runs in the design, finished, failed, missing."""
+    """Count the runs of a store: runs in the design, finished, failed, missing.
+
+    Finished counts usable parts only (a damaged part's run is missing).
+    """
     store = _store(directory)
     design = store.load_design()
-    finished = store.finished_runs()
-    failed = store.failed_runs()
     total = len(design)
+    damaged = store.check_parts(design, _store_layout(store))
+    finished = store.finished_runs() - set(damaged)
+    failed = {run for run in store.failed_runs() if run < total} - finished
     return {
         "runs": total,
         "finished": len(finished),

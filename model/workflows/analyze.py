@@ -4,6 +4,10 @@ Reads a result store (model/experiment/store.py) and writes its analysis next to
 the statistics and figures are the pure functions of model/analysis/sensitivity.py
 (response curves and heatmaps for grids, Sobol or Morris indices for their designs,
 rank correlations and scatter plots for samples). Runs no model.
+
+The counts in analysis.md are those of the table analysed: a damaged part (unreadable,
+empty, another study's, or a run not in the design) is left out and named, and an
+outcome without a finite value in some runs says in how many.
 """
 
 from __future__ import annotations
@@ -35,11 +39,12 @@ from model.analysis.stats import CONFIDENCE, t_critical
 from model.atomic_files import write_bytes_atomic, write_csv_atomic
 from model.experiment.store import (
     StoreError,
+    describe_left_out,
+    load_design,
     load_failures,
-    load_results,
     load_sample,
     load_study,
-    store_status,
+    read_results,
 )
 
 
@@ -75,12 +80,16 @@ def analyze_store(
     """
     try:
         study = load_study(directory)
-        status = store_status(directory)
-        results = load_results(directory)
+        runs = len(load_design(directory))
+        results, left_out = read_results(directory)
+        failures = load_failures(directory)
     except StoreError as exc:
         raise AnalysisError(str(exc)) from None
     if results.empty:
-        raise AnalysisError(f"{directory}: no finished runs yet (run or resume the sweep first)")
+        damaged = f" ({len(left_out)} damaged: {describe_left_out(left_out)})" if left_out else ""
+        raise AnalysisError(
+            f"{directory}: no finished runs yet{damaged} (run or resume the sweep first)"
+        )
     params = [p["name"] for p in study["parameters"]]
     table = parameters_and_outcomes(results, params)
     chosen = choose_outcomes(table, outcomes, study.get("metrics"))
@@ -207,17 +216,32 @@ def analyze_store(
     else:  # pragma: no cover - the store only holds known designs
         raise AnalysisError(f"{directory}: unknown design {kind!r}")
 
-    failures = load_failures(directory)
+    failed = [int(r) for r in failures["run"] if 0 <= int(r) < runs] if len(failures) else []
+    finished = len(table)
     lines = [
         f"# Analysis of {title}",
         "",
         f"Design: {kind}; parameters: {', '.join(params)}; outcomes: {', '.join(chosen)}.",
-        f"Runs: {status['runs']} in the design, {status['finished']} finished, "
-        f"{status['failed']} failed, {status['missing']} missing.",
+        f"Runs: {runs} in the design, {finished} finished and analysed, "
+        f"{len(failed)} failed, {runs - finished - len(failed)} missing.",
         "",
     ]
-    if len(failures):
-        lines += [f"Failed runs (left out): {', '.join(str(r) for r in failures['run'])}.", ""]
+    if failed:
+        lines += [f"Failed runs (left out): {', '.join(str(r) for r in failed)}.", ""]
+    if left_out:
+        lines += [
+            "Damaged parts (left out; the sweep's --resume sets them aside in damaged/ and "
+            f"recomputes the runs of the design): {describe_left_out(left_out)}.",
+            "",
+        ]
+    for outcome in chosen:
+        valued = int(np.isfinite(table[outcome].to_numpy(dtype=float)).sum())
+        if valued < finished:
+            lines += [
+                f"{outcome}: {finished - valued} of the {finished} runs have no finite value "
+                f"and are left out of its statistics ({valued} used).",
+                "",
+            ]
     for section in sections:
         lines += [section, ""]
     for note in notes:

@@ -23,9 +23,16 @@ Robustness (docs/robustness.md):
 - results are written into a hidden staging folder next to ``out`` and moved in
   only at the end: a run that fails, is interrupted or finds a full disk leaves
   the earlier results in ``out`` as they were, and never an empty new folder;
+  the staging folder holds a file naming its process (pid, host, start time), so
+  a later run into the same ``out`` removes staging folders that a killed run
+  left (:func:`remove_stale_staging`), and never one whose process still runs;
 - moving in replaces mtsim's own files of an earlier run (``timeseries.csv``,
   ``summary.png``, ``manifest.json`` and every file its manifest lists under
-  ``outputs``) and nothing else of the folder, so one folder never mixes two runs;
+  ``outputs``) and nothing else of the folder, so one folder never mixes two runs.
+  Whatever the manifest says, only names mtsim writes (:func:`is_output_name`) are
+  removed, and only inside ``out``: never through a symbolic link, and never a
+  folder. A ``consumers`` or ``merchants`` entry of ``out`` that is a symbolic link
+  (or not a folder) is refused before anything runs, so nothing is written outside;
 - an interrupt (Ctrl-C; ``mtsim run`` turns SIGTERM into one) while replications run
   stops them: the replications that had finished are written and the outcome says
   so (:attr:`RunOutcome.interrupted`); when none had finished, nothing is written.
@@ -42,6 +49,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -68,6 +76,15 @@ MAX_REPS = 100_000
 OWN_FILES = ("timeseries.csv", "summary.png", "manifest.json")
 """Files of a results folder that belong to mtsim (replaced by the next run into it)."""
 
+RECORD_FOLDERS = ("consumers", "merchants")
+"""Folders of a results folder for per-replication records (``replication-RRR.parquet``)."""
+
+RECORD_NAME = re.compile(r"replication-\d{3,}\.parquet")
+"""The name of one replication's records in a folder of :data:`RECORD_FOLDERS`."""
+
+STAGING_OWNER = ".mtsim-owner"
+"""File in a staging folder: the pid, host and start time of the process that made it."""
+
 
 @dataclass
 class RunOutcome:
@@ -87,6 +104,7 @@ class RunOutcome:
         replaced: True when earlier mtsim results in ``out`` were replaced.
         interrupted: the interrupt that stopped the replications (a
             ``KeyboardInterrupt``, or a subclass of it), None when they all ran.
+        stale_staging: staging folders of killed runs into ``out`` that were removed.
     """
 
     out: Path
@@ -99,6 +117,20 @@ class RunOutcome:
     outputs: list[str] = field(default_factory=list)
     replaced: bool = False
     interrupted: KeyboardInterrupt | None = None
+    stale_staging: list[Path] = field(default_factory=list)
+
+    def averaged_over(self) -> str:
+        """Say over which replications a summary value is taken, the same wherever it is shown.
+
+        ``""`` for a single replication asked and run, ``mean of 20 replications``
+        when all ran, ``mean of the 2 finished replications of 20`` when some did not.
+        """
+        done, asked = len(self.finished), len(self.seeds)
+        if done == asked:
+            return f"mean of {asked} replications" if asked > 1 else ""
+        if done == 1:
+            return f"the 1 finished replication of {asked}"
+        return f"mean of the {done} finished replications of {asked}"
 
 
 def check_run_options(
@@ -117,8 +149,30 @@ def check_run_options(
         raise UserError(f"--workers: {workers}: must be at least 1")
     if seed is not None and not 0 <= seed < 2**32 - MAX_REPS:
         raise UserError(f"--seed: {seed}: must be from 0 to {2**32 - MAX_REPS - 1:,}")
-    if out and Path(out).exists() and not Path(out).is_dir():
-        raise UserError(f"--out: {out}: is a file, not a folder; choose a folder")
+    if not out:
+        return
+    try:
+        if Path(out).exists() and not Path(out).is_dir():
+            raise UserError(f"--out: {out}: is a file, not a folder; choose a folder")
+        check_record_folders(Path(out))
+    except OSError as exc:  # a name too long, a folder that cannot be read, ...
+        raise UserError(f"--out: {str(out)[:200]!r}: cannot be used ({exc.strerror})") from None
+
+
+def check_record_folders(out: Path) -> None:
+    """Refuse an ``out`` whose ``consumers`` or ``merchants`` entry leads elsewhere.
+
+    Raises:
+        UserError: the entry is a symbolic link or not a folder (writing through it
+            would put records outside ``out``).
+    """
+    for name in RECORD_FOLDERS:
+        entry = out / name
+        if entry.is_symlink() or (entry.exists() and not entry.is_dir()):
+            raise UserError(
+                f"--out: {entry}: is a symbolic link or not a folder, and mtsim writes only "
+                "inside --out; move it away or choose another --out"
+            )
 
 
 # --------------------------------------------------------------------------- one replication
@@ -272,36 +326,135 @@ def _make_parents(folder: Path) -> list[Path]:
     return missing
 
 
+def _staging_patterns(out: Path) -> tuple[tuple[Path, re.Pattern[str]], ...]:
+    """Where the staging folders of runs into ``out`` are made, and their names there."""
+    return (
+        (out.parent, re.compile(re.escape(f".{out.name}.mtsim-") + r"[a-z0-9_]{8}")),
+        (out, re.compile(r"\.mtsim-staging-[a-z0-9_]{8}")),
+    )
+
+
 def _staging_folder(out: Path) -> Path:
-    """Make a hidden folder beside ``out`` (or inside it, if its parent cannot be written)."""
+    """Make a hidden folder beside ``out`` (or inside it, if its parent cannot be written).
+
+    The folder gets a :data:`STAGING_OWNER` file naming this process.
+    """
     try:
-        return Path(tempfile.mkdtemp(prefix=f".{out.name}.mtsim-", dir=out.parent))
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.mtsim-", dir=out.parent))
     except OSError:
         if not out.is_dir():
             raise
-        return Path(tempfile.mkdtemp(prefix=".mtsim-staging-", dir=out))
+        stage = Path(tempfile.mkdtemp(prefix=".mtsim-staging-", dir=out))
+    owner = f"{os.getpid()} {socket.gethostname()} {_process_started(os.getpid())}\n"
+    (stage / STAGING_OWNER).write_text(owner, encoding="utf-8")
+    return stage
 
 
-def _old_outputs(out: Path) -> list[Path]:
-    """List the files an earlier run into ``out`` wrote (from its manifest's ``outputs``)."""
+def _process_started(pid: int) -> str:
+    """Return when process ``pid`` started (clock ticks after boot), "-" where /proc is absent."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "-"
+
+
+def _owner_running(stage: Path) -> bool:
+    """Tell whether the process that made a staging folder may still run (True when unsure)."""
+    try:
+        pid_text, host, started = (stage / STAGING_OWNER).read_text(encoding="utf-8").split()
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return True  # no owner recorded (or unreadable): not ours to remove
+    if host != socket.gethostname() or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process has the pid now, or the owner runs
+        pass
+    except OverflowError:
+        return True
+    return started == "-" or _process_started(pid) == started
+
+
+def remove_stale_staging(out: Path) -> list[Path]:
+    """Remove the staging folders that killed runs into ``out`` left behind; return them.
+
+    Only real folders with the names a run into ``out`` gives its staging folder, and
+    only when the process named in their owner file no longer runs (on this host).
+    """
+    removed = []
+    for where, pattern in _staging_patterns(out):
+        try:
+            names = os.listdir(where)
+        except OSError:
+            continue
+        for name in names:
+            stage = where / name
+            if not pattern.fullmatch(name) or stage.is_symlink() or not stage.is_dir():
+                continue
+            if _owner_running(stage):
+                continue
+            shutil.rmtree(stage, ignore_errors=True)
+            if not stage.exists():
+                removed.append(stage)
+    return removed
+
+
+def is_output_name(name: str) -> bool:
+    """Tell whether ``name`` (relative to a results folder) is a file ``mtsim run`` writes."""
+    from model.analysis.group_effects import GROUP_FILE
+
+    parts = name.split("/")
+    if len(parts) == 1:
+        return name in (*OWN_FILES, GROUP_FILE)
+    return len(parts) == 2 and parts[0] in RECORD_FOLDERS and bool(RECORD_NAME.fullmatch(parts[1]))
+
+
+def _removable(out: Path, name: str) -> bool:
+    """Tell whether the earlier output ``name`` may be removed from ``out``.
+
+    It must be a name mtsim writes, reached without a symbolic link, and not a folder.
+    """
+    if not is_output_name(name):
+        return False
+    path = out / name
+    if "/" in name and (out / name.split("/")[0]).is_symlink():
+        return False
+    return path.is_symlink() or path.is_file()
+
+
+def _old_outputs(out: Path) -> list[str]:
+    """List the files of an earlier run into ``out`` that the next run replaces.
+
+    mtsim's own files and what the earlier manifest lists under ``outputs``, kept
+    only where :func:`_removable` allows.
+    """
     import json
 
+    names: list[str] = list(OWN_FILES)
     try:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
+        manifest = None
+    if isinstance(manifest, dict) and manifest.get("tool") == "mtsim":
+        listed = manifest.get("outputs")
+        if isinstance(listed, list):
+            names += [n for n in listed if isinstance(n, str)]
+        else:  # manifests written before the outputs list: the usual names
+            names += [f"consumers/{p}" for p in _listing(out / "consumers")]
+    return [name for name in dict.fromkeys(names) if _removable(out, name)]
+
+
+def _listing(folder: Path) -> list[str]:
+    """List a folder's entries (none when it is missing, unreadable or a symbolic link)."""
+    if folder.is_symlink():
         return []
-    if not isinstance(manifest, dict) or manifest.get("tool") != "mtsim":
+    try:
+        return os.listdir(folder)
+    except OSError:
         return []
-    listed = manifest.get("outputs")
-    if isinstance(listed, list):
-        names = [n for n in listed if isinstance(n, str)]
-    else:  # manifests written before the outputs list: the usual names
-        names = [f"consumers/{p.name}" for p in (out / "consumers").glob("replication-*.parquet")]
-    return [
-        out / name
-        for name in names
-        if name and not Path(name).is_absolute() and ".." not in Path(name).parts
-    ]
 
 
 def _commit(stage: Path, out: Path, outputs: list[str]) -> bool:
@@ -311,13 +464,14 @@ def _commit(stage: Path, out: Path, outputs: list[str]) -> bool:
         True when earlier mtsim results in ``out`` were replaced.
     """
     out.mkdir(exist_ok=True)
+    check_record_folders(out)
     replaced = False
     emptied: set[Path] = set()
-    for old in [*(out / name for name in OWN_FILES), *_old_outputs(out)]:
-        if old.is_file():
-            old.unlink()
-            emptied.add(old.parent)
-            replaced = True
+    for name in _old_outputs(out):
+        old = out / name
+        old.unlink()
+        emptied.add(old.parent)
+        replaced = True
     for name in outputs:
         target = out / name
         target.parent.mkdir(exist_ok=True)
@@ -404,12 +558,15 @@ def run_replications(
         load_graph_file(scenario.network, scenario.population.consumers)
     try:
         created = _make_parents(folder.absolute())
+        stale = remove_stale_staging(folder.absolute())
         stage = _staging_folder(folder.absolute())
     except OSError as exc:
         raise UserError(
             f"--out: {short_key(str(folder), 200)!r}: cannot create folder ({exc.strerror})"
         ) from None
-    outcome = RunOutcome(out=folder, scenario=scenario.name, steps=steps, seeds=seeds)
+    outcome = RunOutcome(
+        out=folder, scenario=scenario.name, steps=steps, seeds=seeds, stale_staging=stale
+    )
     provenance = {
         "started": now_iso(),
         "command": command,
@@ -523,7 +680,11 @@ def _write_stage(
         outcome.table = pd.concat(parts, ignore_index=True)
         write_csv_atomic(stage / "timeseries.csv", outcome.table)
         outputs.append("timeseries.csv")
-        plot_run_summary(outcome.table, stage / "summary.png", f"mtsim: {name[:80]}")
+        done = len(outcome.finished)
+        title = f"mtsim: {name[:80]}" + (
+            f", {done} of {len(seeds)} replications finished" if done < len(seeds) else ""
+        )
+        plot_run_summary(outcome.table, stage / "summary.png", title)
         outputs.append("summary.png")
         outputs += gather_group_tables(stage, outcome.finished, seeds, name)
     for rep in outcome.finished:

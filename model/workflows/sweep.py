@@ -11,16 +11,25 @@ pure function of the master seed and the run's index, so the stored tables are
 the same with one worker, many workers or a cluster, and whatever the order in
 which runs finish. Each finished run is written at once as its own Parquet part
 (atomically), each failed run as a failure record with its error and traceback;
-``resume`` runs everything without a part again and never touches a finished
-part.
+``resume`` runs everything without a usable part again and never touches a
+finished part.
+
+``resume`` first checks that the folder holds this study: the experiment file's
+spec is compared with the one stored in ``study.json`` (before the design is
+built, so a changed file is refused at once, naming what changed; only ``name``,
+``description`` and the spelling of ``base`` may differ), then the design table
+run by run. It then reads every part's footer (``ResultStore.check_parts``) and
+moves a damaged part to ``damaged/``, so that its run is computed again and
+reported (:attr:`SweepSummary.damaged`).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +44,10 @@ from model.experiment.runner import (
     simulate_task,
     simulate_task_with_groups,
 )
-from model.experiment.spec import Experiment, load_experiment
-from model.experiment.store import ID_COLUMNS, PartBuilder, ResultStore, StoreError
+from model.experiment.spec import Experiment, ExperimentError, ExperimentSpec, load_experiment
+from model.experiment.store import ID_COLUMNS, PartBuilder, ResultStore, StoreError, part_layout
 from model.experiment.sweep import build_design_table, design_estimate
+from model.yamlio import describe_value, read_yaml_mapping
 
 
 @dataclass
@@ -50,6 +60,8 @@ class SweepSummary:
         computed: runs finished in this call.
         failed: runs that failed in this call.
         skipped: runs already finished before this call (resume).
+        damaged: runs whose part was damaged (resume): set aside in ``damaged/`` and run
+            again (each is also counted in ``computed`` or ``failed``).
         seconds: wall time of this call.
         run_seconds: summed wall time of the runs themselves (as measured in the workers).
         status: ``complete`` (every run finished), ``incomplete`` (some failed or missing)
@@ -64,10 +76,19 @@ class SweepSummary:
     seconds: float
     run_seconds: float
     status: str
+    damaged: list[int] = field(default_factory=list)
 
 
 MANIFEST_EVERY_SECONDS = 10.0
 """While a sweep runs, its manifest's counts are rewritten at most this often."""
+
+FREE_SPEC_KEYS = ("name", "description", "base")
+"""Keys of an experiment file that may change between a sweep and its ``--resume``.
+
+(The base scenario's content is checked through the design table's run ids.)"""
+
+SHOWN_CHANGES = 3
+"""Changes named in the message that refuses to resume a changed study."""
 
 
 def run_sweep(
@@ -108,12 +129,16 @@ def run_sweep(
             read-only): finished parts are kept and ``--resume`` continues.
     """
     started_clock = time.perf_counter()
+    if resume and out is not None:  # refuse a changed experiment file before the design is built
+        _check_same_study(ResultStore(out), experiment_path)
     experiment = load_experiment(experiment_path)
     out_dir = Path(out) if out is not None else Path("results") / experiment.name
     if out_dir.exists() and not out_dir.is_dir():
         raise StoreError(f"{out_dir}: --out is a file, not a folder; choose a folder")
     store = ResultStore(out_dir)
     resuming = _check_folder(store, resume)
+    if resuming and out is None:
+        _check_same_study(store, experiment_path, experiment.spec)
     estimate = design_estimate(experiment)
     if estimate and warn is not None:
         warn(estimate)
@@ -121,7 +146,8 @@ def run_sweep(
     if resuming:
         store.check_same_design(design, str(experiment_path))
     spec = experiment.spec
-    builder = PartBuilder(design, spec.outcomes, spec.metrics)
+    layout = part_layout(experiment.describe())
+    builder = PartBuilder(design, spec.outcomes, spec.metrics, layout)
     if spec.outcomes == "by_group" and work is simulate_task:
         work = simulate_task_with_groups
     param_names = [p.name for p in experiment.parameters]
@@ -132,6 +158,7 @@ def run_sweep(
         if executor is not None:
             where = f"{type(executor).__name__} (given)"
         _start_store(store, experiment, Path(experiment_path), design, resuming)
+        damaged = _set_aside_damaged(store, design, layout) if resuming else {}
         finished_before = store.finished_runs()
         todo = [int(r) for r in design["run"] if int(r) not in finished_before]
         seeds_column = design["seed"].to_numpy()
@@ -145,7 +172,7 @@ def run_sweep(
             )
             for run in todo
         )
-        manifest = _previous_manifest(store)
+        manifest = store.read_manifest()
         sessions = list(manifest.get("sessions", []))
         for earlier in sessions:  # a session still "running" ended without closing (killed)
             if isinstance(earlier, dict) and earlier.get("status") == "running":
@@ -156,6 +183,7 @@ def run_sweep(
             "command": command,
             "executor": where,
             "skipped": len(finished_before),
+            "damaged": {str(run): why for run, why in damaged.items()},
             "to_run": len(todo),
             "computed": 0,
             "failed": 0,
@@ -268,6 +296,7 @@ def run_sweep(
         seconds=time.perf_counter() - started_clock,
         run_seconds=run_seconds,
         status=status,
+        damaged=sorted(damaged),
     )
 
 
@@ -282,6 +311,7 @@ def _check_folder(store: ResultStore, resume: bool) -> bool:
     try:
         resuming = store.exists()
         if resuming:
+            store.check_own_folders()
             if not resume:
                 done = len(store.finished_runs())
                 raise StoreError(
@@ -295,6 +325,104 @@ def _check_folder(store: ResultStore, resume: bool) -> bool:
     except OSError as exc:
         raise StoreError(f"{out_dir}: cannot read the folder ({exc.strerror or exc})") from None
     return resuming
+
+
+def _read_spec(experiment_path: str | Path) -> ExperimentSpec | None:
+    """Read an experiment file's spec alone (no design); None when it is invalid.
+
+    ``load_experiment`` then reports the file's problems.
+    """
+    try:
+        return ExperimentSpec.model_validate(
+            read_yaml_mapping(experiment_path, "experiment", ExperimentError)
+        )
+    except ValueError:  # pydantic's ValidationError
+        return None
+
+
+def _spec_data(spec: ExperimentSpec | dict[str, Any]) -> dict[str, Any]:
+    """Return a spec as plain JSON data, a stored one with the defaults of today's schema.
+
+    (A study stored by an earlier mtsim lacks the fields added since; a stored spec
+    that today's schema refuses is compared as it is.)
+    """
+    if isinstance(spec, dict):
+        try:
+            spec = ExperimentSpec.model_validate(spec)
+        except ValueError:
+            return spec
+    return json.loads(json.dumps(spec.model_dump(mode="json")))
+
+
+def _differences(old: Any, new: Any, path: str) -> list[str]:
+    """List ``path old -> new`` for each value that differs, descending into mappings and lists."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        found = []
+        for key in [*new, *(k for k in old if k not in new)]:
+            found += _differences(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+        return found
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        found = []
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            found += _differences(a, b, f"{path}.{i}")
+        return found
+    if old == new:
+        return []
+    return [f"{path} {describe_value(old, 30)} -> {describe_value(new, 30)}"]
+
+
+def _check_same_study(
+    store: ResultStore, experiment_path: str | Path, spec: ExperimentSpec | None = None
+) -> None:
+    """Refuse to resume a sweep whose stored study differs from the experiment file's.
+
+    Args:
+        store: the folder (nothing is checked unless it holds a sweep).
+        experiment_path: the experiment file.
+        spec: its spec, when already read.
+
+    Raises:
+        StoreError: the stored study cannot be read, or the spec changed (named in one line).
+    """
+    try:
+        if not store.exists():
+            return
+    except OSError:  # _check_folder says why
+        return
+    stored = store.read_study()
+    spec = spec if spec is not None else _read_spec(experiment_path)
+    if spec is None:  # an invalid file: load_experiment says why
+        return
+    current, before = _spec_data(spec), _spec_data(stored["spec"])
+    changes = [
+        change
+        for key in dict.fromkeys([*current, *before])
+        if key not in FREE_SPEC_KEYS
+        for change in _differences(before.get(key), current.get(key), key)
+    ]
+    if changes:
+        more = len(changes) - SHOWN_CHANGES
+        shown = "; ".join(changes[:SHOWN_CHANGES]) + (f"; and {more} more" if more > 0 else "")
+        raise StoreError(
+            f"{store.root}: holds a different study than {experiment_path} (changed: {shown}); "
+            "use a new --out folder, or the experiment file this folder was made with"
+        )
+
+
+def _set_aside_damaged(store: ResultStore, design: pd.DataFrame, layout: str) -> dict[int, str]:
+    """Move the parts a resumed sweep cannot use to ``damaged/``; return run -> why.
+
+    Raises:
+        StoreError: the parts cannot be moved.
+    """
+    damaged = store.check_parts(design, layout)
+    try:
+        store.set_aside(damaged)
+    except OSError as exc:
+        raise StoreError(
+            f"{store.root}: cannot set {len(damaged)} damaged parts aside ({exc.strerror or exc})"
+        ) from None
+    return damaged
 
 
 def _start_store(
@@ -336,15 +464,6 @@ def _start_store(
         if not resuming:
             _remove_new_store(store, created)
         raise
-
-
-def _previous_manifest(store: ResultStore) -> dict[str, Any]:
-    """Read the manifest of an earlier session, or an empty one when it is missing or unreadable."""
-    try:
-        manifest = store.read_manifest()
-    except (OSError, ValueError):
-        return {}
-    return manifest if isinstance(manifest, dict) else {}
 
 
 def _remove_new_store(store: ResultStore, created: bool) -> None:
