@@ -216,8 +216,12 @@ def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tm
     config = _config(tmp_path, scenario=str(base))
     config["parameters"]["push"] = {"paths": ["policies.0.strength"], "low": 0.0, "high": 0.05}
     config["abc"].update(
-        population_size=8, max_generations=1, max_simulations=100,
-        point_estimate="best", point_candidates=3, point_replications=2,
+        population_size=8,
+        max_generations=1,
+        max_simulations=100,
+        point_estimate="best",
+        point_candidates=3,
+        point_replications=2,
     )
     path = _write_config(tmp_path, config)
     code = main(["calibrate", str(path), "--holdout", "--quiet", "--draws", "3"])
@@ -318,12 +322,17 @@ def test_stop_reason_names_the_rule_that_stopped():
 
     settings = ABCSettings(min_acceptance_rate=0.02)
     gens = pd.DataFrame(
-        {"t": [0, 1], "epsilon": [0.1, 0.05], "particles": [50, 50],
-         "acceptance_rate": [0.5, 0.06]}
+        {"t": [0, 1], "epsilon": [0.1, 0.05], "particles": [50, 50], "acceptance_rate": [0.5, 0.06]}
     )
     assert stop_reason(gens, settings, 900, 6000, 8, 45, 2700.0).startswith("time budget")
     assert "was dropped" in stop_reason(gens, settings, 900, 6000, 8, 45, 100.0, dropped=1)
-    assert stop_reason(gens, settings, 6000, 6000, 8, 45, 100.0).startswith("simulation budget")
+    assert stop_reason(gens, settings, 6000, 6000, 8, 45, 100.0) == (
+        "simulation budget (6000 runs) reached"
+    )
+    # pyabc checks the budget between generations: the message says how far it was passed
+    assert stop_reason(gens, settings, 6049, 6000, 8, 45, 100.0) == (
+        "simulation budget of 6000 runs reached after 6049: pyabc checks it between generations"
+    )
     assert stop_reason(gens, settings, 900, 6000, 2, 45, 100.0).startswith("maximum number")
     low = gens.assign(acceptance_rate=[0.5, 0.01])
     assert stop_reason(low, settings, 900, 6000, 8, 45, 100.0) == "acceptance rate below 0.02"
@@ -392,7 +401,7 @@ def test_a_holdout_fit_runs_only_to_its_last_fitted_observation(tmp_path):
     for name in cal.series_names:
         assert short[name].shape == full[name].shape
         np.testing.assert_array_equal(short[name][: last + 1], full[name][: last + 1])
-        assert np.isnan(short[name][last + 1:]).all()
+        assert np.isnan(short[name][last + 1 :]).all()
     masks = {n: cal.fit_mask(n) for n in cal.series_names}
     assert distance(cal, short, masks) == pytest.approx(distance(cal, full, masks))
     assert simulation_model(load_calibration(path)).last_fitted == max(
@@ -458,7 +467,9 @@ def test_shipped_cnnic_calibration_loads():
     point["covid_push"], point["pilot_zones"], point["offline_campaigns"] = 0.07, 0.3, 0.01
     scenario = cal.scenario(point)
     assert [p.lever for p in scenario.policies] == [
-        "rigid_demand", "cross_border_facilitation", "rigid_demand"
+        "rigid_demand",
+        "cross_border_facilitation",
+        "rigid_demand",
     ]
     assert [p.strength for p in scenario.policies] == [0.07, 0.3, 0.01]
     assert (scenario.policies[2].start, scenario.policies[2].end) == (82, 147)
@@ -611,6 +622,46 @@ def test_time_budget_keeps_only_complete_generations(tmp_path):
     assert "time budget" in result.stop_reason
     assert np.isfinite(result.particles["distance"]).all()
     assert len(result.particles) == config["abc"]["population_size"]
+
+
+@pytest.mark.long
+def test_tiny_calibration_warns_nothing_and_says_how_far_the_budget_was_passed(tmp_path, capsys):
+    """A window series is undefined before its first full window in every run: the tables
+    and figures leave those steps empty without numpy's "All-NaN slice" or "Mean of empty
+    slice" warnings. pyabc checks --max-simulations between generations: the last line
+    says after how many runs the budget was found spent."""
+    import warnings
+
+    csv = _write_synthetic(tmp_path, TRUTH)
+    frame = pd.read_csv(csv)
+    frame["access_3_weeks"] = 3 * frame["access"]  # about three weeks of the share, summed
+    frame.to_csv(csv, index=False)
+    config = _config(tmp_path)
+    config["series"]["access_3_weeks"] = {
+        "value_column": "access_3_weeks",
+        "metric": "mobile_access_share",
+        "window": 3,
+        "weight": 0.1,
+    }
+    path = _write_config(tmp_path, config)
+    command = ["calibrate", str(path), "--particles", "6", "--generations", "3"]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=RuntimeWarning, module="numpy")
+        code = main([*command, "--max-simulations", "10", "--draws", "3", "--quiet"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    payload = json.loads((tmp_path / "out" / "calibration.json").read_text())
+    runs = payload["simulations"]
+    assert runs > 10  # the calibration sample (6) and generation 0 (at least 6)
+    reason = (
+        f"simulation budget of 10 runs reached after {runs}: pyabc checks it between generations"
+    )
+    assert payload["stop_reason"] == reason
+    assert f"{runs} model runs in 1 generations ({reason})" in printed.out
+    predictive = pd.read_csv(tmp_path / "out" / "predictive.csv")
+    window = predictive[predictive["series"] == "access_3_weeks"].set_index("step")
+    assert window.loc[[0, 1], ["q05", "q50", "mean", "point_mean"]].isna().all().all()
+    assert window.loc[2:, ["q05", "q50", "mean", "point_mean"]].notna().all().all()
 
 
 def test_no_generation_message_names_the_budget_that_ended_the_fit():

@@ -12,9 +12,12 @@ import pytest
 from mesa.visualization.solara_viz import _check_model_params
 
 from model.cli import main
+from model.market import MarketModel
 from model.metrics import format_metric
+from model.scenario import load_scenario
 from model.viz import assets, drawing
 from model.viz.app import (
+    DEFAULT_CONSUMERS,
     LEVER_CONTROLS,
     StudentMarket,
     build_scenario,
@@ -151,7 +154,10 @@ def test_a_slider_changes_the_model():
 
 
 def test_population_slider_scales_merchants_and_kols():
-    base = build_scenario(str(BASELINE), 5000, {})
+    base = load_scenario(
+        BASELINE,
+        {"population.consumers": 5000, "population.merchants": 200, "population.kols": 20},
+    )
     pop = base.population
     assert scaled_population(base, 1000) == {
         "consumers": 1000,
@@ -159,6 +165,28 @@ def test_population_slider_scales_merchants_and_kols():
         "kols": max(3, round(pop.kols / 5)),
     }
     assert scaled_population(base, 50) == {"consumers": 50, "merchants": 10, "kols": 3}
+
+
+def test_the_pages_default_market_has_orders_by_week_30():
+    """The page opens on a market where mobile shopping starts within 30 weeks.
+
+    Its own seed shows orders in week 30 and merchants using mobile marketing; with four
+    other seeds, the same market has orders in week 30 too. (At 300 consumers, 12
+    merchants, the page's seed had none of either.)
+    """
+    page = StudentMarket()
+    assert page.consumers == DEFAULT_CONSUMERS == model_params()["consumers"]["value"]
+    for _ in range(30):
+        page.step()
+    table = page.market.datacollector.model_vars
+    assert page.week == 30 and table["orders"][-1] > 0 and table["merchant_adoption"][-1] > 0
+    shown = {r.key: r.value for r in readings(page)}
+    assert shown["orders"] != "0" and shown["merchant_adoption"] != "0.0%", shown
+    for seed in (1, 2, 3, 4):
+        market = MarketModel(page.mtsim_scenario, seed=seed)
+        for _ in range(30):
+            market.step()
+        assert market.datacollector.model_vars["orders"][-1] > 0, seed
 
 
 def test_model_params_fit_the_model_and_mesa(scenario_folder):

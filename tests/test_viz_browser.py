@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from model.viz.app import DEFAULT_CONSUMERS
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,17 +165,18 @@ def test_page_loads(page):
 
 
 def test_network_view_shows_every_consumer(page):
-    assert page.inner_text("#mtsim-consumer-count") == "300 consumers shown"
-    assert page.locator("#mtsim-network .consumer").count() == 300
+    n = DEFAULT_CONSUMERS
+    assert page.inner_text("#mtsim-consumer-count") == f"{n:,} consumers shown"
+    assert page.locator("#mtsim-network .consumer").count() == n
     from model.viz.app import build_scenario, scaled_population
 
     expected = scaled_population(
-        build_scenario(str(ROOT / "scenarios" / "baseline.yaml"), 300, {}), 300
+        build_scenario(str(ROOT / "scenarios" / "baseline.yaml"), n, {}), n
     )
     assert page.locator("#mtsim-network .mtsim-merchant").count() == expected["merchants"]
     assert page.locator("#mtsim-network .mtsim-kol").count() == expected["kols"]
     counts = page.locator(".mtsim-stage-count").all_inner_texts()
-    assert sum(int(c) for c in counts) == 300
+    assert sum(int(c) for c in counts) == n
 
 
 def test_step_changes_the_counter_and_the_charts(page):
@@ -215,9 +218,10 @@ def test_slider_and_reset_rebuild_the_model(page):
     page.wait_for_function("document.querySelector('#mtsim-week').textContent === 'Week 1'")
     consumers = slider(page, "Consumers")
     consumers.focus()
-    page.keyboard.press("ArrowRight")  # one step of 50
+    page.keyboard.press("ArrowLeft")  # one step of 50
+    fewer = DEFAULT_CONSUMERS - 50
     page.wait_for_function(
-        "document.querySelectorAll('.v-slider [aria-valuenow=\"350\"]').length === 1"
+        f"document.querySelectorAll('.v-slider [aria-valuenow=\"{fewer}\"]').length === 1"
     )
     infrastructure = slider(page, "Infrastructure")
     infrastructure.focus()
@@ -226,14 +230,17 @@ def test_slider_and_reset_rebuild_the_model(page):
     time.sleep(0.5)  # the browser sends slider values to the server a moment later
     click_button(page, "Reset")
     page.wait_for_function(
-        "document.querySelector('#mtsim-consumer-count').textContent === '350 consumers shown'"
+        "document.querySelector('#mtsim-consumer-count').textContent === "
+        f"'{fewer:,} consumers shown'"
     )
-    page.wait_for_function("document.querySelectorAll('#mtsim-network .consumer').length === 350")
+    page.wait_for_function(
+        f"document.querySelectorAll('#mtsim-network .consumer').length === {fewer}"
+    )
     page.wait_for_function(
         "document.querySelector('#mtsim-settings').textContent.includes('Infrastructure 1.00')"
     )
     assert week(page) == "Week 0"
-    assert "350 consumers" in page.inner_text("#mtsim-settings")
+    assert f"{fewer:,} consumers" in page.inner_text("#mtsim-settings")
     click_button(page, "Step")
     page.wait_for_function(
         "document.querySelector('#mtsim-value-policies').textContent === 'infrastructure 1.00'"
@@ -260,8 +267,8 @@ def test_scenario_switch_shows_the_pending_change_until_reset(page):
     page.wait_for_function("document.querySelectorAll('.mtsim-region-label').length === 3")
     labels = page.locator(".mtsim-region-label").all_text_contents()
     assert labels == ["domestic", "foreign", "overseas"], labels
-    page.wait_for_selector('#mtsim-network[data-consumers="300"]')
-    assert page.locator("#mtsim-network .consumer").count() == 300
+    page.wait_for_selector(f'#mtsim-network[data-consumers="{DEFAULT_CONSUMERS}"]')
+    assert page.locator("#mtsim-network .consumer").count() == DEFAULT_CONSUMERS
     assert week(page) == "Week 0"
 
 
@@ -270,7 +277,7 @@ def expected_spending(**levers) -> tuple[str, str]:
     from model.metrics import format_metric
     from model.viz.app import StudentMarket
 
-    model = StudentMarket(consumers=300, **levers)
+    model = StudentMarket(consumers=DEFAULT_CONSUMERS, **levers)
     model.step()
     (lever,) = levers
     total = model.market.datacollector.model_vars["policy_cost"][-1]
@@ -319,7 +326,7 @@ def test_week_is_the_same_number_everywhere(page):
 def test_slider_values_and_trust_read_the_same_way_everywhere(page):
     # every slider's value is visible without touching it
     texts = page.locator(".v-slider").all_inner_texts()
-    assert any("Consumers: 300" in t for t in texts), texts
+    assert any(f"Consumers: {DEFAULT_CONSUMERS:,}" in t for t in texts), texts
     assert any("Coupons: 0.00" in t for t in texts), texts
     click_button(page, "Step")
     page.wait_for_function("document.querySelector('#mtsim-week').textContent === 'Week 1'")
@@ -330,6 +337,56 @@ def test_slider_values_and_trust_read_the_same_way_everywhere(page):
     assert f"Trust in domestic sellers: {panel}" in legend, legend
 
 
+BOXES = """selector => [...document.querySelectorAll(selector)].map(e => {
+  const b = e.getBoundingClientRect();
+  return {text: e.textContent.trim().slice(0, 40), left: b.left, right: b.right,
+          top: b.top, bottom: b.bottom};
+})"""
+"""JavaScript: the bounding box (and the start of the text) of every element matching a selector."""
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and (b["top"] < a["bottom"])
+    )
+
+
+def test_slider_value_bubbles_clear_the_slider_above(page):
+    """Each slider's value bubble sits above its handle, clear of everything else above."""
+    from model.viz.app import LEVER_CONTROLS
+
+    sliders = page.evaluate(BOXES, ".v-slider")
+    bubbles = page.evaluate(BOXES, ".v-slider .v-slider-thumb__label")
+    assert len(sliders) == len(bubbles) == 2 + len(LEVER_CONTROLS)  # play interval, consumers
+    assert all(b["bottom"] - b["top"] > 10 for b in bubbles)  # shown, not collapsed
+    others = page.evaluate(BOXES, ".mtsim-spend, .v-select, #mtsim-sidebar-week, button")
+    for i, bubble in enumerate(bubbles):
+        if i > 0:
+            above = sliders[i - 1]
+            assert not overlap(bubble, above), (sliders[i]["text"], "covers", above["text"])
+        for other in [*sliders[:i], *sliders[i + 1 :], *others]:
+            assert not overlap(bubble, other), (sliders[i]["text"], "covers", other["text"])
+
+
+def test_title_is_shown_whole(page):
+    """The app bar's title is not cut with an ellipsis, at a wide and at narrow windows."""
+    from model.viz.app import TITLE
+
+    title = page.locator(".v-app-bar .v-toolbar-title__placeholder")
+    for width in (1400, 1024, 800):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
+        assert title.inner_text() == TITLE
+        size = title.evaluate("e => [e.scrollWidth, e.clientWidth, e.scrollHeight, e.clientHeight]")
+        scroll_width, client_width, scroll_height, client_height = size
+        assert scroll_width <= client_width and scroll_height <= client_height, (width, size)
+
+
 def test_sessions_leave_no_warning_in_the_server_log(page, browser_context):
     second = browser_context.new_page()
     second.goto(page.url)
@@ -338,6 +395,19 @@ def test_sessions_leave_no_warning_in_the_server_log(page, browser_context):
     log = SERVER_LOG[-1].read_text(encoding="utf-8")
     assert "samesite" not in log and "Traceback" not in log, log[-2000:]
     assert "http://127.0.0.1:" in log  # the log is the server's
+
+
+def test_start_up_lines_are_the_ones_docs_viz_md_shows(server):
+    """docs/viz.md shows the lines ``mtsim viz`` prints once the page answers."""
+    text = (ROOT / "docs" / "viz.md").read_text(encoding="utf-8")
+    shown = text.split("prints the address once the page answers:", 1)[1].split("```")[1]
+    lines = shown.strip().splitlines()
+    log = SERVER_LOG[-1].read_text(encoding="utf-8")
+    assert len(lines) == 2, lines
+    for line in lines:
+        pattern = re.escape(line).replace("8765", r"\d+")
+        pattern = pattern.replace(re.escape("/home/ana/mtsim/scenarios/"), r"\S+/")
+        assert re.search(f"^{pattern}$", log, re.MULTILINE), (line, log[-2000:])
 
 
 def test_server_refuses_other_host_names(server):

@@ -4,10 +4,10 @@ Checks the input first (the files and the port, then the scenario's contents) an
 only then imports the heavy parts, so a mistake is reported within a second. Then it
 makes sure the page's browser files are installed for offline use
 (model/viz/assets.py), runs the server (``python -m model.viz.server``: Solara bound
-to 127.0.0.1, loopback Host headers only) as a child process and prints the address
-once the server answers. Ctrl+C or SIGTERM stops the server: it gets SIGTERM and, if
-it has not ended within :data:`STOP_GRACE` seconds (open browser sessions make
-Solara wait), SIGKILL.
+to 127.0.0.1, loopback Host headers only, websockets from the page's own origin only)
+as a child process and prints the address once the server answers. Ctrl+C or SIGTERM
+stops the server: it gets SIGTERM and, if it has not ended within :data:`STOP_GRACE`
+seconds (open browser sessions make Solara wait), SIGKILL.
 """
 
 from __future__ import annotations

@@ -343,9 +343,10 @@ def run_abc(
         if log:
             log(
                 f"ABC-SMC: {len(priors)} parameters, {pop} particles per generation, "
-                f"at most {gens} generations and {budget} model runs"
+                f"at most {gens} generations"
                 + (f" or {minutes:g} minutes" if minutes else "")
-                + f"; runs in {where}"
+                + f"; a budget of {budget} model runs, checked between generations (the "
+                f"generation running when it is spent is finished); runs in {where}"
             )
         deadline = None if minutes is None else time.time() + 60.0 * minutes
         abc = pyabc.ABCSMC(
@@ -464,7 +465,12 @@ def stop_reason(
         if dropped:
             reason += "; the generation running then was dropped"
         return reason
-    if simulations >= budget:
+    if simulations > budget:
+        return (
+            f"simulation budget of {budget} runs reached after {simulations}: "
+            "pyabc checks it between generations"
+        )
+    if simulations == budget:
         return f"simulation budget ({budget} runs) reached"
     if len(generations) >= gens:
         return f"maximum number of generations ({gens}) reached"

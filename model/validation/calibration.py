@@ -173,9 +173,13 @@ class ABCSettings(_Strict):
     Attributes:
         population_size: accepted particles per generation.
         max_generations: generations at most.
-        max_simulations: model runs at most, over all generations (the budget).
-        max_minutes: stop after this many minutes of ABC-SMC (None: no time limit); the
-            generation running then is finished first.
+        max_simulations: the budget of model runs: pyabc's calibration sample from the
+            prior and every generation's proposals. pyabc checks it between generations,
+            so the generation running when it is spent is finished and a fit can end
+            above it (the stop reason then says after how many runs).
+        max_minutes: stop after this many minutes of ABC-SMC (None: no time limit);
+            proposals after that are not run, and the generation running then is dropped
+            (the last complete generation is the posterior).
         min_epsilon: stop when the acceptance threshold (distance) falls below this.
         min_acceptance_rate: stop when fewer than this share of proposals is accepted.
         epsilon_quantile: the next generation's threshold is this quantile of the last

@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +44,33 @@ from model.validation.calibration import Calibration, distance
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DAYS_PER_YEAR = 365.25
+
+
+def _over_runs(curves: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Apply ``statistic`` over runs (axis 0) at the steps some run has a value; NaN elsewhere.
+
+    A step has no value in any run where its series is undefined by construction: a
+    ``window`` series before its first full window, an index (``relative_to``) whose
+    reference value is 0 or not reached, a run stopped early. numpy's nan-functions
+    would warn ("All-NaN slice encountered", "Mean of empty slice") there; those steps
+    are left out and stay NaN, which is what the tables and figures show for them.
+    """
+    curves = np.asarray(curves, dtype=float)
+    out = np.full(curves.shape[1:], np.nan)
+    known = ~np.isnan(curves).all(axis=0)
+    if known.any():
+        out[known] = statistic(curves[:, known])
+    return out
+
+
+def run_quantile(curves: np.ndarray, q: float) -> np.ndarray:
+    """Return the ``q`` quantile over runs at each step (NaN at steps no run has a value)."""
+    return _over_runs(curves, lambda known: np.nanquantile(known, q, axis=0))
+
+
+def run_mean(curves: np.ndarray) -> np.ndarray:
+    """Return the mean over runs at each step (NaN at steps no run has a value)."""
+    return _over_runs(curves, lambda known: np.nanmean(known, axis=0))
 
 
 @dataclass
@@ -91,9 +117,9 @@ class CalibrationRun:
             curves = self.predictive[name]
             frame = pd.DataFrame({"series": name, "step": steps, "date": dates})
             for q in QUANTILES:
-                frame[f"q{int(round(100 * q)):02d}"] = np.nanquantile(curves, q, axis=0)
-            frame["mean"] = np.nanmean(curves, axis=0)
-            frame["point_mean"] = np.nanmean(self.point_curves[name], axis=0)
+                frame[f"q{int(round(100 * q)):02d}"] = run_quantile(curves, q)
+            frame["mean"] = run_mean(curves)
+            frame["point_mean"] = run_mean(self.point_curves[name])
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
@@ -105,11 +131,11 @@ class CalibrationRun:
             obs = cal.observations[name]
             fit, predict = cal.fit_mask(name), cal.predict_mask(name)
             curves = self.predictive[name][:, obs.steps]
-            point = np.nanmean(self.point_curves[name][:, obs.steps], axis=0)
-            low = np.nanquantile(curves, 0.05, axis=0)
-            high = np.nanquantile(curves, 0.95, axis=0)
-            median = np.nanquantile(curves, 0.5, axis=0)
-            mean = np.nanmean(curves, axis=0)
+            point = run_mean(self.point_curves[name][:, obs.steps])
+            low = run_quantile(curves, 0.05)
+            high = run_quantile(curves, 0.95)
+            median = run_quantile(curves, 0.5)
+            mean = run_mean(curves)
             for i, date in enumerate(obs.dates):
                 rows.append(
                     {
@@ -250,9 +276,7 @@ def mean_distances(
     curves = simulate_points(calibration, runs, seeds * len(points), workers=workers)
     out = []
     for k in range(len(points)):
-        with warnings.catch_warnings():  # weeks before a window fills are NaN in every run
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = {n: np.nanmean(c[k * reps : (k + 1) * reps], axis=0) for n, c in curves.items()}
+        mean = {n: run_mean(c[k * reps : (k + 1) * reps]) for n, c in curves.items()}
         out.append(distance(calibration, mean, masks))
     return out
 
@@ -466,13 +490,13 @@ def plot_predictive(run: CalibrationRun, path: Path) -> None:
     for ax, name in zip(axes[0], names, strict=True):
         spec = cal.config.series[name]
         curves = run.predictive[name]
-        q = {p: np.nanquantile(curves, p, axis=0) for p in QUANTILES}
+        q = {p: run_quantile(curves, p) for p in QUANTILES}
         ax.fill_between(dates, q[0.05], q[0.95], color="tab:blue", alpha=0.18, label="90% band")
         ax.fill_between(dates, q[0.25], q[0.75], color="tab:blue", alpha=0.3, label="50% band")
         ax.plot(dates, q[0.5], color="tab:blue", lw=1.6, label="predictive median")
         ax.plot(
             dates,
-            np.nanmean(run.point_curves[name], axis=0),
+            run_mean(run.point_curves[name]),
             color="black",
             lw=1,
             ls="--",

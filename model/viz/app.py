@@ -14,7 +14,10 @@ policy package (``policies``); 0 leaves the scenario as written. The spending sh
 under a slider is the model's own cost of that lever in the last week (its activity
 times the scenario's unit costs), a part of the ``policy_cost`` metric.
 The population slider sets the number of consumers; merchants and KOLs are scaled
-with it in the scenario's proportions (at least a few of each).
+with it in the scenario's proportions (at least a few of each). Its default,
+:data:`DEFAULT_CONSUMERS`, is the baseline's own size. A value outside a slider's range
+(-1, NaN: only a forged message can send one) is refused: the page keeps the last
+valid value and says why under the slider; :func:`build_scenario` raises UserError.
 
 "Week" everywhere on the page is the market's ``steps``: weeks simulated so far,
 0 = the starting state. Numbers are shown as the metric registry says (``model.metrics``),
@@ -30,7 +33,9 @@ Mesa's update counter like any SolaraViz component.
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -41,11 +46,13 @@ import numpy as np
 import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
+from solara.alias import rv
 
 from model.errors import UserError
+from model.levers import LEVER_MAX
 from model.market import MarketModel
 from model.metrics import format_metric, metric_label, metrics_tagged
-from model.policy import LEVER_MAX, PolicyTimeline
+from model.policy import PolicyTimeline
 from model.scenario import Scenario, load_scenario, scenario_from_dict
 from model.viz.drawing import (
     CHARTS,
@@ -67,7 +74,15 @@ from model.viz.paths import (
     scenario_dir,
 )
 
-DEFAULT_CONSUMERS = 300
+DEFAULT_CONSUMERS = 2000
+"""The population slider's starting value: the baseline's own size (80 merchants, 8 KOLs).
+
+Smaller markets keep the proportions but are slow to start: with a dozen merchants
+the few that begin with mobile marketing may all give up, and at 300 consumers (12
+merchants) the baseline's seed shows 0 orders a week and no merchant using mobile
+marketing at week 30 (at 1,000 too). At 2,000, orders happen by week 30 on every seed
+measured (tests/test_viz.py), and a step still paints in about 0.2 s (docs/viz.md).
+"""
 MIN_CONSUMERS = 50
 MAX_CONSUMERS = 2000
 
@@ -150,7 +165,8 @@ def scaled_population(scenario: Scenario, consumers: int) -> dict[str, int]:
     """Return population counts for ``consumers`` consumers, merchants and KOLs in proportion.
 
     Merchants and KOLs keep the scenario's ratio to consumers, with at least five
-    merchants per region and three KOLs (or the scenario's own number if smaller).
+    merchants times the number of regions, in total, and three KOLs (or the scenario's
+    own number if smaller).
     """
     base = scenario.population
     ratio = consumers / base.consumers
@@ -162,6 +178,63 @@ def scaled_population(scenario: Scenario, consumers: int) -> dict[str, int]:
     )
     kols = 0 if base.kols == 0 else max(min(base.kols, 3), round(base.kols * ratio))
     return {"consumers": int(consumers), "merchants": int(merchants), "kols": int(kols)}
+
+
+def _number(value: object) -> float | None:
+    """Return ``value`` as a finite float, or None when it is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def checked_level(lever: str, level: object) -> float:
+    """Return a slider's lever level as a float when it is within the lever's range.
+
+    Raises:
+        UserError: an unknown lever, or a level that is not a number from 0 to the
+            lever's maximum (model/levers.py), such as -1 or NaN.
+    """
+    if lever not in LEVER_MAX:
+        raise UserError(f"viz: unknown policy lever {lever!r}")
+    number = _number(level)
+    top = LEVER_MAX[lever]
+    if number is None or not 0 <= number <= top:
+        raise UserError(
+            f"viz: {LEVER_CONTROLS.get(lever, lever)}: {level!r} is not a level from 0 to {top:g}"
+        )
+    return number
+
+
+def checked_consumers(consumers: object) -> int:
+    """Return the population slider's value as an int when it is a whole number in range.
+
+    Raises:
+        UserError: not a whole number from :data:`MIN_CONSUMERS` to :data:`MAX_CONSUMERS`.
+    """
+    number = _number(consumers)
+    if number is None or number != int(number) or not MIN_CONSUMERS <= number <= MAX_CONSUMERS:
+        raise UserError(
+            f"viz: Consumers: {consumers!r} is not a whole number from {MIN_CONSUMERS} "
+            f"to {MAX_CONSUMERS:,}"
+        )
+    return int(number)
+
+
+def setting_problem(name: str, value: object) -> str | None:
+    """Say why the page cannot take ``value`` for setting ``name`` (None: it can).
+
+    The sliders' own range makes such values impossible by hand; a message forged on
+    the page's websocket could still send one.
+    """
+    try:
+        if name == "consumers":
+            checked_consumers(value)
+        elif name in LEVER_CONTROLS:
+            checked_level(name, value)
+    except UserError as exc:
+        return str(exc).removeprefix("viz: ")
+    return None
 
 
 def build_scenario(
@@ -180,22 +253,23 @@ def build_scenario(
         The validated scenario.
 
     Raises:
-        UserError: the file is invalid, a lever is unknown or a level out of range.
+        UserError: the file is invalid, a lever is unknown, a level is not a number
+            from 0 to the lever's maximum, or ``consumers`` is off the slider's range.
     """
+    consumers = checked_consumers(consumers)
+    levels = {lever: checked_level(lever, level) for lever, level in levers.items()}
     path = resolve_scenario(choice, folder)
     base = load_scenario(path)
     data = base.resolved()
     data["population"] = {**data["population"], **scaled_population(base, consumers)}
     extra = []
-    for lever, level in levers.items():
-        if lever not in LEVER_MAX:
-            raise UserError(f"viz: unknown policy lever {lever!r}")
+    for lever, level in levels.items():
         if level > 0:
             extra.append(
                 {
                     "lever": lever,
                     "start": 1,
-                    "strength": float(level),
+                    "strength": level,
                     "label": f"slider: {LEVER_CONTROLS.get(lever, lever)}",
                 }
             )
@@ -222,6 +296,10 @@ class StudentMarket(mesa.Model):
         market: the MarketModel.
         layout: the network layout of the market (cached per graph).
         total_weeks: the scenario's number of steps; stepping stops there.
+
+    Raises:
+        UserError: a lever level or the number of consumers off its slider's range
+            (:func:`checked_level`, :func:`checked_consumers`), or an invalid file.
     """
 
     def __init__(
@@ -239,16 +317,17 @@ class StudentMarket(mesa.Model):
     ):
         self.scenario_folder = Path(scenario_folder) if scenario_folder else None
         self.scenario_file = scenario_file or initial_scenario()
-        self.levers = {
-            "infrastructure": float(infrastructure),
-            "payment_security": float(payment_security),
-            "integrity": float(integrity),
-            "merchant_promotion": float(merchant_promotion),
-            "consumer_incentives": float(consumer_incentives),
-            "cross_border_facilitation": float(cross_border_facilitation),
-            "kol_disclosure": float(kol_disclosure),
+        levels = {
+            "infrastructure": infrastructure,
+            "payment_security": payment_security,
+            "integrity": integrity,
+            "merchant_promotion": merchant_promotion,
+            "consumer_incentives": consumer_incentives,
+            "cross_border_facilitation": cross_border_facilitation,
+            "kol_disclosure": kol_disclosure,
         }
-        self.consumers = int(np.clip(int(consumers), 1, MAX_CONSUMERS))
+        self.levers = {lever: checked_level(lever, level) for lever, level in levels.items()}
+        self.consumers = checked_consumers(consumers)
         self.mtsim_scenario = build_scenario(
             self.scenario_file, self.consumers, self.levers, self.scenario_folder
         )
@@ -456,7 +535,7 @@ def NetworkView(model: StudentMarket):
         solara.HTML(
             tag="div",
             unsafe_innerHTML=(
-                f'<span id="mtsim-consumer-count">{market.consumers.n} consumers shown</span>, '
+                f'<span id="mtsim-consumer-count">{market.consumers.n:,} consumers shown</span>, '
                 f"{int(active_merchants(market).sum())} merchants, {market.kols.n} KOLs; "
                 f'<span id="mtsim-orders-count">{int(market.last.cross_border_orders)} '
                 "cross-border orders</span> last week"
@@ -527,8 +606,10 @@ def Explanation(model: StudentMarket):
     text = (
         text + "\n### The sliders\n\nEach policy slider switches its lever on from week 1, on "
         "top of the scenario's own policies (0 = the scenario as written). **Consumers** "
-        "sets the population; merchants and KOLs grow with it. Change a slider or the "
-        "scenario, then press **Reset**.\n\n" + sliders
+        f"sets the population ({DEFAULT_CONSUMERS:,} at first); merchants and KOLs grow with "
+        "it. A smaller market steps faster but starts later: with a few merchants, mobile "
+        "shopping can take many weeks to begin. Change a slider or the scenario, then press "
+        "**Reset**.\n\n" + sliders
     )
     with solara.Card("How to read this page", margin=0):
         # rendered here rather than by solara.Markdown, whose JavaScript loads mermaid
@@ -600,7 +681,7 @@ def Header(model: StudentMarket, chosen: dict):
             f'<span id="mtsim-scenario">{escape(sc.name)}</span></div>'
             f'<div style="font-size:13px;color:#555">{escape(sc.description)}</div>'
             f'<div style="font-size:13px;color:#555" id="mtsim-settings">This run: '
-            f"{model.market.consumers.n} consumers, seed {model.market.seed}; sliders: "
+            f"{model.market.consumers.n:,} consumers, seed {model.market.seed}; sliders: "
             f"{settings}. Change a setting, then press Reset.</div>" + notice
         ),
         style="margin:4px 0 8px 0",
@@ -620,19 +701,71 @@ def MainView(model: StudentMarket, chosen: dict | None = None):
     Explanation(model)
 
 
+SLIDER_STYLE = "padding-top:26px"
+"""Room above each slider for its value bubble (``thumb_label="always"``), which sits
+above the handle, outside the slider's own box: without it, the bubble covers the
+slider or the spending line above."""
+
+
+@solara.component
+def SettingSlider(
+    spec: dict, label: str, value: float, on_value: Callable[[float], None], refusals: int = 0
+):
+    """Draw one settings slider that always shows ``value``, the setting's kept value.
+
+    The slider widget itself takes whatever the browser sends, even a value the page
+    does not take (:func:`setting_problem`); each refusal (``refusals`` counts them, so
+    that the slider is drawn again) puts the kept value back into the widget. (Solara's
+    own sliders keep the refused value in a state of their own, hence Vuetify's slider
+    here, set as Solara's.)
+    """
+    slider = rv.Slider(
+        v_model=value,
+        on_v_model=on_value,
+        label=label,
+        min=spec["min"],
+        max=spec["max"],
+        step=spec["step"],
+        thumb_label="always",
+        hide_details=True,
+    )
+
+    def show_kept_value():
+        widget = solara.get_widget(slider)
+        if widget.v_model != value:
+            widget.v_model = value
+
+    solara.use_effect(show_kept_value, [value, refusals])
+    return slider
+
+
 @solara.component
 def Settings(model: StudentMarket, params: dict, chosen: solara.Reactive[dict]):
     """Draw the scenario picker, the population slider and the lever sliders.
 
     Each slider shows its value at all times (in its label and above its handle);
     under each lever slider, the spending on that lever in the last simulated week,
-    from the model (:meth:`StudentMarket.lever_spending`).
+    from the model (:meth:`StudentMarket.lever_spending`). A value off a slider's range
+    (:func:`setting_problem`) is not taken: the setting keeps its last valid value, the
+    slider shows it again, and the reason is shown under the slider until another
+    value is taken.
     """
     update_counter.get()
     spending = model.lever_spending()
+    problems = solara.use_reactive({})
+    refusals = solara.use_reactive(0)
 
     def setter(name):
-        return lambda value: chosen.set({**chosen.value, name: value})
+        def set_value(value):
+            problem = setting_problem(name, value)
+            if problem is not None:
+                problems.set({**problems.value, name: problem})
+                refusals.set(refusals.value + 1)
+            elif value != chosen.value.get(name):  # not the kept value put back
+                problems.set({k: v for k, v in problems.value.items() if k != name})
+                chosen.set({**chosen.value, name: value})
+
+        return set_value
 
     for name, spec in params.items():
         if not isinstance(spec, dict):
@@ -642,40 +775,33 @@ def Settings(model: StudentMarket, params: dict, chosen: solara.Reactive[dict]):
             solara.Select(
                 label=spec["label"], values=spec["values"], value=value, on_value=setter(name)
             )
-        elif spec["type"] == "SliderInt":
-            solara.SliderInt(
-                label=f"{spec['label']}: {int(value):,}",
-                value=int(value),
-                min=spec["min"],
-                max=spec["max"],
-                step=spec["step"],
-                on_value=setter(name),
-                thumb_label="always",
+            continue
+        shown = f"{int(value):,}" if spec["type"] == "SliderInt" else f"{float(value):.2f}"
+        with solara.Div(style=SLIDER_STYLE):
+            SettingSlider(spec, f"{spec['label']}: {shown}", value, setter(name), refusals.value)
+        if name in spending:
+            acting = model.levers.get(name, 0.0) > 0 and model.week > 0
+            text = (
+                f"spending {format_metric('policy_cost', spending[name])} a week"
+                if acting
+                else "not acting in this run"
             )
-        else:
-            solara.SliderFloat(
-                label=f"{spec['label']}: {float(value):.2f}",
-                value=float(value),
-                min=spec["min"],
-                max=spec["max"],
-                step=spec["step"],
-                on_value=setter(name),
-                thumb_label="always",
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=(
+                    f'<span id="mtsim-spend-{name}" class="mtsim-spend">{escape(text)}</span>'
+                ),
+                style="font-size:12px;color:#555;margin:-14px 0 0 0",
             )
-            if name in spending:
-                acting = model.levers.get(name, 0.0) > 0 and model.week > 0
-                text = (
-                    f"spending {format_metric('policy_cost', spending[name])} a week"
-                    if acting
-                    else "not acting in this run"
-                )
-                solara.HTML(
-                    tag="div",
-                    unsafe_innerHTML=(
-                        f'<span id="mtsim-spend-{name}" class="mtsim-spend">{escape(text)}</span>'
-                    ),
-                    style="font-size:12px;color:#555;margin:-14px 0 10px 0",
-                )
+        if name in problems.value:
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=(
+                    f'<span id="mtsim-refused-{name}" class="mtsim-refused">'
+                    f"{escape(problems.value[name])} (not taken)</span>"
+                ),
+                style="font-size:12px;color:#b00020",
+            )
 
 
 @solara.component
@@ -698,14 +824,15 @@ def Controls(
             use_threads=use_threads,
         )
         WeekCounter(model.value)
-        solara.SliderInt(
-            label=f"Play interval: {interval.value} ms",
-            value=interval,
-            min=10,
-            max=1000,
-            step=10,
-            thumb_label="always",
-        )
+        with solara.Div(style=SLIDER_STYLE):
+            solara.SliderInt(
+                label=f"Play interval: {interval.value} ms",
+                value=interval,
+                min=10,
+                max=1000,
+                step=10,
+                thumb_label="always",
+            )
     with solara.Card("Settings (applied on Reset)", margin=0):
         Settings(model.value, params, chosen)
 
@@ -725,6 +852,14 @@ def WeekCounter(model: StudentMarket):
 
 TITLE = "mtsim: mobile shopping, payment and cross-border trade"
 
+APP_BAR_CSS = """
+.v-app-bar .v-toolbar-title { flex: 1 1 auto; }
+.v-app-bar .v-toolbar-title__placeholder { white-space: normal; line-height: 1.2; }
+"""
+"""The served page's title bar: Vuetify gives the title half of the bar (an empty spacer
+takes the other half) and cuts it with an ellipsis; here it takes the room it needs
+and wraps onto a second line on a narrow window instead of being cut."""
+
 
 @solara.component
 def MtsimPage(
@@ -739,7 +874,7 @@ def MtsimPage(
     Use it in Jupyter (the last expression of a cell renders it inline)::
 
         from model.viz import MtsimPage
-        MtsimPage(scenario="../scenarios/baseline.yaml", consumers=300)
+        MtsimPage(scenario="../scenarios/baseline.yaml")
 
     ``mtsim viz`` serves the same page (:func:`Page`, with a sidebar).
 
@@ -748,7 +883,8 @@ def MtsimPage(
             picker's folder; default ``MTSIM_VIZ_SCENARIO`` or ``baseline.yaml``).
         scenario_dir: the folder the scenario picker lists (default: the project's
             ``scenarios/``).
-        consumers: the population slider's starting value (50 to 2,000).
+        consumers: the population slider's starting value (50 to 2,000; default
+            :data:`DEFAULT_CONSUMERS`, the baseline's own size).
         play_interval: milliseconds between weeks when playing.
         sidebar: put the controls in Solara's sidebar (the served page); False puts
             them in a column left of the main area (fits a notebook cell).
@@ -763,6 +899,7 @@ def MtsimPage(
     model = solara.use_reactive(initial)
     chosen = solara.use_reactive(defaults)
     if sidebar:
+        solara.Style(APP_BAR_CSS)
         with solara.AppBar():
             solara.AppBarTitle(TITLE)
         with solara.Sidebar(), solara.Column():

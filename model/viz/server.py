@@ -5,8 +5,14 @@ It is Solara's own server (``solara run model.viz.app``, production mode, bound 
 
 * **Host check** (against DNS rebinding): a request whose ``Host`` header is not
   ``127.0.0.1``, ``localhost`` or ``[::1]`` (any port) gets ``400 Invalid host
-  header`` (Starlette's ``TrustedHostMiddleware``); a web page served from another
-  name that resolves to 127.0.0.1 cannot read the page or open its websocket.
+  header``; a web page served from another name that resolves to 127.0.0.1 cannot
+  read the page or open its websocket.
+* **Origin check** (against cross-site websockets): the page's websocket (the Jupyter
+  kernel channel that drives the model) opens only when its ``Origin`` header is the
+  page's own: ``http://`` and the same host and port as the request's ``Host``. A
+  browser sends the Origin of the page that opens a websocket, so a page of another
+  site (``http://evil.example``), a sandboxed frame or a local file (``null``), or a
+  websocket without an Origin is refused with ``403`` before the kernel starts.
 * **No cookie warning per session.** Solara warns on every page load that a
   ``samesite=none`` cookie needs https unless the host name is ``localhost``, and
   falls back to ``samesite=lax``. Lax is right for a page opened directly (not
@@ -26,6 +32,9 @@ import warnings
 
 HOST = "127.0.0.1"
 ALLOWED_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+"""Host header names the server answers (without port)."""
+
+COOKIE_WARNING = "Cookies with samesite=none require https"
 
 
 def free_port() -> int:
@@ -33,9 +42,19 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
-"""Host header names the server answers (without port)."""
 
-COOKIE_WARNING = "Cookies with samesite=none require https"
+
+def _name_and_port(netloc: str) -> tuple[str, str]:
+    """Split ``host[:port]`` (IPv6 in brackets) into lower-case name and port (default 80)."""
+    netloc = netloc.strip().lower()
+    if netloc.startswith("["):
+        name, _, rest = netloc.partition("]")
+        name, port = name + "]", rest.removeprefix(":")
+    elif netloc.count(":") == 1:
+        name, port = netloc.split(":")
+    else:
+        name, port = netloc, ""
+    return name, port or "80"
 
 
 def host_allowed(host_header: str | None) -> bool:
@@ -46,29 +65,49 @@ def host_allowed(host_header: str | None) -> bool:
     """
     if not host_header:
         return False
-    host = host_header.strip().lower()
-    if host.startswith("["):
-        name = host.split("]", 1)[0] + "]"
-    else:
-        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    return name in ALLOWED_HOSTS
+    return _name_and_port(host_header)[0] in ALLOWED_HOSTS
 
 
-class LoopbackHostMiddleware:
-    """ASGI middleware: refuse HTTP requests and websockets whose Host is not loopback."""
+def origin_allowed(origin: str | None, host_header: str | None) -> bool:
+    """Say whether a websocket's ``Origin`` is the page's own (same host and port, http).
+
+    Args:
+        origin: the request's ``Origin`` header value (``scheme://host[:port]``, or
+            ``null`` from sandboxed frames and local files), or None when missing.
+        host_header: the request's ``Host`` header value: where the page was loaded from.
+    """
+    if not origin or not host_allowed(host_header):
+        return False
+    scheme, separator, netloc = origin.strip().partition("://")
+    if scheme.lower() != "http" or not separator or not netloc or "/" in netloc:
+        return False
+    return _name_and_port(netloc) == _name_and_port(host_header)
+
+
+class LocalPageMiddleware:
+    """ASGI middleware: loopback Host headers only; websockets from the page's own origin only."""
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        """Pass loopback requests on; answer others with 400 (HTTP) or close (websocket)."""
+        """Pass allowed requests on; answer others with 400 (HTTP) or 403 (websocket)."""
         if scope["type"] in ("http", "websocket"):
             headers = dict(scope.get("headers") or [])
             host = headers.get(b"host", b"").decode("latin-1")
-            if not host_allowed(host):
-                if scope["type"] == "websocket":
+            if scope["type"] == "websocket":
+                origin = headers.get(b"origin", b"").decode("latin-1")
+                if not origin_allowed(origin, host):
+                    # closing before accepting: the server answers the upgrade with 403
+                    print(
+                        f"mtsim viz: refused a websocket from origin {origin[:100] or 'none'!r}"
+                        f" (host {host[:100] or 'none'!r}): not this page",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     await send({"type": "websocket.close", "code": 1008})
                     return
+            elif not host_allowed(host):
                 body = b"Invalid host header"
                 await send(
                     {
@@ -118,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     import solara.server.starlette as solara_starlette
     from solara.__main__ import cli
 
-    solara_starlette.app.add_middleware(LoopbackHostMiddleware)
+    solara_starlette.app.add_middleware(LocalPageMiddleware)
     cli(
         [
             "run",
