@@ -167,7 +167,8 @@ def handle(args: argparse.Namespace) -> int:
             print("\nout of sample (points as above; coverage of the 90% interval):")
             print(run.out_of_sample().to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print(
-        f"\n{run.abc.simulations} model runs in {len(run.abc.generations)} generations "
+        f"\n{run.abc.simulations} model runs in {len(run.abc.generations)} "
+        f"generation{'' if len(run.abc.generations) == 1 else 's'} "
         f"({run.abc.stop_reason}); ABC {run.abc.seconds:.0f} s, predictive "
         f"{run.predictive_seconds:.0f} s, {run.abc.sampler}; wrote {out_dir}/"
     )

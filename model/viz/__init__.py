@@ -4,14 +4,15 @@ Modules:
     app: the Solara page (``StudentMarket`` model, components, ``MtsimPage``, ``Page``).
     drawing: network layout and SVG pictures (no Solara; testable on its own).
     paths: where the page finds scenarios (light; used by ``mtsim viz`` to check input).
-    server: the web server process (Solara, loopback Host headers only).
+    server: the web server process (Solara; loopback Host headers and same-origin
+        websockets only).
     assets: offline copies of the browser files Solara loads from a CDN.
 
 The command itself is model/commands/viz.py. Importing this package imports nothing
 heavy; ``from model.viz import MtsimPage`` (or ``StudentMarket``) imports the page::
 
     from model.viz import MtsimPage
-    MtsimPage(scenario="scenarios/baseline.yaml", consumers=300)   # renders in Jupyter
+    MtsimPage(scenario="scenarios/baseline.yaml")   # renders in Jupyter (2,000 consumers)
 """
 
 from __future__ import annotations

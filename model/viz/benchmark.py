@@ -82,6 +82,8 @@ def browser_redraw_ms(consumers: int, weeks: int) -> list[float]:
             slider.focus()
             while int(slider.get_attribute("aria-valuenow")) < consumers:
                 page.keyboard.press("ArrowRight")
+            while int(slider.get_attribute("aria-valuenow")) > consumers:
+                page.keyboard.press("ArrowLeft")
             time.sleep(0.7)  # let the slider's value reach the server
             page.get_by_role("button", name="Reset", exact=True).click()
             page.wait_for_function(
