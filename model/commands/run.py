@@ -106,9 +106,13 @@ def _report(outcome: RunOutcome, reps: int, consumers: int) -> int:
         table = outcome.table
         final = table[table["step"] == steps][list(metrics_tagged("run_summary"))].mean()
         over = outcome.averaged_over()
-        for name, value in final.items():
-            shown = format_metric(str(name), float(value), averaged=done > 1)
-            print(f"  {name:<22} {shown}   (week {steps}{', ' + over if over else ''})")
+        shown = {
+            str(name): format_metric(str(name), float(value), averaged=done > 1)
+            for name, value in final.items()
+        }
+        width = max(map(len, shown.values()), default=0)
+        for name, text in shown.items():
+            print(f"  {name:<22} {text:>{width}}   (week {steps}{', ' + over if over else ''})")
     for rep, msg in sorted(outcome.failures.items()):
         print(f"  replication {rep} (seed {outcome.seeds[rep]}) failed: {msg}", file=sys.stderr)
     outputs = outcome.outputs
