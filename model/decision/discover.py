@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -235,14 +236,18 @@ def load_cases(sweep_dir: str | Path) -> tuple[pd.DataFrame, list[str]]:
         UserError: a missing folder, not a sweep folder, or no finished runs.
     """
     from model.analysis.sensitivity import parameters_and_outcomes
-    from model.experiment.store import load_results, load_study
+    from model.experiment.store import load_study, read_results
 
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise UserError(f"{sweep_dir}: no such sweep folder")
     study = load_study(sweep_dir)
     parameters = [p["name"] for p in study.get("parameters", [])]
-    results = load_results(sweep_dir)
+    results, left_out = read_results(sweep_dir)
+    if left_out:  # damaged or foreign parts: named in one line, like mtsim analyze does
+        reasons = "; ".join(f"run {run} {why}" for run, why in sorted(left_out.items())[:5])
+        more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+        print(f"{sweep_dir}: left out {len(left_out)} part(s): {reasons}{more}", file=sys.stderr)
     if results.empty:
         raise UserError(f"{sweep_dir}: no finished runs yet (mtsim sweep --resume finishes them)")
     return parameters_and_outcomes(results, parameters), parameters
