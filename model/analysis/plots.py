@@ -40,7 +40,6 @@ _PALETTE = (
 )
 
 
-
 def scenario_colors(names: Sequence[str]) -> dict[str, str]:
     """One colour per scenario, the same in every figure: dark grey for the reference (first)."""
     colors: dict[str, str] = {}

@@ -1,10 +1,10 @@
 """The HTML report of a policy comparison: one self-contained file a policymaker can read.
 
 Sections: what was compared (scenarios, replications, weeks, seeds, settings
-that differ from the reference), the policy timelines side by side (a table and
-a figure), the findings in plain sentences, the figures, the outcome table, the
-cost table, and any failed runs. Figures are embedded as base64 PNG, so the file
-can be mailed or archived on its own.
+that differ from the reference), the findings, the policy timelines side by side (a
+table and a figure), the figures, the outcome tables, who gains by group, the costs,
+and any failed runs. Figures are embedded as base64 PNG, so the file can be mailed or
+archived on its own.
 
 A sentence claims a direction ("raises", "lowers") only when the 95% interval of
 the paired difference excludes 0; otherwise it says there is no clear difference.
@@ -13,11 +13,20 @@ Whether a clear change is desirable comes from the metric registry
 "a worsening", and the tables colour the difference green (better), red (worse)
 or blue (neither better nor worse, e.g. the cross-border share), whatever its sign.
 
-Each scenario's paragraph opens with its effect while its policies act (the weeks
-from its first intervention's start to its last one's end), so a programme that
-ends early is judged when it runs; then its effect at the end of the run, its
-cumulated effect on weekly flows over the whole run (a total in the flow's own unit:
-orders, currency units), and the weeks it takes to reach any threshold (``--threshold``).
+Each scenario's findings (:func:`scenario_findings`) open with one short sentence: what
+it clearly improves and worsens while its policies act (the weeks from its first
+intervention's start to its last one's end, so a programme that ends early is judged
+when it runs) and at the end of the run. A list follows, one item per outcome group
+(what the outcomes count: consumers, merchants, orders, ...): the effects while the
+policies act, at the end of the run, and on weekly flows summed over the run (a total
+in the flow's own unit: orders, currency units); then the weeks to any threshold
+(``--threshold``) and the cost. :func:`scenario_sentences` writes the same effects as one
+paragraph per scenario (the console's summary). A weekly flow's change is also given in
+per cent of the reference only where the reference can carry it
+(``model.analysis.stats.relative_change``).
+
+Numbers read together (a value and its interval) share their decimals
+(:func:`format_together`, from the registry's ``format_number``).
 
 The page is rendered from Jinja2 templates (model/templates/report.html and its tables,
 report_tables.html) by ``model.analysis.html``; the functions here compute the sentences
@@ -27,7 +36,7 @@ and the formatted numbers of each table.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,14 +44,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.analysis.group_effects import gain_words, group_metric
 from model.analysis.html import render_page
 from model.analysis.plots import scenario_colors
 from model.analysis.stats import (
+    MAX_RELATIVE_WIDTH,
+    MIN_COUNT_PER_WEEK,
     QUARTER,
+    judgement,
     measure_direction,
     parse_threshold,
     parse_window,
+    relative_change,
     threshold_measure,
+    verdict,
     window_measure,
 )
 from model.atomic_files import write_bytes_atomic
@@ -81,8 +96,8 @@ class ComparisonInfo:
         thresholds: metric -> levels of the time-to-threshold outcomes.
         decomposition: lever decomposition table (``model.analysis.decomposition.decompose``)
             or None.
-        who_gains: per scenario (not the reference), the groups' gains at the last week
-            (``model.analysis.group_effects.who_gains``), or None.
+        who_gains: per scenario (not the reference), the groups' paired gains at the end
+            of the run (``model.analysis.group_effects.who_gains``), or None.
     """
 
     scenarios: list[str]
@@ -102,30 +117,17 @@ class ComparisonInfo:
     who_gains: Mapping[str, pd.DataFrame] | None = None
 
 
-WHO_GAINS_METRICS: tuple[tuple[str, str, float, str], ...] = (
-    ("access_share", "mobile access", 100.0, "points"),
-    ("payment_share", "paying by mobile", 100.0, "points"),
-    ("ordered_share", "shopped by mobile", 100.0, "points"),
-    ("order_value_per_consumer", "order value per consumer", 1.0, "a week"),
-)
-"""Group-table columns shown in the report's "Who gains" section: (column, words, scale, unit)."""
-
-
-def _who_gains_data(gains: pd.DataFrame) -> dict[str, Any]:
-    """Each group's change (policy minus reference, mean over replications), for the table."""
-    columns = [c for c in WHO_GAINS_METRICS if f"{c[0]}_gain" in gains.columns]
-    rows = []
-    for _, row in gains.iterrows():
-        cells = []
-        for column, _, scale, _ in columns:
-            value = float(row[f"{column}_gain"]) * scale
-            kind = "better" if value > 0 else "worse" if value < 0 else "none"
-            cells.append({"css": kind, "value": f"{value:+.2f}"})
-        rows.append({"by": str(row["by"]), "group": str(row["group"]), "cells": cells})
-    return {"columns": [f"{words} ({unit})" for _, words, _, unit in columns], "rows": rows}
-
-
 # ----------------------------------------------------------------------------- numbers
+
+
+def format_together(*values: float) -> list[str]:
+    """Format numbers read together (a value and its interval) with the same decimals.
+
+    The decimals show the largest readably (``model.metrics.decimals_for``); each number
+    is rounded to them first, so a bound near 0 reads "0.0", never "0.0003" next to "5.3".
+    """
+    dec = decimals_for(*values)
+    return [format_number(round(v, dec) if np.isfinite(v) else v, dec) for v in values]
 
 
 def _unit_suffix(unit: str) -> str:
@@ -164,13 +166,6 @@ def effect_kind(diff: float, low: float, high: float) -> str:
     return "unclear"
 
 
-def judgement(direction: int, diff: float) -> str:
-    """'good', 'bad' or 'neutral': whether a change of sign ``diff`` is desirable."""
-    if direction == 0 or not np.isfinite(diff) or diff == 0:
-        return "neutral"
-    return "good" if direction * diff > 0 else "bad"
-
-
 _JUDGEMENT_WORDS = {"good": ", an improvement", "bad": ", a worsening", "neutral": ""}
 
 
@@ -189,7 +184,8 @@ def effect_clause(
 
     A direction is claimed only when the interval excludes 0. With ``direction`` (+1 more
     is better, -1 less is better) a clear change is called an improvement or a worsening;
-    with a finite ``relative`` change (difference / reference mean) it is shown in per cent.
+    with a finite ``relative`` change (difference / reference mean,
+    ``model.analysis.stats.relative_change``) it is shown in per cent.
     ``unit``: of the difference (default: the metric's difference unit; a total over weeks
     is in the metric's total unit, e.g. orders).
     """
@@ -198,7 +194,6 @@ def effect_clause(
     d, lo, hi = diff * disp.scale, low * disp.scale, high * disp.scale
     kind = effect_kind(d, lo, hi)
     tail = f" {when}" if when else ""
-    dec = decimals_for(d, lo, hi)
     if kind == "none":
         return f"cannot say anything about {label} (no paired runs)"
     if kind == "identical":
@@ -210,21 +205,15 @@ def effect_clause(
             "(too few replications for an interval)"
         )
     rel = f", {relative * 100:+.0f}%" if np.isfinite(relative) and abs(relative) >= 0.005 else ""
-    verdict = _JUDGEMENT_WORDS[judgement(direction, d)]
+    verdict_words = _JUDGEMENT_WORDS[judgement(direction, d)]
     if kind == "up":
-        return (
-            f"raises {label} by {format_number(d, dec)}{suffix} "
-            f"({format_number(lo, dec)} to {format_number(hi, dec)}{rel}){tail}{verdict}"
-        )
+        size, first, second = format_together(d, lo, hi)
+        return f"raises {label} by {size}{suffix} ({first} to {second}{rel}){tail}{verdict_words}"
     if kind == "down":
-        return (
-            f"lowers {label} by {format_number(-d, dec)}{suffix} "
-            f"({format_number(-hi, dec)} to {format_number(-lo, dec)}{rel}){tail}{verdict}"
-        )
-    return (
-        f"makes no clear difference to {label} "
-        f"(interval {format_number(lo, dec)} to {format_number(hi, dec)}{suffix}){tail}"
-    )
+        size, first, second = format_together(-d, -hi, -lo)
+        return f"lowers {label} by {size}{suffix} ({first} to {second}{rel}){tail}{verdict_words}"
+    first, second = format_together(lo, hi)
+    return f"makes no clear difference to {label} (interval {first} to {second}{suffix}){tail}"
 
 
 def _and(items: Sequence[str]) -> str:
@@ -255,25 +244,47 @@ def _row(summary: pd.DataFrame, name: str, metric: str, measure: str) -> pd.Seri
     return None if rows.empty else rows.iloc[0]
 
 
-def _effects_text(
+# ----------------------------------------------------------------------------- findings
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One outcome's paired effect in one time frame, as the findings state it.
+
+    Attributes:
+        metric: the outcome.
+        kind: :func:`effect_kind` of the difference.
+        verdict: good, bad or neutral for a clear change, else unclear
+            (``model.analysis.stats.verdict``).
+        clause: the clause stating it ('raises X by ...'); for an unclear or identical
+            effect, the outcome's label as inside a sentence.
+    """
+
+    metric: str
+    kind: str
+    verdict: str
+    clause: str
+
+    @property
+    def label(self) -> str:
+        """The outcome's label as inside a sentence."""
+        return in_sentence(metric_info(self.metric).label)
+
+
+def _effects(
     summary: pd.DataFrame,
     name: str,
     reference: str,
     metrics: Sequence[str],
-    measure_of: Any,
+    measure_of: Callable[[Metric], str],
     steps: int,
     relative: bool = False,
-) -> tuple[list[str], list[str], list[str], list[str]]:
-    """Clear, unclear, identical and other clauses for one scenario and one kind of measure."""
-    clear: list[str] = []
-    unclear: list[str] = []
-    identical: list[str] = []
-    other: list[str] = []
+) -> list[Effect]:
+    """Each outcome's effect for one scenario and one kind of measure (``measure_of``)."""
+    out = []
     for metric in metrics:
         disp = metric_info(metric)
-        measure = measure_of(metric, disp)
-        if measure is None:
-            continue
+        measure = measure_of(disp)
         row = _row(summary, name, metric, measure)
         if row is None:
             continue
@@ -281,21 +292,27 @@ def _effects_text(
         kind = effect_kind(*(v * disp.scale for v in values))
         when = measure_words(measure, steps) if measure in ("last_quarter", "run_mean") else ""
         rel = math.nan
-        if relative and disp.scale == 1.0:
+        if relative and disp.summable:
             ref = _row(summary, reference, metric, measure)
             base = float(ref["mean"]) if ref is not None else math.nan
-            rel = values[0] / base if np.isfinite(base) and base > 0 else math.nan
+            rel = relative_change(*values, base, count=disp.kind == "flow")
         direction = measure_direction(metric, measure)
         unit = disp.total_unit if measure == "cumulative" else None
         n_pairs = int(row["n_pairs"])
-        if kind in ("up", "down"):
-            clear.append(effect_clause(disp, *values, n_pairs, when, direction, rel, unit))
-        elif kind == "unclear":
-            unclear.append(in_sentence(disp.label))
-        elif kind == "identical":
-            identical.append(in_sentence(disp.label))
+        if kind in ("unclear", "identical"):
+            clause = in_sentence(disp.label)
         else:
-            other.append(effect_clause(disp, *values, n_pairs, when, direction, unit=unit))
+            clause = effect_clause(disp, *values, n_pairs, when, direction, rel, unit)
+        out.append(Effect(metric, kind, verdict(direction, *values), clause))
+    return out
+
+
+def _split(effects: Sequence[Effect]) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Clauses of clear effects; labels of unclear and of identical ones; other clauses."""
+    clear = [e.clause for e in effects if e.kind in ("up", "down")]
+    unclear = [e.clause for e in effects if e.kind == "unclear"]
+    identical = [e.clause for e in effects if e.kind == "identical"]
+    other = [e.clause for e in effects if e.kind in ("single", "none")]
     return clear, unclear, identical, other
 
 
@@ -306,9 +323,8 @@ def _list_clauses(stated: Sequence[str]) -> str:
     return _and(stated)
 
 
-def _join_effects(
-    lead: str, clear: list[str], unclear: list[str], identical: list[str], other: list[str]
-) -> str:
+def _join_effects(lead: str, effects: Sequence[Effect]) -> str:
+    clear, unclear, identical, other = _split(effects)
     stated = clear + other
     text = lead + _list_clauses(stated)
     rest = []
@@ -323,9 +339,51 @@ def _join_effects(
     return text
 
 
-def _threshold_sentence(
+@dataclass(frozen=True)
+class _Frames:
+    """A scenario's effects in each time frame of the findings."""
+
+    window: tuple[int, int] | None
+    while_acting: list[Effect]
+    at_end: list[Effect]
+    totals: list[Effect]
+
+
+def _frames(
+    summary: pd.DataFrame,
+    name: str,
+    reference: str,
+    metrics: Sequence[str],
+    window: tuple[int, int] | None,
+    steps: int,
+) -> _Frames:
+    while_acting: list[Effect] = []
+    if window is not None:
+        measure = window_measure(*window)
+        while_acting = _effects(
+            summary, name, reference, metrics, lambda d: measure, steps, relative=True
+        )
+    at_end = _effects(summary, name, reference, metrics, lambda d: d.headline_measure, steps)
+    flows = [m for m in metrics if metric_info(m).summable]
+    totals = _effects(summary, name, reference, flows, lambda d: "cumulative", steps)
+    return _Frames(window if while_acting else None, while_acting, at_end, totals)
+
+
+def _all_identical(effects: Sequence[Effect]) -> bool:
+    return bool(effects) and all(e.kind == "identical" for e in effects)
+
+
+def _same_outcomes(name: str, reference: str) -> str:
+    return (
+        f"{name} gives exactly the same outcomes as {reference} in every paired run "
+        "(the same seeds, so the same chance events)"
+    )
+
+
+def _threshold_parts(
     summary: pd.DataFrame, name: str, reference: str, thresholds: Mapping[str, Sequence[float]]
 ) -> str:
+    """Say the weeks to each threshold, one part per metric and level, joined by semicolons."""
     parts = []
     for metric, levels in thresholds.items():
         disp = metric_info(metric)
@@ -361,9 +419,7 @@ def _threshold_sentence(
                 head += f", in the same week as in {reference} in every paired run"
             total = int(own["n"]) if np.isfinite(own["n"]) else 0
             parts.append(head + f" (reached in {total} runs; {int(ref['n'])} for {reference})")
-    if not parts:
-        return ""
-    return "Time to threshold: " + "; ".join(parts) + "."
+    return "; ".join(parts)
 
 
 def scenario_sentences(
@@ -377,14 +433,15 @@ def scenario_sentences(
     """Write a plain-language paragraph per scenario on its effects against the reference.
 
     The paragraph opens with the effects while the scenario's policies act (its window in
-    ``windows``: means over those weeks, weekly flows also in per cent of the reference),
-    so a programme that ends early is judged when it runs. Then each outcome at the end
-    of the run (its value at the last week, or for weekly flows the mean over the last 13
-    weeks), the total change of weekly counts and values over the whole run, the weeks to
-    each threshold, and the cost. Clear effects (the 95% interval of the paired difference
-    excludes 0) are stated with their size, interval and whether they are an improvement
-    or a worsening (``model.metrics.good_direction``); the other outcomes are listed as
-    making no clear difference.
+    ``windows``: means over those weeks, weekly flows also in per cent of the reference
+    where it can carry it), so a programme that ends early is judged when it runs. Then
+    each outcome at the end of the run (its value at the last week, or for weekly flows
+    the mean over the last 13 weeks), the total change of weekly counts and values over
+    the whole run, the weeks to each threshold, and the cost. Clear effects (the 95%
+    interval of the paired difference excludes 0) are stated with their size, interval
+    and whether they are an improvement or a worsening (``model.metrics.good_direction``);
+    the other outcomes are listed as making no clear difference. The report shows the
+    same effects structured (:func:`scenario_findings`).
 
     Args:
         summary: output of ``stats.summarize``.
@@ -401,45 +458,177 @@ def scenario_sentences(
     reference = scenarios[0]
     metrics = list(metrics or metrics_tagged("report"))
     windows = dict(windows or {})
-    out = {reference: f"{reference} is the reference: every other scenario is compared with it."}
+    out = {reference: _reference_sentence(reference)}
     for name in scenarios[1:]:
+        frames = _frames(summary, name, reference, metrics, windows.get(name), steps)
         sentences: list[str] = []
-        window = windows.get(name)
-        if window is not None:
-            measure = window_measure(*window)
-            found = _effects_text(
-                summary, name, reference, metrics, lambda m, d, w=measure: w, steps, relative=True
-            )
-            if any(found):
-                lead = f"While its policies act (weeks {window[0]} to {window[1]}), {name} "
-                sentences.append(_join_effects(lead, *found) + ".")
-        end = _effects_text(
-            summary, name, reference, metrics, lambda m, d: d.headline_measure, steps
-        )
-        clear, unclear, identical, other = end
-        if identical and not (clear or unclear or other):
-            text = (
-                f"{name} gives exactly the same outcomes as {reference} in every paired run "
-                "(the same seeds, so the same chance events)"
-            )
+        if frames.window is not None:
+            first, last = frames.window
+            lead = f"While its policies act (weeks {first} to {last}), {name} "
+            sentences.append(_join_effects(lead, frames.while_acting) + ".")
+        if _all_identical(frames.at_end):
+            text = _same_outcomes(name, reference)
         else:
-            text = _join_effects(f"Compared with {reference}, by week {steps} {name} ", *end)
+            text = _join_effects(
+                f"Compared with {reference}, by week {steps} {name} ", frames.at_end
+            )
         sentences.append(text + ".")
-        flows = [m for m in metrics if metric_info(m).summable]
-        total = _effects_text(summary, name, reference, flows, lambda m, d: "cumulative", steps)
-        if total[0]:
+        clear = _split(frames.totals)[0]
+        if clear:
             sentences.append(
                 f"Over the whole run (weeks 1 to {steps}, in total) it "
-                + _list_clauses(total[0])
+                + _list_clauses(clear)
                 + "."
             )
-        limit = _threshold_sentence(summary, name, reference, thresholds or {})
+        limit = _threshold_parts(summary, name, reference, thresholds or {})
         if limit:
-            sentences.append(limit)
+            sentences.append(f"Time to threshold: {limit}.")
         cost = _cost_sentence(summary, name, reference, metrics)
         if cost:
             sentences.append(cost)
         out[name] = " ".join(sentences)
+    return out
+
+
+def _reference_sentence(reference: str) -> str:
+    return f"{reference} is the reference: every other scenario is compared with it."
+
+
+@dataclass(frozen=True)
+class Findings:
+    """A scenario's findings as the report shows them: a short lead, then a list.
+
+    Attributes:
+        lead: one sentence: what it clearly improves, worsens or changes while its
+            policies act and at the end of the run, and how many outcomes show no clear
+            difference.
+        items: (heading, text) per outcome group (:func:`outcome_group`), then
+            "Time to threshold" and "Cost" when there are any.
+    """
+
+    lead: str
+    items: tuple[tuple[str, str], ...] = ()
+
+
+def outcome_group(metric: str) -> str:
+    """Return the heading a metric is listed under in the findings: what it counts (``of``).
+
+    Indices (trust, credibility, 0 to 100) and money form their own groups.
+    """
+    info = metric_info(metric)
+    if info.kind == "index":
+        return "Indices (0 to 100)"
+    if info.kind in ("money", "money_flow"):
+        return f"Money ({info.of})"
+    return info.of[:1].upper() + info.of[1:] if info.of else "Other outcomes"
+
+
+def _outline(effects: Sequence[Effect]) -> str:
+    """Sum up a frame's effects: 'improves A and B, worsens C and makes no clear ...'."""
+    named = {
+        verb: [e.label for e in effects if e.kind in ("up", "down") and e.verdict == kind]
+        for verb, kind in (("improves", "good"), ("worsens", "bad"), ("changes", "neutral"))
+    }
+    parts = [f"{verb} {_and(labels)}" for verb, labels in named.items() if labels]
+    untold = sum(e.kind in ("single", "none") for e in effects)
+    unclear = len(effects) - untold - sum(len(v) for v in named.values())
+    if unclear:
+        noun = "outcome" if unclear == 1 else "outcomes"
+        rest = (
+            f"the other {unclear}"
+            if parts
+            else ("its" if unclear == 1 else f"any of its {unclear}")
+        )
+        parts.append(f"makes no clear difference to {rest} {noun}")
+    if untold:
+        parts.append(f"has too few paired runs for an interval on {untold} outcome(s)")
+    return _and(parts) if parts else "has no outcomes to compare"
+
+
+def _group_text(frames: _Frames, metrics: Sequence[str], steps: int) -> str:
+    """Write the sentences on one outcome group: while the policies act, at the end, in total.
+
+    A group without a clear change in any frame gets one sentence saying so.
+    """
+    chosen = set(metrics)
+
+    def mine(effects: Sequence[Effect]) -> list[Effect]:
+        return [e for e in effects if e.metric in chosen]
+
+    acting = mine(frames.while_acting) if frames.window is not None else []
+    at_end, clear_totals = mine(frames.at_end), _split(mine(frames.totals))[0]
+    when = f"by week {steps}"
+    if frames.window is not None:
+        when = f"while its policies act (weeks {frames.window[0]} to {frames.window[1]}) or {when}"
+    quiet = [e for e in acting + at_end if e.kind in ("unclear", "identical")]
+    if at_end and len(quiet) == len(acting) + len(at_end) and not clear_totals:
+        labels = list(dict.fromkeys(e.label for e in quiet))
+        return f"No clear difference to {_and(labels)}, {when}."
+    sentences = []
+    if acting:
+        first, last = frames.window or (0, 0)
+        sentences.append(
+            _join_effects(f"While its policies act (weeks {first} to {last}) it ", acting)
+        )
+    if at_end:
+        sentences.append(_join_effects(f"By week {steps} it ", at_end))
+    if clear_totals:
+        sentences.append(f"In total over weeks 1 to {steps} it " + _list_clauses(clear_totals))
+    return " ".join(s + "." for s in sentences)
+
+
+def scenario_findings(
+    summary: pd.DataFrame,
+    scenarios: Sequence[str],
+    steps: int,
+    metrics: Sequence[str] | None = None,
+    windows: Mapping[str, tuple[int, int]] | None = None,
+    thresholds: Mapping[str, Sequence[float]] | None = None,
+) -> dict[str, Findings]:
+    """Structure each scenario's findings: a short lead sentence, then one item per outcome group.
+
+    The same effects as :func:`scenario_sentences` (arguments alike): the lead names what
+    the scenario clearly improves, worsens or changes while its policies act and by the
+    last week; each outcome group's item (:func:`outcome_group`, in the order of
+    ``metrics``) states the effects on its outcomes with their intervals; then the weeks
+    to each threshold and the cost.
+
+    Returns:
+        name -> Findings; the reference's says it is the reference.
+    """
+    reference = scenarios[0]
+    metrics = list(metrics or metrics_tagged("report"))
+    windows = dict(windows or {})
+    out = {reference: Findings(_reference_sentence(reference))}
+    groups: dict[str, list[str]] = {}
+    for metric in metrics:
+        groups.setdefault(outcome_group(metric), []).append(metric)
+    for name in scenarios[1:]:
+        frames = _frames(summary, name, reference, metrics, windows.get(name), steps)
+        if _all_identical(frames.at_end) and not frames.window:
+            out[name] = Findings(_same_outcomes(name, reference) + ".")
+            continue
+        at_end = _outline(frames.at_end)
+        if frames.window is not None:
+            first, last = frames.window
+            lead = (
+                f"While its policies act (weeks {first} to {last}), {name} "
+                f"{_outline(frames.while_acting)}; by week {steps} it {at_end}."
+            )
+        else:
+            lead = f"Compared with {reference}, by week {steps} {name} {at_end}."
+        items = [
+            (heading, text)
+            for heading, members in groups.items()
+            if (text := _group_text(frames, members, steps))
+        ]
+        limit = _threshold_parts(summary, name, reference, thresholds or {})
+        if limit:
+            items.append(("Time to threshold", limit[:1].upper() + limit[1:] + "."))
+        cost = _cost_sentence(summary, name, reference, metrics)
+        if cost:
+            items.append(("Cost", cost))
+        out[name] = Findings(lead, tuple(items))
     return out
 
 
@@ -473,13 +662,13 @@ def _cost_sentence(summary: pd.DataFrame, name: str, reference: str, metrics: Se
         disp = metric_info(metric)
         factor = disp.scale * PER_COST
         per, lo, hi = per * factor, lo * factor, hi * factor
-        dec = decimals_for(per, lo, hi)
+        size, first, second = format_together(
+            abs(per), min(abs(lo), abs(hi)), max(abs(lo), abs(hi))
+        )
         verb = "raises" if per > 0 else "lowers"
         text += (
             f"; each {format_number(PER_COST)} units spent {verb} {in_sentence(disp.label)} "
-            f"by {format_number(abs(per), dec)}{_unit_suffix(disp.difference_unit)} "
-            f"({format_number(min(abs(lo), abs(hi)), dec)} to "
-            f"{format_number(max(abs(lo), abs(hi)), dec)})"
+            f"by {size}{_unit_suffix(disp.difference_unit)} ({first} to {second})"
         )
     return text + "."
 
@@ -533,31 +722,57 @@ class Shown:
 
 def _cell(mean: float, low: float, high: float, scale: float) -> Shown:
     m, lo, hi = mean * scale, low * scale, high * scale
-    dec = decimals_for(m, lo, hi)
+    value, first, second = format_together(m, lo, hi)
     if np.isfinite(lo) and np.isfinite(hi):
-        return Shown(format_number(m, dec), format_number(lo, dec), format_number(hi, dec))
-    return Shown(format_number(m, dec))
+        return Shown(value, first, second)
+    return Shown(value)
+
+
+def _paired_cell(diff: float, low: float, high: float, direction: int = 0) -> Shown:
+    """Format a paired difference (in shown units), coloured by its verdict.
+
+    Good is green, bad red, neutral (neither better nor worse) blue; an interval that
+    contains 0, or none, is grey ('flat') whatever the sign.
+    """
+    if not np.isfinite(diff):
+        return Shown("")
+    read = verdict(direction, diff, low, high)
+    css = "flat" if read == "unclear" else read
+    value, first, second = format_together(diff, low, high)
+    sign = "+" if diff > 0 else ""
+    if np.isfinite(low) and np.isfinite(high):
+        return Shown(f"{sign}{value}", first, second, css)
+    return Shown(f"{sign}{value}", css=css)
 
 
 def _diff_cell(row: pd.Series, scale: float, direction: int = 0) -> Shown:
-    """Format a paired difference, coloured by desirability: good, bad or neutral.
+    """Format a summary row's paired difference (:func:`_paired_cell`)."""
+    return _paired_cell(
+        row["diff"] * scale, row["diff_ci_low"] * scale, row["diff_ci_high"] * scale, direction
+    )
 
-    Good is green, bad red, neutral (neither better nor worse) blue.
 
-    An interval that contains 0 is grey ('flat') whatever the sign.
-    """
-    d, lo, hi = row["diff"] * scale, row["diff_ci_low"] * scale, row["diff_ci_high"] * scale
-    if not np.isfinite(d):
-        return Shown("")
-    dec = decimals_for(d, lo, hi)
-    clear = np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0)
-    css = judgement(direction, d) if clear else "flat"
-    sign = "+" if d > 0 else ""
-    if np.isfinite(lo) and np.isfinite(hi):
-        return Shown(
-            f"{sign}{format_number(d, dec)}", format_number(lo, dec), format_number(hi, dec), css
-        )
-    return Shown(f"{sign}{format_number(d, dec)}", css=css)
+def _who_gains_data(gains: pd.DataFrame) -> dict[str, Any]:
+    """Each group's paired gain with its 95% interval, in the units of the findings."""
+    metrics = [c.removesuffix("_gain") for c in gains.columns if c.endswith("_gain")]
+    rows = []
+    for _, row in gains.iterrows():
+        cells = []
+        for metric in metrics:
+            info = group_metric(metric)
+            values = (row[f"{metric}_gain{part}"] * info.scale for part in ("", "_low", "_high"))
+            cells.append(_paired_cell(*values, info.good))
+        rows.append({"by": str(row["by"]), "group": str(row["group"]), "cells": cells})
+    step = int(gains["step"].max()) if len(gains) else 0
+    columns = [
+        {
+            "label": group_metric(m).label,
+            "unit": group_metric(m).difference_unit,
+            "when": gain_words(m, step),
+        }
+        for m in metrics
+    ]
+    return {"columns": columns, "rows": rows}
 
 
 def _table(macro: str, table: Mapping[str, Any]) -> str:
@@ -658,6 +873,11 @@ def _cost_data(
     metrics: Sequence[str],
     colors: Mapping[str, str],
 ) -> dict[str, Any]:
+    """Build the cost table, one column per scenario: its costs, then one row per outcome.
+
+    Outcomes are rows, so the table grows downwards with the outcomes and stays as narrow
+    as the number of scenarios allows.
+    """
     rows_by: dict[tuple[str, str], pd.Series] = {}
     for name in scenarios:
         for metric in metrics:
@@ -673,19 +893,27 @@ def _cost_data(
             if (n, m) in rows_by
         )
     ]
-    columns = [
-        {"label": metric_info(m).label, "unit": metric_info(m).difference_unit} for m in shown
-    ]
-    rows = []
+    columns = []
     for name in scenarios:
         sub = summary[summary["scenario"] == name]
         if sub.empty:
             continue
         total = float(sub["total_cost"].iloc[0])
         extra = float(sub["extra_cost"].iloc[0])
+        columns.append(
+            {
+                "name": name,
+                "color": colors[name],
+                "total": format_number(total),
+                "extra": format_number(extra) if np.isfinite(extra) else "reference",
+            }
+        )
+    rows = []
+    for metric in shown:
+        info = metric_info(metric)
         cells: list[Shown | None] = []
-        for metric in shown:
-            row = rows_by.get((name, metric))
+        for column in columns:
+            row = rows_by.get((column["name"], metric))
             if row is None or not np.isfinite(row["effect_per_unit_cost"]):
                 cells.append(None)
                 continue
@@ -694,19 +922,17 @@ def _cost_data(
                     row["effect_per_unit_cost"],
                     row["effect_per_unit_cost_ci_low"],
                     row["effect_per_unit_cost_ci_high"],
-                    metric_info(metric).scale * PER_COST,
+                    info.scale * PER_COST,
                 )
             )
-        rows.append(
-            {
-                "name": name,
-                "color": colors[name],
-                "total": format_number(total),
-                "extra": format_number(extra) if np.isfinite(extra) else "reference",
-                "cells": cells,
-            }
-        )
-    return {"cost_unit": COST_UNIT, "reference": scenarios[0], "columns": columns, "rows": rows}
+        rows.append({"label": info.label, "unit": info.difference_unit, "cells": cells})
+    return {
+        "cost_unit": COST_UNIT,
+        "reference": scenarios[0],
+        "per_cost": format_number(PER_COST),
+        "columns": columns,
+        "rows": rows,
+    }
 
 
 def cost_table(
@@ -717,8 +943,9 @@ def cost_table(
 ) -> str:
     """HTML table: total cost, extra cost, and effect per 1,000 units of extra cost.
 
-    Effects are each metric's headline measure; metrics without any per-cost effect
-    (no scenario spends more than the reference) get no column.
+    One column per scenario; effects are each metric's headline measure, one row per
+    metric; metrics without any per-cost effect (no scenario spends more than the
+    reference) get no row.
     """
     return _table("cost_table", _cost_data(summary, scenarios, metrics, colors))
 
@@ -881,7 +1108,7 @@ def render_report(
         for m in dict.fromkeys(summary["metric"])
         if m != "policy_cost" and m in present and m not in metrics
     ]
-    sentences = scenario_sentences(
+    findings = scenario_findings(
         summary, scenarios, info.steps, metrics, info.windows, info.thresholds
     )
     flows = [m for m in metrics if metric_info(m).summable]
@@ -897,14 +1124,18 @@ def render_report(
         seeds=seeds,
         quarter=QUARTER,
         findings=[
-            {
-                "color": colors[name],
-                "text": sentences.get(
-                    name, f"{name}: no run finished, so it is left out (see Failed runs)."
+            (
+                colors[name],
+                findings.get(
+                    name, Findings(f"{name}: no run finished, so it is left out (see Failed runs).")
                 ),
-            }
+            )
             for name in all_names
         ],
+        relative_rule={
+            "count": format_number(MIN_COUNT_PER_WEEK),
+            "width": format_number(MAX_RELATIVE_WIDTH * 100),
+        },
         policies=_policy_data(info, colors),
         timelines=figures.get("timelines"),
         figures=[(key, path) for key, path in figures.items() if key != "timelines"],
@@ -948,10 +1179,12 @@ def write_report(
 
 __all__ = [
     "ComparisonInfo",
+    "Findings",
     "cost_table",
     "effect_clause",
     "outcome_table",
     "render_report",
+    "scenario_findings",
     "scenario_sentences",
     "settings_differences",
     "write_report",

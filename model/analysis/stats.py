@@ -192,6 +192,59 @@ def measure_direction(metric: str, measure: str) -> int:
     return good_direction(metric)
 
 
+def judgement(direction: int, diff: float) -> str:
+    """'good', 'bad' or 'neutral': whether a change of sign ``diff`` is desirable.
+
+    ``direction``: +1 when more is better, -1 when less is better, 0 when neither
+    (:func:`measure_direction`).
+    """
+    if direction == 0 or not np.isfinite(diff) or diff == 0:
+        return "neutral"
+    return "good" if direction * diff > 0 else "bad"
+
+
+def verdict(direction: int, diff: float, low: float, high: float) -> str:
+    """Read a paired difference and its interval: good, bad, neutral or unclear.
+
+    A change is judged (:func:`judgement`) only when its interval excludes 0; an interval
+    containing 0, or none (fewer than two pairs), is 'unclear'. The report's tables and the
+    who-gains figure colour by it.
+    """
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 <= high:
+        return "unclear"
+    return judgement(direction, diff)
+
+
+MIN_COUNT_PER_WEEK = 10.0
+"""A weekly count (orders, incidents) gets a change in per cent only from this many a week."""
+
+MAX_RELATIVE_WIDTH = 1.0
+"""A change in per cent is given only when its 95% interval is at most this wide (1.0: 100
+percentage points)."""
+
+
+def relative_change(
+    diff: float, low: float, high: float, reference_mean: float, *, count: bool
+) -> float:
+    """Return a paired difference as a fraction of the reference's mean (NaN if misleading).
+
+    The rule (the comparison report's note and docs/policies.md state it): the reference's
+    mean over the same weeks must be above 0, and for a count (``count``: orders,
+    incidents) at least :data:`MIN_COUNT_PER_WEEK` a week; and the interval of the
+    relative change, the paired difference's interval divided by that mean, must be finite
+    and at most :data:`MAX_RELATIVE_WIDTH` wide. So "+842%" on a baseline under one order
+    a week is not shown.
+    """
+    if not (np.isfinite(reference_mean) and reference_mean > 0):
+        return math.nan
+    if count and reference_mean < MIN_COUNT_PER_WEEK:
+        return math.nan
+    width = (high - low) / reference_mean
+    if not (np.isfinite(diff) and np.isfinite(width)) or width > MAX_RELATIVE_WIDTH:
+        return math.nan
+    return diff / reference_mean
+
+
 def _check_columns(table: pd.DataFrame) -> None:
     missing = [c for c in KEY_COLUMNS if c not in table.columns]
     if missing:

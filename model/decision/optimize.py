@@ -61,6 +61,14 @@ if TYPE_CHECKING:  # numpy and pandas are imported in the functions: input error
 MEASURES = ("final", "last_quarter", "run_mean", "cumulative")
 """Per-run measures an objective may use (definitions in ``model.analysis.stats``)."""
 
+MEASURE_WORDS = {
+    "final": "at the end",
+    "last_quarter": "last 13 weeks",
+    "run_mean": "run mean",
+    "cumulative": "summed over the run",
+}
+"""Each measure in words, for the page's table and the figure's axes."""
+
 COST_METRIC = "cumulative_policy_cost"
 """The model-computed total policy cost: its value at the last week is the budgeted cost."""
 
@@ -212,6 +220,19 @@ class Problem:
     def objective_names(self) -> list[str]:
         """Column names of the objectives: ``<metric>_<measure>``."""
         return [f"{o.metric}_{o.measure}" for o in self.spec.objectives]
+
+    def shown_objectives(self, row: Mapping[str, Any]) -> list[str]:
+        """Format a trial's objective values as the page, figure and mix files show them.
+
+        Each in its shown unit (``ObjectiveSpec.shown``: shares in per cent), by the
+        registry's ``format_number``.
+        """
+        from model.metrics import format_number
+
+        return [
+            format_number(float(row[name]) * o.shown()[0])
+            for name, o in zip(self.objective_names(), self.spec.objectives, strict=True)
+        ]
 
     def directions(self) -> list[str]:
         """Optuna directions of the objectives."""
@@ -543,12 +564,7 @@ def plot_front(problem: Problem, trials: pd.DataFrame, path: Path) -> Path:
     front = ok[ok["pareto"]]
 
     def _label(k: int) -> str:
-        words = {
-            "final": "at the end",
-            "last_quarter": "last 13 weeks",
-            "run_mean": "run mean",
-            "cumulative": "summed over the run",
-        }[specs[k].measure]
+        words = MEASURE_WORDS[specs[k].measure]
         arrow = "higher is better" if specs[k].direction == "maximize" else "lower is better"
         return f"{metric_info(specs[k].metric).label}, {words} [{specs[k].shown()[1]}] ({arrow})"
 
@@ -608,7 +624,7 @@ def optimize_page(
         seconds: wall time of this session.
         command: the command line.
     """
-    from model.analysis.html import render_page
+    from model.analysis.html import esc, markup, render_page
     from model.metrics import format_number, in_sentence, metric_info
 
     names = problem.objective_names()
@@ -642,11 +658,20 @@ def optimize_page(
         {
             "file": target.name,
             "variables": [f"{row[v.name]:.4g}" for v in problem.variables],
-            "objectives": [format_number(row[n]) for n in names],
+            "objectives": problem.shown_objectives(row),
             "cost": format_number(row["total_policy_cost"]),
         }
         for _, target, row in mixes
     ]
+    columns = [
+        {
+            "label": f"{metric_info(o.metric).label}, {MEASURE_WORDS[o.measure]}",
+            "unit": o.shown()[1],
+        }
+        for o in problem.spec.objectives
+    ]
+    # decision variables are dotted names: let the browser break them after a dot
+    variables = [markup(esc(v.name).replace(".", ".<wbr>")) for v in problem.variables]
     return render_page(
         "optimize.html",
         title=f"Policy mix search: {problem.name}",
@@ -660,8 +685,8 @@ def optimize_page(
         front_size=len(front),
         bests=bests,
         figure=figure,
-        variables=[v.name for v in problem.variables],
-        objective_names=names,
+        variables=variables,
+        objective_columns=columns,
         rows=rows,
         seconds=seconds,
     )

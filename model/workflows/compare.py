@@ -18,7 +18,7 @@ or any executor) with a progress bar. The output folder holds:
 
 - ``timeseries.csv``: every run's table (scenario, replication, seed, step, metrics);
 - ``groups.csv`` and ``who_gains-K.png``: every run's group table, and each policy's
-  gains by group against the reference;
+  paired gains by group against the reference, with their 95% intervals;
 - ``outcomes.csv``: per scenario, metric and measure (final value, last-quarter mean,
   run mean, cumulative sum, mean over each intervention's active weeks ``weeks_A_B``,
   weeks to each threshold ``weeks_to_L``, total cost) the mean with its 95% interval
@@ -589,9 +589,7 @@ def _who_gains(
     gains = gains_by_scenario(every, names)
     for name, table in gains.items():
         path = out / f"who_gains-{names.index(name)}.png"
-        plot_who_gains(
-            table, "ordered_share", path, title=f"Who gains from {name}: shopped by mobile"
-        )
+        plot_who_gains(table, "ordered_share", path, title=f"Who gains from {name}")
         files[f"who_gains_{name}"] = path
     return gains
 

@@ -399,7 +399,8 @@ def write_outputs(
             for (n, x), v in zip(params.items(), problem.variables, strict=True)
         }
         target = mixes_dir / f"mix-{k:02d}.yaml"
-        summary = ", ".join(f"{n} {row[n]:.4g}" for n in names) + (
+        shown = zip(problem.spec.objectives, problem.shown_objectives(row), strict=True)
+        summary = ", ".join(f"{o.metric}_{o.measure} {v} [{o.shown()[1]}]" for o, v in shown) + (
             f", total policy cost {row['total_policy_cost']:,.0f} (budget "
             f"{problem.spec.budget:,.0f}), mean of {problem.spec.replications} replications"
         )
