@@ -74,23 +74,6 @@ COLUMNS: tuple[str, ...] = (
 )
 """Columns of the group table, in order."""
 
-GROUP_METRIC_INFO: dict[str, str] = {
-    "consumers": "consumers in the group",
-    "access_share": "share with usable mobile access",
-    "aware_share": "share aware of mobile shopping",
-    "payment_share": "share paying by mobile",
-    "ordered_share": "share that has ever ordered by mobile",
-    "cross_border_ordered_share": "share that has ever ordered across borders",
-    "trust_domestic": "mean trust in domestic sellers (0-1)",
-    "trust_foreign": "mean trust in foreign sellers (0-1)",
-    "orders": "mobile orders this week",
-    "cross_border_orders": "cross-border mobile orders this week",
-    "order_value": "value of this week's mobile orders (currency)",
-    "order_value_per_consumer": "value of this week's mobile orders per consumer (currency)",
-}
-"""Label of each metric column (reports and docs)."""
-
-
 class GroupRecorder:
     """Records the group table of one model, step by step.
 
