@@ -95,7 +95,9 @@ def handle(args: argparse.Namespace) -> int:
     )
     for _, row in result.front.sort_values(names[0]).head(10).iterrows():
         mix = ", ".join(f"{v.name}={row[v.name]:.3g}" for v in problem.variables)
-        objs = ", ".join(f"{n}={row[n]:.4g}" for n in names)
+        shown = problem.shown_objectives(row)  # in the units of the report (% for shares)
+        units = [o.shown()[1] for o in problem.spec.objectives]
+        objs = ", ".join(f"{n}={v} [{u}]" for n, v, u in zip(names, shown, units, strict=True))
         print(f"- {mix}: {objs}, cost {row['total_policy_cost']:,.0f}")
     print(f"report: {result.files['report']}")
     return 0
