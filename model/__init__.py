@@ -1,6 +1,7 @@
 """mtsim: agent-based simulation of mobile marketing, mobile payment and cross-border trade.
 
-The public API::
+The public API, also importable as ``mtsim`` (mtsim/__init__.py: the name to use in a
+folder that has a ``model.py`` of its own)::
 
     from model import load_scenario, MarketModel, run_model, METRICS
     scenario = load_scenario("scenarios/baseline.yaml", ["population.consumers=2000"])
@@ -11,6 +12,10 @@ line can check its input before paying for pydantic, NumPy, pandas or Mesa.
 """
 
 __version__ = "0.1.0"
+
+__mtsim__ = True
+"""Marks this package as mtsim's ``model`` (``import mtsim`` checks it: another module
+called ``model``, such as a user's model.py, is not)."""
 
 from model.errors import UserError  # noqa: E402
 

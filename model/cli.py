@@ -23,9 +23,14 @@ One layout for every subcommand, including those added later:
 
 Errors in the user's input (``model.errors.UserError``, including ``ScenarioError``) end
 the command with one line ``mtsim: error: ...`` on stderr and exit code 2, never a
-traceback. When the reader of stdout goes away (``mtsim schema | head -c 100``),
-``mtsim`` stops quietly with exit code 141 (128 + SIGPIPE), as a Unix tool killed by
-SIGPIPE does, following the Python documentation's "Note on SIGPIPE".
+traceback. So do mistakes on the command line (:class:`Parser`): an unknown option
+gets the closest one (``mtsim run: error: unknown option --stpes; did you mean
+--steps?``), a mistyped command the closest command. A warning of mtsim's own
+(a category defined in ``model``, e.g. ``model.scenario.PopulationScaled``) is one
+line ``mtsim: note: ...`` on stderr, once per command. When the reader of stdout goes
+away (``mtsim schema | head -c 100``), ``mtsim`` stops quietly with exit code 141
+(128 + SIGPIPE), as a Unix tool killed by SIGPIPE does, following the Python
+documentation's "Note on SIGPIPE".
 """
 
 from __future__ import annotations
@@ -33,9 +38,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import NoReturn
 
-from model.errors import UserError
+from model.errors import UserError, close_match
 
 #: subcommand name -> (module in model/commands/ that registers it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -56,9 +66,75 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXIT_BROKEN_PIPE = 141
 
 
+class Parser(argparse.ArgumentParser):
+    """``argparse`` with one-line errors that suggest what was meant.
+
+    Every subcommand's parser is one too (``add_subparsers`` makes its parsers of the
+    class of their parent). An error is one line on stderr, ``PROG: error: MESSAGE``,
+    and exit code 2: an unknown option names the closest option of its command, an
+    invalid choice (a mistyped command) the closest choice.
+    """
+
+    def parse_args(self, args=None, namespace=None):  # noqa: D102 - argparse's own
+        args = list(sys.argv[1:] if args is None else args)
+        self._check_long_options(args)
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = self._command_parser(getattr(parsed, "command", None))
+            command.error(command.unknown_arguments(extras))
+        return parsed
+
+    def _command_parser(self, command: str | None) -> Parser:
+        """Return the parser of subcommand ``command`` (this parser when there is none)."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+                return action.choices[command]
+        return self
+
+    def _check_long_options(self, args: Sequence[str]) -> None:
+        """Refuse an unknown ``--option`` first, before argparse asks for a missing argument.
+
+        The first word that is not an option names the command whose options count
+        (an unknown command is left to argparse, which names the closest one). A prefix
+        of a known option passes (argparse takes unambiguous abbreviations).
+        """
+        parser = self
+        for word in args:
+            if word == "--":
+                return
+            if not word.startswith("-"):
+                if parser is self:
+                    parser = self._command_parser(word)
+                    if parser is self:
+                        return
+                continue
+            name = word.split("=", 1)[0]
+            known = [flag for action in parser._actions for flag in action.option_strings]
+            if name.startswith("--") and not any(flag.startswith(name) for flag in known):
+                parser.error(parser.unknown_arguments([word]))
+
+    def unknown_arguments(self, extras: Sequence[str]) -> str:
+        """Describe arguments this parser does not know, with the closest known option."""
+        options = [flag for action in self._actions for flag in action.option_strings]
+        for word in extras:
+            if word.startswith("-") and not re.fullmatch(r"-\d[\d.e+-]*", word):
+                name = word.split("=", 1)[0]
+                hint = close_match(name, options).replace("'", "")
+                return f"unknown option {name[:100]}{hint or f' (see {self.prog} --help)'}"
+        return f"unexpected argument {extras[0][:100]!r} (see {self.prog} --help)"
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE`` in one line (with the closest choice) and exit 2."""
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if choice:
+            known = re.findall(r"'([^']*)'", choice.group(2))
+            message += close_match(choice.group(1), known)
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Build the ``mtsim`` argument parser; only ``command``'s module is imported (fast start)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="mtsim",
         description="Agent-based simulation of mobile marketing, payment and cross-border trade.",
     )
@@ -84,8 +160,35 @@ def _stdout_gone() -> int:
     return EXIT_BROKEN_PIPE
 
 
+@contextmanager
+def notes_as_lines() -> Iterator[None]:
+    """Show warnings of mtsim's own categories as one line ``mtsim: note: ...``, once each.
+
+    A category is mtsim's own when a module of ``model`` defines it; other warnings
+    are shown as Python shows them.
+    """
+    shown: set[str] = set()
+    with warnings.catch_warnings():
+        previous = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None) -> None:
+            if not category.__module__.startswith("model."):
+                previous(message, category, filename, lineno, file, line)
+            elif str(message) not in shown:
+                shown.add(str(message))
+                print(f"mtsim: note: {message}", file=sys.stderr, flush=True)
+
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mtsim`` console script."""
+    with notes_as_lines():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     try:

@@ -5,12 +5,18 @@ a policy package (a list of interventions on a time line). It is validated in
 full before anything runs; every problem is reported as one line that names the
 file, the key path, the offending value and what is allowed.
 
+A new ``population.consumers`` (``--set``, an experiment's ``set:`` or parameter, a
+calibration's overrides) keeps the market's proportions: merchants and KOLs scale
+with it unless they are set too (:func:`scaled_population`, :func:`keep_proportions`),
+and a :class:`PopulationScaled` warning says so in one line.
+
 Public API:
     load_scenario(path, overrides=()) -> Scenario
     scenario_from_dict(data, source="<dict>", overrides=()) -> Scenario
     apply_overrides(data, overrides, source) -> dict
+    scaled_population(data, consumers) -> {"merchants": M, "kols": K}
     scenario_json_schema() -> dict
-    ScenarioError
+    ScenarioError, PopulationScaled
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -1113,16 +1120,17 @@ def run_ids(scenario: Scenario, seeds: Iterable[int]) -> list[str]:
 
 
 def read_yaml_mapping(
-    path: Path, kind: str = "scenario", error: type[Exception] = ScenarioError
+    path: Path, kind: str | None = None, error: type[Exception] = ScenarioError
 ) -> dict[str, Any]:
     """Read a YAML file whose top level is a mapping, with mtsim's one safe reader.
 
     See ``model.yamlio.read_yaml_mapping``: size limit, UTF-8, C safe loader,
-    alias and nesting limits, duplicate keys and empty files refused.
+    alias and nesting limits, duplicate keys and empty files refused, a file of
+    another kind than ``kind`` named as such.
 
     Args:
         path: the file.
-        kind: what the file is, for messages ("scenario", "experiment").
+        kind: what the file must be ("scenario", "experiment", ...; None: any mapping).
         error: the exception raised, with a one-line message naming the file.
     """
     return _read_yaml_mapping(path, kind, error)
@@ -1157,7 +1165,7 @@ def read_scenario_data(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[
         raise ScenarioError(
             f"{path}: extends: more than {MAX_EXTENDS} files deep (from {_chain[0]})"
         )
-    data = read_yaml_mapping(path)
+    data = read_yaml_mapping(path, "scenario")
     parent = data.pop("extends", None)
     # network.path is relative to the file that names it
     net = data.get("network")
@@ -1295,12 +1303,128 @@ def _list_item(node: list, key: str, keys: list[str], source: str) -> Any:
     return node[_list_index(node, key, keys, source)]
 
 
+# --------------------------------------------------------------------------- population size
+
+MIN_MERCHANTS_PER_REGION = 5
+"""Fewest merchants per region a resized market keeps (or the scenario's own number)."""
+
+MIN_KOLS = 3
+"""Fewest KOLs a resized market keeps (or the scenario's own number)."""
+
+COUNT_LABELS = {"merchants": "merchants", "kols": "KOLs"}
+"""The counts that scale with the consumers, as messages name them."""
+
+
+class PopulationScaled(UserWarning):
+    """Merchants and KOLs were scaled with a new ``population.consumers`` (one-line message)."""
+
+
+def _count(value: Any) -> int | None:
+    """Return ``value`` when it is a whole number (not a bool), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _largest(name: str) -> int:
+    """Return the schema's upper bound of ``population.<name>``."""
+    return next(m.le for m in Population.model_fields[name].metadata if hasattr(m, "le"))
+
+
+def _population_counts(data: Mapping[str, Any]) -> dict[str, int | None]:
+    """Return consumers, merchants and KOLs of plain scenario data (schema defaults if absent)."""
+    population = data.get("population")
+    given = population if isinstance(population, Mapping) else {}
+    fields = Population.model_fields
+    return {
+        name: _count(given.get(name, fields[name].default))
+        for name in ("consumers", "merchants", "kols")
+    }
+
+
+def scaled_population(data: Mapping[str, Any], consumers: int) -> dict[str, int]:
+    """Return the merchants and KOLs of ``data``'s market resized to ``consumers`` consumers.
+
+    Each count keeps its number per consumer in ``data`` (plain scenario data: a file
+    merged with what it extends, or ``Scenario.resolved()``; a count it does not give
+    is the schema's default), rounded to a whole number, with at least
+    :data:`MIN_MERCHANTS_PER_REGION` merchants per region and :data:`MIN_KOLS` KOLs
+    (or the scenario's own number when it has fewer; 0 stays 0), and at most the
+    schema's maximum and ``merchant_dynamics.max_merchants``. The baseline's 2,000
+    consumers, 80 merchants and 8 KOLs become 800 merchants and 80 KOLs at 20,000
+    consumers, 12 merchants and 3 KOLs at 300.
+
+    Returns:
+        ``{"merchants": M, "kols": K}``; empty when ``consumers`` or ``data``'s counts
+        are not usable numbers (validation reports them).
+    """
+    base = _population_counts(data)
+    if _count(consumers) is None or consumers < 1 or None in base.values():
+        return {}
+    if base["consumers"] < 1 or base["merchants"] < 0 or base["kols"] < 0:
+        return {}
+    ratio = consumers / base["consumers"]
+    regions = len(region_names(data) or ()) or 1
+    floors = {"merchants": MIN_MERCHANTS_PER_REGION * regions, "kols": MIN_KOLS}
+    scaled = {}
+    for name, floor in floors.items():
+        start = base[name]
+        count = 0 if start == 0 else max(min(start, floor), round(start * ratio))
+        scaled[name] = min(count, _largest(name))
+    dynamics = data.get("merchant_dynamics")
+    cap = _count(dynamics.get("max_merchants")) if isinstance(dynamics, Mapping) else None
+    if cap is not None and cap >= 0:
+        scaled["merchants"] = min(scaled["merchants"], cap)
+    return scaled
+
+
+def keep_proportions(
+    before: Mapping[str, Any], after: dict[str, Any], chosen: Collection[str]
+) -> str | None:
+    """Scale ``after``'s merchants and KOLs with its consumers, in ``before``'s proportions.
+
+    Only when ``population.consumers`` is one of the ``chosen`` dotted paths (those
+    the caller set), and only the counts that are not chosen too. ``after`` (plain
+    data, ``before`` with the chosen values) is changed in place: its ``population``
+    mapping must be its own, not shared with ``before``.
+
+    Returns:
+        The one-line note of what was scaled, or None when nothing changed.
+    """
+    population = after.get("population")
+    if "population.consumers" not in chosen or not isinstance(population, dict):
+        return None
+    consumers = population.get("consumers")
+    current = _population_counts(after)
+    changed = {
+        name: count
+        for name, count in scaled_population(before, consumers).items()
+        if f"population.{name}" not in chosen and count != current[name]
+    }
+    if not changed:
+        return None
+    population.update(changed)
+    scaled = " and ".join(f"{COUNT_LABELS[n]} {c}" for n, c in changed.items())
+    was = " and ".join(str(current[n]) for n in changed)
+    keys = " / ".join(f"population.{n}" for n in changed)
+    return (
+        f"population.consumers={consumers}: {scaled} scaled with it "
+        f"(from {was}; set {keys} to choose)"
+    )
+
+
 def apply_overrides(
     data: Mapping[str, Any],
     overrides: Iterable[str] | Mapping[str, Any],
     source: str = "--set",
+    *,
+    fixed: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Apply ``--set`` style overrides (strings ``a.b=v`` or a mapping of dotted path to value)."""
+    """Apply ``--set`` style overrides (strings ``a.b=v`` or a mapping of dotted path to value).
+
+    A new ``population.consumers`` keeps the market's proportions: merchants and KOLs
+    are scaled with it (:func:`scaled_population`) unless the overrides set them too
+    or they are among ``fixed`` (dotted paths the caller sets elsewhere), and a
+    :class:`PopulationScaled` warning says what was scaled.
+    """
     out = copy.deepcopy(dict(data))
     items: list[tuple[list[str], Any]]
     if isinstance(overrides, Mapping):
@@ -1323,6 +1447,10 @@ def apply_overrides(
         if keys[0] in ("policies",) and isinstance(out.get("policies"), tuple):
             out["policies"] = list(out["policies"])
         set_path(out, keys, value, source)
+    note = keep_proportions(data, out, {*(".".join(keys) for keys, _ in items), *fixed})
+    if note is not None:
+        # the warning names the caller's line, outside this package
+        warnings.warn(note, PopulationScaled, skip_file_prefixes=(str(Path(__file__).parent),))
     return out
 
 
@@ -1388,6 +1516,11 @@ def load_scenario(path: str | Path, overrides: Iterable[str] | Mapping[str, Any]
     Args:
         path: the YAML file.
         overrides: ``["a.b=value", ...]`` or ``{"a.b": value}``, validated like the file.
+            As with ``mtsim run --set``, a new ``population.consumers`` keeps the
+            market's proportions: ``population.merchants`` and ``population.kols`` are
+            scaled with it (:func:`scaled_population`: 20,000 consumers on the baseline
+            give 800 merchants and 80 KOLs) unless the overrides set them too, and a
+            :class:`PopulationScaled` warning (a ``UserWarning``) says so.
 
     Returns:
         The immutable, validated Scenario. A file without ``name:`` is named after its file.

@@ -20,7 +20,13 @@ is built for hostile input:
   refused (no ``RecursionError`` later);
 - **duplicate keys**: a mapping that names a key twice is refused, with the line
   numbers of both;
-- **empty files**: a file without any content is refused.
+- **empty files**: a file without any content is refused;
+- **the wrong kind of file**: a file that is plainly another kind of mtsim file (an
+  experiment file given to ``mtsim run``, a scenario file given to ``mtsim sweep``)
+  is named as such in one line, with the command that takes it
+  (:data:`FILE_KINDS`, :func:`file_kind`), instead of one line per unknown key;
+- **a missing file**: the message suggests the file meant, ``scenarios/baseline``
+  -> ``scenarios/baseline.yaml`` (:func:`missing_file_hint`).
 
 Values are described in messages with :func:`describe_value`, which looks at a
 bounded part of a value only (never serialises a whole value).
@@ -28,9 +34,12 @@ bounded part of a value only (never serialises a whole value).
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +66,162 @@ SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class YamlError(UserError, ValueError):
     """A YAML file or value that cannot be read, with a one-line reason."""
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of mtsim YAML file, known by its top-level keys.
+
+    Attributes:
+        name: what the file is called in messages ("scenario", "experiment").
+        commands: the ``mtsim`` commands that take it, e.g. ``("sweep", "compare --uncertain")``.
+        example: a shipped file of this kind.
+        required: the top-level keys every file of this kind has (its schema's required
+            fields).
+        keys: every top-level key of the kind (only for a kind without required keys:
+            such a file is known by having only these keys).
+    """
+
+    name: str
+    commands: tuple[str, ...]
+    example: str
+    required: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()
+
+    def matches(self, keys: Collection[str]) -> bool:
+        """Say whether a file with these top-level keys is plainly of this kind."""
+        if self.required:
+            return self.required <= set(keys)
+        return set(keys) <= self.keys and bool(set(keys) - SHARED_KEYS)
+
+    @property
+    def article(self) -> str:
+        """``a`` or ``an``, for the kind's name."""
+        return "an" if self.name[:1] in "aeiou" else "a"
+
+    def listed(self, last: str) -> str:
+        """Return the commands as text, ``mtsim run, compare or viz`` (``last``: "or", "and")."""
+        names = list(self.commands)
+        head = ", ".join(names[:-1])
+        return "mtsim " + (f"{head} {last} {names[-1]}" if head else names[-1])
+
+
+SHARED_KEYS = frozenset({"name", "description"})
+"""Top-level keys every kind of file has: they say nothing about the kind."""
+
+FILE_KINDS: dict[str, FileKind] = {
+    kind.name: kind
+    for kind in (
+        FileKind(
+            "scenario",
+            ("run", "compare", "viz"),
+            "scenarios/baseline.yaml",
+            keys=frozenset(
+                {
+                    *SHARED_KEYS,
+                    "extends",
+                    "simulation",
+                    "population",
+                    "regions",
+                    "network",
+                    "word_of_mouth",
+                    "marketing",
+                    "kols",
+                    "merchants",
+                    "payment",
+                    "trust",
+                    "ordering",
+                    "accounts",
+                    "merchant_dynamics",
+                    "trade",
+                    "platforms",
+                    "policies",
+                    "policy_costs",
+                    "targets",
+                }
+            ),
+        ),
+        FileKind(
+            "experiment",
+            ("sweep", "compare --uncertain"),
+            "experiments/kol_payment_grid.yaml",
+            required=frozenset({"base", "parameters", "design"}),
+        ),
+        FileKind(
+            "calibration",
+            ("calibrate",),
+            "experiments/calibrate_cnnic.yaml",
+            required=frozenset({"scenario", "time", "series", "parameters"}),
+        ),
+        FileKind(
+            "optimization",
+            ("optimize",),
+            "experiments/optimize_payment_trust.yaml",
+            required=frozenset({"base", "budget", "levers", "objectives"}),
+        ),
+    )
+}
+"""The kinds of mtsim YAML file, by name. The keys are those of each kind's schema
+(``model.scenario.Scenario``, ``model.experiment.spec.ExperimentSpec``,
+``model.validation.calibration.CalibrationConfig``, ``model.decision.optimize.OptimizationSpec``;
+tests/test_new_user.py keeps them equal), written here so that a command can tell the
+kind of a file before it imports any of them."""
+
+
+def file_kind(keys: Collection[str]) -> str | None:
+    """Return the kind of mtsim file whose top-level keys these are, or None when unclear.
+
+    A scenario file has only scenario keys (at least one besides ``name`` and
+    ``description``); an experiment, calibration or optimization file has every key
+    its schema requires.
+    """
+    return next((name for name, kind in FILE_KINDS.items() if kind.matches(keys)), None)
+
+
+def wrong_kind(path: str | Path, keys: Collection[str], expected: str) -> str | None:
+    """Return the one-line message for a file of another kind than ``expected``, else None.
+
+    None too when the file could be of the expected kind (its own validation then
+    names what is wrong) or its kind is unclear.
+    """
+    want = FILE_KINDS.get(expected)
+    found = file_kind(keys)
+    if want is None or found is None or found == expected or want.matches(keys):
+        return None
+    kind = FILE_KINDS[found]
+    takes = "take" if len(want.commands) > 1 else "takes"
+    return (
+        f"{path} is {kind.article} {kind.name} file ({kind.listed('or')}); "
+        f"{want.listed('and')} {takes} {want.article} {want.name} file, e.g. {want.example}"
+    )
+
+
+MAX_LISTED = 10_000
+"""Most entries of a folder looked at for a close file name (a huge folder stays fast)."""
+
+
+def missing_file_hint(path: str | Path, suffixes: Iterable[str] = (".yaml", ".yml")) -> str:
+    """Return ``"; did you mean scenarios/baseline.yaml?"`` for a file that does not exist.
+
+    The file meant is the name with one of ``suffixes`` added when that file exists,
+    else the closest name with one of them in the same folder; ``""`` when there is none.
+    """
+    path, suffixes = Path(path), tuple(suffixes)
+    try:
+        for suffix in suffixes:
+            candidate = path.with_name(path.name + suffix)
+            if candidate.is_file():
+                return f"; did you mean {candidate}?"
+        with os.scandir(path.parent) as entries:
+            names = [
+                entry.name
+                for _, entry in zip(range(MAX_LISTED), entries, strict=False)
+                if entry.name.endswith(suffixes) and entry.is_file()
+            ]
+    except (OSError, ValueError):  # no such folder, a name too long, an empty name
+        return ""
+    match = difflib.get_close_matches(path.name[:100], names, n=1, cutoff=0.6)
+    return f"; did you mean {path.parent / match[0]}?" if match else ""
 
 
 def max_yaml_bytes() -> int:
@@ -264,7 +429,7 @@ def read_yaml_text(path: Path, kind: str = "YAML", error: type[Exception] = Yaml
     article = "an" if kind[:1].lower() in "aeiou" else "a"
     try:
         if not path.exists():
-            raise error(f"{path}: file not found")
+            raise error(f"{path}: file not found{missing_file_hint(path)}")
         if path.is_dir():
             raise error(f"{path}: is a folder, not {article} {kind} file")
         limit = max_yaml_bytes()
@@ -294,13 +459,16 @@ def read_yaml_text(path: Path, kind: str = "YAML", error: type[Exception] = Yaml
 
 
 def read_yaml_mapping(
-    path: str | Path, kind: str = "scenario", error: type[Exception] = YamlError
+    path: str | Path, kind: str | None = None, error: type[Exception] = YamlError
 ) -> dict[str, Any]:
     """Read a YAML file whose top level is a mapping: the reader every mtsim command uses.
 
     Args:
         path: the file.
-        kind: what the file is, for messages ("scenario", "experiment", "calibration").
+        kind: what the file must be, one of :data:`FILE_KINDS` ("scenario",
+            "experiment", "calibration", "optimization"): a file plainly of another kind
+            is refused in one line that says what it is and which command takes it.
+            None: any YAML mapping (messages say "YAML file").
         error: the exception class raised (a ``UserError`` subclass), with a one-line
             message naming the file.
 
@@ -308,22 +476,26 @@ def read_yaml_mapping(
         The file's mapping, as plain data.
 
     Raises:
-        error: missing file, folder, too large, not UTF-8, invalid YAML, alias bomb,
-            nesting too deep, duplicate key, empty file, top level not a mapping.
+        error: missing file (with the file probably meant), folder, too large, not
+            UTF-8, invalid YAML, alias bomb, nesting too deep, duplicate key, empty
+            file, top level not a mapping, a file of another kind.
     """
     path = Path(path)
-    text = read_yaml_text(path, kind, error)
+    text = read_yaml_text(path, kind or "YAML", error)
     try:
         data = parse_yaml_text(text, str(path))
     except YamlError as exc:
         raise error(str(exc)) from None
     if data is None:
-        raise error(f"{path}: the {kind} file is empty (no keys); write at least one key")
+        raise error(f"{path}: the {kind or 'YAML'} file is empty (no keys); write at least one key")
     if not isinstance(data, dict):
         raise error(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
     for key in data:
         if not isinstance(key, str):
             raise error(f"{path}: {describe_value(key, 40)}: keys must be text")
+    problem = wrong_kind(path, data.keys(), kind) if kind is not None else None
+    if problem is not None:
+        raise error(problem)
     return data
 
 

@@ -31,10 +31,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Run every scenario R times with common random numbers (replication i of every "
             "scenario uses seed SEED+i, the rule of mtsim run) and write timeseries.csv, "
             "outcomes.csv, comparison.png/svg, effects.png, timelines.png, report.html and "
-            "manifest.json. The first scenario is the reference the others are compared with."
+            "manifest.json. The first scenario is the reference the others are compared with: "
+            "give two or more."
         ),
     )
-    parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml", help="scenario files")
+    parser.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="SCENARIO.yaml",
+        help="scenario files: the reference first, then one or more to compare with it",
+    )
     parser.add_argument(
         "--reps",
         type=int,
@@ -110,6 +116,20 @@ def _command_line() -> str:
     return "mtsim compare " + " ".join(shlex.quote(a) for a in sys.argv[2:])
 
 
+def check_something_to_compare(files: list[str]) -> None:
+    """Refuse one scenario alone: a comparison needs a reference and one more scenario.
+
+    Raises:
+        UserError: one line that says what to run instead.
+    """
+    if len(files) < 2:
+        raise UserError(
+            "compare: one scenario leaves nothing to compare; give the reference and at least "
+            "one more (e.g. mtsim compare scenarios/baseline.yaml scenarios/payment_security.yaml)"
+            f", or run it alone: mtsim run {files[0]} --reps {DEFAULT_REPS}"
+        )
+
+
 def handle(args: argparse.Namespace) -> int:
     """Run ``mtsim compare``; returns 0, or 1 when some runs failed."""
     from model.workflows.compare import (
@@ -121,8 +141,13 @@ def handle(args: argparse.Namespace) -> int:
         run_comparison,
     )
 
-    if args.uncertain is not None and not Path(args.uncertain).is_file():
-        raise UserError(f"--uncertain: {args.uncertain}: no such experiment file")
+    if args.uncertain is not None:
+        from model.yamlio import missing_file_hint, read_yaml_mapping
+
+        if not Path(args.uncertain).is_file():
+            hint = missing_file_hint(args.uncertain)
+            raise UserError(f"--uncertain: {args.uncertain}: no such experiment file{hint}")
+        read_yaml_mapping(args.uncertain, "experiment")  # readable, and an experiment file
     if args.uncertain is not None and (args.decompose or args.thresholds):
         raise UserError("--uncertain: cannot be combined with --decompose or --threshold")
     reps = args.reps if args.reps is not None else (None if args.uncertain else DEFAULT_REPS)
@@ -132,12 +157,14 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError(f"--workers: {args.workers}: must be at least 1")
     names, scenarios, sources = load_scenarios(args.scenarios, args.overrides)
     thresholds = parse_thresholds(args.thresholds)
+    steps = common_steps(scenarios, args.steps) if args.uncertain is None else None
+    check_something_to_compare(args.scenarios)
     from model.experiment.runner import default_workers
 
     workers = default_workers() if args.workers is None else args.workers
     if args.uncertain is not None:
         return _handle_uncertain(args, names, scenarios, reps, workers)
-    steps = common_steps(scenarios, args.steps)
+    assert steps is not None
     base = scenarios[names[0]].simulation.seed if args.seed is None else args.seed
     if base < 0:
         raise UserError(f"--seed: {base}: must be 0 or more")

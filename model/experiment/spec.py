@@ -27,6 +27,12 @@ naming the file, the key path, the value and what is allowed (with a close
 match for a misspelled key), like scenario files. Varied parameters are checked
 against the scenario schema by applying each value (or both ends of each range)
 to the base scenario and validating the result.
+
+``population.consumers`` under ``set:`` or as a parameter keeps the market's
+proportions, as ``--set`` does: merchants and KOLs scale with it at every design
+point unless they are under ``set:`` or varied too
+(``model.scenario.keep_proportions``); loading says so once, with a
+``PopulationScaled`` warning.
 """
 
 from __future__ import annotations
@@ -34,7 +40,9 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -43,9 +51,12 @@ from pydantic import Field, ValidationError
 from model.errors import close_match
 from model.experiment.design import Design, Parameter, design_size, make_design
 from model.scenario import (
+    COUNT_LABELS,
+    PopulationScaled,
     Scenario,
     ScenarioError,
     apply_overrides,
+    keep_proportions,
     read_scenario_data,
     read_yaml_mapping,
     scenario_from_dict,
@@ -174,6 +185,7 @@ class Experiment:
         self.parameters = parameters
         self.design = design
         self._columns: dict[str, list[Any]] | None = None
+        self._chosen = chosen_paths(spec)
 
     @property
     def name(self) -> str:
@@ -204,9 +216,11 @@ class Experiment:
         try:
             data = _overlay(self.base, overrides)
         except (KeyError, IndexError, ValueError, TypeError):
-            data = apply_overrides(
-                self.base, overrides, source=f"{self.source}: design point {point}"
-            )
+            with _without_scaling_notes():
+                data = apply_overrides(
+                    self.base, overrides, source=f"{self.source}: design point {point}"
+                )
+        keep_proportions(self.base, data, self._chosen)
         try:
             return scenario_from_dict(data, source=f"{self.source}: design point {point}")
         except ScenarioError:
@@ -252,6 +266,19 @@ class Experiment:
             "metrics": self.spec.metrics,
             "runs": self.n_runs,
         }
+
+
+def chosen_paths(spec: ExperimentSpec) -> set[str]:
+    """Return the dotted scenario paths an experiment sets: under ``set:`` and its parameters."""
+    return {*spec.set, *(p.path for p in spec.parameters)}
+
+
+@contextmanager
+def _without_scaling_notes() -> Iterator[None]:
+    """Leave out :class:`PopulationScaled` warnings in the block (the loader said it once)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=PopulationScaled)
+        yield
 
 
 def _overlay(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -474,12 +501,33 @@ def _value_at(data: Any, path: str) -> Any:
     return node
 
 
+def _scaling_note(
+    source: str, where: str, base: Mapping[str, Any], chosen: Collection[str]
+) -> str | None:
+    """Say that merchants and KOLs scale with a varied ``population.consumers`` (None: none do)."""
+    counts = base.get("population") or {}
+    free = [
+        name
+        for name in ("merchants", "kols")
+        if f"population.{name}" not in chosen and counts.get(name)
+    ]
+    if not free:
+        return None
+    labels = " and ".join(COUNT_LABELS[n] for n in free)
+    keys = " / ".join(f"population.{n}" for n in free)
+    return (
+        f"{source}: {where} (population.consumers): {labels} scale with it at every design "
+        f"point, in the base scenario's proportions (set or vary {keys} to choose)"
+    )
+
+
 def _check_against_scenario(
     spec: ExperimentSpec, source: str, base: dict[str, Any]
 ) -> tuple[list[Parameter], list[str]]:
     """Apply each parameter's values (or range ends) to the base scenario and validate."""
     problems: list[str] = []
     params: list[Parameter] = []
+    chosen = chosen_paths(spec)
     for i, p in enumerate(spec.parameters):
         where = f"parameters.{i}"
         current = _value_at(base, p.path)
@@ -514,14 +562,21 @@ def _check_against_scenario(
                     param._finish(p.range[1]),
                 ]
             )
-        for value in candidates:
-            label = f"{where} ({p.path}={describe_value(value, 40)})"
-            try:
-                data = apply_overrides(base, {p.path: value}, source=f"{source}: {where}.path")
-                scenario_from_dict(data, source=f"{source}: {label}")
-            except ScenarioError as exc:
-                problems.extend(str(exc).splitlines())
-                break
+        with _without_scaling_notes():
+            for value in candidates:
+                label = f"{where} ({p.path}={describe_value(value, 40)})"
+                try:
+                    data = apply_overrides(
+                        base, {p.path: value}, source=f"{source}: {where}.path", fixed=chosen
+                    )
+                    scenario_from_dict(data, source=f"{source}: {label}")
+                except ScenarioError as exc:
+                    problems.extend(str(exc).splitlines())
+                    break
+        if p.path == "population.consumers" and (
+            note := _scaling_note(source, where, base, chosen)
+        ):
+            warnings.warn(note, PopulationScaled, stacklevel=2)
         params.append(param)
     return params, problems
 
@@ -570,7 +625,9 @@ def load_experiment(path: str | Path) -> Experiment:
     if spec.steps is not None:
         fixed["simulation.steps"] = spec.steps
     try:
-        with_set = apply_overrides(base_scenario.resolved(), fixed, source=f"{source}: set")
+        with_set = apply_overrides(
+            base_scenario.resolved(), fixed, source=f"{source}: set", fixed=chosen_paths(spec)
+        )
         base = scenario_from_dict(with_set, source=f"{source}: set").resolved()
     except ScenarioError as exc:
         raise ExperimentError(str(exc)) from None
