@@ -1,4 +1,4 @@
-"""The code stays lint-clean: ``ruff check model benchmarks tests`` (rules in pyproject.toml)."""
+"""The code stays lint-clean: ``ruff check model mtsim benchmarks tests docs`` (pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ def test_ruff_finds_nothing():
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     assert Path(ruff).exists(), "ruff is not installed: pip install -e '.[test]'"
     done = subprocess.run(
-        [ruff, "check", "model", "benchmarks", "tests"], cwd=ROOT, capture_output=True, text=True
+        [ruff, "check", "model", "mtsim", "benchmarks", "tests", "docs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout[-3000:]

@@ -109,7 +109,8 @@ def test_extends_and_set(tmp_path):
     assert scenario.name == "deep"
     assert scenario.population.kols == 3
     assert scenario.population.consumers == 123
-    assert scenario.population.merchants == 80  # inherited from the baseline
+    # the baseline's 80 merchants, scaled to 123 consumers (at least 5 per region)
+    assert scenario.population.merchants == 10
     assert scenario.regions["foreign"].price_level == 2.0
     assert scenario.regions["domestic"].price_level == 1.0
 

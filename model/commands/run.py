@@ -31,7 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
         help="run a scenario and write time series, manifest and a summary figure",
-        description="Run SCENARIO.yaml and write timeseries.csv, manifest.json and summary.png.",
+        description=(
+            "Run SCENARIO.yaml and write timeseries.csv, groups.csv, manifest.json and "
+            "summary.png; with simulation.record_consumers_every also "
+            "consumers/replication-RRR.parquet, with platforms.record_merchants_every "
+            "merchants/replication-RRR.parquet."
+        ),
     )
     parser.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
     parser.add_argument(

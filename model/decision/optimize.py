@@ -354,12 +354,13 @@ def load_problem(path: str | Path) -> Problem:
         read_yaml_mapping,
         scenario_from_dict,
     )
+    from model.yamlio import missing_file_hint
 
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{path}: no such optimization file")
+        raise UserError(f"{path}: no such optimization file{missing_file_hint(path)}")
     try:
-        data = read_yaml_mapping(path)
+        data = read_yaml_mapping(path, "optimization")
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     src = str(path)

@@ -164,20 +164,13 @@ def scenario_choices(
 def scaled_population(scenario: Scenario, consumers: int) -> dict[str, int]:
     """Return population counts for ``consumers`` consumers, merchants and KOLs in proportion.
 
-    Merchants and KOLs keep the scenario's ratio to consumers, with at least five
-    merchants times the number of regions, in total, and three KOLs (or the scenario's
-    own number if smaller).
+    The rule of ``--set population.consumers`` (``model.scenario.scaled_population``):
+    merchants and KOLs keep the scenario's ratio to consumers, with at least five
+    merchants per region and three KOLs (or the scenario's own number if smaller).
     """
-    base = scenario.population
-    ratio = consumers / base.consumers
-    n_regions = len(scenario.regions)
-    merchants = (
-        0
-        if base.merchants == 0
-        else max(min(base.merchants, 5 * n_regions), round(base.merchants * ratio))
-    )
-    kols = 0 if base.kols == 0 else max(min(base.kols, 3), round(base.kols * ratio))
-    return {"consumers": int(consumers), "merchants": int(merchants), "kols": int(kols)}
+    from model.scenario import scaled_population as scaled
+
+    return {"consumers": int(consumers), **scaled(scenario.resolved(), consumers)}
 
 
 def _number(value: object) -> float | None:
