@@ -657,7 +657,7 @@ def test_tiny_calibration_warns_nothing_and_says_how_far_the_budget_was_passed(t
         f"simulation budget of 10 runs reached after {runs}: pyabc checks it between generations"
     )
     assert payload["stop_reason"] == reason
-    assert f"{runs} model runs in 1 generations ({reason})" in printed.out
+    assert f"{runs} model runs in 1 generation ({reason})" in printed.out
     predictive = pd.read_csv(tmp_path / "out" / "predictive.csv")
     window = predictive[predictive["series"] == "access_3_weeks"].set_index("step")
     assert window.loc[[0, 1], ["q05", "q50", "mean", "point_mean"]].isna().all().all()

@@ -1,9 +1,12 @@
 """``mtsim calibrate CALIBRATION.yaml``: Bayesian calibration (ABC-SMC) to observed series.
 
 Only light modules are imported at the top: the calibration file, its scenario and
-its data are checked first (:func:`model.validation.calibration.load_calibration`),
-and pyabc, pandas, the model and matplotlib are imported only once the input is
-known to be good, so a mistake is reported in well under a second.
+its data, and that the output folder can be written, are checked first
+(:func:`model.validation.calibration.load_calibration`), and pyabc, pandas, the model
+and matplotlib are imported only once the input is known to be good, so a mistake is
+reported in well under a second. The folder is written as a whole at the end
+(``model.workflows.calibrate.calibrate``): a full disk, Ctrl-C (exit 130) or SIGTERM
+(exit 143) leaves an earlier fit there as it was, in one line.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from model.commands.common import (
     add_executor_options,
     check_executor_options,
     executor_options,
+    interrupt_exit,
+    sigterm_as_interrupt,
 )
 from model.errors import UserError
+from model.workflows.validate import check_out_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -112,11 +118,18 @@ def handle(args: argparse.Namespace) -> int:
         if args.out
         else (calibration.output / "holdout" if args.holdout else calibration.output)
     )
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out: {out_dir}: exists and is not a folder")
+    if args.outputs_only:
+        from model.validation.calibration import check_earlier_fit
+
+        check_earlier_fit(out_dir)
+    check_out_folder(out_dir)
+    if args.scheduler is not None:  # one line now, not after the heavy imports
+        from model.experiment.executors import check_scheduler
+
+        check_scheduler(args.scheduler)
 
     # the input is good: now the heavy imports
-    from model.workflows.calibrate import run_calibration, write_outputs
+    from model.workflows.calibrate import calibrate
 
     def log(line: str) -> None:
         if not args.quiet:
@@ -137,20 +150,25 @@ def handle(args: argparse.Namespace) -> int:
         log(
             f"--outputs-only: the fit in {out_dir} ({len(earlier.particles)} particles); no ABC run"
         )
-    run = run_calibration(
-        calibration,
-        out_dir,
-        population_size=args.particles,
-        max_generations=args.generations,
-        max_simulations=args.max_simulations,
-        max_minutes=args.max_minutes,
-        draws=args.draws,
-        **executor_options(args),
-        quiet=args.quiet,
-        log=log,
-        result=earlier,
-    )
-    paths = write_outputs(run, out_dir)
+    try:
+        with sigterm_as_interrupt():
+            run, paths = calibrate(
+                calibration,
+                out_dir,
+                population_size=args.particles,
+                max_generations=args.generations,
+                max_simulations=args.max_simulations,
+                max_minutes=args.max_minutes,
+                draws=args.draws,
+                **executor_options(args),
+                quiet=args.quiet,
+                log=log,
+                result=earlier,
+            )
+    except KeyboardInterrupt as exc:
+        how, code = interrupt_exit(exc)
+        print(f"mtsim: calibrate {how}; nothing written, {out_dir}/ is as it was", file=sys.stderr)
+        return code
 
     import pandas as pd
 

@@ -5,9 +5,12 @@ r"""``mtsim discover SWEEP_DIR --outcome EXPR``: which parameter ranges make an 
     mtsim discover results/lhs_main --outcome "payment_adoption_final < 0.5"
     mtsim discover results/lhs_main --outcome "shopper_share < 0.3 or orders_mean < 10" --boxes 2
 
-The work lives in ``model.decision.discover`` (EMA workbench's PRIM). The folder
-and the expression are checked before anything heavy is imported, so input errors
-show in well under a second.
+The work lives in ``model.decision.discover`` (EMA workbench's PRIM). The folder,
+the expression (``model.decision.expression``: its limits too) and that the output
+folder can be written are checked before anything heavy is imported, so input errors
+show in well under a second. The outputs are written as a whole
+(``model.workflows.validate.staged_folder``): a disk that fills while they are
+written is one line, and earlier outputs in the folder stay as they were.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 from pathlib import Path
 
 from model.errors import UserError
+from model.workflows.validate import check_out_folder, staged_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,16 +69,19 @@ def handle(args: argparse.Namespace) -> int:
     if not 0 < args.density <= 1:
         raise UserError(f"--density: {args.density}: must be above 0 and at most 1")
     _check_names(folder, args.outcome)
+    out = Path(args.out) if args.out is not None else folder / "discovery"
+    check_out_folder(out)
     from model.decision.discover import discover
 
-    result = discover(folder, args.outcome, args.out, boxes=args.boxes, min_density=args.density)
+    with staged_folder(out) as stage:  # written as a whole: a full disk leaves out as it was
+        result = discover(folder, args.outcome, stage, boxes=args.boxes, min_density=args.density)
     print(
         f"'{args.outcome}' holds in {result.cases_true} of {result.cases} runs; "
         f"{len(result.boxes)} box(es):"
     )
     for text in result.sentences:
         print(f"- {text}")
-    print(f"report: {result.files['report']}")
+    print(f"report: {out / result.files['report'].name}")
     return 0
 
 

@@ -8,7 +8,10 @@ check (``<check>.png``) into the output folder; exits 1 when any check fails (2 
 bad options, as every mtsim command). ``--quick`` runs the same checks with fewer
 and smaller runs (for CI); the default is the full set.
 
-The options are checked before NumPy, SciPy or the model are imported.
+The options, and that the output folder can be written, are checked before NumPy,
+SciPy or the model are imported. The folder is written as a whole at the end: a full
+disk, Ctrl-C (exit 130) or SIGTERM (exit 143) leaves earlier results as they were,
+in one line.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from model.commands.common import interrupt_exit, sigterm_as_interrupt
 from model.errors import UserError
+from model.workflows.validate import check_out_folder
 
 #: the checks, in the order they run (``model.validation.checks.CHECKS`` has the same
 #: names; kept here so that ``--only`` is checked without importing the checks)
@@ -91,12 +96,7 @@ def _check_options(args: argparse.Namespace) -> tuple[list[str], Path]:
     if args.seed is not None and args.seed < 0:
         raise UserError(f"--seed: {args.seed}: must be >= 0")
     out_dir = Path(args.out or ("results/validation-quick" if args.quick else "results/validation"))
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out: {out_dir}: exists and is not a folder")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"--out: {out_dir}: cannot create folder ({exc.strerror})") from None
+    check_out_folder(out_dir)
     return names, out_dir
 
 
@@ -104,24 +104,32 @@ def handle(args: argparse.Namespace) -> int:
     """Run ``mtsim validate``."""
     names, out_dir = _check_options(args)
 
+    from model.experiment.runner import usable_workers
     from model.validation.verdict import format_table
     from model.workflows.validate import run_validation
 
+    workers = usable_workers(args.workers)
     print(
         f"mtsim validate{' --quick' if args.quick else ''}: {len(names)} checks, "
-        f"{args.workers} worker(s), output {out_dir}/",
+        f"{workers} worker(s), output {out_dir}/",
         file=sys.stderr,
         flush=True,
     )
-    result = run_validation(
-        names,
-        out_dir,
-        quick=args.quick,
-        seed=args.seed,
-        workers=args.workers,
-        command=" ".join(sys.argv),
-        log=lambda line: print(line, file=sys.stderr, flush=True),
-    )
+    try:
+        with sigterm_as_interrupt():
+            result = run_validation(
+                names,
+                out_dir,
+                quick=args.quick,
+                seed=args.seed,
+                workers=workers,
+                command=" ".join(sys.argv),
+                log=lambda line: print(line, file=sys.stderr, flush=True),
+            )
+    except KeyboardInterrupt as exc:
+        how, code = interrupt_exit(exc)
+        print(f"mtsim: validate {how}; nothing written, {out_dir}/ is as it was", file=sys.stderr)
+        return code
     print(format_table(result.outcomes))
     rows = sum(len(o.rows) for o in result.outcomes)
     bad = sum(1 for o in result.outcomes for r in o.rows if not r.passed)

@@ -7,12 +7,19 @@ numbers, and names. Every name must be an outcome: ``<metric>_final`` (value at 
 last week), ``<metric>_mean`` (mean over the run), or a bare metric (its final
 value). Nothing is ever passed to ``eval``: the tree is walked and computed with
 NumPy over the columns of a table.
+
+An expression is at most :data:`MAX_CHARS` characters long, holds at most
+:data:`MAX_TERMS` names and numbers, nests at most :data:`MAX_DEPTH` levels, and
+its numbers are finite as floats (no ``1e999``, no 400-digit integers), so a
+hostile expression is refused in one line, never with a ``RecursionError`` or an
+``OverflowError``.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -29,6 +36,15 @@ _COMPARE = {
     ast.NotEq: np.not_equal,
 }
 _ARITH = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
+
+MAX_CHARS = 1_000
+"""Longest outcome expression, in characters."""
+
+MAX_TERMS = 100
+"""Most names and numbers in one outcome expression."""
+
+MAX_DEPTH = 100
+"""Deepest nesting of an expression's syntax tree (``not not ...``, ``a + b + ...``)."""
 
 
 @dataclass(frozen=True)
@@ -50,13 +66,25 @@ class OutcomeExpression:
         columns = {
             name: np.asarray(table[column], dtype=float) for name, column in self.names.items()
         }
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             value = _eval(self.tree.body, columns)
         return np.asarray(value, dtype=bool)
 
 
 def _fail(text: str, problem: str) -> UserError:
-    return UserError(f"--outcome: {text!r}: {problem}")
+    shown = text if len(text) <= 60 else f"{text[:57]}..."
+    return UserError(f"--outcome: {shown!r}: {problem}")
+
+
+def _depth(tree: ast.AST) -> int:
+    """Return how many levels the syntax tree nests (walked without recursion)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def parse_outcome(text: str, available: Iterable[str]) -> OutcomeExpression:
@@ -68,13 +96,24 @@ def parse_outcome(text: str, available: Iterable[str]) -> OutcomeExpression:
 
     Raises:
         UserError: one line: a syntax error, a construct that is not allowed, an unknown
-            metric (with a close match), or an expression that is not a true/false test.
+            metric (with a close match), a number that is not finite, an expression that
+            is not a true/false test, or one beyond the limits (:data:`MAX_CHARS`,
+            :data:`MAX_TERMS`, :data:`MAX_DEPTH`).
     """
     available = list(available)
+    if len(text) > MAX_CHARS:
+        raise _fail(text, f"longer than {MAX_CHARS:,} characters ({len(text):,})")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise _fail(text, f"not a valid expression ({exc.msg})") from None
+    except (ValueError, RecursionError, MemoryError):  # null bytes; nested too deeply to parse
+        raise _fail(text, "not a valid expression (nested too deeply, or a null byte)") from None
+    if _depth(tree) > MAX_DEPTH:
+        raise _fail(text, f"nested more than {MAX_DEPTH} levels deep; write it shorter")
+    terms = sum(isinstance(node, (ast.Name, ast.Constant)) for node in ast.walk(tree))
+    if terms > MAX_TERMS:
+        raise _fail(text, f"{terms} names and numbers, more than the limit of {MAX_TERMS}")
     names: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -117,6 +156,9 @@ def parse_outcome(text: str, available: Iterable[str]) -> OutcomeExpression:
             isinstance(node.value, bool) or not isinstance(node.value, (int, float))
         ):
             raise _fail(text, f"{node.value!r}: only numbers are allowed as constants")
+        if isinstance(node, ast.Constant) and not _finite(node.value):
+            shown = str(node.value) if len(str(node.value)) <= 20 else f"{str(node.value)[:17]}..."
+            raise _fail(text, f"{shown}: not a finite number")
     if not _is_test(tree.body):
         raise _fail(
             text,
@@ -124,6 +166,14 @@ def parse_outcome(text: str, available: Iterable[str]) -> OutcomeExpression:
             "payment_adoption_final < 0.5",
         )
     return OutcomeExpression(text, tree, names)
+
+
+def _finite(value: float) -> bool:
+    """Tell whether a number is finite as a float (a 400-digit integer is not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _is_test(node: ast.AST) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -171,16 +173,78 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+WORKERS_PER_CORE = 4
+"""Most local worker processes per core (more would only wait for a core)."""
+
+TASKS_PER_WORKER = 4
+"""Processes and threads counted for one worker against the user's process limit."""
+
+_told: set[tuple[str, int]] = set()  # (option, count) already said to be capped
+
+
+def usable_workers(requested: int, option: str = "--workers") -> int:
+    """Return how many local worker processes to start when ``requested`` are asked for.
+
+    At most :data:`WORKERS_PER_CORE` per core, and no more than the user's process
+    limit (``ulimit -u``, RLIMIT_NPROC) leaves room for, so that ``--workers 100000``
+    neither fails to fork nor hangs. When fewer are used, one line on stderr says so
+    (once per option and count), e.g. ``mtsim: --workers 100000: using 8 (the
+    machine has 2 cores)``. Every local pool and Dask LocalCluster goes through here.
+
+    Args:
+        requested: the count asked for (at least 1).
+        option: where the count came from, for the message (``--dask-local``, ...).
+    """
+    cores = default_workers()
+    allowed = cores * WORKERS_PER_CORE
+    why = f"the machine has {cores} core{'s' if cores != 1 else ''}"
+    room = _process_room()
+    if room is not None and room < allowed:
+        allowed, why = room, f"the process limit (ulimit -u) leaves room for {room}"
+    if requested <= allowed:
+        return requested
+    if (option, requested) not in _told:
+        _told.add((option, requested))
+        print(f"mtsim: {option} {requested}: using {allowed} ({why})", file=sys.stderr, flush=True)
+    return allowed
+
+
+def _process_room() -> int | None:
+    """Return how many workers the user's process limit leaves room for (None: no limit)."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NPROC)
+        entries = os.listdir("/proc")
+    except (ImportError, OSError):  # no such limit, or no /proc to count with
+        return None
+    if soft == resource.RLIM_INFINITY or os.geteuid() == 0:  # root is not held to it
+        return None
+    uid, used = os.getuid(), 0
+    for entry in filter(str.isdigit, entries):
+        try:
+            lines = Path(f"/proc/{entry}/status").read_text().splitlines()
+            fields = dict(line.split(":", 1) for line in lines if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid:
+                used += int(fields["Threads"])
+        except (OSError, KeyError, ValueError, IndexError):  # gone meanwhile, or unreadable
+            continue
+    return max(1, (soft - used) // TASKS_PER_WORKER)
+
+
 PARENT_CHECK_SECONDS = 0.5
 """How often a pool worker checks that the process that started it is still alive."""
 
 
-def _worker_start(parent_pid: int) -> None:
+def start_pool_worker(parent_pid: int) -> None:
     """Start an mtsim pool worker: die with the parent, leave Ctrl-C to the parent.
 
     A watchdog thread ends the worker as soon as its parent is gone (``kill -9`` of
     ``mtsim sweep`` leaves no orphans); SIGINT is ignored because the parent stops
-    the pool itself.
+    the pool itself. Every pool mtsim starts runs it first in each worker: the
+    runner's, the docking checks' and the calibration's pools, pyabc's workers
+    (``model.validation.abc``) and Dask LocalCluster workers
+    (``model.experiment.executors.dask_setup``).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -195,9 +259,14 @@ def _worker_start(parent_pid: int) -> None:
 
 
 def new_process_pool(workers: int) -> ProcessPoolExecutor:
-    """Open a local process pool whose workers end when this process ends, however it ends."""
+    """Open a local process pool whose workers end when this process ends, however it ends.
+
+    ``workers`` is capped by :func:`usable_workers` (as ``--workers``).
+    """
     return ProcessPoolExecutor(
-        max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
+        max_workers=usable_workers(workers),
+        initializer=start_pool_worker,
+        initargs=(os.getpid(),),
     )
 
 
@@ -300,6 +369,7 @@ def run_tasks(
             finished = True
             return
         if executor is None:
+            workers = usable_workers(workers)
             own_pool = new_process_pool(workers)
             executor = own_pool
             limit = window or (2 * workers + 2)

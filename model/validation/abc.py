@@ -14,7 +14,10 @@ particle is one run, with a seed derived from its parameter values.
 Samplers (where the model runs happen):
 
 - 1 worker: pyabc's ``SingleCoreSampler``, in this process;
-- N workers: ``MulticoreEvalParallelSampler`` (N local processes);
+- N workers: ``MulticoreEvalParallelSampler`` (N local processes, at most what
+  ``model.experiment.runner.usable_workers`` allows); each worker process starts as
+  every mtsim pool worker does (``start_pool_worker``): it ends within half a second
+  when this process is gone (``kill -9`` leaves no orphans) and leaves Ctrl-C to it;
 - ``--dask-local N`` / ``--scheduler ADDRESS``: ``DaskDistributedSampler`` on a Dask
   LocalCluster or an existing cluster (the same options as ``mtsim sweep``).
 
@@ -32,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -44,7 +48,18 @@ import numpy as np
 import pandas as pd
 
 from model.errors import UserError
-from model.validation.calibration import Calibration, distance
+from model.experiment.runner import (
+    new_process_pool,
+    start_pool_worker,
+    stop_process_pool,
+    usable_workers,
+)
+from model.validation.calibration import (
+    EARLIER_FIT_FILES,
+    Calibration,
+    check_earlier_fit,
+    distance,
+)
 
 try:
     import pyabc
@@ -232,16 +247,59 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float])
     return [float(np.interp(q, cdf, v)) for q in qs]
 
 
+_watched_in: int | None = None  # the process whose parent watch has started
+
+
+class _WatchedSimulation:
+    """pyabc's ``simulate_one``, run in a worker that first starts as mtsim's pool workers do.
+
+    pyabc's multicore sampler starts its worker processes itself and takes no
+    initializer; the function each worker calls is the one place to start
+    :func:`model.experiment.runner.start_pool_worker` (once per worker, before its
+    first run).
+    """
+
+    def __init__(self, simulate_one: Callable[[], Any], parent_pid: int) -> None:
+        self.simulate_one = simulate_one
+        self.parent_pid = parent_pid
+
+    def __call__(self) -> Any:
+        global _watched_in
+        if _watched_in != os.getpid() and os.getpid() != self.parent_pid:
+            start_pool_worker(self.parent_pid)
+            _watched_in = os.getpid()
+        return self.simulate_one()
+
+
+class WatchedMulticoreSampler(pyabc.sampler.MulticoreEvalParallelSampler):
+    """pyabc's ``MulticoreEvalParallelSampler`` whose workers end with this process."""
+
+    def sample_until_n_accepted(self, n: int, simulate_one: Any, t: int, **kwargs: Any) -> Any:
+        """Sample as pyabc does, with each worker started by ``start_pool_worker``."""
+        watched = _WatchedSimulation(simulate_one, os.getpid())
+        return super().sample_until_n_accepted(n, watched, t, **kwargs)
+
+
+def local_workers(calibration: Calibration, workers: int | None, dask_local: int | None) -> int:
+    """Return the local worker processes of a fit: ``--workers`` or ``abc.workers``, capped.
+
+    With ``--dask-local N`` (more than those) the predictive runs use N local processes.
+    """
+    count, option = (workers, "--workers") if workers else (calibration.config.abc.workers, "")
+    if dask_local is not None and dask_local > count:
+        count, option = dask_local, "--dask-local"
+    return usable_workers(max(1, count), option or "abc.workers")
+
+
 @contextmanager
 def open_sampler(
     workers: int = 1, scheduler: str | None = None, dask_local: int | None = None
 ) -> Iterator[tuple[Any, int, str]]:
-    """Yield (pyabc sampler, workers, description); Dask clusters are closed at the end."""
-    from pyabc.sampler import (  # noqa: I001
-        DaskDistributedSampler,
-        MulticoreEvalParallelSampler,
-        SingleCoreSampler,
-    )
+    """Yield (pyabc sampler, workers, description); Dask clusters are closed at the end.
+
+    ``workers`` local processes are used as given (cap them with :func:`local_workers`).
+    """
+    from pyabc.sampler import DaskDistributedSampler, SingleCoreSampler
 
     if scheduler is None and dask_local is None:
         if workers < 1:
@@ -254,7 +312,7 @@ def open_sampler(
             )
         else:
             yield (
-                MulticoreEvalParallelSampler(n_procs=workers, check_max_eval=True),
+                WatchedMulticoreSampler(n_procs=workers, check_max_eval=True),
                 workers,
                 f"{workers} local processes (pyabc MulticoreEvalParallelSampler)",
             )
@@ -288,6 +346,23 @@ def seeded_global_generators(seed: int) -> Iterator[None]:
         random.setstate(saved[1])
 
 
+@contextmanager
+def _history_written(database: Path) -> Iterator[None]:
+    """Turn a failure to write pyabc's history database into OSError (a full disk: ENOSPC)."""
+    import errno
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        yield
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(database)) from None
+        reason = str(exc.orig or exc).splitlines()[0]
+        raise OSError(f"{reason} (pyabc's history {database.name})") from None
+
+
 def run_abc(
     calibration: Calibration,
     database: Path,
@@ -306,7 +381,8 @@ def run_abc(
 
     Args:
         calibration: from :func:`model.validation.calibration.load_calibration`.
-        database: SQLite file for pyabc's history (replaced if it exists).
+        database: SQLite file for pyabc's history (replaced if it exists; a failure to
+            write it, such as a full disk, raises ``OSError``).
         population_size: override ``abc.population_size``.
         max_generations: override ``abc.max_generations``.
         max_simulations: override ``abc.max_simulations``.
@@ -338,7 +414,7 @@ def run_abc(
     for suffix in ("", "-journal", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
 
-    sampling = open_sampler(workers or settings.workers, scheduler, dask_local)
+    sampling = open_sampler(local_workers(calibration, workers, None), scheduler, dask_local)
     with seeded_global_generators(settings.seed), sampling as (sampler, n, where):
         if log:
             log(
@@ -357,15 +433,16 @@ def run_abc(
             sampler=sampler,
             eps=pyabc.QuantileEpsilon(alpha=settings.epsilon_quantile),
         )
-        abc.new(f"sqlite:///{database}", observed)
-        started = time.perf_counter()
-        history = abc.run(
-            minimum_epsilon=settings.min_epsilon,
-            max_nr_populations=gens,
-            min_acceptance_rate=settings.min_acceptance_rate,
-            max_total_nr_simulations=budget,
-            max_walltime=None if minutes is None else dt.timedelta(minutes=minutes),
-        )
+        with _history_written(database):
+            abc.new(f"sqlite:///{database}", observed)
+            started = time.perf_counter()
+            history = abc.run(
+                minimum_epsilon=settings.min_epsilon,
+                max_nr_populations=gens,
+                min_acceptance_rate=settings.min_acceptance_rate,
+                max_total_nr_simulations=budget,
+                max_walltime=None if minutes is None else dt.timedelta(minutes=minutes),
+            )
         seconds = time.perf_counter() - started
 
     # the last generation without placeholders (runs skipped after the deadline)
@@ -498,10 +575,8 @@ def load_result(calibration: Calibration, folder: Path) -> ABCResult:
     import json
 
     folder = Path(folder)
-    files = {n: folder / n for n in ("posterior.csv", "generations.csv", "calibration.json")}
-    for path in files.values():
-        if not path.is_file():
-            raise UserError(f"--outputs-only: {path}: not found (no earlier fit in {folder})")
+    check_earlier_fit(folder)
+    files = {n: folder / n for n in EARLIER_FIT_FILES}
     try:
         info = json.loads(files["calibration.json"].read_text(encoding="utf-8"))
         particles = pd.read_csv(files["posterior.csv"])
@@ -570,10 +645,13 @@ def simulate_points(
     """Run each point once with its seed; per series an array (runs x steps + 1)."""
     tasks = [(calibration, p, s) for p, s in zip(points, seeds, strict=True)]
     if workers > 1 and len(tasks) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool = new_process_pool(workers)
+        finished = False
+        try:
             results = list(pool.map(_simulate_task, tasks, chunksize=max(1, len(tasks) // 16)))
+            finished = True
+        finally:
+            stop_process_pool(pool, now=not finished)
     else:
         results = [_simulate_task(t) for t in tasks]
     return {n: np.array([r[n] for r in results]) for n in calibration.series_names}
@@ -582,8 +660,10 @@ def simulate_points(
 __all__ = [
     "ABCResult",
     "SeriesDistance",
+    "WatchedMulticoreSampler",
     "simulation_model",
     "load_result",
+    "local_workers",
     "open_sampler",
     "posterior_draws",
     "run_abc",

@@ -24,7 +24,9 @@ A calibration file names:
   uniform prior on ``[low, high]`` (on the log10 scale with ``log: true``);
 - ``abc``: the ABC-SMC settings (particles, generations, simulation budget, seed).
 
-Observation dates map to steps as ``round((date - origin) / days_per_step)``.
+Observation dates map to steps as ``round((date - origin) / days_per_step)``. A data
+file must be a regular UTF-8 file no larger than YAML files may be
+(``model.yamlio.max_yaml_bytes``: 0.5 MB unless ``MTSIM_MAX_YAML_MB`` says otherwise).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -43,6 +46,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from model.errors import UserError
+from model.yamlio import MAX_YAML_ENV, max_yaml_bytes
 
 
 class CalibrationError(UserError, ValueError):
@@ -633,19 +637,73 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
     return cal
 
 
+EARLIER_FIT_FILES = ("posterior.csv", "generations.csv", "calibration.json")
+"""The files of an earlier fit that ``mtsim calibrate --outputs-only`` starts from."""
+
+
+def check_earlier_fit(folder: Path) -> None:
+    """Check that ``folder`` holds an earlier fit (light: before pyabc is imported).
+
+    Raises:
+        CalibrationError: one of :data:`EARLIER_FIT_FILES` is missing.
+    """
+    for name in EARLIER_FIT_FILES:
+        path = Path(folder) / name
+        if not path.is_file():
+            raise CalibrationError(
+                f"--outputs-only: {path}: not found (no earlier fit in {folder})"
+            )
+
+
+def _read_data_text(path: Path) -> str:
+    """Read a data file's text within the size limit of YAML files (``MTSIM_MAX_YAML_MB``).
+
+    The limit is checked before the file is read (and again on what was read, for a
+    file that grows), so a huge data file is refused in a moment instead of parsed for
+    minutes.
+    """
+    limit = max_yaml_bytes()
+    advice = f"(raise it with {MAX_YAML_ENV}=<megabytes>)"
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise CalibrationError(
+                f"{path}: {size / 1e6:.1f} MB is larger than the {limit / 1e6:g} MB limit for "
+                f"data files {advice}"
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise CalibrationError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(raw) > limit:
+        raise CalibrationError(
+            f"{path}: larger than the {limit / 1e6:g} MB limit for data files {advice}"
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CalibrationError(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}); "
+            "save the data file as UTF-8"
+        ) from None
+
+
 def _read_series(source: Path, config: CalibrationConfig, name: str, series: Series) -> Observation:
     where = f"{source}: series.{name}"
     data = series.data or config.data
     if data is None:
         raise CalibrationError(f"{where}.data: name the CSV file (or a top-level 'data')")
     path = _relative(source, data)
-    if not path.is_file():
+    if not path.exists():
         raise CalibrationError(f"{where}.data: {data!r}: file not found ({path})")
+    if not path.is_file():
+        raise CalibrationError(f"{where}.data: {data!r}: not a regular file ({path})")
+    text = _read_data_text(path)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-            columns = list(rows[0].keys()) if rows else []
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        columns = list(rows[0].keys()) if rows else []
+    except csv.Error as exc:
         raise CalibrationError(f"{path}: cannot read as CSV ({exc})") from None
     for key in ("date_column", "value_column"):
         column = getattr(series, key)

@@ -21,6 +21,11 @@ Outputs (in ``output``, or ``output/holdout`` with ``--holdout``, or ``--out``):
 | ``fitted_scenario.yaml`` | the base scenario with the overrides and the point estimate |
 | ``calibration.json`` | all of the above in one file, timings, sampler, manifest |
 | ``abc.db`` | pyabc's history (SQLite; every generation; ``pyabc.History``) |
+
+:func:`calibrate` does both and writes the folder as a whole
+(``model.workflows.validate.staged_folder``): pyabc's database and every file go to a
+hidden staging folder and are moved in at the end, so a full disk, an error or an
+interrupt leaves an earlier fit in the folder as it was.
 """
 
 from __future__ import annotations
@@ -34,7 +39,13 @@ from typing import Any
 
 import pandas as pd
 
-from model.validation.abc import ABCResult, posterior_draws, run_abc, simulate_points
+from model.validation.abc import (
+    ABCResult,
+    local_workers,
+    posterior_draws,
+    run_abc,
+    simulate_points,
+)
 from model.validation.calibration import Calibration
 from model.validation.posterior import (
     CalibrationRun,
@@ -94,25 +105,23 @@ def run_calibration(
         quiet=quiet,
         log=log,
     )
-    local_workers = max(1, workers or settings.workers, dask_local or 1)
+    workers_here = local_workers(calibration, workers, dask_local)
     t0 = time.perf_counter()
     n_draws = draws or settings.predictive_draws
     draws_list = posterior_draws(result, n_draws, settings.seed + 1)
     seeds = [calibration.run_seed(p, salt=1 + i) for i, p in enumerate(draws_list)]
     if log:
         log(f"posterior predictive: {len(draws_list)} draws with fresh seeds")
-    predictive = simulate_points(calibration, draws_list, seeds, workers=local_workers)
+    predictive = simulate_points(calibration, draws_list, seeds, workers=workers_here)
     reps = min(settings.point_replications, draws or settings.point_replications)
     point, selection = choose_point(
-        calibration, result, reps, local_workers, log, candidates=draws, trials=draws
+        calibration, result, reps, workers_here, log, candidates=draws, trials=draws
     )
     checks = min(settings.check_replications or settings.point_replications, draws or 10**9)
     point_seeds = [calibration.run_seed(point, salt=100_000 + i) for i in range(checks)]
     if log:
         log(f"point estimate: {checks} runs with fresh seeds")
-    point_curves = simulate_points(
-        calibration, [point] * checks, point_seeds, workers=local_workers
-    )
+    point_curves = simulate_points(calibration, [point] * checks, point_seeds, workers=workers_here)
     run = CalibrationRun(
         calibration=calibration,
         abc=result,
@@ -126,6 +135,32 @@ def run_calibration(
         add_baselines(run)
     run.seconds = time.perf_counter() - started
     return run
+
+
+def calibrate(
+    calibration: Calibration, out_dir: Path, **options: Any
+) -> tuple[CalibrationRun, dict[str, Path]]:
+    """Fit (:func:`run_calibration`) and write the folder (:func:`write_outputs`) as a whole.
+
+    Args:
+        calibration: from :func:`model.validation.calibration.load_calibration`.
+        out_dir: output folder; its earlier files are replaced only when every new one
+            is written.
+        **options: the keywords of :func:`run_calibration`.
+
+    Returns:
+        The calibration run and the files written (in ``out_dir``), by role.
+
+    Raises:
+        UserError: the folder cannot be written (one line; earlier results unchanged).
+    """
+    from model.workflows.validate import staged_folder
+
+    with staged_folder(out_dir) as stage:
+        run = run_calibration(calibration, stage, **options)
+        paths = write_outputs(run, stage)
+    run.abc.database = out_dir / run.abc.database.name
+    return run, {role: out_dir / path.name for role, path in paths.items()}
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
