@@ -301,6 +301,12 @@ def test_read_only_out_is_one_line_and_results_stay(tmp_path, small_disk):
         ["sweep", str(experiment), "--resume", "--workers", "1", "--out", str(out)],
         ["sweep", str(experiment), "--workers", "1", "--out", str(small_disk / "new")],
         ["run", str(BASELINE), "--steps", "2", "--out", str(small_disk / "run")],
+        # compare, optimize and analyze check --out before any run or heavy import
+        ["compare", str(BASELINE), str(ROOT / "scenarios" / "payment_security.yaml"),
+         "--steps", "2", "--reps", "1", "--out", str(small_disk / "cmp")],
+        ["optimize", str(ROOT / "experiments" / "optimize_payment_trust.yaml"),
+         "--trials", "1", "--out", str(small_disk / "opt")],
+        ["analyze", str(out), "--out", str(small_disk / "an")],
     ):
         done = subprocess.run(mtsim_cmd(*args), cwd=ROOT, env=ENV, capture_output=True, text=True)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr

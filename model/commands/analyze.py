@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from model.errors import UserError
+from model.workflows.folders import check_out_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,6 +62,7 @@ def handle(args: argparse.Namespace) -> int:
             raise UserError(f"--out: {args.out}: exists and is not a folder")
     except OSError as exc:  # a name too long, a folder that cannot be read, ...
         raise UserError(f"--out: {args.out[:200]!r}: cannot be used ({exc.strerror})") from None
+    check_out_folder(Path(args.out) if args.out else Path(args.directory) / "analysis")
 
     from model.workflows.analyze import analyze_store
 

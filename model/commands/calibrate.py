@@ -23,7 +23,7 @@ from model.commands.common import (
     sigterm_as_interrupt,
 )
 from model.errors import UserError
-from model.workflows.validate import check_out_folder
+from model.workflows.folders import check_out_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

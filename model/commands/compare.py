@@ -20,6 +20,7 @@ from pathlib import Path
 
 from model.errors import UserError
 from model.workflows.compare import DEFAULT_REPS
+from model.workflows.folders import check_out_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -183,6 +184,7 @@ def handle(args: argparse.Namespace) -> int:
         if args.out
         else default_out_dir(all_names, scenarios, replication_seeds(base, reps), steps)
     )
+    check_out_folder(out)  # a read-only or unwritable folder: one line, before any run
     result = run_comparison(
         all_names,
         scenarios,

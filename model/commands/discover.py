@@ -19,7 +19,7 @@ import argparse
 from pathlib import Path
 
 from model.errors import UserError
-from model.workflows.validate import check_out_folder, staged_folder
+from model.workflows.folders import check_out_folder, staged_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

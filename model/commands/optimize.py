@@ -24,6 +24,7 @@ from model.commands.common import (
     executor_from_args,
 )
 from model.errors import UserError
+from model.workflows.folders import check_out_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -75,6 +76,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.trials is not None:
         problem.spec = problem.spec.model_copy(update={"trials": args.trials})
     out = Path(args.out) if args.out else Path("results") / problem.name
+    check_out_folder(out)  # a read-only or unwritable folder: one line, before any run
     command = "mtsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     with executor_from_args(args) as (executor, workers, where):
         if not args.quiet:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from model.commands.common import interrupt_exit, sigterm_as_interrupt
 from model.errors import UserError
-from model.workflows.validate import check_out_folder
+from model.workflows.folders import check_out_folder
 
 #: the checks, in the order they run (``model.validation.checks.CHECKS`` has the same
 #: names; kept here so that ``--only`` is checked without importing the checks)

@@ -154,7 +154,7 @@ def calibrate(
     Raises:
         UserError: the folder cannot be written (one line; earlier results unchanged).
     """
-    from model.workflows.validate import staged_folder
+    from model.workflows.folders import staged_folder
 
     with staged_folder(out_dir) as stage:
         run = run_calibration(calibration, stage, **options)

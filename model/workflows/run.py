@@ -334,7 +334,7 @@ def _staging_patterns(out: Path) -> tuple[tuple[Path, re.Pattern[str]], ...]:
     )
 
 
-def _staging_folder(out: Path) -> Path:
+def staging_folder(out: Path) -> Path:
     """Make a hidden folder beside ``out`` (or inside it, if its parent cannot be written).
 
     The folder gets a :data:`STAGING_OWNER` file naming this process.
@@ -559,7 +559,7 @@ def run_replications(
     try:
         created = _make_parents(folder.absolute())
         stale = remove_stale_staging(folder.absolute())
-        stage = _staging_folder(folder.absolute())
+        stage = staging_folder(folder.absolute())
     except OSError as exc:
         raise UserError(
             f"--out: {short_key(str(folder), 200)!r}: cannot create folder ({exc.strerror})"
