@@ -432,11 +432,13 @@ def read_yaml_text(path: Path, kind: str = "YAML", error: type[Exception] = Yaml
             raise error(f"{path}: file not found{missing_file_hint(path)}")
         if path.is_dir():
             raise error(f"{path}: is a folder, not {article} {kind} file")
+        if not path.is_file():  # a FIFO would wait for a writer forever
+            raise error(f"{path}: not a regular file (a pipe, socket or device); give a file")
         limit = max_yaml_bytes()
         size = path.stat().st_size
         if size > limit:
             raise error(
-                f"{path}: {size / 1e6:.1f} MB is larger than the {limit / 1e6:g} MB limit for "
+                f"{path}: {size / 1e6:.3g} MB is larger than the {limit / 1e6:g} MB limit for "
                 f"{kind} files (raise it with {MAX_YAML_ENV}=<megabytes>)"
             )
         with path.open("rb") as handle:

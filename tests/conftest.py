@@ -135,11 +135,31 @@ def tier_markers(path: Path, function: str) -> list[str]:
     ]
 
 
+LONGEST_FIRST: tuple[str, ...] = (
+    "test_notebooks.py::test_notebook_runs[04_calibration]",
+    "test_validation.py::test_mtsim_validate_quick_passes",
+    "test_viz_browser.py::test_classroom_notebook_renders_the_page_inline_in_jupyterlab",
+    "test_calibration.py::test_twin_experiment_recovers_known_parameters",
+    "test_new_user.py::test_curves_hardly_depend_on_the_size_when_the_market_scales_with_it",
+)
+"""The longest tests (30-90 s each on an idle 2-core machine, ``--durations``): run first,
+so that with ``-n auto`` no worker is left alone with one of them at the end."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests of :data:`TIERS`, then give ``quick`` to every test without a heavy one."""
+    """Mark the tests of :data:`TIERS`, give ``quick`` to every test without a heavy one.
+
+    Then move the :data:`LONGEST_FIRST` tests to the front (the rest keep their order).
+    """
     for item in items:
         function = getattr(item, "originalname", item.name)
         for marker in tier_markers(item.path, function):
             item.add_marker(marker)
         if not any(item.get_closest_marker(name) for name in HEAVY_MARKERS):
             item.add_marker("quick")
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+
+    def position(item: pytest.Item) -> int:
+        return rank.get(f"{item.path.name}::{item.name}", len(rank))
+
+    items.sort(key=position)  # stable: every other test keeps its place

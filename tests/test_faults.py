@@ -302,10 +302,25 @@ def test_read_only_out_is_one_line_and_results_stay(tmp_path, small_disk):
         ["sweep", str(experiment), "--workers", "1", "--out", str(small_disk / "new")],
         ["run", str(BASELINE), "--steps", "2", "--out", str(small_disk / "run")],
         # compare, optimize and analyze check --out before any run or heavy import
-        ["compare", str(BASELINE), str(ROOT / "scenarios" / "payment_security.yaml"),
-         "--steps", "2", "--reps", "1", "--out", str(small_disk / "cmp")],
-        ["optimize", str(ROOT / "experiments" / "optimize_payment_trust.yaml"),
-         "--trials", "1", "--out", str(small_disk / "opt")],
+        [
+            "compare",
+            str(BASELINE),
+            str(ROOT / "scenarios" / "payment_security.yaml"),
+            "--steps",
+            "2",
+            "--reps",
+            "1",
+            "--out",
+            str(small_disk / "cmp"),
+        ],
+        [
+            "optimize",
+            str(ROOT / "experiments" / "optimize_payment_trust.yaml"),
+            "--trials",
+            "1",
+            "--out",
+            str(small_disk / "opt"),
+        ],
         ["analyze", str(out), "--out", str(small_disk / "an")],
     ):
         done = subprocess.run(mtsim_cmd(*args), cwd=ROOT, env=ENV, capture_output=True, text=True)
@@ -526,3 +541,41 @@ def test_rerun_into_the_same_folder_replaces_only_mtsims_files(tmp_path):
     assert "replaced the earlier results" in failing.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["replications_written"] == [] and len(manifest["failed_runs"]) == 2
+
+
+@pytest.mark.subprocess
+def test_sigterm_stops_compare_in_one_line_and_keeps_finished_runs(tmp_path):
+    """compare handles SIGTERM as Ctrl-C: exit 143, one line, a manifest saying interrupted."""
+    out = tmp_path / "cmp"
+    proc = subprocess.Popen(
+        mtsim_cmd(
+            "compare",
+            str(BASELINE),
+            str(ROOT / "scenarios" / "payment_security.yaml"),
+            "--reps",
+            "8",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ),
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / "manifest.json").exists() or list(tmp_path.glob("**/*.csv")):
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert proc.poll() is None, "compare ended before it could be stopped"
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    lines = [n for n in stderr.strip().splitlines() if not n.startswith("mtsim: note:")]
+    assert len(lines) == 1 and "terminated (SIGTERM)" in lines[0], stderr
+    assert "Traceback" not in stderr

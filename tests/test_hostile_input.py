@@ -465,3 +465,20 @@ def test_value_descriptions_are_bounded():
     text = describe_value(value)  # a full walk would visit 3.5 billion items
     assert time.perf_counter() - start < 1.0
     assert len(text) <= 60 and text.startswith('{"bomb": [[')
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+@pytest.mark.parametrize("via_extends", [False, True])
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path, via_extends):
+    """A named pipe as the file (or as what it extends) is refused before it is opened."""
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    path = fifo
+    if via_extends:
+        path = write_case(tmp_path, "child.yaml", f"extends: {fifo}\n")
+    start = time.perf_counter()
+    with pytest.raises(UserError) as caught:
+        load_scenario_file(path)
+    assert time.perf_counter() - start < 2.0
+    message = str(caught.value)
+    assert "\n" not in message and "not a regular file" in message and "pipe.yaml" in message

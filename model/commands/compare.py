@@ -18,6 +18,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from model.commands.common import interrupt_exit, sigterm_as_interrupt
 from model.errors import UserError
 from model.workflows.compare import DEFAULT_REPS
 from model.workflows.folders import check_out_folder
@@ -185,20 +186,30 @@ def handle(args: argparse.Namespace) -> int:
         else default_out_dir(all_names, scenarios, replication_seeds(base, reps), steps)
     )
     check_out_folder(out)  # a read-only or unwritable folder: one line, before any run
-    result = run_comparison(
-        all_names,
-        scenarios,
-        out,
-        reps=reps,
-        steps=steps,
-        workers=workers,
-        base_seed=base,
-        sources=sources,
-        progress=not args.quiet,
-        command=_command_line(),
-        thresholds=thresholds,
-        decomposition=plan,
-    )
+    try:
+        with sigterm_as_interrupt():  # SIGTERM like Ctrl-C: finished runs are kept
+            result = run_comparison(
+                all_names,
+                scenarios,
+                out,
+                reps=reps,
+                steps=steps,
+                workers=workers,
+                base_seed=base,
+                sources=sources,
+                progress=not args.quiet,
+                command=_command_line(),
+                thresholds=thresholds,
+                decomposition=plan,
+            )
+    except KeyboardInterrupt as exc:
+        what, code = interrupt_exit(exc)
+        print(
+            f"mtsim: compare {what}; the runs that finished are kept in {out}/ "
+            "(manifest.json says interrupted)",
+            file=sys.stderr,
+        )
+        return code
     for fail in result.failures:
         print(
             f"mtsim: run failed: {fail['scenario']} replication {fail['replication']} "
