@@ -46,7 +46,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from model.errors import UserError
-from model.yamlio import MAX_YAML_ENV, max_yaml_bytes
+from model.yamlio import read_yaml_text
 
 
 class CalibrationError(UserError, ValueError):
@@ -655,40 +655,6 @@ def check_earlier_fit(folder: Path) -> None:
             )
 
 
-def _read_data_text(path: Path) -> str:
-    """Read a data file's text within the size limit of YAML files (``MTSIM_MAX_YAML_MB``).
-
-    The limit is checked before the file is read (and again on what was read, for a
-    file that grows), so a huge data file is refused in a moment instead of parsed for
-    minutes.
-    """
-    limit = max_yaml_bytes()
-    advice = f"(raise it with {MAX_YAML_ENV}=<megabytes>)"
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise CalibrationError(
-                f"{path}: {size / 1e6:.1f} MB is larger than the {limit / 1e6:g} MB limit for "
-                f"data files {advice}"
-            )
-        with path.open("rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError as exc:
-        raise CalibrationError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if len(raw) > limit:
-        raise CalibrationError(
-            f"{path}: larger than the {limit / 1e6:g} MB limit for data files {advice}"
-        )
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise CalibrationError(
-            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}); "
-            "save the data file as UTF-8"
-        ) from None
-
-
 def _read_series(source: Path, config: CalibrationConfig, name: str, series: Series) -> Observation:
     where = f"{source}: series.{name}"
     data = series.data or config.data
@@ -699,7 +665,8 @@ def _read_series(source: Path, config: CalibrationConfig, name: str, series: Ser
         raise CalibrationError(f"{where}.data: {data!r}: file not found ({path})")
     if not path.is_file():
         raise CalibrationError(f"{where}.data: {data!r}: not a regular file ({path})")
-    text = _read_data_text(path)
+    # the YAML reader's checks: regular file, size limit (MTSIM_MAX_YAML_MB), UTF-8
+    text = read_yaml_text(path, "data", CalibrationError)
     try:
         rows = list(csv.DictReader(io.StringIO(text, newline="")))
         columns = list(rows[0].keys()) if rows else []
