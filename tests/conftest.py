@@ -21,6 +21,9 @@ authors keep them elsewhere, by file and test function, from measured durations
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -163,3 +166,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return rank.get(f"{item.path.name}::{item.name}", len(rank))
 
     items.sort(key=position)  # stable: every other test keeps its place
+
+
+# --------------------------------------------------------------------------- browsers, servers
+
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's chromium: Playwright drives it (a browser download fails on the project's VM)."""
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def playwright_or_skip():
+    """Return ``playwright.sync_api``; skip the calling module without chromium or Playwright."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "browser tests need Debian's chromium at /usr/bin/chromium "
+            "(apt-get install chromium; .ci/install test does it)",
+            allow_module_level=True,
+        )
+    return pytest.importorskip(
+        "playwright.sync_api", reason="browser tests need Playwright's Python package"
+    )
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a server a test started in its own process group: SIGTERM, then SIGKILL."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)

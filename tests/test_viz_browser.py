@@ -19,24 +19,15 @@ from pathlib import Path
 import pytest
 
 from model.viz.app import DEFAULT_CONSUMERS
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip, stop_process_group
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 30_000
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's chromium at /usr/bin/chromium "
-        "(apt-get install chromium; .ci/install test does it)",
-        allow_module_level=True,
-    )
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="browser tests need Playwright's Python package"
-)
+playwright_api = playwright_or_skip()
 
 
 @pytest.fixture(scope="module")
@@ -102,14 +93,7 @@ def server(scenario_folder, tmp_path_factory):
             time.sleep(0.25)
         yield address
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+        stop_process_group(process)
         log.close()
 
 
@@ -588,14 +572,7 @@ def jupyterlab(tmp_path_factory):
             time.sleep(0.25)
         yield address, token
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+        stop_process_group(process)
         log.close()
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import pytest
 from model.errors import UserError
 from model.levers import LEVER_MAX
 from model.viz.app import LEVER_CONTROLS, StudentMarket, build_scenario
+from tests.conftest import stop_process_group
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -63,14 +63,7 @@ def server(tmp_path_factory):
             time.sleep(0.2)
         yield port, log_path
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+        stop_process_group(process)
         log.close()
 
 
