@@ -966,22 +966,6 @@ def platform_reporters() -> dict[str, Callable[..., Any]]:
     return out
 
 
-# ---------------------------------------------------- transitional names (other owners' files)
-# Derived from REGISTRY; removed once experiment/spec.py, commands/discover.py,
-# workflows/compare.py and tests/test_model.py read the registry (/tmp/coord/registry_api.md).
-
-_EVERY_RUN = [m.name for m in REGISTRY if not m.per and not m.platform]
-EXTRA_METRICS: tuple[str, ...] = tuple(n for n in _EVERY_RUN if n not in METRICS)
-METRIC_INFO: dict[str, dict[str, str]] = {
-    m.name: {"label": m.label, "unit": m.stored_unit} for m in _COLUMNS.values()
-}
-GOOD_DIRECTION: dict[str, int] = {m.name: m.good for m in _COLUMNS.values()}
-SHARE_METRICS: tuple[str, ...] = tuple(
-    n for n in metrics_of_kind(*_SCALED_KINDS) if n in _EVERY_RUN and n != "kol_credibility"
-)
-COUNT_METRICS: tuple[str, ...] = tuple(n for n in metrics_of_kind("flow") if n in _EVERY_RUN)
-
-
 STAGES: tuple[str, ...] = ("unaware", "aware", "paying", "shopper", "cross_border")
 """Consumer adoption stages, lowest first (see MarketModel.consumer_stage)."""
 

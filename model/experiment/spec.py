@@ -476,12 +476,8 @@ def known_metrics() -> list[str] | None:
         from model import metrics
     except ImportError:
         return None
-    names = list(getattr(metrics, "METRICS", ()))
-    info = getattr(metrics, "METRIC_INFO", {})
-    names += [n for n in info if n not in names]
-    for extra in getattr(metrics, "EXTRA_METRICS", ()):
-        if extra not in names:
-            names.append(extra)
+    # the main metrics first, then every other column of the registry, platform ones too
+    names = list(dict.fromkeys([*metrics.METRICS, *metrics.METRIC_NAMES]))
     return names or None
 
 
