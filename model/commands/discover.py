@@ -16,6 +16,7 @@ written is one line, and earlier outputs in the folder stay as they were.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from model.errors import UserError
@@ -75,6 +76,11 @@ def handle(args: argparse.Namespace) -> int:
 
     with staged_folder(out) as stage:  # written as a whole: a full disk leaves out as it was
         result = discover(folder, args.outcome, stage, boxes=args.boxes, min_density=args.density)
+    if result.left_out:  # damaged or foreign parts: named in one line, as mtsim analyze does
+        items = sorted(result.left_out.items())
+        reasons = "; ".join(f"run {run} {why}" for run, why in items[:5])
+        more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+        print(f"{folder}: left out {len(items)} part(s): {reasons}{more}", file=sys.stderr)
     print(
         f"'{args.outcome}' holds in {result.cases_true} of {result.cases} runs; "
         f"{len(result.boxes)} box(es):"

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -88,6 +87,7 @@ class Discovery:
         sentences: one plain sentence per box.
         files: written files by role.
         seconds: time of the PRIM analysis.
+        left_out: run -> why, for each damaged or foreign part of the sweep left out.
     """
 
     expression: str
@@ -98,6 +98,7 @@ class Discovery:
     sentences: list[str]
     files: dict[str, Path] = field(default_factory=dict)
     seconds: float = 0.0
+    left_out: dict[int, str] = field(default_factory=dict)
 
 
 def _limit(value: float) -> str:
@@ -229,8 +230,11 @@ def find_boxes(
     return found
 
 
-def load_cases(sweep_dir: str | Path) -> tuple[pd.DataFrame, list[str]]:
-    """Per-run outcomes of a sweep folder and its parameter columns.
+def load_cases(sweep_dir: str | Path) -> tuple[pd.DataFrame, list[str], dict[int, str]]:
+    """Per-run outcomes of a sweep folder, its parameter columns and the parts left out.
+
+    The parts left out (damaged or foreign: ``model.experiment.store.read_results``)
+    come as run -> why.
 
     Raises:
         UserError: a missing folder, not a sweep folder, or no finished runs.
@@ -244,13 +248,9 @@ def load_cases(sweep_dir: str | Path) -> tuple[pd.DataFrame, list[str]]:
     study = load_study(sweep_dir)
     parameters = [p["name"] for p in study.get("parameters", [])]
     results, left_out = read_results(sweep_dir)
-    if left_out:  # damaged or foreign parts: named in one line, like mtsim analyze does
-        reasons = "; ".join(f"run {run} {why}" for run, why in sorted(left_out.items())[:5])
-        more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
-        print(f"{sweep_dir}: left out {len(left_out)} part(s): {reasons}{more}", file=sys.stderr)
     if results.empty:
         raise UserError(f"{sweep_dir}: no finished runs yet (mtsim sweep --resume finishes them)")
-    return parameters_and_outcomes(results, parameters), parameters
+    return parameters_and_outcomes(results, parameters), parameters, left_out
 
 
 def plot_peeling(found: Sequence[Box], path: Path) -> Path:
@@ -316,7 +316,7 @@ def discover(
         raise UserError(f"--boxes: {boxes}: must be at least 1")
     if not 0 < min_density <= 1:
         raise UserError(f"--density: {min_density}: must be above 0 and at most 1")
-    cases, parameters = load_cases(sweep_dir)
+    cases, parameters, left_out = load_cases(sweep_dir)
     parsed = parse_outcome(expression, outcome_columns(cases))
     y = parsed.evaluate(cases)
     numeric = [p for p in parameters if pd.api.types.is_numeric_dtype(cases[p])]
@@ -405,7 +405,7 @@ def discover(
         ),
         encoding="utf-8",
     )
-    return Discovery(expression, len(y), hits, numeric, found, sentences, files, seconds)
+    return Discovery(expression, len(y), hits, numeric, found, sentences, files, seconds, left_out)
 
 
 def describe_parameters(study: dict[str, Any]) -> list[str]:
