@@ -30,7 +30,10 @@ gets the closest one (``mtsim run: error: unknown option --stpes; did you mean
 line ``mtsim: note: ...`` on stderr, once per command. When the reader of stdout goes
 away (``mtsim schema | head -c 100``), ``mtsim`` stops quietly with exit code 141
 (128 + SIGPIPE), as a Unix tool killed by SIGPIPE does, following the Python
-documentation's "Note on SIGPIPE".
+documentation's "Note on SIGPIPE". When stdout cannot be written (``> /dev/full``, a
+full disk), the command ends with one line ``mtsim: error: cannot write to standard
+output (...)`` and exit code 1, as ``echo`` does. An empty file or folder name
+(``--out ''``) is refused in one line instead of meaning the default.
 """
 
 from __future__ import annotations
@@ -150,6 +153,69 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+#: options naming a file or folder, by their ``dest``: an empty name is refused (an empty
+#: ``--out`` would otherwise mean "the default folder", silently)
+PATH_OPTIONS = ("out", "uncertain")
+
+
+def check_empty_names(args: argparse.Namespace) -> None:
+    """Refuse ``--out ''`` (and any other empty file or folder name) in one line.
+
+    Raises:
+        UserError: naming the option.
+    """
+    for dest in PATH_OPTIONS:
+        if getattr(args, dest, None) == "":
+            option = "--" + dest.replace("_", "-")
+            raise UserError(f"{option}: an empty name; give a name, or omit {option}")
+
+
+class StdoutError(Exception):
+    """Standard output cannot be written (a full disk, ``> /dev/full``, an I/O error)."""
+
+
+class _CheckedStdout:
+    """``sys.stdout`` while a command runs: a failed write raises :class:`StdoutError`.
+
+    So that the one line and exit code 1 are given for stdout alone (a file a command
+    writes is its own business), as ``echo hi > /dev/full`` does. A closed pipe stays a
+    ``BrokenPipeError`` (exit 141). Everything else is the real stream's.
+    """
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)  # type: ignore[attr-defined]
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(exc.strerror or str(exc)) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()  # type: ignore[attr-defined]
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(exc.strerror or str(exc)) from None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def checked_stdout() -> Iterator[None]:
+    """Run the block with :class:`_CheckedStdout` as ``sys.stdout``; restore it after."""
+    real = sys.stdout
+    sys.stdout = _CheckedStdout(real)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout = real
+
+
 def _stdout_gone() -> int:
     """Point stdout at devnull (so the final flush cannot fail again) and return 141."""
     try:
@@ -184,7 +250,7 @@ def notes_as_lines() -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mtsim`` console script."""
-    with notes_as_lines():
+    with notes_as_lines(), checked_stdout():
         return _main(argv)
 
 
@@ -197,11 +263,16 @@ def _main(argv: list[str] | None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 2
+        check_empty_names(args)
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
     except BrokenPipeError:
         return _stdout_gone()
+    except StdoutError as exc:
+        print(f"mtsim: error: cannot write to standard output ({exc})", file=sys.stderr)
+        _stdout_gone()
+        return 1
     except UserError as exc:
         for line in str(exc).splitlines() or ["error"]:
             print(f"mtsim: error: {line}", file=sys.stderr)

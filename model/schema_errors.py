@@ -14,11 +14,12 @@ choice::
 
 from __future__ import annotations
 
+import types
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from model.errors import close_match
 from model.yamlio import describe_value, short_key
@@ -33,10 +34,44 @@ _TYPE_TAGS = ("int", "float", "str", "none")
 class StrictModel(BaseModel):
     """Base of every schema model: unknown keys refused, immutable, every number finite.
 
-    ``.inf`` and ``.nan`` are refused like any out-of-range value.
+    ``.inf`` and ``.nan`` are refused like any out-of-range value, and so is ``true`` or
+    ``false`` for a number (pydantic would read them as 1 and 0: ``consumers: true``
+    would be one consumer).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            field = cls.model_fields.get(info.field_name)
+            if field is not None and is_number_type(field.annotation):
+                raise ValueError(f"{str(value).lower()}: not a number (write a number here)")
+        return value
+
+
+_NUMBER_TYPES: dict[Any, bool] = {}
+
+
+def is_number_type(annotation: Any) -> bool:
+    """Say whether a field's type takes only numbers (``int``, ``float``, optionally None)."""
+    try:
+        return _NUMBER_TYPES[annotation]
+    except (KeyError, TypeError):
+        pass
+    if annotation in (int, float):
+        found = True
+    elif typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        found = bool(args) and all(a in (int, float) for a in args)
+    else:
+        found = False
+    try:
+        _NUMBER_TYPES[annotation] = found
+    except TypeError:  # pragma: no cover - an unhashable annotation
+        pass
+    return found
 
 
 def model_at(schema: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
@@ -122,6 +157,8 @@ def describe_error(
         msg = wording[kind]
     if loc and kind not in ("value_error", "assertion_error"):
         return f"{path}: {shown}: {msg}"
+    if not loc:  # a check across sections: its message names the keys itself
+        return msg
     return f"{path}: {msg}"
 
 
@@ -156,6 +193,21 @@ def validation_message(
         retired: see :func:`describe_error`.
         wording: see :func:`describe_error`.
     """
-    errors = exc.errors()
+    errors = deepest_errors(exc.errors())
     problems = [describe_error(err, schema, retired, wording) for err in errors[:MAX_LINES]]
     return problem_lines(source, problems, total=len(errors))
+
+
+def deepest_errors(errors: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Drop an error whose key path leads to another error's (one line per problem).
+
+    A value that fits no branch of a union (``strength: [.nan, 1]`` for ``float | [low,
+    high]``) gets an error from each branch: "not a number" at ``strength`` and the
+    real problem at ``strength.0``; only the deeper one is kept.
+    """
+    paths = [_key_path(err) for err in errors]
+    return [
+        err
+        for err, path in zip(errors, paths, strict=True)
+        if not any(len(other) > len(path) and other[: len(path)] == path for other in paths)
+    ]

@@ -110,19 +110,14 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError(f"{source}: file not found")
     if source.is_dir():
         raise UserError(f"{source}: is a folder, not a calibration file")
-    from model.validation.calibration import load_calibration
+    from model.validation.calibration import check_earlier_fit, default_output, load_calibration
 
-    calibration = load_calibration(args.config, holdout=args.holdout)
-    out_dir = (
-        Path(args.out)
-        if args.out
-        else (calibration.output / "holdout" if args.holdout else calibration.output)
-    )
+    # the folder first (the schema alone gives its default): one line before the full check
+    out_dir = Path(args.out) if args.out else default_output(args.config, args.holdout)
     if args.outputs_only:
-        from model.validation.calibration import check_earlier_fit
-
         check_earlier_fit(out_dir)
     check_out_folder(out_dir)
+    calibration = load_calibration(args.config, holdout=args.holdout)
     if args.scheduler is not None:  # one line now, not after the heavy imports
         from model.experiment.executors import check_scheduler
 

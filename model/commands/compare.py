@@ -157,10 +157,17 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError(f"--reps: {reps}: must be at least 1")
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers: {args.workers}: must be at least 1")
+    if args.out:  # a read-only or unwritable folder: one line, before the scenarios load
+        check_out_folder(Path(args.out))
     names, scenarios, sources = load_scenarios(args.scenarios, args.overrides)
     thresholds = parse_thresholds(args.thresholds)
     steps = common_steps(scenarios, args.steps) if args.uncertain is None else None
     check_something_to_compare(args.scenarios)
+    if steps is not None:
+        from model.workflows.run import warn_policies_never_act
+
+        for scenario in scenarios.values():
+            warn_policies_never_act(scenario, steps)
     from model.experiment.runner import default_workers
 
     workers = default_workers() if args.workers is None else args.workers

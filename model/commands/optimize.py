@@ -69,14 +69,17 @@ def handle(args: argparse.Namespace) -> int:
     if args.trials is not None and args.trials < 1:
         raise UserError(f"--trials: {args.trials}: must be at least 1")
     check_executor_options(args)
+    if args.out:  # a read-only or unwritable folder: one line, before the file is checked
+        check_out_folder(Path(args.out))
     from model.decision.optimize import load_problem
-    from model.workflows.optimize import run_optimization
+    from model.workflows.optimize import check_same_problem, run_optimization
 
     problem = load_problem(args.optimization)  # before the runner's heavy imports
     if args.trials is not None:
         problem.spec = problem.spec.model_copy(update={"trials": args.trials})
     out = Path(args.out) if args.out else Path("results") / problem.name
     check_out_folder(out)  # a read-only or unwritable folder: one line, before any run
+    check_same_problem(problem, out)  # a changed file: one line, before Optuna is imported
     command = "mtsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     with executor_from_args(args) as (executor, workers, where):
         if not args.quiet:

@@ -21,9 +21,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from model.commands.common import interrupt_exit, sigterm_as_interrupt
-from model.workflows.run import MAX_STEPS, RunOutcome, check_run_options, run_replications
+from model.workflows.run import (
+    MAX_STEPS,
+    RunOutcome,
+    check_run_options,
+    check_targets,
+    run_replications,
+    warn_policies_never_act,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,15 +68,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Run the scenario, write the results folder and print a summary."""
+    from model.workflows.folders import check_out_folder
     from model.yamlio import read_yaml_mapping
 
     check_run_options(args.steps, args.reps, args.workers, args.seed, args.out)
+    if args.out:  # a read-only or unwritable folder: one line, before the heavy imports
+        check_out_folder(Path(args.out))
     # the file must exist and be readable YAML before the heavy imports below
     read_yaml_mapping(args.scenario, "scenario")
 
     from model.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
+    check_targets(scenario, args.scenario)
+    warn_policies_never_act(scenario, args.steps or scenario.simulation.steps)
     with sigterm_as_interrupt():
         outcome = run_replications(
             scenario,

@@ -32,6 +32,7 @@ from model.commands.common import (
     sigterm_as_interrupt,
 )
 from model.errors import UserError
+from model.workflows.folders import check_out_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -93,6 +94,15 @@ def handle(args: argparse.Namespace) -> int:
     except OSError as exc:  # a name too long, a folder that cannot be read, ...
         raise UserError(f"--out: {args.out[:200]!r}: cannot be used ({exc.strerror})") from None
     read_yaml_mapping(args.experiment, "experiment")  # quick check before the heavy imports
+    from model.experiment.spec import read_experiment_spec
+
+    spec = read_experiment_spec(args.experiment)  # the schema: still before pandas and PyArrow
+    out = Path(args.out) if args.out is not None else Path("results") / str(spec.name)
+    if args.resume and args.out is not None:  # a changed study: one line, from study.json
+        from model.experiment.study import check_same_study
+
+        check_same_study(out, args.experiment, spec)
+    check_out_folder(out)  # a read-only or unwritable folder: one line, before any import
 
     from model.workflows.sweep import run_sweep
 

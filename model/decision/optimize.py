@@ -50,9 +50,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from model.errors import UserError
+from model.schema_errors import StrictModel, deepest_errors, describe_error
 
 if TYPE_CHECKING:  # numpy and pandas are imported in the functions: input errors stay fast
     import numpy as np
@@ -73,8 +74,8 @@ COST_METRIC = "cumulative_policy_cost"
 """The model-computed total policy cost: its value at the last week is the budgeted cost."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(StrictModel):
+    """Unknown keys, ``.nan``, ``.inf`` and true/false for a number are refused."""
 
 
 Range = tuple[float, float]
@@ -315,7 +316,7 @@ def _loc(loc: Sequence[Any]) -> str:
 
 def _spec_problems(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
     problems = []
-    for err in exc.errors():
+    for err in deepest_errors(exc.errors()):
         loc = [p for p in err["loc"] if not (isinstance(p, str) and "[" in p)]
         where = _loc(loc) or "(top level)"
         kind = err["type"]
@@ -330,7 +331,7 @@ def _spec_problems(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
         elif kind == "literal_error":
             problems.append(f"{where}: {err.get('input')!r}: {err['msg'].lower()}")
         else:
-            problems.append(f"{where}: {err['msg']}")
+            problems.append(describe_error(err, OptimizationSpec))
     return list(dict.fromkeys(problems))
 
 
@@ -338,6 +339,45 @@ def _range(value: Any) -> tuple[float, float] | None:
     if isinstance(value, (tuple, list)):
         return float(value[0]), float(value[1])
     return None
+
+
+def _empty_range(low: float, high: float) -> str:
+    return (
+        f"[{low:g}, {high:g}]: an empty range (nothing to search); give the number alone "
+        "to fix it, or a wider range"
+    )
+
+
+def _check_timing(problem: Problem) -> None:
+    """Refuse start weeks after the run's end and durations longer than the run.
+
+    A lever that starts after the last week never acts and costs nothing: a search over
+    such starts would spend its trials on mixes that are the same as leaving it out.
+
+    Raises:
+        UserError: one line per lever, naming the key, its value and the run's length.
+    """
+    steps, src = problem.steps, problem.source
+    problems = []
+    for i, lv in enumerate(problem.spec.levers):
+        start = _range(lv.start)
+        latest = int(start[1]) if start is not None else int(lv.start)  # type: ignore[arg-type]
+        if latest > steps:
+            shown = f"[{start[0]:g}, {start[1]:g}]" if start is not None else str(lv.start)
+            problems.append(
+                f"{src}: levers.{i}.start: {shown}: after the run's last week ({steps}); a "
+                f"lever starting then never acts; start at week {steps} at the latest"
+            )
+        duration = _range(lv.duration) if lv.duration is not None else None
+        longest = duration[1] if duration is not None else lv.duration
+        if longest is not None and int(longest) > steps:  # type: ignore[arg-type]
+            shown = f"[{duration[0]:g}, {duration[1]:g}]" if duration is not None else str(longest)
+            problems.append(
+                f"{src}: levers.{i}.duration: {shown}: longer than the run ({steps} weeks); "
+                f"give at most {steps} (or leave duration out: to the end of the run)"
+            )
+    if problems:
+        raise UserError("\n".join(problems))
 
 
 def load_problem(path: str | Path) -> Problem:
@@ -372,8 +412,11 @@ def load_problem(path: str | Path) -> Problem:
                 f"minimize {obj.get('metric', 'this objective')}"
             )
     budget = data.get("budget")
-    if isinstance(budget, (int, float)) and not isinstance(budget, bool) and budget < 0:
-        raise UserError(f"{src}: budget: {budget}: must be 0 or more")
+    if isinstance(budget, (int, float)) and not isinstance(budget, bool):
+        if not math.isfinite(budget):
+            raise UserError(f"{src}: budget: {budget}: must be a finite number, 0 or more")
+        if budget < 0:
+            raise UserError(f"{src}: budget: {budget}: must be 0 or more")
     try:
         spec = OptimizationSpec.model_validate(data)
     except ValidationError as exc:
@@ -406,7 +449,20 @@ def load_problem(path: str | Path) -> Problem:
                     f"{src}: levers.{i}.strength: [{low:g}, {high:g}]: "
                     f"need 0 <= low <= high <= {top:g}"
                 )
+            elif low == high:
+                problems.append(f"{src}: levers.{i}.strength: {_empty_range(low, high)}")
+            elif lv.step is not None and lv.step > high - low:
+                problems.append(
+                    f"{src}: levers.{i}.step: {lv.step:g}: larger than the range "
+                    f"[{low:g}, {high:g}], so only {low:g} would be tried; give a step of at "
+                    f"most {high - low:g}"
+                )
             variables.append(Variable(f"{prefix}.strength", low, high, False, lv.step))
+        elif lv.step is not None:
+            problems.append(
+                f"{src}: levers.{i}.step: a step needs a searched strength [low, high]; "
+                f"the strength is fixed at {lv.strength:g}"
+            )
         elif not 0 <= float(lv.strength) <= top:
             problems.append(f"{src}: levers.{i}.strength: {lv.strength}: must be 0 to {top:g}")
         for key, lowest in (("start", 1), ("duration", 1)):
@@ -418,6 +474,8 @@ def load_problem(path: str | Path) -> Problem:
                         f"{src}: levers.{i}.{key}: [{rng[0]:g}, {rng[1]:g}]: need "
                         f"{lowest} <= low <= high"
                     )
+                elif rng[0] == rng[1]:
+                    problems.append(f"{src}: levers.{i}.{key}: {_empty_range(*rng)}")
                 variables.append(Variable(f"{prefix}.{key}", rng[0], rng[1], True))
             elif value is not None and int(value) < lowest:
                 problems.append(f"{src}: levers.{i}.{key}: {value}: must be at least {lowest}")
@@ -438,6 +496,7 @@ def load_problem(path: str | Path) -> Problem:
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     problem = Problem(spec, src, base_path, base, variables)
+    _check_timing(problem)
     # check the extreme candidates against the scenario schema before any run
     lows = {v.name: (int(v.low) if v.integer else v.low) for v in variables}
     highs = {v.name: (int(v.high) if v.integer else v.high) for v in variables}

@@ -29,10 +29,12 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a table is made: reading a file stays light
+    import pandas as pd
 
 DesignKind = Literal["grid", "lhs", "sobol", "morris"]
 DESIGN_KINDS: tuple[str, ...] = ("grid", "lhs", "sobol", "morris")
@@ -175,6 +177,8 @@ def salib_problem(parameters: Sequence[Parameter]) -> dict[str, Any]:
 
 
 def _points_table(parameters: Sequence[Parameter], columns: list[list[Any]]) -> pd.DataFrame:
+    import pandas as pd
+
     count = len(columns[0]) if columns else 0
     data: dict[str, Any] = {"point": np.arange(count, dtype=np.int64)}
     for param, values in zip(parameters, columns, strict=True):
@@ -184,6 +188,8 @@ def _points_table(parameters: Sequence[Parameter], columns: list[list[Any]]) -> 
 
 def _column(param: Parameter, values: list[Any]) -> pd.Series:
     """Make a typed column: int64 for integers, float64 for numbers, object otherwise."""
+    import pandas as pd
+
     if all(isinstance(v, bool) for v in values):
         return pd.Series(values, dtype=bool)
     if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):

@@ -577,6 +577,30 @@ def _check_against_scenario(
     return params, problems
 
 
+def read_experiment_spec(path: str | Path) -> ExperimentSpec:
+    """Read an experiment file and check it against the schema alone (light: no design).
+
+    A file without ``name:`` is named after the file. ``mtsim sweep`` calls it before
+    its heavy imports; :func:`load_experiment` checks the rest.
+
+    Raises:
+        ExperimentError: one line per problem, naming the file, key path, value and what
+            is allowed.
+    """
+    path = Path(path)
+    data = read_yaml_mapping(path, "experiment", ExperimentError)
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ExperimentError(
+            validation_message(exc, str(path), ExperimentSpec, wording=PATTERN_WORDING)
+        ) from None
+    if spec.name is None:
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem) or "experiment"
+        spec = spec.model_copy(update={"name": stem})
+    return spec
+
+
 def load_experiment(path: str | Path) -> Experiment:
     """Load and check an experiment file, its base scenario and its design.
 
@@ -592,16 +616,7 @@ def load_experiment(path: str | Path) -> Experiment:
     """
     path = Path(path)
     source = str(path)
-    data = read_yaml_mapping(path, "experiment", ExperimentError)
-    try:
-        spec = ExperimentSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ExperimentError(
-            validation_message(exc, source, ExperimentSpec, wording=PATTERN_WORDING)
-        ) from None
-    if spec.name is None:
-        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem) or "experiment"
-        spec = spec.model_copy(update={"name": stem})
+    spec = read_experiment_spec(path)
     metric_names = known_metrics()
     problems = _check_spec(spec, metric_names)
     if problems:

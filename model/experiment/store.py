@@ -53,7 +53,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model.atomic_files import write_bytes_atomic, write_csv_atomic, write_json_atomic
-from model.errors import UserError
+from model.experiment.study import StoreError
+from model.experiment.study import read_study as _read_study
 
 ID_COLUMNS: tuple[str, ...] = ("run", "point", "replication", "seed", "run_id")
 """Identity columns of every design row and every result row, in order."""
@@ -69,10 +70,6 @@ LAYOUT_KEY = b"mtsim.layout"
 
 RUN_ID_KEY = b"mtsim.run_id"
 """Schema metadata key of a part: the ``run_id`` of its run."""
-
-
-class StoreError(UserError):
-    """A result folder that cannot be used as asked (wrong study, not a store, ...)."""
 
 
 def part_name(run: int) -> str:
@@ -371,14 +368,7 @@ class ResultStore:
         Raises:
             StoreError: it is missing, cannot be read or is not a study description.
         """
-        try:
-            study = json.loads(self.study_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not valid JSON"
-            raise StoreError(f"{self.study_path}: cannot be read ({reason})") from None
-        if not isinstance(study, dict) or not isinstance(study.get("spec"), dict):
-            raise StoreError(f"{self.study_path}: not a study description")
-        return study
+        return _read_study(self.root)
 
     def check_parts(self, design: pd.DataFrame, layout: str | None) -> dict[int, str]:
         """Read every part's footer; return run -> why, for each part that is not usable.

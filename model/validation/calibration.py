@@ -43,9 +43,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from model.errors import UserError
+from model.schema_errors import StrictModel, validation_message
 from model.yamlio import read_yaml_text
 
 
@@ -53,8 +54,8 @@ class CalibrationError(UserError, ValueError):
     """A calibration file or option that cannot be used, with a one-line reason."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(StrictModel):
+    """Unknown keys, ``.nan``, ``.inf`` and true/false for a number are refused."""
 
 
 class Parameter(_Strict):
@@ -135,17 +136,22 @@ class Series(_Strict):
         return self.relative_to is None and self.window is None
 
 
+MAX_STEPS = 100_000
+"""Most steps a calibration simulates (``time.steps``, and the step of any observation)."""
+
+
 class TimeMapping(_Strict):
     """How dates map to steps: ``step = round((date - origin) / days_per_step)``.
 
     Attributes:
         origin: date of step 0 (the model's initial state).
-        days_per_step: days per step (7: a step is a week).
-        steps: steps simulated (default: up to the last observation).
+        days_per_step: days per step (7: a step is a week), from 0.1 to 366.
+        steps: steps simulated (default: up to the last observation), at most
+            :data:`MAX_STEPS`; every observation must map to a step up to it.
     """
 
     origin: dt.date
-    days_per_step: Annotated[float, Field(gt=0)] = 7.0
+    days_per_step: Annotated[float, Field(ge=0.1, le=366)] = 7.0
     steps: Annotated[int, Field(ge=1, le=100_000)] | None = None
 
 
@@ -279,27 +285,6 @@ class CalibrationConfig(_Strict):
         return self
 
 
-def _format_errors(exc: ValidationError, source: str) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ()))
-        msg = err.get("msg", "invalid value")
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        kind = err.get("type", "")
-        if kind == "extra_forbidden":
-            msg = "unknown key"
-        elif kind == "missing":
-            msg = "required key is missing"
-        value = err.get("input")
-        shown = ""
-        if kind not in ("missing", "extra_forbidden") and not isinstance(value, dict):
-            text = repr(value)
-            shown = f" {text if len(text) <= 60 else text[:57] + '...'}:"
-        lines.append(f"{source}: {loc or '(top level)'}:{shown} {msg}")
-    return "\n".join(dict.fromkeys(lines))
-
-
 @dataclass
 class Observation:
     """Observations of one series.
@@ -309,12 +294,16 @@ class Observation:
         dates: observation dates.
         steps: the steps they map to.
         values: observed values (scaled).
+        path: the data file they were read from.
+        rows: each observation's row in that file (the header is row 1).
     """
 
     name: str
     dates: list[dt.date]
     steps: np.ndarray
     values: np.ndarray
+    path: Path | None = None
+    rows: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -512,6 +501,36 @@ def _lookup(data: Mapping[str, Any], path: str) -> Any:
 _MISSING = object()
 
 
+def read_calibration_config(path: str | Path) -> CalibrationConfig:
+    """Read a calibration file and check it against the schema alone (light, fast).
+
+    Raises:
+        CalibrationError: one line per problem, naming the file and the key.
+    """
+    from model.scenario import read_yaml_mapping
+
+    source = Path(path)
+    if not source.exists():
+        raise CalibrationError(f"{source}: file not found")
+    if source.is_dir():
+        raise CalibrationError(f"{source}: is a folder, not a calibration file")
+    raw = read_yaml_mapping(source, "calibration", CalibrationError)
+    try:
+        return CalibrationConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise CalibrationError(validation_message(exc, str(source), CalibrationConfig)) from None
+
+
+def default_output(path: str | Path, holdout: bool = False) -> Path:
+    """Return a calibration file's output folder: its ``output`` (+ ``holdout`` with it).
+
+    Reads the file against the schema alone, so ``mtsim calibrate`` can check the
+    folder (writable; with ``--outputs-only``, holding a fit) before the full check.
+    """
+    out = _relative(Path(path), read_calibration_config(path).output)
+    return out / "holdout" if holdout else out
+
+
 def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
     """Read, validate and cross-check a calibration file.
 
@@ -527,20 +546,11 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
         ScenarioError,
         apply_overrides,
         read_scenario_data,
-        read_yaml_mapping,
         scenario_from_dict,
     )
 
     source = Path(path)
-    if not source.exists():
-        raise CalibrationError(f"{source}: file not found")
-    if source.is_dir():
-        raise CalibrationError(f"{source}: is a folder, not a calibration file")
-    raw = read_yaml_mapping(source, "calibration", CalibrationError)
-    try:
-        config = CalibrationConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise CalibrationError(_format_errors(exc, str(source))) from None
+    config = read_calibration_config(source)
 
     scenario_path = _relative(source, config.scenario)
     if not scenario_path.is_file():
@@ -604,6 +614,8 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
                     f"{source}: series.{name}.{key}: {column!r}: not a metric of the run "
                     f"table (allowed: {', '.join(columns)})"
                 )
+        if series.is_share and metric_info(series.metric).kind in SHARE_KINDS:
+            _check_shares(name, series, observations[name])
     last = max(int(o.steps.max()) for o in observations.values() if o.steps.size)
     steps = config.time.steps or max(1, last)
     if last > steps:
@@ -637,6 +649,11 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
     return cal
 
 
+SHARE_KINDS = ("share", "flow_share", "index")
+"""Kinds of run-table metric (``model.metrics.KINDS``) whose values are from 0 to 1: the
+observations of a series compared with one (without ``window`` or ``relative_to``) must
+be too."""
+
 EARLIER_FIT_FILES = ("posterior.csv", "generations.csv", "calibration.json")
 """The files of an earlier fit that ``mtsim calibrate --outputs-only`` starts from."""
 
@@ -653,6 +670,34 @@ def check_earlier_fit(folder: Path) -> None:
             raise CalibrationError(
                 f"--outputs-only: {path}: not found (no earlier fit in {folder})"
             )
+
+
+def _check_shares(name: str, series: Series, obs: Observation) -> None:
+    """Refuse an observed share (after ``scale``) below 0 or above 1, naming the likely fix.
+
+    Raises:
+        CalibrationError: the value, its file, row and column; values up to 100 are named
+            as a percentage (``scale: 0.01`` reads them).
+    """
+    bad = [i for i, value in enumerate(obs.values) if not 0.0 <= value <= 1.0]
+    if not bad:
+        return
+    i = bad[0]
+    value = float(obs.values[i])
+    raw = value / series.scale
+    where = f"{obs.path}: row {obs.rows[i]}: {series.value_column}: {raw:g}"
+    scaled = f" ({value:g} after scale {series.scale:g})" if series.scale != 1.0 else ""
+    if value < 0:
+        raise CalibrationError(
+            f"{where}{scaled}: series {name} compares with the share {series.metric}, "
+            "which cannot be negative"
+        )
+    percent = series.scale == 1.0 and all(0 <= v <= 100 for v in obs.values)
+    hint = "; these look like percentages: add 'scale: 0.01' to the series" if percent else ""
+    raise CalibrationError(
+        f"{where}{scaled}: series {name} compares with the share {series.metric}, which "
+        f"is from 0 to 1{hint}"
+    )
 
 
 def _read_series(source: Path, config: CalibrationConfig, name: str, series: Series) -> Observation:
@@ -683,6 +728,8 @@ def _read_series(source: Path, config: CalibrationConfig, name: str, series: Ser
     dates: list[dt.date] = []
     steps: list[int] = []
     values: list[float] = []
+    first_row: dict[dt.date, int] = {}
+    numbers: list[int] = []
     for row_number, row in enumerate(rows, start=2):
         text = (row.get(series.value_column) or "").strip()
         if not text:
@@ -705,15 +752,29 @@ def _read_series(source: Path, config: CalibrationConfig, name: str, series: Ser
                 f"{path}: row {row_number}: {series.date_column}: {raw_date!r}: "
                 "not a date (use YYYY-MM-DD)"
             ) from None
+        if date in first_row:
+            raise CalibrationError(
+                f"{path}: row {row_number}: {series.date_column}: {date} is the date of row "
+                f"{first_row[date]} too; series {name} needs one observation per date"
+            )
+        first_row[date] = row_number
         days = (date - origin).days
         if days < 0:
             raise CalibrationError(
                 f"{source}: time.origin: {origin}: series {name} has an observation dated "
                 f"{date} before step 0"
             )
+        step = int(round(days / config.time.days_per_step))
+        if step > MAX_STEPS:
+            raise CalibrationError(
+                f"{path}: row {row_number}: {series.date_column}: {date} maps to step "
+                f"{step:,} (time.days_per_step: {config.time.days_per_step:g}), beyond the "
+                f"{MAX_STEPS:,} steps a calibration can simulate"
+            )
         dates.append(date)
-        steps.append(int(round(days / config.time.days_per_step)))
+        steps.append(step)
         values.append(value * series.scale)
+        numbers.append(row_number)
     if not dates:
         raise CalibrationError(f"{where}.value_column: {series.value_column!r}: no values")
     order = np.argsort(np.array([d.toordinal() for d in dates]), kind="stable")
@@ -738,7 +799,14 @@ def _read_series(source: Path, config: CalibrationConfig, name: str, series: Ser
                 f"{reference:g}; an index needs a positive one"
             )
         observed = observed / reference
-    return Observation(name=name, dates=sorted_dates, steps=sorted_steps, values=observed)
+    return Observation(
+        name=name,
+        dates=sorted_dates,
+        steps=sorted_steps,
+        values=observed,
+        path=path,
+        rows=[numbers[i] for i in order],
+    )
 
 
 def distance(

@@ -20,8 +20,20 @@ How it works:
 - **Persistence**: the study lives in ``OUT/study.journal`` (Optuna's
   ``JournalStorage`` with a file backend: an append-only log, safe when the
   process is killed). Rerunning the same command resumes: finished trials are kept,
-  trials cut short by the kill are evaluated again, and only the remaining trials
-  run. ``optuna-dashboard OUT/study.journal`` shows it in a browser.
+  and only the remaining trials run. ``optuna-dashboard OUT/study.journal`` shows it
+  in a browser. ``OUT/problem.json`` names the problem (name, digest), so a rerun
+  with a changed file is refused before Optuna is imported.
+- **Exact resume**: a resumed search gives the trials of the uninterrupted one (the
+  same numbers, mixes, objectives and costs; only ``session`` differs). Two rules
+  make it so: the sampler's random draws for trial k are seeded from (``seed``, k)
+  (:func:`_trial_seeded`), so a proposal depends on the trials finished before it
+  and not on the process's earlier draws; and a batch a kill cut short is finished
+  first, under its own trial numbers (the trials in flight are evaluated, not asked
+  again; the ones not yet asked are asked; :func:`_batch_in_flight`). This holds for
+  the same ``--workers`` (or with ``batch:`` set) as the first session: the batch
+  size is ``batch:``, else ``min(population, max(4, workers))``, and the batches
+  decide when NSGA-II sees the results. Searches begun by mtsim before this rule
+  resume too, but not exactly.
 - **Executors**: the runs of a batch of candidates go through
   ``model.experiment.runner.run_tasks``: this process, a local process pool
   (``--workers``), or Dask (``--dask-local N``, ``--scheduler ADDRESS``).
@@ -189,7 +201,9 @@ def open_study(problem: Problem, out: Path) -> Any:
     storage = JournalStorage(JournalFileBackend(str(out / "study.journal")))
     # the budget constraint: each trial sets it with Trial.set_constraint (Optuna 5's
     # replacement of the sampler's constraints_func); NSGA-II ranks infeasible trials last
-    sampler = NSGAIISampler(population_size=problem.spec.population, seed=problem.spec.seed)
+    sampler = _trial_seeded(NSGAIISampler)(
+        population_size=problem.spec.population, seed=problem.spec.seed
+    )
     names = optuna.study.get_all_study_names(storage)
     if names and problem.name not in names:
         raise UserError(f"--out: {out}: holds another optimization ({', '.join(names)})")
@@ -205,11 +219,107 @@ def open_study(problem: Problem, out: Path) -> Any:
         study.set_user_attr("problem", problem.digest())
         study.set_user_attr("objectives", problem.objective_names())
     elif digest != problem.digest():
-        raise UserError(
-            f"--out: {out}: holds a search of a different problem (the file, its base or "
-            "its settings changed); give another --out"
-        )
+        raise _different_problem(out)
+    _write_problem_file(problem, out)
     return study
+
+
+PROBLEM_FILE = "problem.json"
+"""File of an optimization folder naming its problem (name and digest): a rerun with a
+changed file is refused from it before Optuna is imported (:func:`check_same_problem`)."""
+
+
+def _different_problem(out: Path) -> UserError:
+    return UserError(
+        f"--out: {out}: holds a search of a different problem (the file, its base or "
+        "its settings changed); give another --out"
+    )
+
+
+def _write_problem_file(problem: Problem, out: Path) -> None:
+    from model.atomic_files import write_json_atomic
+
+    record = {"name": problem.name, "problem": problem.digest()}
+    path = out / PROBLEM_FILE
+    try:
+        if path.is_file() and json.loads(path.read_text(encoding="utf-8")) == record:
+            return
+    except (OSError, ValueError):
+        pass
+    write_json_atomic(path, record)
+
+
+def check_same_problem(problem: Problem, out: str | Path) -> None:
+    """Refuse a rerun into a folder that holds the search of another problem (light).
+
+    Reads ``OUT/problem.json`` only (no Optuna); a folder without it (an older mtsim,
+    or a search killed before it was written) is checked when the study is opened.
+
+    Raises:
+        UserError: the folder's problem has another name or another digest.
+    """
+    path = Path(out) / PROBLEM_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return
+    if not isinstance(record, dict):
+        return
+    if record.get("name") not in (None, problem.name):
+        raise UserError(
+            f"--out: {out}: holds another optimization ({describe_name(record.get('name'))})"
+        )
+    if record.get("problem") not in (None, problem.digest()):
+        raise _different_problem(Path(out))
+
+
+def describe_name(value: Any) -> str:
+    """Return a stored name for a message (bounded)."""
+    from model.yamlio import describe_value
+
+    return value if isinstance(value, str) and len(value) <= 80 else describe_value(value, 80)
+
+
+_SEEDED: dict[type, type] = {}
+
+
+def trial_seed(seed: int, number: int) -> int:
+    """Return the sampler's seed for trial ``number`` of a search seeded with ``seed``."""
+    import hashlib
+
+    digest = hashlib.sha256(f"mtsim-optimize:{seed}:{number}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+def _trial_seeded(sampler_class: type) -> type:
+    """Return ``sampler_class`` whose random draws for a trial depend on its number alone.
+
+    Before each trial the sampler's generators (NSGA-II's crossover and mutation, and
+    the random sampler of the first generation) are seeded from (``seed``, trial
+    number), so the mix proposed for trial k depends only on the finished trials before
+    it, not on how many draws this process made before: a search resumed after a kill
+    proposes what the uninterrupted search proposes.
+    """
+    if sampler_class in _SEEDED:
+        return _SEEDED[sampler_class]
+
+    class TrialSeeded(sampler_class):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, seed: int | None = None, **kwargs: Any) -> None:
+            super().__init__(*args, seed=seed, **kwargs)
+            self._mtsim_seed = 0 if seed is None else int(seed)
+
+        def before_trial(self, study: Any, trial: Any) -> None:
+            seed = trial_seed(self._mtsim_seed, trial.number)
+            self._rng.rng.seed(seed)
+            self._random_sampler._rng.rng.seed(seed ^ 0x9E3779B9)
+            super().before_trial(study, trial)
+
+    TrialSeeded.__name__ = TrialSeeded.__qualname__ = f"TrialSeeded{sampler_class.__name__}"
+    for key in ("_GENERATION_KEY", "_PARENT_CACHE_KEY_PREFIX"):  # the study's records: as before
+        if hasattr(sampler_class, key):
+            setattr(TrialSeeded, key, getattr(sampler_class, key))
+    _SEEDED[sampler_class] = TrialSeeded
+    return TrialSeeded
 
 
 def run_optimization(
@@ -244,11 +354,6 @@ def run_optimization(
     say = log or (lambda text: print(text, file=sys.stderr) if progress else None)
     study = open_study(problem, out)
     session = f"{os.getpid()}-{time.time_ns()}"
-    # trials cut short by a kill: mark them failed and ask for the same mix again
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
-        study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
-        study.enqueue_trial(dict(trial.params), skip_if_exists=False)
 
     def _done() -> list[Any]:
         """Distinct mixes evaluated (complete, or failed for a reason of their own)."""
@@ -277,11 +382,15 @@ def run_optimization(
         for params in problem.anchor_mixes():
             study.enqueue_trial(params)
     asks_left = 20 * problem.spec.trials  # a guard: NSGA-II may keep proposing known mixes
+    in_flight = _batch_in_flight(study, distributions)  # a batch a kill cut short: finish it
     while asks_left > 0:
-        left = target - len(_done())
-        if left <= 0:
-            break
-        asked = [study.ask(distributions) for _ in range(min(batch, left))]
+        if in_flight:
+            asked, in_flight = in_flight, []
+        else:
+            left = target - len(_done())
+            if left <= 0:
+                break
+            asked = _ask_batch(study, distributions, min(batch, left))
         asks_left -= len(asked)
         fresh, reuse, seen = [], [], set()
         for trial in asked:
@@ -301,7 +410,7 @@ def run_optimization(
                 continue
             trial.set_user_attr("cost", res["cost"])
             trial.set_user_attr("sd", res["sd"])
-            trial.set_constraint("budget", res["cost"] - problem.spec.budget)
+            _set_budget(trial, res["cost"] - problem.spec.budget)
             study.tell(trial, res["objectives"])
             known[json.dumps(trial.params, sort_keys=True)] = study.get_trials(deepcopy=False)[
                 trial.number
@@ -316,7 +425,7 @@ def run_optimization(
             trial.set_user_attr("reused_from", old.number)
             for key in ("cost", "sd"):
                 trial.set_user_attr(key, old.user_attrs.get(key))
-            trial.set_constraint("budget", old.user_attrs["cost"] - problem.spec.budget)
+            _set_budget(trial, old.user_attrs["cost"] - problem.spec.budget)
             study.tell(trial, list(old.values))
         say(f"{problem.name}: {len(_done())} of {target} mixes evaluated")
     trials = trials_table(problem, study)
@@ -324,6 +433,75 @@ def run_optimization(
     files = write_outputs(problem, out, trials, study, started, seconds, command)
     front = trials[trials["pareto"]] if not trials.empty else trials
     return OptimizationResult(out, trials, front, files, evaluated, resumed, seconds)
+
+
+def _set_budget(trial: Any, excess: float) -> None:
+    """Set a trial's budget constraint (``cost - budget <= 0``), once.
+
+    A trial of a batch finished after a kill may have it already (the kill came
+    between setting it and telling the trial): the same value, so Optuna's warning
+    that it keeps the first is not shown.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The constraint value is ignored")
+        trial.set_constraint("budget", excess)
+
+
+BATCH_ATTR = "batch"
+"""Study user attribute: the last batch asked, ``{"id": k, "size": n}`` (written before its
+first trial is asked); each of its trials carries ``batch: k``."""
+
+
+def _ask_batch(study: Any, distributions: Mapping[str, Any], size: int) -> list[Any]:
+    """Ask ``size`` trials as one batch, recorded so that a resume can finish it as it was."""
+    last = study.user_attrs.get(BATCH_ATTR) or {}
+    ident = int(last.get("id", -1)) + 1
+    study.set_user_attr(BATCH_ATTR, {"id": ident, "size": int(size)})
+    asked = []
+    for _ in range(size):
+        trial = study.ask(distributions)
+        trial.set_user_attr(BATCH_ATTR, ident)
+        asked.append(trial)
+    return asked
+
+
+def _batch_in_flight(study: Any, distributions: Mapping[str, Any]) -> list[Any]:
+    """Return the trials of a batch a kill cut short, its missing trials asked now.
+
+    A search killed while it evaluated a batch leaves the batch's trials RUNNING in the
+    journal (some may be told already; some may not have been asked yet when the kill
+    came during the asking). Finishing that batch with the same trial numbers, before
+    anything else is asked, gives the uninterrupted search's sequence of trials: the
+    sampler's draws for a trial depend only on its number and the trials finished
+    before it (:func:`_trial_seeded`), and a mix's runs only on the mix and the seeds.
+    """
+    from optuna.trial import Trial, TrialState
+
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    if not running:
+        return []
+    last = study.user_attrs.get(BATCH_ATTR) or {}
+    ident, size = last.get("id"), int(last.get("size", 0))
+    members = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if ident is not None and t.user_attrs.get(BATCH_ATTR) == ident
+    ]
+    unmarked = [t for t in running if t.user_attrs.get(BATCH_ATTR) is None]
+    for t in unmarked:  # asked, then killed before it was marked: it is of this batch
+        study._storage.set_trial_user_attr(t._trial_id, BATCH_ATTR, ident)
+    trials = [Trial(study, t._trial_id) for t in sorted(running, key=lambda t: t.number)]
+    for trial in trials:  # killed while its values were drawn: draw the rest
+        for name, distribution in distributions.items():
+            if name not in trial.params:
+                trial._suggest(name, distribution)
+    for _ in range(max(0, size - len(members) - len(unmarked))):
+        trial = study.ask(distributions)
+        trial.set_user_attr(BATCH_ATTR, ident)
+        trials.append(trial)
+    return trials
 
 
 def trials_table(problem: Problem, study: Any) -> pd.DataFrame:

@@ -159,6 +159,63 @@ def check_run_options(
         raise UserError(f"--out: {str(out)[:200]!r}: cannot be used ({exc.strerror})") from None
 
 
+SHOWN_TARGETS = 3
+"""Unknown target names listed in the one line that refuses them."""
+
+
+def check_targets(scenario: Scenario, source: str) -> None:
+    """Refuse ``targets`` that name no column of the run table (with a close match).
+
+    ``mtsim compare`` reports the first week each target is reached; a misspelled
+    metric would be left out without a word.
+
+    Raises:
+        UserError: one line naming the file, the first unknown names and how many.
+    """
+    if not scenario.targets:
+        return
+    from model.errors import close_match
+    from model.metrics import METRIC_NAMES, find_metric
+    from model.yamlio import short_key
+
+    unknown = [name for name in scenario.targets if find_metric(name) is None]
+    if not unknown:
+        return
+    shown = ", ".join(repr(short_key(name)) for name in unknown[:SHOWN_TARGETS])
+    more = f" and {len(unknown) - SHOWN_TARGETS:,} more" if len(unknown) > SHOWN_TARGETS else ""
+    raise UserError(
+        f"{source}: targets: {shown}{more}: not {'a metric' if len(unknown) == 1 else 'metrics'} "
+        f"of the run table{close_match(unknown[0], METRIC_NAMES)} (the metrics: README, "
+        "Metrics)"
+    )
+
+
+class PolicyNeverActs(UserWarning):
+    """A policy of the scenario starts after the run's last week: it never acts, costs nothing."""
+
+
+def policy_notes(scenario: Scenario, steps: int) -> list[str]:
+    """Say which policies start after the run's last week (``steps``): they never act."""
+    notes = []
+    for number, policy in enumerate(scenario.policies):
+        if policy.start > steps:
+            label = f" ({policy.label})" if policy.label else ""
+            notes.append(
+                f"{scenario.name}: policies.{number}{label}: lever {policy.lever} starts at "
+                f"week {policy.start}, after the run's last week ({steps}): it never acts and "
+                "costs nothing"
+            )
+    return notes
+
+
+def warn_policies_never_act(scenario: Scenario, steps: int) -> None:
+    """Warn (:class:`PolicyNeverActs`, one line each) about policies that start after the run."""
+    import warnings
+
+    for note in policy_notes(scenario, steps):
+        warnings.warn(note, PolicyNeverActs, stacklevel=2)
+
+
 def check_record_folders(out: Path) -> None:
     """Refuse an ``out`` whose ``consumers`` or ``merchants`` entry leads elsewhere.
 

@@ -25,7 +25,6 @@ reported (:attr:`SweepSummary.damaged`).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -44,10 +43,10 @@ from model.experiment.runner import (
     simulate_task,
     simulate_task_with_groups,
 )
-from model.experiment.spec import Experiment, ExperimentError, ExperimentSpec, load_experiment
+from model.experiment.spec import Experiment, ExperimentSpec, load_experiment
 from model.experiment.store import ID_COLUMNS, PartBuilder, ResultStore, StoreError, part_layout
+from model.experiment.study import check_same_study
 from model.experiment.sweep import build_design_table, design_estimate
-from model.yamlio import describe_value, read_yaml_mapping
 
 
 @dataclass
@@ -81,14 +80,6 @@ class SweepSummary:
 
 MANIFEST_EVERY_SECONDS = 10.0
 """While a sweep runs, its manifest's counts are rewritten at most this often."""
-
-FREE_SPEC_KEYS = ("name", "description", "base")
-"""Keys of an experiment file that may change between a sweep and its ``--resume``.
-
-(The base scenario's content is checked through the design table's run ids.)"""
-
-SHOWN_CHANGES = 3
-"""Changes named in the message that refuses to resume a changed study."""
 
 
 def run_sweep(
@@ -142,6 +133,15 @@ def run_sweep(
     estimate = design_estimate(experiment)
     if estimate and warn is not None:
         warn(estimate)
+    if warn is not None:  # a base policy that starts after the last week never acts
+        for number, policy in enumerate(experiment.base.get("policies") or []):
+            if int(policy.get("start") or 1) > experiment.steps:
+                warn(
+                    f"{experiment_path}: the base scenario's policies.{number} (lever "
+                    f"{policy.get('lever')}) starts at week {policy.get('start')}, after the "
+                    f"run's last week ({experiment.steps}): it never acts unless the design "
+                    "sets its start"
+                )
     design, scenarios = build_design_table(experiment, progress=progress)
     if resuming:
         store.check_same_design(design, str(experiment_path))
@@ -327,86 +327,17 @@ def _check_folder(store: ResultStore, resume: bool) -> bool:
     return resuming
 
 
-def _read_spec(experiment_path: str | Path) -> ExperimentSpec | None:
-    """Read an experiment file's spec alone (no design); None when it is invalid.
-
-    ``load_experiment`` then reports the file's problems.
-    """
-    try:
-        return ExperimentSpec.model_validate(
-            read_yaml_mapping(experiment_path, "experiment", ExperimentError)
-        )
-    except ValueError:  # pydantic's ValidationError
-        return None
-
-
-def _spec_data(spec: ExperimentSpec | dict[str, Any]) -> dict[str, Any]:
-    """Return a spec as plain JSON data, a stored one with the defaults of today's schema.
-
-    (A study stored by an earlier mtsim lacks the fields added since; a stored spec
-    that today's schema refuses is compared as it is.)
-    """
-    if isinstance(spec, dict):
-        try:
-            spec = ExperimentSpec.model_validate(spec)
-        except ValueError:
-            return spec
-    return json.loads(json.dumps(spec.model_dump(mode="json")))
-
-
-def _differences(old: Any, new: Any, path: str) -> list[str]:
-    """List ``path old -> new`` for each value that differs, descending into mappings and lists."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        found = []
-        for key in [*new, *(k for k in old if k not in new)]:
-            found += _differences(old.get(key), new.get(key), f"{path}.{key}" if path else key)
-        return found
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        found = []
-        for i, (a, b) in enumerate(zip(old, new, strict=True)):
-            found += _differences(a, b, f"{path}.{i}")
-        return found
-    if old == new:
-        return []
-    return [f"{path} {describe_value(old, 30)} -> {describe_value(new, 30)}"]
-
-
 def _check_same_study(
     store: ResultStore, experiment_path: str | Path, spec: ExperimentSpec | None = None
 ) -> None:
     """Refuse to resume a sweep whose stored study differs from the experiment file's.
 
-    Args:
-        store: the folder (nothing is checked unless it holds a sweep).
-        experiment_path: the experiment file.
-        spec: its spec, when already read.
+    See ``model.experiment.study.check_same_study`` (light: the command checks it first).
 
     Raises:
         StoreError: the stored study cannot be read, or the spec changed (named in one line).
     """
-    try:
-        if not store.exists():
-            return
-    except OSError:  # _check_folder says why
-        return
-    stored = store.read_study()
-    spec = spec if spec is not None else _read_spec(experiment_path)
-    if spec is None:  # an invalid file: load_experiment says why
-        return
-    current, before = _spec_data(spec), _spec_data(stored["spec"])
-    changes = [
-        change
-        for key in dict.fromkeys([*current, *before])
-        if key not in FREE_SPEC_KEYS
-        for change in _differences(before.get(key), current.get(key), key)
-    ]
-    if changes:
-        more = len(changes) - SHOWN_CHANGES
-        shown = "; ".join(changes[:SHOWN_CHANGES]) + (f"; and {more} more" if more > 0 else "")
-        raise StoreError(
-            f"{store.root}: holds a different study than {experiment_path} (changed: {shown}); "
-            "use a new --out folder, or the experiment file this folder was made with"
-        )
+    check_same_study(store.root, experiment_path, spec)
 
 
 def _set_aside_damaged(store: ResultStore, design: pd.DataFrame, layout: str) -> dict[int, str]:
