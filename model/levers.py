@@ -31,3 +31,11 @@ LEVER_MAX: dict[str, float] = {
 
 LEVERS: tuple[str, ...] = tuple(LEVER_MAX)
 """Every policy lever a scenario may switch on (see model/policy.py for their meaning)."""
+
+COUNTRY_LEVERS: tuple[str, ...] = ("infrastructure", "cross_border_facilitation")
+"""Levers an intervention may restrict to some countries (``countries:``; model/policy.py).
+
+These act through per-region parameters (access, transaction reliability, the
+[origin, destination] trade matrices), so the policy timeline scopes them by region.
+The other levers act through one number for the whole world; scoping them needs the
+mechanism that reads the number to read it per region."""

@@ -12,7 +12,9 @@ figure, page and console line come from here (``metric_label``, ``metric_unit``,
 Shares are fractions in [0, 1] of consumers, except ``cross_border_share`` (of
 orders; 0 in a step without orders) and ``merchant_adoption`` (of merchants; 0
 without merchants). ``kol_credibility`` is the mean credibility of the KOLs and
-NaN when there are none. Counts and GMV are per step.
+NaN when there are none. Counts and GMV are per step. Weekly flows, among them
+``consumer_surplus``, ``persuasion_value`` and ``total_welfare``, are 0 at step 0 (the
+starting state: no week has run, no needs; docs/economics.md, Welfare).
 """
 
 from __future__ import annotations
@@ -192,8 +194,9 @@ def mobile_share_of_consumption(model: MarketView) -> float:
 def cross_border_created_value(model: MarketView) -> float:
     """Goods value of cross-border mobile orders that is created trade.
 
-    Created: no purchase or offline at home otherwise (logit counterfactual,
-    mechanisms/ordering.py).
+    Created: imports replacing home supply: otherwise no purchase, offline at home or a
+    mobile order from a seller in the buyer's own country (logit counterfactual,
+    mechanisms/ordering.py rule 6).
     """
     pairs = model.last.created_by_pair
     return float(pairs.sum()) if pairs is not None else 0.0
@@ -202,9 +205,22 @@ def cross_border_created_value(model: MarketView) -> float:
 def cross_border_diverted_value(model: MarketView) -> float:
     """Goods value of cross-border mobile orders that is diverted trade.
 
-    Diverted from domestic mobile orders or traditional imports (logit counterfactual).
+    Diverted from other foreign sources: traditional imports, or mobile orders from
+    another foreign region (logit counterfactual, mechanisms/ordering.py rule 6).
     """
-    return float(model.last.cross_border_value) - cross_border_created_value(model)
+    pairs = model.last.diverted_by_pair
+    return float(pairs.sum()) if pairs is not None else 0.0
+
+
+def net_fiscal_cost(model: MarketView) -> float:
+    """Return the state's payments minus its receipts this step (spending - tariffs - fines)."""
+    return float(model.last.net_fiscal_cost)
+
+
+def cumulative_net_fiscal_cost(model: MarketView) -> float:
+    """Return the state's net fiscal cost up to and including this step."""
+    market = getattr(model, "market", None)
+    return float(market.cumulative_net_fiscal_cost) if market is not None else 0.0
 
 
 def merchant_profit(model: MarketView) -> float:
@@ -248,6 +264,16 @@ def accepting_merchant_share(model: MarketView) -> float:
     return float((m.accepts_mobile_payment & selling).sum() / selling.sum())
 
 
+def mobile_paid_order_share(model: MarketView) -> float:
+    """Share of this step's mobile orders paid by mobile payment (0 without orders).
+
+    The rest were paid another way at merchants that do not accept mobile payment
+    (mechanisms/ordering.py, rule 9).
+    """
+    n = model.last.orders
+    return float(model.last.mobile_paid_orders / n) if n else 0.0
+
+
 def _per_region(attribute: str, r: int, kind=float):
     def reporter(model: MarketView):
         values = getattr(model.last, attribute)
@@ -270,6 +296,18 @@ def _platform_count(key: str, kind=float):
 
     reporter.__doc__ = f"``platforms.last[{key!r}]`` of the step (mechanisms/platform.py)."
     return reporter
+
+
+def offline_qr_acceptance(model: MarketView) -> float:
+    """Share of offline retailers accepting a platform's QR code (mechanisms/o2o.py).
+
+    Mean over platforms, regions weighted by their consumers (NaN without platforms).
+    """
+    share = model.platforms.qr_acceptance
+    if not share.size:
+        return float("nan")
+    residents = np.bincount(model.consumers.region, minlength=share.shape[0])
+    return float(residents @ share.mean(axis=1) / max(residents.sum(), 1))
 
 
 def _platform_ratio(numerator: str, denominator: str):
@@ -320,6 +358,8 @@ TAGS: dict[str, str] = {
     "sensitivity": "outcomes of `mtsim analyze` when none is asked for",
     "panel": "the numbers panel of the browser page (`mtsim viz`)",
     "run_summary": "the final values `mtsim run` prints",
+    "stakeholders": "who wins and who loses (by ``Metric.party``): the comparison report's "
+    "first paragraph",
 }
 """The lists a metric can be on; its tag's number is its position in that list."""
 
@@ -340,6 +380,9 @@ class Metric:
         tags: tag of ``TAGS`` -> position (1, 2, ...) in that tag's list.
         per: "" for one column; "region", "pair" or "channel" for a family.
         platform: True for columns only of models with a ``platforms:`` section.
+        party: for a metric tagged ``stakeholders``, the party whose gain or loss it
+            measures (a ledger party of ``mechanisms.accounts``: consumers, merchants,
+            state, platforms, kols, payment_providers); "" otherwise.
     """
 
     name: str
@@ -351,6 +394,7 @@ class Metric:
     tags: Mapping[str, int] = field(default_factory=dict)
     per: str = ""
     platform: bool = False
+    party: str = ""
 
     @property
     def stored_unit(self) -> str:
@@ -519,6 +563,18 @@ REGISTRY: tuple[Metric, ...] = (
         cumulative_policy_cost,
     ),
     Metric(
+        "net_fiscal_cost", "Net fiscal cost", "money_flow", _MONEY, -1, net_fiscal_cost,
+        {"stakeholders": 8}, party="state",
+    ),
+    Metric(
+        "cumulative_net_fiscal_cost", "Cumulative net fiscal cost", "money", _MONEY, -1,
+        cumulative_net_fiscal_cost,
+    ),
+    Metric(
+        "forgone_tariff_revenue", "Tariff revenue forgone", "money_flow", _MONEY, 0,
+        _counter("forgone_tariff_revenue"),
+    ),
+    Metric(
         "lapsed_shopper_share", "Shoppers who lapsed from mobile shopping", "share",
         "consumers", -1, lapsed_shopper_share,
     ),
@@ -529,6 +585,10 @@ REGISTRY: tuple[Metric, ...] = (
     Metric(
         "accepting_merchant_share", "Mobile merchants accepting mobile payment", "share",
         "mobile-selling merchants", 1, accepting_merchant_share,
+    ),
+    Metric(
+        "mobile_paid_order_share", "Mobile orders paid by mobile payment", "flow_share",
+        "orders", 1, mobile_paid_order_share,
     ),
     # -- the economy (mechanisms/accounts.py and docs/economics.md)
     Metric(
@@ -553,7 +613,14 @@ REGISTRY: tuple[Metric, ...] = (
     ),
     Metric(
         "consumer_surplus", "Consumer surplus", "money_flow", _MONEY, 1,
-        _counter("consumer_surplus"),
+        _counter("consumer_surplus"), {"stakeholders": 1}, party="consumers",
+    ),
+    Metric(
+        "persuasion_value", "Persuasion left out of consumer surplus", "money_flow", _MONEY,
+        0, _counter("persuasion_value"),
+    ),
+    Metric(
+        "total_welfare", "Total welfare", "money_flow", _MONEY, 1, _counter("total_welfare"),
     ),
     Metric(
         "unmet_needs", "Unmet shopping needs", "flow", "consumers", -1,
@@ -561,11 +628,11 @@ REGISTRY: tuple[Metric, ...] = (
     ),
     Metric(
         "counterfeit_loss_value", "Losses to counterfeits", "money_flow", _MONEY, -1,
-        _counter("counterfeit_loss_value"),
+        _counter("counterfeit_loss_value"), {"stakeholders": 2}, party="consumers",
     ),
     Metric(
         "fraud_loss_value", "Losses to payment fraud", "money_flow", _MONEY, -1,
-        _counter("fraud_loss_value"),
+        _counter("fraud_loss_value"), {"stakeholders": 3}, party="consumers",
     ),
     Metric(
         "cross_border_value", "Cross-border mobile trade", "money_flow", _MONEY, 1,
@@ -583,7 +650,10 @@ REGISTRY: tuple[Metric, ...] = (
         "merchant_revenue", "Merchants' receipts", "money_flow", _MONEY, 1,
         _received("merchants"),
     ),
-    Metric("merchant_profit", "Merchants' profit", "money_flow", _MONEY, 1, merchant_profit),
+    Metric(
+        "merchant_profit", "Merchants' profit", "money_flow", _MONEY, 1, merchant_profit,
+        {"stakeholders": 5}, party="merchants",
+    ),
     Metric(
         "merchant_cost_of_goods", "Merchants' cost of goods and fixed costs", "money_flow",
         _MONEY, 0, _flow("merchants", "suppliers"),
@@ -600,7 +670,10 @@ REGISTRY: tuple[Metric, ...] = (
         "merchant_fines", "Fines paid by merchants", "money_flow", _MONEY, -1,
         _flow("merchants", "state"),
     ),
-    Metric("kol_fees", "KOLs' fee income", "money_flow", _MONEY, 0, _received("kols")),
+    Metric(
+        "kol_fees", "KOLs' fee income", "money_flow", _MONEY, 0, _received("kols"),
+        {"stakeholders": 7}, party="kols",
+    ),
     Metric(
         "state_tariff_revenue", "Tariff revenue", "money_flow", _MONEY, 0,
         _flow("consumers", "state"),
@@ -611,10 +684,15 @@ REGISTRY: tuple[Metric, ...] = (
     ),
     Metric(
         "platform_revenue", "Platforms' revenue", "money_flow", _MONEY, 0,
-        _received("platforms"),
+        _received("platforms"), {"stakeholders": 6}, party="platforms",
     ),
     Metric(
-        "active_merchants", "Merchants in business", "count", "merchants", 1, active_merchants
+        "payment_fee_revenue", "Payment providers' fee income", "money_flow", _MONEY, 0,
+        _received("payment_providers"), {"stakeholders": 9}, party="payment_providers",
+    ),
+    Metric(
+        "active_merchants", "Merchants in business", "count", "merchants", 1, active_merchants,
+        {"stakeholders": 4}, party="merchants",
     ),
     Metric(
         "merchant_exits", "Merchant exits", "flow", "merchants", -1,
@@ -652,6 +730,18 @@ REGISTRY: tuple[Metric, ...] = (
     Metric(
         "cross_border_created_value", "Cross-border trade created", "money_flow", _MONEY, 1,
         partial(_pair, "created_by_pair"), per="pair",
+    ),
+    Metric(
+        "cross_border_diverted_value", "Cross-border trade diverted", "money_flow", _MONEY, 0,
+        partial(_pair, "diverted_by_pair"), per="pair",
+    ),
+    Metric(
+        "policy_cost", "Policy spending paid by the region", "money_flow", _MONEY, -1,
+        partial(_per_region, "policy_cost_by_region"), per="region",
+    ),
+    Metric(
+        "net_fiscal_cost", "Net fiscal cost of the region", "money_flow", _MONEY, -1,
+        partial(_per_region, "net_fiscal_cost_by_region"), per="region",
     ),
     # -- models with a ``platforms:`` section (docs/platform.md)
     Metric(
@@ -718,6 +808,10 @@ REGISTRY: tuple[Metric, ...] = (
     Metric(
         "offline_qr_payments", "Offline purchases paid by QR code", "flow", "payments", 1,
         _platform_count("offline_qr_payments", int), platform=True,
+    ),
+    Metric(
+        "offline_qr_acceptance", "Offline retailers accepting QR codes", "share",
+        "offline retailers", 1, offline_qr_acceptance, platform=True,
     ),
     Metric(
         "offline_qr_value", "Offline spending paid by QR code", "money_flow", _MONEY, 0,
@@ -926,9 +1020,12 @@ def reporters_for(region_names: list[str]) -> dict[str, Callable[..., Any]]:
 
     The single columns, then per region ``exports_value.R``, ``imports_value.R``,
     ``exports_orders.R``, ``imports_orders.R`` and, per pair of different regions (in
-    different countries or not), ``cross_border_value.O>D`` and
-    ``cross_border_created_value.O>D`` (goods value; created = logit counterfactual;
-    diverted is the difference).
+    different countries or not), ``cross_border_value.O>D``,
+    ``cross_border_created_value.O>D`` and ``cross_border_diverted_value.O>D`` (goods
+    value; created and diverted from the logit counterfactual, mechanisms/ordering.py
+    rule 6; they add up to the value). Per region also ``policy_cost.R`` and
+    ``net_fiscal_cost.R``: the state's accounts attributed to the region (a country's
+    are the sum over its regions; mechanisms/accounts.py).
     """
     out = {m.name: m.reporter for m in REGISTRY if not m.per and not m.platform}
     regional = [m for m in REGISTRY if m.per == "region"]

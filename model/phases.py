@@ -19,6 +19,7 @@ from model.mechanisms import (
     lapse,
     marketing,
     merchant_adoption,
+    o2o,
     ordering,
     payment,
     platform,
@@ -272,7 +273,8 @@ def platform_phase(week: Week) -> None:
     reads="consumers.aware consumers.bad_memory consumers.region consumers.trust_domestic "
     "consumers.trust_foreign consumers.purchase_frequency consumers.spending "
     "merchants.price merchants.reputation merchants.verified merchants.adopted "
-    "merchants.active merchants.region",
+    "merchants.active merchants.region merchants.accepts_mobile_payment "
+    "platforms.qr_acceptance",
     uses="params has_access merchant_visibility conversion_lift pays risk platform_week "
     "kol_total marketing_lift warned_merchant",
     produces="orders",
@@ -309,6 +311,10 @@ def ordering_phase(week: Week) -> None:
         platform_week=s.platform_week,
         kol_exposure=s.kol_total,
         marketing_lift=s.marketing_lift,
+        accepts=m.accepts_mobile_payment,
+        qr_acceptance=(
+            week.platforms.qr_acceptance if week.scenario.platforms is not None else None
+        ),
     )
 
 
@@ -424,13 +430,29 @@ def platform_ties_phase(week: Week) -> None:
 
 @phase(
     "acceptance",
-    reads="consumers.region merchants.accepts_mobile_payment merchants.adopted merchants.region",
+    reads="consumers.region merchants.accepts_mobile_payment merchants.adopted merchants.region "
+    "platforms.user platforms.qr_acceptance",
     uses="orders pays",
-    writes="merchants.accepts_mobile_payment",
+    writes="merchants.accepts_mobile_payment platforms.qr_acceptance",
 )
 def acceptance_phase(week: Week) -> None:
-    """Merchants decide whether to accept mobile payment (mechanisms/acceptance.py)."""
+    """Merchants decide whether to accept mobile payment; offline retailers, QR codes.
+
+    (mechanisms/acceptance.py; mechanisms/o2o.py, only with a ``platforms:`` section.)
+    """
     sc, s, m = week.scenario, week.signals, week.merchants
+    if sc.platforms is not None:  # offline retailers' QR codes (no draws)
+        pl = week.platforms
+        week.stage(
+            "platforms",
+            qr_acceptance=o2o.qr_acceptance_week(
+                sc.platforms.o2o,
+                pl.qr_acceptance,
+                user=pl.user,
+                pays=s.pays,
+                region=week.consumers.region,
+            ),
+        )
     if m.n == 0 or sc.population.merchants == 0 or sc.payment.acceptance_rate <= 0.0:
         return
     accepts = acceptance.acceptance_week(
@@ -526,10 +548,10 @@ def consumer_records_phase(week: Week) -> None:
 @phase(
     "accounts",
     reads="consumers.region consumers.spending merchants.region merchants.active "
-    "merchants.adopted market.cumulative_policy_cost",
+    "merchants.adopted market.cumulative_policy_cost market.cumulative_net_fiscal_cost",
     uses="params orders fulfilment victims pays has_access connected_by_policy merchant_week "
     "channel_subsidy_spend kol_campaign_spend marketing_spend_by_merchant kol_fees_by_merchant",
-    writes="market.last market.cumulative_policy_cost",
+    writes="market.last market.cumulative_policy_cost market.cumulative_net_fiscal_cost",
 )
 def accounts_phase(week: Week) -> None:
     """Book every payment of the week and the policy costs (mechanisms/accounts.py)."""
@@ -560,6 +582,8 @@ def accounts_phase(week: Week) -> None:
         "market",
         last=counters,
         cumulative_policy_cost=week.market.cumulative_policy_cost + counters.policy_cost,
+        cumulative_net_fiscal_cost=week.market.cumulative_net_fiscal_cost
+        + counters.net_fiscal_cost,
     )
 
 

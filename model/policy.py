@@ -16,15 +16,18 @@ lever                       max    effect at level L
 infrastructure              1      closes share L of each region's gap to full mobile access;
                                    transaction failures fall by share L
 payment_security            1      payment fraud rate and perceived payment risk fall by share L
-merchant_promotion          1      each non-adopting merchant adopts mobile marketing with extra
-                                   chance L per step (promotion and training)
+merchant_promotion          1      promotion and training inform each non-adopting merchant of
+                                   mobile channels with extra chance L per step; it adopts only
+                                   if it expects them to pay (mechanisms/merchant_adoption.py)
 integrity                   1      each unverified merchant verifies (real name) with chance L per
                                    step; the undetected share of counterfeits falls by share L
 channel_<name>              10     adopting merchants spend L times their base budget extra on the
                                    channel (qr_o2o, app_market, mobile_search, short_video,
                                    kol_campaign)
 cross_border_facilitation   1      cross-border logistics cost, tariff, and the extra delivery time
-                                   over domestic delivery fall by share L
+                                   over domestic delivery fall by share L (the tariff cut on
+                                   mobile orders, traditional imports or both:
+                                   ``trade.facilitation_tariff_scope``)
 consumer_incentives         0.9    coupons and red envelopes worth share L of the price: purchase
                                    desire rises by incentive_elasticity * L (still gated by trust)
 kol_disclosure              1      share L of sponsored posts are disclosed: less persuasion, no
@@ -39,6 +42,13 @@ interoperability            1      closes share L of the gap to full payment int
 spam_control                1      blocks share L of marketing messages (official-account posts,
                                    group-buying offers)
 ==========================  =====  ===============================================================
+
+An intervention with ``countries: [..]`` (levers of ``COUNTRY_LEVERS``) acts only in
+the regions of those countries: its level there adds to the others', capped, and is 0
+elsewhere (:meth:`PolicyTimeline.region_levels`). Infrastructure raises access and
+transaction reliability where the consumer lives; facilitation cuts the trade costs of
+the pairs whose buyer (the importing country) is there. ``levels`` is each lever's
+highest level over the regions (the level itself for a lever without ``countries``).
 
 Every lever is applied here, in :meth:`ParameterSchedule.at`. The four platform levers
 act only with a ``platforms:`` section: their effective values are
@@ -77,17 +87,75 @@ class PolicyTimeline:
         self.interventions = tuple(interventions)
 
     def level(self, lever: str, t: int) -> float:
-        """Level of ``lever`` at step t: the capped sum of its active interventions."""
+        """Level of ``lever`` at step t: the capped sum of its active interventions.
+
+        With interventions restricted to ``countries``, the level where it is highest.
+        """
         if lever not in LEVER_MAX:
             raise KeyError(f"unknown lever {lever!r}; levers are {', '.join(LEVERS)}")
-        total = sum(
-            iv.strength * ramp_fraction(iv, t) for iv in self.interventions if iv.lever == lever
+        mine = [iv for iv in self.interventions if iv.lever == lever]
+        total = sum(iv.strength * ramp_fraction(iv, t) for iv in mine if iv.countries is None)
+        named = {c for iv in mine for c in iv.countries or ()}
+        total += max(
+            (
+                sum(
+                    iv.strength * ramp_fraction(iv, t)
+                    for iv in mine
+                    if iv.countries is not None and country in iv.countries
+                )
+                for country in named
+            ),
+            default=0.0,
         )
         return min(total, LEVER_MAX[lever])
 
     def levels(self, t: int) -> dict[str, float]:
         """Every lever's level at step t."""
         return {lever: self.level(lever, t) for lever in LEVERS}
+
+    def region_levels(self, t: int, region_countries: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Every lever's level at step t in each region (country of region r: its entry).
+
+        In a region the level is the capped sum of the interventions acting there: those
+        without ``countries`` and those listing the region's country.
+        """
+        country = np.array(region_countries, dtype=object)
+        out = {}
+        for lever in LEVERS:
+            total = np.zeros(country.size)
+            for iv in self.interventions:
+                if iv.lever != lever:
+                    continue
+                level = iv.strength * ramp_fraction(iv, t)
+                if iv.countries is None:
+                    total = total + level
+                else:
+                    total = total + level * np.isin(country, iv.countries)
+            out[lever] = np.minimum(total, LEVER_MAX[lever])
+        return out
+
+    def overhead_by_region(
+        self, t: int, region_countries: tuple[str, ...], weight: np.ndarray
+    ) -> np.ndarray:
+        """Return the fixed overheads at step t per region (country of region r: its entry).
+
+        An intervention's ``cost_per_step`` (times its ramp) is paid by the regions of its
+        countries (every region without ``countries:``), split by ``weight`` (their
+        population shares); the parts add up to :meth:`cost`.
+        """
+        country = np.array(region_countries, dtype=object)
+        out = np.zeros(country.size)
+        for iv in self.interventions:
+            amount = iv.cost_per_step * ramp_fraction(iv, t)
+            if amount == 0.0:
+                continue
+            payers = np.ones(country.size, dtype=bool)
+            if iv.countries is not None:
+                payers = np.isin(country, iv.countries)
+            w = np.where(payers, weight, 0.0)
+            w = w / w.sum() if w.sum() > 0 else payers / payers.sum()
+            out += amount * w
+        return out
 
     def cost(self, t: int) -> float:
         """Return the fixed programme overhead at step t (currency).
@@ -140,7 +208,9 @@ class EffectiveParameters:
         reliability: chance the transaction system completes an order.
         fraud_rate: per step chance a paying consumer is defrauded.
         perceived_risk: base perceived insecurity of mobile payment.
-        promotion_rate: per step chance a non-adopting merchant adopts on its own.
+        promotion_rate: per step chance a non-adopting merchant learns of mobile channels
+            besides imitation (its own chance plus the ``merchant_promotion`` level); it
+            adopts only when it expects a positive net mobile margin.
         verification_rate: per step chance an unverified merchant verifies.
         detection_probability: chance a counterfeit sale by an unverified merchant is caught.
         channel_budget: per channel, spending per adopting merchant per step.
@@ -155,7 +225,7 @@ class EffectiveParameters:
         rigid_demand_rate: per step payment adoption chance from rigid-demand uses.
         programme_overhead: the interventions' fixed ``cost_per_step`` at this step
             (currency); the activity-based costs are computed by the accounts phase.
-        levels: every lever's level at this step.
+        levels: every lever's level at this step (its highest over the regions).
         natural_mobile_access: per region, the access share without the infrastructure
             lever (the lever's newly connected consumers are those above it).
         base_logistics_cost: [origin, destination] logistics cost share before
@@ -163,6 +233,13 @@ class EffectiveParameters:
         base_tariff: [origin, destination] tariff share before facilitation.
         platform: the platform numbers after the platform levers (None without a
             ``platforms:`` section).
+        import_tariff: [origin, destination] tariff share of traditional imports (``tariff``
+            is that of mobile orders; ``trade.facilitation_tariff_scope`` says which of
+            the two the facilitation lever cuts).
+        region_levels: per lever, its level in each region (interventions with
+            ``countries:`` act only in their countries' regions).
+        overhead_by_region: the fixed overheads per region: each intervention's
+            ``cost_per_step`` paid by the regions of its countries, by population.
     """
 
     t: int
@@ -187,6 +264,9 @@ class EffectiveParameters:
     base_logistics_cost: np.ndarray
     base_tariff: np.ndarray
     platform: PlatformParams | None
+    import_tariff: np.ndarray
+    region_levels: dict[str, np.ndarray]
+    overhead_by_region: np.ndarray
 
 
 def cross_border_matrix(scenario: Scenario) -> np.ndarray:
@@ -240,14 +320,19 @@ class ParameterSchedule:
         self._cross_border.flags.writeable = False
         self._base_access = np.array([r.mobile_access for r in scenario.regions.values()])
         self._access_growth = np.array([r.access_growth for r in scenario.regions.values()])
+        self._region_countries = scenario.region_countries
+        share = np.array([r.population_share for r in scenario.regions.values()])
+        self._population_share = share / share.sum()
 
     def at(self, t: int) -> EffectiveParameters:
         """Return the effective parameters at step t."""
         sc = self.scenario
         lv = self.timeline.levels(t)
+        region_lv = self.timeline.region_levels(t, self._region_countries)
         natural = np.minimum(1.0, self._base_access + self._access_growth * max(t, 0))
-        access = natural + (1.0 - natural) * lv["infrastructure"]
-        reliability = 1.0 - (1.0 - sc.ordering.reliability) * (1.0 - lv["infrastructure"])
+        infra = region_lv["infrastructure"]  # per region (where the consumers live)
+        access = natural + (1.0 - natural) * infra
+        reliability = 1.0 - (1.0 - sc.ordering.reliability) * (1.0 - infra)
         security = lv["payment_security"]
         channel_budget = {}
         base_budget = sc.marketing.budget_per_merchant
@@ -255,16 +340,22 @@ class ParameterSchedule:
             ch = sc.marketing.channels.get(name)
             share = ch.budget_share if ch is not None else 0.0
             channel_budget[name] = base_budget * (share + lv[f"channel_{name}"])
-        facil = lv["cross_border_facilitation"]
-        cross = self._cross_border  # facilitation acts between countries
-        cost = self._cost.copy()
-        cost[cross] *= 1.0 - facil
-        tariff = self._tariff.copy()
-        tariff[cross] *= 1.0 - facil
+        # facilitation acts between countries, on the pairs whose buyer (destination,
+        # the importing country) is where the lever acts
+        facil = region_lv["cross_border_facilitation"][None, :]
+        cross = self._cross_border
+        keep = np.where(cross, 1.0 - facil, 1.0)
+        cost = self._cost * keep
+        scope = sc.trade.facilitation_tariff_scope
+        tariff = self._tariff * keep if scope in ("ecommerce", "both") else self._tariff.copy()
+        import_tariff = (
+            self._tariff * keep if scope in ("traditional", "both") else self._tariff.copy()
+        )
         domestic_days = np.diag(self._days)[None, :]
-        days = self._days.copy()
         extra = np.maximum(self._days - domestic_days, 0.0)
-        days[cross] = (np.minimum(self._days, domestic_days) + extra * (1.0 - facil))[cross]
+        days = np.where(
+            cross, np.minimum(self._days, domestic_days) + extra * (1.0 - facil), self._days
+        )
         integrity = lv["integrity"]
         detection = 1.0 - (1.0 - sc.merchants.detection_probability) * (1.0 - integrity)
         return EffectiveParameters(
@@ -290,6 +381,11 @@ class ParameterSchedule:
             base_logistics_cost=self._cost,
             base_tariff=self._tariff,
             platform=self._platform(lv),
+            import_tariff=import_tariff,
+            region_levels=region_lv,
+            overhead_by_region=self.timeline.overhead_by_region(
+                t, self._region_countries, self._population_share
+            ),
         )
 
     def _platform(self, lv: dict[str, float]) -> PlatformParams | None:

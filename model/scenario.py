@@ -32,7 +32,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from model.errors import UserError, close_match
-from model.levers import CHANNELS, LEVER_MAX, LEVERS
+from model.levers import CHANNELS, COUNTRY_LEVERS, LEVER_MAX, LEVERS
 from model.schema_errors import StrictModel, validation_message
 from model.yamlio import YamlError, describe_value, parse_yaml_value, short_key
 from model.yamlio import read_yaml_mapping as _read_yaml_mapping
@@ -263,6 +263,13 @@ class Trade(StrictModel):
             docs/domain.md, Figures used as targets).
         tariff: tariff and customs friction on cross-border orders, fraction of price.
         links: per-pair overrides.
+        facilitation_tariff_scope: which imports the ``cross_border_facilitation`` lever's
+            tariff cut applies to: ``ecommerce`` (cross-border mobile orders only, the
+            default: the lever is e-commerce facilitation, like China's 2016 cross-border
+            e-commerce retail import tax, which applies to e-commerce parcels only),
+            ``traditional`` (traditional imports only) or ``both`` (every import, the
+            rule before issue 27). Its logistics and delivery-time parts act on mobile
+            orders whatever the scope (traditional imports have their own markup and days).
     """
 
     domestic_logistics_cost: NonNegative = 0.05
@@ -271,6 +278,7 @@ class Trade(StrictModel):
     cross_border_delivery_days: NonNegative = 30.0
     tariff: NonNegative = 0.10
     links: tuple[TradeLink, ...] = ()
+    facilitation_tariff_scope: Literal["ecommerce", "traditional", "both"] = "ecommerce"
 
 
 class NetworkSettings(StrictModel):
@@ -432,8 +440,11 @@ class Merchants(StrictModel):
 
     Attributes:
         initial_adoption: share of merchants using mobile marketing at step 0.
-        promotion_rate: per step chance a non-adopter adopts on its own (before policy).
-        imitation: strength of imitation of successful adopting peers in the same region.
+        promotion_rate: per step chance a non-adopter learns of mobile channels on its own
+            (before policy); it adopts only if it expects them to pay.
+        imitation: chance per step of learning of mobile channels from peers, per unit
+            share of the region's merchants that use them at a profit (it adopts only if it
+            expects them to pay).
         price_dispersion: log-normal sigma of merchant prices around the region's level.
         integrity_mean: mean chance a sale is genuine.
         integrity_concentration: Beta concentration of integrity across merchants (higher:
@@ -580,6 +591,9 @@ class Payment(StrictModel):
         acceptance_gain: extra sales a merchant expects from accepting, per unit share
             of its customers who pay by mobile [share of its sales].
         acceptance_rate: per week chance a merchant revises its acceptance decision.
+        other_payment: chance a buyer who would pay by mobile, at a merchant that does not
+            accept mobile payment, pays another way (cash on delivery, bank card) instead
+            of not buying [probability] (mechanisms/ordering.py, rule 9; assumption).
     """
 
     convenience_rate: Probability = 0.002
@@ -597,6 +611,7 @@ class Payment(StrictModel):
     acceptance_fee: Probability = 0.006
     acceptance_gain: NonNegative = 0.1
     acceptance_rate: Probability = 0.1
+    other_payment: Probability = 0.5
 
 
 class Ordering(StrictModel):
@@ -610,7 +625,8 @@ class Ordering(StrictModel):
 
     Attributes:
         occasion_rate: chance per week that a consumer has a shopping need.
-        mean_order_value: value of a basket at price level 1 (currency units).
+        mean_order_value: value of a basket at price level 1 (currency units; at most
+            1,000,000, so that a year of a large market's money stays a finite number).
         price_weight: utility per basket's worth of money (the price coefficient).
         mobile_appeal: constant utility of shopping by mobile (convenience, choice).
         offline_appeal: constant utility of buying offline at home.
@@ -632,7 +648,7 @@ class Ordering(StrictModel):
     """
 
     occasion_rate: Probability = 0.5
-    mean_order_value: Positive = 10.0
+    mean_order_value: Annotated[float, Field(gt=0.0, le=1_000_000.0)] = 10.0
     price_weight: NonNegative = 3.0
     mobile_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = 0.0
     offline_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = 1.0
@@ -676,9 +692,10 @@ class MerchantDynamics(StrictModel):
 
     Attributes:
         profit_memory: weight of this week's profit in the remembered (smoothed) profit.
-        exit_rate: chance per week that a merchant whose smoothed profit is negative exits.
-        abandon_rate: chance per week that an adopter whose mobile channel loses money
-            (smoothed) stops using it.
+        exit_rate: chance per week that a merchant whose smoothed profit is negative exits
+            (an adopter whose mobile channels lose money drops them instead of closing).
+        abandon_rate: chance per week that an adopter whose smoothed net mobile margin is
+            negative stops using mobile channels.
         entry_rate: entrants per week per active merchant of a region, per unit of the
             region's mean smoothed profit relative to ``traditional_margin`` (when positive).
         max_merchants: cap on merchants ever active, starting ones included (entrants fill
@@ -749,7 +766,9 @@ class PlatformSpec(StrictModel):
         verification: weekly chance the platform checks a store's real name (before the
             ``platform_verification`` lever); a checked store with integrity below
             ``platforms.verification_cutoff`` is delisted, the others are badged.
-        qr_acceptance: share of offline retailers that accept this platform's QR code.
+        qr_acceptance: share of offline retailers that accept this platform's QR code at
+            week 0, in every region; afterwards the retailers decide (mechanisms/o2o.py,
+            ``o2o.qr_acceptance_gain``, ``o2o.qr_acceptance_rate``) [share].
     """
 
     initial_users: Probability = 0.1
@@ -837,11 +856,19 @@ class O2O(StrictModel):
         first_qr_payment: chance a non-paying user pays by QR for the first time at such
             a retailer (it then pays by mobile: offline QR as the way into payment).
         qr_fee: share of a QR payment the retailer pays the platform.
+        qr_acceptance_gain: extra sales an offline retailer expects from accepting a
+            platform's QR code, per unit share of its region's consumers who use the
+            platform and pay by mobile [share of its sales]; it accepts when
+            ``qr_acceptance_gain * share >= qr_fee`` (mechanisms/o2o.py; assumption).
+        qr_acceptance_rate: per week share of offline retailers that revise their decision
+            on a platform's QR code [share / week] (assumption).
     """
 
     qr_payment: Probability = 0.8
     first_qr_payment: Probability = 0.05
     qr_fee: Annotated[float, Field(ge=0.0, le=0.5)] = 0.006
+    qr_acceptance_gain: Annotated[float, Field(ge=0.0, le=10.0)] = 0.05
+    qr_acceptance_rate: Probability = 0.1
 
 
 class Search(StrictModel):
@@ -905,6 +932,12 @@ class Intervention(StrictModel):
         strength: the lever's level at full strength (its unit depends on the lever).
         cost_per_step: spending per step at full strength, in currency units.
         label: a name for reports.
+        countries: the countries where the lever acts, by name (``regions.*.country``;
+            a region without one is its own country, named after the region); None:
+            everywhere. Only levers of ``COUNTRY_LEVERS`` (infrastructure,
+            cross_border_facilitation). The listed countries pay its cost
+            (``policy_cost_by_country``); facilitation acts on the listed countries'
+            imports (the pairs whose buyer is there: their tariffs, customs, subsidy).
     """
 
     lever: Literal[LEVERS]  # type: ignore[valid-type]
@@ -914,6 +947,7 @@ class Intervention(StrictModel):
     strength: NonNegative = 1.0
     cost_per_step: NonNegative = 0.0
     label: str | None = None
+    countries: tuple[Annotated[str, Field(min_length=1, max_length=100)], ...] | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Intervention:
@@ -927,6 +961,16 @@ class Intervention(StrictModel):
             raise ValueError(
                 f"strength {self.strength} of lever '{self.lever}' is above its maximum {top}"
             )
+        if self.countries is not None:
+            if self.lever not in COUNTRY_LEVERS:
+                raise ValueError(
+                    f"countries: lever '{self.lever}' acts on the whole world; only "
+                    f"{', '.join(COUNTRY_LEVERS)} can be restricted to countries"
+                )
+            if not self.countries:
+                raise ValueError("countries: list at least one country (omit it: everywhere)")
+            if len(set(self.countries)) != len(self.countries):
+                raise ValueError(f"countries: {list(self.countries)} names a country twice")
         return self
 
 
@@ -1051,11 +1095,50 @@ class Scenario(StrictModel):
             and sum(r.merchant_share for r in self.regions.values()) <= 0
         ):
             raise ValueError("regions.*.merchant_share must not all be 0 when there are merchants")
+        countries = set(self.country_names)
+        for number, iv in enumerate(self.policies):  # numbered as in other messages
+            for country in iv.countries or ():
+                if country not in countries:
+                    raise ValueError(
+                        f"policies.{number}.countries names '{country}', which is not a "
+                        f"country of the regions ({', '.join(sorted(countries))})"
+                    )
         cap = self.merchant_dynamics.max_merchants
         if cap is not None and cap < self.population.merchants:
             raise ValueError(
                 f"merchant_dynamics.max_merchants ({cap}) is below population.merchants "
                 f"({self.population.merchants}); the cap counts the starting merchants too"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _every_region_has_consumers(self) -> Scenario:
+        """Refuse a population too small to give every region a consumer.
+
+        A region of none has no social graph, no shares and no market.
+        """
+        shares = [r.population_share for r in self.regions.values()]
+        n = self.population.consumers
+        # every region's share is over 1 consumer: nothing to check
+        if not shares or n * min(shares) >= 1.000001 * sum(shares):
+            return self
+        sizes = consumers_per_region(n, shares)
+        empty = [name for name, size in zip(self.regions, sizes, strict=True) if size == 0]
+        if empty:
+            enough = int(sum(shares) / min(shares)) + 1  # every share is at least one consumer
+            least = next(
+                (
+                    m
+                    for m in range(n + 1, min(enough, n + 2000))
+                    if min(consumers_per_region(m, shares)) > 0
+                ),
+                enough,
+            )
+            raise ValueError(
+                f"population.consumers: {n}: too few for {len(shares)} regions (region "
+                f"'{short_key(empty[0])}' would get none at population_share "
+                f"{self.regions[empty[0]].population_share:g}); {least:,} consumers give "
+                "every region one"
             )
         return self
 
@@ -1191,6 +1274,24 @@ def read_scenario_data(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[
     return deep_merge(base, data)
 
 
+def consumers_per_region(n: int, shares: Collection[float]) -> list[int]:
+    """Split n consumers into regions by share: largest remainders, as the model does.
+
+    The arithmetic of ``model.network.region_sizes`` (NumPy, imported here), so that
+    validation and the model agree on which region would be left without a consumer.
+    """
+    import numpy as np
+
+    weights = np.asarray(shares, dtype=float)
+    weights = weights / weights.sum()
+    raw = weights * n
+    sizes = np.floor(raw).astype(np.int64)
+    rest = n - sizes.sum()
+    order = np.argsort(-(raw - sizes), kind="stable")
+    sizes[order[:rest]] += 1
+    return [int(size) for size in sizes]
+
+
 def region_names(data: Mapping[str, Any]) -> list[str] | None:
     """Region names of plain scenario data: its ``regions`` (mapping or list), else the defaults.
 
@@ -1230,6 +1331,11 @@ def _check_region_names(
 ) -> None:
     """Check that a child's regions block names only the parent's regions, unless it lists all."""
     regions = child.get("regions")
+    if isinstance(regions, (Mapping, list)) and not regions:  # merging {} would change nothing
+        raise ScenarioError(
+            f"{where}: regions: empty; a scenario needs at least one region; to keep the "
+            f"regions of {origin}, leave the key out"
+        )
     known = region_names(parent)
     if not isinstance(regions, Mapping) or known is None:
         return  # a list of regions, or no regions block: the child defines the set, or keeps it
@@ -1432,7 +1538,7 @@ def apply_overrides(
     else:
         items = [parse_override(text, source) for text in overrides]
     if any(keys[0] == "regions" and len(keys) > 1 for keys, _ in items):
-        out = _normalise(out)
+        out = _normalise(out, source)
     for keys, value in items:
         if keys[0] == "regions" and len(keys) > 1:
             known = region_names(out)
@@ -1463,15 +1569,26 @@ RETIRED_KEYS: dict[tuple[str, ...], str] = {
 }
 
 
-def _normalise(data: dict[str, Any]) -> dict[str, Any]:
-    """Accept ``regions`` as a list of ``{name: ...}`` items too."""
+def _normalise(data: dict[str, Any], source: str = "<scenario>") -> dict[str, Any]:
+    """Accept ``regions`` as a list of ``{name: ...}`` items too (each name once).
+
+    Raises:
+        ScenarioError: two items of the list have the same name.
+    """
     regions = data.get("regions")
     if isinstance(regions, list):
         out = {}
-        for item in regions:
+        for number, item in enumerate(regions):
             if isinstance(item, dict) and "name" in item:
                 item = dict(item)
-                out[str(item.pop("name"))] = item
+                name = str(item.pop("name"))
+                if name in out:
+                    first = next(i for i, r in enumerate(regions) if str(r.get("name")) == name)
+                    raise ScenarioError(
+                        f"{source}: regions.{number}.name: {short_key(name)!r} is the name of "
+                        f"regions.{first} too; give each region its own name"
+                    )
+                out[name] = item
             else:
                 return data
         data = dict(data, regions=out)
@@ -1491,14 +1608,14 @@ def scenario_from_dict(
     merged = (
         apply_overrides(data, overrides, source=f"{source}: --set") if overrides else dict(data)
     )
-    merged = _normalise(merged)
+    merged = _normalise(merged, source)
     merged.pop("extends", None)
     try:
         return Scenario.model_validate(merged)
     except ValidationError as exc:
         where = source
         if overrides:
-            plain = _normalise(dict(data))
+            plain = _normalise(dict(data), source)
             plain.pop("extends", None)
             try:
                 Scenario.model_validate(plain)

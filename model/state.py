@@ -31,7 +31,14 @@ class StepCounters:
         ledger: the week's payments between parties (mechanisms/accounts.py), or None
             before the first step.
         policy_cost_by_lever: activity-based policy cost per lever.
-        consumer_surplus: consumers' inclusive value of the week's needs, in money.
+        consumer_surplus: consumers' surplus of the week's needs in money: the inclusive
+            value without persuasion, net of the week's counterfeit and fraud losses
+            (mechanisms/ordering.py rule 5, mechanisms/accounts.py); 0 before the first
+            step (week 0: no needs yet, like every weekly flow).
+        persuasion_value: the persuasion part of the choice utility's inclusive value
+            (diagnostic: what the surplus leaves out; 0 before the first step).
+        total_welfare: consumer surplus plus the surplus of the parties with standing
+            (mechanisms/accounts.py :func:`producer_surplus`; 0 before the first step).
         counterfeit_loss_value: goods value of counterfeits sold.
         fraud_loss_value: money lost to payment fraud.
         mobile_spending: what consumers paid for mobile orders (goods net of coupons,
@@ -43,8 +50,26 @@ class StepCounters:
         unmet_needs: needs left unmet (no purchase, failed transaction).
         cross_border_value: goods value of cross-border mobile orders.
         created_by_pair: [origin, destination] goods value of cross-border mobile orders
-            that is created trade (logit counterfactual, mechanisms/ordering.py).
+            that is created trade (imports replacing home supply or no purchase; logit
+            counterfactual, mechanisms/ordering.py rule 6).
+        diverted_by_pair: [origin, destination] goods value of cross-border mobile orders
+            that is diverted trade (from traditional imports or other foreign sellers);
+            with ``created_by_pair`` it adds up to ``cross_border_by_pair``.
         cross_border_by_pair: [origin, destination] goods value of cross-border orders.
+        net_fiscal_cost: the state's payments minus its receipts in the ledger (policy
+            spending minus tariffs and fines; mechanisms/accounts.py).
+        forgone_tariff_revenue: tariffs at the base (pre-lever) rates on the week's
+            imports minus the tariffs collected.
+        policy_cost_by_region: per region, the policy spending attributed to it (where
+            the lever's activity is; overheads to the intervention's countries' regions
+            by population); adds up to ``policy_cost``.
+        net_fiscal_cost_by_region: per region, its policy spending minus the tariffs on
+            its imports and the fines on its merchants; adds up to ``net_fiscal_cost``.
+        forgone_tariff_by_region: per region, the forgone tariff revenue on its imports.
+        policy_cost_by_country: per country (``Scenario.country_names``), the sum of its
+            regions' ``policy_cost_by_region``: who pays.
+        net_fiscal_cost_by_country: per country, the sum of its regions'
+            ``net_fiscal_cost_by_region``.
         exports_value: per region, goods value of its merchants' cross-border sales.
         imports_value: per region, goods value of its consumers' cross-border orders.
         exports_orders: per region, its merchants' cross-border orders.
@@ -54,6 +79,8 @@ class StepCounters:
         merchant_exits: merchants that exited.
         merchant_entries: merchants that entered.
         merchant_abandonments: adopters that stopped using mobile channels.
+        mobile_paid_orders: mobile orders paid by mobile payment (the rest were paid
+            another way at merchants that do not accept it; mechanisms/ordering.py).
     """
 
     orders: int = 0
@@ -65,7 +92,9 @@ class StepCounters:
     policy_cost: float = 0.0
     ledger: Any = None
     policy_cost_by_lever: dict[str, float] = field(default_factory=dict)
-    consumer_surplus: float = float("nan")
+    consumer_surplus: float = 0.0
+    persuasion_value: float = 0.0
+    total_welfare: float = 0.0
     counterfeit_loss_value: float = 0.0
     fraud_loss_value: float = 0.0
     mobile_spending: float = 0.0
@@ -76,7 +105,15 @@ class StepCounters:
     unmet_needs: int = 0
     cross_border_value: float = 0.0
     created_by_pair: np.ndarray | None = None
+    diverted_by_pair: np.ndarray | None = None
     cross_border_by_pair: np.ndarray | None = None
+    net_fiscal_cost: float = 0.0
+    forgone_tariff_revenue: float = 0.0
+    policy_cost_by_region: np.ndarray | None = None
+    net_fiscal_cost_by_region: np.ndarray | None = None
+    forgone_tariff_by_region: np.ndarray | None = None
+    policy_cost_by_country: np.ndarray | None = None
+    net_fiscal_cost_by_country: np.ndarray | None = None
     exports_value: np.ndarray | None = None
     imports_value: np.ndarray | None = None
     exports_orders: np.ndarray | None = None
@@ -86,6 +123,7 @@ class StepCounters:
     merchant_exits: int = 0
     merchant_entries: int = 0
     merchant_abandonments: int = 0
+    mobile_paid_orders: int = 0
 
 
 @dataclass
@@ -95,10 +133,13 @@ class MarketState:
     Attributes:
         last: counts of the last step (the metrics read them).
         cumulative_policy_cost: policy spending so far.
+        cumulative_net_fiscal_cost: the state's net fiscal cost so far (spending minus
+            tariffs and fines; ``StepCounters.net_fiscal_cost`` summed).
     """
 
     last: StepCounters = field(default_factory=StepCounters)
     cumulative_policy_cost: float = 0.0
+    cumulative_net_fiscal_cost: float = 0.0
 
 
 @dataclass
@@ -262,6 +303,8 @@ class PlatformState:
         channel_value: merchants x channels, their goods value so far.
         merchant_records: (step, orders, value) copies of the two tables every
             ``platforms.record_merchants_every`` steps.
+        qr_acceptance: regions x platforms, share of offline retailers accepting the
+            platform's QR code (mechanisms/o2o.py; their decision).
         last: the last week's platform counts (read by the metrics).
     """
 
@@ -276,6 +319,7 @@ class PlatformState:
     channel_orders: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     channel_value: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     merchant_records: tuple = ()
+    qr_acceptance: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     last: dict = field(default_factory=dict)
 
     @property

@@ -60,6 +60,10 @@ def test_money_balances_every_week():
         assert received == pytest.approx(model.merchants.revenue.sum(), rel=1e-5)
         assert received == pytest.approx(orders.goods_value.sum(), rel=1e-9, abs=1e-9)
         assert ledger.flow("consumers", "carriers") == pytest.approx(orders.logistics_value.sum())
+        # merchants pay the payment providers the fee on the orders paid by mobile
+        fee = scenario.payment.acceptance_fee * orders.goods_value[orders.paid_by_mobile].sum()
+        assert ledger.received("payment_providers") == pytest.approx(fee, abs=1e-9)
+        assert ledger.flow("merchants", "payment_providers") == pytest.approx(fee, abs=1e-9)
         # the state spends what the policy costs
         assert ledger.paid("state") == pytest.approx(model.last.policy_cost)
 

@@ -210,6 +210,10 @@ def test_money_balances_with_platform_fees():
         assert sum(ledger.net(p) for p in PARTIES) == pytest.approx(0.0, abs=1e-6)
         s = model.last_week.signals
         assert ledger.flow("merchants", "platforms") >= float(s.orders.platform_fee.sum()) - 1e-9
+        # the payment fee goes to the payment providers, not to the platform
+        assert ledger.flow("merchants", "payment_providers") == pytest.approx(
+            float(s.orders.payment_fee.sum()), abs=1e-9
+        )
         fees += float(s.orders.platform_fee.sum())
     assert fees > 0
 

@@ -8,9 +8,15 @@ Rules, per week:
       acceptance_gain * s_j  >=  acceptance_fee,
 
   where ``s_j`` is the share of its customers who pay by mobile (its last week's
-  orders; where it had none, the share of mobile payers among the connected consumers
-  of its region). A merchant that revises and finds it not worth it stops accepting:
+  orders; where it had none, the share of mobile payers among the consumers of its
+  region). A merchant that revises and finds it not worth it stops accepting:
   acceptance can fall.
+- The decision binds (mechanisms/ordering.py, rule 9): a buyer at a merchant that does
+  not accept mobile payment pays another way (``payment.other_payment``) or does not
+  buy; no mobile payment and no checkout adoption take place there. The merchant pays
+  ``acceptance_fee`` of the goods value of each order paid by mobile to the payment
+  providers (mechanisms/accounts.py). Offline retailers make the same decision on
+  platforms' QR codes (mechanisms/o2o.py).
 - Consumers adopt mobile payment faster where more merchants accept: their adoption
   chance (mechanisms/payment.py) is multiplied by ``1 - w + w * a_r``, with ``a_r`` the
   share of region r's mobile-selling merchants that accept and ``w`` the

@@ -31,6 +31,19 @@ programmes                  state             contractors      lever activity x 
 A counterfeit is paid for like a genuine product; the buyer's loss (the goods value
 of the fake) is reported as ``counterfeit_loss_value``, not as a flow.
 
+Welfare (docs/economics.md, Welfare): ``consumer_surplus`` is the ordering's surplus
+without persuasion (mechanisms/ordering.py, rule 5) minus the week's counterfeit and
+fraud losses (harm the choice utility does not contain). ``total_welfare`` is consumer
+surplus plus :func:`producer_surplus` of the ledger: the net position of every party
+with standing (merchants, KOLs, platforms, payment providers, the state, and any party
+not classified below), minus what the parties paid at cost (:data:`AT_COST`: their
+receipts are the cost of real resources, so their margin is 0) pay to parties with
+standing. Consumers are in the surplus (their payments are the prices in the choice
+utility); fraudsters and outside buyers have no standing (:data:`NO_STANDING`). So every
+transfer between parties counted once cancels, and ``total_welfare`` = consumer surplus
++ merchants' profit + platforms' + KOLs' + payment providers' income - the state's net
+fiscal cost - fees the parties at cost pay to platforms and payment providers.
+
 Policy costs are quantities times unit costs (``policy_costs`` in the scenario):
 coupons redeemed, KOL-campaign fees paid and subsidised channel spend used (each
 at face value plus an administration share), the
@@ -39,8 +52,35 @@ verified and inspected, payers protected, consumers newly connected by the
 infrastructure lever, merchants trained, KOLs monitored, non-payers reached by
 rigid-demand services; plus each intervention's fixed ``cost_per_step``.
 
+Fiscal accounts (docs/economics.md, section 8). The state's **net fiscal cost** of a
+week is what it paid minus what it received in the ledger: policy spending (coupons,
+logistics subsidy, KOL-campaign fees, channel subsidies, programmes) minus tariffs and
+fines. Tariff revenue is part of a country's welfare account (Krugman, Obstfeld and
+Melitz, International Economics, chapter "The Instruments of Trade Policy": costs and
+benefits of a tariff), and a policy's budget effect counts the revenue it gives up as
+well as what it spends (Boardman et al. 2018, Cost-Benefit Analysis: Concepts and
+Practice, 5th ed.), so cost-effectiveness uses the net fiscal cost, not spending
+alone. **Forgone tariff revenue**: tariffs at the base (pre-lever) rates on the week's
+imports (mobile orders and traditional imports) minus the tariffs collected; 0 without
+a lever that cuts tariffs.
+
+Per region and per country (``Scenario.country_names``; :func:`fiscal_week`): each
+lever's cost goes to the regions where its activity is (coupons and facilitation: the
+buyer's region; payment security, rigid demand: the payers / non-payers reached;
+infrastructure: the consumers it connected, by region; integrity: active merchants;
+merchant promotion: non-adopting merchants; channel subsidies and the KOL campaign:
+adopting merchants; the rest by population), then to the regions' countries; each
+intervention's fixed overhead is paid by the regions of its countries (``countries:``;
+all without) by population. Tariffs go to the importing (buyer's) region, fines to the
+merchant's. A country's accounts are its regions' sum; the parts add up to the totals
+(tests/test_trade_fiscal.py): the ledger keeps one ``state``.
+
 Platform fees (mechanisms/platform.py): merchants pay their platform the fee on in-app
 orders, offline retailers pay the QR fee on QR payments (nothing without platforms).
+Payment fees (mechanisms/ordering.py, rule 9): merchants pay the payment providers
+(party ``payment_providers``) ``payment.acceptance_fee`` of the goods value of every
+order paid by mobile (``Orders.payment_fee``; none where the merchant does not accept
+mobile payment and the buyer paid another way).
 :func:`week_accounts` books a week: the ledger, the policy cost and the week's counters
 for the metrics (orders, trade created and diverted, exports and imports per region).
 
@@ -75,10 +115,26 @@ PARTIES: tuple[str, ...] = (
     "fraudsters",
     "contractors",
     "outside_buyers",
+    "payment_providers",
 )
 """Who pays and receives money in the model."""
 
 _INDEX = {name: i for i, name in enumerate(PARTIES)}
+
+AT_COST: tuple[str, ...] = ("carriers", "suppliers", "offline_retail", "contractors")
+"""Parties whose receipts pay for real resources at cost (delivery at the base logistics
+share, goods and fixed costs, offline retail, policy programmes' work): no surplus of
+their own; a fee they pay to a party with standing is their loss."""
+
+NO_STANDING: tuple[str, ...] = ("consumers", "fraudsters", "outside_buyers")
+"""Parties outside the producer surplus: consumers (their surplus is the ordering's,
+net of harm), fraudsters (illegal gains have no standing in cost-benefit analysis:
+Trumbull 1990), outside buyers (merchants' traditional business, outside the model)."""
+
+
+def standing_parties() -> tuple[str, ...]:
+    """Parties whose net position is part of total welfare (every party not classified)."""
+    return tuple(p for p in PARTIES if p not in AT_COST and p not in NO_STANDING)
 
 
 @dataclass
@@ -148,6 +204,20 @@ class PolicyCost:
         )
 
 
+def producer_surplus(ledger: Ledger) -> float:
+    """Surplus of the parties with standing this week (module docstring, Welfare).
+
+    ``sum_{p standing} (received_p - paid_p) - sum_{z at cost, p standing} flow(z -> p)``:
+    what they get from consumers, fraudsters and outside buyers minus what they pay the
+    parties at cost or those without standing (transfers among them cancel).
+    """
+    standing = [_INDEX[p] for p in standing_parties()]
+    at_cost = [_INDEX[p] for p in AT_COST if p in _INDEX]
+    f = ledger.flows
+    net = float(f[:, standing].sum() - f[standing, :].sum())
+    return net - float(f[np.ix_(at_cost, standing)].sum())
+
+
 def policy_cost(
     unit,
     levels: dict[str, float],
@@ -200,6 +270,127 @@ def policy_cost(
         coupons=float(coupons),
         kol_campaign=float(kol_campaign),
         channel_subsidies=float(channel_subsidies),
+    )
+
+
+@dataclass
+class FiscalWeek:
+    """The state's accounts of the week, in total and per country (module docstring).
+
+    Attributes:
+        net_fiscal_cost: the state's payments minus its receipts in the ledger.
+        forgone_tariff_revenue: tariffs at the base rates on the week's imports minus
+            the tariffs collected.
+        policy_cost_by_region: per region, the policy spending it pays.
+        net_fiscal_cost_by_region: per region, its spending minus the tariffs on its
+            imports and the fines on its merchants.
+        forgone_tariff_by_region: per region, forgone tariffs on its imports.
+        policy_cost_by_country: per country, the sum over its regions.
+        net_fiscal_cost_by_country: per country, the sum over its regions.
+    """
+
+    net_fiscal_cost: float
+    forgone_tariff_revenue: float
+    policy_cost_by_region: np.ndarray
+    net_fiscal_cost_by_region: np.ndarray
+    forgone_tariff_by_region: np.ndarray
+    policy_cost_by_country: np.ndarray
+    net_fiscal_cost_by_country: np.ndarray
+
+
+def fiscal_week(
+    scenario: Scenario,
+    params: EffectiveParameters,
+    cost: PolicyCost,
+    ledger: Ledger,
+    *,
+    orders: Orders,
+    origin: np.ndarray,
+    dest: np.ndarray,
+    subsidy_share: np.ndarray,
+    parcels: np.ndarray,
+    consumer_region: np.ndarray,
+    merchant_region: np.ndarray,
+    active: np.ndarray,
+    adopted: np.ndarray,
+    pays: np.ndarray,
+    has_access: np.ndarray,
+    fines: np.ndarray,
+) -> FiscalWeek:
+    """Net fiscal cost, forgone tariffs, and the state's accounts per country.
+
+    Args:
+        scenario: the scenario (countries, ``policy_costs``, ``ordering``).
+        params: the week's effective parameters (base and actual tariffs, access).
+        cost: the week's policy cost by lever.
+        ledger: the week's ledger (the state's payments and receipts).
+        orders: the week's orders.
+        origin: per order, the seller's region.
+        dest: per order, the buyer's region.
+        subsidy_share: per order, the logistics share the state pays the carrier.
+        parcels: per order, a parcel under facilitation.
+        consumer_region: per consumer, its region.
+        merchant_region: per merchant, its region.
+        active: per merchant, in the market.
+        adopted: per merchant, sells through mobile channels.
+        pays: per consumer, pays by mobile.
+        has_access: per consumer, mobile access.
+        fines: per merchant, fines paid this week.
+    """
+    n_regions = params.mobile_access.size
+    country = np.array(scenario.region_country_codes, dtype=np.int64)
+    n_countries = len(scenario.country_names)
+
+    def by_region(index: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(index, weights=weights, minlength=n_regions).astype(np.float64)
+
+    def to_country(values: np.ndarray) -> np.ndarray:
+        return np.bincount(country, weights=values, minlength=n_countries)
+
+    population = by_region(consumer_region.astype(np.int64))
+    sellers = merchant_region.astype(np.int64)
+    unit = scenario.policy_costs
+    where = {  # each lever's activity by region (weights of its cost), computed if needed
+        "consumer_incentives": lambda: by_region(dest, orders.coupon_value),
+        "cross_border_facilitation": lambda: by_region(dest, orders.goods_value * subsidy_share)
+        + by_region(dest[parcels]) * unit.per_parcel_facilitated,
+        "integrity": lambda: by_region(sellers[active]),
+        "payment_security": lambda: by_region(consumer_region[pays].astype(np.int64)),
+        "infrastructure": lambda: population
+        * (params.mobile_access - params.natural_mobile_access),
+        "merchant_promotion": lambda: by_region(sellers[active & ~adopted]),
+        "rigid_demand": lambda: by_region(consumer_region[has_access & ~pays].astype(np.int64)),
+    }
+    spending = np.zeros(n_regions)
+    for lever, amount in cost.by_lever.items():
+        if amount == 0.0:
+            continue
+        if lever in where:
+            w = where[lever]()
+        elif lever.startswith("channel_"):  # subsidies per adopting merchant
+            w = by_region(sellers[active & adopted])
+        else:
+            w = population
+        if not w.sum() > 0.0:
+            w = population if population.sum() > 0 else np.ones(n_regions)
+        spending += amount * w / w.sum()
+    spending += params.overhead_by_region
+    tariffs = by_region(dest, orders.tariff_value) + orders.import_tariff.sum(axis=0)
+    fined = by_region(sellers, fines) if fines.size else np.zeros(n_regions)
+    # forgone: base rates minus actual rates on the week's flows (0 without a tariff cut)
+    markup = 1.0 + scenario.ordering.traditional_import_markup
+    mobile_gap = (params.base_tariff - params.tariff)[origin, dest]
+    import_gap = orders.import_spending / markup * (params.base_tariff - params.import_tariff)
+    forgone = by_region(dest, orders.goods_value * mobile_gap) + import_gap.sum(axis=0)
+    net = spending - tariffs - fined
+    return FiscalWeek(
+        net_fiscal_cost=ledger.paid("state") - ledger.received("state"),
+        forgone_tariff_revenue=float(forgone.sum()),
+        policy_cost_by_region=spending,
+        net_fiscal_cost_by_region=net,
+        forgone_tariff_by_region=forgone,
+        policy_cost_by_country=to_country(spending),
+        net_fiscal_cost_by_country=to_country(net),
     )
 
 
@@ -258,6 +449,8 @@ def week_accounts(
     facilitated = levels["cross_border_facilitation"] > 0
     subsidy_share = (params.base_logistics_cost - params.logistics_cost)[origin, dest]
     logistics_subsidy = float((orders.goods_value * subsidy_share).sum()) if facilitated else 0.0
+    # parcels under facilitation: cross-border orders into regions where the lever acts
+    parcels = cross & (params.region_levels["cross_border_facilitation"][dest] > 0)
     active_count = int(active.sum())
     non_adopters = int((active & ~adopted).sum())
     cost = policy_cost(
@@ -267,7 +460,7 @@ def week_accounts(
         kol_campaign=float(kol_campaign_spend),
         channel_subsidies=float(sum(channel_subsidy_spend.values())),
         logistics_subsidy=logistics_subsidy,
-        parcels_facilitated=int(cross.sum()) if facilitated else 0,
+        parcels_facilitated=int(parcels.sum()) if facilitated else 0,
         merchants_verified=mw.newly_verified if levels["integrity"] > 0 else 0,
         merchants_inspected=active_count * levels["integrity"],
         payers=int(pays.sum()),
@@ -315,15 +508,39 @@ def week_accounts(
     ledger.pay("state", "contractors", cost.to_contractors)
     if orders.platform_fee is not None:
         ledger.pay("merchants", "platforms", float(orders.platform_fee.sum()))
+    ledger.pay("merchants", "payment_providers", float(orders.payment_fee.sum()))
     if orders.qr is not None and scenario.platforms is not None:
         qr_fees = float(orders.qr.value.sum()) * scenario.platforms.o2o.qr_fee
         ledger.pay("offline_retail", "platforms", qr_fees)
+    # welfare: the surplus net of the week's harm (docs/economics.md, Welfare)
+    counterfeit_loss = float(orders.goods_value[~outcome.genuine].sum())
+    consumer_surplus = orders.consumer_surplus - counterfeit_loss - fraud_value
     # trade by region
     cb_value = orders.goods_value * cross
     created = np.zeros((n_regions, n_regions))
     np.add.at(created, (origin, dest), orders.created_value)
+    diverted = np.zeros((n_regions, n_regions))
+    np.add.at(diverted, (origin, dest), orders.diverted_value)
     flows = np.zeros((n_regions, n_regions))
     np.add.at(flows, (origin, dest), cb_value)
+    fiscal = fiscal_week(
+        scenario,
+        params,
+        cost,
+        ledger,
+        orders=orders,
+        origin=origin,
+        dest=dest,
+        subsidy_share=subsidy_share if facilitated else np.zeros(origin.size),
+        parcels=parcels if facilitated else np.zeros(origin.size, dtype=bool),
+        consumer_region=consumer_region,
+        merchant_region=merchant_region,
+        active=active,
+        adopted=adopted,
+        pays=pays,
+        has_access=has_access,
+        fines=mw.fines,
+    )
     return StepCounters(
         orders=orders.count,
         cross_border_orders=int(cross.sum()),
@@ -334,8 +551,10 @@ def week_accounts(
         policy_cost=cost.total,
         ledger=ledger,
         policy_cost_by_lever=cost.by_lever,
-        consumer_surplus=orders.consumer_surplus,
-        counterfeit_loss_value=float(orders.goods_value[~outcome.genuine].sum()),
+        consumer_surplus=consumer_surplus,
+        persuasion_value=orders.persuasion_value,
+        total_welfare=consumer_surplus + producer_surplus(ledger),
+        counterfeit_loss_value=counterfeit_loss,
         fraud_loss_value=fraud_value,
         mobile_spending=float(orders.value.sum()),
         offline_spending=float(orders.offline_spending.sum()),
@@ -347,7 +566,15 @@ def week_accounts(
         unmet_needs=orders.unmet_needs,
         cross_border_value=float(cb_value.sum()),
         created_by_pair=created,
+        diverted_by_pair=diverted,
         cross_border_by_pair=flows,
+        net_fiscal_cost=fiscal.net_fiscal_cost,
+        forgone_tariff_revenue=fiscal.forgone_tariff_revenue,
+        policy_cost_by_region=fiscal.policy_cost_by_region,
+        net_fiscal_cost_by_region=fiscal.net_fiscal_cost_by_region,
+        forgone_tariff_by_region=fiscal.forgone_tariff_by_region,
+        policy_cost_by_country=fiscal.policy_cost_by_country,
+        net_fiscal_cost_by_country=fiscal.net_fiscal_cost_by_country,
         exports_value=np.bincount(origin, weights=cb_value, minlength=n_regions),
         imports_value=np.bincount(dest, weights=cb_value, minlength=n_regions),
         exports_orders=np.bincount(origin[cross], minlength=n_regions),
@@ -357,4 +584,5 @@ def week_accounts(
         merchant_exits=mw.exits,
         merchant_entries=mw.entries,
         merchant_abandonments=mw.abandonments,
+        mobile_paid_orders=int(orders.paid_by_mobile.sum()),
     )

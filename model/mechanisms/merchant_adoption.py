@@ -1,37 +1,66 @@
 """Merchants' response to profit: adopting mobile channels, abandoning them, exit and entry.
 
-Rules, per week (profits are in currency per week; ``pi`` is a merchant's smoothed
-profit, ``pi <- (1 - w) pi + w * profit`` with ``w = profit_memory``):
+Rules, per week. Money is in currency per week. A merchant's **net mobile margin** is
+what its mobile channels add to its profit this week, every mobile cost subtracted once
+(:func:`after_sales`)::
 
-- Adoption weighs cost against expected gain. A non-adopting active merchant of region
-  r adopts with probability
-  ``min(1, promotion_rate + imitation * A_r * S_r)``, where ``A_r`` is the share of
-  r's active merchants using mobile channels and
-  ``S_r = G_r / (G_r + traditional_margin)`` the success of those adopters, with
-  ``G_r = max(0, mean smoothed mobile margin of r's adopters - cost of the channels)``
-  (cost: ``mobile_channel_cost`` plus the marketing budget). Where mobile channels
-  lose money, nobody imitates; ``promotion_rate`` includes the ``merchant_promotion``
-  lever (training).
-- Abandonment: an adopter whose smoothed mobile margin is below its channel costs stops
-  using mobile channels with probability ``abandon_rate`` per week.
-- Exit: an active merchant whose smoothed total profit is negative exits with
-  probability ``exit_rate`` per week (it stays in the arrays, flagged inactive, and
-  never sells again).
-- Entry: in region r, ``Poisson(entry_rate * N_r * max(0, pi_r) / traditional_margin)``
-  new merchants enter (``N_r`` active merchants, ``pi_r`` their mean smoothed profit),
-  into free slots up to the cap (``max_merchants``, or ``max_merchants_ratio`` times the
-  starting merchants). Entrants sell through mobile channels from
-  the start, with a price, integrity and reputation drawn as at the start of the run
-  (:func:`new_merchants`: price ``level_r * exp(N(0, price_dispersion))``, integrity
-  Beta around ``integrity_mean``).
-- Profit (:func:`after_sales`): the week's goods revenue net of the cost of goods,
-  marketing, KOL fees, fines, platform fees, the mobile channels' cost and fixed costs,
-  plus the traditional margin. Integrity and reputation follow the week's sales
-  (mechanisms/fulfilment.py).
+    revenue * (1 - cost_of_goods_share) - marketing - KOL fees - fines
+        - platform fees - payment fees - mobile_channel_cost
+
+(``revenue``: goods value of its mobile orders; payment fees: the provider's fee on the
+orders paid by mobile, ``Orders.payment_fee``). Its profit is that margin plus
+``traditional_margin - fixed_cost`` (a merchant keeps its traditional business whether
+or not it sells by mobile, so the traditional margin is not a cost of adopting).
+``m_j`` is merchant j's smoothed net mobile margin and ``pi_j`` its smoothed profit,
+``x <- (1 - w) x + w * this week's value`` with ``w = profit_memory`` (a non-adopter's
+this-week mobile margin is 0, so the memory of an abandoned channel's loss fades at that
+rate).
+
+- **Adoption** (:func:`adoption_probability`): a non-adopting active merchant of region
+  r adopts when it *learns* of mobile channels this week and *expects them to pay*:
+
+  - it learns with probability ``min(1, promotion_rate + imitation * V_r)``, where
+    ``V_r`` is the share of r's active merchants that are *visible successful peers*
+    (adopters with ``m > 0``) and ``promotion_rate`` includes the ``merchant_promotion``
+    lever's level L (promotion and training inform a non-adopter with chance L a week);
+  - it expects the net gain ``g_j = E_r + min(0, m_j)``: ``E_r`` is the mean smoothed
+    net mobile margin of r's active adopters (of all active adopters when r has none;
+    0 when there are none at all), already net of every mobile cost, and ``min(0, m_j)``
+    its own remembered loss if it dropped mobile channels before (fading as above);
+  - it adopts when it has learned and ``g_j > 0``. The gain is compared once with zero,
+    the gain of staying traditional (nothing is subtracted a second time). Promotion
+    informs; it never makes a merchant adopt channels it expects to lose money on.
+- **Abandonment** (:func:`abandons`): an adopter whose own smoothed net mobile margin is
+  below zero (``m_j < 0``) stops using mobile channels with probability ``abandon_rate``
+  per week. An adopter with ``m_j >= 0`` never abandons.
+- **Exit** (:func:`exits`): an active merchant whose smoothed total profit is negative
+  (``pi_j < 0``) is struck with probability ``exit_rate`` per week. If it is an adopter
+  whose loss comes from its mobile channels (``m_j < 0``), it drops them instead of
+  closing (counted as an abandonment): the cheaper way out of a loss-making channel is to
+  stop it, not to close a business that covers its costs without it. The others exit:
+  a struck merchant stays in the arrays, flagged inactive, and never sells again; each
+  exit is counted once, in the week it happens. (A merchant that dropped mobile channels
+  can still exit while its remembered profit is negative: a run of losses can close a
+  small firm.)
+- **Entry** (:func:`entrants_per_region`): in region r,
+  ``Poisson(entry_rate * N_r * max(0, pi_r) / traditional_margin)`` new merchants enter
+  (``N_r`` active merchants, ``pi_r`` their mean smoothed profit), into free slots up to
+  the cap (``max_merchants``, or ``max_merchants_ratio`` times the starting merchants).
+  Entrants sell through mobile channels from the start, with a price, integrity and
+  reputation drawn as at the start of the run (:func:`new_merchants`: price
+  ``level_r * exp(N(0, price_dispersion))``, integrity Beta around ``integrity_mean``).
+  Merchants in business after a week = active at its start - exits + entries.
+- Integrity and reputation follow the week's sales (mechanisms/fulfilment.py).
 
 Source (docs/domain.md, Mechanisms > Merchant marketing): "Adoption by merchants
 spreads by imitation of successful peers and by government promotion and training";
-Actors > Merchants: "many cling to traditional marketing".
+Actors > Merchants: "many cling to traditional marketing". The decision rule (adopt
+when informed and the expected net gain over the traditional alternative is positive;
+drop a channel that loses money) is the standard expected-profit rule of technology
+adoption with information diffusion (e.g. Griliches 1957; Mansfield 1961: the speed
+of imitation rises with the profitability of the innovation and the share of firms
+already using it); the promotion lever acts on information, as training programmes do
+(docs/economics.md, section 4).
 """
 
 from __future__ import annotations
@@ -72,35 +101,51 @@ def smoothed(previous: np.ndarray, current: np.ndarray, memory: float) -> np.nda
     return ((1.0 - memory) * previous.astype(np.float64) + memory * current).astype(np.float32)
 
 
+def expected_gain(
+    merchant_region: np.ndarray,
+    active: np.ndarray,
+    adopted: np.ndarray,
+    mobile_margin: np.ndarray,
+    n_regions: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per region, the expected net mobile margin and the share of visible successful peers.
+
+    Returns ``(E, V)``: ``E[r]`` the mean smoothed net mobile margin of r's active
+    adopters (of all active adopters when r has none, 0 when nobody adopts), ``V[r]`` the
+    share of r's active merchants that are adopters with a positive smoothed margin.
+    """
+    users = adopted & active
+    region_users = merchant_region[users]
+    margin = mobile_margin[users].astype(np.float64)
+    total = np.bincount(merchant_region[active], minlength=n_regions).astype(np.float64)
+    count = np.bincount(region_users, minlength=n_regions).astype(np.float64)
+    summed = np.bincount(region_users, weights=margin, minlength=n_regions)
+    overall = float(margin.mean()) if margin.size else 0.0
+    mean = np.where(count > 0, summed / np.maximum(count, 1.0), overall)
+    successful = np.bincount(region_users[margin > 0.0], minlength=n_regions)
+    share = np.where(total > 0, successful / np.maximum(total, 1.0), 0.0)
+    return mean, share
+
+
 def adoption_probability(
     spec: Merchants,
-    accounts: Accounts,
     promotion_rate: float,
-    channel_cost: float,
     merchant_region: np.ndarray,
     active: np.ndarray,
     adopted: np.ndarray,
     mobile_margin: np.ndarray,
     n_regions: int,
 ) -> np.ndarray:
-    """Per merchant chance to adopt mobile channels this week (0 for adopters and exited)."""
-    total = np.bincount(merchant_region[active], minlength=n_regions).astype(np.float64)
-    adopters_mask = adopted & active
-    adopters = np.bincount(merchant_region[adopters_mask], minlength=n_regions).astype(
-        np.float64
-    )
-    margin = np.bincount(
-        merchant_region[adopters_mask],
-        weights=mobile_margin[adopters_mask].astype(np.float64),
-        minlength=n_regions,
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(total > 0, adopters / np.maximum(total, 1), 0.0)
-        mean_margin = np.where(adopters > 0, margin / np.maximum(adopters, 1), 0.0)
-    gain = np.maximum(mean_margin - channel_cost, 0.0)
-    success = gain / (gain + max(accounts.traditional_margin, 1e-9))
-    p = np.minimum(1.0, promotion_rate + spec.imitation * share * success)[merchant_region]
-    return np.where(adopted | ~active, 0.0, p)
+    """Per merchant chance to adopt mobile channels this week (0 for adopters and exited).
+
+    The chance of learning of mobile channels, ``min(1, promotion_rate + imitation *
+    V_r)``, where the merchant expects a positive net gain ``E_r + min(0, m_j)``; 0
+    elsewhere (module docstring).
+    """
+    mean, share = expected_gain(merchant_region, active, adopted, mobile_margin, n_regions)
+    learn = np.minimum(1.0, promotion_rate + spec.imitation * share)[merchant_region]
+    gain = mean[merchant_region] + np.minimum(mobile_margin.astype(np.float64), 0.0)
+    return np.where(adopted | ~active | (gain <= 0.0), 0.0, learn)
 
 
 def abandons(
@@ -108,19 +153,30 @@ def abandons(
     adopted: np.ndarray,
     active: np.ndarray,
     mobile_margin: np.ndarray,
-    channel_cost: float,
     draw: np.ndarray,
 ) -> np.ndarray:
-    """Adopters whose smoothed mobile margin is below their channel costs and who give up."""
-    losing = adopted & active & (mobile_margin < channel_cost)
+    """Adopters whose own smoothed net mobile margin is below zero and who give up."""
+    losing = adopted & active & (mobile_margin < 0.0)
     return losing & (draw < dynamics.abandon_rate)
 
 
 def exits(
-    dynamics: MerchantDynamics, active: np.ndarray, profit: np.ndarray, draw: np.ndarray
-) -> np.ndarray:
-    """Active merchants with negative smoothed profit that exit this week."""
-    return active & (profit < 0.0) & (draw < dynamics.exit_rate)
+    dynamics: MerchantDynamics,
+    active: np.ndarray,
+    adopted: np.ndarray,
+    profit: np.ndarray,
+    mobile_margin: np.ndarray,
+    draw: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Active merchants with negative smoothed profit whose exit draw comes up this week.
+
+    Returns ``(leaving, dropping)``: an adopter whose own smoothed net mobile margin is
+    negative drops its mobile channels instead of closing (``dropping``, the cheaper way
+    out of the loss); the others leave the market (``leaving``).
+    """
+    struck = active & (profit < 0.0) & (draw < dynamics.exit_rate)
+    dropping = struck & adopted & (mobile_margin < 0.0)
+    return struck & ~dropping, dropping
 
 
 def entrants_per_region(
@@ -161,8 +217,9 @@ class MerchantWeek:
         revenue: per merchant, goods revenue from mobile orders.
         fines: per merchant, fines paid.
         profit: per merchant, this week's profit (0 for inactive merchants).
-        mobile_margin: per merchant, this week's margin from mobile channels after their
-            costs (marketing, KOL fees, fines, channel cost).
+        mobile_margin: per merchant, this week's net mobile margin: the margin on mobile
+            sales after every mobile cost (marketing, KOL fees, fines, platform and
+            payment fees, channel cost), each subtracted once.
         newly_verified: active merchants verified this week.
         exits: merchants that exited this week.
         entries: merchants that entered this week.
@@ -268,7 +325,6 @@ def after_sales(
     """
     acc, dyn, spec = scenario.accounts, scenario.merchant_dynamics, scenario.merchants
     m, n_regions = region.size, price_level.size
-    channel_cost = acc.mobile_channel_cost + scenario.marketing.budget_per_merchant
     new_integrity, new_reputation = fulfilment.update_merchants_after_sales(
         spec, integrity, reputation, outcome
     )
@@ -278,12 +334,16 @@ def after_sales(
         if orders.platform_fee is not None
         else 0.0
     )
+    # the payment provider's fee on the orders paid by mobile (ordering.py)
+    payment_fees = np.bincount(orders.merchant, weights=orders.payment_fee, minlength=m)
+    # the net mobile margin: every mobile cost subtracted here, once
     mobile_margin_week = (
         revenue * (1.0 - acc.cost_of_goods_share)
         - marketing_spend
         - kol_fees
         - outcome.fines_by_merchant
         - platform_fees
+        - payment_fees
         - np.where(adopted & active, acc.mobile_channel_cost, 0.0)
     )
     profit_week = np.where(
@@ -295,9 +355,7 @@ def after_sales(
     )
     adopt_p = adoption_probability(
         spec,
-        acc,
         params.promotion_rate,
-        channel_cost,
         region,
         active,
         adopted,
@@ -306,8 +364,8 @@ def after_sales(
     )
     draws = rng.random((3, m))
     new_adopted = adopted | (draws[0] < adopt_p)
-    give_up = abandons(dyn, adopted, active, new_margin, channel_cost, draws[1])
-    leaving = exits(dyn, active, new_profit, draws[2])
+    leaving, dropping = exits(dyn, active, adopted, new_profit, new_margin, draws[2])
+    give_up = abandons(dyn, adopted, active, new_margin, draws[1]) | dropping
     new_verified = fulfilment.verify(spec, verified, params.verification_rate, rng)
     newly_verified = int((new_verified & ~verified & active).sum())
     still = active & ~leaving

@@ -4,8 +4,10 @@ Rule. The offline alternative of the weekly shopping choice (mechanisms/ordering
 "offline at home") is the one offline channel. With a ``platforms:`` section, each
 offline purchase is paid either in cash or by scanning the retailer's QR code:
 
-- the retailer accepts platform p's QR code with chance ``qr_acceptance_p`` (or, with
-  interoperability ``I``, another platform's code works with chance ``I``);
+- in region r a share ``a_rp`` of the offline retailers accepts platform p's QR code
+  (the retailers' decision below); a user of p shops at one with chance ``a_rp`` (or,
+  with interoperability ``I`` and more than one platform, another platform's code
+  works with chance ``I``: ``a_rp + (1 - a_rp) * I``);
 - a platform user who already pays by mobile pays by QR with chance ``qr_payment``;
 - a user who does not yet pay by mobile pays by QR for the first time with chance
   ``first_qr_payment * (1 - perceived risk)``; it then pays by mobile (it joins the
@@ -18,17 +20,41 @@ pays the platform ``qr_fee`` of a QR payment. A QR payer scanned a store's code:
 week's mobile orders without a closer touch are attributed to ``qr_o2o``
 (mechanisms/attribution.py), and it may follow a nearby store (mechanisms/platform.py).
 
-Source: docs/domain.md, Mechanisms > Mobile payment (offline QR payment first) and Social
-commerce (QR codes, location-based discovery of nearby businesses).
+Retailers' QR acceptance (:func:`qr_acceptance_week`, in the acceptance phase after the
+week's sales; state ``platforms.qr_acceptance``, regions x platforms). It is the offline
+retailers' version of the merchants' decision on mobile payment
+(mechanisms/acceptance.py). Offline retailers are outside the model (no agents), so the
+rule acts on shares: each week a share ``qr_acceptance_rate`` of region r's retailers
+revises its decision on platform p's code, and a revising retailer accepts when the
+sales it expects to gain are worth the fee:
+
+    qr_acceptance_gain * q_rp  >=  qr_fee,
+
+with ``q_rp`` the share of region r's consumers who use platform p and pay by mobile
+(the customers who would pay it by QR; retailers serve the whole region). So
+``a_rp <- a_rp + qr_acceptance_rate * (1[worth] - a_rp)``: acceptance rises towards 1
+where enough customers pay by QR, and falls towards 0 where the fee is not worth it.
+At week 0 ``a_rp`` is ``platforms.platforms.<p>.qr_acceptance`` in every region (the
+starting share). The rule draws no random numbers.
+
+Source: docs/domain.md, Mechanisms > Mobile payment (offline QR payment first; the
+two-sided argument: sellers accept a payment means when enough customers use it and the
+fee is worth it) and Social commerce (QR codes, location-based discovery of nearby
+businesses). ``qr_acceptance_gain`` and ``qr_acceptance_rate`` are assumptions, set
+like the merchants' ``acceptance_gain`` and ``acceptance_rate`` (scenarios/baseline.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.scenario import O2O
+
+if TYPE_CHECKING:
+    from model.scenario import Platforms
 
 
 @dataclass
@@ -48,6 +74,12 @@ class QrWeek:
     first_time: np.ndarray
 
 
+def initial_qr_acceptance(spec: Platforms, n_regions: int) -> np.ndarray:
+    """Regions x platforms: the starting share of retailers accepting each platform's code."""
+    start = np.array([p.qr_acceptance for p in spec.platforms.values()], dtype=np.float64)
+    return np.tile(start, (n_regions, 1))
+
+
 def split_offline(
     spec: O2O,
     rng: np.random.Generator,
@@ -58,6 +90,7 @@ def split_offline(
     risk: np.ndarray,
     qr_acceptance: np.ndarray,
     interoperability: float,
+    home: np.ndarray,
 ) -> QrWeek:
     """Which offline purchases are paid by QR (see module docstring).
 
@@ -69,14 +102,16 @@ def split_offline(
         user: per consumer, its platform (-1 none).
         pays: per consumer, pays by mobile.
         risk: per consumer, perceived payment risk.
-        qr_acceptance: per platform, share of retailers accepting its code.
+        qr_acceptance: regions x platforms, share of retailers accepting each code.
         interoperability: chance another platform's code works.
+        home: per buyer, its region (where it shops offline).
     """
     p = user[buyers].astype(np.int64)
     is_user = p >= 0
     draws = rng.random((2, buyers.size))
-    accept = qr_acceptance[np.maximum(p, 0)]
-    accept = accept + (1.0 - accept) * interoperability * (qr_acceptance.size > 1)
+    n_platforms = qr_acceptance.shape[1]
+    accept = qr_acceptance[home.astype(np.int64), np.maximum(p, 0)]
+    accept = accept + (1.0 - accept) * interoperability * (n_platforms > 1)
     takes_qr = is_user & (draws[0] < accept)
     payer = pays[buyers]
     wants = np.where(payer, spec.qr_payment, spec.first_qr_payment * (1.0 - risk[buyers]))
@@ -87,3 +122,39 @@ def split_offline(
         platform=p[qr],
         first_time=buyers[qr & ~payer],
     )
+
+
+def qr_payer_share(
+    user: np.ndarray, pays: np.ndarray, region: np.ndarray, n_regions: int, n_platforms: int
+) -> np.ndarray:
+    """Regions x platforms: share of the region's consumers who use the platform and pay."""
+    residents = np.bincount(region, minlength=n_regions).astype(np.float64)
+    p = user.astype(np.int64)
+    ok = (p >= 0) & pays
+    counts = np.zeros((n_regions, n_platforms))
+    np.add.at(counts, (region[ok].astype(np.int64), p[ok]), 1.0)
+    return counts / np.maximum(residents, 1.0)[:, None]
+
+
+def qr_acceptance_week(
+    spec: O2O,
+    qr_acceptance: np.ndarray,
+    *,
+    user: np.ndarray,
+    pays: np.ndarray,
+    region: np.ndarray,
+) -> np.ndarray:
+    """Return regions x platforms QR acceptance after this week's revisions (see docstring).
+
+    Args:
+        spec: the O2O parameters (``qr_fee``, ``qr_acceptance_gain``,
+            ``qr_acceptance_rate``).
+        qr_acceptance: regions x platforms, the share accepting at the start of the week.
+        user: per consumer, its platform (-1 none).
+        pays: per consumer, pays by mobile.
+        region: per consumer, its region.
+    """
+    n_regions, n_platforms = qr_acceptance.shape
+    share = qr_payer_share(user, pays, region, n_regions, n_platforms)
+    worth = (spec.qr_acceptance_gain * share >= spec.qr_fee).astype(np.float64)
+    return qr_acceptance + spec.qr_acceptance_rate * (worth - qr_acceptance)

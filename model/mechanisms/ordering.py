@@ -9,8 +9,10 @@ Rule, per week, for each consumer i with a shopping need (probability
    - not buying: ``no_purchase_appeal``;
    - offline at home: ``offline_appeal - a * level_h * offline_price_markup``;
    - a traditional import from region b of another country:
-     ``traditional_import_appeal - a * level_b * (1 + traditional_import_markup + tariff_bh)
-     - delay_weight * traditional_import_days / 7``;
+     ``traditional_import_appeal - a * level_b * (1 + traditional_import_markup + T_bh)
+     - delay_weight * traditional_import_days / 7``, with ``T_bh`` the tariff on
+     traditional imports (``params.import_tariff``: the facilitation lever cuts it only
+     when ``trade.facilitation_tariff_scope`` is ``traditional`` or ``both``);
    - a mobile order from region b's sellers:
      ``mobile_appeal + I_bh + variety_weight * ln(M_b / M) - delay_weight * days_bh / 7
      + trust_weight * tau_ib + ln lift_i - memory_i``, where
@@ -30,21 +32,57 @@ Rule, per week, for each consumer i with a shopping need (probability
    at checkout (probability ``checkout_adoption * (1 - risk_i)``).
 3. i chooses alternative k with logit probability ``P_ik = exp(V_ik) / sum exp(V_i.)``.
    Within region b, merchant j is drawn with probability proportional to ``exp(u_jh)``.
-   A chosen mobile order completes with probability ``reliability`` (else a failed
+   A chosen mobile order completes with probability ``reliability`` of the buyer's
+   region (the infrastructure lever raises it where it acts; else a failed
    transaction: the need goes unmet this week).
 4. Money: the consumer pays ``B_i * price_j * (1 - coupon + logistics + tariff)``; the
    merchant receives ``B_i * price_j`` (the state reimburses the coupon), the carrier
    the logistics, the state the tariff. Offline and traditional-import spending goes
    to retailers outside the model (tariffs on imports to the state).
-5. Consumer surplus of a need is the logit inclusive value in money:
-   ``B_i / a * ln sum_k exp(V_ik)`` (Small and Rosen 1981; a level up to a constant,
-   compare it between scenarios).
-6. Trade created and diverted (the logit counterfactual): a cross-border mobile order
-   of value v by i would otherwise, by the independence of irrelevant alternatives,
-   have gone to the other alternatives in proportion to their probabilities. The part
-   that would have been no purchase or offline at home is *created*
-   (``v * (P_none + P_offline) / (1 - P_cross_border)``); the part that would have been
-   a domestic mobile order or a traditional import is *diverted*.
+5. Consumer surplus of a need is measured with the welfare utility, not the choice
+   utility: choices use ``V_ik`` above, but its persuasion terms ``s_ik`` change choices,
+   not the value of the goods (the persuasive view of advertising: Dixit and Norman 1978;
+   Bagwell 2007, "The economic analysis of advertising", Handbook of Industrial
+   Organization vol. 3, sections 3-4). With decision utility ``V = W + s`` and
+   experienced (welfare) utility ``W``, the expected welfare utility of the choice is the
+   logsum of the decision utility minus the expected persuasion under the choice
+   probabilities (Train 2009, Discrete Choice Methods with Simulation, section 3.5;
+   Leggett 2002, "Environmental valuation with imperfectly informed consumers", Land
+   Economics 78(3)), so in money, per need (Small and Rosen 1981 for the logsum):
+   ``CS_i = B_i / a * (ln sum_k exp(V_ik) - sum_k P_ik s_ik)``
+   (:func:`welfare_surplus`; a level up to a constant: compare it between scenarios).
+   Persuasion ``s_ik``: ``ln lift_i`` on every mobile alternative (the conversion lift of
+   marketing channels and KOLs, given awareness) and, with platforms, ``post_appeal`` on
+   the followed store that posted this week (the store's own marketing message to a
+   consumer who already has it in its list). Information, kept in ``W``: awareness (which
+   alternatives exist), visibility (consideration: how far marketing puts a merchant in
+   the choice set, mechanisms/marketing.py; Goeree 2008), reputation, verification,
+   trust and ``memory_i`` (experience), a friend's share (a satisfied friend's unpaid
+   recommendation), search, loyalty (ease of re-purchase), prices, coupons and deals.
+   ``persuasion_value = sum_i B_i / a * sum_k P_ik s_ik`` is what the old logsum counted
+   on top. The week's counterfeit and fraud losses are subtracted from the surplus in
+   the accounts (mechanisms/accounts.py; docs/economics.md, Welfare).
+6. Trade created and diverted, as trade economics defines them (Viner 1950, The
+   Customs Union Issue, ch. 4: creation replaces home supply by imports, diversion
+   moves imports from one foreign source to another; the counterfactual is the logit
+   one). A cross-border mobile order of goods value v by i from sellers of region b
+   would otherwise, had mobile shopping from b not existed (every mobile alternative
+   of b's sellers removed: b's region alternative and the platform alternatives whose
+   store is in b), have gone to the remaining alternatives in proportion to their
+   probabilities (independence of irrelevant alternatives). With ``P_b`` the
+   probability of the removed alternatives:
+
+   - *created* (imports replacing home supply or no purchase):
+     ``v * (P_none + P_offline + P_domestic_mobile) / (1 - P_b)``, where domestic
+     mobile is every mobile alternative whose seller is in i's country;
+   - *diverted* (from other foreign sources):
+     ``v * (P_traditional_imports + P_other_foreign_mobile) / (1 - P_b)``: traditional
+     imports from any country (from b too: traditional trade moved to e-commerce) and
+     mobile orders from foreign regions other than b.
+
+   The two parts are computed separately and add up to v (every remaining
+   alternative is in one of them), so per region pair created + diverted is the
+   pair's cross-border value.
 
 Cross-border means between countries (``params.cross_border``).
 
@@ -65,6 +103,23 @@ Cross-border means between countries (``params.cross_border``).
 8. After the week (:func:`purchase_records`), each consumer's records: pays by mobile
    (with checkout adoption), has ever ordered (and across countries), the merchant and
    the week of its last mobile order.
+
+9. Payment binds (merchants decide to accept mobile payment in mechanisms/acceptance.py).
+   Every mobile buyer pays by mobile or adopts mobile payment at checkout (rule 2). After
+   its merchant is drawn (and after the warned buyer's second draw and the
+   cross-platform check), a buyer whose merchant does not accept mobile payment
+   (``merchants.accepts_mobile_payment``) pays another way (cash on delivery, a bank
+   card) with chance ``payment.other_payment``, else it does not buy: a failed
+   transaction, the need unmet this week (``Orders.payment_refused``). No mobile payment
+   and no checkout adoption at such a merchant. ``Orders.paid_by_mobile`` marks the
+   orders paid by mobile; on each the merchant pays the payment provider
+   ``payment.acceptance_fee`` of the goods value (``Orders.payment_fee``, booked
+   ``merchants -> payment_providers`` in mechanisms/accounts.py and part of the
+   merchant's costs). The platform fee of an in-app order (rule 7) is the platform's
+   commission and comes on top. One draw per order, with and without platforms.
+   Source: docs/domain.md, Mechanisms > Mobile payment (two-sided adoption: a payment
+   means works only where the seller accepts it); cash on delivery and bank cards as
+   the other ways to pay for online orders; ``other_payment`` is an assumption.
 
 Source (docs/domain.md, Mechanisms > Ordering): "An aware, trusting consumer with
 mobile access and payment buys with some probability per period, choosing among
@@ -105,7 +160,9 @@ class Orders:
         tariff_value: tariff paid per order (to the state).
         cross_border: per order, seller in another country.
         created_value: per order, the part of ``goods_value`` that is created trade
-            (0 for orders that are not cross-border).
+            (0 for orders that are not cross-border; rule 6).
+        diverted_value: per order, the part of ``goods_value`` that is diverted trade
+            (0 for orders that are not cross-border; rule 6).
         adopted_at_checkout: consumers who adopted mobile payment at checkout.
         failed_transactions: mobile orders lost to transaction failures.
         offline_spending: per region of the consumers, spending offline at home.
@@ -113,7 +170,11 @@ class Orders:
         import_tariff: [origin, destination] tariffs on traditional imports.
         needs: consumers with a shopping need this week.
         unmet_needs: needs not met (no purchase chosen, or a failed transaction).
-        consumer_surplus: sum over needs of the inclusive value in money.
+        consumer_surplus: sum over needs of the expected welfare utility of the choice
+            in money (rule 5: the inclusive value without persuasion; before the
+            week's counterfeit and fraud losses, which the accounts subtract).
+        persuasion_value: sum over needs of the expected persuasion term in money
+            (rule 5; the old logsum was ``consumer_surplus + persuasion_value``).
         basket_value: per region of the consumers, sum of baskets of all needs (the
             consumption that could be bought; the denominator of the mobile share).
         channel: per order, its channel code (mechanisms/attribution.py); None
@@ -125,6 +186,13 @@ class Orders:
         search_actions: searches followed by an action.
         search_purchases: actions followed by a mobile order this week.
         cross_platform_failures: in-app payments that failed at another platform's store.
+        paid_by_mobile: per order, paid by mobile payment (the buyer pays by mobile or
+            adopted at checkout, and the merchant accepts mobile payment; rule 9).
+        payment_fee: per order, the payment provider's fee the merchant pays
+            (``payment.acceptance_fee`` x goods value on orders paid by mobile, else 0).
+        payment_refused: chosen mobile orders lost because the merchant does not accept
+            mobile payment and the buyer would not pay another way (rule 9; also in
+            ``failed_transactions``).
     """
 
     consumer: np.ndarray
@@ -135,6 +203,7 @@ class Orders:
     tariff_value: np.ndarray
     cross_border: np.ndarray
     created_value: np.ndarray
+    diverted_value: np.ndarray
     adopted_at_checkout: np.ndarray
     failed_transactions: int
     offline_spending: np.ndarray
@@ -143,7 +212,10 @@ class Orders:
     needs: int
     unmet_needs: int
     consumer_surplus: float
+    persuasion_value: float
     basket_value: np.ndarray
+    paid_by_mobile: np.ndarray
+    payment_fee: np.ndarray
     channel: np.ndarray | None = None
     platform_fee: np.ndarray | None = None
     qr: o2o.QrWeek | None = None
@@ -151,6 +223,7 @@ class Orders:
     search_actions: int = 0
     search_purchases: int = 0
     cross_platform_failures: int = 0
+    payment_refused: int = 0
 
     @property
     def count(self) -> int:
@@ -161,6 +234,29 @@ class Orders:
     def value(self) -> np.ndarray:
         """What the consumer pays per order (goods net of coupon, logistics, tariff)."""
         return self.goods_value - self.coupon_value + self.logistics_value + self.tariff_value
+
+
+def welfare_surplus(
+    basket: np.ndarray, price_weight: float, total: np.ndarray, persuasion: np.ndarray
+) -> tuple[float, float]:
+    """Consumer surplus of the needs when choice utility includes persuasion (rule 5).
+
+    Args:
+        basket: per need, the basket value ``B_i`` (currency).
+        price_weight: ``a``, the utility of one basket's worth of money.
+        total: per need, ``sum_k exp(V_ik)`` over the alternatives (decision utilities).
+        persuasion: per need, ``sum_k exp(V_ik) * s_ik`` (``s``: the persuasion terms).
+
+    Returns:
+        ``(surplus, persuasion_value)``: the sums over needs of
+        ``B_i / a * (ln total_i - persuasion_i / total_i)`` and of
+        ``B_i / a * persuasion_i / total_i`` (both 0 when ``a`` is 0: no money scale).
+    """
+    if price_weight <= 0 or not basket.size:
+        return 0.0, 0.0
+    money = basket / price_weight
+    expected = persuasion / total  # sum_k P_ik s_ik
+    return float((money * (np.log(total) - expected)).sum()), float((money * expected).sum())
 
 
 @dataclass
@@ -233,12 +329,15 @@ class PlatformChoice:
             users and the week's platform parameters).
         kol_touch: per consumer, saw a KOL post this week.
         marketing_channel: per consumer, the marketing channel code that reached it (-1).
+        qr_acceptance: regions x platforms, share of offline retailers accepting each
+            platform's QR code (``platforms.qr_acceptance``, mechanisms/o2o.py).
     """
 
     spec: Platforms
     week: Any
     kol_touch: np.ndarray
     marketing_channel: np.ndarray
+    qr_acceptance: np.ndarray
 
 
 def choose(
@@ -263,12 +362,16 @@ def choose(
     logistics_cost: np.ndarray,
     tariff: np.ndarray,
     cross_border: np.ndarray,
+    traditional_tariff: np.ndarray | None = None,
     coupon: float,
-    reliability: float,
+    reliability: float | np.ndarray,
     merchant_price: np.ndarray,
     merchant_region: np.ndarray,
     platform: PlatformChoice | None = None,
     warned_merchant: np.ndarray | None = None,
+    accepts: np.ndarray | None = None,
+    other_payment: float = 1.0,
+    payment_fee: float = 0.0,
 ) -> Orders:
     """Make this week's shopping choices and draw the mobile orders (see module docstring).
 
@@ -293,14 +396,25 @@ def choose(
         logistics_cost: [origin, destination] logistics share of the price.
         tariff: [origin, destination] tariff share of the price.
         cross_border: [origin, destination] True between countries.
+        traditional_tariff: [origin, destination] tariff share of traditional imports
+            (None: ``tariff``).
         coupon: coupon share of the price on mobile orders.
-        reliability: chance a mobile transaction completes.
+        reliability: chance a mobile transaction completes (a number, or per region of
+            the buyer).
         merchant_price: price index per merchant.
         merchant_region: region per merchant.
         platform: the platform layer's additions (None: no platform, no extra draws).
         warned_merchant: per consumer, a merchant a neighbour warned about this week
             (-1: none); a buyer who draws it draws once more.
+        accepts: per merchant, accepts mobile payment (rule 9; None: every merchant
+            accepts, and no draws).
+        other_payment: chance a buyer at a merchant that does not accept mobile payment
+            pays another way (rule 9).
+        payment_fee: the payment provider's fee on an order paid by mobile [share of
+            goods value].
     """
+    if traditional_tariff is None:
+        traditional_tariff = tariff
     n_regions = price_level.size
     a = spec.price_weight
     count = needs.size
@@ -318,7 +432,9 @@ def choose(
             if cross_border[b, h]:
                 outside[h, 2 + b] = np.exp(
                     spec.traditional_import_appeal
-                    - a * price_level[b] * (1.0 + spec.traditional_import_markup + tariff[b, h])
+                    - a
+                    * price_level[b]
+                    * (1.0 + spec.traditional_import_markup + traditional_tariff[b, h])
                     - spec.delay_weight * spec.traditional_import_days / 7.0
                 )
     outside_total = outside.sum(axis=1)
@@ -345,7 +461,8 @@ def choose(
         h_cap = home[capable]
         t_dom = trust_domestic[who].astype(np.float64)
         t_for = trust_foreign[who].astype(np.float64)
-        personal = np.log(np.maximum(lift[who], 1e-12)) - memory[who].astype(np.float64)
+        lift_term = np.log(np.maximum(lift[who], 1e-12))  # persuasion (rule 5)
+        personal = lift_term - memory[who].astype(np.float64)
         for b in range(n_regions):
             foreign = cross_border[b, h_cap]
             tau = np.where(foreign, t_for, t_dom)
@@ -369,7 +486,15 @@ def choose(
     total = base_total + mobile_weight.sum(axis=1)
     if extra is not None:
         total = total + extra.weight.sum(axis=1)
-    surplus = float((basket_i / a * np.log(total)).sum()) if a > 0 else 0.0
+    persuasion = np.zeros(count)  # per need: sum_k exp(V_ik) * s_ik (rule 5)
+    if capable.size:
+        offered = mobile_weight[capable].sum(axis=1)
+        if extra is not None:
+            offered = offered + extra.weight[capable].sum(axis=1)
+        persuasion[capable] = lift_term * offered
+    if extra is not None:
+        persuasion = persuasion + extra.persuasion
+    surplus, persuaded = welfare_surplus(basket_i, a, total, persuasion)
     draw = rng.random(count) * total
     is_mobile = draw >= base_total
     # outside choices: position within the home region's outside cdf
@@ -395,12 +520,13 @@ def choose(
         sel = ~is_mobile & (outside_choice == 2 + b)
         if sel.any():
             goods = basket_i[sel] * price_level[b] * (1.0 + spec.traditional_import_markup)
-            duty = basket_i[sel] * price_level[b] * tariff[b, home[sel]]
+            duty = basket_i[sel] * price_level[b] * traditional_tariff[b, home[sel]]
             import_spending[b] += np.bincount(home[sel], weights=goods, minlength=n_regions)
             import_tariff[b] += np.bincount(home[sel], weights=duty, minlength=n_regions)
 
     # mobile orders
-    completed = rng.random(count) < reliability
+    rel = np.asarray(reliability, dtype=np.float64)
+    completed = rng.random(count) < (rel[home] if rel.ndim else rel)
     failed = int((is_mobile & ~completed).sum())
     unmet = int((~is_mobile & (outside_choice == NONE)).sum()) + failed
     keep = is_mobile & completed
@@ -434,27 +560,36 @@ def choose(
         unmet += buyers.size - go.size
         buyers_pos, buyers, merchant = buyers_pos[go], buyers[go], merchant[go]
         buyer_home = buyer_home[go]
-    adopted_at_checkout = buyers[~payer[buyers_pos]]
+    # payment binds (rule 9): no mobile payment at a merchant that does not accept it
+    paid_by_mobile = np.ones(buyers.size, dtype=bool)
+    refused = 0
+    if accepts is not None:
+        paid_by_mobile = accepts[merchant].astype(bool)
+        go = np.flatnonzero(paid_by_mobile | (rng.random(buyers.size) < other_payment))
+        refused = buyers.size - go.size
+        failed += refused
+        unmet += refused
+        buyers_pos, buyers, merchant = buyers_pos[go], buyers[go], merchant[go]
+        buyer_home, paid_by_mobile = buyer_home[go], paid_by_mobile[go]
+        if extra is not None:
+            extra.column = extra.column[go]
+    adopted_at_checkout = buyers[~payer[buyers_pos] & paid_by_mobile]
     goods = basket_i[buyers_pos] * merchant_price[merchant].astype(np.float64)
     if extra is not None:
         goods = goods * (1.0 - extra.discount[buyers_pos])
     origin = merchant_region[merchant].astype(np.int64)
     is_cross = cross_border[origin, buyer_home]
-    # logit counterfactual: where would a cross-border order's money have gone?
-    w_buyers = mobile_weight[buyers_pos]
-    cross_weight = (w_buyers * cross_border[:, buyer_home].T).sum(axis=1)
-    if extra is not None:
-        cross_weight = cross_weight + (extra.weight * extra.cross)[buyers_pos].sum(axis=1)
-    created_weight = outside[buyer_home, NONE] + outside[buyer_home, OFFLINE]
-    rest = np.maximum(total[buyers_pos] - cross_weight, 1e-300)
-    created_share = np.where(is_cross, np.clip(created_weight / rest, 0.0, 1.0), 0.0)
+    created_share, diverted_share = _created_diverted(
+        outside, mobile_weight, extra, cross_border, merchant_region, buyers_pos,
+        buyer_home, origin, is_cross,
+    )
     basket_value = np.bincount(home, weights=basket_i * price_level[home], minlength=n_regions)
     platform_fields: dict[str, Any] = {}
     if extra is not None:
         platform_fields = extra.outcome(
             platform, rng, needs, buyers_pos, buyers, merchant, goods, offline,
             basket_i * price_level[home] * spec.offline_price_markup, pays, risk,
-            nearby=merchant_region[merchant].astype(np.int64) == buyer_home,
+            nearby=merchant_region[merchant].astype(np.int64) == buyer_home, home=home,
         )
         adopted_at_checkout = np.concatenate(
             [adopted_at_checkout, platform_fields["qr"].first_time]
@@ -468,6 +603,7 @@ def choose(
         tariff_value=goods * tariff[origin, buyer_home],
         cross_border=is_cross,
         created_value=goods * created_share,
+        diverted_value=goods * diverted_share,
         adopted_at_checkout=adopted_at_checkout,
         failed_transactions=failed,
         offline_spending=offline_spending,
@@ -476,9 +612,65 @@ def choose(
         needs=int(count),
         unmet_needs=unmet,
         consumer_surplus=surplus,
+        persuasion_value=persuaded,
         basket_value=basket_value,
+        paid_by_mobile=paid_by_mobile,
+        payment_fee=np.where(paid_by_mobile, goods * payment_fee, 0.0),
+        payment_refused=refused,
         **platform_fields,
     )
+
+
+def _created_diverted(
+    outside: np.ndarray,
+    mobile_weight: np.ndarray,
+    extra: _PlatformAlternatives | None,
+    cross_border: np.ndarray,
+    merchant_region: np.ndarray,
+    buyers_pos: np.ndarray,
+    buyer_home: np.ndarray,
+    origin: np.ndarray,
+    is_cross: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per order, the created and the diverted share of its goods value (rule 6).
+
+    Args:
+        outside: [home region, alternative] weights ``exp(V)`` of the outside options
+            (columns: none, offline at home, traditional import from each region).
+        mobile_weight: [need, seller region] weights of the region alternatives.
+        extra: the platform alternatives (None without platforms).
+        cross_border: [origin, destination] True between countries.
+        merchant_region: per merchant, its region.
+        buyers_pos: per order, its need.
+        buyer_home: per order, the buyer's region.
+        origin: per order, the seller's region.
+        is_cross: per order, cross-border.
+
+    Both shares are 0 for orders that are not cross-border; for the others they add up
+    to 1 (each alternative left after removing the origin's is created or diverted).
+    """
+    w = mobile_weight[buyers_pos]
+    foreign = cross_border[:, buyer_home].T  # [order, seller region]
+    kept = np.arange(w.shape[1])[None, :] != origin[:, None]  # b's alternative removed
+    # sums over the kept alternatives (no subtraction: no cancellation when the removed
+    # alternative dominates)
+    domestic_mobile = (w * ~foreign).sum(axis=1)
+    other_foreign = (w * (foreign & kept)).sum(axis=1)
+    rest = outside[buyer_home].sum(axis=1) + (w * kept).sum(axis=1)
+    if extra is not None:  # platform alternatives: by their store's region
+        ew = extra.weight[buyers_pos]
+        em = extra.merchant[buyers_pos]
+        store_region = merchant_region[np.maximum(em, 0)].astype(np.int64)
+        same = (em >= 0) & (store_region == origin[:, None])
+        domestic_mobile = domestic_mobile + (ew * ~extra.cross[buyers_pos]).sum(axis=1)
+        other_foreign = other_foreign + (ew * (extra.cross[buyers_pos] & ~same)).sum(axis=1)
+        rest = rest + (ew * ~same).sum(axis=1)
+    created_w = outside[buyer_home, NONE] + outside[buyer_home, OFFLINE] + domestic_mobile
+    diverted_w = outside[buyer_home, 2:].sum(axis=1) + other_foreign
+    rest = np.maximum(rest, 1e-300)
+    created = np.where(is_cross, np.clip(created_w / rest, 0.0, 1.0), 0.0)
+    diverted = np.where(is_cross, np.clip(diverted_w / rest, 0.0, 1.0), 0.0)
+    return created, diverted
 
 
 FOLLOW, SHARE, DEAL = 0, 1, 2
@@ -498,6 +690,8 @@ class _PlatformAlternatives:
         discount: per need, the price cut of the order (the deal's, if chosen).
         column: per order, the platform alternative chosen (-1: a region's sellers).
         cross_platform_failures: in-app payments that failed at another platform's store.
+        persuasion: per need, ``exp(V) * post_appeal`` of the followed store that posted
+            this week (the platform alternatives' persuasion beyond the lift, rule 5).
     """
 
     searched: np.ndarray
@@ -508,6 +702,7 @@ class _PlatformAlternatives:
     discount: np.ndarray
     column: np.ndarray | None = None
     cross_platform_failures: int = 0
+    persuasion: np.ndarray | None = None
 
     @classmethod
     def start(cls, platform: PlatformChoice, rng: np.random.Generator, mobile_ok: np.ndarray):
@@ -524,6 +719,7 @@ class _PlatformAlternatives:
             weight=np.zeros((count, 3)),
             cross=np.zeros((count, 3), dtype=bool),
             discount=np.zeros(count),
+            persuasion=np.zeros(count),
         )
 
     def weigh(
@@ -568,6 +764,9 @@ class _PlatformAlternatives:
             self.weight[capable, k] = np.where(ok, np.exp(np.where(ok, value, 0.0)), 0.0)
             self.merchant[capable, k] = np.where(exists, chosen, -1)
             self.cross[capable, k] = exists & foreign
+        # persuasion (rule 5): the followed store's own post this week
+        posted = ps.follows.post_appeal * (pw.posts[who] > 0)
+        self.persuasion[capable] = self.weight[capable, FOLLOW] * posted
 
     def pick(self, excess, mobile_weight, buyers_pos) -> np.ndarray:
         """Per order, the platform alternative chosen (-1: a region's sellers).
@@ -605,12 +804,13 @@ class _PlatformAlternatives:
 
     def outcome(
         self, platform, rng, needs, buyers_pos, buyers, merchant, goods, offline,
-        offline_value, pays, risk, nearby,
+        offline_value, pays, risk, nearby, home,
     ) -> dict[str, Any]:
         """Channels and platform fees of the orders, offline QR payments, search counts.
 
         ``nearby``: per order, the seller is in the buyer's region (a QR/O2O touch counts
-        only for a nearby store on the platform).
+        only for a nearby store on the platform). ``home``: per need, the consumer's
+        region (where it shops offline: its retailers' QR acceptance).
         """
         pw = platform.week
         code = attribution.CODE
@@ -640,8 +840,9 @@ class _PlatformAlternatives:
             pw.user,
             pays,
             risk,
-            pw.params.qr_acceptance,
+            platform.qr_acceptance,
             pw.params.interoperability,
+            home[offline_pos],
         )
         ordered = np.zeros(needs.size, dtype=bool)
         ordered[buyers_pos] = True
@@ -669,6 +870,7 @@ def no_orders(n_regions: int) -> Orders:
         tariff_value=zero,
         cross_border=np.empty(0, dtype=bool),
         created_value=zero,
+        diverted_value=zero,
         adopted_at_checkout=empty,
         failed_transactions=0,
         offline_spending=np.zeros(n_regions),
@@ -677,7 +879,10 @@ def no_orders(n_regions: int) -> Orders:
         needs=0,
         unmet_needs=0,
         consumer_surplus=0.0,
+        persuasion_value=0.0,
         basket_value=np.zeros(n_regions),
+        paid_by_mobile=np.empty(0, dtype=bool),
+        payment_fee=zero,
     )
 
 
@@ -708,6 +913,8 @@ def week_orders(
     platform_week: Any,
     kol_exposure: np.ndarray,
     marketing_lift: np.ndarray,
+    accepts: np.ndarray,
+    qr_acceptance: np.ndarray | None,
 ) -> Orders:
     """Draw who has a shopping need, then make the choices (:func:`choose`).
 
@@ -743,6 +950,9 @@ def week_orders(
             None without platforms).
         kol_exposure: per consumer, exposure to KOL posts (a touch for attribution).
         marketing_lift: per consumer, the channels' lift (attribution).
+        accepts: per merchant, accepts mobile payment (rule 9: payment binds).
+        qr_acceptance: regions x platforms, share of offline retailers accepting each
+            platform's QR code (mechanisms/o2o.py; unused without platforms).
     """
     spec, n_regions = scenario.ordering, price_level.size
     need_p = spec.occasion_rate * purchase_frequency
@@ -757,6 +967,7 @@ def week_orders(
             marketing_channel=attribution.marketing_touch(
                 scenario.marketing, params.channel_budget, marketing_lift, rng
             ),
+            qr_acceptance=qr_acceptance,
         )
     if not needs.size:
         return no_orders(n_regions)
@@ -794,12 +1005,16 @@ def week_orders(
         logistics_cost=params.logistics_cost,
         tariff=params.tariff,
         cross_border=params.cross_border,
+        traditional_tariff=params.import_tariff,
         coupon=params.coupon,
         reliability=params.reliability,
         merchant_price=price,
         merchant_region=merchant_region,
         platform=choice,
         warned_merchant=warned_merchant,
+        accepts=accepts,
+        other_payment=scenario.payment.other_payment,
+        payment_fee=scenario.payment.acceptance_fee,
     )
 
 

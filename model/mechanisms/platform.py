@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model.mechanisms import attribution, group_buying
+from model.mechanisms import attribution, group_buying, o2o
 from model.mechanisms.attribution import CHANNELS
 from model.mechanisms.group_buying import GroupBuyWeek
 from model.network import SocialGraph
@@ -105,6 +105,7 @@ def build_state(
         channel_orders=np.zeros((m, len(CHANNELS)), dtype=np.int64),
         channel_value=np.zeros((m, len(CHANNELS))),
         merchant_records=(),
+        qr_acceptance=o2o.initial_qr_acceptance(spec, len(scenario.region_names)),
     )
 
 
