@@ -171,8 +171,9 @@ def test_the_pages_default_market_has_orders_by_week_30():
     """The page opens on a market where mobile shopping starts within 30 weeks.
 
     Its own seed shows orders in week 30 and merchants using mobile marketing; with four
-    other seeds, the same market has orders in week 30 too. (At 300 consumers, 12
-    merchants, the page's seed had none of either.)
+    other seeds, the same market has orders in the ten weeks up to week 30 (a single week
+    of a small market can have none). (At 300 consumers, 12 merchants, the page's seed had
+    none of either.)
     """
     page = StudentMarket()
     assert page.consumers == DEFAULT_CONSUMERS == model_params()["consumers"]["value"]
@@ -186,7 +187,7 @@ def test_the_pages_default_market_has_orders_by_week_30():
         market = MarketModel(page.mtsim_scenario, seed=seed)
         for _ in range(30):
             market.step()
-        assert market.datacollector.model_vars["orders"][-1] > 0, seed
+        assert sum(market.datacollector.model_vars["orders"][-10:]) > 0, seed
 
 
 def test_model_params_fit_the_model_and_mesa(scenario_folder):

@@ -1,10 +1,26 @@
 """The HTML report of a policy comparison: one self-contained file a policymaker can read.
 
-Sections: what was compared (scenarios, replications, weeks, seeds, settings
+Its first paragraph says who wins and who loses from every scenario against the
+reference, party by party, each with its paired effect and 95% interval: consumers
+(surplus; losses to counterfeits and fraud, summed run by run), merchants (in business at
+the last week; profit over the run), the state (net fiscal cost over the run: positive
+costs the state), platforms (revenue), KOLs (fee income) and payment providers (fee
+income); "no clear change" where the interval includes 0. Which metrics measure each
+party is declared once, in the metric registry (tag ``stakeholders``, ``Metric.party``);
+those missing from the results (older runs) are left out (:func:`stakeholder_effects`).
+A party that clearly loses is named again in the scenario's findings, next to any
+improvement they state, so a lever that raises an adoption share while merchants close is
+never just "an improvement". The same text, without tables and figures, is written as
+Markdown (``report.md``, :func:`write_report` with ``markdown``).
+
+Then: what was compared (scenarios, replications, weeks, seeds, settings
 that differ from the reference), the findings, the policy timelines side by side (a
 table and a figure), the figures, the outcome tables, who gains by group, the costs,
 and any failed runs. Figures are embedded as base64 PNG, so the file can be mailed or
-archived on its own.
+archived on its own. Costs: policy spending and, when the runs hold it, the net fiscal
+cost (``net_fiscal_cost`` summed over the run: what the state pays out minus what it takes
+in, so lost tariff revenue counts); cost-effectiveness divides by the net fiscal cost when
+present, else by policy spending, and the text says which (:func:`cost_basis`).
 
 A sentence claims a direction ("raises", "lowers") only when the 95% interval of
 the paired difference excludes 0; otherwise it says there is no clear difference.
@@ -21,7 +37,9 @@ when it runs) and at the end of the run. A list follows, one item per outcome gr
 policies act, at the end of the run, and on weekly flows summed over the run (a total
 in the flow's own unit: orders, currency units); then the weeks to any threshold
 (``--threshold``) and the cost. :func:`scenario_sentences` writes the same effects as one
-paragraph per scenario (the console's summary). A weekly flow's change is also given in
+paragraph per scenario (the console's summary), opening with who wins and who loses. The
+effects are classified once (:func:`scenario_effects`) and every text is written from that
+classification. A weekly flow's change is also given in
 per cent of the reference only where the reference can carry it
 (``model.analysis.stats.relative_change``).
 
@@ -48,14 +66,17 @@ from model.analysis.group_effects import gain_words, group_metric
 from model.analysis.html import render_page
 from model.analysis.plots import scenario_colors
 from model.analysis.stats import (
+    COST_COLUMN,
     MAX_RELATIVE_WIDTH,
     MIN_COUNT_PER_WEEK,
     QUARTER,
     judgement,
     measure_direction,
+    paired_difference,
     parse_threshold,
     parse_window,
     relative_change,
+    summarize,
     threshold_measure,
     verdict,
     window_measure,
@@ -98,6 +119,9 @@ class ComparisonInfo:
             or None.
         who_gains: per scenario (not the reference), the groups' paired gains at the end
             of the run (``model.analysis.group_effects.who_gains``), or None.
+        outcomes: the per-run table the summary was computed from
+            (``stats.measures_per_run``), or None: with it a party's losses are summed run
+            by run and cost-effectiveness uses the net fiscal cost where the runs have it.
     """
 
     scenarios: list[str]
@@ -115,6 +139,7 @@ class ComparisonInfo:
     thresholds: Mapping[str, Sequence[float]] = field(default_factory=dict)
     decomposition: pd.DataFrame | None = None
     who_gains: Mapping[str, pd.DataFrame] | None = None
+    outcomes: pd.DataFrame | None = None
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -216,11 +241,11 @@ def effect_clause(
     return f"makes no clear difference to {label} (interval {first} to {second}{suffix}){tail}"
 
 
-def _and(items: Sequence[str]) -> str:
+def _and(items: Sequence[str], word: str = "and") -> str:
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
 def _headline_row(summary: pd.DataFrame, name: str, metric: str) -> tuple[pd.Series, str] | None:
@@ -422,6 +447,544 @@ def _threshold_parts(
     return "; ".join(parts)
 
 
+# ----------------------------------------------------------------------------- who wins, who loses
+
+PARTY_NAMES: dict[str, str] = {
+    "consumers": "Consumers",
+    "merchants": "Merchants",
+    "state": "The state",
+    "platforms": "Platforms",
+    "kols": "KOLs",
+    "payment_providers": "Payment providers",
+}
+"""The parties of the report's first paragraph, in its order, as they open a sentence.
+
+Which metrics measure each party's stake is declared in the metric registry (tag
+``stakeholders``, ``Metric.party``); a party not named here follows, named after its
+ledger name.
+"""
+
+_PARTY_VERBS: dict[str, tuple[str, str]] = {"state": ("gains", "pays")}
+"""A party's words for a gain and a loss where not 'gain' and 'lose'."""
+
+NET_FISCAL_COST = "net_fiscal_cost"
+"""The metric cost-effectiveness divides by when the results hold it (summed over the run)."""
+
+
+def _party_good(metric: str) -> int:
+    """+1 when more of a stakeholder metric is a gain for its party, -1 when it is a loss.
+
+    The metric's good direction (``model.metrics``) where it has one; income that is
+    neither good nor bad for the economy as a whole (platforms' revenue, KOLs' fees) is a
+    gain for the party that receives it.
+    """
+    return metric_info(metric).good or 1
+
+
+def _stake_measure(metric: str) -> str:
+    """Return the measure of a stake: a weekly flow summed over the run, else the last week."""
+    disp = metric_info(metric)
+    return "cumulative" if disp.summable else disp.headline_measure
+
+
+def _stem(word: str) -> str:
+    return word.lower().rstrip("'").rstrip("s")
+
+
+def _stake_label(label: str, party: str) -> str:
+    """Shorten a label inside its party's sentence: 'Merchants in business' -> 'in business'."""
+    words, own = label.split(" "), party.split("_")
+    if len(words) > len(own) and [_stem(w) for w in words[: len(own)]] == [_stem(w) for w in own]:
+        return " ".join(words[len(own) :])
+    return in_sentence(label)
+
+
+def _joint_label(labels: Sequence[str]) -> str:
+    """Labels of summed metrics as one: 'losses to counterfeits and payment fraud'."""
+    split = [in_sentence(label).split(" ") for label in labels]
+    common = 0
+    while all(len(w) > common + 1 for w in split) and len({w[common] for w in split}) == 1:
+        common += 1
+    if not common:
+        return _and([in_sentence(label) for label in labels])
+    return " ".join(split[0][:common]) + " " + _and([" ".join(w[common:]) for w in split])
+
+
+@dataclass(frozen=True)
+class Stake:
+    """One outcome of a party in one scenario: the paired difference from the reference.
+
+    Attributes:
+        metrics: the metric, or the metrics summed run by run (a party's losses).
+        label: as inside the party's sentence ("in business", "profit").
+        measure: ``final`` (a stock at the last week) or ``cumulative`` (a weekly flow
+            summed over the run).
+        good: +1 when more of it is a gain for the party, -1 when more is a loss.
+        diff: the mean paired difference, in shown units.
+        low: lower bound of its 95% interval (NaN with one pair).
+        high: upper bound.
+        n_pairs: paired runs.
+        count: True for a number of things (said as "N more" or "N fewer").
+    """
+
+    metrics: tuple[str, ...]
+    label: str
+    measure: str
+    good: int
+    diff: float
+    low: float
+    high: float
+    n_pairs: int
+    count: bool = False
+
+    @property
+    def kind(self) -> str:
+        """:func:`effect_kind` of the difference."""
+        return effect_kind(self.diff, self.low, self.high)
+
+    @property
+    def reading(self) -> str:
+        """'gain' or 'loss' for the party when clear (the interval excludes 0), else the kind."""
+        if self.kind in ("up", "down"):
+            return "gain" if self.good * self.diff > 0 else "loss"
+        return self.kind
+
+    @property
+    def subject(self) -> str:
+        """The label after 'no change in': 'the number in business', 'profit'."""
+        return f"the number {self.label}" if self.label.startswith("in ") else self.label
+
+    def words(self, steps: int) -> str:
+        """Say the stake as the party's sentence does: 'profit -352 (-452 to -252)'."""
+        when = f" by week {steps}" if self.measure == "final" and steps else ""
+        kind = self.kind
+        if kind == "identical":
+            return f"{self.subject} unchanged"
+        if kind == "single":
+            value = format_number(self.diff)
+            sign = "+" if self.diff > 0 else ""
+            return f"{self.label} {sign}{value}{when} (one paired run: no interval)"
+        if kind == "unclear":
+            first, second = format_together(self.low, self.high)
+            return f"no clear change in {self.subject}{when} ({first} to {second})"
+        if self.count:
+            size, first, second = format_together(abs(self.diff), self.low, self.high)
+            more = "more" if self.diff > 0 else "fewer"
+            return f"{size} {more} {self.label}{when} ({first} to {second})"
+        size, first, second = format_together(self.diff, self.low, self.high)
+        sign = "+" if self.diff > 0 else ""
+        return f"{self.label} {sign}{size}{when} ({first} to {second})"
+
+
+@dataclass(frozen=True)
+class PartyEffect:
+    """Whether a party wins or loses in one scenario, from its stakes.
+
+    Attributes:
+        party: the ledger party (consumers, merchants, state, ...).
+        stakes: its outcomes, in the order of the ``stakeholders`` tag.
+    """
+
+    party: str
+    stakes: tuple[Stake, ...]
+
+    @property
+    def name(self) -> str:
+        """The party as it opens a sentence ("Merchants", "The state")."""
+        return PARTY_NAMES.get(self.party, self.party.replace("_", " ").capitalize())
+
+    @property
+    def outcome(self) -> str:
+        """'gains', 'loses', 'mixed', 'unclear' (no clear change) or 'identical'.
+
+        A party gains when at least one stake is a clear gain and none a clear loss; it
+        loses in the opposite case; 'mixed' when it has both.
+        """
+        readings = {s.reading for s in self.stakes}
+        if readings == {"identical"}:
+            return "identical"
+        gain, loss = "gain" in readings, "loss" in readings
+        if gain and loss:
+            return "mixed"
+        return "gains" if gain else "loses" if loss else "unclear"
+
+    def sentence(self, steps: int) -> str:
+        """Say it: 'Merchants lose: 4.7 fewer in business by week 60 (-6.1 to -3.2), profit ...'."""
+        outcome = self.outcome
+        if outcome == "identical":
+            labels = [s.subject for s in self.stakes]
+            return (
+                f"{self.name}: no change in {_and(labels, 'or')} (identical in every paired run)."
+            )
+        if outcome == "unclear" and all(s.kind == "unclear" for s in self.stakes):
+            parts = [s.words(steps).removeprefix("no clear change in ") for s in self.stakes]
+            return f"{self.name}: no clear change in " + _and(parts, "or") + "."
+        singular = not self.name.endswith("s")
+        win, lose = _PARTY_VERBS.get(
+            self.party, ("gains", "loses") if singular else ("gain", "lose")
+        )
+        head = {
+            "gains": f"{self.name} {win}",
+            "loses": f"{self.name} {lose}",
+            "mixed": f"{self.name} {win} and {lose}",
+        }.get(outcome, self.name)
+        return f"{head}: " + ", ".join(s.words(steps) for s in self.stakes) + "."
+
+
+def _summary_stake(summary: pd.DataFrame, name: str, metric: str, party: str) -> Stake | None:
+    measure = _stake_measure(metric)
+    row = _row(summary, name, metric, measure)
+    if row is None or int(row["n_pairs"]) == 0 or not np.isfinite(row["diff"]):
+        return None
+    disp = metric_info(metric)
+    diff, low, high = (float(row[k]) * disp.scale for k in ("diff", "diff_ci_low", "diff_ci_high"))
+    return Stake(
+        (metric,),
+        _stake_label(disp.label, party),
+        measure,
+        _party_good(metric),
+        diff,
+        low,
+        high,
+        int(row["n_pairs"]),
+        disp.kind == "count",
+    )
+
+
+def _summed_stake(
+    outcomes: pd.DataFrame, name: str, reference: str, metrics: Sequence[str], party: str
+) -> Stake | None:
+    """Return the paired difference of several weekly flows summed over the run, run by run."""
+    part = outcomes[outcomes["metric"].isin(metrics) & (outcomes["measure"] == "cumulative")]
+    if set(part["metric"]) != set(metrics):
+        return None
+
+    def totals(scenario: str) -> pd.Series:
+        own = part[part["scenario"] == scenario]
+        return own.groupby(["replication", "seed"])["value"].sum(min_count=len(metrics))
+
+    pairs = pd.concat([totals(name), totals(reference)], axis=1, keys=["a", "b"], join="inner")
+    interval = paired_difference(pairs["a"].to_numpy(), pairs["b"].to_numpy())
+    if interval.n == 0:
+        return None
+    labels = [metric_info(m).label for m in metrics]
+    return Stake(
+        tuple(metrics),
+        _stake_label(_joint_label(labels), party),
+        "cumulative",
+        -1,
+        interval.mean,
+        interval.low,
+        interval.high,
+        interval.n,
+    )
+
+
+def stakeholder_effects(
+    summary: pd.DataFrame,
+    name: str,
+    reference: str,
+    outcomes: pd.DataFrame | None = None,
+) -> tuple[PartyEffect, ...]:
+    """Say who wins and who loses from a scenario against the reference, party by party.
+
+    The stakes are the metrics tagged ``stakeholders`` in the registry, grouped by their
+    ``party``; those missing from the results (older runs) are left out. A stock (merchants
+    in business) is read at the last week, a weekly flow (money) summed over the run. A
+    party's losses (its weekly money flows where less is better: consumers' losses to
+    counterfeits and to fraud) are summed run by run into one stake when the per-run
+    ``outcomes`` (``stats.measures_per_run``) are given, else each is its own stake.
+
+    Args:
+        summary: output of ``stats.summarize`` (paired differences from the reference).
+        name: the scenario.
+        reference: the reference scenario.
+        outcomes: the per-run table ``summary`` was computed from, or None.
+
+    Returns:
+        One entry per party with at least one stake, in the order of :data:`PARTY_NAMES`.
+    """
+    present = set(summary.loc[summary["scenario"] == name, "metric"])
+    by_party: dict[str, list[str]] = {}
+    for metric in metrics_tagged("stakeholders"):
+        if metric in present:
+            by_party.setdefault(metric_info(metric).party or "others", []).append(metric)
+    order = [p for p in PARTY_NAMES if p in by_party] + [
+        p for p in by_party if p not in PARTY_NAMES
+    ]
+    out = []
+    for party in order:
+        members = by_party[party]
+        losses = [m for m in members if _party_good(m) < 0 and metric_info(m).summable]
+        summed = None
+        if len(losses) > 1 and outcomes is not None:
+            summed = _summed_stake(outcomes, name, reference, losses, party)
+        stakes = []
+        for metric in members:
+            if summed is not None and metric in losses:
+                if metric == losses[0]:
+                    stakes.append(summed)
+                continue
+            stake = _summary_stake(summary, name, metric, party)
+            if stake is not None:
+                stakes.append(stake)
+        if stakes:
+            out.append(PartyEffect(party, tuple(stakes)))
+    return tuple(out)
+
+
+def _stakeholder_line(name: str, reference: str, parties: Sequence[PartyEffect], steps: int) -> str:
+    """Write one scenario's part of the first paragraph (without its name)."""
+    if not parties:
+        return "these results hold no outcome of any party (older results)."
+    return " ".join(p.sentence(steps) for p in parties)
+
+
+def _stakeholder_lead(reference: str, steps: int) -> str:
+    return (
+        f"Who wins and who loses, against {reference}: each party's paired difference from "
+        f"{reference} with its 95% interval in brackets; money in {COST_UNIT}, summed over "
+        f'weeks 1 to {steps}; "no clear change" where the interval includes 0.'
+    )
+
+
+# ----------------------------------------------------------------------------- costs
+
+
+@dataclass(frozen=True)
+class CostBasis:
+    """What cost-effectiveness divides by: the net fiscal cost, or else policy spending.
+
+    Attributes:
+        summary: the outcome table whose cost columns (``total_cost``, ``extra_cost``,
+            ``effect_per_unit_cost`` and its interval) use this basis.
+        spending: the outcome table as given (its cost columns: policy spending).
+        net: True for the net fiscal cost summed over the run (``net_fiscal_cost``:
+            what the state pays out minus what it takes in, so forgone tariff revenue
+            counts as a cost); False for policy spending (results without it).
+        per_cost: False when the effects per unit of net fiscal cost cannot be computed
+            (the net fiscal cost read from the summary, without the per-run table).
+    """
+
+    summary: pd.DataFrame
+    spending: pd.DataFrame
+    net: bool
+    per_cost: bool = True
+
+    @property
+    def words(self) -> str:
+        """The basis in words: 'net fiscal cost' or 'policy spending'."""
+        return "net fiscal cost" if self.net else "policy spending"
+
+
+def cost_basis(summary: pd.DataFrame, outcomes: pd.DataFrame | None = None) -> CostBasis:
+    """Choose what cost-effectiveness divides by and recompute the cost columns for it.
+
+    With the per-run ``outcomes`` holding ``net_fiscal_cost`` (summed over the run), each
+    run's cost is its net fiscal cost and the summary's cost columns are recomputed with
+    ``stats.summarize`` (same rules: effect per unit of extra cost only where the scenario
+    costs more than the reference in every paired run). Without the per-run table, a
+    summary holding ``net_fiscal_cost`` gives each scenario's net fiscal cost and its mean
+    paired difference, but no effect per unit of it. Otherwise policy spending, as
+    ``summary`` has it.
+    """
+    rows = None
+    if outcomes is not None and not outcomes.empty:
+        rows = (outcomes["metric"] == NET_FISCAL_COST) & (outcomes["measure"] == "cumulative")
+    if rows is None or not rows.any():
+        net = summary[
+            (summary["metric"] == NET_FISCAL_COST) & (summary["measure"] == "cumulative")
+        ].set_index("scenario")
+        if net.empty:
+            return CostBasis(summary, summary, False)
+        table = summary.assign(
+            total_cost=summary["scenario"].map(net["mean"]),
+            extra_cost=summary["scenario"].map(net["diff"]),
+            effect_per_unit_cost=math.nan,
+            effect_per_unit_cost_ci_low=math.nan,
+            effect_per_unit_cost_ci_high=math.nan,
+        )
+        return CostBasis(table, summary, True, per_cost=False)
+    net = outcomes[rows].assign(metric=COST_COLUMN, measure="total")
+    spending = (outcomes["metric"] == COST_COLUMN) & (outcomes["measure"] == "total")
+    order = list(dict.fromkeys(summary["scenario"]))
+    table = summarize(pd.concat([outcomes[~spending], net], ignore_index=True), scenarios=order)
+    return CostBasis(table, summary, True)
+
+
+def _per_cost_clause(basis: CostBasis, name: str, metrics: Sequence[str]) -> str:
+    """Return the per-cost effect of the outcome the scenario moves most clearly, or ''."""
+    best: tuple[float, str, float, float, float] | None = None
+    for metric in metrics:
+        found = _headline_row(basis.summary, name, metric)
+        if found is None:
+            continue
+        row = found[0]
+        per = float(row["effect_per_unit_cost"])
+        lo = float(row["effect_per_unit_cost_ci_low"])
+        hi = float(row["effect_per_unit_cost_ci_high"])
+        if effect_kind(per, lo, hi) in ("up", "down"):
+            clarity = abs(per) / max((hi - lo) / 2.0, 1e-300)
+            if best is None or clarity > best[0]:
+                best = (clarity, metric, per, lo, hi)
+    if best is None:
+        return ""
+    _, metric, per, lo, hi = best
+    disp = metric_info(metric)
+    factor = disp.scale * PER_COST
+    per, lo, hi = per * factor, lo * factor, hi * factor
+    size, first, second = format_together(abs(per), min(abs(lo), abs(hi)), max(abs(lo), abs(hi)))
+    verb = "raises" if per > 0 else "lowers"
+    spent = "of extra net fiscal cost" if basis.net else "spent"
+    return (
+        f"; each {format_number(PER_COST)} units {spent} {verb} {in_sentence(disp.label)} "
+        f"by {size}{_unit_suffix(disp.difference_unit)} ({first} to {second})"
+    )
+
+
+def _cost_sentence(basis: CostBasis, name: str, reference: str, metrics: Sequence[str]) -> str:
+    """Say what a scenario costs and, where it costs more than the reference, its effect per cost.
+
+    Says which cost it uses: the net fiscal cost when the results hold it, else policy
+    spending.
+    """
+    spent = basis.spending[basis.spending["scenario"] == name]
+    rows = basis.summary[basis.summary["scenario"] == name]
+    if spent.empty or rows.empty:
+        return ""
+    spending = float(spent["total_cost"].iloc[0])
+    total = float(rows["total_cost"].iloc[0])
+    extra = float(rows["extra_cost"].iloc[0])
+    per_cost = _per_cost_clause(basis, name, metrics)
+    if basis.net:
+        moved = np.isfinite(extra) and extra != 0
+        if not np.isfinite(total) or not (spending > 0 or moved):
+            return ""
+        text = (
+            f"Its net fiscal cost (what the state pays out minus what it takes in, so lost "
+            f"tariff revenue counts) is {format_number(total)} {COST_UNIT} over the run"
+        )
+        if total < 0:
+            text += " (the state takes in more than it pays out)"
+        if np.isfinite(extra) and extra != 0:
+            more = "more" if extra > 0 else "less"
+            text += f", {format_number(abs(extra))} {more} than {reference}'s"
+        elif np.isfinite(extra):
+            text += f", the same as {reference}'s"
+        text += f"; its policies spend {format_number(spending)}"
+        return text + per_cost + ". Cost here is the net fiscal cost."
+    if not np.isfinite(total) or total <= 0:
+        return ""
+    text = f"Its policies cost {format_number(total)} {COST_UNIT} in total"
+    if np.isfinite(extra) and extra != total:
+        text += f" ({format_number(extra)} more than {reference})"
+    return (
+        text + per_cost + ". Cost here is policy spending (these results hold no net fiscal cost)."
+    )
+
+
+# ----------------------------------------------------------------------------- one classifier
+
+
+@dataclass(frozen=True)
+class ScenarioEffects:
+    """One scenario against the reference, classified once for every text that states it.
+
+    The console's paragraph (:func:`scenario_sentences`), the report's findings
+    (:func:`scenario_findings`) and its first paragraph (who wins and who loses) are all
+    written from this.
+
+    Attributes:
+        name: the scenario.
+        frames: its outcomes' effects while its policies act, at the end, in total.
+        parties: who wins and who loses (:func:`stakeholder_effects`).
+        thresholds: the weeks to each threshold, in words ('' without thresholds).
+        cost: the cost sentence ('' when it costs nothing).
+    """
+
+    name: str
+    frames: _Frames
+    parties: tuple[PartyEffect, ...]
+    thresholds: str
+    cost: str
+
+    @property
+    def losers(self) -> tuple[PartyEffect, ...]:
+        """The parties that clearly lose something (outcome 'loses' or 'mixed')."""
+        return tuple(p for p in self.parties if p.outcome in ("loses", "mixed"))
+
+
+def scenario_effects(
+    summary: pd.DataFrame,
+    scenarios: Sequence[str],
+    steps: int,
+    metrics: Sequence[str] | None = None,
+    windows: Mapping[str, tuple[int, int]] | None = None,
+    thresholds: Mapping[str, Sequence[float]] | None = None,
+    outcomes: pd.DataFrame | None = None,
+    *,
+    basis: CostBasis | None = None,
+) -> dict[str, ScenarioEffects]:
+    """Classify every scenario's effects against the reference (the first), once.
+
+    Args:
+        summary: output of ``stats.summarize``.
+        scenarios: scenario order, the first being the reference.
+        steps: last week.
+        metrics: outcomes (default: the metrics tagged ``report``).
+        windows: name -> (first, last) week its policies act.
+        thresholds: metric -> levels of time-to-threshold outcomes in the summary.
+        outcomes: the per-run table ``summary`` was computed from (``stats.measures_per_run``),
+            or None; with it a party's losses are summed run by run and cost-effectiveness
+            uses the net fiscal cost where the runs have it (:func:`cost_basis`).
+        basis: the cost basis when already computed (default: from ``outcomes``).
+
+    Returns:
+        name -> its effects, for every scenario after the reference.
+    """
+    reference = scenarios[0]
+    metrics = list(metrics or metrics_tagged("report"))
+    windows = dict(windows or {})
+    basis = basis or cost_basis(summary, outcomes)
+    return {
+        name: ScenarioEffects(
+            name,
+            _frames(summary, name, reference, metrics, windows.get(name), steps),
+            stakeholder_effects(summary, name, reference, outcomes),
+            _threshold_parts(summary, name, reference, thresholds or {}),
+            _cost_sentence(basis, name, reference, metrics),
+        )
+        for name in scenarios[1:]
+    }
+
+
+def _sentences(effects: ScenarioEffects, reference: str, steps: int) -> str:
+    """Write the console's paragraph on one scenario: who wins and loses, then every effect."""
+    name, frames = effects.name, effects.frames
+    sentences: list[str] = []
+    if effects.parties:
+        sentences.append(f"{name}: " + _stakeholder_line(name, reference, effects.parties, steps))
+    if frames.window is not None:
+        first, last = frames.window
+        lead = f"While its policies act (weeks {first} to {last}), {name} "
+        sentences.append(_join_effects(lead, frames.while_acting) + ".")
+    if _all_identical(frames.at_end):
+        text = _same_outcomes(name, reference)
+    else:
+        text = _join_effects(f"Compared with {reference}, by week {steps} {name} ", frames.at_end)
+    sentences.append(text + ".")
+    clear = _split(frames.totals)[0]
+    if clear:
+        sentences.append(
+            f"Over the whole run (weeks 1 to {steps}, in total) it " + _list_clauses(clear) + "."
+        )
+    if effects.thresholds:
+        sentences.append(f"Time to threshold: {effects.thresholds}.")
+    if effects.cost:
+        sentences.append(effects.cost)
+    return " ".join(sentences)
+
+
 def scenario_sentences(
     summary: pd.DataFrame,
     scenarios: Sequence[str],
@@ -429,64 +992,31 @@ def scenario_sentences(
     metrics: Sequence[str] | None = None,
     windows: Mapping[str, tuple[int, int]] | None = None,
     thresholds: Mapping[str, Sequence[float]] | None = None,
+    outcomes: pd.DataFrame | None = None,
 ) -> dict[str, str]:
     """Write a plain-language paragraph per scenario on its effects against the reference.
 
-    The paragraph opens with the effects while the scenario's policies act (its window in
-    ``windows``: means over those weeks, weekly flows also in per cent of the reference
-    where it can carry it), so a programme that ends early is judged when it runs. Then
-    each outcome at the end of the run (its value at the last week, or for weekly flows
-    the mean over the last 13 weeks), the total change of weekly counts and values over
-    the whole run, the weeks to each threshold, and the cost. Clear effects (the 95%
-    interval of the paired difference excludes 0) are stated with their size, interval
-    and whether they are an improvement or a worsening (``model.metrics.good_direction``);
-    the other outcomes are listed as making no clear difference. The report shows the
-    same effects structured (:func:`scenario_findings`).
-
-    Args:
-        summary: output of ``stats.summarize``.
-        scenarios: scenario order, the first being the reference.
-        steps: last week.
-        metrics: outcomes to mention (default: the metrics tagged ``report``; those present
-            in the summary are mentioned).
-        windows: name -> (first, last) week its policies act.
-        thresholds: metric -> levels of time-to-threshold outcomes in the summary.
+    The paragraph opens with who wins and who loses (:func:`stakeholder_effects`, when the
+    results hold the parties' outcomes), then the effects while the scenario's policies
+    act (its window in ``windows``: means over those weeks, weekly flows also in per cent
+    of the reference where it can carry it), so a programme that ends early is judged when
+    it runs. Then each outcome at the end of the run (its value at the last week, or for
+    weekly flows the mean over the last 13 weeks), the total change of weekly counts and
+    values over the whole run, the weeks to each threshold, and the cost. Clear effects
+    (the 95% interval of the paired difference excludes 0) are stated with their size,
+    interval and whether they are an improvement or a worsening
+    (``model.metrics.good_direction``); the other outcomes are listed as making no clear
+    difference. The report shows the same effects structured (:func:`scenario_findings`);
+    both are written from one classification (:func:`scenario_effects`, arguments alike).
 
     Returns:
         name -> text; the reference gets a sentence saying it is the reference.
     """
     reference = scenarios[0]
-    metrics = list(metrics or metrics_tagged("report"))
-    windows = dict(windows or {})
+    classified = scenario_effects(summary, scenarios, steps, metrics, windows, thresholds, outcomes)
     out = {reference: _reference_sentence(reference)}
-    for name in scenarios[1:]:
-        frames = _frames(summary, name, reference, metrics, windows.get(name), steps)
-        sentences: list[str] = []
-        if frames.window is not None:
-            first, last = frames.window
-            lead = f"While its policies act (weeks {first} to {last}), {name} "
-            sentences.append(_join_effects(lead, frames.while_acting) + ".")
-        if _all_identical(frames.at_end):
-            text = _same_outcomes(name, reference)
-        else:
-            text = _join_effects(
-                f"Compared with {reference}, by week {steps} {name} ", frames.at_end
-            )
-        sentences.append(text + ".")
-        clear = _split(frames.totals)[0]
-        if clear:
-            sentences.append(
-                f"Over the whole run (weeks 1 to {steps}, in total) it "
-                + _list_clauses(clear)
-                + "."
-            )
-        limit = _threshold_parts(summary, name, reference, thresholds or {})
-        if limit:
-            sentences.append(f"Time to threshold: {limit}.")
-        cost = _cost_sentence(summary, name, reference, metrics)
-        if cost:
-            sentences.append(cost)
-        out[name] = " ".join(sentences)
+    for name, effects in classified.items():
+        out[name] = _sentences(effects, reference, steps)
     return out
 
 
@@ -501,7 +1031,8 @@ class Findings:
     Attributes:
         lead: one sentence: what it clearly improves, worsens or changes while its
             policies act and at the end of the run, and how many outcomes show no clear
-            difference.
+            difference; then the parties that clearly lose (merchants in business, profit,
+            ...), so an improvement is never stated without the losses.
         items: (heading, text) per outcome group (:func:`outcome_group`), then
             "Time to threshold" and "Cost" when there are any.
     """
@@ -577,6 +1108,55 @@ def _group_text(frames: _Frames, metrics: Sequence[str], steps: int) -> str:
     return " ".join(s + "." for s in sentences)
 
 
+def _findings(
+    effects: ScenarioEffects,
+    reference: str,
+    steps: int,
+    groups: Mapping[str, Sequence[str]],
+) -> Findings:
+    """Write one scenario's findings from its classified effects.
+
+    A party that clearly loses is named in the lead, and again in the item of the outcome
+    group that bears its name (Merchants, Consumers), next to any improvement stated there.
+    """
+    name, frames = effects.name, effects.frames
+    losses = " ".join(p.sentence(steps) for p in effects.losers)
+    if _all_identical(frames.at_end) and not frames.window:
+        return Findings(_same_outcomes(name, reference) + ".")
+    at_end = _outline(frames.at_end)
+    if frames.window is not None:
+        first, last = frames.window
+        lead = (
+            f"While its policies act (weeks {first} to {last}), {name} "
+            f"{_outline(frames.while_acting)}; by week {steps} it {at_end}."
+        )
+    else:
+        lead = f"Compared with {reference}, by week {steps} {name} {at_end}."
+    if losses:
+        lead += " " + losses
+    items = []
+    for heading, members in groups.items():
+        text = _group_text(frames, members, steps)
+        if not text:
+            continue
+        own = [p.sentence(steps) for p in effects.losers if p.name == heading]
+        items.append((heading, " ".join([text, *own])))
+    if effects.thresholds:
+        items.append(
+            ("Time to threshold", effects.thresholds[:1].upper() + effects.thresholds[1:] + ".")
+        )
+    if effects.cost:
+        items.append(("Cost", effects.cost))
+    return Findings(lead, tuple(items))
+
+
+def _outcome_groups(metrics: Sequence[str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for metric in metrics:
+        groups.setdefault(outcome_group(metric), []).append(metric)
+    return groups
+
+
 def scenario_findings(
     summary: pd.DataFrame,
     scenarios: Sequence[str],
@@ -584,93 +1164,28 @@ def scenario_findings(
     metrics: Sequence[str] | None = None,
     windows: Mapping[str, tuple[int, int]] | None = None,
     thresholds: Mapping[str, Sequence[float]] | None = None,
+    outcomes: pd.DataFrame | None = None,
 ) -> dict[str, Findings]:
     """Structure each scenario's findings: a short lead sentence, then one item per outcome group.
 
-    The same effects as :func:`scenario_sentences` (arguments alike): the lead names what
-    the scenario clearly improves, worsens or changes while its policies act and by the
-    last week; each outcome group's item (:func:`outcome_group`, in the order of
-    ``metrics``) states the effects on its outcomes with their intervals; then the weeks
-    to each threshold and the cost.
+    The same effects as :func:`scenario_sentences` (arguments alike; one classification,
+    :func:`scenario_effects`): the lead names what the scenario clearly improves, worsens
+    or changes while its policies act and by the last week, then the parties that clearly
+    lose; each outcome group's item (:func:`outcome_group`, in the order of ``metrics``)
+    states the effects on its outcomes with their intervals; then the weeks to each
+    threshold and the cost.
 
     Returns:
         name -> Findings; the reference's says it is the reference.
     """
     reference = scenarios[0]
     metrics = list(metrics or metrics_tagged("report"))
-    windows = dict(windows or {})
+    classified = scenario_effects(summary, scenarios, steps, metrics, windows, thresholds, outcomes)
+    groups = _outcome_groups(metrics)
     out = {reference: Findings(_reference_sentence(reference))}
-    groups: dict[str, list[str]] = {}
-    for metric in metrics:
-        groups.setdefault(outcome_group(metric), []).append(metric)
-    for name in scenarios[1:]:
-        frames = _frames(summary, name, reference, metrics, windows.get(name), steps)
-        if _all_identical(frames.at_end) and not frames.window:
-            out[name] = Findings(_same_outcomes(name, reference) + ".")
-            continue
-        at_end = _outline(frames.at_end)
-        if frames.window is not None:
-            first, last = frames.window
-            lead = (
-                f"While its policies act (weeks {first} to {last}), {name} "
-                f"{_outline(frames.while_acting)}; by week {steps} it {at_end}."
-            )
-        else:
-            lead = f"Compared with {reference}, by week {steps} {name} {at_end}."
-        items = [
-            (heading, text)
-            for heading, members in groups.items()
-            if (text := _group_text(frames, members, steps))
-        ]
-        limit = _threshold_parts(summary, name, reference, thresholds or {})
-        if limit:
-            items.append(("Time to threshold", limit[:1].upper() + limit[1:] + "."))
-        cost = _cost_sentence(summary, name, reference, metrics)
-        if cost:
-            items.append(("Cost", cost))
-        out[name] = Findings(lead, tuple(items))
+    for name, effects in classified.items():
+        out[name] = _findings(effects, reference, steps, groups)
     return out
-
-
-def _cost_sentence(summary: pd.DataFrame, name: str, reference: str, metrics: Sequence[str]) -> str:
-    rows = summary[summary["scenario"] == name]
-    if rows.empty:
-        return ""
-    extra = float(rows["extra_cost"].iloc[0])
-    total = float(rows["total_cost"].iloc[0])
-    if not np.isfinite(total) or total <= 0:
-        return ""
-    text = f"Its policies cost {format_number(total)} {COST_UNIT} in total"
-    if np.isfinite(extra) and extra != total:
-        text += f" ({format_number(extra)} more than {reference})"
-    # the per-cost effect of the outcome it moves most clearly (largest |mean| / half-width)
-    best: tuple[float, str, float, float, float] | None = None
-    for metric in metrics:
-        found = _headline_row(summary, name, metric)
-        if found is None:
-            continue
-        row = found[0]
-        per = float(row["effect_per_unit_cost"])
-        lo = float(row["effect_per_unit_cost_ci_low"])
-        hi = float(row["effect_per_unit_cost_ci_high"])
-        if effect_kind(per, lo, hi) in ("up", "down"):
-            clarity = abs(per) / max((hi - lo) / 2.0, 1e-300)
-            if best is None or clarity > best[0]:
-                best = (clarity, metric, per, lo, hi)
-    if best is not None:
-        _, metric, per, lo, hi = best
-        disp = metric_info(metric)
-        factor = disp.scale * PER_COST
-        per, lo, hi = per * factor, lo * factor, hi * factor
-        size, first, second = format_together(
-            abs(per), min(abs(lo), abs(hi)), max(abs(lo), abs(hi))
-        )
-        verb = "raises" if per > 0 else "lowers"
-        text += (
-            f"; each {format_number(PER_COST)} units spent {verb} {in_sentence(disp.label)} "
-            f"by {size}{_unit_suffix(disp.difference_unit)} ({first} to {second})"
-        )
-    return text + "."
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -868,7 +1383,7 @@ def outcome_table(
 
 
 def _cost_data(
-    summary: pd.DataFrame,
+    basis: CostBasis,
     scenarios: Sequence[str],
     metrics: Sequence[str],
     colors: Mapping[str, str],
@@ -876,8 +1391,10 @@ def _cost_data(
     """Build the cost table, one column per scenario: its costs, then one row per outcome.
 
     Outcomes are rows, so the table grows downwards with the outcomes and stays as narrow
-    as the number of scenarios allows.
+    as the number of scenarios allows. The costs are policy spending and, when the results
+    hold it, the net fiscal cost, which the effects per cost then divide by (:func:`cost_basis`).
     """
+    summary = basis.summary
     rows_by: dict[tuple[str, str], pd.Series] = {}
     for name in scenarios:
         for metric in metrics:
@@ -896,7 +1413,8 @@ def _cost_data(
     columns = []
     for name in scenarios:
         sub = summary[summary["scenario"] == name]
-        if sub.empty:
+        spent = basis.spending[basis.spending["scenario"] == name]
+        if sub.empty or spent.empty:
             continue
         total = float(sub["total_cost"].iloc[0])
         extra = float(sub["extra_cost"].iloc[0])
@@ -904,6 +1422,7 @@ def _cost_data(
             {
                 "name": name,
                 "color": colors[name],
+                "spending": format_number(float(spent["total_cost"].iloc[0])),
                 "total": format_number(total),
                 "extra": format_number(extra) if np.isfinite(extra) else "reference",
             }
@@ -930,6 +1449,8 @@ def _cost_data(
         "cost_unit": COST_UNIT,
         "reference": scenarios[0],
         "per_cost": format_number(PER_COST),
+        "basis": basis.words,
+        "net": basis.net,
         "columns": columns,
         "rows": rows,
     }
@@ -940,14 +1461,18 @@ def cost_table(
     scenarios: Sequence[str],
     metrics: Sequence[str],
     colors: Mapping[str, str],
+    outcomes: pd.DataFrame | None = None,
 ) -> str:
     """HTML table: total cost, extra cost, and effect per 1,000 units of extra cost.
 
     One column per scenario; effects are each metric's headline measure, one row per
-    metric; metrics without any per-cost effect (no scenario spends more than the
-    reference) get no row.
+    metric; metrics without any per-cost effect (no scenario costs more than the
+    reference in every paired run) get no row. The cost is the net fiscal cost summed
+    over the run when the per-run ``outcomes`` hold it, else policy spending
+    (:func:`cost_basis`); the table says which.
     """
-    return _table("cost_table", _cost_data(summary, scenarios, metrics, colors))
+    basis = cost_basis(summary, outcomes)
+    return _table("cost_table", _cost_data(basis, scenarios, metrics, colors))
 
 
 def _window_data(
@@ -1077,24 +1602,46 @@ def _compared(info: ComparisonInfo, reference: str, colors: Mapping[str, str]) -
     return out
 
 
-def render_report(
+def _stakeholder_data(
+    info: ComparisonInfo,
+    scenarios: Sequence[str],
+    classified: Mapping[str, ScenarioEffects],
+    colors: Mapping[str, str],
+) -> dict[str, Any]:
+    """Build the report's first paragraph: who wins and who loses, one line per scenario."""
+    reference = scenarios[0]
+    steps = info.steps
+    if not any(e.parties for e in classified.values()):
+        names = _and([in_sentence(n) for n in PARTY_NAMES.values()], "or")
+        return {
+            "lead": (
+                "Who wins and who loses cannot be said from these results: they hold no "
+                f"outcome of {names} (older results)."
+            ),
+            "lines": [],
+        }
+    lines = []
+    for name in info.scenarios:
+        if name == reference:
+            continue
+        effects = classified.get(name)
+        text = (
+            _stakeholder_line(name, reference, effects.parties, steps)
+            if effects is not None
+            else "no run finished, so it is left out (see Failed runs)."
+        )
+        lines.append({"name": name, "color": colors[name], "text": text})
+    return {"lead": _stakeholder_lead(reference, steps), "lines": lines}
+
+
+def _context(
     info: ComparisonInfo,
     summary: pd.DataFrame,
     figures: Mapping[str, Path],
-    metrics: Sequence[str] | None = None,
-    title: str | None = None,
-) -> str:
-    """Render the report as one HTML string (figures embedded).
-
-    Args:
-        info: what was compared.
-        summary: output of ``stats.summarize``.
-        figures: section title -> PNG file, in display order; a key ``timelines`` is
-            shown in the policy section, the others in the figures section.
-        metrics: main outcomes for sentences and tables (default: the metrics tagged
-            ``report`` present in the summary).
-        title: page title.
-    """
+    metrics: Sequence[str] | None,
+    title: str | None,
+) -> dict[str, Any]:
+    """Compute everything the page shows, once: the HTML and the Markdown are made from it."""
     all_names = list(info.scenarios)
     colors = scenario_colors(all_names)
     finished = set(summary["scenario"])
@@ -1108,18 +1655,30 @@ def render_report(
         for m in dict.fromkeys(summary["metric"])
         if m != "policy_cost" and m in present and m not in metrics
     ]
-    findings = scenario_findings(
-        summary, scenarios, info.steps, metrics, info.windows, info.thresholds
+    basis = cost_basis(summary, info.outcomes)
+    classified = scenario_effects(
+        summary,
+        scenarios,
+        info.steps,
+        metrics,
+        info.windows,
+        info.thresholds,
+        info.outcomes,
+        basis=basis,
     )
+    groups = _outcome_groups(metrics or metrics_tagged("report"))
+    findings = {reference: Findings(_reference_sentence(reference))}
+    for name, effects in classified.items():
+        findings[name] = _findings(effects, reference, info.steps, groups)
     flows = [m for m in metrics if metric_info(m).summable]
     stocks = [m for m in metrics if m not in flows]
     steps = info.steps
     seeds = ", ".join(str(s) for s in info.seeds[:12]) + (" ..." if len(info.seeds) > 12 else "")
     decomposition = info.decomposition
-    return render_page(
-        "report.html",
+    return dict(
         title=title or f"Policy comparison: {', '.join(scenarios)}",
         info=info,
+        stakeholders=_stakeholder_data(info, scenarios, classified, colors),
         compared=_compared(info, reference, colors),
         seeds=seeds,
         quarter=QUARTER,
@@ -1157,9 +1716,88 @@ def render_report(
         cost_unit=COST_UNIT,
         reference=reference,
         per_cost=format_number(PER_COST),
-        costs=_cost_data(summary, scenarios, metrics, colors),
+        costs=_cost_data(basis, scenarios, metrics, colors),
         others=_outcome_data(summary, scenarios, others, None, colors, steps) if others else None,
     )
+
+
+def render_report(
+    info: ComparisonInfo,
+    summary: pd.DataFrame,
+    figures: Mapping[str, Path],
+    metrics: Sequence[str] | None = None,
+    title: str | None = None,
+) -> str:
+    """Render the report as one HTML string (figures embedded).
+
+    Args:
+        info: what was compared (with ``info.outcomes``, the per-run table, a party's
+            losses are summed run by run and cost-effectiveness uses the net fiscal cost
+            where the runs have it).
+        summary: output of ``stats.summarize``.
+        figures: section title -> PNG file, in display order; a key ``timelines`` is
+            shown in the policy section, the others in the figures section.
+        metrics: main outcomes for sentences and tables (default: the metrics tagged
+            ``report`` present in the summary).
+        title: page title.
+    """
+    return render_page("report.html", **_context(info, summary, figures, metrics, title))
+
+
+def _markdown(context: Mapping[str, Any]) -> str:
+    """Write the report's text in Markdown: who wins and loses, what was compared, the findings.
+
+    The first paragraph is the HTML page's: its lines end with two spaces (a line break
+    inside the paragraph).
+    """
+    info: ComparisonInfo = context["info"]
+    stakeholders = context["stakeholders"]
+    first = [stakeholders["lead"]] + [
+        f"**{line['name']}**: {line['text']}" for line in stakeholders["lines"]
+    ]
+    parts = [f"# {context['title']}", "  \n".join(first), "## What was compared"]
+    compared = []
+    for s in context["compared"]:
+        item = f"- **{s['name']}**" + (" (reference)" if s["reference"] else "")
+        if s["source"]:
+            item += f" `{s['source']}`"
+        if s["description"]:
+            item += f": {s['description']}"
+        if s["differences"]:
+            item += "  \n  settings that differ from the reference: " + "; ".join(s["differences"])
+        compared.append(item)
+    parts.append("\n".join(compared))
+    parts.append(
+        f"Each scenario was run {info.replications} times for {info.steps} weeks; replication "
+        "i of every scenario used the same seed (common random numbers), so differences are "
+        f"paired run by run. Seeds: {context['seeds']}."
+    )
+    parts.append("## Findings")
+    found = []
+    for _, finding in context["findings"]:
+        found.append(f"- {finding.lead}")
+        found += [f"  - **{heading}**: {text}" for heading, text in finding.items]
+    parts.append("\n".join(found))
+    if info.failures:
+        parts.append(
+            f"**{len(info.failures)} run(s) failed** and are left out of the statistics "
+            "(manifest.json lists them)."
+        )
+    parts.append(
+        "The tables and figures are in report.html; every number in outcomes.csv and "
+        "timeseries.csv next to this file."
+    )
+    return "\n\n".join(parts) + "\n"
+
+
+def render_markdown(
+    info: ComparisonInfo,
+    summary: pd.DataFrame,
+    metrics: Sequence[str] | None = None,
+    title: str | None = None,
+) -> str:
+    """Render the report's text as Markdown (arguments as :func:`render_report`, no figures)."""
+    return _markdown(_context(info, summary, {}, metrics, title))
 
 
 def write_report(
@@ -1169,23 +1807,38 @@ def write_report(
     figures: Mapping[str, Path],
     metrics: Sequence[str] | None = None,
     title: str | None = None,
+    markdown: str | Path | None = None,
 ) -> Path:
-    """Render the report and write it atomically to ``path``."""
-    text = render_report(info, summary, figures, metrics, title)
+    """Render the report and write it atomically to ``path``.
+
+    With ``markdown``, also write the report's text as Markdown to that path (the same
+    first paragraph and findings, computed once).
+    """
+    context = _context(info, summary, figures, metrics, title)
     path = Path(path)
-    write_bytes_atomic(path, text.encode("utf-8"))
+    write_bytes_atomic(path, render_page("report.html", **context).encode("utf-8"))
+    if markdown is not None:
+        write_bytes_atomic(Path(markdown), _markdown(context).encode("utf-8"))
     return path
 
 
 __all__ = [
     "ComparisonInfo",
+    "CostBasis",
     "Findings",
+    "PartyEffect",
+    "ScenarioEffects",
+    "Stake",
+    "cost_basis",
     "cost_table",
     "effect_clause",
     "outcome_table",
+    "render_markdown",
     "render_report",
+    "scenario_effects",
     "scenario_findings",
     "scenario_sentences",
     "settings_differences",
+    "stakeholder_effects",
     "write_report",
 ]

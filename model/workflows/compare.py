@@ -27,7 +27,8 @@ or any executor) with a progress bar. The output folder holds:
 - ``decomposition.csv`` and ``decomposition-K.png`` (with ``decomposition``): each
   package's effect split into its levers alone and their interaction;
 - ``comparison.png`` / ``comparison.svg``, ``effects.png``, ``timelines.png``;
-- ``report.html`` (self-contained) and ``manifest.json``.
+- ``report.html`` (self-contained), ``report.md`` (its text: who wins and who loses,
+  the findings) and ``manifest.json``.
 
 The tables are computed by ``model.analysis`` (``compare``, ``stats``, ``plots``,
 ``report``, ``decomposition``); this module runs the models and writes the folder.
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -105,7 +107,7 @@ def load_scenarios(
     Raises:
         UserError: one line per problem, naming the file (and --set) and the key.
     """
-    from model.scenario import ScenarioError, load_scenario
+    from model.scenario import load_scenario
 
     if not paths:
         raise UserError("compare: give at least one scenario file")
@@ -113,10 +115,13 @@ def load_scenarios(
     names: list[str] = []
     loaded: dict[str, Scenario] = {}
     sources: dict[str, str] = {}
+    from model.workflows.run import check_targets
+
     for path in paths:
         try:
             scenario = load_scenario(path, list(overrides))
-        except ScenarioError as exc:
+            check_targets(scenario, str(path))  # a misspelled target would be left out
+        except UserError as exc:
             problems.extend((str(path), line) for line in str(exc).splitlines())
             continue
         name = scenario.name
@@ -206,6 +211,8 @@ def parse_thresholds(texts: Sequence[str]) -> dict[str, list[float]]:
             level = float(raw)
         except ValueError:
             raise UserError(f"--threshold: {text}: {raw!r} is not a number") from None
+        if not math.isfinite(level):
+            raise UserError(f"--threshold: {text}: {raw.strip()!r}: must be a finite number")
         out.setdefault(name, []).append(level)
     return out
 
@@ -530,8 +537,12 @@ def _write_results(
         thresholds=targets,
         decomposition=decomposed,
         who_gains=gains,
+        outcomes=outcomes,
     )
-    files["report"] = write_report(out / "report.html", info, summary, figures)
+    files["report_markdown"] = out / "report.md"
+    files["report"] = write_report(
+        out / "report.html", info, summary, figures, markdown=files["report_markdown"]
+    )
     return summary
 
 
