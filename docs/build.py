@@ -107,6 +107,15 @@ BENCH_SCALE = Experiment(
     "(an idle machine; about 10-25 minutes)",
 )
 
+LEVER_MULTIPLES = Experiment(
+    name="lever_multiples",
+    command=("python", "experiments/lever_multiples.py"),
+    outputs=("experiments/lever_multiples.csv",),
+    seeds=(42, 43, 44),
+    what="what the library's lever files do (spend multiples, adoption rates, trust at the "
+    "coupons' start), 3 paired runs per file at the baseline's size (about 2 minutes)",
+)
+
 GENERATORS: dict[str, Generator] = {
     g.name: g
     for g in (
@@ -149,6 +158,12 @@ GENERATORS: dict[str, Generator] = {
             generators.scale_table_detail,
             "docs/scale.md's table with Mesa's rates",
             BENCH_SCALE,
+        ),
+        Generator(
+            "lever-multiples",
+            generators.lever_multiples_table,
+            "docs/policies.md's table of what the library's lever files do",
+            LEVER_MULTIPLES,
         ),
     )
 }

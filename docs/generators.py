@@ -519,3 +519,83 @@ def scale_table_detail(record: dict[str, Any]) -> str:
             f"{ref['reps'] + ' x ' + ref['steps'] if ref else '—'} |"
         )
     return "\n".join(rows) + "\n\n" + _provenance(SCALE_SUMMARY, record) + "\n"
+
+
+# --------------------------------------------------------------------------- lever multiples
+
+
+LEVER_MULTIPLES = "experiments/lever_multiples.csv"
+"""What the library's lever files do, measured by experiments/lever_multiples.py."""
+
+_MULTIPLE_TEXT = {
+    "spend_multiple": "spend on the channel (merchants' own plus the state's subsidy), "
+    "against merchants' own spend on it in the same runs",
+    "spend_vs_reference": "spend on the channel (own plus subsidy), against the reference's "
+    "spend on it",
+    "adoption_rate": "weekly share of active non-adopting merchants that adopt mobile "
+    "channels, against the reference's",
+    "payment_adoption_rate": "weekly share of connected non-payers who start paying by "
+    "mobile, against the reference's",
+    "rigid_demand_chance": "weekly payment adoption chance from rigid demand "
+    "(`payment.rigid_demand_rate` plus the lever), against the rate alone (from the files)",
+    "trusting_share": "consumers whose trust in home sellers is at or above "
+    "`trust.purchase_threshold`",
+    "mean_trust": "mean trust in home sellers",
+    "gate_pass": "mean chance that trust lets a wanted purchase from home sellers through "
+    "(the graded gate of mechanisms/trust.py)",
+    "shopper_share": "consumers who have bought by mobile",
+}
+_KOL_TEXT = {
+    "spend_multiple": "KOL fees paid (merchants' and the campaign's), against the fees "
+    "merchants paid themselves in the same runs",
+    "spend_vs_reference": "KOL fees paid, against the reference's",
+}
+_SHARES = ("trusting_share", "shopper_share", "gate_pass")
+
+
+def _multiple_value(quantity: str, text: str) -> str:
+    if not text:
+        return "—"
+    value = float(text)
+    if quantity in _SHARES:
+        return f"{value * 100:.1f}%"
+    if quantity in ("spend_multiple", "spend_vs_reference"):
+        return f"{value:,.0f}"
+    return significant(value, 3)
+
+
+def lever_multiples_table(record: dict[str, Any]) -> str:
+    """Tabulate what each library lever file does, as measured by experiments/lever_multiples.py."""
+    with (ROOT / LEVER_MULTIPLES).open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    out = [
+        "| file (reference) | lever (strength), weeks | what is measured, against what "
+        "| measured | against | multiple (range over runs) |",
+        "|---|---|---|---:|---:|---|",
+    ]
+    for r in rows:
+        quantity = r["quantity"]
+        texts = _KOL_TEXT if r["lever"] == "channel_kol_campaign" else {}
+        what = texts.get(quantity) or _MULTIPLE_TEXT.get(quantity, quantity)
+        weeks = r["weeks"]
+        when = f"week {weeks}" if "-" not in weeks else f"weeks {weeks}"
+        if r["multiple"]:
+            low = significant(float(r["multiple_low"]), 2)
+            high = significant(float(r["multiple_high"]), 2)
+            spread = f" ({low} to {high})" if low != high else ""
+            multiple = f"{significant(float(r['multiple']), 2)}x{spread}"
+        else:
+            multiple = "—"
+        out.append(
+            f"| `{r['file']}` (`{r['reference']}`) | `{r['lever']}` ({float(r['strength']):g}), "
+            f"{when} | {cell(what)} | {_multiple_value(quantity, r['value'])} | "
+            f"{_multiple_value(quantity, r['reference_value'])} | {multiple} |"
+        )
+    reps = rows[0]["reps"] if rows else "0"
+    return (
+        "\n".join(out)
+        + f"\n\nMeans of {reps} paired runs per file (seeds `simulation.seed` + 0, 1, ...; "
+        "the baseline's size); money is summed over the weeks shown.\n\n"
+        + _provenance(LEVER_MULTIPLES, record)
+        + "\n"
+    )
