@@ -32,10 +32,21 @@ LEVER_MAX: dict[str, float] = {
 LEVERS: tuple[str, ...] = tuple(LEVER_MAX)
 """Every policy lever a scenario may switch on (see model/policy.py for their meaning)."""
 
-COUNTRY_LEVERS: tuple[str, ...] = ("infrastructure", "cross_border_facilitation")
+COUNTRY_LEVERS: tuple[str, ...] = (
+    "infrastructure",
+    "cross_border_facilitation",
+    "payment_security",
+    "integrity",
+    "merchant_promotion",
+    "rigid_demand",
+)
 """Levers an intervention may restrict to some countries (``countries:``; model/policy.py).
 
-These act through per-region parameters (access, transaction reliability, the
-[origin, destination] trade matrices), so the policy timeline scopes them by region.
-The other levers act through one number for the whole world; scoping them needs the
-mechanism that reads the number to read it per region."""
+These act through per-region parameters, read by each agent's region: access and
+transaction reliability (infrastructure), the [origin, destination] trade matrices
+(facilitation: the importing country's pairs), fraud rate and perceived payment risk
+and the rigid-demand adoption chance (payment_security, rigid_demand: the consumer's
+region), verification rate, detection and the promotion chance (integrity,
+merchant_promotion: the merchant's region). Their costs are paid where their activity
+is (mechanisms/accounts.py). The other levers act through one number for the whole
+world; scoping one needs the mechanism that reads the number to read it per region."""

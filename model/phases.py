@@ -320,7 +320,7 @@ def ordering_phase(week: Week) -> None:
 
 @phase(
     "fulfilment",
-    reads="merchants.integrity merchants.verified",
+    reads="merchants.integrity merchants.verified merchants.region",
     uses="params orders",
     produces="fulfilment",
 )
@@ -334,7 +334,7 @@ def fulfilment_phase(week: Week) -> None:
         s.orders.goods_value,
         m.integrity,
         m.verified,
-        s.params.detection_probability,
+        s.params.detection_probability[m.region],  # per merchant: its region's
     )
 
 

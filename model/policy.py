@@ -21,15 +21,17 @@ merchant_promotion          1      promotion and training inform each non-adopti
                                    if it expects them to pay (mechanisms/merchant_adoption.py)
 integrity                   1      each unverified merchant verifies (real name) with chance L per
                                    step; the undetected share of counterfeits falls by share L
-channel_<name>              10     adopting merchants spend L times their base budget extra on the
-                                   channel (qr_o2o, app_market, mobile_search, short_video,
-                                   kol_campaign)
+channel_<name>              10     the state pays each adopting merchant L times its base budget
+                                   extra on the channel (qr_o2o, app_market, mobile_search,
+                                   short_video; kol_campaign: a state budget of L times the base
+                                   budget per adopter buys KOL posts)
 cross_border_facilitation   1      cross-border logistics cost, tariff, and the extra delivery time
                                    over domestic delivery fall by share L (the tariff cut on
                                    mobile orders, traditional imports or both:
                                    ``trade.facilitation_tariff_scope``)
-consumer_incentives         0.9    coupons and red envelopes worth share L of the price: purchase
-                                   desire rises by incentive_elasticity * L (still gated by trust)
+consumer_incentives         0.9    coupons and red envelopes worth share L of the price of mobile
+                                   orders, paid by the state: they lower the price in the choice
+                                   (mechanisms/ordering.py; still gated by trust)
 kol_disclosure              1      share L of sponsored posts are disclosed: less persuasion, no
                                    credibility loss for being commercial
 rigid_demand                1      extra per step payment adoption chance L from bill payment,
@@ -43,12 +45,30 @@ spam_control                1      blocks share L of marketing messages (officia
                                    group-buying offers)
 ==========================  =====  ===============================================================
 
-An intervention with ``countries: [..]`` (levers of ``COUNTRY_LEVERS``) acts only in
-the regions of those countries: its level there adds to the others', capped, and is 0
-elsewhere (:meth:`PolicyTimeline.region_levels`). Infrastructure raises access and
-transaction reliability where the consumer lives; facilitation cuts the trade costs of
-the pairs whose buyer (the importing country) is there. ``levels`` is each lever's
-highest level over the regions (the level itself for a lever without ``countries``).
+An intervention with ``countries: [..]`` (levers of ``COUNTRY_LEVERS``: infrastructure,
+cross_border_facilitation, payment_security, integrity, merchant_promotion,
+rigid_demand) acts only in the regions of those countries: its level there adds to the
+others', capped, and is 0 elsewhere (:meth:`PolicyTimeline.region_levels`). The
+parameters these levers set are per region, and each mechanism reads them by the
+region of the agent they concern:
+
+==========================  ==================================================  ===========
+lever                       per-region parameters                               read by
+==========================  ==================================================  ===========
+infrastructure              ``mobile_access``, ``reliability``                  consumer
+cross_border_facilitation   trade matrices, columns of the importing region     buyer
+payment_security            ``fraud_rate``, ``perceived_risk``                  consumer
+rigid_demand                ``rigid_demand_rate``                               consumer
+integrity                   ``verification_rate``, ``detection_probability``    merchant
+merchant_promotion          ``promotion_rate``                                  merchant
+==========================  ==================================================  ===========
+
+(mechanisms/payment.py, fulfilment.py, merchant_adoption.py, access.py, ordering.py).
+Without ``countries:`` every region has the same value, the scalar rule of the table
+above. Each lever's activity cost is paid where the activity is (payers protected,
+merchants verified and inspected, ... in region r; mechanisms/accounts.py), and each
+intervention's ``cost_per_step`` by its countries. ``levels`` is each lever's highest
+level over the regions (the level itself for a lever without ``countries``).
 
 Every lever is applied here, in :meth:`ParameterSchedule.at`. The four platform levers
 act only with a ``platforms:`` section: their effective values are
@@ -205,14 +225,19 @@ class EffectiveParameters:
     Attributes:
         t: the step.
         mobile_access: per region, share of residents with usable mobile access.
-        reliability: chance the transaction system completes an order.
-        fraud_rate: per step chance a paying consumer is defrauded.
-        perceived_risk: base perceived insecurity of mobile payment.
-        promotion_rate: per step chance a non-adopting merchant learns of mobile channels
-            besides imitation (its own chance plus the ``merchant_promotion`` level); it
-            adopts only when it expects a positive net mobile margin.
-        verification_rate: per step chance an unverified merchant verifies.
-        detection_probability: chance a counterfeit sale by an unverified merchant is caught.
+        reliability: per region, chance the transaction system completes an order.
+        fraud_rate: per region (the payer's), per step chance a paying consumer is
+            defrauded.
+        perceived_risk: per region (the consumer's), base perceived insecurity of mobile
+            payment.
+        promotion_rate: per region (the merchant's), per step chance a non-adopting
+            merchant learns of mobile channels besides imitation (its own chance plus the
+            ``merchant_promotion`` level); it adopts only when it expects a positive net
+            mobile margin.
+        verification_rate: per region (the merchant's), per step chance an unverified
+            merchant verifies.
+        detection_probability: per region (the selling merchant's), chance a counterfeit
+            sale by an unverified merchant is caught.
         channel_budget: per channel, spending per adopting merchant per step.
         logistics_cost: [origin, destination] shipping cost share of price.
         delivery_days: [origin, destination] delivery days.
@@ -222,7 +247,8 @@ class EffectiveParameters:
             given): tariffs, customs delay and cross-border trust apply to these pairs.
         coupon: coupon discount share of price.
         disclosure: share of sponsored KOL posts disclosed.
-        rigid_demand_rate: per step payment adoption chance from rigid-demand uses.
+        rigid_demand_rate: per region (the consumer's), per step payment adoption chance
+            from rigid-demand uses.
         programme_overhead: the interventions' fixed ``cost_per_step`` at this step
             (currency); the activity-based costs are computed by the accounts phase.
         levels: every lever's level at this step (its highest over the regions).
@@ -244,12 +270,12 @@ class EffectiveParameters:
 
     t: int
     mobile_access: np.ndarray
-    reliability: float
-    fraud_rate: float
-    perceived_risk: float
-    promotion_rate: float
-    verification_rate: float
-    detection_probability: float
+    reliability: np.ndarray
+    fraud_rate: np.ndarray
+    perceived_risk: np.ndarray
+    promotion_rate: np.ndarray
+    verification_rate: np.ndarray
+    detection_probability: np.ndarray
     channel_budget: dict[str, float]
     logistics_cost: np.ndarray
     delivery_days: np.ndarray
@@ -257,7 +283,7 @@ class EffectiveParameters:
     cross_border: np.ndarray
     coupon: float
     disclosure: float
-    rigid_demand_rate: float
+    rigid_demand_rate: np.ndarray
     programme_overhead: float
     levels: dict[str, float]
     natural_mobile_access: np.ndarray
@@ -333,7 +359,7 @@ class ParameterSchedule:
         infra = region_lv["infrastructure"]  # per region (where the consumers live)
         access = natural + (1.0 - natural) * infra
         reliability = 1.0 - (1.0 - sc.ordering.reliability) * (1.0 - infra)
-        security = lv["payment_security"]
+        security = region_lv["payment_security"]  # per region (where the payer lives)
         channel_budget = {}
         base_budget = sc.marketing.budget_per_merchant
         for name in CHANNELS:
@@ -356,15 +382,17 @@ class ParameterSchedule:
         days = np.where(
             cross, np.minimum(self._days, domestic_days) + extra * (1.0 - facil), self._days
         )
-        integrity = lv["integrity"]
+        integrity = region_lv["integrity"]  # per region (where the merchant is)
         detection = 1.0 - (1.0 - sc.merchants.detection_probability) * (1.0 - integrity)
+        promotion = region_lv["merchant_promotion"]  # per region (the merchant's)
+        rigid = region_lv["rigid_demand"]  # per region (the consumer's)
         return EffectiveParameters(
             t=t,
             mobile_access=access,
             reliability=reliability,
             fraud_rate=sc.payment.fraud_rate * (1.0 - security),
             perceived_risk=sc.payment.perceived_risk * (1.0 - security),
-            promotion_rate=min(1.0, sc.merchants.promotion_rate + lv["merchant_promotion"]),
+            promotion_rate=np.minimum(1.0, sc.merchants.promotion_rate + promotion),
             verification_rate=integrity,
             detection_probability=detection,
             channel_budget=channel_budget,
@@ -374,7 +402,7 @@ class ParameterSchedule:
             cross_border=self._cross_border,
             coupon=lv["consumer_incentives"],
             disclosure=lv["kol_disclosure"],
-            rigid_demand_rate=min(1.0, sc.payment.rigid_demand_rate + lv["rigid_demand"]),
+            rigid_demand_rate=np.minimum(1.0, sc.payment.rigid_demand_rate + rigid),
             programme_overhead=self.timeline.cost(t),
             levels=lv,
             natural_mobile_access=natural,

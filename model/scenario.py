@@ -935,9 +935,12 @@ class Intervention(StrictModel):
         countries: the countries where the lever acts, by name (``regions.*.country``;
             a region without one is its own country, named after the region); None:
             everywhere. Only levers of ``COUNTRY_LEVERS`` (infrastructure,
-            cross_border_facilitation). The listed countries pay its cost
+            cross_border_facilitation, payment_security, integrity, merchant_promotion,
+            rigid_demand). The listed countries pay its cost
             (``policy_cost_by_country``); facilitation acts on the listed countries'
-            imports (the pairs whose buyer is there: their tariffs, customs, subsidy).
+            imports (the pairs whose buyer is there: their tariffs, customs, subsidy);
+            the others on the consumers (payment security, rigid demand) or merchants
+            (integrity, promotion) of the listed countries' regions.
     """
 
     lever: Literal[LEVERS]  # type: ignore[valid-type]

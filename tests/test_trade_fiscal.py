@@ -320,7 +320,9 @@ def test_an_unscoped_lever_is_shared_and_the_countries_add_up():
 
 def test_countries_only_on_levers_that_can_be_scoped_and_only_known_countries():
     with pytest.raises(ScenarioError, match="only infrastructure, cross_border_facilitation"):
-        four_regions(policies=[{"lever": "integrity", "countries": ["home"]}])
+        four_regions(
+            policies=[{"lever": "consumer_incentives", "strength": 0.5, "countries": ["home"]}]
+        )
     with pytest.raises(ScenarioError, match="not a country of the regions"):
         four_regions(policies=[{"lever": "infrastructure", "countries": ["atlantis"]}])
     # a region without a country is its own country, named after it

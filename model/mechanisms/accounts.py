@@ -67,13 +67,24 @@ a lever that cuts tariffs.
 Per region and per country (``Scenario.country_names``; :func:`fiscal_week`): each
 lever's cost goes to the regions where its activity is (coupons and facilitation: the
 buyer's region; payment security, rigid demand: the payers / non-payers reached;
-infrastructure: the consumers it connected, by region; integrity: active merchants;
-merchant promotion: non-adopting merchants; channel subsidies and the KOL campaign:
-adopting merchants; the rest by population), then to the regions' countries; each
-intervention's fixed overhead is paid by the regions of its countries (``countries:``;
-all without) by population. Tariffs go to the importing (buyer's) region, fines to the
-merchant's. A country's accounts are its regions' sum; the parts add up to the totals
-(tests/test_trade_fiscal.py): the ledger keeps one ``state``.
+infrastructure: the consumers it connected, by region; integrity: active merchants
+(verified and inspected); merchant promotion: non-adopting merchants (trained); channel
+subsidies and the KOL campaign: adopting merchants; the rest by population), then to
+the regions' countries; each intervention's fixed overhead is paid by the regions of its
+countries (``countries:``; all without) by population. Tariffs go to the importing
+(buyer's) region, fines to the merchant's. A country's accounts are its regions' sum;
+the parts add up to the totals (tests/test_trade_fiscal.py, tests/test_country_levers.py):
+the ledger keeps one ``state``.
+
+A lever restricted to some countries (``countries:``; model/policy.py) acts only in their
+regions, so its activity is only there: for payment security, integrity, merchant
+promotion and rigid demand, whose activity is a head count times the lever's level, the
+count of region r is weighted by the lever's **reach** there, its level in r over its
+highest level (:func:`reach`: 1 in every region without ``countries:``, 0 where it does
+not act), both for the week's cost (payers protected ``sum_r payers_r * L_r``, merchants
+inspected ``sum_r active_r * L_r``, ...) and for the regions that pay it. Merchants newly
+verified are those of the regions where the lever acts (elsewhere the verification rate
+is 0); their cost is split like the inspections, by active merchants times reach.
 
 Platform fees (mechanisms/platform.py): merchants pay their platform the fee on in-app
 orders, offline retailers pay the QR fee on QR payments (nothing without platforms).
@@ -218,6 +229,17 @@ def producer_surplus(ledger: Ledger) -> float:
     return net - float(f[np.ix_(at_cost, standing)].sum())
 
 
+def reach(params: EffectiveParameters, lever: str) -> np.ndarray:
+    """Per region, the lever's level there over its highest level (0 where it does not act).
+
+    1.0 in every region for a lever without ``countries:`` (each region's level is the
+    level: ``x / x`` is exactly 1), so weighting a head count by it changes nothing.
+    """
+    top = params.levels[lever]
+    here = params.region_levels[lever]
+    return here / top if top > 0.0 else np.zeros(here.size)
+
+
 def policy_cost(
     unit,
     levels: dict[str, float],
@@ -229,7 +251,7 @@ def policy_cost(
     parcels_facilitated: int,
     merchants_verified: int,
     merchants_inspected: float,
-    payers: int,
+    payers: float,
     new_connections: int,
     merchants_trained: float,
     kols: int,
@@ -313,8 +335,7 @@ def fiscal_week(
     merchant_region: np.ndarray,
     active: np.ndarray,
     adopted: np.ndarray,
-    pays: np.ndarray,
-    has_access: np.ndarray,
+    reached: dict[str, np.ndarray],
     fines: np.ndarray,
 ) -> FiscalWeek:
     """Net fiscal cost, forgone tariffs, and the state's accounts per country.
@@ -333,8 +354,9 @@ def fiscal_week(
         merchant_region: per merchant, its region.
         active: per merchant, in the market.
         adopted: per merchant, sells through mobile channels.
-        pays: per consumer, pays by mobile.
-        has_access: per consumer, mobile access.
+        reached: per lever (payment security, integrity, merchant promotion, rigid
+            demand), per region the head count its cost is paid for, weighted by the
+            lever's reach there (:func:`reach`; computed by :func:`week_accounts`).
         fines: per merchant, fines paid this week.
     """
     n_regions = params.mobile_access.size
@@ -354,12 +376,9 @@ def fiscal_week(
         "consumer_incentives": lambda: by_region(dest, orders.coupon_value),
         "cross_border_facilitation": lambda: by_region(dest, orders.goods_value * subsidy_share)
         + by_region(dest[parcels]) * unit.per_parcel_facilitated,
-        "integrity": lambda: by_region(sellers[active]),
-        "payment_security": lambda: by_region(consumer_region[pays].astype(np.int64)),
         "infrastructure": lambda: population
         * (params.mobile_access - params.natural_mobile_access),
-        "merchant_promotion": lambda: by_region(sellers[active & ~adopted]),
-        "rigid_demand": lambda: by_region(consumer_region[has_access & ~pays].astype(np.int64)),
+        **{lever: (lambda counts=counts: counts) for lever, counts in reached.items()},
     }
     spending = np.zeros(n_regions)
     for lever, amount in cost.by_lever.items():
@@ -452,7 +471,20 @@ def week_accounts(
     # parcels under facilitation: cross-border orders into regions where the lever acts
     parcels = cross & (params.region_levels["cross_border_facilitation"][dest] > 0)
     active_count = int(active.sum())
-    non_adopters = int((active & ~adopted).sum())
+
+    def counted(index: np.ndarray) -> np.ndarray:  # a head count per region
+        return np.bincount(index.astype(np.int64), minlength=n_regions).astype(np.float64)
+
+    # the head counts each lever's cost is paid for, per region, weighted by its reach
+    # (module docstring: all of them, exactly, for a lever without ``countries:``)
+    reached = {
+        "payment_security": counted(consumer_region[pays]),
+        "integrity": counted(merchant_region[active]),
+        "merchant_promotion": counted(merchant_region[active & ~adopted]),
+        "rigid_demand": counted(consumer_region[has_access & ~pays]),
+    }
+    reached = {lever: counts * reach(params, lever) for lever, counts in reached.items()}
+    heads = {lever: float(counts.sum()) for lever, counts in reached.items()}
     cost = policy_cost(
         scenario.policy_costs,
         levels,
@@ -462,12 +494,12 @@ def week_accounts(
         logistics_subsidy=logistics_subsidy,
         parcels_facilitated=int(parcels.sum()) if facilitated else 0,
         merchants_verified=mw.newly_verified if levels["integrity"] > 0 else 0,
-        merchants_inspected=active_count * levels["integrity"],
-        payers=int(pays.sum()),
+        merchants_inspected=heads["integrity"] * levels["integrity"],
+        payers=heads["payment_security"],
         new_connections=connected_by_policy,
-        merchants_trained=non_adopters * levels["merchant_promotion"],
+        merchants_trained=heads["merchant_promotion"] * levels["merchant_promotion"],
         kols=n_kols,
-        non_payers_reached=float((has_access & ~pays).sum()) * levels["rigid_demand"],
+        non_payers_reached=heads["rigid_demand"] * levels["rigid_demand"],
         overhead=params.programme_overhead,
     )
     # the ledger
@@ -537,8 +569,7 @@ def week_accounts(
         merchant_region=merchant_region,
         active=active,
         adopted=adopted,
-        pays=pays,
-        has_access=has_access,
+        reached=reached,
         fines=mw.fines,
     )
     return StepCounters(

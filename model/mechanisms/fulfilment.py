@@ -5,11 +5,13 @@ Rules, per order to merchant j:
 - Verification: a verified (real-name) merchant cheats less: its effective
   integrity is ``g_j = 1 - (1 - integrity_j)(1 - verified_integrity_effect)``;
   unverified, ``g_j = integrity_j``. Each step an unverified merchant verifies
-  with probability L of the ``integrity`` lever.
+  with probability L of the ``integrity`` lever in its region (the lever may act in
+  some countries only: model/policy.py).
 - The sale is genuine with probability ``g_j``; otherwise it is a counterfeit
   incident: the buyer is cheated (trust loss, warning to neighbours).
-- A counterfeit is detected with probability ``d`` (``detection_probability``,
-  raised by the ``integrity`` lever), and for a verified merchant
+- A counterfeit is detected with probability ``d`` (``detection_probability`` of the
+  selling merchant's region, raised by the ``integrity`` lever there), and for a
+  verified merchant
   ``1 - (1 - d)(1 - verified_detection_bonus)``. Each detection fines the
   merchant ``penalty`` times the order's goods value, costs ``reputation_penalty``
   of reputation, and the merchant reforms: share ``reform_rate`` of its integrity
@@ -76,13 +78,18 @@ def fulfil(
     goods_value: np.ndarray,
     integrity: np.ndarray,
     verified: np.ndarray,
-    detection_probability: float,
+    detection_probability: np.ndarray,
 ) -> Fulfilment:
-    """Draw genuine/counterfeit for every order, detections and fines."""
+    """Draw genuine/counterfeit for every order, detections and fines.
+
+    ``detection_probability``: per merchant, that of its region (each order's counterfeit
+    is caught by the enforcement where the seller is).
+    """
     m = integrity.size
     g = effective_integrity(spec, integrity, verified)
     genuine = rng.random(order_merchant.size) < g[order_merchant]
-    detect = 1.0 - (1.0 - detection_probability) * np.where(
+    d = np.asarray(detection_probability, dtype=np.float64)[order_merchant]
+    detect = 1.0 - (1.0 - d) * np.where(
         verified[order_merchant], 1.0 - spec.verified_detection_bonus, 1.0
     )
     detected = ~genuine & (rng.random(order_merchant.size) < detect)
@@ -121,14 +128,18 @@ def update_merchants_after_sales(
 
 
 def verify(
-    spec: Merchants, verified: np.ndarray, verification_rate: float, rng: np.random.Generator
+    spec: Merchants,
+    verified: np.ndarray,
+    verification_rate: float | np.ndarray,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Return the verified flags after this step's lapses and verifications.
 
     Verifications lapse with ``verification_lapse``; unverified merchants verify with the
-    lever's probability this step (one draw per merchant, only when either can happen).
+    lever's probability this step (``verification_rate``: per merchant, that of its
+    region, or one number; one draw per merchant, only when either can happen).
     """
-    if verification_rate <= 0.0 and spec.verification_lapse <= 0.0:
+    if not np.any(np.asarray(verification_rate) > 0.0) and spec.verification_lapse <= 0.0:
         return verified
     draw = rng.random(verified.size)
     return np.where(verified, draw >= spec.verification_lapse, draw < verification_rate)

@@ -19,10 +19,11 @@ rate).
 - **Adoption** (:func:`adoption_probability`): a non-adopting active merchant of region
   r adopts when it *learns* of mobile channels this week and *expects them to pay*:
 
-  - it learns with probability ``min(1, promotion_rate + imitation * V_r)``, where
+  - it learns with probability ``min(1, promotion_rate_r + imitation * V_r)``, where
     ``V_r`` is the share of r's active merchants that are *visible successful peers*
-    (adopters with ``m > 0``) and ``promotion_rate`` includes the ``merchant_promotion``
-    lever's level L (promotion and training inform a non-adopter with chance L a week);
+    (adopters with ``m > 0``) and ``promotion_rate_r`` includes the ``merchant_promotion``
+    lever's level L in region r (promotion and training inform a non-adopter with
+    chance L a week; the lever may act in some countries only: model/policy.py);
   - it expects the net gain ``g_j = E_r + min(0, m_j)``: ``E_r`` is the mean smoothed
     net mobile margin of r's active adopters (of all active adopters when r has none;
     0 when there are none at all), already net of every mobile cost, and ``min(0, m_j)``
@@ -129,7 +130,7 @@ def expected_gain(
 
 def adoption_probability(
     spec: Merchants,
-    promotion_rate: float,
+    promotion_rate: float | np.ndarray,
     merchant_region: np.ndarray,
     active: np.ndarray,
     adopted: np.ndarray,
@@ -138,9 +139,9 @@ def adoption_probability(
 ) -> np.ndarray:
     """Per merchant chance to adopt mobile channels this week (0 for adopters and exited).
 
-    The chance of learning of mobile channels, ``min(1, promotion_rate + imitation *
+    The chance of learning of mobile channels, ``min(1, promotion_rate_r + imitation *
     V_r)``, where the merchant expects a positive net gain ``E_r + min(0, m_j)``; 0
-    elsewhere (module docstring).
+    elsewhere (module docstring). ``promotion_rate``: per region, or one number.
     """
     mean, share = expected_gain(merchant_region, active, adopted, mobile_margin, n_regions)
     learn = np.minimum(1.0, promotion_rate + spec.imitation * share)[merchant_region]
@@ -303,7 +304,8 @@ def after_sales(
     Args:
         scenario: the scenario (``merchants``, ``merchant_dynamics``, ``accounts``,
             ``marketing.budget_per_merchant``).
-        params: the week's effective parameters (promotion and verification rates).
+        params: the week's effective parameters (promotion and verification rates per
+            region, read by the merchant's region).
         rng: the phase's generator.
         price_level: per region, the price index (entrants' prices).
         integrity: per merchant, chance a sale is genuine (before verification).
@@ -366,7 +368,7 @@ def after_sales(
     new_adopted = adopted | (draws[0] < adopt_p)
     leaving, dropping = exits(dyn, active, adopted, new_profit, new_margin, draws[2])
     give_up = abandons(dyn, adopted, active, new_margin, draws[1]) | dropping
-    new_verified = fulfilment.verify(spec, verified, params.verification_rate, rng)
+    new_verified = fulfilment.verify(spec, verified, params.verification_rate[region], rng)
     newly_verified = int((new_verified & ~verified & active).sum())
     still = active & ~leaving
     new_adopted = new_adopted & ~give_up & still
