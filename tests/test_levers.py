@@ -157,8 +157,23 @@ def lever_effect(
     }
 
 
+MERCHANT_WORLD = {
+    "population.consumers": 1000,
+    "population.merchants": 40,
+    "population.kols": 4,
+}
+"""The baseline's 25 consumers per merchant, for the lever whose target is merchants' choice:
+mobile channels pay (and merchants adopt them on their expected profit) only with enough
+customers per merchant; at SMALL's 10 they rarely do."""
+
+COUNT_TARGETS = {"orders", "cross_platform_failures", "platform_fees"}
+"""Targets that count or sum orders (noisier in a small world than shares are)."""
+
+
 def _world(lever: str) -> dict:
-    return ORDERS_WORLD if TARGETS.get(lever, ("",))[0] == "orders" else SMALL
+    if lever == "merchant_promotion":
+        return MERCHANT_WORLD
+    return ORDERS_WORLD if TARGETS.get(lever, ("",))[0] in COUNT_TARGETS else SMALL
 
 
 def test_every_library_lever_has_a_target():

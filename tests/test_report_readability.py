@@ -272,7 +272,13 @@ def test_findings_are_a_lead_and_a_list_per_outcome_group(comparison):
     rest = findings[findings.index("<ul>", start) : findings.index("</ul>", start)]
     lead_text = re.sub(r"<[^>]+>", "", lead).strip()
     assert lead_text.startswith(f"While its policies act (weeks 1 to 26), {name} ")
-    assert lead_text.count(". ") == 0 and len(lead_text.split()) <= 60, lead_text
+    # one sentence, then one per party that clearly loses ("Merchants lose: ...")
+    first, _, losers = lead_text.partition(". ")
+    assert len(first.split()) <= 60, lead_text
+    for sentence in filter(None, losers.split(". ")):
+        assert re.match(r"(Consumers|Merchants|Platforms|KOLs|Payment providers) ", sentence), (
+            lead_text
+        )
     headings = re.findall(r"<li><strong>([^<]+)</strong>: ", rest)
     assert headings[:2] == ["Consumers", "Orders"] and "Cost" in headings
     for text in re.findall(r"<li><strong>[^<]+</strong>: ([^<]*)</li>", rest):

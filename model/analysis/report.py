@@ -1116,11 +1116,13 @@ def _findings(
 ) -> Findings:
     """Write one scenario's findings from its classified effects.
 
-    A party that clearly loses is named in the lead, and again in the item of the outcome
-    group that bears its name (Merchants, Consumers), next to any improvement stated there.
+    A party that clearly loses is named right after the lead, and again in the item of the
+    outcome group that bears its name (Merchants, Consumers), next to any improvement stated
+    there. The state's net fiscal cost is not a finding of this kind (every lever costs
+    something): it is in the Cost item and in the first paragraph.
     """
     name, frames = effects.name, effects.frames
-    losses = " ".join(p.sentence(steps) for p in effects.losers)
+    losses = " ".join(p.sentence(steps) for p in effects.losers if p.party != "state")
     if _all_identical(frames.at_end) and not frames.window:
         return Findings(_same_outcomes(name, reference) + ".")
     at_end = _outline(frames.at_end)
