@@ -1,0 +1,110 @@
+"""The discrete Bass model with a market potential, and its least-squares fit to a curve.
+
+The pattern suite (model/validation/patterns.py) fits it to the baseline's yearly
+adoption curves and compares the fitted coefficients with the meta-analyses (Sultan,
+Farley and Lehmann 1990; Van den Bulte and Stremersch 2004), whose coefficients come
+mostly from Bass's (1969) discrete-time estimation on annual data. One period of the
+recursion is one step of the curve (a year in the suite), so p and q are per period:
+
+    F(t+1) = F(t) + (p + q F(t) / m) (m - F(t)),    F(0) = the curve's first value,
+
+with ``F`` the adopted share, ``p`` the coefficient of innovation (external
+influence), ``q`` of imitation (internal influence) and ``m`` the market potential
+(the share that adopts in the end). The fit minimises the squared gaps between the
+recursion and the curve at every later point, bounded (``p`` in (0, 1], ``q`` in
+[0, 3], ``m`` between the curve's largest value and 1), from a fixed grid of starts
+(the best fit is kept): the same curve always gives the same coefficients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+P_BOUNDS = (1e-6, 1.0)
+Q_BOUNDS = (0.0, 3.0)
+STARTS_P = (0.005, 0.03, 0.1, 0.3)
+STARTS_Q = (0.05, 0.4, 1.0)
+"""Starting values of the fit (every combination, and m at the curve's top and at 1)."""
+
+
+def discrete_bass(p: float, q: float, m: float, f0: float, steps: int) -> np.ndarray:
+    """Return ``F(0) .. F(steps)`` of the discrete Bass recursion with market potential m.
+
+    Args:
+        p: coefficient of innovation per period, >= 0.
+        q: coefficient of imitation per period, >= 0.
+        m: market potential (share), in (0, 1].
+        f0: adopted share at period 0.
+        steps: periods after the start.
+    """
+    if p < 0 or q < 0 or not 0 < m <= 1:
+        raise ValueError(f"need p >= 0, q >= 0 and 0 < m <= 1 (got p={p}, q={q}, m={m})")
+    out = np.empty(steps + 1)
+    f = float(f0)
+    out[0] = f
+    for t in range(1, steps + 1):
+        f = f + (p + q * f / m) * (m - f)
+        out[t] = f
+    return out
+
+
+@dataclass(frozen=True)
+class BassFit:
+    """A fitted discrete Bass curve.
+
+    Attributes:
+        p: coefficient of innovation per period.
+        q: coefficient of imitation per period.
+        m: market potential.
+        rmse: root mean square gap between the fitted recursion and the curve (the
+            points after the first).
+    """
+
+    p: float
+    q: float
+    m: float
+    rmse: float
+
+
+def fit_discrete_bass(curve: np.ndarray) -> BassFit:
+    """Fit (p, q, m) of :func:`discrete_bass` to a curve sampled once per period.
+
+    Args:
+        curve: adopted shares at periods 0, 1, 2, ... (at least 4 points); the first is
+            the recursion's start.
+
+    Returns:
+        The best bounded least-squares fit over a fixed grid of starts.
+    """
+    from scipy.optimize import least_squares
+
+    y = np.asarray(curve, dtype=float)
+    if y.ndim != 1 or y.size < 4 or not np.all(np.isfinite(y)):
+        raise ValueError("a Bass fit needs a finite curve of at least 4 points")
+    if np.any(y < 0) or np.any(y > 1):
+        raise ValueError("a Bass fit needs shares in [0, 1]")
+    steps = y.size - 1
+    top = float(min(1.0, max(y.max(), 1e-6)))
+    low = np.array([P_BOUNDS[0], Q_BOUNDS[0], top])
+    high = np.array([P_BOUNDS[1], Q_BOUNDS[1], 1.0 + 1e-12])
+    if top >= 1.0:
+        low[2] = 1.0 - 1e-9
+
+    def gaps(x: np.ndarray) -> np.ndarray:
+        p, q, m = x
+        return discrete_bass(p, q, min(m, 1.0), y[0], steps)[1:] - y[1:]
+
+    best = None
+    for m0 in (min(1.0, top * 1.05 + 1e-6), 1.0):
+        for p0 in STARTS_P:
+            for q0 in STARTS_Q:
+                x0 = np.clip([p0, q0, m0], low, high)
+                result = least_squares(gaps, x0, bounds=(low, high), method="trf")
+                cost = float(np.sum(result.fun**2))
+                if best is None or cost < best[0] - 1e-15:
+                    best = (cost, result.x)
+    assert best is not None
+    p, q, m = (float(v) for v in best[1])
+    return BassFit(p=p, q=q, m=min(m, 1.0), rmse=float(np.sqrt(best[0] / steps)))
