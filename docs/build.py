@@ -116,6 +116,90 @@ LEVER_MULTIPLES = Experiment(
     "coupons' start), 3 paired runs per file at the baseline's size (about 2 minutes)",
 )
 
+PATTERNS = Experiment(
+    name="patterns",
+    command=(
+        "python",
+        "-m",
+        "model.cli",
+        "validate",
+        "--patterns",
+        "--workers",
+        "2",
+        "--out",
+        "docs/validation_results/patterns",
+    ),
+    outputs=(
+        "docs/validation_results/patterns/patterns.csv",
+        "docs/validation_results/patterns/patterns.md",
+        "docs/validation_results/patterns/patterns.json",
+    ),
+    seeds=tuple(range(1001, 1021)),
+    what="the pattern suite: 14 stylised facts on the baseline, 20 held-back seeds of 2,000 "
+    "consumers (about 3 minutes with 2 workers on an idle 2-core machine)",
+)
+
+
+def _measured(name: str, seeds: tuple[int, ...], what: str, *figures: str) -> Experiment:
+    """Declare an experiment of experiments/policy_measures.py: one table (and figures)."""
+    return Experiment(
+        name=name,
+        command=("python", "experiments/policy_measures.py", name),
+        outputs=(f"experiments/measured/{name}.csv", *figures),
+        seeds=seeds,
+        what=what,
+    )
+
+
+POLICY_COMPARISON = _measured(
+    "policy_comparison",
+    tuple(range(42, 52)),
+    "docs/policies.md's main comparison: baseline and four policy files, 10 paired "
+    "replications of 2,000 consumers over 156 weeks (mtsim's compare workflow)",
+)
+LEVER_TARGETS = _measured(
+    "lever_targets",
+    tuple(range(1, 9)),
+    "every library lever at full strength against no policy, 8 paired runs in small "
+    "worlds (tests/test_levers.py's check)",
+)
+MARKETING_LEVERS = _measured(
+    "marketing_levers",
+    tuple(range(42, 48)),
+    "the six marketing files at library strength against the baseline, 6 paired "
+    "replications, 104 weeks",
+)
+KOL_CAMPAIGN_BUDGET = _measured(
+    "kol_campaign_budget",
+    (11,),
+    "KOL campaign budget 0-10x: mtsim sweep experiments/kol_campaign_budget.yaml (66 runs, "
+    "104 weeks; master seed 11) and its figure",
+    "docs/figures/kol_campaign_budget_curve.png",
+)
+LOW_TRUST_COUPONS = _measured(
+    "low_trust_coupons",
+    tuple(range(42, 48)),
+    "coupons before and after trust in the low-trust world, 6 paired replications",
+)
+COUNTERFEIT_HEAVY = _measured(
+    "counterfeit_heavy",
+    (42, 43, 44),
+    "the counterfeit-heavy world against the baseline, 3 paired replications, and its run "
+    "summary figure",
+    "docs/figures/counterfeit_heavy_summary.png",
+)
+PLATFORM_ROUTES = _measured(
+    "platform_routes",
+    (42, 43, 44, 45),
+    "platform verification and the state's integrity lever in the super-app world, 4 "
+    "paired replications",
+)
+PLATFORM_LEVERS = _measured(
+    "platform_levers",
+    (1, 2, 3),
+    "docs/platform.md's table: the seven platform library scenarios on seeds 1-3",
+)
+
 GENERATORS: dict[str, Generator] = {
     g.name: g
     for g in (
@@ -164,6 +248,65 @@ GENERATORS: dict[str, Generator] = {
             generators.lever_multiples_table,
             "docs/policies.md's table of what the library's lever files do",
             LEVER_MULTIPLES,
+        ),
+        Generator(
+            "pattern-facts",
+            generators.pattern_facts,
+            "the stylised facts' claims and measurements (model/validation/patterns.py)",
+        ),
+        Generator(
+            "patterns",
+            generators.patterns_table,
+            "docs/validation.md's table of stylised facts (mtsim validate --patterns)",
+            PATTERNS,
+        ),
+        Generator(
+            "policy-comparison",
+            generators.policy_comparison_table,
+            "docs/policies.md's main comparison (four policies against the baseline)",
+            POLICY_COMPARISON,
+        ),
+        Generator(
+            "lever-targets",
+            generators.lever_targets_table,
+            "docs/policies.md: every lever at full strength moves its own target",
+            LEVER_TARGETS,
+        ),
+        Generator(
+            "marketing-levers",
+            generators.marketing_levers_table,
+            "docs/policies.md: marketing levers at library strength",
+            MARKETING_LEVERS,
+        ),
+        Generator(
+            "kol-campaign-budget",
+            generators.kol_campaign_budget_table,
+            "docs/policies.md: the KOL campaign budget curve",
+            KOL_CAMPAIGN_BUDGET,
+        ),
+        Generator(
+            "low-trust-coupons",
+            generators.low_trust_coupons_table,
+            "docs/policies.md: coupons before and after trust (low-trust world)",
+            LOW_TRUST_COUPONS,
+        ),
+        Generator(
+            "counterfeit-heavy",
+            generators.counterfeit_heavy_table,
+            "docs/policies.md: the counterfeit-heavy world against the baseline",
+            COUNTERFEIT_HEAVY,
+        ),
+        Generator(
+            "platform-routes",
+            generators.platform_routes_table,
+            "docs/policies.md: platform verification or state integrity",
+            PLATFORM_ROUTES,
+        ),
+        Generator(
+            "platform-levers",
+            generators.platform_levers_table,
+            "docs/platform.md: the platform library scenarios side by side",
+            PLATFORM_LEVERS,
         ),
     )
 }

@@ -599,3 +599,446 @@ def lever_multiples_table(record: dict[str, Any]) -> str:
         + _provenance(LEVER_MULTIPLES, record)
         + "\n"
     )
+
+
+# --------------------------------------------------------------------------- stylised facts
+
+
+PATTERNS = "docs/validation_results/patterns/patterns.csv"
+"""The pattern suite's table, written by ``mtsim validate --patterns`` (held-back seeds)."""
+
+
+def patterns_table(record: dict[str, Any]) -> str:
+    """Tabulate the stylised facts: source, criterion, measured value, seeds passing, verdict."""
+    from model.validation.patterns import markdown_table
+
+    with (ROOT / PATTERNS).open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    passed = sum(1 for r in rows if r["verdict"] == "pass")
+    seeds = rows[0]["seeds"] if rows else "none"
+    return (
+        f"{passed} of {len(rows)} facts pass on seeds {seeds}.\n\n"
+        + markdown_table(rows)
+        + "\n"
+        + _provenance(PATTERNS, record)
+        + "\n"
+    )
+
+
+def pattern_facts() -> str:
+    """List the stylised facts: the claim and what is measured (model/validation/patterns.py)."""
+    from model.validation.patterns import FACTS
+
+    rows = ["| fact | claim | what is measured in the model |", "|---|---|---|"]
+    for fact in FACTS:
+        rows.append(f"| `{fact.name}` | {cell(fact.claim)} | {cell(fact.measurement)} |")
+    return "\n".join(rows) + "\n"
+
+
+# --------------------------------------------------------------------------- measured tables
+
+
+MEASURED = "experiments/measured"
+"""The measured tables' results, one CSV per table (experiments/policy_measures.py)."""
+
+_MEASURE_WORDS = {
+    "final": "at the end",
+    "last_quarter": "a week, last 13 weeks",
+    "run_mean": "a week, mean over the run",
+    "cumulative": "over the run",
+    "total": "over the run",
+}
+
+
+def _measured(name: str) -> list[dict[str, str]]:
+    with (ROOT / MEASURED / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _kind(metric: str) -> str:
+    from model.metrics import find_metric
+
+    found = find_metric(metric)
+    return found.kind if found is not None else "number"
+
+
+def _scale(metric: str) -> float:
+    """Shares and indices are shown as per cent and 0-100 (their differences in points)."""
+    return 100.0 if _kind(metric) in ("share", "flow_share", "index") else 1.0
+
+
+def _outcome(metric: str, measure: str) -> str:
+    """Name a row: the metric's label and what its number is (unit and when)."""
+    from model.metrics import metric_label
+
+    kind = _kind(metric)
+    label = metric_label(metric)
+    window = re.fullmatch(r"weeks_(\d+)_(\d+)", measure)
+    when = f"mean of weeks {window[1]}-{window[2]}" if window else _MEASURE_WORDS[measure]
+    if kind in ("share", "flow_share"):
+        when = "%, " + when.replace("a week, ", "")
+    elif kind == "index":
+        when = "0-100, " + when.replace("a week, ", "")
+    elif kind in ("flow", "money_flow") and window:
+        when = "a week, " + when
+    elif kind in ("count", "mean") and window:
+        when = when.replace("a week, ", "")
+    return f"{label} ({when})"
+
+
+def _decimals(*values: float) -> int:
+    """Decimals that give the largest of the values three significant digits (at most 2)."""
+    largest = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    if largest == 0:
+        return 0
+    return min(2, max(0, 2 - math.floor(math.log10(largest))))
+
+
+def _plain(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    return "0" if text.lstrip("-").strip("0.,") == "" else text
+
+
+def _mean(row: dict[str, str], key: str = "mean") -> str:
+    value = float(row[key]) * _scale(row["metric"])
+    return _plain(value, _decimals(value))
+
+
+def _interval_decimals(low: float, high: float, *values: float) -> int:
+    """Decimals that give an interval's half-width two significant digits (0 to 3)."""
+    half = (high - low) / 2
+    if not half > 0:
+        return _decimals(low, high, *values)
+    return min(3, max(0, 1 - math.floor(math.log10(half))))
+
+
+def _effect(row: dict[str, str], bold: bool = True) -> str:
+    """Write the mean paired difference and its 95% interval; bold when it excludes 0.
+
+    Policy spending is shown as the scenario's own total; a difference that is 0 in every
+    pair as "no difference".
+    """
+    if row["metric"] == "policy_cost":
+        return _mean(row)
+    scale = _scale(row["metric"])
+    diff, low, high = (float(row[k]) * scale for k in ("diff", "diff_ci_low", "diff_ci_high"))
+    if not all(math.isfinite(v) for v in (diff, low, high)):
+        return "—" if not math.isfinite(diff) else f"{diff:+,.2f} (no interval)"
+    if diff == low == high == 0:
+        return "no difference"
+    decimals = _interval_decimals(low, high, diff)
+    diff_text = _plain(diff, decimals)
+    text = (
+        f"{'+' if not diff_text.startswith('-') and diff_text != '0' else ''}{diff_text} "
+        f"({_plain(low, decimals)} to {_plain(high, decimals)})"
+    )
+    return f"**{text}**" if bold and (low > 0 or high < 0) else text
+
+
+def _index(rows: list[dict[str, str]]) -> dict[tuple[str, str, str, str], dict[str, str]]:
+    """(scenario, reference, metric, measure) -> row."""
+    return {(r["scenario"], r["reference"], r["metric"], r["measure"]): r for r in rows}
+
+
+def _pairs(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys((r["metric"], r["measure"]) for r in rows))
+
+
+def _scenarios(rows: list[dict[str, str]]) -> list[str]:
+    return list(dict.fromkeys(r["scenario"] for r in rows))
+
+
+def _seeds_text(record: dict[str, Any]) -> str:
+    seeds = list(record.get("seeds", ()))
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"seeds {seeds[0]}-{seeds[-1]}"
+    return "seeds " + ", ".join(str(s) for s in seeds)
+
+
+_PAIRED_NOTE = (
+    "Policy cells: the mean paired difference from {reference} (replication i of every "
+    "scenario on the same seed) with its 95% t interval; **bold**: the interval excludes "
+    "zero, otherwise the difference is within the run-to-run noise. Shares in per cent and "
+    "trust as an index 0-100, their differences in points; flows a week, money in the "
+    "model's currency units."
+)
+
+
+def _comparison_table(name: str, record: dict[str, Any], reference_label: str) -> str:
+    """Outcomes down, scenarios across: the reference's mean, each policy's paired effect."""
+    rows = _measured(name)
+    index = _index(rows)
+    scenarios = _scenarios(rows)
+    reference = rows[0]["reference"]
+    policies = [s for s in scenarios if s != reference]
+    out = [
+        f"| outcome | {reference_label} | " + " | ".join(f"`{s}`" for s in policies) + " |",
+        "|---|---:|" + "---:|" * len(policies),
+    ]
+    for metric, measure in _pairs(rows):
+        ref = index[(reference, reference, metric, measure)]
+        cells = [_effect(index[(s, reference, metric, measure)]) for s in policies]
+        out.append(
+            f"| {cell(_outcome(metric, measure))} | {_mean(ref)} | " + " | ".join(cells) + " |"
+        )
+    reps = rows[0]["n"]
+    return (
+        "\n".join(out)
+        + f"\n\n{reps} replications per scenario ({_seeds_text(record)}). "
+        + _PAIRED_NOTE.format(reference=f"`{reference}`")
+        + "\n\n"
+        + _provenance(f"{MEASURED}/{name}.csv", record)
+        + "\n"
+    )
+
+
+def policy_comparison_table(record: dict[str, Any]) -> str:
+    """docs/policies.md's main comparison: four policies against the baseline."""
+    return _comparison_table("policy_comparison", record, "`baseline` (mean)")
+
+
+def platform_routes_table(record: dict[str, Any]) -> str:
+    """docs/policies.md: platform verification and the state's integrity lever, one world."""
+    return _comparison_table("platform_routes", record, "`platform_superapp`, no lever (mean)")
+
+
+def counterfeit_heavy_table(record: dict[str, Any]) -> str:
+    """docs/policies.md: the counterfeit-heavy world against the baseline."""
+    return _comparison_table("counterfeit_heavy", record, "`baseline` (mean)")
+
+
+def lever_targets_table(record: dict[str, Any]) -> str:
+    """docs/policies.md: every library lever at full strength moves its own target."""
+    rows = _measured("lever_targets")
+    out = [
+        "| lever | scenario | target | world (consumers, merchants, KOLs) | without "
+        "| with (full strength) | change | 95% interval |",
+        "|---|---|---|---|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        without, diff = float(r["without"]), float(r["diff"])
+        relative = f" ({100 * diff / without:+.1f}%)" if without else ""
+        sign = "+" if diff >= 0 else ""
+        low, high = float(r["low"]), float(r["high"])
+        out.append(
+            f"| `{r['lever']}` | {r['scenario']} | {r['target']} | "
+            f"{int(r['consumers']):,}, {r['merchants']}, {r['kols']} | {significant(without, 4)} "
+            f"| {significant(float(r['with']), 4)} | {sign}{significant(diff, 4)}{relative} | "
+            f"{'+' if low >= 0 else ''}{significant(low, 4)} to "
+            f"{'+' if high >= 0 else ''}{significant(high, 4)} |"
+        )
+    clear = sum(
+        1
+        for r in rows
+        if int(r["sign"]) * float(r["low"]) > 0 and int(r["sign"]) * float(r["high"]) > 0
+    )
+    reps = rows[0]["reps"] if rows else "0"
+    return (
+        "\n".join(out)
+        + f"\n\n{clear} of {len(rows)} levers move their target beyond the 95% interval of "
+        f"the paired difference, on the good side ({reps} paired runs, {_seeds_text(record)}; "
+        "mean of the target over the first 26 weeks the lever acts).\n\n"
+        + _provenance(f"{MEASURED}/lever_targets.csv", record)
+        + "\n"
+    )
+
+
+def _policy_of(file: str) -> tuple[str, float, int, int | None]:
+    """Return the lever, strength, start and end of a library file's only intervention."""
+    from model.scenario import load_scenario
+
+    (iv,) = load_scenario(ROOT / "scenarios" / f"{file}.yaml").policies
+    return iv.lever, iv.strength, iv.start, iv.end
+
+
+def marketing_levers_table(record: dict[str, Any]) -> str:
+    """docs/policies.md: the marketing levers at their library strength, against the baseline."""
+    rows = _measured("marketing_levers")
+    index = _index(rows)
+    reference = rows[0]["reference"]
+    base = index[(reference, reference, "orders", "run_mean")]
+    base_orders = float(base["mean"])
+    out = [
+        "| file: lever (library strength) | change in mobile orders a week "
+        "| merchants in business at the end | merchants' profit over the run "
+        "| net fiscal cost over the run | consumer surplus over the run | policy spending |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for scenario in _scenarios(rows):
+        if scenario == reference:
+            continue
+        lever, strength, _, _ = _policy_of(scenario)
+        orders = index[(scenario, reference, "orders", "run_mean")]
+        relative = 100 * float(orders["diff"]) / base_orders
+        cells = [
+            f"{_effect(orders)}, {relative:+.0f}%",
+            *(
+                _effect(index[(scenario, reference, metric, measure)])
+                for metric, measure in (
+                    ("active_merchants", "final"),
+                    ("merchant_profit", "cumulative"),
+                    ("net_fiscal_cost", "cumulative"),
+                    ("consumer_surplus", "cumulative"),
+                )
+            ),
+            _mean(index[(scenario, reference, "policy_cost", "total")]),
+        ]
+        out.append(f"| `{scenario}`: `{lever}` ({strength:g}) | " + " | ".join(cells) + " |")
+    means = {
+        key: _mean(index[(reference, reference, *key)])
+        for key in (
+            ("active_merchants", "final"),
+            ("merchant_profit", "cumulative"),
+            ("net_fiscal_cost", "cumulative"),
+            ("consumer_surplus", "cumulative"),
+        )
+    }
+    return (
+        "\n".join(out)
+        + f"\n\nThe baseline, over the same weeks: {_mean(base)} mobile orders a week (mean "
+        f"over the run), {means[('active_merchants', 'final')]} merchants in business at "
+        f"the end, merchants' profit {means[('merchant_profit', 'cumulative')]}, net fiscal "
+        f"cost {means[('net_fiscal_cost', 'cumulative')]} and consumer surplus "
+        f"{means[('consumer_surplus', 'cumulative')]} over the run. {base['n']} replications "
+        f"per scenario ({_seeds_text(record)}). "
+        + _PAIRED_NOTE.format(reference="the baseline")
+        + "\n\n"
+        + _provenance(f"{MEASURED}/marketing_levers.csv", record)
+        + "\n"
+    )
+
+
+def kol_campaign_budget_table(record: dict[str, Any]) -> str:
+    """docs/policies.md: extra mobile orders against the KOL campaign budget (the sweep)."""
+    rows = _measured("kol_campaign_budget")
+    out = [
+        "| budget level (x base per adopter) | extra orders / week | 95% interval "
+        "| KOL fees the state paid / week | extra orders per 100 of fees "
+        "| KOL credibility at the end (0-100) |",
+        "|---:|---:|---|---:|---:|---:|",
+    ]
+    zero = None
+    for r in rows:
+        level = float(r["level"])
+        if level == 0:
+            zero = r
+            continue
+        diff, low, high = (float(r[k]) for k in ("d_orders", "low", "high"))
+        decimals = 1
+        text = f"{_plain(low, decimals)} to {_plain(high, decimals)}"
+        clear = low > 0 or high < 0
+        out.append(
+            f"| {level:g} | {'**' if clear else ''}{diff:+,.{decimals}f}{'**' if clear else ''} "
+            f"| {text} | {significant(float(r['policy_cost']), 3)} "
+            f"| {significant(float(r['orders_per_100_cost']), 3)} "
+            f"| {100 * float(r['credibility_final']):.0f} |"
+        )
+    lead = ""
+    if zero is not None:
+        lead = (
+            f"Without a campaign: {significant(float(zero['orders']), 3)} mobile orders a week "
+            f"(mean of weeks 1-104), KOL credibility {100 * float(zero['credibility_final']):.0f} "
+            "at the end. "
+        )
+    return (
+        "\n".join(out)
+        + f"\n\n{lead}Extra orders: the mean paired difference from no campaign (the sweep "
+        "runs every level on the same seeds) over weeks 1-104, with its 95% t interval "
+        "(**bold**: it excludes zero); 6 replications per level; master seed "
+        f"{', '.join(str(s) for s in record.get('seeds', ()))}.\n\n"
+        + _provenance(f"{MEASURED}/kol_campaign_budget.csv", record)
+        + "\n"
+    )
+
+
+def low_trust_coupons_table(record: dict[str, Any]) -> str:
+    """docs/policies.md: the same coupon programme before and after trust (low-trust world)."""
+    rows = _measured("low_trust_coupons")
+    index = _index(rows)
+    reference = rows[0]["reference"]
+    out = [
+        "| scenario | its weeks | mobile orders a week in its weeks: without | change "
+        "| change in orders over the run | change in orders a week, last 13 weeks "
+        "| merchants in business at the end | consumer surplus over the run "
+        "| coupons redeemed (policy spending) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for scenario in _scenarios(rows):
+        if scenario == reference:
+            continue
+        _, _, start, end = _policy_of(scenario)
+        last = (end - 1) if end is not None else 156
+        window = f"weeks_{start}_{last}"
+        within = index[(scenario, reference, "orders", window)]
+        cells = [
+            f"{start}-{last}",
+            _mean(index[(reference, reference, "orders", window)]),
+            _effect(within),
+            _effect(index[(scenario, reference, "orders", "cumulative")]),
+            _effect(index[(scenario, reference, "orders", "last_quarter")]),
+            _effect(index[(scenario, reference, "active_merchants", "final")]),
+            _effect(index[(scenario, reference, "consumer_surplus", "cumulative")]),
+            _mean(index[(scenario, reference, "policy_cost", "total")]),
+        ]
+        out.append(f"| `{scenario}` | " + " | ".join(cells) + " |")
+    reps = rows[0]["n"]
+    return (
+        "\n".join(out)
+        + f"\n\n{reps} replications per scenario ({_seeds_text(record)}), 156 weeks. "
+        + _PAIRED_NOTE.format(reference=f"`{reference}`")
+        + "\n\n"
+        + _provenance(f"{MEASURED}/low_trust_coupons.csv", record)
+        + "\n"
+    )
+
+
+_PLATFORM_COLUMNS = {
+    "platform_superapp": "superapp",
+    "platform_fee": "fee cap 0.5",
+    "platform_verification": "verification 0.2",
+    "platform_state_integrity": "state integrity 0.2",
+    "platform_spam_control": "spam control 0.5",
+    "platform_two_apps": "two apps",
+    "platform_interoperability": "two apps + interop.",
+}
+
+
+def platform_levers_table(record: dict[str, Any]) -> str:
+    """docs/platform.md: the platform library scenarios side by side, with paired effects."""
+    rows = _measured("platform_levers")
+    index = _index(rows)
+    reference = rows[0]["reference"]
+    scenarios = _scenarios(rows)
+    against = {s: reference for s in scenarios}
+    for r in rows:
+        if r["reference"] not in (reference, r["scenario"]):
+            against[r["scenario"]] = r["reference"]
+    out = [
+        "| | " + " | ".join(_PLATFORM_COLUMNS.get(s, s) for s in scenarios) + " |",
+        "|---|" + "---:|" * len(scenarios),
+    ]
+    for metric, measure in _pairs(rows):
+        cells = []
+        for s in scenarios:
+            own = index[(s, against[s] if s != reference else reference, metric, measure)]
+            text = _mean(own)
+            if s != reference and metric != "policy_cost":
+                text += f"<br>{_effect(own)}"
+            cells.append(text)
+        out.append(f"| {cell(_outcome(metric, measure))} | " + " | ".join(cells) + " |")
+    paired = "; ".join(
+        f"{_PLATFORM_COLUMNS.get(s, s)} against {_PLATFORM_COLUMNS.get(r, r)}"
+        for s, r in against.items()
+        if s != reference and r != reference
+    )
+    reps = rows[0]["n"]
+    return (
+        "\n".join(out)
+        + f"\n\nEach cell: the mean over {reps} runs ({_seeds_text(record)}, the same seeds "
+        f"in every scenario); under it the mean paired difference from "
+        f"{_PLATFORM_COLUMNS.get(reference, reference)} ({paired}) with its 95% t interval, "
+        "**bold** when the interval excludes zero. Flows are weekly means over weeks 13-156 "
+        "(while the levers act), stocks at week 156.\n\n"
+        + _provenance(f"{MEASURED}/platform_levers.csv", record)
+        + "\n"
+    )
