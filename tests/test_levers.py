@@ -6,8 +6,8 @@ strength (``model.levers.LEVER_MAX``) and compares it with the same scenario wit
 any policy: common random numbers (the same seeds for both), REPLICATIONS paired runs,
 a small population. The target outcome is the mean of the lever's own metric over the
 first WINDOW weeks the lever acts; the paired difference's 95% t interval must lie entirely on the
-good side of zero. docs/policies.md ("No inert lever") shows the numbers; run
-``python -m tests.test_levers`` to print them.
+good side of zero. docs/policies.md ("Every lever moves its own target", a generated table)
+shows the numbers; run ``python -m tests.test_levers`` to print them.
 
 The slow test checks the issue's marketing bar: each marketing lever at the strength
 its library scenario uses raises mobile orders over the run beyond the 95% interval
