@@ -199,6 +199,12 @@ PLATFORM_LEVERS = _measured(
     (1, 2, 3),
     "docs/platform.md's table: the seven platform library scenarios on seeds 1-3",
 )
+PLATFORM_TARGETS = _measured(
+    "platform_targets",
+    tuple(range(1, 9)),
+    "docs/platform.md's targets: the material's four figures, platform_superapp at 2,000 "
+    "consumers, seeds 1-8, the last 52 of 156 weeks",
+)
 
 GENERATORS: dict[str, Generator] = {
     g.name: g
@@ -307,6 +313,12 @@ GENERATORS: dict[str, Generator] = {
             generators.platform_levers_table,
             "docs/platform.md: the platform library scenarios side by side",
             PLATFORM_LEVERS,
+        ),
+        Generator(
+            "platform-targets",
+            generators.platform_targets_table,
+            "docs/platform.md: the material's figures the platform world is calibrated to",
+            PLATFORM_TARGETS,
         ),
     )
 }

@@ -1042,3 +1042,38 @@ def platform_levers_table(record: dict[str, Any]) -> str:
         + _provenance(f"{MEASURED}/platform_levers.csv", record)
         + "\n"
     )
+
+
+_TARGET_LABELS = {
+    "typical_seller_platform_share": ("a typical seller's orders from the platform", "about 10%"),
+    "intention_conversion": ("conversion from purchase intention", "above 8%"),
+    "search_action_rate": ("mobile searches leading to an action", "3 in 4"),
+    "search_purchase_rate": ("... of those, leading to a purchase", "24%"),
+}
+
+
+def platform_targets_table(record: dict[str, Any]) -> str:
+    """docs/platform.md: the four material figures, the model's mean, spread and tolerance."""
+    rows = _measured("platform_targets")
+    out = [
+        "| figure | material | model: mean (sd; seeds) | tolerance (stated) | seeds inside |",
+        "|---|---|---|---|---:|",
+    ]
+    for name, (label, material) in _TARGET_LABELS.items():
+        mine = [r for r in rows if r["figure"] == name]
+        values = [float(r["value"]) for r in mine]
+        low, high = float(mine[0]["low"]), float(mine[0]["high"])
+        mean = sum(values) / len(values)
+        sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+        inside = sum(low <= v <= high for v in values)
+        tolerance = f"{low:.0%} to {high:.0%}" if high < 1 else f"above {low:.0%}"
+        out.append(
+            f"| {label} | {material} | {mean:.1%} (sd {100 * sd:.1f} points; "
+            f"{min(values):.1%} to {max(values):.1%}) | {tolerance} | {inside} of {len(values)} |"
+        )
+    return (
+        "\n".join(out)
+        + "\n\n"
+        + _provenance(f"{MEASURED}/platform_targets.csv", record)
+        + "\n"
+    )

@@ -32,6 +32,9 @@ Tables (scenario files under scenarios/; seeds ``simulation.seed + i`` unless sa
 - ``platform_levers`` (docs/platform.md): the seven platform scenarios on seeds 1-3, 156
   weeks, with the two-app interoperability scenario also paired with two apps
   without it.
+- ``platform_targets`` (docs/platform.md): the four figures of the material the
+  platform world is calibrated to (``attribution.platform_targets``), platform_superapp
+  at 2,000 consumers, seeds 1-8, the last 52 of 156 weeks.
 """
 
 from __future__ import annotations
@@ -379,7 +382,45 @@ def counterfeit_figure(workers: int) -> None:
     shutil.copyfile(out / "summary.png", FIGURES / "counterfeit_heavy_summary.png")
 
 
-NAMES = ("lever_targets", "kol_campaign_budget", *TABLES)
+def platform_targets() -> Path:
+    """Measure the platform world's four material figures per seed (docs/platform.md)."""
+    from model.market import MarketModel
+    from model.mechanisms import attribution
+    from model.scenario import load_scenario
+
+    scenario = load_scenario(
+        SCENARIOS / "platform_superapp.yaml",
+        [
+            "population.consumers=2000",
+            "population.merchants=80",
+            "population.kols=8",
+            "merchant_dynamics.max_merchants=120",
+        ],
+    )
+    rows = []
+    for seed in range(1, 9):
+        model = MarketModel(scenario, seed=seed)
+        snapshot = None
+        for _ in range(156):
+            model.step()
+            if model.steps == 104:
+                snapshot = model.platforms.channel_orders.copy()
+        found = attribution.platform_targets(
+            model.timeseries(), model.platforms.channel_orders - snapshot, 105
+        )
+        for name, value in found.items():
+            target, low, high = attribution.TARGETS[name]
+            rows.append(
+                {"seed": seed, "figure": name, "value": float(value), "target": target,
+                 "low": low, "high": high}
+            )
+        print(f"platform_targets: seed {seed} done", flush=True)
+    path = MEASURED / "platform_targets.csv"
+    _write(path, ("seed", "figure", "value", "target", "low", "high"), rows)
+    return path
+
+
+NAMES = ("lever_targets", "kol_campaign_budget", "platform_targets", *TABLES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -396,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
         path = lever_targets(args.reps)
     elif args.table == "kol_campaign_budget":
         path = kol_campaign_budget(args.workers)
+    elif args.table == "platform_targets":
+        path = platform_targets()
     else:
         path = compare_table(args.table, TABLES[args.table], args.workers, args.reps)
         if args.table == "counterfeit_heavy":
