@@ -205,6 +205,16 @@ PLATFORM_TARGETS = _measured(
     "docs/platform.md's targets: the material's four figures, platform_superapp at 2,000 "
     "consumers, seeds 1-8, the last 52 of 156 weeks",
 )
+POPULATION_SIZE = _measured(
+    "population_size",
+    (1, 2, 3, 4),
+    "README's size table: the baseline at 2,000 and 20,000 consumers, seeds 1-4, week 156",
+)
+CNNIC_REPLAY = _measured(
+    "cnnic_replay",
+    tuple(range(1000, 1024)),
+    "README's replay sentence: china_2013 against CNNIC's payment series, 24 runs",
+)
 
 GENERATORS: dict[str, Generator] = {
     g.name: g
@@ -313,6 +323,18 @@ GENERATORS: dict[str, Generator] = {
             generators.platform_levers_table,
             "docs/platform.md: the platform library scenarios side by side",
             PLATFORM_LEVERS,
+        ),
+        Generator(
+            "population-size",
+            generators.population_size_table,
+            "README: the baseline's shares at week 156 by population size",
+            POPULATION_SIZE,
+        ),
+        Generator(
+            "cnnic-replay",
+            generators.cnnic_replay_sentence,
+            "README: how closely the calibrated replay follows CNNIC's payment series",
+            CNNIC_REPLAY,
         ),
         Generator(
             "platform-targets",

@@ -32,6 +32,10 @@ Tables (scenario files under scenarios/; seeds ``simulation.seed + i`` unless sa
 - ``platform_levers`` (docs/platform.md): the seven platform scenarios on seeds 1-3, 156
   weeks, with the two-app interoperability scenario also paired with two apps
   without it.
+- ``population_size`` (README): the baseline at 2,000 and 20,000 consumers (merchants and
+  KOLs scaled, and not), shares at week 156, seeds 1-4 (tests/test_new_user.py's check).
+- ``cnnic_replay`` (README): scenarios/china_2013.yaml against CNNIC's payment series,
+  the mean of 24 runs on seeds 1000-1023 (tests/test_china_2013.py's replay).
 - ``platform_targets`` (docs/platform.md): the four figures of the material the
   platform world is calibrated to (``attribution.platform_targets``), platform_superapp
   at 2,000 consumers, seeds 1-8, the last 52 of 156 weeks.
@@ -420,7 +424,81 @@ def platform_targets() -> Path:
     return path
 
 
-NAMES = ("lever_targets", "kol_campaign_budget", "platform_targets", *TABLES)
+def population_size() -> Path:
+    """Measure the baseline's shares at week 156 at 2,000 and 20,000 consumers (README)."""
+    import warnings
+
+    from model.market import run_model
+    from model.scenario import load_scenario
+
+    worlds = {
+        "2,000 (80, 8)": {"population.consumers": 2000},
+        "20,000, scaled (800, 80)": {"population.consumers": 20000},
+        "20,000, consumers alone (80, 8)": {
+            "population.consumers": 20000,
+            "population.merchants": 80,
+            "population.kols": 8,
+        },
+    }
+    metrics = ("payment_adoption", "shopper_share", "merchant_adoption")
+    rows = []
+    for world, overrides in worlds.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scenario = load_scenario(SCENARIOS / "baseline.yaml", overrides)
+        for seed in range(1, 5):
+            last = run_model(scenario, seed=seed).iloc[-1]
+            rows.append({"world": world, "seed": seed, **{m: float(last[m]) for m in metrics}})
+        print(f"population_size: {world} done", flush=True)
+    path = MEASURED / "population_size.csv"
+    _write(path, ("world", "seed", *metrics), rows)
+    return path
+
+
+def cnnic_replay() -> Path:
+    """Measure the calibrated replay's payment gaps to CNNIC (README; tests/test_china_2013.py)."""
+    import numpy as np
+    import pandas as pd
+
+    from model.market import run_model
+    from model.scenario import load_scenario
+
+    size = {
+        "population.consumers": 2000,
+        "population.merchants": 80,
+        "population.kols": 8,
+        "simulation.space_max_consumers": 1000,
+    }
+    scenario = load_scenario(SCENARIOS / "china_2013.yaml", size)
+    column = "payment_adoption_connected"
+    curves = [run_model(scenario, seed=s)[column].to_numpy(dtype=float) for s in range(1000, 1024)]
+    mean = np.mean(curves, axis=0)
+    observed = pd.read_csv(ROOT / "experiments" / "data" / "cnnic_targets.csv")
+    days = (pd.to_datetime(observed["date"]) - pd.Timestamp("2013-12-31")).dt.days
+    observed["week"] = (days / 7).round().astype(int)
+    observed = observed[(observed["week"] > 0) & observed["mobile_payment_share"].notna()]
+    rows = [
+        {
+            "date": str(r.date),
+            "week": int(r.week),
+            "cnnic": float(r.mobile_payment_share),
+            "model": float(mean[int(r.week)]),
+            "gap_points": 100 * (float(mean[int(r.week)]) - float(r.mobile_payment_share)),
+        }
+        for r in observed.itertuples()
+    ]
+    path = MEASURED / "cnnic_replay.csv"
+    _write(path, ("date", "week", "cnnic", "model", "gap_points"), rows)
+    return path
+
+
+EXTRA = {
+    "platform_targets": platform_targets,
+    "population_size": population_size,
+    "cnnic_replay": cnnic_replay,
+}
+
+NAMES = ("lever_targets", "kol_campaign_budget", *EXTRA, *TABLES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -437,8 +515,8 @@ def main(argv: list[str] | None = None) -> int:
         path = lever_targets(args.reps)
     elif args.table == "kol_campaign_budget":
         path = kol_campaign_budget(args.workers)
-    elif args.table == "platform_targets":
-        path = platform_targets()
+    elif args.table in EXTRA:
+        path = EXTRA[args.table]()
     else:
         path = compare_table(args.table, TABLES[args.table], args.workers, args.reps)
         if args.table == "counterfeit_heavy":
