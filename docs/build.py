@@ -96,15 +96,15 @@ class Generator:
 
 BENCH_SCALE = Experiment(
     name="bench_scale",
-    command=("python", "-m", "benchmarks.bench_scale", "--publish", "--seed", "1"),
+    command=("python", "-m", "benchmarks.bench_scale", "--publish", "--seed", "1", "--reps", "1"),
     outputs=(
         "benchmarks/results/bench_scale_summary.csv",
         "benchmarks/results/bench_scale.csv",
         "benchmarks/results/bench_scale.png",
     ),
     seeds=(1,),
-    what="scale benchmark, 1e3 to 1e6 consumers against Mesa's virus_on_network "
-    "(an idle machine; about 10-25 minutes)",
+    what="scale benchmark, 1e3 to 1e6 consumers against Mesa's virus_on_network, one run "
+    "per size (an idle machine; about 5 minutes; --reps 3 for medians, about 15 minutes)",
 )
 
 LEVER_MULTIPLES = Experiment(
