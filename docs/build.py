@@ -325,6 +325,11 @@ GENERATORS: dict[str, Generator] = {
             PLATFORM_LEVERS,
         ),
         Generator(
+            "rebuild-time",
+            lambda: rebuild_time_text(),
+            "README: how long a full rebuild took, from every experiment's record",
+        ),
+        Generator(
             "population-size",
             generators.population_size_table,
             "README: the baseline's shares at week 156 by population size",
@@ -608,6 +613,19 @@ def used_in(paths: Iterable[Path]) -> dict[str, list[str]]:
         for block in find_blocks(path.read_text(encoding="utf-8").splitlines()):
             places.setdefault(block.name, []).append(relative(path))
     return places
+
+
+def rebuild_time_text() -> str:
+    """Say how long rerunning every experiment took, from their records (README)."""
+    experiments = {g.experiment.name: g.experiment for g in GENERATORS.values() if g.experiment}
+    records = [load_record(e) for e in experiments.values()]
+    total = sum(r.get("duration_s") or 0.0 for r in records)
+    dates = sorted(r["date"][:10] for r in records)
+    return (
+        f"A full rebuild reruns {len(records)} experiments; their recorded runs took "
+        f"{total / 60:.0f} minutes in all on the project's 2-core VM (recorded "
+        f"{dates[0]} to {dates[-1]}; `python -m docs.build --list` gives each).\n"
+    )
 
 
 def describe(paths: list[Path]) -> str:
