@@ -29,7 +29,7 @@ from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationError, WithJsonSchema, model_validator
 
 from model.errors import UserError, close_match
 from model.levers import CHANNELS, COUNTRY_LEVERS, LEVER_MAX, LEVERS
@@ -38,8 +38,84 @@ from model.yamlio import YamlError, describe_value, parse_yaml_value, short_key
 from model.yamlio import read_yaml_mapping as _read_yaml_mapping
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+
+# Every number of a scenario has a finite range (issue 32, item 11), chosen by its meaning:
+# a probability or a share of something at most 1; otherwise wide enough for any plausible
+# study (10 times or more the largest value of scenarios/, experiments/ (ranges, priors),
+# the notebooks, tests and docs/) and narrow enough that a run's accounts stay finite with
+# any one number at its bound (tests/test_hostile_input_4.py runs the baseline and a
+# platform with each number at its maximum, one at a time).
+
+MAX_STEPS = 100_000
+"""Longest run in weeks (``simulation.steps``; ``--steps`` has the same bound)."""
+
+MAX_CONSUMERS = 50_000_000
+"""Most consumer agents (``population.consumers``); counts of consumers are bounded by it."""
+
+MAX_SEED = 2**32 - 100_000 - 1
+"""Largest ``simulation.seed``: the rule of ``mtsim run --seed`` (a base seed plus up to
+100,000 replications stays below 2**32)."""
+
+MAX_MONEY = 1_000_000.0
+"""Most money per agent and week, or per unit of an activity (currency units): as
+``ordering.mean_order_value``, so that a long run of a large market stays a finite number."""
+
+MAX_PROGRAMME_COST = 1_000_000_000.0
+"""Most fixed overhead of one intervention per week (it is a whole programme's cost, not an
+agent's: a thousand times an agent's largest weekly money)."""
+
+MAX_DAYS = 3660.0
+"""Longest delivery time in days (ten years)."""
+
+MAX_WEIGHT = 50.0
+"""Largest utility weight (as ``ordering.mobile_appeal``'s +-50: exp(50) is about 5e21)."""
+
+MAX_RATE = 100.0
+"""Largest hazard rate per signal (trust and awareness gains: 1 - exp(-100) is 1)."""
+
+MAX_PRICE_SHARE = 10.0
+"""Largest cost as a share of the price (logistics, tariffs, markups: ten times the price)."""
+
+MAX_MULTIPLIER = 100.0
+"""Largest relative multiplier or index (price levels and markups, reach multipliers,
+purchase lift, administration per currency unit)."""
+
+MAX_RELATIVE = 1_000_000.0
+"""Largest relative weight that is normalised over its siblings (region and level shares:
+room for per cent or counts in thousands)."""
+
+MAX_TARGET = 1e15
+"""Largest absolute level of a ``targets`` metric: finite, and far beyond any column of a
+plausible run."""
+
+Days = Annotated[float, Field(ge=0.0, le=MAX_DAYS)]
+Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY)]
+Weight = Annotated[float, Field(ge=0.0, le=MAX_WEIGHT)]
+Rate = Annotated[float, Field(ge=0.0, le=MAX_RATE)]
+PriceShare = Annotated[float, Field(ge=0.0, le=MAX_PRICE_SHARE)]
+Multiplier = Annotated[float, Field(ge=0.0, le=MAX_MULTIPLIER)]
+PositiveMultiplier = Annotated[float, Field(gt=0.0, le=MAX_MULTIPLIER)]
+RelativeShare = Annotated[float, Field(ge=0.0, le=MAX_RELATIVE)]
+Weeks = Annotated[int, Field(ge=0, le=MAX_STEPS)]
+
+TargetLevel = Annotated[float, Field(ge=-MAX_TARGET, le=MAX_TARGET)]
+
+
+def _target_kind(value: Any) -> str:
+    return "tuple[float, ...]" if isinstance(value, (list, tuple)) else "float"
+
+
+_TARGET_SCHEMA = {"type": "number", "minimum": -MAX_TARGET, "maximum": MAX_TARGET}
+
+# One level or a list of levels. The branch is chosen by the value's shape, so a level out
+# of range is one problem, not one per branch; the tags are the plain type names, which
+# messages leave out of the key path (model/schema_errors.py).
+Targets = Annotated[
+    Annotated[TargetLevel, Tag("float")]
+    | Annotated[tuple[TargetLevel, ...], Tag("tuple[float, ...]")],
+    Discriminator(_target_kind),
+    WithJsonSchema({"anyOf": [_TARGET_SCHEMA, {"type": "array", "items": _TARGET_SCHEMA}]}),
+]
 
 
 class ScenarioError(UserError, ValueError):
@@ -64,7 +140,7 @@ class AttributeLevel(StrictModel):
     and divided by their mean over the region's population (model/population.py).
     """
 
-    share: NonNegative = 1.0
+    share: RelativeShare = 1.0
     access: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
     payment: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
     frequency: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
@@ -193,7 +269,7 @@ class Population(StrictModel):
             consumers differ only by region, and nothing is drawn for them.
     """
 
-    consumers: Annotated[int, Field(ge=1, le=50_000_000)] = 5000
+    consumers: Annotated[int, Field(ge=1, le=MAX_CONSUMERS)] = 5000
     merchants: Annotated[int, Field(ge=0, le=1_000_000)] = 200
     kols: Annotated[int, Field(ge=0, le=1_000_000)] = 20
     attributes: Attributes | None = None
@@ -221,13 +297,13 @@ class Region(StrictModel):
             share of ``population.attributes.area``); used only with attributes.
     """
 
-    population_share: Positive = 0.5
-    merchant_share: NonNegative = 0.5
+    population_share: Annotated[float, Field(gt=0.0, le=MAX_RELATIVE)] = 0.5
+    merchant_share: RelativeShare = 0.5
     mobile_access: Probability = 0.6
     access_growth: Annotated[float, Field(ge=0.0, le=1.0)] = 0.002
     initial_trust_domestic: Probability = 0.45
     initial_trust_foreign: Probability = 0.2
-    price_level: Positive = 1.0
+    price_level: PositiveMultiplier = 1.0
     initial_payment_adoption: Probability = 0.05
     initial_shopper_share: Probability = 0.0
     country: Annotated[str, Field(min_length=1, max_length=100)] | None = None
@@ -247,9 +323,9 @@ class TradeLink(StrictModel):
 
     origin: str
     destination: str
-    logistics_cost: NonNegative | None = None
-    delivery_days: NonNegative | None = None
-    tariff: NonNegative | None = None
+    logistics_cost: PriceShare | None = None
+    delivery_days: Days | None = None
+    tariff: PriceShare | None = None
 
 
 class Trade(StrictModel):
@@ -272,11 +348,11 @@ class Trade(StrictModel):
             orders whatever the scope (traditional imports have their own markup and days).
     """
 
-    domestic_logistics_cost: NonNegative = 0.05
-    domestic_delivery_days: NonNegative = 3.0
-    cross_border_logistics_cost: NonNegative = 0.25
-    cross_border_delivery_days: NonNegative = 30.0
-    tariff: NonNegative = 0.10
+    domestic_logistics_cost: PriceShare = 0.05
+    domestic_delivery_days: Days = 3.0
+    cross_border_logistics_cost: PriceShare = 0.25
+    cross_border_delivery_days: Days = 30.0
+    tariff: PriceShare = 0.10
     links: tuple[TradeLink, ...] = ()
     facilitation_tariff_scope: Literal["ecommerce", "traditional", "both"] = "ecommerce"
 
@@ -362,8 +438,8 @@ class WordOfMouth(StrictModel):
     threshold: Probability = 0.18
     threshold_spread: Probability = 0.0
     initial_aware: Probability = 0.01
-    initial_aware_count: Annotated[int, Field(ge=0)] | None = None
-    initial_aware_nodes: tuple[Annotated[int, Field(ge=0)], ...] | None = None
+    initial_aware_count: Annotated[int, Field(ge=0, le=MAX_CONSUMERS)] | None = None
+    initial_aware_nodes: tuple[Annotated[int, Field(ge=0, lt=MAX_CONSUMERS)], ...] | None = None
     negative_weight: Annotated[float, Field(ge=0.0, le=100.0)] = 2.5
     initial_aware_by: Annotated[str, Field(pattern=r"^(random|degree|payers|region:.+)$")] = (
         "random"
@@ -387,13 +463,13 @@ class Channel(StrictModel):
         region_reach: reach multiplier per region name (default 1 where not given).
     """
 
-    budget_share: NonNegative = 0.2
-    reach_per_unit: NonNegative = 2.0
+    budget_share: Probability = 0.2
+    reach_per_unit: Annotated[float, Field(ge=0.0, le=10_000.0)] = 2.0
     awareness_conversion: Probability = 0.05
     foreign_reach: Probability = 0.05
-    consideration: NonNegative = 0.0
+    consideration: Weight = 0.0
     conversion_lift: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
-    region_reach: dict[str, NonNegative] = Field(default_factory=dict)
+    region_reach: dict[str, Multiplier] = Field(default_factory=dict)
 
 
 def _default_channels() -> dict[str, Channel]:
@@ -429,7 +505,7 @@ class Marketing(StrictModel):
         channels: the channel mix; ``kol_campaign`` money buys KOL sponsorships.
     """
 
-    budget_per_merchant: NonNegative = 10.0
+    budget_per_merchant: Money = 10.0
     revenue_reinvest: Probability = 0.0
     targeting: Literal["random", "degree"] = "random"
     channels: dict[Literal[CHANNELS], Channel] = Field(default_factory=_default_channels)  # type: ignore[valid-type]
@@ -470,12 +546,12 @@ class Merchants(StrictModel):
     imitation: Probability = 0.05
     price_dispersion: Annotated[float, Field(ge=0.0, le=3.0)] = 0.3
     integrity_mean: Probability = 0.9
-    integrity_concentration: Positive = 20.0
+    integrity_concentration: Annotated[float, Field(gt=0.0, le=10_000.0)] = 20.0
     verified_share: Probability = 0.1
     verified_integrity_effect: Probability = 0.7
     detection_probability: Probability = 0.1
     verified_detection_bonus: Probability = 0.5
-    penalty: NonNegative = 5.0
+    penalty: Annotated[float, Field(ge=0.0, le=1000.0)] = 5.0
     reputation_penalty: Probability = 0.1
     reform_rate: Probability = 0.3
     reputation_learning: Probability = 0.2
@@ -524,9 +600,9 @@ class KOLs(StrictModel):
     home_bias: Probability = 0.9
     initial_credibility: Probability = 0.7
     post_probability: Probability = 0.5
-    awareness_gain: NonNegative = 0.5
-    purchase_lift: NonNegative = 0.5
-    fee_per_follower: NonNegative = 0.05
+    awareness_gain: Rate = 0.5
+    purchase_lift: Multiplier = 0.5
+    fee_per_follower: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.05
     commercial_penalty: Probability = 0.02
     fake_penalty: Probability = 0.1
     recovery: Probability = 0.05
@@ -554,14 +630,14 @@ class Trust(StrictModel):
         privacy_leak_rate: per step chance of a privacy leak per consumer (trust shock).
     """
 
-    experience_gain: NonNegative = 0.15
-    counterfeit_loss: NonNegative = 0.8
-    fraud_loss: NonNegative = 0.5
-    wom_gain: NonNegative = 0.02
-    kol_gain: NonNegative = 0.05
+    experience_gain: Rate = 0.15
+    counterfeit_loss: Rate = 0.8
+    fraud_loss: Rate = 0.5
+    wom_gain: Rate = 0.02
+    kol_gain: Rate = 0.05
     foreign_spillover: Probability = 0.3
     purchase_threshold: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.2
-    memory_gain: NonNegative = 1.0
+    memory_gain: Rate = 1.0
     memory_decay: Probability = 0.05
     privacy_leak_rate: Probability = 0.0005
 
@@ -609,7 +685,7 @@ class Payment(StrictModel):
     acceptance_weight: Probability = 0.0
     initial_acceptance: Probability = 1.0
     acceptance_fee: Probability = 0.006
-    acceptance_gain: NonNegative = 0.1
+    acceptance_gain: Annotated[float, Field(ge=0.0, le=10.0)] = 0.1
     acceptance_rate: Probability = 0.1
     other_payment: Probability = 0.5
 
@@ -649,21 +725,21 @@ class Ordering(StrictModel):
 
     occasion_rate: Probability = 0.5
     mean_order_value: Annotated[float, Field(gt=0.0, le=1_000_000.0)] = 10.0
-    price_weight: NonNegative = 3.0
+    price_weight: Weight = 3.0
     mobile_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = 0.0
     offline_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = 1.0
-    offline_price_markup: Positive = 1.15
+    offline_price_markup: PositiveMultiplier = 1.15
     traditional_import_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = -1.0
-    traditional_import_markup: NonNegative = 0.5
-    traditional_import_days: NonNegative = 21.0
+    traditional_import_markup: PriceShare = 0.5
+    traditional_import_days: Days = 21.0
     no_purchase_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = -1.0
-    variety_weight: NonNegative = 0.2
-    reputation_weight: NonNegative = 1.5
-    verified_weight: NonNegative = 0.3
-    trust_weight: NonNegative = 2.0
-    delay_weight: NonNegative = 0.5
-    visibility_weight: NonNegative = 0.5
-    visibility_scale: Positive = 20.0
+    variety_weight: Weight = 0.2
+    reputation_weight: Weight = 1.5
+    verified_weight: Weight = 0.3
+    trust_weight: Weight = 2.0
+    delay_weight: Weight = 0.5
+    visibility_weight: Weight = 0.5
+    visibility_scale: Annotated[float, Field(gt=0.0, le=MAX_CONSUMERS)] = 20.0
     reliability: Probability = 0.97
 
 
@@ -681,10 +757,10 @@ class Accounts(StrictModel):
     """
 
     cost_of_goods_share: Probability = 0.7
-    fraud_loss: NonNegative = 2.0
-    fixed_cost: NonNegative = 4.0
-    traditional_margin: NonNegative = 5.0
-    mobile_channel_cost: NonNegative = 1.0
+    fraud_loss: Annotated[float, Field(ge=0.0, le=1000.0)] = 2.0
+    fixed_cost: Money = 4.0
+    traditional_margin: Money = 5.0
+    mobile_channel_cost: Money = 1.0
 
 
 class MerchantDynamics(StrictModel):
@@ -708,7 +784,7 @@ class MerchantDynamics(StrictModel):
     profit_memory: Probability = 0.1
     exit_rate: Probability = 0.05
     abandon_rate: Probability = 0.05
-    entry_rate: NonNegative = 0.02
+    entry_rate: Annotated[float, Field(ge=0.0, le=10.0)] = 0.02
     max_merchants: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     max_merchants_ratio: Annotated[float, Field(ge=1.0, le=100.0)] = 1.5
 
@@ -736,17 +812,17 @@ class PolicyCosts(StrictModel):
         per_consumer_reached: per connected non-payer reached by rigid-demand services.
     """
 
-    coupon_admin: NonNegative = 0.05
-    kol_campaign_admin: NonNegative = 0.05
-    channel_subsidy_admin: NonNegative = 0.05
-    per_merchant_verified: NonNegative = 20.0
-    per_merchant_inspected: NonNegative = 2.0
-    per_payer_protected: NonNegative = 0.02
-    per_new_connection: NonNegative = 5.0
-    per_merchant_trained: NonNegative = 10.0
-    per_parcel_facilitated: NonNegative = 0.5
-    per_kol_monitored: NonNegative = 1.0
-    per_consumer_reached: NonNegative = 0.01
+    coupon_admin: Multiplier = 0.05
+    kol_campaign_admin: Multiplier = 0.05
+    channel_subsidy_admin: Multiplier = 0.05
+    per_merchant_verified: Money = 20.0
+    per_merchant_inspected: Money = 2.0
+    per_payer_protected: Money = 0.02
+    per_new_connection: Money = 5.0
+    per_merchant_trained: Money = 10.0
+    per_parcel_facilitated: Money = 0.5
+    per_kol_monitored: Money = 1.0
+    per_consumer_reached: Money = 0.01
 
 
 # --------------------------------------------------------------------------- platforms
@@ -910,7 +986,7 @@ class Platforms(StrictModel):
     interoperability: Probability = 0.0
     verification_cutoff: Probability = 0.8
     fee_sensitivity: Annotated[float, Field(ge=0.0, le=1000.0)] = 20.0
-    record_merchants_every: Annotated[int, Field(ge=0)] = 0
+    record_merchants_every: Weeks = 0
     follows: Follows = Follows()
     sharing: Sharing = Sharing()
     group_buying: GroupBuying = GroupBuying()
@@ -944,11 +1020,15 @@ class Intervention(StrictModel):
     """
 
     lever: Literal[LEVERS]  # type: ignore[valid-type]
-    start: Annotated[int, Field(ge=1)] = 1
-    end: Annotated[int, Field(ge=0)] | None = None
-    ramp: Annotated[int, Field(ge=0)] = 0
-    strength: NonNegative = 1.0
-    cost_per_step: NonNegative = 0.0
+    start: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 1
+    end: Annotated[int, Field(ge=0, le=MAX_STEPS + 1)] | None = None
+    ramp: Weeks = 0
+    # each lever's maximum (LEVER_MAX, the one place) is checked in _ordered, in a message
+    # that names the lever; the schema states the largest of them
+    strength: Annotated[
+        float, Field(ge=0.0, json_schema_extra={"maximum": max(LEVER_MAX.values())})
+    ] = 1.0
+    cost_per_step: Annotated[float, Field(ge=0.0, le=MAX_PROGRAMME_COST)] = 0.0
     label: str | None = None
     countries: tuple[Annotated[str, Field(min_length=1, max_length=100)], ...] | None = None
 
@@ -992,10 +1072,10 @@ class Simulation(StrictModel):
             history. Costs about 20 bytes per consumer per record.
     """
 
-    steps: Annotated[int, Field(ge=1, le=100_000)] = 156
-    seed: Annotated[int, Field(ge=0)] = 42
-    space_max_consumers: Annotated[int, Field(ge=0)] = 200_000
-    record_consumers_every: Annotated[int, Field(ge=0)] = 0
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 156
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 42
+    space_max_consumers: Annotated[int, Field(ge=0, le=MAX_CONSUMERS)] = 200_000
+    record_consumers_every: Weeks = 0
 
 
 class Scenario(StrictModel):
@@ -1062,7 +1142,7 @@ class Scenario(StrictModel):
     policy_costs: PolicyCosts = PolicyCosts()
     platforms: Platforms | None = None
     policies: tuple[Intervention, ...] = ()
-    targets: dict[str, float | tuple[float, ...]] = Field(default_factory=dict)
+    targets: dict[str, Targets] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

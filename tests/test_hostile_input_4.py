@@ -696,3 +696,244 @@ def test_optimize_resumed_after_an_interrupt_equals_the_uninterrupted_search(tmp
         sessions = pd.read_csv(out / "trials.csv")["session"].nunique()
         assert sessions == 2, when
     shutil.rmtree(tmp_path / "whole")
+
+
+# --------------------------------------------------------------------------- item 11: bounds
+
+
+def schema_numbers(
+    node: dict, path: str, defs: dict, data: object = None, *, with_data: bool = False
+) -> list[tuple[str, str, float | None, float | None]]:
+    """Every numeric field of a JSON schema: (dotted path, type, lowest, highest).
+
+    Follows ``$ref``, ``anyOf`` branches, ``items`` (path ``.N`` with data, ``[]``
+    without) and ``additionalProperties`` of dicts (path ``.KEY`` with data, ``*``
+    without). With ``with_data``, only the fields present in ``data`` (plain scenario
+    data), under their real paths; an optional number that is null counts as present.
+    """
+    if "$ref" in node:
+        return schema_numbers(
+            defs[node["$ref"].split("/")[-1]], path, defs, data, with_data=with_data
+        )
+    found = []
+    for branch in node.get("anyOf", []):
+        found += schema_numbers(branch, path, defs, data, with_data=with_data)
+    kind = node.get("type")
+    if kind in ("number", "integer") and (
+        not with_data
+        or data is None
+        or (isinstance(data, (int, float)) and not isinstance(data, bool))
+    ):
+        low = node.get("minimum", node.get("exclusiveMinimum"))
+        high = node.get("maximum", node.get("exclusiveMaximum"))
+        if "exclusiveMaximum" in node and high is not None:
+            high = high - 1 if kind == "integer" else high * (1 - 1e-12)
+        found.append((path, kind, low, high))
+
+    def join(key: object) -> str:
+        return f"{path}.{key}" if path else str(key)
+
+    for name, sub in node.get("properties", {}).items():
+        if not with_data:
+            found += schema_numbers(sub, join(name), defs)
+        elif isinstance(data, dict) and name in data:
+            found += schema_numbers(sub, join(name), defs, data[name], with_data=True)
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        if not with_data:
+            found += schema_numbers(extra, join("*"), defs)
+        elif isinstance(data, dict):
+            for key, value in data.items():
+                found += schema_numbers(extra, join(key), defs, value, with_data=True)
+    if isinstance(node.get("items"), dict):
+        if not with_data:
+            found += schema_numbers(node["items"], f"{path}[]", defs)
+        elif isinstance(data, (list, tuple)):
+            for number, value in enumerate(data):
+                found += schema_numbers(node["items"], join(number), defs, value, with_data=True)
+    return found
+
+
+def test_every_number_of_a_scenario_has_a_finite_range():
+    """A schema walk: every numeric field, also in anyOf branches, lists and dicts."""
+    import math
+
+    from model.scenario import scenario_json_schema
+
+    schema = scenario_json_schema()
+    fields = schema_numbers(schema, "", schema.get("$defs", {}))
+    assert len(fields) > 200  # the walk reaches the nested sections
+    unbounded = [
+        f"{path} ({low}, {high})"
+        for path, _, low, high in fields
+        if low is None or high is None or not (math.isfinite(low) and math.isfinite(high))
+    ]
+    assert not unbounded, f"{len(unbounded)} numeric fields without a finite range: {unbounded}"
+
+
+SMALL_WORLD = {
+    "population.consumers": 200,
+    "population.merchants": 10,
+    "population.kols": 3,
+    "simulation.steps": 20,
+}
+"""The world of the run at each bound: 200 consumers for 20 weeks."""
+
+MAY_BE_NAN = {
+    "accepting_merchant_share",  # README, metrics: NaN when no merchant sells by mobile
+    "kol_credibility",  # README, metrics: NaN without KOLs
+    # model/metrics.py: a platform ratio is NaN in a week its denominator is 0
+    "platform_order_share",
+    "intention_conversion",
+    "search_action_rate",
+    "search_purchase_rate",
+}
+"""Run-table columns documented as NaN in some weeks (never infinite)."""
+
+SIZES = {*SMALL_WORLD, "merchant_dynamics.max_merchants"}
+"""Numbers that set the world's size, kept small (10 million merchant slots take minutes)."""
+
+NORMALISED = ("population_share",)
+"""Fields normalised over the regions: set in every region at once (a region whose share
+is a millionth of another's has no consumer among 200, which is refused)."""
+
+
+def bound_cases() -> list[tuple[str, str, dict[str, object]]]:
+    """(case, scenario, overrides) setting one number to its maximum, one at a time.
+
+    The baseline's numbers, and the ``platforms`` section's on platform_superapp.yaml
+    (the baseline has none). The world's size (:data:`SIZES`) stays small; numbers
+    inside a list or a dict of numbers (``links``, ``region_reach``, ``targets``,
+    ``initial_aware_nodes``) are left out (the schema walk checks their bounds). Each
+    lever runs at its maximum strength with the largest programme cost, on
+    platform_superapp.yaml for the platform levers; a last policy has the longest ramp
+    and the latest end.
+    """
+    from model.levers import LEVER_MAX
+    from model.scenario import MAX_STEPS, load_scenario, scenario_json_schema
+
+    schema = scenario_json_schema()
+    defs = schema.get("$defs", {})
+    cases: dict[str, tuple[str, dict[str, object]]] = {}
+    for name, section in (("baseline", ""), ("platform_superapp", "platforms.")):
+        data = load_scenario(SCENARIOS / f"{name}.yaml").resolved()
+        for path, kind, _, high in schema_numbers(schema, "", defs, data, with_data=True):
+            if not path.startswith(section) or path in SIZES or path.startswith("targets"):
+                continue
+            if any(part.isdigit() for part in path.split(".")) or ".region_reach." in path:
+                continue
+            value = int(high) if kind == "integer" else high
+            leaf = path.rsplit(".", 1)[-1]
+            if leaf in NORMALISED:
+                cases[leaf] = (name, {f"regions.{r}.{leaf}": value for r in data["regions"]})
+            else:
+                cases[path] = (name, {path: value})
+    cost = defs["Intervention"]["properties"]["cost_per_step"]["maximum"]
+    for lever, top in LEVER_MAX.items():
+        name = "platform_superapp" if lever in PLATFORM_LEVERS else "baseline"
+        policy = {"lever": lever, "strength": top, "cost_per_step": cost}
+        cases[f"policies: {lever}"] = (name, {"policies": [policy]})
+    policy = {"lever": "consumer_incentives", "strength": 0.9, "ramp": MAX_STEPS}
+    cases["policies: longest ramp, latest end"] = (
+        "baseline",
+        {"policies": [{**policy, "end": MAX_STEPS + 1}]},
+    )
+    return [(case, name, over) for case, (name, over) in cases.items()]
+
+
+PLATFORM_LEVERS = ("platform_fee", "platform_verification", "interoperability", "spam_control")
+"""Levers that act only with a ``platforms:`` section (model/levers.py)."""
+
+
+def not_finite_columns(scenario_name: str, overrides: dict[str, object]) -> list[str]:
+    """Run a small world with ``overrides``; return the run-table columns not finite.
+
+    A column of :data:`MAY_BE_NAN` may be NaN (not infinite).
+    """
+    import numpy as np
+
+    from model.market import MarketModel
+    from model.scenario import load_scenario
+
+    scenario = load_scenario(SCENARIOS / f"{scenario_name}.yaml", {**SMALL_WORLD, **overrides})
+    model = MarketModel(scenario, seed=3)
+    for _ in range(scenario.simulation.steps):
+        model.step()
+    table = model.timeseries().select_dtypes("number")
+    bad = []
+    for column in table.columns:
+        values = table[column].to_numpy(dtype=float)
+        allowed = ~np.isinf(values) if column in MAY_BE_NAN else np.isfinite(values)
+        if not allowed.all():
+            bad.append(column)
+    return bad
+
+
+@pytest.mark.long
+def test_every_number_at_its_maximum_keeps_the_run_table_finite():
+    """Each number of the baseline (and of a platform) at its upper bound, one at a time."""
+    import warnings
+
+    cases = bound_cases()
+    assert len(cases) > 150
+    failed = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a policy after the run's end, scaled counts, ...
+        for case, name, overrides in cases:
+            bad = not_finite_columns(name, overrides)
+            if bad:
+                failed[case] = bad
+    assert not failed, f"columns not finite with a number at its maximum: {failed}"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (
+            "policies:\n  - {lever: integrity, cost_per_step: 1.0e+300}\n",
+            "policies.0.cost_per_step: 1e+300: out of range (allowed: <= 1000000000.0)",
+        ),
+        (
+            "marketing:\n  budget_per_merchant: 1.0e+300\n",
+            "marketing.budget_per_merchant: 1e+300: out of range (allowed: <= 1000000.0)",
+        ),
+        (
+            "accounts:\n  fixed_cost: 1.0e+300\n",
+            "accounts.fixed_cost: 1e+300: out of range (allowed: <= 1000000.0)",
+        ),
+        (
+            "trust:\n  experience_gain: 1.0e+300\n",
+            "trust.experience_gain: 1e+300: out of range (allowed: <= 100.0)",
+        ),
+        (  # a level or a list of levels: one line, not one per branch
+            "targets: {payment_adoption: 1.0e+300}\n",
+            "targets.payment_adoption: 1e+300: out of range (allowed: <= 1000000000000000.0)",
+        ),
+        (
+            "policies:\n  - {lever: integrity, strength: 1.0e+300}\n",
+            "policies.0: strength 1e+300 of lever 'integrity' is above its maximum 1.0",
+        ),
+    ],
+)
+def test_the_huge_values_of_the_issue_are_refused_in_one_line(tmp_path, capsys, text, where):
+    path = scenario_file(tmp_path, "huge", text)
+    line = refused(["run", str(path), "--steps", "2", "--out", str(tmp_path / "out")], capsys)
+    assert line.startswith(f"mtsim: error: {path}: {where}"), line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.subprocess
+def test_a_huge_value_is_refused_by_the_command(tmp_path):
+    path = scenario_file(tmp_path, "huge", "accounts:\n  fixed_cost: 1.0e+300\n")
+    mtsim = Path(sys.executable).with_name("mtsim")
+    done = subprocess.run(
+        [str(mtsim), "run", str(path), "--steps", "2", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"mtsim: error: {path}: accounts.fixed_cost: 1e+300: out of range (allowed: <= 1000000.0)"
+    ]
