@@ -204,8 +204,24 @@ def test_lever_at_full_strength_moves_its_target(lever):
     )
 
 
+ORDERS_NOT_RAISED: dict[str, str] = {
+    "merchant_promotion": "since promotion informs instead of forcing adoption (issue 27), "
+    "0.05 raises merchant adoption but not orders beyond noise (docs/policies.md, marketing "
+    "levers table); making people drive adoption is issue 26",
+}
+"""Marketing levers whose library strength does not raise orders today (known, reported)."""
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("lever", MARKETING_LEVERS)
+@pytest.mark.parametrize(
+    "lever",
+    [
+        pytest.param(lever, marks=pytest.mark.xfail(reason=ORDERS_NOT_RAISED[lever], strict=True))
+        if lever in ORDERS_NOT_RAISED
+        else lever
+        for lever in MARKETING_LEVERS
+    ],
+)
 def test_marketing_lever_at_library_strength_raises_mobile_orders(lever):
     effect = lever_effect(
         lever,

@@ -290,6 +290,10 @@ def test_lever_slider_shows_the_models_spending(page):
         "document.querySelector('#mtsim-spend-payment_security').textContent === "
         f"'spending {lever_spend} a week'"
     )
+    # the numbers panel is another component: it re-renders a moment after the sliders'
+    page.wait_for_function(
+        f"document.querySelector('#mtsim-value-policy_cost').textContent === '{total}'"
+    )
     assert page.inner_text("#mtsim-value-policy_cost") == total
 
 
