@@ -38,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from model.errors import UserError
-from model.scenario import KOLs, NetworkSettings, Scenario
+from model.scenario import KOLs, NetworkSettings, Scenario, consumers_per_region
 
 GATHER_SHARE = 0.15
 """Below this share of set nodes, neighbour counts gather rows instead of a full product."""
@@ -290,15 +290,12 @@ def bipartite_edges(
 
 
 def region_sizes(n: int, shares: np.ndarray) -> np.ndarray:
-    """Split n consumers into regions by share (largest remainders, deterministic)."""
-    shares = np.asarray(shares, dtype=float)
-    shares = shares / shares.sum()
-    raw = shares * n
-    sizes = np.floor(raw).astype(np.int64)
-    rest = n - sizes.sum()
-    order = np.argsort(-(raw - sizes), kind="stable")
-    sizes[order[:rest]] += 1
-    return sizes
+    """Split n agents into regions by share (largest remainders, deterministic).
+
+    The split is written once, in :func:`model.scenario.consumers_per_region`, which the
+    scenario's validation also uses: a region the check says is empty is empty here.
+    """
+    return np.asarray(consumers_per_region(n, np.asarray(shares, dtype=float)), dtype=np.int64)
 
 
 def stochastic_block_edges(

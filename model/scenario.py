@@ -1358,10 +1358,11 @@ def read_scenario_data(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[
 
 
 def consumers_per_region(n: int, shares: Collection[float]) -> list[int]:
-    """Split n consumers into regions by share: largest remainders, as the model does.
+    """Split n consumers (or merchants) into regions by share: largest remainders.
 
-    The arithmetic of ``model.network.region_sizes`` (NumPy, imported here), so that
-    validation and the model agree on which region would be left without a consumer.
+    The one split: ``model.network.region_sizes`` builds the model's regions with it, and
+    validation uses it to find a region that would be left without a consumer (NumPy is
+    imported here so that loading a scenario does not import it).
     """
     import numpy as np
 
