@@ -203,7 +203,6 @@ class PlatformParams:
         fee: per platform, fee share of in-app goods value (``platform_fee`` caps it).
         verification: per platform, weekly chance a store is checked (plus
             ``platform_verification``).
-        qr_acceptance: per platform, share of offline retailers accepting its QR code.
         interoperability: chance one platform's payment works at another's store/code
             (``interoperability`` closes the gap to 1).
         posts_per_week: posts per followed store per follower (``spam_control`` blocks some).
@@ -212,7 +211,6 @@ class PlatformParams:
 
     fee: np.ndarray
     verification: np.ndarray
-    qr_acceptance: np.ndarray
     interoperability: float
     posts_per_week: float
     offer_rate: float
@@ -432,7 +430,6 @@ class ParameterSchedule:
         return PlatformParams(
             fee=fee,
             verification=check,
-            qr_acceptance=np.array([p.qr_acceptance for p in specs]),
             interoperability=float(interop),
             posts_per_week=spec.follows.posts_per_week * (1.0 - spam),
             offer_rate=spec.group_buying.offer_rate * (1.0 - spam),
