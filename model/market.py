@@ -129,7 +129,11 @@ class MarketModel(mesa.Model):
 
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters_for(self.region_names)
-            | (platform_reporters() if scenario.platforms is not None else {})
+            | (
+                platform_reporters(list(scenario.platforms.platforms))
+                if scenario.platforms is not None
+                else {}
+            )
         )
         self.datacollector.collect(self)
         # per-consumer history only when asked (simulation.record_consumers_every)

@@ -20,7 +20,7 @@ starting state: no week has run, no needs; docs/economics.md, Welfare).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
@@ -320,6 +320,20 @@ def _platform_ratio(numerator: str, denominator: str):
     return reporter
 
 
+def _by_platform(key: str, p: int, total: str = ""):
+    def reporter(model: MarketView) -> float:
+        last = model.platforms.last
+        values = last.get(key)
+        if values is None:
+            return float("nan") if total else 0.0
+        if total:  # a share of the week's total (NaN when 0)
+            d = last.get(total, 0)
+            return float(values[p] / d) if d else float("nan")
+        return float(values[p])
+
+    return reporter
+
+
 def _by_channel(key: str, c: int, kind=float):
     def reporter(model: MarketView):
         values = model.platforms.last.get(key)
@@ -378,7 +392,7 @@ class Metric:
         reporter: ``reporter(model)`` of the column; for a family a factory taking the
             region index, the (origin, destination) indices or the channel index.
         tags: tag of ``TAGS`` -> position (1, 2, ...) in that tag's list.
-        per: "" for one column; "region", "pair" or "channel" for a family.
+        per: "" for one column; "region", "pair", "channel" or "platform" for a family.
         platform: True for columns only of models with a ``platforms:`` section.
         party: for a metric tagged ``stakeholders``, the party whose gain or loss it
             measures (a ledger party of ``mechanisms.accounts``: consumers, merchants,
@@ -830,6 +844,16 @@ REGISTRY: tuple[Metric, ...] = (
         _platform_count("platform_fees"), platform=True,
     ),
     Metric(
+        "platform_multihoming", "Platform users using two or more platforms", "share",
+        "platform users", 0,
+        _platform_ratio("multihoming_users", "platform_users_count"), platform=True,
+    ),
+    Metric(
+        "wallet_multihoming", "Wallet holders holding two or more platform wallets", "share",
+        "wallet holders", 0,
+        _platform_ratio("multihoming_wallets", "wallet_holders_count"), platform=True,
+    ),
+    Metric(
         "platform_stores", "Official accounts / in-app stores", "count", "merchants", 1,
         _platform_count("stores", int), platform=True,
     ),
@@ -853,6 +877,21 @@ REGISTRY: tuple[Metric, ...] = (
     Metric(
         "value_by_channel", "Goods value of mobile orders by channel", "money_flow", _MONEY, 0,
         partial(_by_channel, "value_by_channel"), per="channel", platform=True,
+    ),
+    # per platform P of the scenario's ``platforms:`` (``<name>.P``; multi-homing)
+    Metric(
+        "users_by_platform", "Users of the platform", "share", "consumers", 1,
+        partial(_by_platform, "users_by_platform"), per="platform", platform=True,
+    ),
+    Metric(
+        "wallet_holders", "Holders of the platform's wallet", "share", "consumers", 1,
+        partial(_by_platform, "wallet_holders"), per="platform", platform=True,
+    ),
+    Metric(
+        "wallet_payment_share", "Platform payments made with the platform's wallet",
+        "flow_share", "platform payments", 0,
+        partial(_by_platform, "wallet_payments", total="wallet_payments_total"),
+        per="platform", platform=True,
     ),
 )
 # fmt: on
@@ -1041,7 +1080,7 @@ def reporters_for(region_names: list[str]) -> dict[str, Callable[..., Any]]:
     return out
 
 
-def platform_reporters() -> dict[str, Callable[..., Any]]:
+def platform_reporters(platform_names: Sequence[str] = ()) -> dict[str, Callable[..., Any]]:
     """Return the reporters of a model with a ``platforms:`` section, in column order.
 
     ``orders_by_channel.<c>`` and ``value_by_channel.<c>`` per channel of
@@ -1051,7 +1090,10 @@ def platform_reporters() -> dict[str, Callable[..., Any]]:
     orders), ``intention_conversion`` (consumers shown platform content who ordered /
     consumers shown platform content), ``search_action_rate`` (actions / searches) and
     ``search_purchase_rate`` (actions ending in a mobile order / actions); see
-    docs/platform.md.
+    docs/platform.md. Per platform P of ``platform_names`` (multi-homing):
+    ``users_by_platform.P`` and ``wallet_holders.P`` (shares of consumers) and
+    ``wallet_payment_share.P`` (share of the week's in-app orders and QR payments paid
+    with P's wallet).
     """
     from model.mechanisms.attribution import CHANNELS
 
@@ -1060,6 +1102,10 @@ def platform_reporters() -> dict[str, Callable[..., Any]]:
         if m.platform and m.per == "channel":
             for c, channel in enumerate(CHANNELS):
                 out[f"{m.name}.{channel}"] = m.reporter(c)
+    for m in REGISTRY:
+        if m.platform and m.per == "platform":
+            for p, name in enumerate(platform_names):
+                out[f"{m.name}.{name}"] = m.reporter(p)
     return out
 
 

@@ -144,7 +144,7 @@ def kol_posts_phase(week: Week) -> None:
 @phase(
     "lapse",
     reads="consumers.aware consumers.satisfied_from consumers.bad_memory consumers.payment "
-    "consumers.risk_extra",
+    "consumers.risk_extra consumers.cheated_from",
     produces="forgets stops_paying",
 )
 def lapse_phase(week: Week) -> None:
@@ -158,6 +158,7 @@ def lapse_phase(week: Week) -> None:
         bad_memory=c.bad_memory,
         payment=c.payment,
         risk_extra=c.risk_extra,
+        cheated_from=c.cheated_from,
     )
 
 
@@ -205,8 +206,8 @@ def word_of_mouth_phase(week: Week) -> None:
 @phase(
     "payment",
     reads="consumers.payment consumers.risk_extra consumers.region "
-    "consumers.payment_propensity merchants.accepts_mobile_payment merchants.adopted "
-    "merchants.region",
+    "consumers.payment_propensity consumers.satisfied_from "
+    "merchants.accepts_mobile_payment merchants.adopted merchants.region",
     uses="params has_access stops_paying",
     produces="risk victims pays",
 )
@@ -220,6 +221,7 @@ def payment_phase(week: Week) -> None:
         week.rng,
         payment=c.payment,
         risk_extra=c.risk_extra,
+        satisfied_from=c.satisfied_from,
         propensity=c.payment_propensity,
         region=c.region,
         has_access=s.has_access,
@@ -234,7 +236,7 @@ def payment_phase(week: Week) -> None:
 
 @phase(
     "platform",
-    reads="platforms.user platforms.group platforms.follows platforms.store "
+    reads="platforms.member platforms.wallet platforms.group platforms.follows platforms.store "
     "platforms.store_verified platforms.qr_paid merchants.adopted merchants.active "
     "consumers.satisfied_from consumers.last_order_merchant consumers.aware",
     uses="params has_access",
@@ -255,7 +257,8 @@ def platform_phase(week: Week) -> None:
         s.params.platform,
         week.rng,
         week.graph,
-        user=pl.user,
+        member=pl.member,
+        wallet=pl.wallet,
         group=pl.group,
         follows=pl.follows,
         store=pl.store,
@@ -383,14 +386,14 @@ def trust_phase(week: Week) -> None:
 
 @phase(
     "platform_ties",
-    reads="platforms.user platforms.follows platforms.store platforms.store_verified "
-    "platforms.delisted platforms.qr_paid_ever platforms.channel_orders "
+    reads="platforms.member platforms.wallet platforms.follows platforms.store "
+    "platforms.store_verified platforms.delisted platforms.qr_paid_ever platforms.channel_orders "
     "platforms.channel_value platforms.merchant_records merchants.integrity "
     "merchants.adopted merchants.active merchants.region consumers.region",
-    uses="has_access orders fulfilment platform_week",
-    writes="platforms.user platforms.store platforms.store_verified platforms.delisted "
-    "platforms.follows platforms.qr_paid platforms.qr_paid_ever platforms.channel_orders "
-    "platforms.channel_value platforms.merchant_records platforms.last",
+    uses="has_access pays orders fulfilment platform_week",
+    writes="platforms.member platforms.wallet platforms.store platforms.store_verified "
+    "platforms.delisted platforms.follows platforms.qr_paid platforms.qr_paid_ever "
+    "platforms.channel_orders platforms.channel_value platforms.merchant_records platforms.last",
 )
 def platform_ties_phase(week: Week) -> None:
     """After the week's sales: platform users, stores, checks, follow ties, channel totals.
@@ -406,7 +409,8 @@ def platform_ties_phase(week: Week) -> None:
         week.rng,
         t=week.t,  # the step this week becomes (Mesa counts the step first)
         n_regions=week.n_regions,
-        user=pl.user,
+        member=pl.member,
+        wallet=pl.wallet,
         follows=pl.follows,
         store=pl.store,
         store_verified=pl.store_verified,
@@ -421,6 +425,7 @@ def platform_ties_phase(week: Week) -> None:
         merchant_region=m.region,
         consumer_region=week.consumers.region,
         has_access=s.has_access,
+        pays=s.pays,
         orders=s.orders,
         outcome=s.fulfilment,
         week=s.platform_week,
@@ -431,7 +436,7 @@ def platform_ties_phase(week: Week) -> None:
 @phase(
     "acceptance",
     reads="consumers.region merchants.accepts_mobile_payment merchants.adopted merchants.region "
-    "platforms.user platforms.qr_acceptance",
+    "platforms.wallet platforms.qr_acceptance",
     uses="orders pays",
     writes="merchants.accepts_mobile_payment platforms.qr_acceptance",
 )
@@ -448,7 +453,7 @@ def acceptance_phase(week: Week) -> None:
             qr_acceptance=o2o.qr_acceptance_week(
                 sc.platforms.o2o,
                 pl.qr_acceptance,
-                user=pl.user,
+                user=(pl.wallet, pl.wallet),
                 pays=s.pays,
                 region=week.consumers.region,
             ),

@@ -615,7 +615,7 @@ class KOLs(StrictModel):
 
 
 class Trust(StrictModel):
-    """Trust dynamics (mechanisms/trust.py). Gains and losses are hazard rates per signal.
+    """Trust dynamics (mechanisms/trust.py). Gains and losses are log-odds per signal.
 
     Attributes:
         experience_gain: trust gained from one genuine purchase.
@@ -628,6 +628,9 @@ class Trust(StrictModel):
         memory_gain: bad-experience memory added by a counterfeit or fraud.
         memory_decay: share of bad-experience memory forgotten per step.
         privacy_leak_rate: per step chance of a privacy leak per consumer (trust shock).
+        drift_rate: share of the gap between trust and its prior (the region's mean
+            starting trust) closed per week without an experience of one's own
+            [share / week].
     """
 
     experience_gain: Rate = 0.15
@@ -640,15 +643,24 @@ class Trust(StrictModel):
     memory_gain: Rate = 1.0
     memory_decay: Probability = 0.05
     privacy_leak_rate: Probability = 0.0005
+    drift_rate: Probability = 0.0
 
 
 class Payment(StrictModel):
     """Mobile payment adoption (mechanisms/payment.py).
 
     Attributes:
-        convenience_rate: per step adoption chance from convenience alone.
-        rigid_demand_rate: per step adoption chance from bill payment, top-ups and tickets.
-        peer_influence: adoption chance per unit share of paying neighbours.
+        convenience_rate: per step adoption chance from convenience alone (part of the
+            small external push; mechanisms/payment.py).
+        rigid_demand_rate: per step adoption chance from bill payment, top-ups and tickets
+            (the other part of the external push).
+        peer_influence: per step chance that one paying neighbour brings a consumer of
+            the graph's mean degree to adopt [probability / week per tie].
+        tie_dilution: how a tie's influence falls with the consumer's degree k, as
+            ``(k_mean / k) ** tie_dilution`` (0: every tie counts in full; 1: only the
+            share of paying neighbours counts) [exponent].
+        recommendation_boost: how many ordinary paying ties one paying neighbour
+            satisfied by a purchase last week counts for (a recommendation) [ratio].
         checkout_adoption: chance a consumer without mobile payment adopts it to complete a
             purchase.
         perceived_risk: perceived insecurity of mobile payment at step 0 (scales adoption down).
@@ -658,6 +670,8 @@ class Payment(StrictModel):
         risk_decay: share of personal extra risk perception forgotten per step.
         lapse_rate: per week chance a payer stops paying by mobile at full personal
             extra risk (scaled by ``risk_extra``; mechanisms/lapse.py).
+        disuse_rate: per week chance a payer who made no mobile order last week stops
+            paying by mobile (disuse; mechanisms/lapse.py) [probability / week].
         acceptance_weight: how much consumers' adoption depends on merchants accepting
             mobile payment: adoption is scaled by ``1 - w + w * a_r`` with ``a_r`` the
             share of the region's mobile merchants that accept (mechanisms/acceptance.py;
@@ -675,6 +689,8 @@ class Payment(StrictModel):
     convenience_rate: Probability = 0.002
     rigid_demand_rate: Probability = 0.005
     peer_influence: Probability = 0.05
+    tie_dilution: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    recommendation_boost: Annotated[float, Field(ge=1.0, le=20.0)] = 2.0
     checkout_adoption: Probability = 0.3
     perceived_risk: Probability = 0.4
     fraud_rate: Probability = 0.002
@@ -682,6 +698,7 @@ class Payment(StrictModel):
     risk_from_fraud_news: Probability = 0.1
     risk_decay: Probability = 0.05
     lapse_rate: Probability = 0.0
+    disuse_rate: Probability = 0.0
     acceptance_weight: Probability = 0.0
     initial_acceptance: Probability = 1.0
     acceptance_fee: Probability = 0.006
@@ -721,6 +738,10 @@ class Ordering(StrictModel):
         visibility_scale: reach (consumers a week) at which ``ln(1 + reach / scale)`` is
             ln 2; fixed, so more reach raises a region's value to consumers.
         reliability: chance the mobile transaction system completes an order.
+        order_size_confidence: share of the basket a buyer with no confidence leaves out
+            of a mobile order; confidence is trust in the seller's region times one minus
+            perceived payment risk (mechanisms/ordering.py, ``order_size_factor``)
+            [share of basket].
     """
 
     occasion_rate: Probability = 0.5
@@ -741,6 +762,7 @@ class Ordering(StrictModel):
     visibility_weight: Weight = 0.5
     visibility_scale: Annotated[float, Field(gt=0.0, le=MAX_CONSUMERS)] = 20.0
     reliability: Probability = 0.97
+    order_size_confidence: Probability = 0.0
 
 
 class Accounts(StrictModel):
@@ -970,6 +992,16 @@ class Platforms(StrictModel):
             or QR code (before the ``interoperability`` lever).
         verification_cutoff: integrity below which a checked store is delisted.
         fee_sensitivity: how strongly the fee deters merchants from opening a store.
+        multihoming_cost: share by which the weekly chance of joining a platform falls
+            for a consumer who already uses another one (attention and switching cost of
+            a second app) [share].
+        wallet_imitation: weekly chance, times the share of one's friends holding the
+            wallet, that a paying user of a platform who holds another platform's wallet
+            activates this platform's wallet too (transfers and red packets among
+            friends) [probability / week].
+        checkout_activation: chance a user of platform p who holds another platform's
+            wallet activates p's wallet at checkout at p's store when its wallet does not
+            work there (no interoperability); else the payment fails [probability].
         record_merchants_every: keep each merchant's orders by channel every this many
             steps (``model.mechanisms.attribution.merchant_table``); 0 keeps only the
             running totals.
@@ -986,6 +1018,9 @@ class Platforms(StrictModel):
     interoperability: Probability = 0.0
     verification_cutoff: Probability = 0.8
     fee_sensitivity: Annotated[float, Field(ge=0.0, le=1000.0)] = 20.0
+    multihoming_cost: Probability = 0.5
+    wallet_imitation: Probability = 0.05
+    checkout_activation: Probability = 0.5
     record_merchants_every: Weeks = 0
     follows: Follows = Follows()
     sharing: Sharing = Sharing()

@@ -289,7 +289,9 @@ class PlatformState:
     """The super-app layer's state (mechanisms/platform.py); empty without ``platforms:``.
 
     Attributes:
-        user: per consumer, the platform it uses (-1: none).
+        member: n x P, the consumer uses platform p (several at once: multi-homing).
+        wallet: n x P, the consumer holds platform p's wallet (its payment; a subset of
+            ``member``).
         group: per consumer, its group chat (-1: none); static.
         follows: n x K follow slots, merchant ids (-1: empty); slot 0 is the oldest tie.
         qr_paid: per consumer, paid offline by scanning a QR code last week (the signal
@@ -308,7 +310,8 @@ class PlatformState:
         last: the last week's platform counts (read by the metrics).
     """
 
-    user: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    member: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    wallet: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     follows: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int32))
     qr_paid: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -325,7 +328,7 @@ class PlatformState:
     @property
     def n(self) -> int:
         """Number of consumers covered (0 without platforms)."""
-        return int(self.user.size)
+        return int(self.member.shape[0])
 
 
 def beta_around(

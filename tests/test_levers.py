@@ -181,6 +181,12 @@ def test_every_library_lever_has_a_target():
     assert not missing, f"add the target outcome of {missing} to TARGETS"
 
 
+WHOLE_RUN = {"interoperability"}
+"""Levers whose target is a rare count, measured over the whole run rather than the window:
+since multi-homing (issue 26) most consumers hold the wallet a store takes, so failed
+cross-platform payments are a few a week, and with the lever on exactly none (a skewed
+paired difference whose 26-week interval reaches 0 although every seed falls)."""
+
 KNOWN_INERT: dict[str, str] = {}
 """Levers that fail the check today (reported to their owner)."""
 
@@ -197,7 +203,9 @@ KNOWN_INERT: dict[str, str] = {}
 def test_lever_at_full_strength_moves_its_target(lever):
     if lever not in TARGETS:
         pytest.fail(f"no target outcome for {lever}")
-    effect = lever_effect(lever, LIBRARY[lever], overrides=_world(lever))
+    effect = lever_effect(
+        lever, LIBRARY[lever], overrides=_world(lever), whole_run=lever in WHOLE_RUN
+    )
     sign = effect["sign"]
     assert sign * effect["low"] > 0 and sign * effect["high"] > 0, (
         f"{lever} is inert on {effect['metric']}: {effect}"

@@ -223,7 +223,7 @@ def test_every_fact_gets_a_row_with_a_verdict(tiny_report):
         assert row["verdict"] in ("pass", "FAIL")
         assert row["seeds_passing"].endswith("/2") and row["seeds"] == "1-2"
         assert row["measured"] and row["source"] and row["criterion"]
-    # multi-homing is measured (the two apps have users), even though nobody uses both today
+    # multi-homing is measured (the two apps have users; consumers may use both)
     multi = next(r for r in tiny_report.results if r.fact.name == "multi_homing")
     assert multi.overall["users"] > 0
     markdown = patterns.markdown_table(table)

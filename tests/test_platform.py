@@ -175,18 +175,30 @@ def test_channel_attribution_sums_to_total_orders():
 
 
 def test_interoperability_off_makes_cross_platform_payment_fail():
+    """An in-app order is paid with a wallet of a platform the buyer uses; without
+    interoperability only with the store's platform's wallet (held or activated at
+    checkout), with it also with another wallet the buyer holds."""
+
     def run(level: float):
         policies = [{"lever": "interoperability", "strength": level}] if level else []
         scenario = _platform_scenario(steps=15, policies=policies, **TWO_PLATFORMS)
         model = MarketModel(scenario, seed=5)
         failures, crossing = 0, 0
         for _ in range(15):
-            user = model.platforms.user.copy()
+            member = model.platforms.member.copy()
+            held = model.platforms.wallet.copy()
             model.step()
             orders = model.last_week.signals.orders
-            u = user[orders.consumer]
-            listed = model.last_week.signals.platform_week.store[orders.merchant]
-            crossing += int(((u >= 0) & (listed >= 0) & (u != listed)).sum())
+            store = model.last_week.signals.platform_week.store[orders.merchant]
+            paid = orders.wallet >= 0
+            buyer, wallet = orders.consumer[paid], orders.wallet[paid]
+            assert member[buyer, wallet].all()  # a wallet of a platform it uses
+            assert model.platforms.wallet[buyer, wallet].all()  # held after the week
+            # another platform's wallet: one it held (or, holding none, its first)
+            other = wallet != store[paid]
+            first = ~held[buyer[other]].any(axis=1)
+            assert (held[buyer[other], wallet[other]] | first).all()
+            crossing += int(other.sum())
             failures += model.platforms.last["cross_platform_failures"]
         return failures, crossing
 

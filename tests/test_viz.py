@@ -376,7 +376,7 @@ def test_platform_layer_is_drawn_with_channels_users_and_groups():
     for _ in range(40):
         model.step()
     svg = network_svg(model)
-    users = int((model.platforms.user >= 0).sum())
+    users = int(model.platforms.member.any(axis=1).sum())
     assert users > 0 and f'class="mtsim-platform-user" data-count="{users}"' in svg
     orders = model.last_week.signals.orders
     drawn = sum(

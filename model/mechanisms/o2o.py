@@ -5,9 +5,17 @@ Rule. The offline alternative of the weekly shopping choice (mechanisms/ordering
 offline purchase is paid either in cash or by scanning the retailer's QR code:
 
 - in region r a share ``a_rp`` of the offline retailers accepts platform p's QR code
-  (the retailers' decision below); a user of p shops at one with chance ``a_rp`` (or,
-  with interoperability ``I`` and more than one platform, another platform's code
-  works with chance ``I``: ``a_rp + (1 - a_rp) * I``);
+  (the retailers' decision below); a consumer pays with the wallets it holds (holding
+  none, with those of the platforms it uses: mechanisms/platform.py, multi-homing) and
+  shops at a retailer accepting one of them with chance ``A = 1 - prod_p (1 - a_rp)``
+  over those wallets (or, with interoperability ``I`` and more than one platform,
+  another platform's code works with chance ``I``: ``A + (1 - A) * I``); the wallet it
+  pays with is one of its own the retailer accepts (drawn in proportion to ``a_rp``),
+  else (through interoperability) the first it holds; else, when the retailer accepts
+  the code of another platform it uses (chance ``B``, the same product over those
+  platforms), it activates that platform's wallet with chance ``activation``
+  (``platforms.checkout_activation``): in all
+  ``A + (1 - A) * I + (1 - A) * (1 - I) * B * activation``;
 - a platform user who already pays by mobile pays by QR with chance ``qr_payment``;
 - a user who does not yet pay by mobile pays by QR for the first time with chance
   ``first_qr_payment * (1 - perceived risk)``; it then pays by mobile (it joins the
@@ -16,9 +24,10 @@ offline purchase is paid either in cash or by scanning the retailer's QR code:
 - everyone else pays cash.
 
 The money is the same as before (the consumer pays the offline retailer); the retailer
-pays the platform ``qr_fee`` of a QR payment. A QR payer scanned a store's code: next
-week's mobile orders without a closer touch are attributed to ``qr_o2o``
-(mechanisms/attribution.py), and it may follow a nearby store (mechanisms/platform.py).
+pays the platform ``qr_fee`` of a QR payment; a payer without that wallet activates it.
+A QR payer scanned a store's code: next week's mobile orders without a closer touch are
+attributed to ``qr_o2o`` (mechanisms/attribution.py), and it may follow a nearby store
+(mechanisms/platform.py).
 
 Retailers' QR acceptance (:func:`qr_acceptance_week`, in the acceptance phase after the
 week's sales; state ``platforms.qr_acceptance``, regions x platforms). It is the offline
@@ -30,8 +39,8 @@ sales it expects to gain are worth the fee:
 
     qr_acceptance_gain * q_rp  >=  qr_fee,
 
-with ``q_rp`` the share of region r's consumers who use platform p and pay by mobile
-(the customers who would pay it by QR; retailers serve the whole region). So
+with ``q_rp`` the share of region r's consumers who hold platform p's wallet and pay by
+mobile (the customers who would pay it by QR; retailers serve the whole region). So
 ``a_rp <- a_rp + qr_acceptance_rate * (1[worth] - a_rp)``: acceptance rises towards 1
 where enough customers pay by QR, and falls towards 0 where the fee is not worth it.
 At week 0 ``a_rp`` is ``platforms.platforms.<p>.qr_acceptance`` in every region (the
@@ -64,7 +73,7 @@ class QrWeek:
     Attributes:
         payer: consumers who paid offline by QR this week.
         value: per QR payer, the amount paid.
-        platform: per QR payer, the platform whose code was scanned.
+        platform: per QR payer, the platform wallet it paid with.
         first_time: consumers whose QR payment was their first mobile payment.
     """
 
@@ -91,6 +100,7 @@ def split_offline(
     qr_acceptance: np.ndarray,
     interoperability: float,
     home: np.ndarray,
+    activation: float = 0.0,
 ) -> QrWeek:
     """Which offline purchases are paid by QR (see module docstring).
 
@@ -99,23 +109,45 @@ def split_offline(
         rng: the phase's generator.
         buyers: consumers who bought offline this week.
         value: per buyer, the amount paid.
-        user: per consumer, its platform (-1 none).
+        user: per consumer, its platform (-1 none); or the pair (member, wallet) of
+            n x P tables (platform use and wallets held; multi-homing).
         pays: per consumer, pays by mobile.
         risk: per consumer, perceived payment risk.
         qr_acceptance: regions x platforms, share of retailers accepting each code.
         interoperability: chance another platform's code works.
         home: per buyer, its region (where it shops offline).
+        activation: chance a user activates the wallet of another platform it uses
+            when the retailer accepts only that platform's code.
     """
-    p = user[buyers].astype(np.int64)
-    is_user = p >= 0
-    draws = rng.random((2, buyers.size))
     n_platforms = qr_acceptance.shape[1]
-    accept = qr_acceptance[home.astype(np.int64), np.maximum(p, 0)]
-    accept = accept + (1.0 - accept) * interoperability * (n_platforms > 1)
+    member, held = _tables(user, n_platforms)
+    member, held = member[buyers], held[buyers]
+    means = held | (member & ~held.any(axis=1)[:, None])
+    is_user = member.any(axis=1)
+    draws = rng.random((2, buyers.size))
+    shares = qr_acceptance[home.astype(np.int64)]
+    rates = np.where(means, shares, 0.0)
+    single = means.sum(axis=1) <= 1  # one wallet: its platform's share (exactly)
+    own = np.where(single, rates.sum(axis=1), 1.0 - np.prod(1.0 - rates, axis=1))
+    new_rates = np.where(member & ~means, shares, 0.0)  # codes of its other platforms
+    interop = (1.0 - own) * interoperability * (n_platforms > 1)
+    via_interop = own + interop
+    new = (1.0 - via_interop) * (1.0 - np.prod(1.0 - new_rates, axis=1)) * activation
+    accept = via_interop + new
     takes_qr = is_user & (draws[0] < accept)
     payer = pays[buyers]
     wants = np.where(payer, spec.qr_payment, spec.first_qr_payment * (1.0 - risk[buyers]))
     qr = takes_qr & (draws[1] < wants)
+    p = means.argmax(axis=1)  # through interoperability: the first wallet it holds
+    if n_platforms > 1 and qr.any():  # which wallet: one the retailer takes
+        pos = np.flatnonzero(qr)
+        u = draws[0][pos]
+        fresh = u >= via_interop[pos]  # a new wallet, of a platform whose code it takes
+        table = np.where(fresh[:, None], new_rates[pos], rates[pos])
+        cdf = np.cumsum(table, axis=1)
+        pick = rng.random(pos.size) * cdf[:, -1]
+        chosen = np.minimum((cdf < pick[:, None]).sum(axis=1), n_platforms - 1)
+        p[pos] = np.where(fresh | (u < own[pos]), chosen, p[pos])
     return QrWeek(
         payer=buyers[qr],
         value=value[qr],
@@ -124,15 +156,28 @@ def split_offline(
     )
 
 
+def _tables(user, n_platforms: int) -> tuple[np.ndarray, np.ndarray]:
+    """(member, wallet) n x P tables from a platform code per consumer or the pair itself.
+
+    A code per consumer (-1 none) is one platform per consumer, whose wallet it holds.
+    """
+    if isinstance(user, tuple):
+        return user
+    code = np.asarray(user).astype(np.int64)
+    table = code[:, None] == np.arange(n_platforms)[None, :]
+    return table, table
+
+
 def qr_payer_share(
     user: np.ndarray, pays: np.ndarray, region: np.ndarray, n_regions: int, n_platforms: int
 ) -> np.ndarray:
-    """Regions x platforms: share of the region's consumers who use the platform and pay."""
+    """Regions x platforms: share of the region's consumers who hold its wallet and pay."""
     residents = np.bincount(region, minlength=n_regions).astype(np.float64)
-    p = user.astype(np.int64)
-    ok = (p >= 0) & pays
+    _, held = _tables(user, n_platforms)
+    ok = held & pays[:, None]
     counts = np.zeros((n_regions, n_platforms))
-    np.add.at(counts, (region[ok].astype(np.int64), p[ok]), 1.0)
+    for p in range(n_platforms):
+        counts[:, p] = np.bincount(region[ok[:, p]], minlength=n_regions)
     return counts / np.maximum(residents, 1.0)[:, None]
 
 
@@ -150,7 +195,8 @@ def qr_acceptance_week(
         spec: the O2O parameters (``qr_fee``, ``qr_acceptance_gain``,
             ``qr_acceptance_rate``).
         qr_acceptance: regions x platforms, the share accepting at the start of the week.
-        user: per consumer, its platform (-1 none).
+        user: per consumer, its platform (-1 none), or the pair (member, wallet) of
+            n x P tables (the wallets held count).
         pays: per consumer, pays by mobile.
         region: per consumer, its region.
     """

@@ -35,7 +35,10 @@ Rule, per week, for each consumer i with a shopping need (probability
    A chosen mobile order completes with probability ``reliability`` of the buyer's
    region (the infrastructure lever raises it where it acts; else a failed
    transaction: the need goes unmet this week).
-4. Money: the consumer pays ``B_i * price_j * (1 - coupon + logistics + tariff)``; the
+4. Money: a mobile order holds ``s_i = 1 - order_size_confidence * (1 - tau_ib (1 -
+   risk_i))`` of the basket (:func:`order_size_factor`: large transactions stay rare
+   while distrust lasts), and ``B_i`` below is that share of it for mobile orders.
+   The consumer pays ``B_i * price_j * (1 - coupon + logistics + tariff)``; the
    merchant receives ``B_i * price_j`` (the state reimburses the coupon), the carrier
    the logistics, the state the tariff. Offline and traditional-import spending goes
    to retailers outside the model (tariffs on imports to the state).
@@ -94,8 +97,12 @@ Cross-border means between countries (``params.cross_border``).
    (``+ share_appeal``), and its **group-buying deal** (price cut by the deal's
    discount; joining a successful offer is a shopping need this week). A consumer who
    searched and acted on the results has ``+ search_appeal`` on every mobile
-   alternative. A platform user's in-app payment at a store of another platform fails
-   with chance ``1 - interoperability`` (a failed transaction). Each order's channel is
+   alternative. A platform user's order at a listed store of platform p is paid in the
+   app: with p's wallet if it holds it (a user of p without any wallet activates p's);
+   else with a wallet it holds (of another platform) with chance ``interoperability``;
+   else, if it uses p, it activates p's wallet at checkout with chance
+   ``checkout_activation``; otherwise the payment fails (a failed transaction).
+   Multi-homing and wallets: mechanisms/platform.py. Each order's channel is
    recorded (mechanisms/attribution.py); offline purchases are split into cash and QR
    payments (mechanisms/o2o.py); in-app orders pay the platform its fee.
    Without platforms none of this runs and no extra random numbers are drawn.
@@ -186,6 +193,8 @@ class Orders:
         search_actions: searches followed by an action.
         search_purchases: actions followed by a mobile order this week.
         cross_platform_failures: in-app payments that failed at another platform's store.
+        wallet: per order, the platform wallet it was paid with (-1: not an in-app
+            payment); None without platforms.
         paid_by_mobile: per order, paid by mobile payment (the buyer pays by mobile or
             adopted at checkout, and the merchant accepts mobile payment; rule 9).
         payment_fee: per order, the payment provider's fee the merchant pays
@@ -224,6 +233,7 @@ class Orders:
     search_purchases: int = 0
     cross_platform_failures: int = 0
     payment_refused: int = 0
+    wallet: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -573,12 +583,18 @@ def choose(
         buyer_home, paid_by_mobile = buyer_home[go], paid_by_mobile[go]
         if extra is not None:
             extra.column = extra.column[go]
+            extra.wallet = np.where(paid_by_mobile, extra.wallet[go], -1)
     adopted_at_checkout = buyers[~payer[buyers_pos] & paid_by_mobile]
     goods = basket_i[buyers_pos] * merchant_price[merchant].astype(np.float64)
     if extra is not None:
         goods = goods * (1.0 - extra.discount[buyers_pos])
     origin = merchant_region[merchant].astype(np.int64)
     is_cross = cross_border[origin, buyer_home]
+    if spec.order_size_confidence > 0.0:
+        seller_trust = np.where(is_cross, trust_foreign[buyers], trust_domestic[buyers])
+        goods = goods * order_size_factor(
+            spec.order_size_confidence, seller_trust, risk[buyers]
+        )
     created_share, diverted_share = _created_diverted(
         outside, mobile_weight, extra, cross_border, merchant_region, buyers_pos,
         buyer_home, origin, is_cross,
@@ -690,6 +706,7 @@ class _PlatformAlternatives:
         discount: per need, the price cut of the order (the deal's, if chosen).
         column: per order, the platform alternative chosen (-1: a region's sellers).
         cross_platform_failures: in-app payments that failed at another platform's store.
+        wallet: per order, the platform wallet it is paid with (-1: not in the app).
         persuasion: per need, ``exp(V) * post_appeal`` of the followed store that posted
             this week (the platform alternatives' persuasion beyond the lift, rule 5).
     """
@@ -703,6 +720,7 @@ class _PlatformAlternatives:
     column: np.ndarray | None = None
     cross_platform_failures: int = 0
     persuasion: np.ndarray | None = None
+    wallet: np.ndarray | None = None
 
     @classmethod
     def start(cls, platform: PlatformChoice, rng: np.random.Generator, mobile_ok: np.ndarray):
@@ -793,13 +811,26 @@ class _PlatformAlternatives:
         merchant[fixed] = self.merchant[buyers_pos[fixed], column[fixed]]
         deal = column == DEAL
         self.discount[buyers_pos[deal]] = pw.group_buy.deal_discount[buyers[deal]]
-        user = pw.user[buyers].astype(np.int64)
+        member, held = pw.member[buyers], pw.wallet[buyers]
         store = pw.store[merchant].astype(np.int64)
-        other = (user >= 0) & (store >= 0) & (store != user)
-        fails = other & (rng.random(buyers.size) >= pw.params.interoperability)
+        p = np.maximum(store, 0)
+        rows = np.arange(buyers.size)
+        # the wallets it can pay with: those it holds, or (none yet) its platforms'
+        means = held | (member & ~held.any(axis=1)[:, None])
+        in_app = member.any(axis=1) & (store >= 0)
+        own = in_app & means[rows, p]
+        other = in_app & ~own
+        interop = other & (rng.random(buyers.size) < pw.params.interoperability)
+        need = np.flatnonzero(other & ~interop & member[rows, p])
+        activate = np.zeros(buyers.size, dtype=bool)
+        activate[need] = rng.random(need.size) < platform.spec.checkout_activation
+        fails = other & ~interop & ~activate
         self.cross_platform_failures = int(fails.sum())
+        wallet = np.where(own | activate, p, -1)
+        wallet[interop] = means[interop].argmax(axis=1)  # the first wallet it holds
         go = np.flatnonzero(~fails)
         self.column = column[go]
+        self.wallet = wallet[go]
         return go
 
     def outcome(
@@ -827,9 +858,8 @@ class _PlatformAlternatives:
             pw.shared_in_group[buyers[shared]], code["group"], code["friend_share"]
         )
         channel[column == DEAL] = code["group_buy"]
-        user = pw.user[buyers].astype(np.int64)
         store = pw.store[merchant].astype(np.int64)
-        in_app = (user >= 0) & (store >= 0)
+        in_app = pw.member[buyers].any(axis=1) & (store >= 0)
         fee = np.where(in_app, pw.params.fee[np.maximum(store, 0)] * goods, 0.0)
         offline_pos = np.flatnonzero(offline)
         qr = o2o.split_offline(
@@ -837,12 +867,13 @@ class _PlatformAlternatives:
             rng,
             needs[offline_pos],
             offline_value[offline_pos],
-            pw.user,
+            (pw.member, pw.wallet),
             pays,
             risk,
             platform.qr_acceptance,
             pw.params.interoperability,
             home[offline_pos],
+            platform.spec.checkout_activation,
         )
         ordered = np.zeros(needs.size, dtype=bool)
         ordered[buyers_pos] = True
@@ -854,6 +885,7 @@ class _PlatformAlternatives:
             search_actions=int(self.acted.sum()),
             search_purchases=int((self.acted & ordered).sum()),
             cross_platform_failures=self.cross_platform_failures,
+            wallet=self.wallet,
         )
 
 
@@ -884,6 +916,22 @@ def no_orders(n_regions: int) -> Orders:
         paid_by_mobile=np.empty(0, dtype=bool),
         payment_fee=zero,
     )
+
+
+def order_size_factor(
+    sensitivity: float, trust: np.ndarray, risk: np.ndarray
+) -> np.ndarray:
+    """Share of its basket a buyer puts into a mobile order, given its confidence.
+
+    ``1 - sensitivity * (1 - trust * (1 - risk))``: the whole basket at full trust in the
+    seller's region and no perceived payment risk; ``1 - sensitivity`` of it with no
+    confidence. Large transactions stay rare while distrust lasts (docs/domain.md):
+    trust raises and perceived risk lowers the amount consumers commit online (Kim,
+    Ferrin & Rao 2008, Decision Support Systems 44(2); Pavlou 2003, IJEC 7(3)); the
+    linear form and its size are an assumption (``ordering.order_size_confidence``).
+    """
+    confidence = np.asarray(trust, np.float64) * (1.0 - np.asarray(risk, np.float64))
+    return 1.0 - sensitivity * (1.0 - np.clip(confidence, 0.0, 1.0))
 
 
 def week_orders(

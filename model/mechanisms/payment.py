@@ -1,21 +1,44 @@
-"""Mobile payment adoption: peers and convenience push, perceived insecurity holds back.
+"""Mobile payment adoption: people one knows bring it, a small external push, risk holds back.
 
-Rule: a connected consumer who does not pay by mobile adopts in a step with
-probability
+Rule (social contagion over ties with a small external term; issue 26): a connected
+consumer i who does not pay by mobile adopts in a step with probability
 
-    P = min(1, convenience_rate + rigid_demand_rate + peer_influence * s_i) * (1 - rho_i)
+    P_i = [1 - (1 - e_i) (1 - w_i)^(a_i - r_i) (1 - min(1, R w_i))^(r_i)] * (1 - rho_i)
 
-where ``s_i`` is the share of the consumer's neighbours who pay by mobile (the
-population share on a fully mixed graph), ``rigid_demand_rate`` the habit built
-by bill payment, top-ups and tickets (raised by the ``rigid_demand`` lever), and
-``rho_i = min(1, perceived_risk_r + risk_extra_i)`` the perceived insecurity, with
-``perceived_risk_r`` that of the consumer's region r (lowered by the
-``payment_security`` lever where it acts). ``rigid_demand_rate`` is likewise that of the
-consumer's region (model/policy.py: both levers may act in some countries only). P is
-multiplied by the consumer's ``payment_propensity`` (model/population.py) and by the
-merchants' acceptance factor of its region (mechanisms/acceptance.py). A consumer who
-wants to buy but does not pay by mobile adopts at checkout with probability
-``checkout_adoption * (1 - rho_i)`` (mechanisms/ordering.py).
+- ``a_i``: the *number* of i's neighbours who pay by mobile (exposure counts, not only
+  the share); ``r_i`` of them paid for a genuine purchase last week (satisfied users who
+  recommend it: ``satisfied_from >= 0``), each counting as ``R = recommendation_boost``
+  ordinary ties.
+- ``w_i = peer_influence * (k_mean / k_i) ** tie_dilution``: the chance per week that one
+  paying tie brings i to try it, for a consumer of the graph's mean degree ``k_mean``;
+  a consumer's attention is shared among its ``k_i`` contacts, so each tie weighs less
+  for the well connected (``tie_dilution`` 0: every tie counts in full, pure count
+  contagion; 1: only the share of adopters counts, normative pressure).
+- ``e_i = convenience_rate + rigid_demand_rate_r``: the small external push (Bass's
+  innovation term): the convenience of paying by phone and the habit built by bill
+  payment, top-ups and tickets (the ``rigid_demand`` lever raises it in region r).
+- ``rho_i = min(1, perceived_risk_r + risk_extra_i)`` the perceived insecurity, with
+  ``perceived_risk_r`` that of the consumer's region (lowered by ``payment_security``).
+
+On a fully mixed graph (no ties) ``a_i`` is the population share of payers times
+``k_mean`` = 1 and ``r_i`` = 0. P is multiplied by the consumer's ``payment_propensity``
+(model/population.py) and by the merchants' acceptance factor of its region
+(mechanisms/acceptance.py). A consumer who wants to buy but does not pay by mobile adopts
+at checkout with probability ``checkout_adoption * (1 - rho_i)`` (mechanisms/ordering.py).
+
+Sources: Bass (1969), A new product growth model for consumer durables, Management
+Science 15(5): adoption = small external influence + imitation of adopters; Van den
+Bulte & Stremersch (2004), Marketing Science 23(4) and Sultan, Farley & Lehmann (1990),
+JMR 27(1): imitation dominates (mean p ~0.03, q ~0.38 per year); Goldenberg, Libai &
+Muller (2001), Talk of the network, Marketing Letters 12(3): after an early stage
+word of mouth over strong and weak ties, not advertising, carries diffusion; Iyengar,
+Van den Bulte & Valente (2011), Marketing Science 30(2): contagion over network ties
+after controlling for marketing, stronger from heavy users (hence the satisfied
+recommenders); Iyengar, Van den Bulte & Choi (2011, MSI 11-119): the number of adopting
+contacts carries social learning, their share normative pressure (hence a dilution
+between 0 and 1); Watts & Dodds (2007), Influentials, networks and public opinion
+formation, J. Consumer Research 34(4): cascades are driven by easily influenced
+people exposed to many adopters, not by hubs alone.
 
 Fraud: each paying consumer is defrauded in a step with probability
 ``fraud_rate`` of its region (stolen cards, lost phones; lowered by
@@ -57,19 +80,46 @@ def perceived_risk(base_risk: float | np.ndarray, risk_extra: np.ndarray) -> np.
     return np.minimum(1.0, base + risk_extra)
 
 
+def tie_weight(spec: Payment, degree: np.ndarray, mean_degree: float) -> np.ndarray:
+    """Per consumer, the weekly chance one paying tie brings it to try mobile payment.
+
+    ``peer_influence * (mean_degree / k) ** tie_dilution`` (``k`` at least 1): attention
+    shared among more contacts gives each tie less weight.
+    """
+    k = np.maximum(np.asarray(degree, dtype=np.float64), 1.0)
+    return np.minimum(1.0, spec.peer_influence * (max(mean_degree, 1.0) / k) ** spec.tie_dilution)
+
+
 def adoption_probability(
     spec: Payment,
-    rigid_demand_rate: float | np.ndarray,
-    peer_share: np.ndarray,
+    external_rate: float | np.ndarray,
+    paying_neighbours: np.ndarray,
+    recommenders: np.ndarray,
+    weight: float | np.ndarray,
     risk: np.ndarray,
 ) -> np.ndarray:
-    """Per step chance that a connected non-payer adopts mobile payment.
+    """Per step chance that a connected non-payer adopts mobile payment (float64, n).
 
-    ``rigid_demand_rate``: per consumer, that of its region (or one number).
+    Args:
+        spec: the payment section (``recommendation_boost``).
+        external_rate: per consumer (or one number), the external push
+            ``convenience_rate + rigid_demand_rate`` of its region.
+        paying_neighbours: per consumer, neighbours who pay by mobile (a count).
+        recommenders: per consumer, those of them satisfied by a purchase last week.
+        weight: per consumer, the chance per week one paying tie brings it to try
+            (:func:`tie_weight`).
+        risk: per consumer, perceived payment risk.
     """
-    push = np.minimum(
-        1.0, spec.convenience_rate + rigid_demand_rate + spec.peer_influence * peer_share
-    )
+    w = np.asarray(weight, dtype=np.float64)
+    boosted = np.minimum(1.0, spec.recommendation_boost * w)
+    ordinary = np.maximum(np.asarray(paying_neighbours, np.float64) - recommenders, 0.0)
+    with np.errstate(divide="ignore"):
+        log_stay = ordinary * np.log1p(-np.minimum(w, 1.0 - 1e-12))
+        log_stay = log_stay + np.asarray(recommenders, np.float64) * np.log1p(
+            -np.minimum(boosted, 1.0 - 1e-12)
+        )
+    external = np.minimum(1.0, np.asarray(external_rate, dtype=np.float64))
+    push = 1.0 - (1.0 - external) * np.exp(log_stay)
     return push * (1.0 - risk)
 
 
@@ -121,6 +171,7 @@ def payment_week(
     *,
     payment: np.ndarray,
     risk_extra: np.ndarray,
+    satisfied_from: np.ndarray,
     propensity: np.ndarray,
     region: np.ndarray,
     has_access: np.ndarray,
@@ -136,10 +187,12 @@ def payment_week(
         spec: the payment section.
         params: the week's effective parameters (risk, fraud and rigid-demand rates per
             region, read by the consumer's region).
-        graph: the social graph (peers who pay).
+        graph: the social graph (peers who pay, and who recommend it).
         rng: the phase's generator.
         payment: per consumer, pays by mobile at the start of the week.
         risk_extra: per consumer, extra perceived risk from fraud.
+        satisfied_from: per consumer, region of last week's genuine purchase (-1: none);
+            paying neighbours with one recommend mobile payment.
         propensity: per consumer, its attribute group's payment propensity (1 without
             attributes; model/population.py).
         region: per consumer, its region.
@@ -153,13 +206,18 @@ def payment_week(
     n = payment.size
     risk = perceived_risk(params.perceived_risk[region], risk_extra)
     if graph.fully_mixed:
-        peer_share = np.full(n, float(payment.mean()))
+        paying_neighbours = np.full(n, float(payment.mean()))
+        recommenders = np.zeros(n)
+        weight: float | np.ndarray = spec.peer_influence
     else:
-        degree = graph.degree
-        paying_neighbours = graph.neighbour_counts(payment, track="payment").astype(np.float32)
-        peer_share = np.where(degree > 0, paying_neighbours / np.maximum(degree, 1), 0.0)
-    rigid = params.rigid_demand_rate[region]
-    adopt_p = adoption_probability(spec, rigid, peer_share, risk) * propensity
+        paying_neighbours = graph.neighbour_counts(payment, track="payment")
+        recommenders = graph.neighbour_counts(payment & (satisfied_from >= 0))
+        weight = tie_weight(spec, graph.degree, 2.0 * graph.n_edges / max(n, 1))
+    external = spec.convenience_rate + params.rigid_demand_rate[region]
+    adopt_p = (
+        adoption_probability(spec, external, paying_neighbours, recommenders, weight, risk)
+        * propensity
+    )
     if spec.acceptance_weight > 0.0 and accepts.size:
         share = acceptance.acceptance_share(accepts, adopted, merchant_region, n_regions)
         adopt_p = adopt_p * acceptance.adoption_factor(spec.acceptance_weight, share)[region]

@@ -2,16 +2,36 @@
 
 Rules, per week (docs/platform.md has the full account):
 
-- **Users.** A connected consumer who uses no platform joins platform p with chance
-  ``innovation_p + imitation_p * (friends using p / friends)`` (adoption over the graph;
-  one draw decides among the platforms). At start a share ``initial_users_p`` of the
-  connected consumers use p.
+- **Users (multi-homing).** A consumer may use several platforms (state ``member``,
+  n x P). A connected consumer who does not use platform p joins it with chance
+  ``innovation_p + imitation_p * (friends using p / friends)`` (adoption over the graph,
+  independently per platform), times ``1 - multihoming_cost`` if it already uses
+  another platform (the attention and switching cost of a second app). At start each
+  connected consumer uses p with chance ``initial_users_p`` (independently).
+- **Wallets** (state ``wallet``, n x P, a subset of ``member``). A platform's wallet is
+  its payment. A user of p pays with p's wallet at p's stores and QR codes; with
+  another wallet it holds only when the platforms are interoperable (chance
+  ``interoperability``, mechanisms/ordering.py and o2o.py). A user without any wallet
+  activates the wallet of the platform it first pays with; after the week, a user who
+  pays by mobile and still holds none activates one of its platforms' (drawn at
+  random). A user of p who holds another wallet activates p's at checkout at p's store
+  when its wallet does not work there (chance ``checkout_activation``, else the payment
+  fails), and each week with chance ``wallet_imitation * (friends holding p's wallet /
+  friends)`` while it pays by mobile (transfers and red packets among friends). So
+  interoperability, which lets one wallet work everywhere, removes the need for a
+  second wallet. Sources: Rysman (2007), An empirical analysis of payment card usage,
+  J. Industrial Economics 55(1) (consumers hold several networks' cards and
+  concentrate use on one; merchants' acceptance drives which); Armstrong (2006),
+  Competition in two-sided markets, RAND J. Economics 37(3) (multi-homing consumers,
+  competitive bottlenecks); in China most mobile payers hold both WeChat Pay and
+  Alipay (CGAP 2017, "most users have both wallets"; Statista 2023: 92% and 85% of
+  online payment customers used each in the past year).
 - **Stores.** A merchant has at most one official account / in-app store. At start a
   share ``store_share_p`` of merchants have one on p; each week an adopting merchant
   without one opens one with chance ``store_adoption_p * exp(-fee_sensitivity * fee_p)``
   on a platform drawn in proportion to its users. The platform pays nothing; the
   merchant pays ``fee_p`` of the goods value of every in-app order (an order at its
-  store by a user of a platform whose payment works there).
+  store by a platform user whose wallet works there).
 - **Real-name verification.** Each week the platform checks each unverified store with
   chance ``verification_p`` raised by the ``platform_verification`` lever; a store whose
   integrity is below ``verification_cutoff`` is delisted (it keeps selling outside the
@@ -30,10 +50,11 @@ Rules, per week (docs/platform.md has the full account):
   with chance ``1 - (1 - unfollow_per_post) ** (excess / ties)`` when it received
   ``excess`` posts above ``post_tolerance`` this week.
 
-- **After the week's sales** (:func:`after_sales`): users join, stores open and are
-  checked, follow ties change as above, and each merchant's orders and goods value are
-  added up by channel (mechanisms/attribution.py), with the week's platform counts for
-  the metrics.
+- **After the week's sales** (:func:`after_sales`): users join, wallets are activated,
+  stores open and are checked, follow ties change as above, and each merchant's orders
+  and goods value are added up by channel (mechanisms/attribution.py), with the week's
+  platform counts for the metrics (users and wallet holders per platform, multi-homing,
+  platform payments by wallet).
 
 Levers (model/levers.py; applied in model/policy.py, which hands the week's numbers
 over as ``EffectiveParameters.platform``; no effect without platforms):
@@ -90,11 +111,13 @@ def build_state(
         return PlatformState()
     n, m = consumers.n, merchants.n
     specs = list(spec.platforms.values())
-    user = _assign(np.array([p.initial_users for p in specs]), consumers.has_access, rng)
+    initial = np.array([p.initial_users for p in specs])
+    member = consumers.has_access[:, None] & (rng.random((n, len(specs))) < initial)
     store = _assign(np.array([p.store_share for p in specs]), merchants.active, rng)
     group = group_buying.build_group_chats(graph, spec.group_buying.group_size, rng)
     return PlatformState(
-        user=user,
+        member=member,
+        wallet=np.zeros_like(member),
         group=group,
         follows=np.full((n, spec.follows.slots), -1, dtype=np.int32),
         qr_paid=np.zeros(n, dtype=bool),
@@ -115,7 +138,8 @@ class PlatformWeek:
 
     Attributes:
         params: the week's platform parameters.
-        user: per consumer, its platform (-1 none).
+        member: n x P, the consumer uses platform p.
+        wallet: n x P, the consumer holds platform p's wallet.
         store: per merchant, its listed store's platform (-1 none or delisted).
         store_verified: per merchant, verified by its platform.
         follow_merchant: per consumer, the followed store it may buy again from (-1).
@@ -129,7 +153,8 @@ class PlatformWeek:
     """
 
     params: PlatformParams
-    user: np.ndarray
+    member: np.ndarray
+    wallet: np.ndarray
     store: np.ndarray
     store_verified: np.ndarray
     follow_merchant: np.ndarray
@@ -148,7 +173,8 @@ def content(
     rng: np.random.Generator,
     graph: SocialGraph,
     *,
-    user: np.ndarray,
+    member: np.ndarray,
+    wallet: np.ndarray,
     group: np.ndarray,
     follows: np.ndarray,
     store: np.ndarray,
@@ -160,8 +186,8 @@ def content(
     last_order_merchant: np.ndarray,
 ) -> PlatformWeek:
     """Draw the posts, shares and group-buying offers of the week (see module docstring)."""
-    n = user.size
-    is_user = user >= 0
+    n = member.shape[0]
+    is_user = member.any(axis=1)
     listed = (store >= 0) & selling
     # followed stores that still sell on the platform; one drawn to buy again from
     slot_ok = follows >= 0
@@ -187,7 +213,8 @@ def content(
     intention = is_user & ((posts > 0) | got | deal.invited)
     return PlatformWeek(
         params=params,
-        user=user,
+        member=member,
+        wallet=wallet,
         store=np.where(listed, store, -1).astype(np.int8),
         store_verified=store_verified,
         follow_merchant=follow_merchant,
@@ -204,26 +231,71 @@ def content(
 def adopt_platforms(
     spec: Platforms,
     graph: SocialGraph,
-    user: np.ndarray,
+    member: np.ndarray,
     has_access: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Return the new platform per consumer after this week's joining (see module docstring)."""
+    """Return n x P platform use after this week's joining (see module docstring)."""
     specs = list(spec.platforms.values())
-    n = user.size
+    n = member.shape[0]
     degree = np.maximum(graph.degree, 1)
-    probs = np.empty((len(specs), n))
+    probs = np.empty((n, len(specs)))
     for p, ps in enumerate(specs):
         if graph.fully_mixed:
-            share = np.full(n, float((user == p).mean()))
+            share = np.full(n, float(member[:, p].mean()))
         else:
-            share = graph.neighbour_counts(user == p, track=f"platform_user_{p}") / degree
-        probs[p] = ps.innovation + ps.imitation * share
-    cdf = np.cumsum(probs, axis=0)
-    u = rng.random(n)
-    code = (cdf < u).sum(axis=0)
-    joins = (user < 0) & has_access & (code < len(specs))
-    return np.where(joins, code, user).astype(np.int8)
+            share = graph.neighbour_counts(member[:, p], track=f"platform_user_{p}") / degree
+        probs[:, p] = ps.innovation + ps.imitation * share
+    if len(specs) > 1:  # a second app costs attention: joining is less likely
+        others = member.sum(axis=1, keepdims=True) - member > 0
+        probs = np.where(others, probs * (1.0 - spec.multihoming_cost), probs)
+    joins = ~member & has_access[:, None] & (rng.random((n, len(specs))) < probs)
+    return member | joins
+
+
+def activate_wallets(
+    spec: Platforms,
+    graph: SocialGraph,
+    rng: np.random.Generator,
+    member: np.ndarray,
+    wallet: np.ndarray,
+    pays: np.ndarray,
+    paid_consumer: np.ndarray,
+    paid_wallet: np.ndarray,
+) -> np.ndarray:
+    """Return n x P wallets after this week's activations (see module docstring).
+
+    Args:
+        spec: the ``platforms:`` section.
+        graph: the social graph.
+        rng: the phase's generator.
+        member: n x P, platform use (after this week's joining).
+        wallet: n x P, wallets held at the start of the week.
+        pays: per consumer, pays by mobile.
+        paid_consumer: the week's platform payments (in-app orders, QR), their payers.
+        paid_wallet: their wallets (activated at checkout when not held).
+    """
+    out = wallet.copy()
+    out[paid_consumer, paid_wallet] = True
+    n, count = member.shape
+    # a paying user without any wallet activates one of its platforms' (at random)
+    first = np.flatnonzero(pays & member.any(axis=1) & ~out.any(axis=1))
+    if first.size:
+        key = np.where(member[first], rng.random((first.size, count)), -1.0)
+        out[first, key.argmax(axis=1)] = True
+    # a second wallet from friends who hold it (only with two or more platforms)
+    held = out.any(axis=1)
+    if count > 1 and spec.wallet_imitation > 0:
+        degree = np.maximum(graph.degree, 1)
+        for p in range(count):
+            cand = np.flatnonzero(member[:, p] & ~out[:, p] & held & pays)
+            if graph.fully_mixed:
+                share = np.full(cand.size, float(wallet[:, p].mean()))
+            else:
+                counts = graph.neighbour_counts(wallet[:, p], track=f"platform_wallet_{p}")
+                share = counts[cand] / degree[cand]
+            out[cand[rng.random(cand.size) < spec.wallet_imitation * share], p] = True
+    return out
 
 
 def open_stores(
@@ -233,12 +305,12 @@ def open_stores(
     delisted: np.ndarray,
     adopted: np.ndarray,
     active: np.ndarray,
-    user: np.ndarray,
+    member: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Return the stores after this week's openings (see module docstring)."""
     specs = list(spec.platforms.values())
-    users = np.bincount(user[user >= 0], minlength=len(specs)).astype(float)
+    users = member.sum(axis=0).astype(float)
     weight = users / users.sum() if users.sum() > 0 else np.full(len(specs), 1.0 / len(specs))
     which = np.searchsorted(np.cumsum(weight), rng.random(store.size) * weight.sum(), side="right")
     which = np.minimum(which, len(specs) - 1)
@@ -338,7 +410,8 @@ class PlatformTies:
     """The platform state after the week's sales (``PlatformState`` fields; see there).
 
     Attributes:
-        user: per consumer, its platform after this week's joining (-1 none).
+        member: n x P, platform use after this week's joining.
+        wallet: n x P, wallets held after this week's activations.
         store: per merchant, its store's platform after openings and delistings (-1 none).
         store_verified: per merchant, verified by its platform.
         delisted: per merchant, ever delisted.
@@ -351,7 +424,8 @@ class PlatformTies:
         last: the week's platform counts (read by the metrics).
     """
 
-    user: np.ndarray
+    member: np.ndarray
+    wallet: np.ndarray
     store: np.ndarray
     store_verified: np.ndarray
     delisted: np.ndarray
@@ -371,7 +445,8 @@ def after_sales(
     *,
     t: int,
     n_regions: int,
-    user: np.ndarray,
+    member: np.ndarray,
+    wallet: np.ndarray,
     follows: np.ndarray,
     store: np.ndarray,
     store_verified: np.ndarray,
@@ -386,6 +461,7 @@ def after_sales(
     merchant_region: np.ndarray,
     consumer_region: np.ndarray,
     has_access: np.ndarray,
+    pays: np.ndarray,
     orders: Orders,
     outcome: Fulfilment,
     week: PlatformWeek,
@@ -398,7 +474,8 @@ def after_sales(
         rng: the phase's generator.
         t: the step this week becomes (its merchant records are labelled with it).
         n_regions: number of regions.
-        user: per consumer, its platform (-1: none).
+        member: n x P, platform use.
+        wallet: n x P, wallets held.
         follows: n x K follow slots (merchant ids, -1 empty).
         store: per merchant, its store's platform (-1: none).
         store_verified: per merchant, verified by its platform.
@@ -413,19 +490,20 @@ def after_sales(
         merchant_region: per merchant, its region.
         consumer_region: per consumer, its region.
         has_access: per consumer, mobile access this week.
+        pays: per consumer, pays by mobile.
         orders: the week's orders.
         outcome: their fulfilment (genuine or counterfeit).
         week: the week's platform content and parameters.
     """
     params, verified = week.params, store_verified
-    new_user = adopt_platforms(spec, graph, user, has_access, rng)
-    opened = open_stores(spec, params, store, delisted, adopted, active, user, rng)
+    new_member = adopt_platforms(spec, graph, member, has_access, rng)
+    opened = open_stores(spec, params, store, delisted, adopted, active, member, rng)
     new_store, new_verified, fails = verify_stores(spec, params, opened, verified, integrity, rng)
     channel = orders.channel if orders.channel is not None else np.zeros(0, np.int8)
     new_c, new_m = _new_ties(
         spec,
         rng,
-        user,
+        member,
         merchant_region,
         consumer_region,
         n_regions,
@@ -456,15 +534,27 @@ def after_sales(
     if every and t % every == 0:
         records = (*records, (t, totals_orders.copy(), totals_value.copy()))
     qr = orders.qr
-    qr_paid = np.zeros(user.size, dtype=bool)
+    n, count = member.shape
+    qr_paid = np.zeros(n, dtype=bool)
     qr_value = 0.0
     if qr is not None:
         qr_paid[qr.payer] = True
         qr_value = float(qr.value.sum())
+    # the week's platform payments: wallet per in-app order and per QR payment
+    order_wallet = orders.wallet if orders.wallet is not None else np.zeros(0, np.int64)
+    in_wallet = order_wallet >= 0
+    paid_consumer = orders.consumer[in_wallet]
+    paid_wallet = order_wallet[in_wallet].astype(np.int64)
+    if qr is not None and qr.payer.size:
+        paid_consumer = np.concatenate([paid_consumer, qr.payer])
+        paid_wallet = np.concatenate([paid_wallet, qr.platform.astype(np.int64)])
+    new_wallet = activate_wallets(
+        spec, graph, rng, new_member, wallet, pays, paid_consumer, paid_wallet
+    )
     by_channel = attribution.by_channel(channel)
-    ordered = np.zeros(user.size, dtype=bool)
+    ordered = np.zeros(n, dtype=bool)
     ordered[orders.consumer] = True
-    users = user >= 0
+    users = member.any(axis=1)
     ties = (new_follows >= 0).sum(axis=1)
     gb = week.group_buy
     last = {
@@ -494,9 +584,11 @@ def after_sales(
         "stores_verified": int((new_verified & (new_store >= 0) & active).sum()),
         "stores_delisted": int((delisted | fails).sum()),
         "stores_checked": int((new_verified & ~verified).sum() + fails.sum()),
+        **_multihoming_counts(member, wallet, paid_wallet, count),
     }
     return PlatformTies(
-        user=new_user,
+        member=new_member,
+        wallet=new_wallet,
         store=new_store,
         store_verified=new_verified,
         delisted=delisted | fails,
@@ -510,10 +602,35 @@ def after_sales(
     )
 
 
+def _multihoming_counts(
+    member: np.ndarray, wallet: np.ndarray, paid_wallet: np.ndarray, count: int
+) -> dict[str, Any]:
+    """Return the week's multi-homing counts (read by the metrics; see model/metrics.py).
+
+    Platform use and wallets are as they were during the week's sales (before this
+    week's joining and activations); payments are the week's in-app orders and QR
+    payments, by the wallet they were paid with.
+    """
+    n = max(member.shape[0], 1)
+    homes = member.sum(axis=1)
+    wallets = wallet.sum(axis=1)
+    payments = np.bincount(paid_wallet, minlength=count)
+    return {
+        "users_by_platform": member.sum(axis=0) / n,
+        "multihoming_users": int((homes >= 2).sum()),
+        "platform_users_count": int((homes >= 1).sum()),
+        "wallet_holders": wallet.sum(axis=0) / n,
+        "multihoming_wallets": int((wallets >= 2).sum()),
+        "wallet_holders_count": int((wallets >= 1).sum()),
+        "wallet_payments": payments,
+        "wallet_payments_total": int(payments.sum()),
+    }
+
+
 def _new_ties(
     spec: Platforms,
     rng: np.random.Generator,
-    user: np.ndarray,
+    member: np.ndarray,
     merchant_region: np.ndarray,
     consumer_region: np.ndarray,
     n_regions: int,
@@ -523,7 +640,7 @@ def _new_ties(
     channel: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return new follow ties (consumers, merchants; one per consumer): in-app purchases, QR."""
-    buyer_user = user[orders.consumer].astype(np.int64)
+    buyer_user = member[orders.consumer].any(axis=1)
     bought_store = week.store[orders.merchant].astype(np.int64)
     code = attribution.CODE
     shared = np.isin(channel, (code["friend_share"], code["group"]))
@@ -532,7 +649,7 @@ def _new_ties(
     chance = np.select([shared, ad], [f.after_share, f.after_ad], f.after_purchase)
     follow = (
         outcome.genuine
-        & (buyer_user >= 0)
+        & buyer_user
         & (bought_store >= 0)
         & (rng.random(channel.size) < chance)
     )

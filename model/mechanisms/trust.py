@@ -1,12 +1,23 @@
 """Trust in domestic and in foreign sellers: gained slowly, lost sharply; it gates buying.
 
 Rule: each consumer holds trust ``tau_d`` in sellers of the own region and
-``tau_f`` in sellers of other regions. Signals of the step add up to a gain G
-and a loss L (hazard rates), and trust moves as
+``tau_f`` in sellers of other regions. Without fresh experience of its own this step, a
+consumer's trust first drifts back toward its prior ``tau_0`` (the mean starting trust
+of its region, ``regions.*.initial_trust_domestic`` / ``initial_trust_foreign``) by share
+``drift_rate``: ``tau <- tau + drift_rate (tau_0 - tau)`` (what is not renewed fades;
+assumption, see ``drift_rate``). Signals of the step then add up to a gain G and a loss
+L, in log-odds, and trust moves as
 
-    tau' = tau + (1 - tau)(1 - exp(-G))     then     tau'' = tau' exp(-L),
+    logit(tau') = logit(tau) + G - L,
 
-which keeps trust in [0, 1]. Gains: a genuine purchase (``experience_gain``),
+which keeps trust in (0, 1) (held within [0.001, 0.999]). In log-odds one bad and one
+good experience of the same size move trust by amounts in the ratio
+``counterfeit_loss / experience_gain`` at any trust level (near 0.5 exactly, elsewhere
+close to it), so that ratio is the negativity bias: set to the loss aversion of
+Tversky & Kahneman (1992), 2.25, within the 2-5 of Baumeister, Bratslavsky,
+Finkenauer & Vohs (2001), "Bad is stronger than good". (A hazard form, gains toward 1
+and losses toward 0, made the ratio grow with trust: 13x at the baseline's trust.)
+Gains: a genuine purchase (``experience_gain``),
 each satisfied neighbour's recommendation (``wom_gain``), credible KOL exposure
 (``kol_gain``). Losses: a counterfeit received (``counterfeit_loss``), each
 cheated neighbour's warning (``wom_gain * negative_weight``), a privacy leak
@@ -85,12 +96,33 @@ def one_hot_experience(
     return domestic.astype(np.float32), (has & ~domestic).astype(np.float32)
 
 
+TRUST_FLOOR = 0.001
+"""Trust is held within [TRUST_FLOOR, 1 - TRUST_FLOOR] (finite log-odds)."""
+
+
 def update_trust(trust: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> np.ndarray:
-    """Apply gains then losses (hazards) to trust, staying inside [0, 1]."""
+    """Add gains and subtract losses in log-odds, staying inside (0, 1)."""
+    t = np.clip(trust.astype(np.float64), TRUST_FLOOR, 1.0 - TRUST_FLOOR)
+    z = np.log(t) - np.log1p(-t) + np.maximum(gain, 0.0) - np.maximum(loss, 0.0)
+    t = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+    return np.clip(t, TRUST_FLOOR, 1.0 - TRUST_FLOOR).astype(np.float32)
+
+
+def drift_to_prior(
+    trust: np.ndarray, prior: np.ndarray, rate: float, fresh: np.ndarray
+) -> np.ndarray:
+    """Move trust a share ``rate`` of the way back to its prior, unless experience is fresh.
+
+    Args:
+        trust: per consumer, trust.
+        prior: per consumer, its prior (the region's mean starting trust).
+        rate: share of the gap closed per step.
+        fresh: per consumer, had an experience of its own this step (no drift).
+    """
+    if rate <= 0.0:
+        return trust
     t = trust.astype(np.float64)
-    t = t + (1.0 - t) * (1.0 - np.exp(-np.maximum(gain, 0.0)))
-    t = t * np.exp(-np.maximum(loss, 0.0))
-    return np.clip(t, 0.0, 1.0).astype(np.float32)
+    return np.where(fresh, t, t + rate * (prior - t)).astype(np.float32)
 
 
 def mix(own: np.ndarray, other: np.ndarray, spillover: float) -> np.ndarray:
@@ -196,6 +228,12 @@ def trust_week(
         + tr.fraud_loss * spill * shock
     )
     bad_event = cheated_from >= 0
+    fresh = (satisfied_from >= 0) | bad_event
+    regions = list(scenario.regions.values())
+    prior_dom = np.array([r.initial_trust_domestic for r in regions])[region]
+    prior_for = np.array([r.initial_trust_foreign for r in regions])[region]
+    trust_domestic = drift_to_prior(trust_domestic, prior_dom, tr.drift_rate, fresh)
+    trust_foreign = drift_to_prior(trust_foreign, prior_for, tr.drift_rate, fresh)
     return TrustWeek(
         satisfied_from=satisfied_from,
         cheated_from=cheated_from,

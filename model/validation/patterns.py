@@ -978,20 +978,12 @@ def _cached(cache: dict, path: Path, settings: Settings, seed: int, weeks: int, 
 def _platform_membership(model) -> np.ndarray | None:
     """Consumers x platforms: who uses which app at the end (None without platforms).
 
-    Today a consumer uses at most one platform (``PlatformState.user``: one code per
-    consumer); a model where consumers use several would keep a consumers x platforms
-    table, read as it is.
+    ``PlatformState.member`` (consumers x platforms; a consumer may use several),
+    read as it is.
     """
     if model.scenario.platforms is None:
         return None
-    user = np.asarray(model.platforms.user)
-    count = len(model.scenario.platforms.platforms)
-    if user.ndim == 2:
-        return user.astype(bool)
-    table = np.zeros((user.size, count), dtype=bool)
-    rows = np.flatnonzero(user >= 0)
-    table[rows, user[rows].astype(np.int64)] = True
-    return table
+    return np.asarray(model.platforms.member, dtype=bool).copy()
 
 
 EXPERIMENTS: dict[str, str] = {

@@ -491,7 +491,7 @@ def platform_svg(model: MarketModel, layout: NetworkLayout) -> tuple[list[str], 
             f'stroke-opacity=".25" stroke-width=".6" fill="none" '
             f'd="{_segments(xy[members], xy[pl.group[members]])}"/>'
         )
-    users = np.flatnonzero(pl.user >= 0)
+    users = np.flatnonzero(pl.member.any(axis=1))
     over = []
     if users.size:
         r = max(2.5, layout.marker_size * 1.6)
