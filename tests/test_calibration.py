@@ -224,10 +224,11 @@ def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tm
         point_replications=2,
     )
     path = _write_config(tmp_path, config)
-    code = main(["calibrate", str(path), "--holdout", "--quiet", "--draws", "3"])
+    code = main(["calibrate", str(path), "--holdout", "--quiet", "--draws", "3", "--note", "t1"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "out of sample" in printed and "logistic" in printed
+    assert "validation log: scoring 1 (development)" in printed
     out = tmp_path / "out" / "holdout"
     for name in (
         "posterior.csv",
@@ -244,14 +245,24 @@ def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tm
     ):
         assert (out / name).is_file(), name
     table = pd.read_csv(out / "out_of_sample.csv")
+    baselines = {"carry_forward", "linear_trend", "logistic", "bass"}
     assert set(table["method"]) == {
         "mtsim (ABC posterior predictive)",
-        "carry_forward",
-        "logistic",
-        "bass",
+        "mtsim (point estimate)",
+        *baselines,
+        *(f"{b} (no initial point)" for b in baselines),
     }
     assert set(table["series"]) == {"access", "payment"}
-    assert ((table["coverage_90"].dropna() >= 0) & (table["coverage_90"].dropna() <= 1)).all()
+    for column in ("coverage_50", "coverage_90"):
+        assert table[column].dropna().between(0, 1).all()
+    model_rows = table[table["method"] == "mtsim (ABC posterior predictive)"]
+    assert model_rows["coverage_50"].notna().all()
+    # the scoring went into the validation log beside the calibration file
+    from model.validation.validation_log import read_log
+
+    logged = read_log(path.parent / "validation_log.csv")
+    assert {r["status"] for r in logged} == {"development"} and logged[0]["what_changed"] == "t1"
+    assert len(logged) == len(table)
     payload = json.loads((out / "calibration.json").read_text())
     assert payload["mode"] == "holdout"
     medians = payload["point_estimate"]
@@ -284,6 +295,7 @@ def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tm
     posterior = (moved / "posterior.csv").read_bytes()
     database = (moved / "abc.db").stat().st_mtime_ns
     again = ["calibrate", str(path), "--holdout", "--quiet", "--draws", "3", "--out", str(moved)]
+    again += ["--note", "outputs again"]
     assert main([*again, "--outputs-only"]) == 0
     capsys.readouterr()
     assert (moved / "posterior.csv").read_bytes() == posterior
@@ -293,7 +305,7 @@ def test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move(tm
     # on common seeds; the nearest of all is chosen, and it is inside the prior's bounds
     config["abc"].update(point_estimate="refined", point_trials=8)
     refined_path = _write_config(tmp_path, config)
-    redo = ["calibrate", str(refined_path), "--holdout", "--quiet", "--draws", "3"]
+    redo = ["calibrate", str(refined_path), "--holdout", "--quiet", "--draws", "3", "--note", "r"]
     assert main([*redo, "--out", str(moved), "--outputs-only"]) == 0
     capsys.readouterr()
     selection = pd.read_csv(moved / "point_selection.csv")
@@ -449,7 +461,7 @@ def test_baselines_without_residual_freedom_give_no_interval():
 
 
 def test_shipped_cnnic_calibration_loads():
-    cal = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml", holdout=True)
+    cal = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml")
     assert cal.series_names == ["access", "payment", "shopping", "customs"]
     assert cal.steps == 365
     # week 0 is 2013-12-31, end-2020 is week 365
@@ -473,6 +485,70 @@ def test_shipped_cnnic_calibration_loads():
     ]
     assert [p.strength for p in scenario.policies] == [0.07, 0.3, 0.01]
     assert (scenario.policies[2].start, scenario.policies[2].end) == (82, 147)
+
+
+def test_the_holdout_uses_no_event_defined_after_its_cut():
+    """Issue 28's protocol: the hold-out fit and its forecast switch off every
+    intervention that starts after fit_until (the COVID-19 push of 2020, the pilot zones
+    of 2018) and do not fit their strengths; the 2015-2016 campaigns, before the cut, stay."""
+    full = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml")
+    cal = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml", holdout=True)
+    assert full.events_off == [] and full.parameters_off == []
+    assert {"covid_push", "pilot_zones"} <= set(full.parameter_names)
+    assert sorted(cal.parameters_off) == ["covid_push", "pilot_zones"]
+    assert not {"covid_push", "pilot_zones"} & set(cal.parameter_names)
+    assert "offline_campaigns" in cal.parameter_names
+    assert len(cal.events_off) == 2 and any("COVID-19" in e for e in cal.events_off)
+    point = {n: p.low for n, p in cal.config.parameters.items()}
+    point["offline_campaigns"] = 0.01
+    scenario = cal.scenario(point)
+    assert [p.strength for p in scenario.policies] == [0.0, 0.0, 0.01]
+    # every switched-off event starts after the cut, every kept one before
+    cut = cal.step_of(cal.config.holdout.fit_until)
+    assert [p.start > cut for p in scenario.policies] == [True, True, False]
+
+
+def test_validation_log_labels_development_headline_and_later(tmp_path):
+    import datetime as dt
+
+    from model.validation.validation_log import append_scoring, read_log
+
+    log = tmp_path / "log.csv"
+    table = [
+        {"series": "payment", "method": "m", "observations": 5, "rmse_points": 1.5,
+         "coverage_50": 0.4, "coverage_90": float("nan")},
+    ]
+    frozen = dt.date(2027, 1, 1)
+
+    def score(day: str, note: str) -> tuple[int, str]:
+        when = dt.datetime.fromisoformat(day + "T12:00:00+00:00")
+        return append_scoring(
+            log, table, calibration="cnnic; fit_until 2016-12-31", what_changed=note,
+            frozen=frozen, commit="abc", now=when,
+        )
+
+    assert score("2026-12-01", "first look") == (1, "development")
+    assert score("2027-01-02", "frozen") == (2, "headline")
+    assert score("2027-02-01", "changed the rule") == (3, "later")
+    rows = read_log(log)
+    assert [r["status"] for r in rows] == ["development", "headline", "later"]
+    assert rows[2]["what_changed"] == "changed the rule" and rows[0]["coverage_90"] == ""
+    assert rows[1]["rmse_points"] == "1.5000"
+    # another calibration in the same log counts its own scorings
+    other = append_scoring(
+        log, table, calibration="other", what_changed="x", frozen=None, commit="abc"
+    )
+    assert other == (1, "development")
+
+
+def test_shipped_validation_log_has_every_column_and_a_known_status():
+    from model.validation.validation_log import COLUMNS, STATUSES, read_log
+
+    rows = read_log(ROOT / "docs" / "validation_log.csv")
+    assert rows, "docs/validation_log.csv is empty"
+    assert tuple(rows[0]) == COLUMNS
+    assert {r["status"] for r in rows} <= set(STATUSES)
+    assert all(r["date"] and r["commit"] and r["what_changed"] for r in rows)
 
 
 def test_window_and_index_series(tmp_path):
@@ -575,7 +651,7 @@ def test_bad_options_and_files(tmp_path, capsys):
     assert "nothing.yaml: file not found" in capsys.readouterr().err
     _write_synthetic(tmp_path, TRUTH)
     path = _write_config(tmp_path, _config(tmp_path, holdout=None))
-    assert main(["calibrate", str(path), "--holdout"]) == 2
+    assert main(["calibrate", str(path), "--holdout", "--note", "x"]) == 2
     assert "holdout: --holdout needs" in capsys.readouterr().err
     path = _write_config(tmp_path, _config(tmp_path))
     assert main(["calibrate", str(path), "--particles", "2"]) == 2
@@ -678,3 +754,15 @@ def test_no_generation_message_names_the_budget_that_ended_the_fit():
     assert "time budget" not in by_runs
     by_rate = no_generation_message(history, budget=100, minutes=None, seconds=31.0)
     assert "min_acceptance_rate" in by_rate and "budget" not in by_rate
+
+
+def test_holdout_without_a_note_is_refused_in_one_line(tmp_path, capsys):
+    """Every scoring of the hold-out is logged with what changed: no note, no scoring."""
+    _write_synthetic(tmp_path, TRUTH)
+    path = _write_config(tmp_path, _config(tmp_path))
+    assert main(["calibrate", str(path), "--holdout"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--note" in err and "validation log" in err
+    assert main(["calibrate", str(path), "--note", "x"]) == 2
+    assert "only with --holdout" in capsys.readouterr().err
+    assert not (tmp_path / "validation_log.csv").exists()

@@ -36,8 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "computation (ABC-SMC, pyabc). Writes the posterior (posterior.csv, "
             "posterior_summary.csv), predictive bands against the data (predictive.png), "
             "pairwise posterior plots (pairs.png), fitted_scenario.yaml and calibration.json; "
-            "with --holdout also out_of_sample.csv (RMSE and 90%% coverage against "
-            "carry-forward, logistic and Bass baselines)."
+            "with --holdout also out_of_sample.csv (RMSE, 50%% and 90%% coverage against "
+            "carry-forward, linear-trend, logistic and Bass baselines), appended to the "
+            "validation log (holdout.log) with --note."
         ),
     )
     parser.add_argument(
@@ -47,6 +48,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--holdout",
         action="store_true",
         help="fit only up to holdout.fit_until and predict the later observations",
+    )
+    parser.add_argument(
+        "--note",
+        metavar="TEXT",
+        help=(
+            "with --holdout (required): what changed since the hold-out was last scored; "
+            "it goes into the validation log with the scores"
+        ),
     )
     parser.add_argument(
         "--out", metavar="DIR", help="output folder (default: the file's 'output', + /holdout)"
@@ -100,6 +109,13 @@ def _check_options(args: argparse.Namespace) -> None:
             raise UserError(f"{option}: {value}: must be at least {least}")
     if args.max_minutes is not None and not args.max_minutes > 0:
         raise UserError(f"--max-minutes: {args.max_minutes}: must be more than 0")
+    if args.holdout and not (args.note or "").strip():
+        raise UserError(
+            "--holdout scores the forecast against held-out data: say what changed since "
+            'its last scoring with --note "..." (it goes into the validation log)'
+        )
+    if args.note is not None and not args.holdout:
+        raise UserError("--note: only with --holdout (it labels a scoring in the validation log)")
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -137,6 +153,16 @@ def handle(args: argparse.Namespace) -> int:
         f"{fitted} fitted observations, {calibration.steps} steps per run"
         + (" (hold-out)" if args.holdout else "")
     )
+    if calibration.events_off:
+        log(
+            "hold-out: off because they start after the cut: "
+            + "; ".join(calibration.events_off)
+            + (
+                f" (not fitted: {', '.join(calibration.parameters_off)})"
+                if calibration.parameters_off
+                else ""
+            )
+        )
     earlier = None
     if args.outputs_only:
         from model.validation.abc import load_result
@@ -159,6 +185,7 @@ def handle(args: argparse.Namespace) -> int:
                 quiet=args.quiet,
                 log=log,
                 result=earlier,
+                note=args.note,
             )
     except KeyboardInterrupt as exc:
         how, code = interrupt_exit(exc)
@@ -177,8 +204,17 @@ def handle(args: argparse.Namespace) -> int:
         )
         print(run.in_sample_check().to_string(index=False, float_format=lambda v: f"{v:.2f}"))
         if args.holdout:
-            print("\nout of sample (points as above; coverage of the 90% interval):")
+            print("\nout of sample (points as above; coverage of the 50% and 90% intervals):")
             print(run.out_of_sample().to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+            from model.validation.validation_log import read_log
+            from model.workflows.calibrate import validation_log_path
+
+            logged = read_log(validation_log_path(calibration))
+            if logged:
+                print(
+                    f"\nvalidation log: scoring {logged[-1]['scoring']} "
+                    f"({logged[-1]['status']}) appended to {validation_log_path(calibration)}"
+                )
     print(
         f"\n{run.abc.simulations} model runs in {len(run.abc.generations)} "
         f"generation{'' if len(run.abc.generations) == 1 else 's'} "

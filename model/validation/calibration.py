@@ -18,11 +18,23 @@ A calibration file names:
   cells are missing observations;
 - ``fit``: the window of observations fitted; ``holdout.fit_until``: with
   ``--holdout``, only observations up to that date are fitted, the later ones are
-  predicted;
+  predicted (the honest-forecast protocol below);
 - ``parameters``: by name, the scenario ``paths`` the value is written to (one
   parameter may set several keys, e.g. the access growth of every region) and a
   uniform prior on ``[low, high]`` (on the log10 scale with ``log: true``);
 - ``abc``: the ABC-SMC settings (particles, generations, simulation budget, seed).
+
+The hold-out protocol (``--holdout``; docs/calibration.md, "An honest forecast"), kept
+by code: the fit and its forecast use nothing defined after the cut. Every scenario
+intervention (``policies``) that starts after ``holdout.fit_until`` is switched off
+(its strength set to 0) in the hold-out fit and in its forecast, and a parameter that
+only sets such interventions is not fitted (:attr:`Calibration.events_off`,
+:attr:`Calibration.parameters_off`); an event known only later cannot help the forecast.
+Every scoring of the hold-out is appended to the validation log
+(``holdout.log``; :mod:`model.validation.validation_log`) with the date, the commit,
+what changed (``mtsim calibrate --holdout --note``) and the scores; the first scoring
+on or after ``holdout.frozen`` (the date the specification was frozen) is the headline
+and later ones are labelled as later scorings.
 
 Observation dates map to steps as ``round((date - origin) / days_per_step)``. A data
 file must be a regular UTF-8 file no larger than YAML files may be
@@ -172,9 +184,16 @@ class Holdout(_Strict):
 
     Attributes:
         fit_until: fit on observations dated up to this day; predict the later ones.
+            Interventions starting after it are off in the hold-out fit and forecast.
+        log: the validation log every scoring of the hold-out is appended to (CSV,
+            relative to the calibration file; default ``validation_log.csv`` beside it).
+        frozen: the date the model's specification was frozen for the hold-out (none:
+            not frozen; every scoring is then labelled "development").
     """
 
     fit_until: dt.date
+    log: str = "validation_log.csv"
+    frozen: dt.date | None = None
 
 
 class ABCSettings(_Strict):
@@ -319,6 +338,11 @@ class Calibration:
         steps: steps simulated.
         output: output folder.
         holdout: hold-out mode.
+        events_off: hold-out mode: the interventions switched off because they start
+            after the cut (label and start date each).
+        parameters_off: hold-out mode: parameters not fitted because they only set
+            interventions switched off (their values stay the base scenario's, with
+            strength 0).
     """
 
     config: CalibrationConfig
@@ -329,6 +353,8 @@ class Calibration:
     steps: int
     output: Path
     holdout: bool = False
+    events_off: list[str] = field(default_factory=list)
+    parameters_off: list[str] = field(default_factory=list)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -637,6 +663,9 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
         raise CalibrationError(
             f"{source}: holdout: --holdout needs a 'holdout: {{fit_until: DATE}}' section"
         )
+    if holdout:
+        assert config.holdout is not None
+        _events_after_cut(cal, config.holdout.fit_until)
     if not any(cal.fit_mask(n).any() for n in cal.series_names):
         where = "holdout.fit_until" if holdout else "fit"
         raise CalibrationError(f"{source}: {where}: no observation falls in the fit window")
@@ -647,6 +676,46 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
             "no later observation to predict"
         )
     return cal
+
+
+def _events_after_cut(cal: Calibration, cut: dt.date) -> None:
+    """Hold-out: switch off the interventions that start after ``cut``; drop their parameters.
+
+    An intervention starts at week ``start`` (a step); it is after the cut when that
+    step's date is later than ``cut``. Its strength is set to 0 in the base data (the
+    list keeps its order, so ``policies.N`` paths still point at the same item), and a
+    fitted parameter whose every path is inside such an intervention is removed.
+    """
+    policies = cal.base_data.get("policies") or []
+    cut_step = cal.step_of(cut)
+    off: list[int] = []
+    for i, policy in enumerate(policies):
+        if not isinstance(policy, Mapping):
+            continue
+        start = policy.get("start", 0)
+        if isinstance(start, int | float) and start > cut_step:
+            off.append(i)
+            label = policy.get("label") or policy.get("lever", f"policies.{i}")
+            when = cal.date_of_step(int(start))
+            cal.events_off.append(f"{label} (policies.{i}, from week {int(start)}, {when})")
+    if not off:
+        return
+    for i in off:
+        cal.base_data["policies"][i] = {**policies[i], "strength": 0.0}
+    prefixes = tuple(f"policies.{i}." for i in off)
+    kept = {}
+    for name, spec in cal.config.parameters.items():
+        if spec.paths and all(str(p).startswith(prefixes) for p in spec.paths):
+            cal.parameters_off.append(name)
+        else:
+            kept[name] = spec
+    if not kept:
+        raise CalibrationError(
+            f"{cal.source}: holdout.fit_until: {cut}: every fitted parameter sets an "
+            "intervention that starts after the cut; nothing is left to fit"
+        )
+    cal.config = cal.config.model_copy(update={"parameters": kept})
+    cal._cache.clear()
 
 
 SHARE_KINDS = ("share", "flow_share", "index")

@@ -134,6 +134,8 @@ class CalibrationRun:
             point = run_mean(self.point_curves[name][:, obs.steps])
             low = run_quantile(curves, 0.05)
             high = run_quantile(curves, 0.95)
+            low50 = run_quantile(curves, 0.25)
+            high50 = run_quantile(curves, 0.75)
             median = run_quantile(curves, 0.5)
             mean = run_mean(curves)
             for i, date in enumerate(obs.dates):
@@ -149,6 +151,9 @@ class CalibrationRun:
                         "predictive_median": float(median[i]),
                         "predictive_q95": float(high[i]),
                         "inside_90": bool(low[i] <= obs.values[i] <= high[i]),
+                        "predictive_q25": float(low50[i]),
+                        "predictive_q75": float(high50[i]),
+                        "inside_50": bool(low50[i] <= obs.values[i] <= high50[i]),
                         "point_mean": float(point[i]),
                         "point_error_points": float(100 * (point[i] - obs.values[i])),
                     }
@@ -176,47 +181,77 @@ class CalibrationRun:
         return pd.DataFrame(rows)
 
     def out_of_sample(self) -> pd.DataFrame:
-        """Hold-out: per series and method, RMSE and 90% coverage.
+        """Hold-out: per series and method, RMSE and 50% and 90% coverage.
 
-        RMSE in points (x 100, share points or percent of an index's reference).
+        RMSE in points (x 100, share points or percent of an index's reference). The
+        model is scored twice: its posterior predictive mean (with the bands' coverage)
+        and its point estimate's mean over the check runs (no band: coverage missing).
+        Then every baseline, with and without the initial point.
         """
         table = self.observation_table()
         rows = []
+
+        def row(name: str, method: str, y: np.ndarray, mean: np.ndarray, **extra: Any) -> None:
+            rows.append(
+                {
+                    "series": name,
+                    "method": method,
+                    "observations": len(y),
+                    "rmse_points": float(100 * np.sqrt(np.mean((mean - y) ** 2))),
+                    "coverage_50": extra.get("coverage_50", float("nan")),
+                    "coverage_90": extra.get("coverage_90", float("nan")),
+                    "note": extra.get("note", ""),
+                }
+            )
+
         for name in self.calibration.series_names:
             part = table[(table["series"] == name) & (table["role"] == "predict")]
             if part.empty:
                 continue
             y = part["observed"].to_numpy()
-            mean = part["predictive_mean"].to_numpy()
-            inside = part["inside_90"].to_numpy()
-            rows.append(
-                {
-                    "series": name,
-                    "method": "mtsim (ABC posterior predictive)",
-                    "observations": len(y),
-                    "rmse_points": float(100 * np.sqrt(np.mean((mean - y) ** 2))),
-                    "coverage_90": float(inside.mean()),
-                    "note": "",
-                }
+            row(
+                name,
+                MODEL_PREDICTIVE,
+                y,
+                part["predictive_mean"].to_numpy(),
+                coverage_50=float(part["inside_50"].to_numpy().mean()),
+                coverage_90=float(part["inside_90"].to_numpy().mean()),
+            )
+            row(
+                name,
+                MODEL_POINT,
+                y,
+                part["point_mean"].to_numpy(),
+                note="mean of the point estimate's check runs; no band",
             )
             for forecast in self.baselines.get(name, []):
-                err = forecast.mean - y
                 has_band = bool(np.all(np.isfinite(forecast.low)))
-                rows.append(
-                    {
-                        "series": name,
-                        "method": forecast.method,
-                        "observations": len(y),
-                        "rmse_points": float(100 * np.sqrt(np.mean(err**2))),
-                        "coverage_90": (
-                            float(np.mean((y >= forecast.low) & (y <= forecast.high)))
-                            if has_band
-                            else float("nan")
-                        ),
-                        "note": forecast.note,
-                    }
+                has_50 = bool(np.all(np.isfinite(forecast.low50)))
+                row(
+                    name,
+                    forecast.method,
+                    y,
+                    forecast.mean,
+                    coverage_90=(
+                        float(np.mean((y >= forecast.low) & (y <= forecast.high)))
+                        if has_band
+                        else float("nan")
+                    ),
+                    coverage_50=(
+                        float(np.mean((y >= forecast.low50) & (y <= forecast.high50)))
+                        if has_50
+                        else float("nan")
+                    ),
+                    note=forecast.note,
                 )
         return pd.DataFrame(rows)
+
+
+MODEL_PREDICTIVE = "mtsim (ABC posterior predictive)"
+"""The out-of-sample table's name for the model's posterior predictive mean."""
+
+MODEL_POINT = "mtsim (point estimate)"
+"""... and for the mean of the point estimate's runs."""
 
 
 def choose_point(
@@ -347,7 +382,10 @@ def _years(calibration: Calibration, dates: list[dt.date]) -> np.ndarray:
 
 
 def add_baselines(run: CalibrationRun) -> None:
-    """Fit the carry-forward, logistic and Bass baselines of each share series (hold-out)."""
+    """Fit the carry-forward, trend, logistic and Bass baselines of each share series (hold-out).
+
+    Each is fitted with and without the initial observation (``fit_baselines``).
+    """
     cal = run.calibration
     assert cal.config.holdout is not None
     until = cal.config.holdout.fit_until
@@ -361,7 +399,12 @@ def add_baselines(run: CalibrationRun) -> None:
         t_fit = _years(cal, [d for d, u in zip(obs.dates, used, strict=True) if u])
         y_fit = obs.values[used]
         t_new = _years(cal, [d for d, p in zip(obs.dates, predict, strict=True) if p])
-        run.baselines[name] = fit_baselines(t_fit, y_fit, t_new, seed=cal.config.abc.seed + i)
+        run.baselines[name] = [
+            *fit_baselines(t_fit, y_fit, t_new, seed=cal.config.abc.seed + i),
+            *fit_baselines(
+                t_fit, y_fit, t_new, seed=cal.config.abc.seed + i, include_initial=False
+            ),
+        ]
         grid_steps = np.arange(0, cal.steps + 1, 4)
         t_grid = grid_steps * cal.config.time.days_per_step / DAYS_PER_YEAR
         run.baseline_grid[name] = (

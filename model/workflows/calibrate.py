@@ -14,7 +14,7 @@ Outputs (in ``output``, or ``output/holdout`` with ``--holdout``, or ``--out``):
 | ``generations.csv`` | per generation: epsilon, runs, acceptance rate, ESS, wall time |
 | ``predictive.csv`` | per series and step: date, predictive quantiles, point-estimate mean |
 | ``observations.csv`` | per observation: observed, predictive band, role (fit/predict), inside |
-| ``out_of_sample.csv`` | hold-out only: per series and method, RMSE (points) and 90% coverage |
+| ``out_of_sample.csv`` | hold-out only: per series and method, RMSE (points), 50% and 90% coverage |
 | ``predictive.png`` | predictive bands against the data, one panel per series |
 | ``pairs.png`` | pairwise posterior plot (what is and is not identified) |
 | ``point_selection.csv`` | ``best``/``refined``: candidates, points searched, distances, choice |
@@ -25,7 +25,9 @@ Outputs (in ``output``, or ``output/holdout`` with ``--holdout``, or ``--out``):
 :func:`calibrate` does both and writes the folder as a whole
 (``model.workflows.validate.staged_folder``): pyabc's database and every file go to a
 hidden staging folder and are moved in at the end, so a full disk, an error or an
-interrupt leaves an earlier fit in the folder as it was.
+interrupt leaves an earlier fit in the folder as it was. A hold-out run then appends
+its scores to the validation log (:func:`log_scoring`,
+:mod:`model.validation.validation_log`).
 """
 
 from __future__ import annotations
@@ -138,14 +140,18 @@ def run_calibration(
 
 
 def calibrate(
-    calibration: Calibration, out_dir: Path, **options: Any
+    calibration: Calibration, out_dir: Path, *, note: str | None = None, **options: Any
 ) -> tuple[CalibrationRun, dict[str, Path]]:
     """Fit (:func:`run_calibration`) and write the folder (:func:`write_outputs`) as a whole.
+
+    A hold-out run is a scoring of the forecast: once the folder is written, its
+    out-of-sample table is appended to the validation log (:func:`log_scoring`).
 
     Args:
         calibration: from :func:`model.validation.calibration.load_calibration`.
         out_dir: output folder; its earlier files are replaced only when every new one
             is written.
+        note: hold-out: what changed since the last scoring (the log's ``what_changed``).
         **options: the keywords of :func:`run_calibration`.
 
     Returns:
@@ -160,7 +166,41 @@ def calibrate(
         run = run_calibration(calibration, stage, **options)
         paths = write_outputs(run, stage)
     run.abc.database = out_dir / run.abc.database.name
+    if calibration.holdout:
+        log_scoring(run, note or "")
     return run, {role: out_dir / path.name for role, path in paths.items()}
+
+
+def validation_log_path(calibration: Calibration) -> Path:
+    """The validation log a hold-out scoring of ``calibration`` is appended to."""
+    assert calibration.config.holdout is not None
+    return calibration.source.parent / calibration.config.holdout.log
+
+
+def log_scoring(run: CalibrationRun, note: str) -> tuple[Path, int, str]:
+    """Append a hold-out run's out-of-sample table to the validation log.
+
+    Returns:
+        The log, the scoring's number and its status (development, headline, later).
+    """
+    from model.validation.validation_log import append_scoring, repository_commit
+
+    cal = run.calibration
+    holdout = cal.config.holdout
+    assert holdout is not None
+    path = validation_log_path(cal)
+    details = [cal.config.name, f"fit_until {holdout.fit_until}"]
+    if cal.events_off:
+        details.append("off after the cut: " + ", ".join(cal.events_off))
+    scoring, status = append_scoring(
+        path,
+        _records(run.out_of_sample()),
+        calibration="; ".join(details),
+        what_changed=note,
+        frozen=holdout.frozen,
+        commit=repository_commit(cal.source.resolve()),
+    )
+    return path, scoring, status
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -227,6 +267,8 @@ def write_outputs(run: CalibrationRun, out_dir: Path) -> dict[str, Path]:
         "generations": _records(run.abc.generations),
         "in_sample": _records(run.in_sample_check()),
         "out_of_sample": _records(out_of_sample),
+        "events_off_after_cut": cal.events_off,
+        "parameters_not_fitted_after_cut": cal.parameters_off,
         "files": {k: p.name for k, p in paths.items()},
         "manifest": build_manifest(
             {f"{cal.config.name}_fitted": fitted},
