@@ -159,6 +159,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=48, help="runs of the throughput sweep")
     parser.add_argument("--large-runs", type=int, default=4, help="runs of the overhead sweep")
     parser.add_argument("--quick", action="store_true", help="8 + 2 runs (a smoke test)")
+    parser.add_argument(
+        "--out", type=Path, default=OUTPUT, help=f"the JSON written (default {OUTPUT})"
+    )
     args = parser.parse_args()
     runs, large = (8, 2) if args.quick else (args.runs, args.large_runs)
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
@@ -168,8 +171,9 @@ def main() -> None:
             "throughput": throughput(folder, runs),
             "overhead": overhead(folder, large),
         }
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(result, indent=2))
+    output = args.out
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2))
     t, o = result["throughput"], result["overhead"]
     print(f"cores: {os.cpu_count()} (shared machine: other work may run at the same time)")
     print(f"small world (1,000 consumers, 52 steps), {runs} runs:")
@@ -198,7 +202,7 @@ def main() -> None:
         f"  scenario check in each task: {o['scenario_check_seconds_median'] * 1000:.1f} ms; "
         f"part + check = {o['steady_overhead_percent_of_run']:.2f}% of a run"
     )
-    print(f"written {OUTPUT}")
+    print(f"written {output}")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from docs import generators
+from docs import generators_tables as tables
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = ROOT / "docs" / "build_records"
@@ -351,6 +352,189 @@ GENERATORS: dict[str, Generator] = {
 }
 
 
+# The calibration, validation, decision-support and performance tables (docs/generators_tables.py).
+CALIBRATION_TABLES = Experiment(
+    name="calibration_tables",
+    command=("python", "experiments/calibration_tables.py"),
+    outputs=(
+        tables.CAL_POSTERIOR,
+        tables.CAL_IN_SAMPLE,
+        tables.CAL_HOLDOUT,
+        tables.CAL_FITS,
+    ),
+    seeds=(),
+    what="the calibration's tables from the shipped fits in docs/calibration_results/ (no "
+    "model run, no fit, no hold-out scoring: a new fit is mtsim calibrate's; about 1 s)",
+)
+VALIDATE_CLASSIC = Experiment(
+    name="validate_classic",
+    command=(
+        "python",
+        "-m",
+        "model.cli",
+        "validate",
+        "--workers",
+        "2",
+        "--out",
+        tables.VALIDATION_DIR,
+    ),
+    outputs=(f"{tables.VALIDATION_DIR}/validation.json", f"{tables.VALIDATION_DIR}/validation.md"),
+    seeds=(20240601,),
+    what="the docking checks of mtsim validate at full size (22 comparisons: Bass, Watts, "
+    "percolation, NDlib; 22 minutes with 2 workers at load average 7-10, less on an idle "
+    "2-core machine; not yet timed there; --quick, the CI size, took 11 minutes on 1 core "
+    "at load 10)",
+)
+PLATFORM_STEP_TIME = Experiment(
+    name="platform_step_time",
+    command=("python", "experiments/platform_step_time.py"),
+    outputs=(tables.PLATFORM_STEP_TIME,),
+    seeds=(1, 2, 3),
+    what="docs/platform.md's step time with and without a platform, 2,000 consumers, seeds "
+    "1-3, 100 weeks, one core (about 10 s; an idle machine)",
+)
+
+
+def _decision_example(name: str, seeds: tuple[int, ...], what: str, *figures: str) -> Experiment:
+    """Declare an example of docs/decisions.md (experiments/decision_examples.py)."""
+    return Experiment(
+        name=f"decisions_{name}",
+        command=("python", "experiments/decision_examples.py", name),
+        outputs=(f"experiments/measured/decisions_{name}.csv", *figures),
+        seeds=seeds,
+        what=what,
+    )
+
+
+DECISIONS_THRESHOLD = _decision_example(
+    "threshold",
+    tuple(range(42, 52)),
+    "docs/decisions.md section 1: mtsim compare of the two coupon programmes with "
+    "--threshold, 10 paired replications, 156 weeks (30 runs; about 1 minute idle)",
+)
+DECISIONS_DECOMPOSE = _decision_example(
+    "decompose",
+    tuple(range(42, 52)),
+    "docs/decisions.md section 2: mtsim compare --decompose of combined_package, 10 "
+    "replications of 9 scenarios, 156 weeks (90 runs; about 3 minutes idle), and its figure",
+    "docs/figures/decisions_decomposition.png",
+)
+DECISIONS_OPTIMIZE = _decision_example(
+    "optimize",
+    (11, 12, 13),
+    "docs/decisions.md section 4: mtsim optimize experiments/optimize_payment_trust.yaml, "
+    "48 mixes x 3 replications of 1,000 consumers, 52 weeks (144 runs; about 1 minute idle), "
+    "and its figure",
+    "docs/figures/decisions_pareto.png",
+)
+BENCH_SWEEP = Experiment(
+    name="bench_sweep",
+    command=("python", "-m", "benchmarks.bench_sweep", "--out", tables.BENCH_SWEEP),
+    outputs=(tables.BENCH_SWEEP,),
+    seeds=(1,),
+    what="docs/sweeps.md's sweep throughput (48 runs of 1,000 consumers with 1 and 2 "
+    "workers) and overhead (4 runs of 10,000 consumers, 100 weeks); an idle machine, "
+    "about 1-2 minutes",
+)
+ERROR_TIMINGS = Experiment(
+    name="error_timings",
+    command=("python", "experiments/error_timings.py"),
+    outputs=(tables.ERROR_TIMINGS,),
+    seeds=(),
+    what="docs/robustness.md: time to the error of four bad commands, 5 new processes each "
+    "(about 20 s)",
+)
+GENERATORS.update(
+    (g.name, g)
+    for g in (
+        Generator(
+            "calibration-posterior",
+            tables.calibration_posterior_table,
+            "docs/calibration.md: the full fit's posterior and the point estimate",
+            CALIBRATION_TABLES,
+        ),
+        Generator(
+            "calibration-fits",
+            tables.calibration_fits_table,
+            "docs/calibration.md: the two fits' generations, runs, epsilon, ESS",
+            CALIBRATION_TABLES,
+        ),
+        Generator(
+            "calibration-in-sample",
+            tables.calibration_in_sample_table,
+            "docs/calibration.md: the point estimate's in-sample check per series",
+            CALIBRATION_TABLES,
+        ),
+        Generator(
+            "calibration-payment-gaps",
+            tables.calibration_payment_gaps_table,
+            "docs/calibration.md: payment gaps at CNNIC's dates (fit check; replay)",
+            CALIBRATION_TABLES,
+        ),
+        Generator(
+            "calibration-holdout",
+            tables.calibration_holdout_table,
+            "docs/calibration.md: out-of-sample RMSE and coverage (hold-out fit)",
+            CALIBRATION_TABLES,
+        ),
+        Generator(
+            "holdout-table",
+            tables.readme_holdout_table,
+            "README: out-of-sample RMSE of mtsim and the curves (hold-out fit)",
+            CALIBRATION_TABLES,
+        ),
+        Generator(
+            "validate-classic",
+            tables.validation_classic_table,
+            "docs/validation.md: the docking checks of mtsim validate",
+            VALIDATE_CLASSIC,
+        ),
+        Generator(
+            "platform-step-time",
+            tables.platform_step_time_text,
+            "docs/platform.md: a week's step with and without a platform",
+            PLATFORM_STEP_TIME,
+        ),
+        Generator(
+            "bench-sweep",
+            tables.bench_sweep_table,
+            "docs/sweeps.md: sweep throughput and overhead per run",
+            BENCH_SWEEP,
+        ),
+        Generator(
+            "error-timings",
+            tables.error_timings_table,
+            "docs/robustness.md: time to the error of bad commands",
+            ERROR_TIMINGS,
+        ),
+        Generator(
+            "readme-policy-effects",
+            tables.readme_policy_effects,
+            "README: what the three single-lever policy files do (policies.md's comparison)",
+            POLICY_COMPARISON,
+        ),
+        Generator(
+            "decisions-threshold",
+            tables.decisions_threshold_table,
+            "docs/decisions.md: coupon programmes while they act, time to threshold",
+            DECISIONS_THRESHOLD,
+        ),
+        Generator(
+            "decisions-decompose",
+            tables.decisions_decompose_table,
+            "docs/decisions.md: combined_package decomposed into its levers",
+            DECISIONS_DECOMPOSE,
+        ),
+        Generator(
+            "decisions-optimize",
+            tables.decisions_optimize_table,
+            "docs/decisions.md: the Pareto front of the example optimisation",
+            DECISIONS_OPTIMIZE,
+        ),
+    )
+)
+
+
 # --------------------------------------------------------------------------- documents
 
 
@@ -618,13 +802,16 @@ def used_in(paths: Iterable[Path]) -> dict[str, list[str]]:
 def rebuild_time_text() -> str:
     """Say how long rerunning every experiment took, from their records (README)."""
     experiments = {g.experiment.name: g.experiment for g in GENERATORS.values() if g.experiment}
-    records = [load_record(e) for e in experiments.values()]
+    records = [load_record(e) for e in experiments.values() if record_path(e).exists()]
+    unrecorded = sorted(name for name, e in experiments.items() if not record_path(e).exists())
     total = sum(r.get("duration_s") or 0.0 for r in records)
     dates = sorted(r["date"][:10] for r in records)
     return (
-        f"A full rebuild reruns {len(records)} experiments; their recorded runs took "
+        f"A full rebuild reruns {len(experiments)} experiments; their recorded runs took "
         f"{total / 60:.0f} minutes in all on the project's 2-core VM (recorded "
-        f"{dates[0]} to {dates[-1]}; `python -m docs.build --list` gives each).\n"
+        f"{dates[0]} to {dates[-1]}; `python -m docs.build --list` gives each)."
+        + (f" Not yet recorded: {', '.join(unrecorded)}." if unrecorded else "")
+        + "\n"
     )
 
 

@@ -214,3 +214,75 @@ def test_a_rerun_records_its_command_machine_seeds_duration_and_outputs(tmp_path
     assert record["commit"] and record["date"] and record["machine"]["cores"]
     expected = hashlib.sha256(b"a,b\n1,2\n").hexdigest()
     assert record["outputs"] == {"out.csv": expected}
+
+
+NEW_TABLE_BLOCKS = [
+    ("docs/calibration.md", "calibration-posterior"),
+    ("docs/calibration.md", "calibration-fits"),
+    ("docs/calibration.md", "calibration-in-sample"),
+    ("docs/calibration.md", "calibration-payment-gaps"),
+    ("docs/calibration.md", "calibration-holdout"),
+    ("README.md", "holdout-table"),
+    ("docs/platform.md", "platform-step-time"),
+    ("docs/decisions.md", "decisions-threshold"),
+    ("docs/robustness.md", "error-timings"),
+    ("docs/decisions.md", "decisions-optimize"),
+    ("README.md", "readme-policy-effects"),
+]
+"""Blocks of docs/generators_tables.py: a hand-edited number in each fails the check."""
+
+
+@pytest.mark.parametrize(
+    ("document", "name"), NEW_TABLE_BLOCKS, ids=[n for _, n in NEW_TABLE_BLOCKS]
+)
+def test_check_fails_on_a_hand_edited_number_in_a_results_block(tmp_path, document, name):
+    from docs.build import find_blocks
+
+    lines = (ROOT / document).read_text(encoding="utf-8").splitlines()
+    block = next(b for b in find_blocks(lines) if b.name == name)
+
+    # the last digit outside code spans of the block's first line with one: a number cell
+    def outside_code(line: str) -> list[int]:
+        spans = [k for k, part in enumerate(line.split("`")) if k % 2 == 0]
+        places, at = [], 0
+        for k, part in enumerate(line.split("`")):
+            if k in spans:
+                places += [at + j for j, c in enumerate(part) if c.isdigit()]
+            at += len(part) + 1
+        return places
+
+    index = next(i for i in range(block.start + 1, block.end) if outside_code(lines[i]))
+    where = outside_code(lines[index])[-1]
+    line = lines[index]
+    edited = list(lines)
+    edited[index] = line[:where] + str((int(line[where]) + 1) % 10) + line[where + 1 :]
+    path = tmp_path / Path(document).name
+    path.write_text("\n".join(edited) + "\n", encoding="utf-8")
+
+    done = build("--check", str(path))
+    assert done.returncode == 1
+    assert f"{path}:{index + 1}: block '{name}' is not what its generator writes" in done.stderr
+    assert f"expected: {lines[index]}" in done.stderr
+
+
+def test_calibration_tables_refuse_a_changed_fit(tmp_path):
+    # a copy of the build, the shipped fits and their derived tables
+    shutil.copytree(ROOT / "docs", tmp_path / "docs", ignore=shutil.ignore_patterns("*.md"))
+    shutil.copytree(ROOT / "experiments" / "measured", tmp_path / "experiments" / "measured")
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# Hold-out\n\n<!-- gen:holdout-table:start -->\n<!-- gen:holdout-table:end -->\n",
+        encoding="utf-8",
+    )
+    assert build("--from-records", "README.md", cwd=tmp_path).returncode == 0
+    assert "| mobile payment |" in readme.read_text(encoding="utf-8")
+    assert build("--check", "README.md", cwd=tmp_path).returncode == 0
+
+    # a new fit lands but experiments/calibration_tables.py was not rerun: the block fails
+    scores = tmp_path / "docs" / "calibration_results" / "holdout_out_of_sample.csv"
+    scores.write_text(scores.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    done = build("--check", "README.md", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "holdout_out_of_sample.csv changed after experiments/calibration_tables.py" in (
+        done.stderr
+    )
