@@ -108,6 +108,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="instead: run every scenario in each world of the experiment file's design and "
         "report regret (shortfall from the best scenario of each world)",
     )
+    parser.add_argument(
+        "--from-state",
+        metavar="PATH",
+        default=None,
+        help="start every run from a state saved with mtsim run --save-state WEEK: the reference "
+        "is the saved scenario, each SCENARIO.yaml a policy file (name, description, policies "
+        "starting at WEEK or later); give --steps, the last week",
+    )
+    parser.add_argument(
+        "--allow-different-populations",
+        action="store_true",
+        help="compare scenarios of different population sizes (refused by default: the effects "
+        "would include the size); the first line of the output names the difference",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=handle)
 
@@ -159,10 +173,34 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError(f"--workers: {args.workers}: must be at least 1")
     if args.out:  # a read-only or unwritable folder: one line, before the scenarios load
         check_out_folder(Path(args.out))
-    names, scenarios, sources = load_scenarios(args.scenarios, args.overrides)
+    saved = None
+    if args.from_state is not None:
+        from model.state_io import read_state
+        from model.workflows.compare import scenarios_from_state
+
+        if args.uncertain is not None:
+            raise UserError("--from-state: cannot be combined with --uncertain")
+        saved = read_state(args.from_state)  # another version or a changed scenario: one line
+        names, scenarios, sources = scenarios_from_state(
+            args.from_state, args.scenarios, args.overrides
+        )
+    else:
+        names, scenarios, sources = load_scenarios(args.scenarios, args.overrides)
+    from model.workflows.compare import check_like_with_like
+
+    note = check_like_with_like(names, scenarios, args.allow_different_populations)
+    if note is not None:
+        print(note, flush=True)
     thresholds = parse_thresholds(args.thresholds)
     steps = common_steps(scenarios, args.steps) if args.uncertain is None else None
-    check_something_to_compare(args.scenarios)
+    if saved is not None:
+        if steps is None or steps <= saved.week:
+            raise UserError(
+                f"--steps: {args.from_state} was saved at week {saved.week}; give the last week "
+                f"of the comparison, after it (e.g. --steps {saved.week + 52})"
+            )
+    else:
+        check_something_to_compare(args.scenarios)
     if steps is not None:
         from model.workflows.run import warn_policies_never_act
 
@@ -175,6 +213,8 @@ def handle(args: argparse.Namespace) -> int:
         return _handle_uncertain(args, names, scenarios, reps, workers)
     assert steps is not None
     base = scenarios[names[0]].simulation.seed if args.seed is None else args.seed
+    if saved is not None and args.seed is None:
+        base = saved.seed  # replication 0 continues the saved run
     if base < 0:
         raise UserError(f"--seed: {base}: must be 0 or more")
     plan = None
@@ -192,6 +232,8 @@ def handle(args: argparse.Namespace) -> int:
         if args.out
         else default_out_dir(all_names, scenarios, replication_seeds(base, reps), steps)
     )
+    if saved is not None and not args.out:  # another present, another folder
+        out = out.with_name(f"{out.name}-from-week{saved.week}-{saved.scenario_hash[:6]}")
     check_out_folder(out)  # a read-only or unwritable folder: one line, before any run
     try:
         with sigterm_as_interrupt():  # SIGTERM like Ctrl-C: finished runs are kept
@@ -208,6 +250,7 @@ def handle(args: argparse.Namespace) -> int:
                 command=_command_line(),
                 thresholds=thresholds,
                 decomposition=plan,
+                start=args.from_state,
             )
     except KeyboardInterrupt as exc:
         what, code = interrupt_exit(exc)
@@ -232,8 +275,14 @@ def handle(args: argparse.Namespace) -> int:
     from model.analysis.report import scenario_sentences
 
     done = [n for n in dict.fromkeys(result.summary["scenario"]) if n in names]
+    from model.workflows.compare import future_policies
+
+    since = saved.week if saved is not None else 0  # from a state: its policies from then on
     windows = {
-        n: w for n in done if (w := package_window(scenarios[n].resolved(), steps)) is not None
+        n: w
+        for n in done
+        if (w := package_window(future_policies(scenarios[n].resolved(), since), steps))
+        is not None
     }
     if len(done) > 1:
         print("Effects (in brackets: 95% interval of the paired difference):")

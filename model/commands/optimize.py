@@ -105,4 +105,10 @@ def handle(args: argparse.Namespace) -> int:
         objs = ", ".join(f"{n}={v} [{u}]" for n, v, u in zip(names, shown, units, strict=True))
         print(f"- {mix}: {objs}, cost {row['total_policy_cost']:,.0f}")
     print(f"report: {result.files['report']}")
+    mixes = sorted((result.out / "mixes").glob("mix-*.yaml"))
+    if ("base_mix" in result.files or problem.start is not None) and mixes:
+        from model.decision.optimize import check_command
+
+        base = result.files.get("base_mix", result.out / "mixes" / "base.yaml")
+        print(f"check a mix: {check_command(problem, base, mixes[0])}")
     return 0

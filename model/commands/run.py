@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from model.commands.common import interrupt_exit, sigterm_as_interrupt
+from model.errors import UserError
 from model.workflows.run import (
     MAX_STEPS,
     RunOutcome,
@@ -46,7 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "merchants/replication-RRR.parquet."
         ),
     )
-    parser.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        help="scenario YAML file, e.g. scenarios/baseline.yaml (with --from-state: optional, "
+        "the saved scenario plus policies from the saved week on)",
+    )
     parser.add_argument(
         "--steps", type=int, help=f"weeks to simulate, 1 to {MAX_STEPS:,} (default: the scenario's)"
     )
@@ -63,6 +69,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="output folder (default: results/<scenario>/<run id>/)")
     parser.add_argument("--workers", type=int, default=1, help="processes for replications")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--save-state",
+        type=int,
+        metavar="WEEK",
+        help="save the run's full state at the end of week WEEK (0: the start) into the results "
+        "folder as state-week-WWW.npz (or --state-out); start runs from it with --from-state",
+    )
+    parser.add_argument("--state-out", metavar="PATH", help="where --save-state writes the state")
+    parser.add_argument(
+        "--from-state",
+        metavar="PATH",
+        help="start from a state saved with --save-state and run on to the scenario's last week "
+        "(or --steps); the same scenario and seed continue the saved run byte for byte",
+    )
     parser.set_defaults(func=handle)
 
 
@@ -74,13 +94,38 @@ def handle(args: argparse.Namespace) -> int:
     check_run_options(args.steps, args.reps, args.workers, args.seed, args.out)
     if args.out:  # a read-only or unwritable folder: one line, before the heavy imports
         check_out_folder(Path(args.out))
-    # the file must exist and be readable YAML before the heavy imports below
-    read_yaml_mapping(args.scenario, "scenario")
+    if args.state_out and args.save_state is None:
+        raise UserError("--state-out: give --save-state WEEK too (the week to save)")
+    if args.scenario is None and args.from_state is None:  # as argparse says it
+        print("mtsim run: error: the following arguments are required: scenario", file=sys.stderr)
+        return 2
+    if args.scenario is not None:  # must exist and be readable YAML before the heavy imports
+        read_yaml_mapping(args.scenario, "scenario")
+    if args.from_state is not None:
+        from model.state_io import read_state
 
-    from model.scenario import load_scenario
+        saved = read_state(args.from_state)  # another version or a changed scenario: one line
+        if args.scenario is None:
+            scenario = saved.scenario(args.overrides)
+        else:
+            from model.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario, args.overrides)
-    check_targets(scenario, args.scenario)
+            scenario = load_scenario(args.scenario, args.overrides)
+        from model.state_io import StateError, future_difference, scenario_hash
+
+        problem = future_difference(saved.scenario(), scenario, saved.week)
+        if problem is not None:  # one line: the file, what differs, the two hashes
+            raise StateError(
+                f"{args.from_state}: {args.scenario or '--set'}: {problem} (scenario hash "
+                f"{scenario_hash(scenario)[:12]}, saved {saved.scenario_hash[:12]})"
+            )
+        source = args.scenario or f"{args.from_state} (saved scenario)"
+    else:
+        from model.scenario import load_scenario
+
+        scenario = load_scenario(args.scenario, args.overrides)
+        source = args.scenario
+    check_targets(scenario, source)
     warn_policies_never_act(scenario, args.steps or scenario.simulation.steps)
     with sigterm_as_interrupt():
         outcome = run_replications(
@@ -94,8 +139,20 @@ def handle(args: argparse.Namespace) -> int:
             command=" ".join(["mtsim", *sys.argv[1:]]) if sys.argv else "mtsim run",
             scenario_file=args.scenario,
             overrides=args.overrides,
+            start=args.from_state,
+            save_state=args.save_state,
+            state_out=args.state_out,
         )
-    return _report(outcome, args.reps, scenario.population.consumers)
+    code = _report(outcome, args.reps, scenario.population.consumers)
+    if args.from_state is not None and outcome.finished:
+        print(f"started from: {args.from_state} (week {saved.week})")
+    if args.save_state is not None and outcome.finished:
+        from model.workflows.run import state_file_name
+
+        where = args.state_out or str(outcome.out / state_file_name(args.save_state))
+        print(f"state saved: {where} (week {args.save_state}); go on from it with "
+              f"mtsim run --from-state {where}")
+    return code
 
 
 def _report(outcome: RunOutcome, reps: int, consumers: int) -> int:

@@ -37,6 +37,14 @@ candidates to try::
 
 A lever at strength 0 is left out of a candidate's policies (it does nothing and
 costs nothing); the budget is on the mean ``cumulative_policy_cost`` at the last week.
+
+From a calibrated present (docs/present.md): ``start: STATE.npz`` (relative to this
+file; a state saved with ``mtsim run --save-state WEEK``) in place of ``base:``. Every
+run starts from the state; the base is the saved scenario (its policies before the
+saved week are the shared past and always kept); ``steps:`` (the last week, after the
+saved week) is needed, ``set:`` is refused (the population and parameters are the
+state's), every lever starts at the saved week or later, and the mixes are written as
+policy files for ``mtsim compare --from-state``.
 """
 
 from __future__ import annotations
@@ -142,7 +150,9 @@ class OptimizationSpec(_Strict):
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")] | None = None
     description: str = ""
-    base: str
+    base: str | None = None
+    start: str | None = None
+    """A state file to start every run from (docs/present.md), in place of ``base``."""
     set: dict[str, Any] = Field(default_factory=dict)
     steps: Annotated[int, Field(ge=1)] | None = None
     replications: Annotated[int, Field(ge=1, le=1000)] = 3
@@ -157,6 +167,12 @@ class OptimizationSpec(_Strict):
     anchors: bool = True
     levers: Annotated[list[LeverSpec], Field(min_length=1)]
     objectives: Annotated[list[ObjectiveSpec], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _base_or_start(self) -> OptimizationSpec:
+        if (self.base is None) == (self.start is None):
+            raise ValueError("give base: (a scenario file) or start: (a saved state), one of them")
+        return self
 
     @model_validator(mode="after")
     def _names_unique(self) -> OptimizationSpec:
@@ -202,6 +218,8 @@ class Problem:
     base_path: Path
     base: dict[str, Any]
     variables: list[Variable] = field(default_factory=list)
+    start: Path | None = None
+    start_week: int = 0
 
     @property
     def name(self) -> str:
@@ -270,9 +288,10 @@ class Problem:
 
     def digest(self) -> str:
         """Hash everything that defines the problem (resume checks it)."""
-        payload = json.dumps(
-            {"spec": self.spec.model_dump(mode="json"), "base": self.base}, sort_keys=True
-        )
+        record = {"spec": self.spec.model_dump(mode="json"), "base": self.base}
+        if self.start is not None:
+            record["start_week"] = self.start_week
+        payload = json.dumps(record, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def interventions(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -299,13 +318,19 @@ class Problem:
             out.append(item)
         return out
 
+    def kept_policies(self) -> list[dict[str, Any]]:
+        """Return the base's policies a candidate keeps (from a state: always the past ones)."""
+        policies = list(self.base.get("policies") or [])
+        if self.spec.keep_base_policies:
+            return policies
+        return [p for p in policies if int(p.get("start", 0)) < self.start_week]
+
     def scenario(self, params: Mapping[str, Any], name: str = "candidate") -> dict[str, Any]:
         """Build the resolved scenario of a candidate (validated)."""
         from model.scenario import scenario_from_dict
 
         data = json.loads(json.dumps(self.base))
-        policies = list(data.get("policies") or []) if self.spec.keep_base_policies else []
-        data["policies"] = policies + self.interventions(params)
+        data["policies"] = self.kept_policies() + self.interventions(params)
         data["name"] = name
         return scenario_from_dict(data, source=f"{self.source}: {name}").resolved()
 
@@ -362,6 +387,13 @@ def _check_timing(problem: Problem) -> None:
     for i, lv in enumerate(problem.spec.levers):
         start = _range(lv.start)
         latest = int(start[1]) if start is not None else int(lv.start)  # type: ignore[arg-type]
+        earliest = int(start[0]) if start is not None else latest
+        if earliest < problem.start_week:
+            problems.append(
+                f"{src}: levers.{i}.start: {earliest}: the state is at week "
+                f"{problem.start_week}; a lever from it starts at week {problem.start_week} or "
+                "later"
+            )
         if latest > steps:
             shown = f"[{start[0]:g}, {start[1]:g}]" if start is not None else str(lv.start)
             problems.append(
@@ -481,13 +513,37 @@ def load_problem(path: str | Path) -> Problem:
                 problems.append(f"{src}: levers.{i}.{key}: {value}: must be at least {lowest}")
     if not variables and not problems:
         problems.append(f"{src}: levers: nothing to search; give a [low, high] range somewhere")
-    base_path = (path.parent / spec.base).resolve()
-    if not base_path.is_file():
-        problems.append(f"{src}: base: {spec.base!r}: file not found ({base_path})")
+    saved = None
+    if spec.start is not None:
+        from model.state_io import read_state
+
+        base_path = (path.parent / spec.start).resolve()
+        try:
+            saved = read_state(base_path)
+        except UserError as exc:
+            problems.append(f"{src}: start: {exc}")
+        if spec.set:
+            problems.append(
+                f"{src}: set: with start: the population and parameters are the saved state's; "
+                "give only steps: (the last week)"
+            )
+        if saved is not None and (spec.steps is None or spec.steps <= saved.week):
+            problems.append(
+                f"{src}: steps: the state is at week {saved.week}; give the last week, after it"
+            )
+    else:
+        base_path = (path.parent / str(spec.base)).resolve()
+        if not base_path.is_file():
+            problems.append(f"{src}: base: {spec.base!r}: file not found ({base_path})")
     if problems:
         raise UserError("\n".join(problems))
     try:
-        raw = read_scenario_data(base_path)
+        if saved is not None:
+            import yaml
+
+            raw = yaml.safe_load(saved.meta["scenario_yaml"])
+        else:
+            raw = read_scenario_data(base_path)
         overrides = dict(spec.set)
         if spec.steps is not None:
             overrides["simulation.steps"] = spec.steps
@@ -496,6 +552,8 @@ def load_problem(path: str | Path) -> Problem:
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     problem = Problem(spec, src, base_path, base, variables)
+    if saved is not None:
+        problem.start, problem.start_week = base_path, saved.week
     _check_timing(problem)
     # check the extreme candidates against the scenario schema before any run
     lows = {v.name: (int(v.low) if v.integer else v.low) for v in variables}
@@ -552,37 +610,91 @@ def _nested(path: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def mix_scenario_text(
-    problem: Problem, params: Mapping[str, Any], name: str, target: Path, summary: str
-) -> str:
-    """Write a ready scenario file for one mix: extends the base, ``set:``, the policies."""
-    import yaml
+BASE_MIX_FILE = "base.yaml"
+"""The reference of the mixes in ``mixes/``: the base as the search ran it (``set:``,
+``steps:``, the population), with the base's policies when ``keep_base_policies``."""
 
+
+def _shown_path(p: Path) -> str:
+    """Return a path as a command run from the current folder takes it (relative if it can)."""
+    try:
+        return os.path.relpath(p)
+    except ValueError:
+        return str(p)
+
+
+def check_command(problem: Problem, base_file: Path, target: Path) -> str:
+    """Return the command that checks a mix against the base, like with like, fresh seeds.
+
+    Both files carry the population, weeks and ``set:`` the search used, so the
+    comparison differs only in the mix's levers; the seeds start after those the search
+    used. Paths are relative to the current folder (where ``mtsim optimize`` ran).
+    """
+    import shlex
+
+    fresh = problem.spec.seed + problem.spec.replications
+    if problem.start is not None:  # the reference is the saved scenario
+        return (
+            f"mtsim compare --from-state {shlex.quote(_shown_path(problem.start))} "
+            f"{shlex.quote(_shown_path(target))} --steps {problem.steps} --seed {fresh}"
+        )
+    return (
+        f"mtsim compare {shlex.quote(_shown_path(base_file))} {shlex.quote(_shown_path(target))} "
+        f"--seed {fresh}"
+    )
+
+
+def mix_scenario_data(
+    problem: Problem, params: Mapping[str, Any] | None, name: str, target: Path, summary: str
+) -> dict[str, Any]:
+    """Return the scenario of one mix (None: the base's reference), as the search ran it.
+
+    It extends the base file and repeats ``set:``, the weeks and the population sizes
+    (consumers, merchants, kols) the search used: a ``population.consumers`` in
+    ``set:`` scales merchants and KOLs, which a plain ``extends:`` would not.
+    """
     from model.scenario import deep_merge
 
+    if problem.start is not None:  # a policy file for mtsim compare --from-state
+        future = [
+            p for p in problem.kept_policies() if int(p.get("start", 0)) >= problem.start_week
+        ]
+        mix = problem.interventions(params) if params is not None else []
+        return {"name": name, "description": summary, "policies": future + mix}
     rel = os.path.relpath(problem.base_path, start=target.parent)
     data: dict[str, Any] = {"extends": rel, "name": name}
     data["description"] = summary
     extra: dict[str, Any] = {}
     for path, value in problem.spec.set.items():
         extra = deep_merge(extra, _nested(path, value))
-    extra = deep_merge(extra, {"simulation": {"steps": problem.steps}})
+    population = problem.base.get("population") or {}  # the sizes the search ran
+    sizes = {k: population[k] for k in ("consumers", "merchants", "kols") if k in population}
+    extra = deep_merge(extra, {"population": sizes, "simulation": {"steps": problem.steps}})
     data.update(extra)
-    policies = list(problem.base.get("policies") or []) if problem.spec.keep_base_policies else []
-    data["policies"] = policies + problem.interventions(params)
+    mix = problem.interventions(params) if params is not None else []
+    data["policies"] = problem.kept_policies() + mix
+    return data
 
-    def _shown(p: Path) -> str:
-        try:
-            return os.path.relpath(p)
-        except ValueError:
-            return str(p)
 
-    head = (
-        f"# A policy mix found by mtsim optimize ({problem.source}).\n"
-        f"# {summary}\n"
-        "# Check it with fresh seeds against the base:\n"
-        f"#   mtsim compare {_shown(problem.base_path)} {_shown(target)}\n"
-    )
+def mix_scenario_text(
+    problem: Problem, params: Mapping[str, Any] | None, name: str, target: Path, summary: str
+) -> str:
+    """Write a ready scenario file for one mix: extends the base, ``set:``, the policies."""
+    import yaml
+
+    data = mix_scenario_data(problem, params, name, target, summary)
+    if params is None:
+        head = (
+            f"# The base of mtsim optimize ({problem.source}) as the search ran it: the\n"
+            "# reference to compare its mixes with (same population, weeks and set:).\n"
+        )
+    else:
+        head = (
+            f"# A policy mix found by mtsim optimize ({problem.source}).\n"
+            f"# {summary}\n"
+            "# Check it with fresh seeds against the base, from where mtsim optimize ran:\n"
+            f"#   {check_command(problem, target.parent / BASE_MIX_FILE, target)}\n"
+        )
     return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
@@ -672,6 +784,7 @@ def optimize_page(
     figure: Path | None,
     seconds: float,
     command: str,
+    check: str = "",
 ) -> str:
     """Render the HTML page of a search (``model/templates/optimize.html``).
 
@@ -683,6 +796,7 @@ def optimize_page(
         figure: the Pareto front figure, if drawn.
         seconds: wall time of this session.
         command: the command line.
+        check: the command that checks the first mix against the base (:func:`check_command`).
     """
     from model.analysis.html import esc, markup, render_page
     from model.metrics import format_number, in_sentence, metric_info
@@ -749,4 +863,5 @@ def optimize_page(
         objective_columns=columns,
         rows=rows,
         seconds=seconds,
+        check=check,
     )

@@ -84,13 +84,40 @@ def simulate_task(task: RunTask) -> pd.DataFrame:
     from model.scenario import scenario_from_dict
 
     scenario = scenario_from_dict(task.scenario, source=f"run {task.key}")
+    start = task.meta.get("start")
+    if start is not None:  # from a saved state (model/state_io.py): the weeks after it
+        return model_with_groups(
+            scenario, seed=int(task.seed), steps=task.steps, start=start, groups=False
+        ).timeseries()
     return run_model(scenario, seed=int(task.seed), steps=task.steps)
 
 
+def start_model(scenario: Scenario, seed: int | None = None, start: str | Path | None = None):
+    """Build the model at week 0, or at the week of the saved state ``start``.
+
+    From a state, ``scenario`` must differ from the saved one only in its future
+    (model/state_io.py ``future_difference``), and ``seed`` drives the weeks from the
+    saved week on (None: the saved run's seed, which continues that run exactly).
+    """
+    if start is None:
+        from model.market import MarketModel
+
+        return MarketModel(scenario, seed=seed)
+    from model.state_io import read_state, resume_model
+
+    return resume_model(read_state(start), scenario, seed=seed)
+
+
 def model_with_groups(
-    scenario: Scenario, seed: int | None = None, steps: int | None = None, progress: bool = False
+    scenario: Scenario,
+    seed: int | None = None,
+    steps: int | None = None,
+    progress: bool = False,
+    start: str | Path | None = None,
+    save_state: tuple[int, str | Path] | None = None,
+    groups: bool = True,
 ) -> MarketModel:
-    """Build a model that records the group table and run it ``steps`` weeks.
+    """Build a model that records the group table and run it to week ``steps``.
 
     The run table is the one of ``model.market.run_model`` (recording draws nothing);
     the model keeps ``model.group_table()`` (docs/population.md) and any per-consumer
@@ -98,21 +125,38 @@ def model_with_groups(
 
     Args:
         scenario: the scenario.
-        seed: the seed (None: the scenario's).
-        steps: weeks to run (None: the scenario's ``simulation.steps``).
+        seed: the seed (None: the scenario's; from a state: the saved run's).
+        steps: the last week (None: the scenario's ``simulation.steps``); from a state
+            saved at week W the run goes on from W to ``steps``.
         progress: show a progress bar of the weeks on stderr.
+        start: a state file to start from (model/state_io.py), None: week 0.
+        save_state: (week, path): save the full state at the end of that week.
+        groups: record the group table.
     """
     from tqdm.auto import tqdm
 
-    from model.market import MarketModel
+    model = start_model(scenario, seed=seed, start=start)
+    if groups:
+        model.track_groups()
+    last = scenario.simulation.steps if steps is None else int(steps)
+    first = int(model.steps)
+    if last < first:
+        from model.errors import UserError
 
-    model = MarketModel(scenario, seed=seed)
-    model.track_groups()
-    weeks = scenario.simulation.steps if steps is None else int(steps)
+        raise UserError(f"--steps: {last}: the state starts at week {first}; give {first} or more")
+
+    def save_if_due() -> None:
+        if save_state is not None and int(model.steps) == int(save_state[0]):
+            from model.state_io import save_state as write_state
+
+            write_state(model, save_state[1])
+
+    save_if_due()
     for _ in tqdm(
-        range(weeks), desc=scenario.name[:40], unit="week", delay=1.0, disable=not progress
+        range(last - first), desc=scenario.name[:40], unit="week", delay=1.0, disable=not progress
     ):
         model.step()
+        save_if_due()
     return model
 
 
@@ -136,7 +180,12 @@ def simulate_task_with_groups(task: RunTask) -> pd.DataFrame:
     from model.scenario import scenario_from_dict
 
     scenario = scenario_from_dict(task.scenario, source=f"run {task.key}")
-    table, groups = run_with_groups(scenario, seed=int(task.seed), steps=task.steps)
+    start = task.meta.get("start")
+    if start is None:
+        table, groups = run_with_groups(scenario, seed=int(task.seed), steps=task.steps)
+    else:  # from a saved state (model/state_io.py): the weeks after it
+        model = model_with_groups(scenario, seed=int(task.seed), steps=task.steps, start=start)
+        table, groups = model.timeseries(), model.group_table()
     table.attrs["groups"] = groups
     return table
 

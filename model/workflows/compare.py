@@ -170,6 +170,134 @@ def common_steps(scenarios: dict[str, Scenario], steps: int | None) -> int:
     return next(iter(found.values()))
 
 
+POPULATION_KEYS: tuple[str, ...] = ("consumers", "merchants", "kols")
+"""Population sizes that must be the same in every scenario of a comparison."""
+
+
+def population_difference(names: Sequence[str], scenarios: dict[str, Scenario]) -> str | None:
+    """Say how the scenarios' populations differ (None when they are the same).
+
+    A comparison's effects are differences between scenarios: scenarios of different
+    sizes would report the size as an effect of the policy.
+    """
+    first = names[0]
+    sizes = {n: {k: getattr(scenarios[n].population, k) for k in POPULATION_KEYS} for n in names}
+    for name in names[1:]:
+        for key in POPULATION_KEYS:
+            if sizes[name][key] != sizes[first][key]:
+                return (
+                    f"the scenarios differ in population: {first} has {sizes[first][key]:,} "
+                    f"{key}, {name} has {sizes[name][key]:,}"
+                )
+    return None
+
+
+def check_like_with_like(
+    names: Sequence[str], scenarios: dict[str, Scenario], allow: bool = False
+) -> str | None:
+    """Refuse scenarios of different populations (one line), or return the note when allowed.
+
+    Weeks are made common by :func:`common_steps` and the start by ``--from-state``
+    (every run of a comparison starts from the same state, or from week 0).
+
+    Raises:
+        UserError: the populations differ and ``allow`` is False.
+    """
+    problem = population_difference(names, scenarios)
+    if problem is None:
+        return None
+    if not allow:
+        raise UserError(
+            f"compare: {problem}; the effects would include the population's size. Give the "
+            "same --set population.consumers=N (and merchants, kols) to all, or "
+            "--allow-different-populations"
+        )
+    return f"mtsim compare: note: {problem}; the effects include that difference"
+
+
+POLICY_FILE_KEYS: frozenset[str] = frozenset({"name", "description", "policies"})
+"""Keys of a policy file for ``mtsim compare --from-state`` (the rest is the saved scenario's)."""
+
+
+def scenarios_from_state(
+    state: str | Path, paths: Sequence[str | Path], overrides: Sequence[str] = ()
+) -> tuple[list[str], dict[str, Scenario], dict[str, str]]:
+    """Load the scenarios of a comparison that starts from a saved state (``--from-state``).
+
+    The reference is the saved scenario (its name), as saved. Each file is a policy
+    file: ``name``, ``description`` and ``policies`` only; its scenario is the saved
+    one whose policies from the saved week W on are replaced by the file's, which must
+    all start at week W or later. ``--set`` overrides apply to every scenario and may
+    change only what a scenario started from the state may change (its future):
+    ``model.state_io.future_difference``.
+
+    Raises:
+        UserError: one line naming the file: an unreadable file, a key other than the
+            three, a policy starting before W, or a scenario that fails validation.
+    """
+    from model.scenario import scenario_from_dict
+    from model.state_io import StateError, future_difference, read_state
+    from model.yamlio import read_yaml_mapping
+
+    saved = read_state(state)
+    week = saved.week
+    base = saved.scenario()
+    reference = saved.scenario(list(overrides))
+    data = reference.resolved()
+    past = [p for p in data.get("policies") or [] if int(p.get("start", 0)) < week]
+    names = [reference.name]
+    loaded = {reference.name: reference}
+    sources = {reference.name: f"{state} (saved at week {week})"}
+    for path in paths:
+        raw = read_yaml_mapping(path, None)
+        extra = sorted(set(raw) - POLICY_FILE_KEYS)
+        if extra:
+            raise UserError(
+                f"{path}: {extra[0]}: with --from-state a scenario file is a policy file "
+                f"(name, description, policies from week {week} on); the rest is the saved "
+                "scenario's"
+            )
+        policies = list(raw.get("policies") or [])
+        for number, policy in enumerate(policies):
+            begin = policy.get("start", 0) if isinstance(policy, dict) else 0
+            if not isinstance(begin, int) or begin < week:
+                raise UserError(
+                    f"{path}: policies.{number}.start: {begin!r}: the state is at week {week}; "
+                    f"a policy from the state starts at week {week} or later"
+                )
+        one = dict(data)
+        one["name"] = str(raw.get("name") or Path(path).stem)
+        if "description" in raw:
+            one["description"] = raw["description"]
+        one["policies"] = past + policies
+        scenario = scenario_from_dict(one, source=str(path))
+        problem = future_difference(base, scenario, week)
+        if problem is not None:
+            raise StateError(f"{path}: {problem}")
+        name = scenario.name
+        count = 2
+        while name in loaded:
+            name = f"{scenario.name}#{count}"
+            count += 1
+        names.append(name)
+        loaded[name] = scenario
+        sources[name] = str(path)
+    problem = future_difference(base, reference, week)
+    if problem is not None:
+        raise StateError(f"{state}: --set: {problem}")
+    return names, loaded, sources
+
+
+def future_policies(resolved: Mapping[str, Any], week: int) -> dict[str, Any]:
+    """Return a resolved scenario with only its policies starting at ``week`` or later.
+
+    From a saved state the policies before its week are the shared past: the windows
+    "while its policies act" are those of the policies from the saved week on.
+    """
+    policies = [p for p in resolved.get("policies") or [] if int(p.get("start", 0)) >= week]
+    return {**resolved, "policies": policies}
+
+
 def replication_seeds(base_seed: int, reps: int) -> list[int]:
     """Seed of each replication: ``base_seed + i``, the same for every scenario.
 
@@ -266,6 +394,7 @@ def run_comparison(
     command: str = "",
     thresholds: Mapping[str, Sequence[float]] | None = None,
     decomposition: Mapping[str, Mapping[str, str]] | None = None,
+    start: str | Path | None = None,
 ) -> Comparison:
     """Run every scenario ``reps`` times with common random numbers and write all outputs.
 
@@ -289,6 +418,8 @@ def run_comparison(
         decomposition: package -> {lever: name of the package with only that lever}
             (``model.analysis.decomposition.lever_variants``); writes decomposition.csv,
             a figure per package and a report section.
+        start: a state file (model/state_io.py): every run starts from it, at its
+            week, and runs to week ``steps`` (``--from-state``).
 
     Returns:
         The Comparison (tables in memory, paths of the written files).
@@ -322,10 +453,21 @@ def run_comparison(
         "reference": names[0],
         "sources": dict(sources or {}),
     }
+    if start is not None:
+        from model.state_io import read_state
+
+        saved = read_state(start)
+        windowed = {n: future_policies(resolved[n], saved.week) for n in names}
+        manifest_extra["start"] = {
+            "file": str(start), "week": saved.week, "seed": saved.seed,
+            "scenario_hash": saved.scenario_hash,
+        }
+    else:
+        windowed = resolved
     runs = _Runs()
     start_clock = time.perf_counter()
     try:
-        _run_all(names, resolved, seeds, n_steps, runs, executor, workers, progress)
+        _run_all(names, resolved, seeds, n_steps, runs, executor, workers, progress, start)
     except BaseException:
         # keep what finished: the run tables and a manifest saying the study was cut short
         timeseries = stack_runs(runs.tables, names, seeds)
@@ -362,6 +504,7 @@ def run_comparison(
             files,
             thresholds=thresholds or {},
             decomposition=decomposition,
+            windowed=windowed,
             report={
                 "sources": dict(sources or {}),
                 "replications": reps,
@@ -407,6 +550,7 @@ def _run_all(
     executor: Any,
     workers: int,
     progress: bool,
+    start: str | Path | None = None,
 ) -> None:
     """Run every (scenario, replication) and collect the finished tables in ``runs``."""
     from model.experiment.runner import RunTask, run_tasks, simulate_task_with_groups
@@ -417,7 +561,8 @@ def _run_all(
             scenario=resolved[name],
             seed=seed,
             steps=steps,
-            meta={"scenario": name, "replication": rep},
+            meta={"scenario": name, "replication": rep}
+            | ({"start": str(start)} if start is not None else {}),
         )
         for rep, seed in enumerate(seeds)
         for name in names
@@ -461,12 +606,16 @@ def _write_results(
     thresholds: Mapping[str, Sequence[float]],
     decomposition: Mapping[str, Mapping[str, str]] | None,
     report: dict[str, Any],
+    windowed: dict[str, dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Write the tables, figures and report of the finished runs; return the outcome table.
 
     ``report`` holds what only the report shows: ``sources``, ``replications``,
     ``failures``, ``command`` and ``started``. Every file written is added to ``files``.
+    ``windowed``: the scenarios whose policies give the windows "while its policies
+    act" (from a saved state, only the policies from its week on; None: ``resolved``).
     """
+    windowed = resolved if windowed is None else windowed
     from model.analysis import plots, stats
     from model.analysis.compare import (
         outcome_thresholds,
@@ -483,7 +632,7 @@ def _write_results(
     done = [n for n in names if (timeseries["scenario"] == n).any()]
     targets = outcome_thresholds(resolved, names, thresholds, timeseries.columns)
     outcomes = stats.measures_per_run(
-        timeseries, windows=outcome_windows(resolved, names, steps), thresholds=targets
+        timeseries, windows=outcome_windows(windowed, names, steps), thresholds=targets
     )
     summary = stats.summarize(outcomes, scenarios=done)
     files["outcomes"] = out / "outcomes.csv"
@@ -532,8 +681,8 @@ def _write_results(
         command=report["command"],
         started=report["started"],
         finished=now_iso(),
-        windows={n: w for n in names if (w := package_window(resolved[n], steps)) is not None},
-        intervention_windows={n: policy_windows(resolved[n], steps) for n in names},
+        windows={n: w for n in names if (w := package_window(windowed[n], steps)) is not None},
+        intervention_windows={n: policy_windows(windowed[n], steps) for n in names},
         thresholds=targets,
         decomposition=decomposed,
         who_gains=gains,

@@ -56,8 +56,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from model.decision.optimize import (
+    BASE_MIX_FILE,
     COST_METRIC,
     Problem,
+    check_command,
     mix_scenario_text,
     optimize_page,
     pareto_mask,
@@ -110,7 +112,8 @@ def evaluate(
                     scenario=scenario,
                     seed=seed,
                     steps=problem.steps,
-                    meta={"candidate": i, "replication": rep},
+                    meta={"candidate": i, "replication": rep}
+                    | ({"start": str(problem.start)} if problem.start is not None else {}),
                 )
             )
     tables: dict[int, list[pd.DataFrame]] = {i: [] for i in range(len(candidates))}
@@ -569,6 +572,13 @@ def write_outputs(
     for old in mixes_dir.glob("mix-*.yaml"):
         old.unlink()
     chosen = spread_along_front(front, names[0], problem.spec.mixes) if not front.empty else front
+    base_file = mixes_dir / BASE_MIX_FILE  # the reference, like with like
+    if problem.start is None:  # from a state the reference is the saved scenario
+        base_file.write_text(
+            mix_scenario_text(problem, None, f"{problem.name}-base", base_file, "the base"),
+            encoding="utf-8",
+        )
+        scenario_from_dict(read_scenario_data(base_file), source=str(base_file))
     mix_files = []
     for k, (_, row) in enumerate(chosen.iterrows(), start=1):
         params = {v.name: row[v.name] for v in problem.variables}
@@ -585,10 +595,20 @@ def write_outputs(
         text = mix_scenario_text(problem, params, f"{problem.name}-mix-{k:02d}", target, summary)
         target.write_text(text, encoding="utf-8")
         # the file must load as a scenario (checked here, not left to the user)
-        scenario_from_dict(read_scenario_data(target), source=str(target))
+        if problem.start is None:
+            scenario_from_dict(read_scenario_data(target), source=str(target))
+        else:  # a policy file on the saved state
+            from model.workflows.compare import scenarios_from_state
+
+            scenarios_from_state(problem.start, [target])
         mix_files.append((k, target, row))
     files["report"] = out / "report.html"
-    page = optimize_page(problem, trials, front, mix_files, files.get("figure"), seconds, command)
+    check = check_command(problem, base_file, mix_files[0][1]) if mix_files else ""
+    if check and problem.start is None:
+        files["base_mix"] = base_file  # the reference of the check command
+    page = optimize_page(
+        problem, trials, front, mix_files, files.get("figure"), seconds, command, check=check
+    )
     write_bytes_atomic(files["report"], page.encode("utf-8"))
     files["manifest"] = out / "manifest.json"
     import optuna

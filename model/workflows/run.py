@@ -82,6 +82,14 @@ RECORD_FOLDERS = ("consumers", "merchants")
 RECORD_NAME = re.compile(r"replication-\d{3,}\.parquet")
 """The name of one replication's records in a folder of :data:`RECORD_FOLDERS`."""
 
+STATE_NAME = re.compile(r"state-week-\d{3,}\.npz")
+"""The name of a state saved into the results folder (``mtsim run --save-state WEEK``)."""
+
+
+def state_file_name(week: int) -> str:
+    """Return the name of the state saved at ``week`` in a results folder."""
+    return f"state-week-{int(week):03d}.npz"
+
 STAGING_OWNER = ".mtsim-owner"
 """File in a staging folder: the pid, host and start time of the process that made it."""
 
@@ -188,6 +196,29 @@ def check_targets(scenario: Scenario, source: str) -> None:
         f"of the run table{close_match(unknown[0], METRIC_NAMES)} (the metrics: README, "
         "Metrics)"
     )
+
+
+def check_state_options(steps: int, reps: int, save_state: int | None, saved: Any) -> None:
+    """Check ``--save-state`` and ``--from-state`` against the run's weeks and replications.
+
+    Raises:
+        UserError: one line: a week outside the run, several replications with
+            ``--save-state``, or a last week before the saved state's week.
+    """
+    first = saved.week if saved is not None else 0
+    if saved is not None and steps < first:
+        raise UserError(
+            f"--steps: {steps}: {saved.path} was saved at week {first}; the run must end at "
+            f"week {first} or later"
+        )
+    if save_state is None:
+        return
+    if reps != 1:
+        raise UserError(f"--save-state: saves one run's state; give --reps 1 (not {reps})")
+    if not first <= save_state <= steps:
+        raise UserError(
+            f"--save-state: {save_state}: must be a week of the run, from {first} to {steps}"
+        )
 
 
 class PolicyNeverActs(UserWarning):
@@ -334,12 +365,25 @@ def gather_group_tables(
 
 
 def simulate(
-    scenario: Scenario, seed: int, steps: int, out: Path, replication: int, progress: bool = False
+    scenario: Scenario,
+    seed: int,
+    steps: int,
+    out: Path,
+    replication: int,
+    progress: bool = False,
+    start: str | Path | None = None,
+    save_state: tuple[int, str | Path] | None = None,
 ) -> pd.DataFrame:
-    """Run one replication, stage its group table and records (if asked for), return its table."""
+    """Run one replication, stage its group table and records (if asked for), return its table.
+
+    ``start``: a state file to start from (model/state_io.py); ``save_state``: (week,
+    path) to save the full state at the end of that week.
+    """
     from model.experiment.runner import model_with_groups
 
-    model = model_with_groups(scenario, seed=seed, steps=steps, progress=progress)
+    model = model_with_groups(
+        scenario, seed=seed, steps=steps, progress=progress, start=start, save_state=save_state
+    )
     write_consumer_history(model, consumer_file(out, replication), replication)
     write_merchant_table(model, merchant_file(out, replication), replication)
     write_replication_groups(model, out, replication)
@@ -353,7 +397,12 @@ def simulate_and_record(task: RunTask) -> pd.DataFrame:
     scenario = scenario_from_dict(task.scenario, source=f"run {task.key}")
     steps = task.steps if task.steps is not None else scenario.simulation.steps
     return simulate(
-        scenario, int(task.seed), steps, Path(task.meta["out"]), int(task.meta["replication"])
+        scenario,
+        int(task.seed),
+        steps,
+        Path(task.meta["out"]),
+        int(task.meta["replication"]),
+        start=task.meta.get("start"),
     )
 
 
@@ -465,7 +514,7 @@ def is_output_name(name: str) -> bool:
 
     parts = name.split("/")
     if len(parts) == 1:
-        return name in (*OWN_FILES, GROUP_FILE)
+        return name in (*OWN_FILES, GROUP_FILE) or bool(STATE_NAME.fullmatch(name))
     return len(parts) == 2 and parts[0] in RECORD_FOLDERS and bool(RECORD_NAME.fullmatch(parts[1]))
 
 
@@ -571,6 +620,9 @@ def run_replications(
     command: str = "",
     scenario_file: str | Path | None = None,
     overrides: Sequence[str] = (),
+    start: str | Path | None = None,
+    save_state: int | None = None,
+    state_out: str | Path | None = None,
 ) -> RunOutcome:
     """Run a scenario ``reps`` times (seeds ``seed`` .. ``seed + reps - 1``) and write its folder.
 
@@ -586,6 +638,14 @@ def run_replications(
         command: the command line, for the manifest.
         scenario_file: the scenario's file, for the manifest.
         overrides: the ``--set`` overrides it was loaded with, for the manifest.
+        start: a state file (``--from-state``, model/state_io.py): every replication
+            starts from it, at its week, and runs to week ``steps``; replication r uses
+            seed ``seed + r`` from that week on (``seed`` None: the saved run's seed, so
+            replication 0 is the saved run's continuation, byte for byte).
+        save_state: a week (``--save-state``): replication 0 saves its full state at
+            the end of that week, into ``state_out`` or the results folder
+            (``state-week-WWW.npz``).
+        state_out: where to save the state (None: in the results folder).
 
     Returns:
         The RunOutcome: the folder, the stacked run table and the files written.
@@ -602,12 +662,21 @@ def run_replications(
 
     check_run_options(steps, reps, workers, seed, out)
     steps = steps if steps is not None else scenario.simulation.steps
+    saved = None
+    if start is not None:
+        from model.state_io import read_state
+
+        saved = read_state(start)
+    check_state_options(steps, reps, save_state, saved)
+    if saved is not None and seed is None:
+        seed = saved.seed
     base_seed = scenario.simulation.seed if seed is None else seed
     seeds = [base_seed + r for r in range(reps)]
     resolved = scenario.resolved()
-    ident = hashlib.sha256(
-        json.dumps({"scenario": resolved, "seeds": seeds, "steps": steps}, sort_keys=True).encode()
-    ).hexdigest()[:12]
+    identity: dict[str, Any] = {"scenario": resolved, "seeds": seeds, "steps": steps}
+    if saved is not None:
+        identity["start"] = {"scenario": saved.scenario_hash, "week": saved.week}
+    ident = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
     folder = Path(out) if out else Path("results") / folder_name(scenario.name) / ident
     if scenario.network.kind == "file":  # a bad graph file stops here, before any folder
         from model.network import load_graph_file
@@ -631,9 +700,27 @@ def run_replications(
         "overrides": list(overrides),
         "run_id": ident,
     }
+    if saved is not None:
+        provenance["start"] = {
+            "file": str(start),
+            "week": saved.week,
+            "seed": saved.seed,
+            "scenario_hash": saved.scenario_hash,
+        }
+    state_plan = None
+    if save_state is not None:
+        target = Path(state_out) if state_out else stage / state_file_name(save_state)
+        state_plan = (int(save_state), target)
+        provenance["saved_state"] = {
+            "week": int(save_state),
+            "file": str(state_out) if state_out else state_file_name(save_state),
+        }
     committed = False
     try:
-        tables = _run_all(scenario, outcome, resolved, stage, workers, progress)
+        tables = _run_all(
+            scenario, outcome, resolved, stage, workers, progress, start=start,
+            save_state=state_plan,
+        )
         if outcome.interrupted is not None and not tables:
             return outcome
         with _interrupts_held():  # finish writing what is kept
@@ -661,6 +748,8 @@ def _run_all(
     stage: Path,
     workers: int,
     progress: bool,
+    start: str | Path | None = None,
+    save_state: tuple[int, Path] | None = None,
 ) -> dict[int, pd.DataFrame]:
     """Run every replication into ``stage``; return the finished ones' run tables.
 
@@ -672,7 +761,9 @@ def _run_all(
         from model.experiment.runner import RunTask, run_tasks
 
         if len(seeds) == 1:
-            tables[0] = simulate(scenario, seeds[0], steps, stage, 0, progress)
+            tables[0] = simulate(
+                scenario, seeds[0], steps, stage, 0, progress, start=start, save_state=save_state
+            )
         else:
             tasks = [
                 RunTask(
@@ -680,7 +771,7 @@ def _run_all(
                     scenario=resolved,
                     seed=s,
                     steps=steps,
-                    meta={"replication": r, "out": str(stage)},
+                    meta={"replication": r, "out": str(stage), "start": start},
                 )
                 for r, s in enumerate(seeds)
             ]
@@ -744,6 +835,7 @@ def _write_stage(
         plot_run_summary(outcome.table, stage / "summary.png", title)
         outputs.append("summary.png")
         outputs += gather_group_tables(stage, outcome.finished, seeds, name)
+    outputs += sorted(p.name for p in stage.iterdir() if STATE_NAME.fullmatch(p.name))
     for rep in outcome.finished:
         for folder, where in (("consumers", consumer_file), ("merchants", merchant_file)):
             staged = f"{folder}/{where(stage, rep).name}"
@@ -763,6 +855,7 @@ def _write_stage(
         steps=outcome.steps,
         replications=len(seeds),
         run_id=provenance["run_id"],
+        **{k: provenance[k] for k in ("start", "saved_state") if k in provenance},
         status="interrupted" if outcome.interrupted is not None else "complete",
         replications_written=outcome.finished,
         failed_runs={str(r): msg for r, msg in outcome.failures.items()},
