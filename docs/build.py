@@ -244,6 +244,11 @@ GENERATORS: dict[str, Generator] = {
             "policy levers: caps (model/levers.py), effects (model/policy.py)",
         ),
         Generator(
+            "ranges-table",
+            generators.ranges_table,
+            "docs/ranges.md: every behavioural parameter's plausible range (model/ranges.yaml)",
+        ),
+        Generator(
             "odd-submodels",
             generators.submodel_list,
             "mechanism modules and their one-line rules (model/mechanisms/)",

@@ -1114,3 +1114,43 @@ def cnnic_replay_sentence(record: dict[str, Any]) -> str:
         + _provenance(f"{MEASURED}/cnnic_replay.csv", record)
         + "\n"
     )
+
+
+def ranges_table() -> str:
+    """docs/ranges.md's table: every behavioural parameter's plausible range (model/ranges.yaml)."""
+    from model.ranges import expand_key, load_ranges
+    from model.scenario import load_scenario
+
+    table = load_ranges()
+    data = {
+        ref: load_scenario(ROOT / ref).resolved()
+        for ref in {REFERENCE_SCENARIO, *SECTION_REFERENCES.values()}
+    }
+    counts = {kind: 0 for kind in ("sourced", "fitted", "assumption")}
+    rows = [
+        "| parameter | reference value | low | high | kind | source |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for key, rng in table.ranges.items():
+        ref = SECTION_REFERENCES.get(key.split(".")[0], REFERENCE_SCENARIO)
+        values = []
+        for path in expand_key(key, data[ref]):
+            node: Any = data[ref]
+            for part in path.split("."):
+                node = node[part]
+            values.append(f"{node:g}")
+        counts[rng.kind] += 1
+        shown = ", ".join(dict.fromkeys(values)) or "—"
+        rows.append(
+            f"| `{key}` | {shown} | {rng.low:g} | {rng.high:g} | {rng.kind} | {cell(rng.source)} |"
+        )
+    summary = (
+        f"{len(table.ranges)} behavioural parameters: "
+        + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        + f"; {len(table.not_behavioural)} numbers of the behavioural sections are not ranged "
+        "(below).\n\n"
+    )
+    exempt = ["| not ranged | why |", "|---|---|"] + [
+        f"| `{key}` | {cell(why)} |" for key, why in table.not_behavioural.items()
+    ]
+    return summary + "\n".join(rows) + "\n\n" + "\n".join(exempt) + "\n"

@@ -122,8 +122,54 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compare scenarios of different population sizes (refused by default: the effects "
         "would include the size); the first line of the output names the difference",
     )
+    add_worlds_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=handle)
+
+
+def add_worlds_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of a robust comparison across worlds (model/workflows/worlds.py)."""
+    parser.add_argument(
+        "--worlds",
+        default=None,
+        metavar="N",
+        help="instead: repeat the paired comparison in N plausible worlds drawn from the "
+        "behavioural parameters' ranges (model/ranges.yaml; Latin hypercube seeded by --seed) "
+        "and report how often each effect keeps its sign and what it depends on "
+        "(default --reps 2; docs/decisions.md)",
+    )
+    parser.add_argument(
+        "--worlds-from",
+        choices=("lhs", "posterior"),
+        default="lhs",
+        help="with --worlds: lhs (default), or posterior: the fitted parameters from the "
+        "calibration's posterior particles (results/calibration/cnnic/posterior.csv)",
+    )
+    parser.add_argument(
+        "--vary",
+        default=None,
+        metavar="KEYS",
+        help="with --worlds: vary only these behavioural parameters, comma-separated keys or "
+        "sections (e.g. merchants,trust); the others keep the scenarios' values",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --worlds: finish the study in --out, running only the missing runs",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="with --worlds: run on this Dask scheduler (tcp://host:port)",
+    )
+    parser.add_argument(
+        "--dask-local",
+        type=int,
+        default=None,
+        metavar="W",
+        help="with --worlds: start a local Dask cluster with W worker processes",
+    )
 
 
 def _command_line() -> str:
@@ -164,6 +210,8 @@ def handle(args: argparse.Namespace) -> int:
             hint = missing_file_hint(args.uncertain)
             raise UserError(f"--uncertain: {args.uncertain}: no such experiment file{hint}")
         read_yaml_mapping(args.uncertain, "experiment")  # readable, and an experiment file
+    if args.worlds is not None or args.resume or args.scheduler or args.dask_local or args.vary:
+        return _handle_worlds(args)
     if args.uncertain is not None and (args.decompose or args.thresholds):
         raise UserError("--uncertain: cannot be combined with --decompose or --threshold")
     reps = args.reps if args.reps is not None else (None if args.uncertain else DEFAULT_REPS)
@@ -344,6 +392,76 @@ def _handle_uncertain(args, names, scenarios, reps, workers) -> int:
     print("Regret (shortfall from the best package in each world):")
     for text in result.sentences:
         print(f"- {text}")
+    print(f"report: {result.files['report']}")
+    print(f"folder: {result.out}")
+    return 1 if result.failures else 0
+
+
+def _handle_worlds(args: argparse.Namespace) -> int:
+    """``--worlds N``: the robust comparison (model/workflows/worlds.py)."""
+    from model.workflows.compare import load_scenarios
+    from model.workflows.worlds import parse_worlds, run_worlds
+
+    if args.worlds is None:
+        raise UserError("--vary, --resume, --scheduler and --dask-local go with --worlds N")
+    worlds = parse_worlds(args.worlds)
+    if args.uncertain is not None or args.decompose or args.thresholds:
+        raise UserError("--worlds: cannot be combined with --uncertain, --decompose or --threshold")
+    reps = 2 if args.reps is None else args.reps
+    if reps < 1:
+        raise UserError(f"--reps: {reps}: must be at least 1")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers: {args.workers}: must be at least 1")
+    check_something_to_compare(args.scenarios)
+    from model.workflows.worlds import POSTERIOR_FILE
+
+    if args.worlds_from == "posterior" and not POSTERIOR_FILE.is_file():
+        raise UserError(
+            f"--worlds-from posterior: no posterior file {POSTERIOR_FILE} (run mtsim calibrate "
+            "experiments/calibrate_cnnic.yaml first, or use --worlds-from lhs)"
+        )
+    names, scenarios, _ = load_scenarios(args.scenarios, args.overrides)
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("results") / ("worlds-" + "-".join(names[:3]) + f"-{worlds}")
+    )
+    check_out_folder(out)
+    try:
+        with sigterm_as_interrupt():
+            result = run_worlds(
+                names,
+                scenarios,
+                out,
+                worlds=worlds,
+                reps=reps,
+                steps=args.steps,
+                seed=args.seed,
+                worlds_from=args.worlds_from,
+                vary=[v for v in (args.vary or "").split(",") if v.strip()],
+                workers=args.workers,
+                scheduler=args.scheduler,
+                dask_local=args.dask_local,
+                resume=args.resume,
+                progress=not args.quiet,
+                command=_command_line(),
+                say=lambda text: print(text, file=sys.stderr, flush=True),
+            )
+    except KeyboardInterrupt as exc:
+        what, code = interrupt_exit(exc)
+        print(
+            f"mtsim: compare --worlds {what}; the finished runs are kept in {out}/runs/; "
+            "add --resume to the same command to finish",
+            file=sys.stderr,
+        )
+        return code
+    for fail in result.failures:
+        print(
+            f"mtsim: run failed: {fail['scenario']} world {fail['world']} replication "
+            f"{fail['replication']}: {fail['error']}",
+            file=sys.stderr,
+        )
+    print(result.paragraph)
     print(f"report: {result.files['report']}")
     print(f"folder: {result.out}")
     return 1 if result.failures else 0
