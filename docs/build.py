@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from docs import generators
+from docs import generators_data
 from docs import generators_tables as tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -529,6 +530,11 @@ GENERATORS.update(
             tables.decisions_decompose_table,
             "docs/decisions.md: combined_package decomposed into its levers",
             DECISIONS_DECOMPOSE,
+        ),
+        Generator(
+            "bass-of-data",
+            generators_data.bass_of_data_table,
+            "docs/validation.md: Bass p, q, m of CNNIC's own yearly series (no model run)",
         ),
         Generator(
             "decisions-optimize",

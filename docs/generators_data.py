@@ -1,0 +1,89 @@
+"""Generated blocks computed from the shipped reference data alone (no model run).
+
+``bass_of_data_table``: the discrete Bass model fitted, the way the pattern suite fits the
+model's curves (model/validation/bass.py), to CNNIC's own yearly series of mobile
+payment and mobile shopping among mobile Internet users (experiments/data/cnnic_targets.csv).
+It says what Bass coefficients China's recorded diffusion itself has, beside the
+meta-analytic range the pattern suite asks of the baseline.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "experiments" / "data" / "cnnic_targets.csv"
+
+SERIES = (
+    ("mobile_payment_share", "mobile payment users / mobile Internet users"),
+    ("mobile_shopping_share", "mobile shoppers / mobile Internet users"),
+)
+"""The CNNIC columns fitted, with their meaning."""
+
+
+def yearly(column: str) -> tuple[list[int], np.ndarray]:
+    """The year-end values of a column (years with a 31 December observation)."""
+    years, values = [], []
+    with DATA.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            day = dt.date.fromisoformat(row["date"])
+            if (day.month, day.day) == (12, 31) and row[column]:
+                years.append(day.year)
+                values.append(float(row[column]))
+    return years, np.asarray(values)
+
+
+def _fit_rows() -> list[tuple[str, str, str, float, float, float] | tuple[str, str, str]]:
+    from model.validation.bass import fit_discrete_bass
+
+    rows = []
+    for column, label in SERIES:
+        years, values = yearly(column)
+        # consecutive years only: the discrete Bass recursion steps one year at a time
+        run = [0]
+        for i in range(1, len(years)):
+            if years[i] != years[i - 1] + 1:
+                break
+            run.append(i)
+        years, values = [years[i] for i in run], values[run]
+        if len(years) < 4:
+            points = ", ".join(f"{v:.3f}" for v in values)
+            rows.append((label, f"{years[0]}-{years[-1]}", points))
+            continue
+        for last in sorted({years[-1], min(years[-1], 2018)}):
+            k = years.index(last) + 1
+            if k < 4:
+                continue
+            fit = fit_discrete_bass(values[:k])
+            points = ", ".join(f"{v:.3f}" for v in values[:k])
+            rows.append((label, f"{years[0]}-{last}", points, fit.p, fit.q, fit.m))
+    return rows
+
+
+def bass_of_data_table() -> str:
+    """docs/validation.md: Bass p, q, m of CNNIC's own yearly series."""
+    lines = [
+        "| CNNIC series | years | year-end shares | p per year | q per year | m |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for row in _fit_rows():
+        if len(row) == 3:
+            label, span, points = row
+            lines.append(f"| {label} | {span} | {points} | (fewer than 4 consecutive years) | | |")
+            continue
+        label, span, points, p, q, m = row
+        lines.append(f"| {label} | {span} | {points} | {p:.3f} | {q:.3f} | {m:.3f} |")
+    lines.append("")
+    lines.append(
+        "*Computed from `experiments/data/cnnic_targets.csv` (year-end observations, "
+        "consecutive years) by `model/validation/bass.py`'s fit; written by "
+        "`python -m docs.build` (docs/generators_data.py).*"
+    )
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["bass_of_data_table", "yearly"]
