@@ -10,6 +10,7 @@ from mesa.discrete_space import Network as MesaNetwork
 from model.agents import KOL, Consumer, Merchant
 from model.group_table import GroupRecorder
 from model.mechanisms import access, merchant_adoption, platform, targeting, word_of_mouth
+from model.mechanisms import marketing as marketing_mechanism
 from model.metrics import (
     CONSUMER_RECORD_FIELDS,
     consumer_record,
@@ -100,6 +101,9 @@ class MarketModel(mesa.Model):
         self.platforms = platform.build_state(
             scenario, self.graph, self.consumers, self.merchants, self.rng
         )
+        # channel audiences, interest profiles, districts (mechanisms/marketing.py): drawn
+        # last, so the draws above are those of a build without them
+        marketing_mechanism.build_consumer_marketing(scenario.marketing, self.consumers, self.rng)
         self._states = {
             "consumers": self.consumers,
             "merchants": self.merchants,

@@ -59,10 +59,13 @@ def access_phase(week: Week) -> None:
 
 @phase(
     "marketing",
-    reads="merchants.region merchants.adopted merchants.revenue consumers.region",
+    reads="merchants.region merchants.adopted merchants.revenue consumers.region "
+    "consumers.channel_audience consumers.ad_responsiveness consumers.interest "
+    "consumers.has_ordered consumers.district",
     uses="params has_access connected",
     produces="marketing_awareness marketing_lift visibility merchant_kol_budget "
     "campaign_budget marketing_spend_by_merchant channel_subsidy_spend",
+    writes="consumers.ad_responsiveness",
 )
 def marketing_phase(week: Week) -> None:
     """Merchants' channel spend, reach and effects per channel (mechanisms/marketing.py)."""
@@ -78,7 +81,13 @@ def marketing_phase(week: Week) -> None:
         degree=week.graph.degree,
         region_names=week.scenario.region_names,
         connected=s.connected,
+        audience=c.channel_audience,
+        responsiveness=c.ad_responsiveness,
+        interest=c.interest,
+        has_ordered=c.has_ordered,
+        consumer_district=c.district,
     )
+    week.stage("consumers", ad_responsiveness=result.responsiveness)
     s.marketing_awareness, s.marketing_lift = result.awareness, result.lift
     s.visibility = result.visibility
     s.merchant_kol_budget, s.campaign_budget = result.own_kol_budget, result.campaign_budget

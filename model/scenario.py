@@ -461,6 +461,11 @@ class Channel(StrictModel):
         conversion_lift: rise in a reached consumer's purchase probability when fully
             saturated by this channel (``lift * (1 - exp(-impressions))``).
         region_reach: reach multiplier per region name (default 1 where not given).
+        audience_share: share of a region's connected consumers who use the channel (its
+            reachable audience; membership drawn once at build) [share].
+        distance_decay: weight of the channel's impressions one district (distance tier)
+            further from the merchant, relative to its own district: location-based (LBS)
+            delivery; 1 spreads them evenly over the region [ratio per tier].
     """
 
     budget_share: Probability = 0.2
@@ -470,6 +475,8 @@ class Channel(StrictModel):
     consideration: Weight = 0.0
     conversion_lift: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
     region_reach: dict[str, Multiplier] = Field(default_factory=dict)
+    audience_share: Probability = 1.0
+    distance_decay: Probability = 1.0
 
 
 def _default_channels() -> dict[str, Channel]:
@@ -501,13 +508,29 @@ class Marketing(StrictModel):
             its marketing budget (so merchants' spend, and visibility, differ).
         targeting: how channel impressions fall on a region's connected consumers
             (mechanisms/targeting.py): ``random`` (evenly) or ``degree`` (in proportion
-            to social degree: precision marketing at well-connected consumers).
+            to social degree: precision marketing at well-connected consumers),
+            ``interests`` (to the platform's interest profile), ``history`` (to past mobile
+            buyers) or ``data`` (interests times history).
         channels: the channel mix; ``kol_campaign`` money buys KOL sponsorships.
+        wearout: fall of a consumer's responsiveness to advertising per impression seen,
+            ``q <- q * exp(-wearout * impressions)`` [per impression].
+        recovery: share of the lost responsiveness restored per week [share / week].
+        districts: districts (distance tiers) per region, for location-based channels
+            (``distance_decay``) [districts].
+        interest_noise: log-normal sigma of the platform's interest profile around the
+            consumer's purchase frequency (``interests`` targeting) [log units].
+        history_weight: extra impression weight of a past mobile buyer under ``history``
+            and ``data`` targeting (1 + history_weight times a non-buyer's) [ratio].
     """
 
     budget_per_merchant: Money = 10.0
     revenue_reinvest: Probability = 0.0
-    targeting: Literal["random", "degree"] = "random"
+    targeting: Literal["random", "degree", "interests", "history", "data"] = "random"
+    wearout: Annotated[float, Field(ge=0.0, le=10.0)] = 0.1
+    recovery: Probability = 0.2
+    districts: Annotated[int, Field(ge=1, le=64)] = 4
+    interest_noise: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
+    history_weight: Annotated[float, Field(ge=0.0, le=100.0)] = 3.0
     channels: dict[Literal[CHANNELS], Channel] = Field(default_factory=_default_channels)  # type: ignore[valid-type]
 
 

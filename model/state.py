@@ -178,6 +178,14 @@ class ConsumerState:
             1.0 without attributes; mean 1 over each region's population).
         spending: multiplier of the value of an order (static; 1.0 without attributes;
             mean 1 over each region's population).
+        channel_audience: bit c set when the consumer uses marketing channel c (bits in
+            the order of ``model.levers.CHANNELS``; static, mechanisms/marketing.py).
+        interest: the platform's interest profile of the consumer, a noisy reading of its
+            purchase frequency (static; ``interests`` targeting, mechanisms/targeting.py).
+        district: district (distance tier) of the consumer within its region (static;
+            location-based channels, mechanisms/o2o.py).
+        ad_responsiveness: response per advertising impression, in [0, 1]; falls with
+            exposure and recovers (wear-out, mechanisms/marketing.py).
     """
 
     region: np.ndarray
@@ -205,6 +213,10 @@ class ConsumerState:
     payment_propensity: np.ndarray
     purchase_frequency: np.ndarray
     spending: np.ndarray
+    channel_audience: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    interest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    district: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    ad_responsiveness: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
     @property
     def n(self) -> int:

@@ -9,24 +9,52 @@ Rules, per week:
   ``L * budget_per_merchant`` per adopting merchant on channel c (the same amount for
   every adopter, so it shifts visibility towards merchants that spend little of their
   own). The ``kol_campaign`` share and subsidy buy KOL posts instead (mechanisms/kol.py).
-- Reach. Channel c turns money into impressions at ``reach_per_unit`` (its cost is the
-  inverse): merchant j makes ``R_jc = reach_per_unit_c * (s_jc + subsidy_c)``. A share
-  ``foreign_reach`` lands evenly in the other regions, the rest at home; region r's
-  impressions are multiplied by ``region_reach[r]`` (default 1). Spread over the
-  region's ``A_r`` connected consumers (with the targeting weights ``w_i`` of
-  mechanisms/targeting.py, mean 1), consumer i sees ``e_ic = w_i I_rc / A_r``.
-- Effects. Each channel has its own three effects:
+- Impressions. Channel c turns money into impressions at ``reach_per_unit`` (its cost
+  is the inverse): merchant j buys ``R_jc = reach_per_unit_c * (s_jc + subsidy_c)``. A
+  share ``foreign_reach`` lands evenly in the other regions, the rest at home; region
+  r's impressions are multiplied by ``region_reach[r]`` (default 1). A location-based
+  channel (``distance_decay`` < 1) lands a merchant's home impressions on the districts
+  of its region by distance tier (mechanisms/o2o.py: ``distance_decay ** tier``).
+- Audience and reach. Only the channel's users can be reached: a share
+  ``audience_share`` of consumers (drawn once at build, :func:`build_consumer_marketing`;
+  CNNIC's user shares of each kind of app). The ``I`` impressions landing in a region
+  (or district) fall on its connected audience members in proportion to the targeting
+  weights ``w_i`` (mechanisms/targeting.py; 1 untargeted): member i expects
+  ``e_ic = I w_i / sum_audience w`` impressions, Poisson-distributed, so it is reached
+  with chance ``1 - exp(-e_ic)`` and the channel's reach (consumers seeing at least one
+  impression) is ``A (1 - exp(-I / A))`` for an audience of A untargeted members
+  (:func:`reach`): it grows with spend towards the audience and never beyond it (the
+  classic reach curve of media planning, e.g. Danaher 1992; Hanssens, Parsons & Schultz
+  2001, ch. 3).
+- Frequency and wear-out. A consumer's response per impression ``q_i`` (state
+  ``consumers.ad_responsiveness``, 1 at the start) falls with every impression it sees,
+  ``q <- q exp(-wearout * impressions)``, and recovers by a share ``recovery`` of the
+  loss each week: the repetition wear-out and restoration of advertising quality of
+  Naik, Mantrala & Sawyer (1998, "Planning media schedules in the presence of dynamic
+  advertising quality", Marketing Science 17(3)) for one consumer; repeated exposure
+  first helps, then tires (Pechmann & Stewart 1988, "Advertising repetition: a critical
+  review of wearin and wearout", Current Issues and Research in Advertising 11). This
+  week's ``e_i = sum_c e_ic`` impressions count as
+  ``E_i = q_i (1 - exp(-wearout * e_i)) / wearout`` effective impressions (the
+  responsiveness integrated over the week's impressions), shared over the channels as
+  ``E_ic = E_i e_ic / e_i``: each further impression adds less.
+- Effects. Each channel has its own three effects, on effective impressions:
 
   * awareness: an unaware consumer becomes aware with chance
-    ``1 - exp(-sum_c awareness_conversion_c * e_ic)``;
+    ``1 - exp(-sum_c awareness_conversion_c * E_ic)`` (a small external term of
+    adoption, beside word of mouth: it saturates with the audience and wears out);
   * consideration: merchant j's visibility (its weight in merchant choice,
-    mechanisms/ordering.py) is ``sum_c consideration_c * R_jc``, consumers reached
-    weighted by how far the channel puts a merchant in the choice set; KOL
-    endorsements add to it (mechanisms/kol.py);
+    mechanisms/ordering.py) is ``sum_c consideration_c * A_rc (1 - exp(-R_jc / A_rc))``,
+    the consumers of its home audience ``A_rc`` it reaches, weighted by how far the
+    channel puts a merchant in the choice set; KOL endorsements add to it
+    (mechanisms/kol.py);
   * conversion: a consumer's purchase probability is multiplied by
-    ``prod_c (1 + conversion_lift_c * (1 - exp(-e_ic)))`` (saturating: the first
+    ``prod_c (1 + conversion_lift_c * (1 - exp(-E_ic)))`` (saturating: the first
     impressions count most).
 
+  So the response of orders to spend is concave (Simon & Arndt 1980, "The shape of the
+  advertising response function", Journal of Advertising Research 20(4); Hanssens et al.
+  2001): reach saturates towards the audience, frequency wears out.
   No channel changes trust: advertising raises awareness, consideration and
   conversion, not trust (docs/domain.md, Mechanisms > Trust: consumers distrust ads).
 
@@ -38,12 +66,18 @@ levers > marketing innovation ("channels ... with different reach and cost").
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.levers import CHANNELS
+from model.mechanisms import o2o
 from model.mechanisms.targeting import impression_weights
 from model.scenario import Marketing
+
+if TYPE_CHECKING:
+    from model.state import ConsumerState
 
 KOL_CHANNEL = "kol_campaign"
 
@@ -60,6 +94,13 @@ class MarketingWeek:
         own_kol_budget: per merchant, own spend available for KOL posts (currency).
         subsidy_spend: per non-KOL channel, the state's subsidy spent this week.
         campaign_budget: the state's KOL campaign budget this week (currency).
+        responsiveness: per consumer, response per impression after this week (wear-out
+            and recovery; the next week's ``consumers.ad_responsiveness``), or None when
+            no responsiveness was given.
+        reach: per non-KOL channel, expected consumers who saw at least one impression
+            (per region or district, ``A (1 - exp(-I / A))``: exact untargeted, an upper
+            bound when targeted).
+        impressions: per non-KOL channel, impressions delivered to audience members.
     """
 
     awareness: np.ndarray
@@ -69,6 +110,62 @@ class MarketingWeek:
     own_kol_budget: np.ndarray
     subsidy_spend: dict[str, float]
     campaign_budget: float
+    responsiveness: np.ndarray | None = None
+    reach: dict[str, float] = field(default_factory=dict)
+    impressions: dict[str, float] = field(default_factory=dict)
+
+
+def reach(impressions: np.ndarray | float, audience: np.ndarray | float) -> np.ndarray:
+    """Consumers reached at least once: ``A (1 - exp(-I / A))`` (Poisson impressions)."""
+    a = np.asarray(audience, dtype=np.float64)
+    i = np.asarray(impressions, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a > 0, -a * np.expm1(-i / np.where(a > 0, a, 1.0)), 0.0)
+
+
+def effective_impressions(
+    impressions: np.ndarray, responsiveness: np.ndarray | float, wearout: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the week's effective impressions and the responsiveness after them (wear-out).
+
+    Returns ``(E, q')``: ``E = q (1 - exp(-wearout e)) / wearout`` (``q e`` without
+    wear-out) and ``q' = q exp(-wearout e)`` (recovery is applied by the caller).
+    """
+    e = np.asarray(impressions, dtype=np.float32)
+    q = np.asarray(responsiveness, dtype=np.float32)
+    if wearout <= 0.0:
+        return q * e, np.broadcast_to(q, e.shape).astype(np.float32)
+    worn = np.exp(np.float32(-wearout) * e)
+    return q * (1.0 - worn) / np.float32(wearout), q * worn
+
+
+def build_consumer_marketing(spec: Marketing, consumers: ConsumerState, rng) -> None:
+    """Draw each consumer's channel audiences, interest profile and district (at build).
+
+    - channel audiences: bit ``CHANNELS.index(c)`` set with chance ``audience_share_c``
+      (one uniform draw per consumer and non-KOL channel, in the order of ``CHANNELS``);
+    - interest: ``purchase_frequency * exp(interest_noise z - interest_noise^2 / 2)``,
+      ``z`` standard normal (the platform's noisy reading of purchase propensity);
+    - district: uniform over ``districts`` (mechanisms/o2o.py);
+    - responsiveness 1.
+    """
+    n = consumers.region.size
+    bits = np.zeros(n, dtype=np.uint8)
+    for b, name in enumerate(CHANNELS):
+        draw = rng.random(n, dtype=np.float32)
+        ch = spec.channels.get(name)
+        if name == KOL_CHANNEL or ch is None:
+            continue
+        bits |= (draw < ch.audience_share).astype(np.uint8) << np.uint8(b)
+    z = rng.standard_normal(n, dtype=np.float32)
+    sigma = np.float32(spec.interest_noise)
+    consumers.channel_audience = bits
+    consumers.interest = (
+        np.asarray(consumers.purchase_frequency, dtype=np.float32)
+        * np.exp(sigma * z - sigma * sigma / 2)
+    ).astype(np.float32)
+    consumers.district = o2o.draw_districts(n, spec.districts, rng)
+    consumers.ad_responsiveness = np.ones(n, dtype=np.float32)
 
 
 def region_impressions(
@@ -82,6 +179,31 @@ def region_impressions(
     return by_home * (1.0 - foreign_reach) + (total - by_home) * foreign_reach / (n_regions - 1)
 
 
+def district_impressions(
+    bought: np.ndarray,
+    merchant_region: np.ndarray,
+    merchant_district: np.ndarray,
+    foreign_reach: float,
+    n_regions: int,
+    districts: int,
+    decay: float,
+) -> np.ndarray:
+    """Regions x districts: impressions of a location-based channel (flattened, r * D + d).
+
+    Home impressions spread over the merchant's region's districts by
+    :func:`model.mechanisms.o2o.tier_kernel`; foreign ones evenly over the other regions'
+    districts.
+    """
+    cell = merchant_region.astype(np.intp) * districts + merchant_district
+    by_cell = np.bincount(cell, weights=bought, minlength=n_regions * districts)
+    home = (by_cell.reshape(n_regions, districts) @ o2o.tier_kernel(districts, decay))
+    if n_regions == 1:
+        return home.ravel()
+    by_home = home.sum(axis=1)
+    foreign = (by_home.sum() - by_home) * foreign_reach / (n_regions - 1)
+    return (home * (1.0 - foreign_reach) + foreign[:, None] / districts).ravel()
+
+
 def run_marketing(
     spec: Marketing,
     channel_budget: Mapping[str, float],
@@ -93,6 +215,12 @@ def run_marketing(
     degree: np.ndarray,
     region_names: list[str],
     connected: np.ndarray | None = None,
+    *,
+    audience: np.ndarray | None = None,
+    responsiveness: np.ndarray | None = None,
+    interest: np.ndarray | None = None,
+    has_ordered: np.ndarray | None = None,
+    consumer_district: np.ndarray | None = None,
 ) -> MarketingWeek:
     """Spend, impressions and effects of this week's merchant marketing.
 
@@ -107,7 +235,12 @@ def run_marketing(
         has_access: consumers with mobile access this week.
         degree: social degree of each consumer (``degree`` targeting).
         region_names: region names by code.
-        connected: consumers with access per region (computed here when None).
+        connected: unused (kept for callers; the audiences are counted here).
+        audience: per consumer, channel-audience bits (None: everyone uses every channel).
+        responsiveness: per consumer, response per impression (None: 1, no wear-out state).
+        interest: per consumer, interest profile (``interests``/``data`` targeting).
+        has_ordered: per consumer, has ordered by mobile (``history``/``data`` targeting).
+        consumer_district: per consumer, district in its region (None: all in district 0).
     """
     n_regions = len(region_names)
     n = consumer_region.size
@@ -116,46 +249,104 @@ def run_marketing(
         adopted, base + spec.revenue_reinvest * np.maximum(revenue.astype(np.float64), 0.0), 0.0
     )
     n_adopters = int(adopted.sum())
-    if connected is None:
-        connected = np.bincount(consumer_region[has_access], minlength=n_regions)
-    connected = np.asarray(connected, dtype=np.float64)
-    per_consumer = np.where(connected > 0, 1.0 / np.maximum(connected, 1.0), 0.0)
-    weights = impression_weights(spec.targeting, degree, consumer_region, has_access, n_regions)
+    weights = impression_weights(
+        spec.targeting,
+        degree,
+        consumer_region,
+        has_access,
+        n_regions,
+        interest=interest,
+        has_ordered=has_ordered,
+        history_weight=spec.history_weight,
+    )
+    if weights is not None:
+        weights = weights.astype(np.float32)
+    districts = spec.districts if consumer_district is not None else 1
+    region_key = consumer_region.astype(np.intp)
+    district_key = (
+        region_key * districts + consumer_district.astype(np.intp)
+        if consumer_district is not None
+        else region_key
+    )
+    merchant_district = o2o.merchant_districts(adopted.size, districts)
     visibility = np.zeros(adopted.size, dtype=np.float64)
     own_spend = np.zeros(adopted.size, dtype=np.float64)
     subsidy_spend: dict[str, float] = {}
-    aware_hazard = np.zeros(n_regions) if weights is None else np.zeros(n)
-    log_lift = np.zeros(n_regions) if weights is None else np.zeros(n)
-    for name, ch in spec.channels.items():
+    reached: dict[str, float] = {}
+    delivered: dict[str, float] = {}
+    exposures: list[tuple[int, np.ndarray]] = []  # (channel position, e_ic)
+    active = list(spec.channels.items())
+    for pos, (name, ch) in enumerate(active):
         if name == KOL_CHANNEL:
             continue
         own = budget * ch.budget_share
         subsidy = max(0.0, channel_budget.get(name, 0.0) - base * ch.budget_share)
         own_spend += own
         subsidy_spend[name] = subsidy * n_adopters
-        reach = ch.reach_per_unit * (own + np.where(adopted, subsidy, 0.0))
-        if ch.consideration > 0.0:
-            visibility += ch.consideration * reach
-        if not reach.any():
+        bought = ch.reach_per_unit * (own + np.where(adopted, subsidy, 0.0))
+        if not bought.any():
             continue
-        impressions = region_impressions(reach, merchant_region, ch.foreign_reach, n_regions)
-        if ch.region_reach:
-            impressions = impressions * np.array(
-                [ch.region_reach.get(r, 1.0) for r in region_names]
+        member = has_access
+        if audience is not None:
+            bit = np.uint8(1 << CHANNELS.index(name))
+            member = has_access & ((audience & bit) != 0)
+        region_audience = np.bincount(region_key, weights=member, minlength=n_regions)
+        if ch.consideration > 0.0:
+            visibility += ch.consideration * reach(bought, region_audience[merchant_region])
+        lbs = ch.distance_decay < 1.0 and districts > 1
+        if lbs:
+            cells = district_impressions(
+                bought, merchant_region, merchant_district, ch.foreign_reach, n_regions,
+                districts, ch.distance_decay,
             )
-        exposure = impressions * per_consumer  # per connected consumer, by region
-        if weights is not None:
-            exposure = np.where(has_access, exposure[consumer_region] * weights, 0.0)
-        aware_hazard += ch.awareness_conversion * exposure
+            key, n_cells = district_key, n_regions * districts
+        else:
+            cells = region_impressions(bought, merchant_region, ch.foreign_reach, n_regions)
+            key, n_cells = region_key, n_regions
+        if ch.region_reach:
+            mult = np.array([ch.region_reach.get(r, 1.0) for r in region_names])
+            cells = cells * (np.repeat(mult, districts) if lbs else mult)
+        if weights is None:
+            w_member = member
+            heads = mass = (
+                region_audience if not lbs else np.bincount(key, weights=member, minlength=n_cells)
+            )
+        else:
+            w_member = np.where(member, weights, np.float32(0.0))
+            mass = np.bincount(key, weights=w_member, minlength=n_cells)
+            heads = np.bincount(key, weights=member, minlength=n_cells)
+        density = np.where(mass > 0, cells / np.where(mass > 0, mass, 1.0), 0.0)
+        exposure = density.astype(np.float32)[key]
+        exposure *= w_member
+        exposures.append((pos, exposure))
+        delivered[name] = float(cells[mass > 0].sum())
+        reached[name] = float(reach(cells, heads).sum())  # per cell, as if untargeted
+    total = np.zeros(n, dtype=np.float32)
+    for _, e in exposures:
+        total += e
+    q = np.ones(n, dtype=np.float32) if responsiveness is None else responsiveness
+    effective, worn = effective_impressions(total, q, spec.wearout)
+    scale = np.where(total > 0, effective / np.where(total > 0, total, 1.0), 0.0).astype(
+        np.float32
+    )
+    aware_hazard = np.zeros(n, dtype=np.float32)
+    lift = np.ones(n, dtype=np.float32)
+    for pos, e in exposures:
+        ch = active[pos][1]
+        e *= scale  # effective impressions, in place
+        aware_hazard += np.float32(ch.awareness_conversion) * e
         if ch.conversion_lift > 0.0:
-            log_lift += np.log1p(ch.conversion_lift * -np.expm1(-exposure))
-    awareness = -np.expm1(-aware_hazard)
-    lift = np.exp(log_lift)
-    if weights is None:  # per region -> per consumer (no access: no effect)
-        key = consumer_region.astype(np.uint8 if n_regions < 255 else np.intp)
-        key[~has_access] = n_regions
-        awareness = np.append(awareness, 0.0).take(key)
-        lift = np.append(lift, 1.0).take(key)
+            np.negative(e, out=e)
+            np.expm1(e, out=e)  # -(1 - exp(-E))
+            e *= np.float32(-ch.conversion_lift)
+            e += np.float32(1.0)
+            lift *= e
+    np.negative(aware_hazard, out=aware_hazard)
+    awareness = -np.expm1(aware_hazard).astype(np.float64)
+    lift = lift.astype(np.float64)
+    next_q = None
+    if responsiveness is not None:
+        next_q = (1.0 - np.float32(1.0 - spec.recovery) * (1.0 - worn)).astype(np.float32)
     kol = spec.channels.get(KOL_CHANNEL)
     kol_share = kol.budget_share if kol is not None else 0.0
     campaign = max(0.0, channel_budget.get(KOL_CHANNEL, 0.0) - base * kol_share) * n_adopters
@@ -167,4 +358,7 @@ def run_marketing(
         own_kol_budget=budget * kol_share,
         subsidy_spend=subsidy_spend,
         campaign_budget=float(campaign),
+        responsiveness=next_q,
+        reach=reached,
+        impressions=delivered,
     )

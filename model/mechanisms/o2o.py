@@ -46,6 +46,22 @@ where enough customers pay by QR, and falls towards 0 where the fee is not worth
 At week 0 ``a_rp`` is ``platforms.platforms.<p>.qr_acceptance`` in every region (the
 starting share). The rule draws no random numbers.
 
+Location (LBS) within a region (:func:`draw_districts`, :func:`merchant_districts`,
+:func:`tier_kernel`). Each region is split into ``marketing.districts`` districts on a
+line; the distance tier between two districts d and d' is ``|d - d'|`` (0: the same
+district). A consumer's district is drawn uniformly at build; merchant slot j's is
+``j mod districts`` (no draw, so entrants have one too). A location-based channel
+(``distance_decay`` < 1, e.g. the QR/O2O entrance) lands a merchant's home impressions on
+district d' in proportion to ``distance_decay ** tier`` (mechanisms/marketing.py): nearby
+consumers see more of a store's location-based ads. Source: field experiments on mobile
+location-based advertising find response falling with the distance to the store
+(Molitor, Reichhart, Spann & Ghose 2020, "Measuring the effectiveness of location-based
+advertising: a randomized field experiment", Journal of Retailing 96(1); Fong, Fang & Luo
+2015, "Geo-conquesting: competitive locational targeting of mobile promotions", Journal
+of Marketing Research 52(5); Ghose, Li & Liu 2019, "Mobile targeting using customer
+trajectory patterns", Management Science 65(11)); the size of the decay per tier is an
+assumption (scenarios/baseline.yaml).
+
 Source: docs/domain.md, Mechanisms > Mobile payment (offline QR payment first; the
 two-sided argument: sellers accept a payment means when enough customers use it and the
 fee is worth it) and Social commerce (QR codes, location-based discovery of nearby
@@ -204,3 +220,25 @@ def qr_acceptance_week(
     share = qr_payer_share(user, pays, region, n_regions, n_platforms)
     worth = (spec.qr_acceptance_gain * share >= spec.qr_fee).astype(np.float64)
     return qr_acceptance + spec.qr_acceptance_rate * (worth - qr_acceptance)
+
+
+def draw_districts(n: int, districts: int, rng: np.random.Generator) -> np.ndarray:
+    """Per consumer, its district within its region (uniform; uint8)."""
+    if districts <= 1:
+        return np.zeros(n, dtype=np.uint8)
+    return rng.integers(0, districts, size=n, dtype=np.uint8)
+
+
+def merchant_districts(n_slots: int, districts: int) -> np.ndarray:
+    """Per merchant slot, its district within its region: ``slot mod districts`` (no draw)."""
+    return (np.arange(n_slots) % max(1, districts)).astype(np.intp)
+
+
+def tier_kernel(districts: int, decay: float) -> np.ndarray:
+    """Districts x districts: share of a merchant's home impressions landing on each district.
+
+    Row d (the merchant's district) is ``decay ** |d - d'|``, normalised to sum 1.
+    """
+    d = np.arange(max(1, districts))
+    k = float(decay) ** np.abs(d[:, None] - d[None, :]).astype(np.float64)
+    return k / k.sum(axis=1, keepdims=True)

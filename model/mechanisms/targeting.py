@@ -9,9 +9,27 @@ Rules:
   random others if it has too few), ``payers`` (consumers already paying by mobile
   first, in random order, then random others).
 - Channel impressions (``marketing.targeting``) fall on a region's connected consumers
-  in proportion to a weight ``w_i`` with mean 1 over them: ``random`` gives every
-  consumer ``w_i = 1``; ``degree`` gives ``w_i = k_i / mean k`` (well-connected
-  consumers see more of the platform's ads, as data-driven targeting aims for).
+  (of the channel's audience, mechanisms/marketing.py) in proportion to a weight
+  ``w_i`` with mean 1 over them: ``random`` gives every consumer ``w_i = 1``; the
+  others give ``w_i = s_i / mean s`` for a score ``s_i``:
+
+  * ``degree``: social degree ``k_i`` (well-connected consumers see more of the ads);
+  * ``interests``: the platform's interest profile ``consumers.interest``, drawn at
+    build as ``purchase_frequency_i * LogNormal(-sigma^2/2, sigma)`` with
+    ``sigma = interest_noise`` (a noisy reading of how often the consumer shops: the
+    interest and behavioural data of the platform);
+  * ``history``: ``1 + history_weight`` for a consumer who has ordered by mobile
+    before (``consumers.has_ordered``: retargeting past buyers), 1 for the others;
+  * ``data``: interests times history.
+
+  Precision targeting puts the same impressions on consumers more likely to need and to
+  buy, so it sells more per unit spent than spreading them evenly: behaviourally
+  targeted ads convert about twice as well as run-of-network ones (Beales 2010, "The
+  value of behavioral targeting", Network Advertising Initiative; Goldfarb & Tucker
+  2011, "Online display advertising: targeting and obtrusiveness", Marketing Science
+  30(3); Lambrecht & Tucker 2013, "When does retargeting work?", Journal of Marketing
+  Research 50(5)). Location within a region is the location-based channels' districts
+  (mechanisms/o2o.py).
 - KOL campaigns (``kols.campaign_targeting``) buy from all KOLs, the largest, the
   best connected (their followers' mean social degree) or a random subset
   (mechanisms/kol.py uses :func:`kol_campaign_mask`).
@@ -82,15 +100,35 @@ def _preferred_first(preferred: np.ndarray, count: int, rng: np.random.Generator
 
 
 def impression_weights(
-    targeting: str, degree: np.ndarray, region: np.ndarray, connected: np.ndarray, n_regions: int
+    targeting: str,
+    degree: np.ndarray,
+    region: np.ndarray,
+    connected: np.ndarray,
+    n_regions: int,
+    *,
+    interest: np.ndarray | None = None,
+    has_ordered: np.ndarray | None = None,
+    history_weight: float = 0.0,
 ) -> np.ndarray | None:
     """Per consumer weight of channel impressions, mean 1 over each region's connected.
 
-    Returns None for ``random`` (every weight 1), so the caller can skip the product.
+    ``degree``: social degree; ``interests``: the interest profile; ``history``:
+    ``1 + history_weight`` for past mobile buyers, 1 for the others; ``data``: interests
+    times history. Returns None for ``random`` (every weight 1), so the caller can skip
+    the product.
     """
     if targeting == "random":
         return None
-    k = degree.astype(np.float64) * connected
+    n = region.size
+    if targeting == "degree":
+        score = degree.astype(np.float64)
+    else:
+        score = np.ones(n)
+        if targeting in ("interests", "data"):
+            score = score * (np.ones(n) if interest is None else interest.astype(np.float64))
+        if targeting in ("history", "data") and has_ordered is not None:
+            score = score * (1.0 + history_weight * has_ordered.astype(np.float64))
+    k = score * connected
     total = np.bincount(region, weights=k, minlength=n_regions)
     count = np.bincount(region, weights=connected.astype(np.float64), minlength=n_regions)
     mean = np.where(count > 0, total / np.maximum(count, 1), 0.0)
