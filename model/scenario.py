@@ -615,6 +615,21 @@ class KOLs(StrictModel):
             ``campaign_share`` by followers / by their followers' mean social degree),
             ``random`` (a random ``campaign_share`` each week).
         campaign_share: share of KOLs a targeted campaign buys from.
+        engagement_exponent: fall of engagement per follower with the audience: a KOL with
+            F followers engages ``(F / mean F)^(-engagement_exponent)`` times as many of
+            its followers per post as a KOL of the mean audience.
+        attention_sharing: how a follower's attention is shared among the KOLs it
+            follows: each of its m KOLs reaches it with weight ``m^(-attention_sharing)``
+            (0: no sharing; 1: a fixed attention budget split equally).
+        sponsored_persuasion_loss: persuasion lost by a sponsored post against an organic
+            one (before any disclosure loss).
+        content_posts: non-endorsement posts a KOL publishes a week; each, like an organic
+            endorsement of a genuine product, recovers share ``recovery`` of the
+            credibility gap (sponsored posts recover none), so credibility settles where
+            it falls with the commercial share of the KOL's posts.
+        reach_rate: share of its followers who see a post of a KOL of the mean audience;
+            an endorsement adds the followers who see it, weighted by persuasion, to the
+            endorsed merchant's visibility.
     """
 
     follows_per_consumer: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.35
@@ -635,6 +650,11 @@ class KOLs(StrictModel):
     fee_escalation: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
     campaign_targeting: Literal["all", "largest", "well_connected", "random"] = "all"
     campaign_share: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    engagement_exponent: Annotated[float, Field(ge=0.0, le=2.0)] = 0.23
+    attention_sharing: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    sponsored_persuasion_loss: Probability = 0.2
+    content_posts: Annotated[float, Field(ge=0.0, le=100.0)] = 7.0
+    reach_rate: Probability = 0.2
 
 
 class Trust(StrictModel):

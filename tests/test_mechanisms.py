@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from model import run_model
 from tests.conftest import small_scenario
@@ -133,9 +134,11 @@ def test_merchant_promotion_lever_raises_merchant_adoption():
 
 
 def test_infrastructure_lever_raises_access_and_orders():
+    """Over 80 weeks: since people, not broadcast, spread mobile shopping (issue 26), the
+    small world places only a few orders in its first 40 weeks."""
     lever = [{"lever": "infrastructure", "strength": 1.0}]
     assert outcome("mobile_access_share", policies=lever) == 1.0
-    assert outcome("orders", "sum", policies=lever) > outcome("orders", "sum")
+    assert outcome("orders", "sum", steps=80, policies=lever) > outcome("orders", "sum", steps=80)
 
 
 def test_coupons_do_nothing_without_trust_and_help_with_it():
@@ -202,7 +205,8 @@ def test_fake_endorsements_build_no_trust_exposure():
     assert exposure.sum() > 0 and genuine.sum() == 0
     real = _market(50.0, integrity=1.0)
     exposure, genuine = kol.follower_exposure(followers, real, np.zeros(20, dtype=np.uint8), 1)
-    assert np.allclose(exposure, genuine) and genuine.sum() > 0
+    # sponsored posts build no trust either (organic ones do: tests/test_kol_attention.py)
+    assert exposure.sum() > 0 and genuine.sum() == 0
 
 
 def test_commercial_posting_and_fakes_cost_credibility_disclosure_spares_it():
@@ -381,10 +385,12 @@ def test_merchant_choice_values_shares_of_the_market_not_counts():
     )
 
 
+@pytest.mark.slow
 def test_adoption_curves_do_not_depend_on_the_number_of_agents():
     """The baseline at 2,000 and 10,000 consumers (merchants and KOLs in proportion):
-    payment adoption after three years within 4 points (means of 6 and 2 runs; measured
-    49.0 and 51.4). Counts in the merchant choice (log number of sellers) and absolute KOL
+    payment adoption after three years within 4 points (means of 12 and 4 runs: since
+    adoption spreads over ties (issue 26) single runs differ more, sd about 5.6 points at
+    2,000; measured 62.3 and 64.1). Counts in the merchant choice (log number of sellers) and absolute KOL
     audiences made the larger world 11.5 points higher (63.6 and 75.1; docs/calibration.md,
     Population size)."""
     from model.scenario import load_scenario
@@ -398,5 +404,5 @@ def test_adoption_curves_do_not_depend_on_the_number_of_agents():
         ]
         return 100 * np.mean([t["payment_adoption_connected"].iloc[-1] for t in tables])
 
-    small, large = mean_payment(2000, 6), mean_payment(10000, 2)
+    small, large = mean_payment(2000, 12), mean_payment(10000, 4)
     assert abs(large - small) < 4.0, (small, large)

@@ -2,41 +2,69 @@
 
 Rules, per week:
 
+- Finite attention. Consumer i follows ``m_i`` KOLs and gives each
+  ``a_i = m_i^(-attention_sharing)`` of its attention (1: a fixed budget split equally;
+  Hodas & Lerman 2012, "How visibility and divided attention constrain social
+  contagion": the chance of acting on one account's post falls with the number of
+  accounts followed).
+- Engagement falls with audience. KOL k with ``F_k`` followers engages
+  ``eps_k = (F_k / mean F)^(-engagement_exponent)`` times as many of its followers per
+  post as a KOL of the mean audience (Instagram like rates about 8% under 1k followers
+  and 1.7% above 1M, Markerly 2016: exponent ln(8 / 1.66) / ln(1000) = 0.23; Wies,
+  Bleier & Edeling 2023, "Finding Goldilocks influencers", J. Marketing 87(3): an
+  inverted U in engagement, falling over most of the range). Its engaged reach is
+  ``R_k = eps_k * sum over its followers of a_i`` (followers weighted by attention).
 - Price. A sponsored post by KOL k costs
-  ``fee_k = fee_per_follower * followers_k * credibility_k / initial_credibility``:
-  fees scale with audience and credibility. A KOL's feed is scarce: its j-th sponsored
+  ``fee_k = fee_per_follower * R_k * credibility_k / initial_credibility``: fees follow
+  engaged reach, not raw follower counts. A KOL's feed is scarce: its j-th sponsored
   post of a week (j = 0, 1, ...) costs ``fee_k * (1 + fee_escalation)^j``.
 - Buyers. Adopting merchants spend their own ``kol_campaign`` budget (pooled, M) and
   the state's KOL campaign spends its budget C (the ``channel_kol_campaign`` lever,
   mechanisms/marketing.py). Each budget buys the same expected number of posts from
-  every KOL it buys from, the q that spends it at the escalating prices
-  (``sum_k fee_k g^{j_k} (g^q - 1) / (g - 1) = budget`` with ``g = 1 + fee_escalation``
-  and ``j_k`` the KOL's posts already sold this week; ``q = budget / sum fee_k`` when
-  g = 1), so larger, more credible KOLs take more of the money: ``floor(q)`` posts plus
-  one more with chance ``q - floor(q)``, at most ``max_sponsored_posts`` per KOL a week
-  (merchants first, then the campaign). Fees paid are the escalated prices of the posts
-  actually sold. The campaign buys from all KOLs or a targeted subset
-  (``campaign_targeting``, mechanisms/targeting.py). A merchant-bought post endorses a
-  merchant drawn in proportion to its own KOL budget; a campaign post a random adopting
-  merchant.
+  every KOL it buys from (KOLs without engaged reach sell none), the q that spends it at
+  the escalating prices (``sum_k fee_k g^{j_k} (g^q - 1) / (g - 1) = budget`` with
+  ``g = 1 + fee_escalation`` and ``j_k`` the KOL's posts already sold this week;
+  ``q = budget / sum fee_k`` when g = 1): with prices in proportion to engaged reach,
+  every KOL gives the same engaged reach per unit of money, so larger KOLs take more of
+  the money but give each follower the same number of posts and less engagement.
+  ``floor(q)`` posts plus one more with chance ``q - floor(q)``, at most
+  ``max_sponsored_posts`` per KOL a week (merchants first, then the campaign). Fees paid
+  are the escalated prices of the posts actually sold. The campaign buys from all KOLs
+  or a targeted subset (``campaign_targeting``, mechanisms/targeting.py). A
+  merchant-bought post endorses a merchant drawn in proportion to its own KOL budget; a
+  campaign post a random adopting merchant.
 - Organic posts. Each KOL also posts unpaid with chance ``post_probability``,
   endorsing a random adopting merchant of its region (any adopter if none there).
-- Disclosure. With the ``kol_disclosure`` lever at L, each sponsored post is disclosed
-  with chance L. A post's persuasion is the KOL's credibility, times
-  ``1 - disclosure_persuasion_loss`` when it is a disclosed advert.
+- Persuasion. A post's persuasion is the KOL's credibility, times
+  ``1 - sponsored_persuasion_loss`` when it is sponsored (followers infer commercial
+  intent: Friestad & Wright 1994, the persuasion knowledge model), times
+  ``1 - disclosure_persuasion_loss`` when it is also disclosed as advertising (the
+  ``kol_disclosure`` lever at L discloses each sponsored post with chance L; Boerman,
+  Willemsen & Van Der Aa 2017, J. Interactive Marketing 38): disclosed < undisclosed
+  sponsored < organic.
 - Reach and effects. Follower i's exposure to region r's merchants is
-  ``e_ir = sum over posts of followed KOLs endorsing region r of persuasion`` (a
-  sparse product). Exposure raises awareness (``1 - exp(-awareness_gain * e_i)``),
-  purchase probability (``1 + purchase_lift * (1 - exp(-e_i))``: more posts, less
-  added each) and the endorsed merchants' visibility (followers times persuasion).
-  Trust rises only from the part of the exposure whose endorsed product proved
-  genuine (mechanisms/trust.py, ``kol_gain``): a fake endorsement builds no trust.
+  ``e_ir = a_i * sum over posts of followed KOLs k endorsing region r of
+  persuasion * eps_k`` (a sparse product): per follower it falls with the KOL's audience
+  and with the number of KOLs followed. Exposure raises awareness
+  (``1 - exp(-awareness_gain * e_i)``) and purchase probability
+  (``1 + purchase_lift * (1 - exp(-e_i))``: more posts, less added each). An endorsement
+  adds the followers who see it, ``reach_rate * R_k``, times persuasion (their
+  consideration weight, as impressions count for a channel's visibility) to the endorsed
+  merchant's visibility: not every follower sees a post (median Instagram post reach
+  38% of followers under 20k, 23% at 20k-1M, 19% above 1M: Minter.io 2019). Trust
+  rises only from organic posts whose endorsed product proved genuine
+  (mechanisms/trust.py, ``kol_gain``): a fake endorsement or a sponsored post builds no
+  trust.
 - Credibility. Each undisclosed sponsored post costs ``commercial_penalty`` of it,
   each endorsed product that turns out fake (drawn with the merchant's integrity)
-  ``fake_penalty``; each genuine post recovers share ``recovery`` of the gap to the
-  initial credibility. Disclosure thus trades persuasion now for credibility later;
-  which wins depends on ``disclosure_persuasion_loss`` against ``commercial_penalty``
-  and ``recovery``.
+  ``fake_penalty``; each non-commercial post (the ``content_posts`` a KOL publishes a
+  week and its organic endorsements of genuine products) recovers share ``recovery`` of
+  the gap to the initial credibility; sponsored posts recover none. Without fakes the
+  credibility settles near ``c / c0 = 1 / (1 + (p / r) * n_s / n_c)`` (``p`` the
+  penalty, ``r`` the recovery, ``n_s`` undisclosed sponsored and ``n_c`` non-commercial
+  posts a week): it falls as the commercial share of the KOL's posts rises (recognised
+  persuasion attempts lower the persuader's credibility: Friestad & Wright 1994).
+  Disclosure trades persuasion now for credibility later.
 - Followers. A follower of KOL k unfollows with chance
   ``unfollow_rate * max(0, 1 - credibility_k / initial_credibility)`` a week: KOLs that
   lose credibility lose audience, and with it their fee.
@@ -46,10 +74,15 @@ of extra posts (q grows like the logarithm of the budget), the saturating effect
 repeated exposure and credibility lost to commercial posting, not from a cap on
 spending (the post cap is well above what a 10x campaign buys in the baseline).
 
+Limit: the endorsed merchant's visibility enters every consumer's choice of merchant
+(mechanisms/ordering.py), not only its followers'; since a larger KOL's endorsement adds
+more of it, this channel pushes per-follower conversion up with audience size against the
+engagement and attention effects above (which push it down).
+
 Source: docs/domain.md, Actors > KOLs and Mechanisms > KOL influence ("A KOL's
 endorsement reaches all followers at once; its persuasive weight is its credibility.
 Endorsing fakes or over-commercial posting erodes credibility"; "KOL regulation:
-disclosure of sponsorship (less persuasion, more credibility)").
+disclosure of sponsorship (less persuasion, more credibility)"), and the sources above.
 """
 
 from __future__ import annotations
@@ -119,10 +152,42 @@ class KOLPosts:
         return out
 
 
-def post_fees(spec: KOLs, follower_count: np.ndarray, credibility: np.ndarray) -> np.ndarray:
-    """Price of one sponsored post of each KOL (currency)."""
+def engagement(spec: KOLs, follower_count: np.ndarray) -> np.ndarray:
+    """Each KOL's engagement per follower relative to a KOL of the mean audience.
+
+    ``(F_k / mean F)^(-engagement_exponent)`` over the KOLs with followers (1 for a KOL
+    without followers): the share of followers who engage falls with the audience.
+    """
+    f = follower_count.astype(np.float64)
+    live = f > 0
+    if not live.any():
+        return np.ones(f.size)
+    mean = float(f[live].mean())
+    return np.where(live, (np.maximum(f, 1.0) / mean) ** -spec.engagement_exponent, 1.0)
+
+
+def attention(spec: KOLs, followers: sp.csr_array) -> np.ndarray:
+    """Each consumer's attention to one followed KOL: ``m_i^(-attention_sharing)``.
+
+    ``m_i`` is the number of KOLs consumer i follows (1 for none): a follower's attention
+    is shared among the accounts it follows.
+    """
+    follows = np.bincount(followers.indices, minlength=followers.shape[1]).astype(np.float64)
+    return np.maximum(follows, 1.0) ** -spec.attention_sharing
+
+
+def engaged_reach(
+    spec: KOLs, followers: sp.csr_array, follower_count: np.ndarray, attn: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per KOL, (relative engagement, engaged reach = engagement * sum of followers' attention)."""
+    eng = engagement(spec, follower_count)
+    return eng, eng * (followers @ attn)
+
+
+def post_fees(spec: KOLs, reach: np.ndarray, credibility: np.ndarray) -> np.ndarray:
+    """Price of one sponsored post of each KOL (currency): per engaged follower reached."""
     scale = credibility / spec.initial_credibility if spec.initial_credibility > 0 else 1.0
-    return spec.fee_per_follower * follower_count.astype(np.float64) * scale
+    return spec.fee_per_follower * reach.astype(np.float64) * scale
 
 
 def posts_bought(
@@ -146,6 +211,7 @@ def posts_bought(
         sold: posts each KOL already sold this week (their prices are escalated).
     """
     k = fees.size
+    mask = mask & (fees > 0.0)  # a KOL without engaged followers has nothing to sell
     if budget <= 0.0 or k == 0 or not mask.any():
         return np.zeros(k, dtype=np.int64)
     g = 1.0 + escalation
@@ -192,6 +258,7 @@ def kol_market(
     disclosure: float,
     merchant_integrity: np.ndarray,
     rng: np.random.Generator,
+    reach: np.ndarray | None = None,
 ) -> KOLPosts:
     """Sell, post and check this week's posts (see the module docstring).
 
@@ -209,6 +276,7 @@ def kol_market(
         disclosure: share of sponsored posts disclosed (the lever).
         merchant_integrity: each merchant's effective integrity (chance a sale is genuine).
         rng: the KOL market's generator (see :func:`kol_week`).
+        reach: each KOL's engaged reach (:func:`engaged_reach`; None: its follower count).
     """
     k = credibility.size
     adopters = np.flatnonzero(adopted)
@@ -216,7 +284,7 @@ def kol_market(
     if k == 0 or adopters.size == 0:
         z = np.zeros(0, dtype=bool)
         return KOLPosts(empty, empty, z, z, z, np.zeros(0, np.float32), np.zeros(0), z, k)
-    fees = post_fees(spec, follower_count, credibility)
+    fees = post_fees(spec, follower_count if reach is None else reach, credibility)
     cap = np.full(k, spec.max_sponsored_posts, dtype=np.int64)
     everyone = np.ones(k, dtype=bool)
     pool = float(merchant_kol_budget[adopted].sum())
@@ -253,6 +321,7 @@ def kol_market(
     campaign[kol_m.size:n_paid] = True
     disclosed = sponsored & (rng.random(kol.size) < disclosure)
     persuasion = credibility[kol].astype(np.float32)
+    persuasion[sponsored] *= np.float32(1.0 - spec.sponsored_persuasion_loss)
     persuasion[disclosed] *= np.float32(1.0 - spec.disclosure_persuasion_loss)
     # the j-th sponsored post of a KOL this week costs fee * (1 + escalation)^j
     rank = np.zeros(kol.size, dtype=np.int64)
@@ -268,11 +337,17 @@ def follower_exposure(
     posts: KOLPosts,
     merchant_region: np.ndarray,
     n_regions: int,
+    engagement: np.ndarray | None = None,
+    attention: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each consumer's exposure to endorsements of each region's merchants (n x R).
 
+    A post of KOL k reaches follower i with weight ``persuasion * engagement_k *
+    attention_i`` (None: 1).
+
     Returns:
-        (all posts, posts whose endorsed product proved genuine).
+        (all posts, organic posts whose endorsed product proved genuine: the part that
+        builds trust; sponsored posts build none).
     """
     n = followers.shape[1]
     if posts.kol.size == 0:
@@ -281,29 +356,35 @@ def follower_exposure(
     region = merchant_region[posts.merchant].astype(np.int64)
     weights = np.zeros((posts.n_kols, 2 * n_regions), dtype=np.float32)
     np.add.at(weights, (posts.kol, region), posts.persuasion)
-    genuine = ~posts.fake
+    genuine = ~posts.fake & ~posts.sponsored
     np.add.at(weights, (posts.kol[genuine], n_regions + region[genuine]), posts.persuasion[genuine])
+    if engagement is not None:
+        weights *= engagement.astype(np.float32)[:, None]
     both = np.asarray(followers.T @ weights, dtype=np.float32)
+    if attention is not None:
+        both *= attention.astype(np.float32)[:, None]
     return both[:, :n_regions], both[:, n_regions:]
 
 
-def endorsement_visibility(
-    follower_count: np.ndarray, posts: KOLPosts, n_merchants: int
-) -> np.ndarray:
-    """Followers reached by endorsements of each merchant, weighted by persuasion."""
+def endorsement_visibility(reach: np.ndarray, posts: KOLPosts, n_merchants: int) -> np.ndarray:
+    """Per merchant, the (engaged) reach of the posts endorsing it, weighted by persuasion."""
     return np.bincount(
         posts.merchant,
-        weights=follower_count[posts.kol] * posts.persuasion,
+        weights=reach[posts.kol] * posts.persuasion,
         minlength=n_merchants,
     ).astype(np.float32)
 
 
 def update_credibility(spec: KOLs, credibility: np.ndarray, posts: KOLPosts) -> np.ndarray:
-    """Return credibility after this week's posts (commercial posting, fakes, recovery)."""
+    """Return credibility after this week's posts (commercial posting, fakes, recovery).
+
+    Only non-commercial posts recover credibility (the ``content_posts`` of the week and
+    organic endorsements of genuine products); sponsored posts never do.
+    """
     cred = credibility.astype(np.float64)
     commercial = posts.per_kol(posts.sponsored & ~posts.disclosed)
     fakes = posts.per_kol(posts.fake)
-    genuine = posts.per_kol(~posts.fake)
+    genuine = posts.per_kol(~posts.fake & ~posts.sponsored) + spec.content_posts
     cred = cred * (1.0 - spec.commercial_penalty) ** commercial
     cred = cred * (1.0 - spec.fake_penalty) ** fakes
     cred = cred + (1.0 - (1.0 - spec.recovery) ** genuine) * (spec.initial_credibility - cred)
@@ -434,6 +515,8 @@ def kol_week(
         if spec.campaign_targeting == "well_connected" and credibility.size
         else None
     )
+    attn = attention(spec, followers)
+    eng, reach = engaged_reach(spec, followers, follower_count, attn)
     posts = kol_market(
         spec=spec,
         credibility=credibility,
@@ -447,8 +530,11 @@ def kol_week(
         disclosure=disclosure,
         merchant_integrity=effective_integrity(merchants, integrity, verified),
         rng=rng,
+        reach=reach,
     )
-    exposure, genuine = follower_exposure(followers, posts, merchant_region, n_regions)
+    exposure, genuine = follower_exposure(
+        followers, posts, merchant_region, n_regions, engagement=eng, attention=attn
+    )
     all_domestic, all_foreign = split_by_home(exposure, consumer_region)
     exposure_total = all_domestic + all_foreign
     genuine_domestic, genuine_foreign = split_by_home(genuine, consumer_region)
@@ -457,7 +543,8 @@ def kol_week(
     after = unfollow(spec, followers, credibility, rng)
     return KOLWeek(
         posts=posts,
-        merchant_visibility=visibility + endorsement_visibility(follower_count, posts, n_merchants),
+        merchant_visibility=visibility
+        + endorsement_visibility(spec.reach_rate * reach, posts, n_merchants),
         genuine_domestic=genuine_domestic,
         genuine_foreign=genuine_foreign,
         exposure=exposure_total,
