@@ -47,8 +47,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from docs import generators
-from docs import generators_data
+from docs import generators, generators_data
 from docs import generators_tables as tables
 
 ROOT = Path(__file__).resolve().parents[1]

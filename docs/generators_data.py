@@ -26,7 +26,7 @@ SERIES = (
 
 
 def yearly(column: str) -> tuple[list[int], np.ndarray]:
-    """The year-end values of a column (years with a 31 December observation)."""
+    """Return the year-end values of a column (years with a 31 December observation)."""
     years, values = [], []
     with DATA.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):

@@ -164,7 +164,7 @@ FILE_KINDS: dict[str, FileKind] = {
             "optimization",
             ("optimize",),
             "experiments/optimize_payment_trust.yaml",
-            required=frozenset({"base", "budget", "levers", "objectives"}),
+            required=frozenset({"budget", "levers", "objectives"}),  # and base: or start:
         ),
     )
 }

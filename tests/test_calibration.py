@@ -124,7 +124,10 @@ def test_twin_experiment_recovers_known_parameters(tmp_path):
     from model.validation.abc import run_abc
 
     _write_synthetic(tmp_path, TRUTH)
-    cal = load_calibration(_write_config(tmp_path, _config(tmp_path)))
+    config = _config(tmp_path)
+    # since payment spreads over ties (issue 26) one small run is noisier: more generations
+    config["abc"].update(max_generations=5, max_simulations=1200)
+    cal = load_calibration(_write_config(tmp_path, config))
     result = run_abc(cal, tmp_path / "abc.db", quiet=True)
     summary = result.summary().set_index("parameter")
     for name, true_value in TRUTH.items():
@@ -466,8 +469,9 @@ def test_shipped_cnnic_calibration_loads():
     assert cal.steps == 365
     # week 0 is 2013-12-31, end-2020 is week 365
     assert cal.observations["payment"].steps[-1] == 365
-    for name in cal.series_names:
-        assert cal.predict_mask(name).any()
+    held = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml", holdout=True)
+    for name in held.series_names:
+        assert held.predict_mask(name).any()
     assert not cal.fit_mask("payment")[0]  # end-2013 is the initial condition
     # customs: growth relative to 2018 (1.06 trillion yuan), the reference itself not fitted
     customs = cal.observations["customs"]

@@ -787,8 +787,12 @@ MAY_BE_NAN = {
     "intention_conversion",
     "search_action_rate",
     "search_purchase_rate",
+    "platform_multihoming",  # users of two or more platforms / users: NaN with no users
+    "wallet_multihoming",  # ... / wallet holders: NaN with no wallet holder
+    "wallet_payment_share",  # per platform (wallet_payment_share.P): NaN with no payment
 }
-"""Run-table columns documented as NaN in some weeks (never infinite)."""
+"""Run-table columns documented as NaN in some weeks (never infinite); a per-platform
+column ``name.P`` is named by ``name``."""
 
 SIZES = {*SMALL_WORLD, "merchant_dynamics.max_merchants"}
 """Numbers that set the world's size, kept small (10 million merchant slots take minutes)."""
@@ -863,7 +867,8 @@ def not_finite_columns(scenario_name: str, overrides: dict[str, object]) -> list
     bad = []
     for column in table.columns:
         values = table[column].to_numpy(dtype=float)
-        allowed = ~np.isinf(values) if column in MAY_BE_NAN else np.isfinite(values)
+        may_be_nan = column in MAY_BE_NAN or column.split(".")[0] in MAY_BE_NAN
+        allowed = ~np.isinf(values) if may_be_nan else np.isfinite(values)
         if not allowed.all():
             bad.append(column)
     return bad

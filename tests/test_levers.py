@@ -55,10 +55,23 @@ TARGETS: dict[str, tuple[str, int]] = {
 """Each lever's own target outcome and its good direction (+1 up, -1 down)."""
 
 REPLICATIONS = 8
+MARKET_EXISTS = {
+    "regions.domestic.initial_payment_adoption": 0.251,
+    "regions.foreign.initial_payment_adoption": 0.251,
+    "regions.domestic.initial_shopper_share": 0.288,
+    "regions.foreign.initial_shopper_share": 0.288,
+    "word_of_mouth.initial_aware": 0.288,
+}
+"""The worlds start where scenarios/china_2013.yaml starts (CNNIC's end-2013 shares of
+payers and mobile shoppers): since people, not broadcast, spread mobile shopping (issue
+26), the baseline's world before mobile shopping places almost no mobile orders in a
+lever's first weeks, and a lever cannot move a market that does not exist yet."""
+
 SMALL = {
     "population.consumers": 800,
     "population.merchants": 80,
     "population.kols": 8,
+    **MARKET_EXISTS,
 }
 """Small worlds keep the whole check to about two minutes."""
 
@@ -66,6 +79,7 @@ ORDERS_WORLD = {
     "population.consumers": 1600,
     "population.merchants": 160,
     "population.kols": 16,
+    **MARKET_EXISTS,
 }
 """A larger world for levers whose target is mobile orders (a count: noisier when small)."""
 
@@ -161,6 +175,7 @@ MERCHANT_WORLD = {
     "population.consumers": 1000,
     "population.merchants": 40,
     "population.kols": 4,
+    **MARKET_EXISTS,
 }
 """The baseline's 25 consumers per merchant, for the lever whose target is merchants' choice:
 mobile channels pay (and merchants adopt them on their expected profit) only with enough
@@ -181,11 +196,13 @@ def test_every_library_lever_has_a_target():
     assert not missing, f"add the target outcome of {missing} to TARGETS"
 
 
-WHOLE_RUN = {"interoperability"}
-"""Levers whose target is a rare count, measured over the whole run rather than the window:
-since multi-homing (issue 26) most consumers hold the wallet a store takes, so failed
-cross-platform payments are a few a week, and with the lever on exactly none (a skewed
-paired difference whose 26-week interval reaches 0 although every seed falls)."""
+WHOLE_RUN = {"interoperability", "spam_control"}
+"""Levers whose target is a rare count, measured over the whole run rather than the
+window: group-buying offers (spam_control) are a few a month in the small world; since
+multi-homing (issue 26) most consumers hold the wallet a store takes, so failed
+cross-platform payments (interoperability) are a few a week, and with the lever on
+exactly none (a skewed paired difference whose 26-week interval reaches 0 although
+every seed falls)."""
 
 KNOWN_INERT: dict[str, str] = {}
 """Levers that fail the check today (reported to their owner)."""
@@ -213,6 +230,10 @@ def test_lever_at_full_strength_moves_its_target(lever):
 
 
 ORDERS_NOT_RAISED: dict[str, str] = {
+    "channel_kol_campaign": "with finite attention (issue 26) the library campaign adds about "
+    "+2.7 orders a week (+15%) in the world where mobile shopping exists, but 12 paired runs "
+    "give an interval from -0.5 to +5.9: the effect is there and smaller than the noise "
+    "(docs/policies.md, marketing levers table)",
     "merchant_promotion": "since promotion informs instead of forcing adoption (issue 27), "
     "0.05 raises merchant adoption but not orders beyond noise (docs/policies.md, marketing "
     "levers table); making people drive adoption is issue 26",
@@ -234,7 +255,7 @@ def test_marketing_lever_at_library_strength_raises_mobile_orders(lever):
     effect = lever_effect(
         lever,
         LIBRARY[lever],
-        overrides={"population.consumers": 2000, "simulation.steps": 104},
+        overrides={"population.consumers": 2000, "simulation.steps": 104, **MARKET_EXISTS},
         replications=6,
         full_strength=False,
         metric="orders",

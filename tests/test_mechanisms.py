@@ -390,9 +390,9 @@ def test_adoption_curves_do_not_depend_on_the_number_of_agents():
     """The baseline at 2,000 and 10,000 consumers (merchants and KOLs in proportion):
     payment adoption after three years within 4 points (means of 12 and 4 runs: since
     adoption spreads over ties (issue 26) single runs differ more, sd about 5.6 points at
-    2,000; measured 62.3 and 64.1). Counts in the merchant choice (log number of sellers) and absolute KOL
-    audiences made the larger world 11.5 points higher (63.6 and 75.1; docs/calibration.md,
-    Population size)."""
+    2,000; measured 62.3 and 64.1). Counts in the merchant choice (log number of sellers)
+    and absolute KOL audiences made the larger world 11.5 points higher (63.6 and 75.1;
+    docs/calibration.md, Population size)."""
     from model.scenario import load_scenario
     from tests.conftest import BASELINE
 

@@ -355,9 +355,10 @@ def test_bad_platform_input_is_one_line(tmp_path, override, message):
     assert len(lines) == 1 and message in lines[0], result.stderr
 
 
+@pytest.mark.long
 def test_platform_world_reproduces_the_material_targets():
-    """platform_superapp.yaml at 2,000 consumers, last 52 of 156 weeks, two seeds
-    (docs/platform.md)."""
+    """platform_superapp.yaml at 2,000 consumers, last 52 of 156 weeks, seeds 1-8
+    (docs/platform.md: the calibration's seeds; two seeds alone vary by 5 points)."""
     from model.scenario import load_scenario
 
     scenario = load_scenario(
@@ -370,7 +371,7 @@ def test_platform_world_reproduces_the_material_targets():
         ],
     )
     results = []
-    for seed in (1, 2):
+    for seed in range(1, 9):
         model = MarketModel(scenario, seed=seed)
         for _ in range(156):
             model.step()

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -157,19 +157,24 @@ def sensitivity(
 
 
 def flip_box(
-    worlds: pd.DataFrame, flipped: pd.Series, parameters: Sequence[str]
+    worlds: pd.DataFrame,
+    flipped: pd.Series,
+    parameters: Sequence[str],
+    find_boxes: Callable[..., Any] | None = None,
 ) -> list[tuple[str, float, float]]:
     """Find a PRIM box holding the worlds where the effect loses its sign (EMA workbench).
 
-    ``model.decision.discover.find_boxes`` (as ``mtsim discover``): one box, its
-    restrictions kept only where PRIM's quasi-p test supports them.
+    ``find_boxes`` is ``model.decision.discover.find_boxes`` (as ``mtsim discover``; the
+    caller passes it, since analysis does not import the decision layer): one box, its
+    restrictions kept only where PRIM's quasi-p test supports them. None: no box.
 
     Returns:
         (parameter, low, high) restrictions, [] when there is none.
     """
+    if find_boxes is None:
+        return []
     if len(flipped) < MIN_BOX_WORLDS or flipped.sum() < 2 or (~flipped).sum() < 2:
         return []
-    from model.decision.discover import find_boxes
 
     x = worlds.loc[flipped.index, list(parameters)].reset_index(drop=True)
     try:
@@ -195,6 +200,7 @@ def robust_summary(
     worlds: pd.DataFrame,
     parameters: Sequence[str],
     seed: int = 0,
+    find_boxes: Callable[..., Any] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per policy and outcome: sign stability, spread and what the effect depends on.
 
@@ -203,6 +209,7 @@ def robust_summary(
         worlds: one row per world (index world), a column per varied parameter.
         parameters: the varied parameters (columns of ``worlds``).
         seed: for the sensitivity index's dummies and resampling.
+        find_boxes: the PRIM box finder (:func:`flip_box`; None: no boxes).
 
     Returns:
         (summary, sensitivity table). The summary's columns: policy, metric, worlds,
@@ -233,7 +240,7 @@ def robust_summary(
             flipped = pd.Series(signs != sign, index=series.index)
             box = "; ".join(
                 f"{name} {low:.3g} to {high:.3g}"
-                for name, low, high in flip_box(worlds, flipped, parameters)
+                for name, low, high in flip_box(worlds, flipped, parameters, find_boxes)
             )
         rows.append(
             {

@@ -107,7 +107,7 @@ def _interval(
     upper: np.ndarray,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The 5%, 95%, 25% and 75% quantiles of the curves over parameter and noise draws."""
+    """Return the 5%, 95%, 25% and 75% quantiles over parameter and noise draws."""
     rng = np.random.default_rng(seed)
     draws = rng.multivariate_normal(popt, pcov, size=2000, check_valid="ignore")
     draws = np.clip(draws, lower, upper)

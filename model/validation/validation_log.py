@@ -77,7 +77,7 @@ def read_log(path: Path) -> list[dict[str, str]]:
 
 
 def repository_commit(where: Path) -> str:
-    """The git commit of the repository holding ``where`` (``+dirty`` if it has changes)."""
+    """Return the git commit of the repository holding ``where`` (``+dirty``: changes)."""
     folder = where if where.is_dir() else where.parent
     try:
         head = subprocess.run(
@@ -104,7 +104,7 @@ def repository_commit(where: Path) -> str:
 def next_status(
     rows: Iterable[Mapping[str, str]], calibration: str, frozen: dt.date | None, today: dt.date
 ) -> str:
-    """The status of a new scoring of ``calibration`` (see the module docstring)."""
+    """Return the status of a new scoring of ``calibration`` (see the module docstring)."""
     if frozen is None or today < frozen:
         return "development"
     mine = [r for r in rows if r.get("calibration", "").split(";")[0] == calibration]

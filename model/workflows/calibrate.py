@@ -14,7 +14,7 @@ Outputs (in ``output``, or ``output/holdout`` with ``--holdout``, or ``--out``):
 | ``generations.csv`` | per generation: epsilon, runs, acceptance rate, ESS, wall time |
 | ``predictive.csv`` | per series and step: date, predictive quantiles, point-estimate mean |
 | ``observations.csv`` | per observation: observed, predictive band, role (fit/predict), inside |
-| ``out_of_sample.csv`` | hold-out only: per series and method, RMSE (points), 50% and 90% coverage |
+| ``out_of_sample.csv`` | hold-out: per series and method, RMSE (points), 50%/90% coverage |
 | ``predictive.png`` | predictive bands against the data, one panel per series |
 | ``pairs.png`` | pairwise posterior plot (what is and is not identified) |
 | ``point_selection.csv`` | ``best``/``refined``: candidates, points searched, distances, choice |
@@ -172,7 +172,7 @@ def calibrate(
 
 
 def validation_log_path(calibration: Calibration) -> Path:
-    """The validation log a hold-out scoring of ``calibration`` is appended to."""
+    """Return the validation log a hold-out scoring of ``calibration`` is appended to."""
     assert calibration.config.holdout is not None
     return calibration.source.parent / calibration.config.holdout.log
 

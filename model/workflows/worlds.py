@@ -453,7 +453,11 @@ def run_worlds(
         and k not in own
         and any(expand_key(k, resolved[n]) for n in names)
     ]
-    summary, sens = robust_summary(effects, drawn, parameters, seed=base_seed)
+    from model.decision.discover import find_boxes
+
+    summary, sens = robust_summary(
+        effects, drawn, parameters, seed=base_seed, find_boxes=find_boxes
+    )
     regret = None
     files = {
         "worlds": out / "worlds.csv",
