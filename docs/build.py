@@ -449,6 +449,18 @@ ERROR_TIMINGS = Experiment(
     what="docs/robustness.md: time to the error of four bad commands, 5 new processes each "
     "(about 20 s)",
 )
+WORLDS_INTEGRITY = Experiment(
+    name="worlds_integrity",
+    command=("python", "experiments/worlds_integrity.py"),
+    outputs=(
+        "experiments/measured/worlds_integrity_summary.csv",
+        "experiments/measured/worlds_integrity_sensitivity.csv",
+        "experiments/measured/worlds_integrity_run.json",
+    ),
+    seeds=(1, 2, 3, 4),
+    what="docs/decisions.md 3a: integrity vs baseline over 32 plausible worlds x 4 paired "
+    "replications at 2,000 consumers (256 runs, a few minutes on 2 cores)",
+)
 GENERATORS.update(
     (g.name, g)
     for g in (
@@ -529,6 +541,12 @@ GENERATORS.update(
             tables.decisions_decompose_table,
             "docs/decisions.md: combined_package decomposed into its levers",
             DECISIONS_DECOMPOSE,
+        ),
+        Generator(
+            "worlds-integrity",
+            generators_data.worlds_integrity_text,
+            "docs/decisions.md: integrity's effect across 32 plausible worlds",
+            WORLDS_INTEGRITY,
         ),
         Generator(
             "bass-of-data",

@@ -86,4 +86,48 @@ def bass_of_data_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["bass_of_data_table", "yearly"]
+
+
+WORLDS = ROOT / "experiments" / "measured"
+FOCUS = "merchants.integrity_erosion"
+
+
+def worlds_integrity_text(record: dict) -> str:
+    """docs/decisions.md: the robust comparison of integrity against the baseline (3a)."""
+    import json
+
+    import pandas as pd
+
+    from docs.generators import _provenance
+
+    run = json.loads((WORLDS / "worlds_integrity_run.json").read_text(encoding="utf-8"))
+    sens = pd.read_csv(WORLDS / "worlds_integrity_sensitivity.csv")
+    lines = [
+        f"`{run['command']}`: {run['runs']} runs ({run['scenarios']} scenarios x "
+        f"{run['worlds']} worlds x {run['reps']} replications, 2,000 consumers, 156 weeks) "
+        f"took {run['seconds'] / 60:.1f} minutes with {run['workers']} workers on the 2-core "
+        "machine. The report's first paragraph:",
+        "",
+        f"> {run['first_paragraph']}",
+        "",
+        f"Where `{FOCUS}` stands, per outcome (PAWN index, rank correlation with the "
+        "effect, rank among the parameters, above the dummies' noise floor or not):",
+        "",
+        "| outcome | PAWN | rank correlation | rank | above noise | parameters |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
+    for metric, block in sens.groupby("metric", sort=False):
+        row = block[block["parameter"] == FOCUS]
+        if row.empty:
+            lines.append(f"| {metric} | | | not varied | | {len(block)} |")
+            continue
+        r = row.iloc[0]
+        lines.append(
+            f"| {metric} | {r['pawn']:.3f} | {r['rho']:+.2f} | {int(r['rank'])} | "
+            f"{'yes' if bool(r['above_noise']) else 'no'} | {len(block)} |"
+        )
+    lines += ["", _provenance("experiments/measured/worlds_integrity_*.csv", record)]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["bass_of_data_table", "worlds_integrity_text", "yearly"]

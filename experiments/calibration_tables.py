@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "docs" / "calibration_results"
-REFIT = SOURCE / "refit_2026-12-06" / "refit.json"
+REFIT = SOURCE / "refit_2026-12-06b" / "refit.json"  # after issue 26 (the first: refit_2026-12-06)
 MEASURED = ROOT / "experiments" / "measured"
 
 SOURCES = {
