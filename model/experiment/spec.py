@@ -28,6 +28,16 @@ match for a misspelled key), like scenario files. Varied parameters are checked
 against the scenario schema by applying each value (or both ends of each range)
 to the base scenario and validating the result.
 
+From a saved state (docs/present.md): ``start: STATE.npz`` (relative to the file)
+makes the saved scenario the base and starts every run from the state; ``base:``
+beside it is then a policy file (``name``, ``description``, ``policies`` starting at
+the saved week or later) whose policies replace the saved ones from that week on.
+Every design point may differ from the saved scenario only in its future
+(``model.state_io.future_difference``: policies from the saved week on,
+``simulation.steps``, the seed); a varied parameter of the world (a behavioural
+parameter, the population, a policy acting before the saved week) is refused in one
+line naming it. ``steps:`` is the last week, after the saved one.
+
 ``population.consumers`` under ``set:`` or as a parameter keeps the market's
 proportions, as ``--set`` does: merchants and KOLs scale with it at every design
 point unless they are under ``set:`` or varied too
@@ -124,7 +134,10 @@ class ExperimentSpec(StrictModel):
     Attributes:
         name: short identifier (default: the file name); the default output folder.
         description: what the study asks.
-        base: the base scenario file (relative to the experiment file).
+        base: the base scenario file (relative to the experiment file); with ``start``
+            a policy file (optional).
+        start: a saved state file (docs/present.md) every run starts from: the base is
+            the saved scenario.
         set: fixed overrides of the base scenario, dotted path -> value (as ``--set``).
         parameters: the varied parameters.
         design: the design.
@@ -145,7 +158,8 @@ class ExperimentSpec(StrictModel):
         None
     )
     description: str = ""
-    base: Annotated[str, Field(min_length=1, max_length=4096)]
+    base: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    start: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
     set: dict[str, Any] = Field(default_factory=dict)
     parameters: Annotated[list[ParameterSpec], Field(min_length=1)]
     design: DesignSpec
@@ -167,7 +181,14 @@ class Experiment:
         base: the resolved base scenario after ``set:`` and ``steps:`` (plain data).
         parameters: the varied parameters, as the design sees them.
         design: the design points.
+        start: the state file every run starts from (``start:``), or None: week 0.
+        start_week: the saved week (0 without a state).
+        start_hash: the saved scenario's hash (a state saved again elsewhere differs).
     """
+
+    start: Path | None = None
+    start_week: int = 0
+    start_hash: str | None = None
 
     def __init__(
         self,
@@ -238,6 +259,17 @@ class Experiment:
             "name": self.name,
             "source": self.source,
             "base_path": str(self.base_path),
+            **(
+                {
+                    "start": {
+                        "path": str(self.start),
+                        "week": self.start_week,
+                        "hash": self.start_hash,
+                    }
+                }
+                if self.start is not None
+                else {}
+            ),
             "spec": self.spec.model_dump(mode="json"),
             "design": {
                 "kind": self.design.kind,
@@ -354,6 +386,8 @@ def _check_spec(spec: ExperimentSpec, metric_names: Iterable[str] | None) -> lis
     """Cross-field checks that pydantic's field types cannot express."""
     problems: list[str] = []
     kind = spec.design.kind
+    if spec.base is None and spec.start is None:
+        problems.append("base: required: a scenario file (or start: a saved state)")
     names: dict[str, int] = {}
     paths: dict[str, int] = {}
     for i, p in enumerate(spec.parameters):
@@ -518,9 +552,17 @@ def _scaling_note(
 
 
 def _check_against_scenario(
-    spec: ExperimentSpec, source: str, base: dict[str, Any]
+    spec: ExperimentSpec, source: str, base: dict[str, Any], saved: Any = None
 ) -> tuple[list[Parameter], list[str]]:
-    """Apply each parameter's values (or range ends) to the base scenario and validate."""
+    """Apply each parameter's values (or range ends) to the base scenario and validate.
+
+    From a saved state (``saved``, a ``model.state_io.SavedState``) each value must
+    also change only the saved scenario's future.
+    """
+    if saved is not None:
+        from model.state_io import future_difference
+
+        saved_scenario = saved.scenario()
     problems: list[str] = []
     params: list[Parameter] = []
     chosen = chosen_paths(spec)
@@ -565,9 +607,17 @@ def _check_against_scenario(
                     data = apply_overrides(
                         base, {p.path: value}, source=f"{source}: {where}.path", fixed=chosen
                     )
-                    scenario_from_dict(data, source=f"{source}: {label}")
+                    scenario = scenario_from_dict(data, source=f"{source}: {label}")
                 except ScenarioError as exc:
                     problems.extend(str(exc).splitlines())
+                    break
+                if saved is not None and (
+                    problem := future_difference(saved_scenario, scenario, saved.week)
+                ):
+                    problems.append(
+                        f"{source}: {label}: cannot vary from the state {spec.start}, whose "
+                        f"present (week {saved.week}) was computed with the saved value: {problem}"
+                    )
                     break
         if p.path == "population.consumers" and (
             note := _scaling_note(source, where, base, chosen)
@@ -622,16 +672,23 @@ def load_experiment(path: str | Path) -> Experiment:
     if problems:
         raise ExperimentError(problem_lines(source, problems))
 
-    base_path = Path(spec.base)
-    if not base_path.is_absolute():
-        base_path = path.parent / base_path
-    if not base_path.exists():
-        raise ExperimentError(
-            problem_lines(source, [f"base: {spec.base!r}: scenario file not found ({base_path})"])
-        )
-    raw = read_scenario_data(base_path)
-    raw.setdefault("name", base_path.stem)
-    base_scenario = scenario_from_dict(raw, source=str(base_path))
+    saved = None
+    if spec.start is not None:
+        saved, base_scenario, base_path = _base_from_state(spec, path, source)
+    else:
+        assert spec.base is not None
+        base_path = Path(spec.base)
+        if not base_path.is_absolute():
+            base_path = path.parent / base_path
+        if not base_path.exists():
+            raise ExperimentError(
+                problem_lines(
+                    source, [f"base: {spec.base!r}: scenario file not found ({base_path})"]
+                )
+            )
+        raw = read_scenario_data(base_path)
+        raw.setdefault("name", base_path.stem)
+        base_scenario = scenario_from_dict(raw, source=str(base_path))
     fixed = dict(spec.set)
     if spec.steps is not None:
         fixed["simulation.steps"] = spec.steps
@@ -639,11 +696,23 @@ def load_experiment(path: str | Path) -> Experiment:
         with_set = apply_overrides(
             base_scenario.resolved(), fixed, source=f"{source}: set", fixed=chosen_paths(spec)
         )
-        base = scenario_from_dict(with_set, source=f"{source}: set").resolved()
+        base_checked = scenario_from_dict(with_set, source=f"{source}: set")
+        base = base_checked.resolved()
     except ScenarioError as exc:
         raise ExperimentError(str(exc)) from None
+    if saved is not None:
+        from model.state_io import future_difference
 
-    params, problems = _check_against_scenario(spec, source, base)
+        if int(base["simulation"]["steps"]) <= saved.week:
+            raise ExperimentError(
+                f"{source}: steps: {base['simulation']['steps']}: the state {spec.start} is "
+                f"at week {saved.week}; give the last week, after it"
+            )
+        problem = future_difference(saved.scenario(), base_checked, saved.week)
+        if problem is not None:
+            raise ExperimentError(f"{source}: set: from the state {spec.start}: {problem}")
+
+    params, problems = _check_against_scenario(spec, source, base, saved)
     if problems:
         raise ExperimentError("\n".join(dict.fromkeys(problems)))
     design = make_design(
@@ -654,4 +723,65 @@ def load_experiment(path: str | Path) -> Experiment:
         second_order=spec.design.second_order,
         num_levels=spec.design.num_levels,
     )
-    return Experiment(spec, source, base_path.resolve(), base, params, design)
+    experiment = Experiment(spec, source, base_path.resolve(), base, params, design)
+    if saved is not None:
+        experiment.start, experiment.start_week = Path(saved.path).resolve(), saved.week
+        experiment.start_hash = saved.scenario_hash
+    return experiment
+
+
+POLICY_FILE_KEYS: frozenset[str] = frozenset({"name", "description", "policies"})
+"""Keys of a policy file given as ``base:`` beside ``start:`` (the rest is the saved scenario's)."""
+
+
+def _base_from_state(spec: ExperimentSpec, path: Path, source: str) -> tuple[Any, Scenario, Path]:
+    """Return (saved state, base scenario, base path) of an experiment with ``start:``.
+
+    The base is the saved scenario; a ``base:`` policy file beside it replaces the
+    saved policies from the saved week on by its own (each starting then or later).
+
+    Raises:
+        ExperimentError: an unusable state file, or a policy file with other keys or a
+            policy starting before the saved week (one line).
+    """
+    from model.errors import UserError
+    from model.state_io import read_state
+
+    assert spec.start is not None
+    state_path = Path(spec.start)
+    if not state_path.is_absolute():
+        state_path = path.parent / state_path
+    try:
+        saved = read_state(state_path)
+    except UserError as exc:
+        raise ExperimentError(f"{source}: start: {exc}") from None
+    week = saved.week
+    data = saved.scenario().resolved()
+    if spec.base is None:
+        return saved, scenario_from_dict(data, source=f"{state_path} (saved scenario)"), state_path
+    base_path = Path(spec.base)
+    if not base_path.is_absolute():
+        base_path = path.parent / base_path
+    if not base_path.exists():
+        raise ExperimentError(f"{source}: base: {spec.base!r}: policy file not found ({base_path})")
+    raw = read_yaml_mapping(base_path, None, ExperimentError)
+    extra = sorted(set(raw) - POLICY_FILE_KEYS)
+    if extra:
+        raise ExperimentError(
+            f"{base_path}: {extra[0]}: beside start: the base is a policy file (name, "
+            f"description, policies from week {week} on); the rest is the saved scenario's"
+        )
+    policies = list(raw.get("policies") or [])
+    for number, policy in enumerate(policies):
+        begin = policy.get("start", 0) if isinstance(policy, dict) else 0
+        if not isinstance(begin, int) or begin < week:
+            raise ExperimentError(
+                f"{base_path}: policies.{number}.start: {begin!r}: the state is at week "
+                f"{week}; a policy from the state starts at week {week} or later"
+            )
+    past = [p for p in data.get("policies") or [] if int(p.get("start", 0)) < week]
+    data["name"] = str(raw.get("name") or base_path.stem)
+    if "description" in raw:
+        data["description"] = raw["description"]
+    data["policies"] = past + policies
+    return saved, scenario_from_dict(data, source=str(base_path)), base_path

@@ -21,6 +21,10 @@ built, so a changed file is refused at once, naming what changed; only ``name``,
 run by run. It then reads every part's footer (``ResultStore.check_parts``) and
 moves a damaged part to ``damaged/``, so that its run is computed again and
 reported (:attr:`SweepSummary.damaged`).
+
+An experiment with ``start: STATE.npz`` (docs/present.md) starts every run from the
+saved state: run r continues the saved present with its design seed from the saved
+week on (``model.experiment.runner``: a task whose ``meta["start"]`` names a state).
 """
 
 from __future__ import annotations
@@ -145,6 +149,12 @@ def run_sweep(
     design, scenarios = build_design_table(experiment, progress=progress)
     if resuming:
         store.check_same_design(design, str(experiment_path))
+        stored_start = store.read_study().get("start")
+        if stored_start != experiment.describe().get("start"):  # another saved present
+            raise StoreError(
+                f"{out_dir}: its runs started from {stored_start or 'week 0'}, not from "
+                f"{experiment.describe().get('start') or 'week 0'}; choose another --out folder"
+            )
     spec = experiment.spec
     layout = part_layout(experiment.describe())
     builder = PartBuilder(design, spec.outcomes, spec.metrics, layout)
@@ -168,7 +178,8 @@ def run_sweep(
                 scenario=scenarios[run // spec.replications],
                 seed=int(seeds_column[run]),
                 steps=experiment.steps,
-                meta={"run": run},
+                meta={"run": run}
+                | ({"start": str(experiment.start)} if experiment.start is not None else {}),
             )
             for run in todo
         )
