@@ -461,6 +461,30 @@ WORLDS_INTEGRITY = Experiment(
     what="docs/decisions.md 3a: integrity vs baseline over 32 plausible worlds x 4 paired "
     "replications at 2,000 consumers (256 runs, a few minutes on 2 cores)",
 )
+DISCOVER_EXAMPLE = Experiment(
+    name="discover_example",
+    command=("python", "experiments/discover_example.py"),
+    outputs=(
+        "experiments/measured/discover_example.json",
+        "experiments/measured/discover_example_boxes.csv",
+        "docs/figures/decisions_peeling.png",
+    ),
+    seeds=(7,),
+    what="docs/decisions.md section 5: mtsim sweep experiments/lhs_main.yaml (128 runs of "
+    "2,000 consumers, 104 weeks, 2 workers) and mtsim discover with the median rule "
+    "(about 2 minutes: sweep 101 s, discover 12 s, at load average 1.5-4)",
+)
+REGRET_EXAMPLE = Experiment(
+    name="regret_example",
+    command=("python", "experiments/regret_example.py"),
+    outputs=(
+        "experiments/measured/regret_example_summary.csv",
+        "experiments/measured/regret_example.json",
+    ),
+    seeds=(21,),
+    what="docs/decisions.md 3: three packages' regret over 12 uncertain worlds (72 runs of "
+    "1,000 consumers, about a minute)",
+)
 GENERATORS.update(
     (g.name, g)
     for g in (
@@ -549,6 +573,12 @@ GENERATORS.update(
             WORLDS_INTEGRITY,
         ),
         Generator(
+            "decisions-regret",
+            generators_data.regret_example_text,
+            "docs/decisions.md: regret of three packages across uncertain worlds",
+            REGRET_EXAMPLE,
+        ),
+        Generator(
             "bass-of-data",
             generators_data.bass_of_data_table,
             "docs/validation.md: Bass p, q, m of CNNIC's own yearly series (no model run)",
@@ -558,6 +588,12 @@ GENERATORS.update(
             tables.decisions_optimize_table,
             "docs/decisions.md: the Pareto front of the example optimisation",
             DECISIONS_OPTIMIZE,
+        ),
+        Generator(
+            "decisions-discover",
+            generators_data.decisions_discover_text,
+            "docs/decisions.md: mtsim discover on the LHS sweep, outcome below its median",
+            DISCOVER_EXAMPLE,
         ),
     )
 )

@@ -130,4 +130,83 @@ def worlds_integrity_text(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+DISCOVER = ROOT / "experiments" / "measured"
+"""``python experiments/discover_example.py``: discover_example.json and _boxes.csv."""
+
+
+def decisions_discover_text(record: dict) -> str:
+    """docs/decisions.md section 5: the example discovery on the LHS sweep, as measured."""
+    import json
+
+    import pandas as pd
+
+    from docs.generators import _provenance
+
+    run = json.loads((DISCOVER / "discover_example.json").read_text(encoding="utf-8"))
+    boxes = pd.read_csv(DISCOVER / "discover_example_boxes.csv")
+    share = run["true"] / run["cases"] if run["cases"] else 0.0
+    lines = [
+        f"The sweep ({run['runs']} runs of 2,000 consumers for 104 weeks, {run['workers']} "
+        f"workers) took {run['sweep_seconds']:.0f} s, the discovery "
+        f"{run['discover_seconds']:.0f} s (PRIM itself {run['prim_seconds']:.1f} s; the "
+        "rest starts Python, reads the sweep and imports the EMA workbench). The median of "
+        f"`payment_adoption_final` over the runs was {run['median']:.2f}, so the outcome "
+        f"was `{run['expression']}`; it holds in {run['true']} of the {run['cases']} runs "
+        f"({share:.0%}).",
+        "",
+    ]
+    if not run["boxes"]:
+        lines.append("> No box was found.")
+    for number, sentence in enumerate(run["boxes"]):
+        lines += ([">"] if number else []) + [f"> {sentence}"]
+    limits = boxes[boxes["parameter"] != "(none)"]
+    if not limits.empty:
+        lines += [
+            "",
+            "| box | parameter | low | high | coverage | density | mass |",
+            "|---:|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in limits.itertuples(index=False):
+            low = "" if pd.isna(r.low) else f"{r.low:.4g}"
+            high = "" if pd.isna(r.high) else f"{r.high:.4g}"
+            lines.append(
+                f"| {r.box} | `{r.parameter}` | {low} | {high} | {r.coverage:.2f} | "
+                f"{r.density:.2f} | {r.mass:.2f} |"
+            )
+    lines += [
+        "",
+        _provenance("experiments/measured/discover_example.json", record),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 __all__ = ["bass_of_data_table", "worlds_integrity_text", "yearly"]
+
+
+def regret_example_text(record: dict) -> str:
+    """docs/decisions.md section 3: the regret example's sentences and table."""
+    import json
+
+    import pandas as pd
+
+    from docs.generators import _provenance
+
+    run = json.loads((WORLDS / "regret_example.json").read_text(encoding="utf-8"))
+    table = pd.read_csv(WORLDS / "regret_example_summary.csv")
+    lines = [
+        f"{run['packages']} packages x {run['worlds']} worlds x 2 replications of 1,000 "
+        f"consumers for 52 weeks, {run['runs']} runs with 2 workers: "
+        f"{run['seconds']:.0f} s. The report's sentences:",
+        "",
+        *(f"- {s}" for s in run["sentences"]),
+        "",
+        "| package | outcome | mean regret | 90th percentile | worst case | best in |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in table.itertuples():
+        lines.append(
+            f"| {r.package} | {r.metric} | {r.mean_regret:.4g} | {r.p90_regret:.4g} | "
+            f"{r.max_regret:.4g} | {r.share_best:.0%} |"
+        )
+    lines += ["", _provenance("experiments/measured/regret_example_summary.csv", record)]
+    return "\n".join(lines) + "\n"

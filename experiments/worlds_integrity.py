@@ -29,7 +29,14 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "experiments" / "measured"
-HEADLINE = ("orders", "payment_adoption", "shopper_share", "gmv", "counterfeit_incidents", "merchant_adoption")
+HEADLINE = (
+    "orders",
+    "payment_adoption",
+    "shopper_share",
+    "gmv",
+    "counterfeit_incidents",
+    "merchant_adoption",
+)
 """Outcomes whose sensitivity rows are kept (those the first paragraph names, and more)."""
 FOCUS = "merchants.integrity_erosion"
 
