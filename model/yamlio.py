@@ -152,7 +152,7 @@ FILE_KINDS: dict[str, FileKind] = {
             "experiment",
             ("sweep", "compare --uncertain"),
             "experiments/kol_payment_grid.yaml",
-            required=frozenset({"base", "parameters", "design"}),
+            required=frozenset({"parameters", "design"}),  # and base: or start:
         ),
         FileKind(
             "calibration",

@@ -57,6 +57,23 @@ HEAVY_MARKERS = ("slow", "long", "subprocess", "notebook", "browser")
 """The markers that keep a test out of the quick tier."""
 
 TIERS: dict[str, dict[str, tuple[str, ...]]] = {
+    # out of CI's run to keep it under 10 minutes on 2 cores (2026-12-06: 640 s with them)
+    "slow": {
+        # the replay's two tests are strict known failures until issue 28's refit: 44 s
+        "test_china_2013.py": (),
+        "test_calibration.py": (  # 31 s and 18 s
+            "test_twin_experiment_recovers_known_parameters",
+            "test_time_budget_keeps_only_complete_generations",
+        ),
+        "test_compare.py": ("test_decompose_a_package_into_its_levers",),  # 24 s
+        "test_decision.py": ("test_optimize_front_dominates_a_same_budget_grid",),  # 26 s
+        # 40 s; the quick tier keeps the issue's huge values refused in one line
+        "test_hostile_input_4.py": ("test_every_number_at_its_maximum_keeps_the_run_table_finite",),
+        # 23 s; test_mechanisms.py's size test (slow) checks the same on the baseline
+        "test_new_user.py": (
+            "test_curves_hardly_depend_on_the_size_when_the_market_scales_with_it",
+        ),
+    },
     "long": {
         "test_calibration.py": (
             "test_twin_experiment_recovers_known_parameters",
