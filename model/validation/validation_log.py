@@ -14,7 +14,7 @@ writes docs/validation_log.csv). Every row of one scoring carries:
 column                    meaning
 ========================  ==========================================================
 ``date``                  when it was scored (UTC, ISO 8601)
-``commit``                the repository's commit (``+dirty`` with uncommitted changes;
+``commit``                the repository's commit (``-dirty`` with uncommitted changes;
                           ``unknown`` outside git)
 ``scoring``               1, 2, ...: the how-many-th scoring of this calibration in the log
 ``status``                ``development`` (the specification was not frozen:
@@ -42,7 +42,6 @@ import csv
 import datetime as dt
 import io
 import math
-import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -77,28 +76,13 @@ def read_log(path: Path) -> list[dict[str, str]]:
 
 
 def repository_commit(where: Path) -> str:
-    """Return the git commit of the repository holding ``where`` (``+dirty``: changes)."""
-    folder = where if where.is_dir() else where.parent
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{head}+dirty" if dirty else head
+    """Return the git commit of the repository holding ``where`` (``unknown`` outside git).
+
+    ``model.experiment.manifest.git_commit``: the full hash, ``-dirty`` with changes.
+    """
+    from model.experiment.manifest import git_commit
+
+    return git_commit(where if where.is_dir() else where.parent) or "unknown"
 
 
 def next_status(
