@@ -507,6 +507,49 @@ def read_state(path: str | Path) -> SavedState:
     return saved
 
 
+POLICY_FILE_KEYS: frozenset[str] = frozenset({"name", "description", "policies"})
+"""The keys of a policy file: what a run from a saved state may add to the saved scenario."""
+
+
+def with_policy_file(
+    data: dict[str, Any],
+    raw: dict[str, Any],
+    week: int,
+    path: str | Path,
+    *,
+    role: str,
+    error: type[UserError] = UserError,
+) -> dict[str, Any]:
+    """Return the saved scenario's data with a policy file's name, description and policies.
+
+    The saved policies that start before ``week`` are kept (the state's past), then the
+    file's, which must start at ``week`` or later. One line (``error``) naming ``path``
+    for another key or an earlier policy; ``role`` says what the file is in the message
+    (``"with --from-state a scenario file"``, ``"beside start: the base"``).
+    """
+    extra = sorted(set(raw) - POLICY_FILE_KEYS)
+    if extra:
+        raise error(
+            f"{path}: {extra[0]}: {role} is a policy file (name, description, policies "
+            f"from week {week} on); the rest is the saved scenario's"
+        )
+    policies = list(raw.get("policies") or [])
+    for number, policy in enumerate(policies):
+        begin = policy.get("start", 0) if isinstance(policy, dict) else 0
+        if not isinstance(begin, int) or begin < week:
+            raise error(
+                f"{path}: policies.{number}.start: {begin!r}: the state is at week {week}; "
+                f"a policy from the state starts at week {week} or later"
+            )
+    past = [p for p in data.get("policies") or [] if int(p.get("start", 0)) < week]
+    out = dict(data)
+    out["name"] = str(raw.get("name") or Path(path).stem)
+    if "description" in raw:
+        out["description"] = raw["description"]
+    out["policies"] = past + policies
+    return out
+
+
 def future_difference(saved: Scenario, other: Scenario, week: int) -> str | None:
     """Say how ``other`` differs from the saved scenario in more than its future, or None.
 

@@ -730,10 +730,6 @@ def load_experiment(path: str | Path) -> Experiment:
     return experiment
 
 
-POLICY_FILE_KEYS: frozenset[str] = frozenset({"name", "description", "policies"})
-"""Keys of a policy file given as ``base:`` beside ``start:`` (the rest is the saved scenario's)."""
-
-
 def _base_from_state(spec: ExperimentSpec, path: Path, source: str) -> tuple[Any, Scenario, Path]:
     """Return (saved state, base scenario, base path) of an experiment with ``start:``.
 
@@ -745,7 +741,7 @@ def _base_from_state(spec: ExperimentSpec, path: Path, source: str) -> tuple[Any
             policy starting before the saved week (one line).
     """
     from model.errors import UserError
-    from model.state_io import read_state
+    from model.state_io import read_state, with_policy_file
 
     assert spec.start is not None
     state_path = Path(spec.start)
@@ -765,23 +761,7 @@ def _base_from_state(spec: ExperimentSpec, path: Path, source: str) -> tuple[Any
     if not base_path.exists():
         raise ExperimentError(f"{source}: base: {spec.base!r}: policy file not found ({base_path})")
     raw = read_yaml_mapping(base_path, None, ExperimentError)
-    extra = sorted(set(raw) - POLICY_FILE_KEYS)
-    if extra:
-        raise ExperimentError(
-            f"{base_path}: {extra[0]}: beside start: the base is a policy file (name, "
-            f"description, policies from week {week} on); the rest is the saved scenario's"
-        )
-    policies = list(raw.get("policies") or [])
-    for number, policy in enumerate(policies):
-        begin = policy.get("start", 0) if isinstance(policy, dict) else 0
-        if not isinstance(begin, int) or begin < week:
-            raise ExperimentError(
-                f"{base_path}: policies.{number}.start: {begin!r}: the state is at week "
-                f"{week}; a policy from the state starts at week {week} or later"
-            )
-    past = [p for p in data.get("policies") or [] if int(p.get("start", 0)) < week]
-    data["name"] = str(raw.get("name") or base_path.stem)
-    if "description" in raw:
-        data["description"] = raw["description"]
-    data["policies"] = past + policies
+    data = with_policy_file(
+        data, raw, week, base_path, role="beside start: the base", error=ExperimentError
+    )
     return saved, scenario_from_dict(data, source=str(base_path)), base_path

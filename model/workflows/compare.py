@@ -91,6 +91,15 @@ class Comparison:
 # ----------------------------------------------------------------------------- inputs
 
 
+def unique_name(name: str, taken: Mapping[str, object]) -> str:
+    """Return ``name``, or ``name#2``, ``name#3``, ... when it is already taken."""
+    out, count = name, 2
+    while out in taken:
+        out = f"{name}#{count}"
+        count += 1
+    return out
+
+
 def load_scenarios(
     paths: Sequence[str | Path], overrides: Sequence[str] = ()
 ) -> tuple[list[str], dict[str, Scenario], dict[str, str]]:
@@ -124,11 +133,7 @@ def load_scenarios(
         except UserError as exc:
             problems.extend((str(path), line) for line in str(exc).splitlines())
             continue
-        name = scenario.name
-        count = 2
-        while name in loaded:
-            name = f"{scenario.name}#{count}"
-            count += 1
+        name = unique_name(scenario.name, loaded)
         names.append(name)
         loaded[name] = scenario
         sources[name] = str(path)
@@ -215,7 +220,6 @@ def check_like_with_like(
     return f"mtsim compare: note: {problem}; the effects include that difference"
 
 
-POLICY_FILE_KEYS: frozenset[str] = frozenset({"name", "description", "policies"})
 """Keys of a policy file for ``mtsim compare --from-state`` (the rest is the saved scenario's)."""
 
 
@@ -236,7 +240,7 @@ def scenarios_from_state(
             three, a policy starting before W, or a scenario that fails validation.
     """
     from model.scenario import scenario_from_dict
-    from model.state_io import StateError, future_difference, read_state
+    from model.state_io import StateError, future_difference, read_state, with_policy_file
     from model.yamlio import read_yaml_mapping
 
     saved = read_state(state)
@@ -244,41 +248,19 @@ def scenarios_from_state(
     base = saved.scenario()
     reference = saved.scenario(list(overrides))
     data = reference.resolved()
-    past = [p for p in data.get("policies") or [] if int(p.get("start", 0)) < week]
     names = [reference.name]
     loaded = {reference.name: reference}
     sources = {reference.name: f"{state} (saved at week {week})"}
     for path in paths:
         raw = read_yaml_mapping(path, None)
-        extra = sorted(set(raw) - POLICY_FILE_KEYS)
-        if extra:
-            raise UserError(
-                f"{path}: {extra[0]}: with --from-state a scenario file is a policy file "
-                f"(name, description, policies from week {week} on); the rest is the saved "
-                "scenario's"
-            )
-        policies = list(raw.get("policies") or [])
-        for number, policy in enumerate(policies):
-            begin = policy.get("start", 0) if isinstance(policy, dict) else 0
-            if not isinstance(begin, int) or begin < week:
-                raise UserError(
-                    f"{path}: policies.{number}.start: {begin!r}: the state is at week {week}; "
-                    f"a policy from the state starts at week {week} or later"
-                )
-        one = dict(data)
-        one["name"] = str(raw.get("name") or Path(path).stem)
-        if "description" in raw:
-            one["description"] = raw["description"]
-        one["policies"] = past + policies
+        one = with_policy_file(
+            data, raw, week, path, role="with --from-state a scenario file"
+        )
         scenario = scenario_from_dict(one, source=str(path))
         problem = future_difference(base, scenario, week)
         if problem is not None:
             raise StateError(f"{path}: {problem}")
-        name = scenario.name
-        count = 2
-        while name in loaded:
-            name = f"{scenario.name}#{count}"
-            count += 1
+        name = unique_name(scenario.name, loaded)
         names.append(name)
         loaded[name] = scenario
         sources[name] = str(path)
