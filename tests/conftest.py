@@ -77,6 +77,9 @@ TIERS: dict[str, dict[str, tuple[str, ...]]] = {
         "test_new_user.py": (
             "test_curves_hardly_depend_on_the_size_when_the_market_scales_with_it",
         ),
+        # 150 s more than CI's selection of the checks (bass, closed form, NDlib), which
+        # test_mtsim_validate_quick_passes runs in the long tier
+        "test_validation.py": ("test_mtsim_validate_quick_passes_every_check",),
     },
     "long": {
         "test_calibration.py": (

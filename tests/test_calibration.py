@@ -519,16 +519,27 @@ def test_validation_log_labels_development_headline_and_later(tmp_path):
 
     log = tmp_path / "log.csv"
     table = [
-        {"series": "payment", "method": "m", "observations": 5, "rmse_points": 1.5,
-         "coverage_50": 0.4, "coverage_90": float("nan")},
+        {
+            "series": "payment",
+            "method": "m",
+            "observations": 5,
+            "rmse_points": 1.5,
+            "coverage_50": 0.4,
+            "coverage_90": float("nan"),
+        },
     ]
     frozen = dt.date(2027, 1, 1)
 
     def score(day: str, note: str) -> tuple[int, str]:
         when = dt.datetime.fromisoformat(day + "T12:00:00+00:00")
         return append_scoring(
-            log, table, calibration="cnnic; fit_until 2016-12-31", what_changed=note,
-            frozen=frozen, commit="abc", now=when,
+            log,
+            table,
+            calibration="cnnic; fit_until 2016-12-31",
+            what_changed=note,
+            frozen=frozen,
+            commit="abc",
+            now=when,
         )
 
     assert score("2026-12-01", "first look") == (1, "development")
@@ -770,3 +781,29 @@ def test_holdout_without_a_note_is_refused_in_one_line(tmp_path, capsys):
     assert main(["calibrate", str(path), "--note", "x"]) == 2
     assert "only with --holdout" in capsys.readouterr().err
     assert not (tmp_path / "validation_log.csv").exists()
+
+
+def test_set_overrides_the_base_scenario_and_bad_set_is_one_line(tmp_path, capsys):
+    """``mtsim calibrate --set``: added to the file's overrides; a bad one names --set or the key."""
+    from model.cli import main
+
+    _write_synthetic(tmp_path, TRUTH)
+    path = _write_config(tmp_path, _config(tmp_path))
+    cal = load_calibration(
+        path, overrides=["population.consumers=120", "word_of_mouth.forget_rate=0.02"]
+    )
+    assert cal.base_data["population"]["consumers"] == 120
+    assert cal.base_data["word_of_mouth"]["forget_rate"] == 0.02
+    assert cal.config.overrides["population.merchants"] == 0  # the file's own stay
+    assert load_calibration(path).base_data["population"]["consumers"] == 300
+
+    for bad, expected in (
+        ("population.consumers", "--set: 'population.consumers': expected PATH=VALUE"),
+        ("population.nokey=3", "overrides and --set: population.nokey: unknown key"),
+        ("population.consumers=many", "overrides and --set: population.consumers"),
+    ):
+        code = main(["calibrate", str(path), "--out", str(tmp_path / "out"), "--set", bad])
+        err = capsys.readouterr().err
+        assert code == 2 and expected in err, err
+        assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()

@@ -93,6 +93,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "and figures from the fit already in the output folder"
         ),
     )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help=(
+            "override one key of the base scenario for every run, added to the file's "
+            "overrides, e.g. --set population.consumers=500 for a quick first try (repeatable)"
+        ),
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(func=handle)
 
@@ -133,7 +144,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.outputs_only:
         check_earlier_fit(out_dir)
     check_out_folder(out_dir)
-    calibration = load_calibration(args.config, holdout=args.holdout)
+    calibration = load_calibration(args.config, holdout=args.holdout, overrides=args.overrides)
     if args.scheduler is not None:  # one line now, not after the heavy imports
         from model.experiment.executors import check_scheduler
 

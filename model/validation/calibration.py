@@ -49,7 +49,7 @@ import hashlib
 import io
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -557,7 +557,9 @@ def default_output(path: str | Path, holdout: bool = False) -> Path:
     return out / "holdout" if holdout else out
 
 
-def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
+def load_calibration(
+    path: str | Path, holdout: bool = False, overrides: Sequence[str] = ()
+) -> Calibration:
     """Read, validate and cross-check a calibration file.
 
     Checks the base scenario with the fixed overrides and with every parameter at both
@@ -565,18 +567,36 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
     numbers), the date mapping (no observation before step 0) and the fit and hold-out
     windows. Imports neither pandas nor pyabc nor the model.
 
+    Args:
+        path: the calibration file.
+        holdout: fit only up to ``holdout.fit_until``.
+        overrides: ``PATH=VALUE`` texts (``mtsim calibrate --set``) added to the file's
+            ``overrides`` (and replacing any of them with the same path), e.g. a smaller
+            population for a first try.
+
     Raises:
         CalibrationError: one line per problem, naming the file and the key.
     """
     from model.scenario import (
         ScenarioError,
         apply_overrides,
+        parse_override,
         read_scenario_data,
         scenario_from_dict,
     )
 
     source = Path(path)
     config = read_calibration_config(source)
+    if overrides:
+        extra: dict[str, Any] = {}
+        for text in overrides:
+            try:
+                keys, value = parse_override(text, "--set")
+            except ScenarioError as exc:
+                raise CalibrationError(str(exc)) from None
+            extra[".".join(keys)] = value
+        config = config.model_copy(update={"overrides": {**config.overrides, **extra}})
+    where_overrides = f"{source}: overrides" + (" and --set" if overrides else "")
 
     scenario_path = _relative(source, config.scenario)
     if not scenario_path.is_file():
@@ -587,8 +607,8 @@ def load_calibration(path: str | Path, holdout: bool = False) -> Calibration:
         base = read_scenario_data(scenario_path)
         base.setdefault("name", scenario_path.stem)
         if config.overrides:
-            base = apply_overrides(base, config.overrides, source=f"{source}: overrides")
-        resolved = scenario_from_dict(base, source=f"{source}: overrides").resolved()
+            base = apply_overrides(base, config.overrides, source=where_overrides)
+        resolved = scenario_from_dict(base, source=where_overrides).resolved()
     except ScenarioError as exc:
         raise CalibrationError(str(exc)) from None
 
