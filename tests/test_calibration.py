@@ -784,7 +784,7 @@ def test_holdout_without_a_note_is_refused_in_one_line(tmp_path, capsys):
 
 
 def test_set_overrides_the_base_scenario_and_bad_set_is_one_line(tmp_path, capsys):
-    """``mtsim calibrate --set``: added to the file's overrides; a bad one names --set or the key."""
+    """`mtsim calibrate --set` adds to the file's overrides; a bad one names --set or the key."""
     from model.cli import main
 
     _write_synthetic(tmp_path, TRUTH)
