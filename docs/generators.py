@@ -1116,9 +1116,38 @@ def cnnic_replay_sentence(record: dict[str, Any]) -> str:
     )
 
 
+RANGE_KIND_WORDS = {
+    "sourced": "sourced",
+    "fitted": "fitted",
+    "direction": "direction (sourced direction, assumed size)",
+    "assumption": "assumption",
+}
+"""How docs/ranges.md's counts name each kind of model/ranges.yaml (model.ranges.KINDS)."""
+
+
+def range_kind_counts(keys_kinds: list[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """Count range kinds per section (the key's first part) and in all (``"all"``)."""
+    from model.ranges import KINDS
+
+    counts: dict[str, dict[str, int]] = {"all": dict.fromkeys(KINDS, 0)}
+    for key, kind in keys_kinds:
+        section = key.split(".")[0]
+        counts.setdefault(section, dict.fromkeys(KINDS, 0))[kind] += 1
+        counts["all"][kind] += 1
+    return counts
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "—"
+
+
 def ranges_table() -> str:
-    """docs/ranges.md's table: every behavioural parameter's plausible range (model/ranges.yaml)."""
-    from model.ranges import expand_key, load_ranges
+    """docs/ranges.md's block: provenance counts by kind and section, then every range.
+
+    Every behavioural parameter's plausible range (model/ranges.yaml) with its kind, source
+    and reference value; then the numbers of the behavioural sections that are not ranged.
+    """
+    from model.ranges import KINDS, expand_key, load_ranges
     from model.scenario import load_scenario
 
     table = load_ranges()
@@ -1126,7 +1155,6 @@ def ranges_table() -> str:
         ref: load_scenario(ROOT / ref).resolved()
         for ref in {REFERENCE_SCENARIO, *SECTION_REFERENCES.values()}
     }
-    counts = {kind: 0 for kind in ("sourced", "fitted", "assumption")}
     rows = [
         "| parameter | reference value | low | high | kind | source |",
         "|---|---:|---:|---:|---|---|",
@@ -1139,18 +1167,42 @@ def ranges_table() -> str:
             for part in path.split("."):
                 node = node[part]
             values.append(f"{node:g}")
-        counts[rng.kind] += 1
         shown = ", ".join(dict.fromkeys(values)) or "—"
         rows.append(
             f"| `{key}` | {shown} | {rng.low:g} | {rng.high:g} | {rng.kind} | {cell(rng.source)} |"
         )
+    counts = range_kind_counts([(k, r.kind) for k, r in table.ranges.items()])
+    total = counts["all"]
+    n = sum(total.values())
+    grounded = total["sourced"] + total["fitted"]
     summary = (
-        f"{len(table.ranges)} behavioural parameters: "
-        + ", ".join(f"{n} {kind}" for kind, n in counts.items())
-        + f"; {len(table.not_behavioural)} numbers of the behavioural sections are not ranged "
-        "(below).\n\n"
+        f"{n} behavioural parameters: "
+        + ", ".join(f"{total[kind]} {RANGE_KIND_WORDS[kind]}" for kind in KINDS)
+        + f". Sourced or fitted: {grounded} of {n} ({_share(grounded, n)}; issue 28 asks for "
+        f"at least half). {len(table.not_behavioural)} numbers of the behavioural sections are "
+        "not ranged (the last table).\n\n"
     )
+    provenance = [
+        "| section | parameters | " + " | ".join(KINDS) + " | sourced or fitted |",
+        "|---|---:|" + "---:|" * len(KINDS) + "---:|",
+    ]
+    for section, by_kind in [*[(s, c) for s, c in counts.items() if s != "all"], ("all", total)]:
+        m = sum(by_kind.values())
+        label = "**all**" if section == "all" else f"`{section}`"
+        provenance.append(
+            f"| {label} | {m} | "
+            + " | ".join(str(by_kind[kind]) for kind in KINDS)
+            + f" | {_share(by_kind['sourced'] + by_kind['fitted'], m)} |"
+        )
     exempt = ["| not ranged | why |", "|---|---|"] + [
         f"| `{key}` | {cell(why)} |" for key, why in table.not_behavioural.items()
     ]
-    return summary + "\n".join(rows) + "\n\n" + "\n".join(exempt) + "\n"
+    return (
+        summary
+        + "\n".join(provenance)
+        + "\n\n"
+        + "\n".join(rows)
+        + "\n\n"
+        + "\n".join(exempt)
+        + "\n"
+    )

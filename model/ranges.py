@@ -3,7 +3,7 @@
 ``model/ranges.yaml`` is the one source of truth: for every behavioural parameter (a
 rate, weight, gain, probability or money amount of how consumers, merchants, KOLs and
 platforms act), its plausible interval, the interval's kind (``sourced``, ``fitted``,
-``assumption``) and its source; and, for every other number of a behavioural section,
+``direction``, ``assumption``) and its source; and, for every other number of a behavioural section,
 why it is not ranged. The file's header says which parameters are behavioural.
 
 ::
@@ -30,8 +30,9 @@ from typing import Any
 RANGES_FILE = Path(__file__).with_name("ranges.yaml")
 """The ranges file next to the scenario schema."""
 
-KINDS = ("sourced", "fitted", "assumption")
-"""What a range rests on."""
+KINDS = ("sourced", "fitted", "direction", "assumption")
+"""What a range rests on: a published figure, the calibration, a published direction (sign or
+order) with an assumed size, or an assumption (model/ranges.yaml's header says each)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Range:
     Attributes:
         key: dotted path in a scenario; ``*`` stands for every entry of a named container.
         low, high: the interval (low <= high).
-        kind: ``sourced`` | ``fitted`` | ``assumption``.
+        kind: ``sourced`` | ``fitted`` | ``direction`` | ``assumption``.
         source: where the interval comes from.
         integer: a count (a drawn world rounds it).
     """

@@ -1,8 +1,10 @@
-"""Every behavioural parameter has a plausible range (issue 29): model/ranges.yaml.
+"""Every behavioural parameter has a plausible range (issue 29) and a provenance (issue 28).
 
-The ranges file is the one source of truth (docs/ranges.md); these tests keep the schema,
-the reference scenarios' comments, ``mtsim schema`` and the docs table consistent with it.
-A parameter added to a behavioural section without a range fails here, naming it.
+The ranges file (model/ranges.yaml) is the one source of truth (docs/ranges.md); these tests
+keep the schema, the reference scenarios' comments, ``mtsim schema`` and the docs table and
+counts consistent with it, each range's kind included. A parameter added to a behavioural
+section without a range fails here, naming it; so does a value the calibration fits that is
+not marked fitted.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from docs.generators import REFERENCE_SCENARIO, SECTION_REFERENCES, scenario_comments
-from model.ranges import expand_key, load_ranges, unranged_parameters, values_outside
+from model.ranges import KINDS, expand_key, load_ranges, unranged_parameters, values_outside
 from model.scenario import load_scenario
 
 pytestmark = pytest.mark.quick
@@ -30,7 +32,8 @@ def test_every_behavioural_parameter_has_a_range(reference):
     missing = unranged_parameters(data)
     assert not missing, (
         f"behavioural parameters without a plausible range: {', '.join(missing)}; add each "
-        "to model/ranges.yaml under ranges: as {low, high, kind: sourced|fitted|assumption, "
+        "to model/ranges.yaml under ranges: as {low, high, kind: "
+        "sourced|fitted|direction|assumption, "
         "source}, or under not_behavioural: with the reason (docs/ranges.md)"
     )
 
@@ -45,7 +48,7 @@ def test_every_range_names_a_kind_and_a_source_and_exists_in_a_reference():
     table = load_ranges()
     data = [load_scenario(ROOT / ref).resolved() for ref in REFERENCES]
     for key, rng in table.ranges.items():
-        assert rng.kind in ("sourced", "fitted", "assumption"), key
+        assert rng.kind in KINDS, key
         assert rng.source.strip(), f"{key}: give the range's source"
         assert rng.low < rng.high, f"{key}: an empty range"
         assert any(expand_key(key, d) for d in data), f"{key}: no such parameter"
@@ -120,3 +123,137 @@ def test_docs_table_lists_every_range():
     text = (ROOT / "docs/ranges.md").read_text(encoding="utf-8")
     for key in load_ranges().ranges:
         assert f"`{key}`" in text, f"docs/ranges.md: {key} missing (python -m docs.build)"
+
+
+def _comment_kind_problem(kind: str, comment: str) -> str | None:
+    """Say how a value's comment contradicts its range's kind (None if it does not)."""
+    says_assumption = "assumption" in comment.replace("the width an assumption", "").replace(
+        "width an assumption", ""
+    )
+    if kind == "fitted" and "fitted" not in comment:
+        return "kind fitted, but the comment does not say fitted"
+    if kind in ("assumption", "direction") and "assumption" not in comment:
+        return f"kind {kind}, but the comment does not say assumption"
+    if kind == "sourced" and says_assumption:
+        return "kind sourced, but the comment says assumption (write 'the width an assumption')"
+    return None
+
+
+def test_reference_comments_say_the_same_kind():
+    """Each commented value's wording agrees with its kind in model/ranges.yaml."""
+    table = load_ranges()
+    problems = []
+    for ref in REFERENCES:
+        comments = scenario_comments(ROOT / ref)
+        data = load_scenario(ROOT / ref).resolved()
+        for key, rng in table.ranges.items():
+            for path in expand_key(key, data):
+                if path in comments:
+                    problem = _comment_kind_problem(rng.kind, comments[path])
+                    if problem:
+                        problems.append(f"{ref}: {path}: {problem}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_comment_that_contradicts_its_kind_is_named():
+    assert _comment_kind_problem("sourced", "(assumption; plausible range 1-2)")
+    assert _comment_kind_problem("sourced", "(a figure, 2020; the width an assumption)") is None
+    assert _comment_kind_problem("assumption", "(Smith 2020: 0.3)")
+    assert _comment_kind_problem("fitted", "(assumption; plausible range 1-2)")
+
+
+def _docs_rows() -> dict[str, str]:
+    text = (ROOT / "docs/ranges.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[0].startswith("`") and cells[4] in KINDS:
+            rows[cells[0].strip("`")] = cells[4]
+    return rows
+
+
+def test_docs_table_says_each_kind_as_the_ranges_file():
+    """Drift: docs/ranges.md's kind of every parameter is the one in model/ranges.yaml."""
+    rows = _docs_rows()
+    table = load_ranges()
+    differ = [
+        f"{key}: docs say {rows.get(key)}, model/ranges.yaml {rng.kind}"
+        for key, rng in table.ranges.items()
+        if rows.get(key) != rng.kind
+    ]
+    assert not differ, "\n".join(differ) + "\n(python -m docs.build --only ranges-table)"
+    assert set(rows) == set(table.ranges)
+
+
+def test_docs_counts_by_kind_are_the_ranges_files():
+    """Drift: the provenance counts (in all and per section) are model/ranges.yaml's."""
+    from docs.generators import range_kind_counts
+
+    table = load_ranges()
+    counts = range_kind_counts([(k, r.kind) for k, r in table.ranges.items()])
+    total = counts["all"]
+    n = sum(total.values())
+    text = (ROOT / "docs/ranges.md").read_text(encoding="utf-8")
+    head = f"{n} behavioural parameters: {total['sourced']} sourced, {total['fitted']} fitted, "
+    assert head in text
+    grounded = total["sourced"] + total["fitted"]
+    assert f"Sourced or fitted: {grounded} of {n} (" in text
+    for section, by_kind in counts.items():
+        label = "**all**" if section == "all" else f"`{section}`"
+        row = f"| {label} | {sum(by_kind.values())} | " + " | ".join(
+            str(by_kind[kind]) for kind in KINDS
+        )
+        assert row in text, f"docs/ranges.md: provenance row of {section} is stale: {row}"
+
+
+def test_every_value_the_calibration_fits_is_marked_fitted():
+    """The calibration's parameters (experiments/calibrate_cnnic.yaml) other than the
+    events' strengths (policies.N) are behavioural values of kind fitted."""
+    from model.ranges import _matches
+    from model.yamlio import read_yaml_mapping
+
+    config = read_yaml_mapping(ROOT / "experiments/calibrate_cnnic.yaml", "calibration")
+    table = load_ranges()
+    missing = []
+    for name, spec in config["parameters"].items():
+        for path in spec["paths"]:
+            if path.startswith("policies."):
+                continue  # an event's strength: a policy, not behaviour
+            keys = [k for k in table.ranges if _matches(k, path)]
+            if not keys or any(table.ranges[k].kind != "fitted" for k in keys):
+                missing.append(f"{name}: {path}")
+    assert not missing, "fitted by the calibration but not kind fitted: " + ", ".join(missing)
+
+
+def test_every_consumer_group_multiplier_has_a_range():
+    """Each payment, frequency and spending multiplier of a consumer group other than a
+    reference group (all three 1.0) has a range."""
+    from model.ranges import _matches
+
+    data = load_scenario(ROOT / REFERENCE_SCENARIO).resolved()
+    keys = list(load_ranges().ranges)
+    missing = []
+    for attribute, groups in data["population"]["attributes"].items():
+        if not isinstance(groups, dict):
+            continue
+        for group, values in groups.items():
+            fields = ("payment", "frequency", "spending")
+            if all(values[f] == 1.0 for f in fields):
+                continue  # the reference group
+            for f in fields:
+                path = f"population.attributes.{attribute}.{group}.{f}"
+                if not any(_matches(k, path) for k in keys):
+                    missing.append(path)
+    assert not missing, "consumer-group multipliers without a range: " + ", ".join(missing)
+
+
+def test_sourced_and_direction_ranges_name_their_source():
+    """A sourced range names a dated publication; a direction says so and that its size is
+    an assumption."""
+    for key, rng in load_ranges().ranges.items():
+        if rng.kind == "sourced":
+            assert re.search(r"(19|20)\d\d", rng.source), f"{key}: name the publication and year"
+        if rng.kind == "direction":
+            assert rng.source.startswith("direction:") and (
+                "assumption" in rng.source or "half to twice" in rng.source
+            ), key
