@@ -12,7 +12,11 @@ either the code (the ODD's phase, state, parameter, lever and submodel tables) o
 results file of an ``Experiment``: a command that reruns it and the files it writes.
 Each run of an experiment is recorded in docs/build_records/<experiment>.json: the
 command, commit (and whether the tree had uncommitted changes), machine, date, load
-average, seeds, duration and the SHA-256 of every file it wrote.
+average, seeds, duration and the SHA-256 of every file it wrote. Until an experiment has
+a record, its blocks say so and give the command that writes them (no number to go
+stale); ``--check`` passes on them and names the experiments not yet recorded. The test
+runs (experiments/test_timings.py) run before every other experiment of a build: their
+tests check the documents, which agree with the records only before results change.
 
 Commands, from the repository root::
 
@@ -48,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from docs import generators, generators_data
+from docs import generators_runs as runs
 from docs import generators_tables as tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +74,8 @@ class Experiment:
         outputs: the files it writes, relative to the repository root.
         seeds: the seeds it uses.
         what: one line for ``--list``.
+        first: run before every other experiment of a build (the test runs: they check
+            the documents, which are consistent only before any results file changes).
     """
 
     name: str
@@ -76,6 +83,7 @@ class Experiment:
     outputs: tuple[str, ...]
     seeds: tuple[int, ...]
     what: str
+    first: bool = False
 
 
 @dataclass(frozen=True)
@@ -386,9 +394,7 @@ VALIDATE_CLASSIC = Experiment(
     outputs=(f"{tables.VALIDATION_DIR}/validation.json", f"{tables.VALIDATION_DIR}/validation.md"),
     seeds=(20240601,),
     what="the docking checks of mtsim validate at full size (22 comparisons: Bass, Watts, "
-    "percolation, NDlib; 22 minutes with 2 workers at load average 7-10, less on an idle "
-    "2-core machine; not yet timed there; --quick, the CI size, took 11 minutes on 1 core "
-    "at load 10)",
+    "percolation, NDlib; one of the longest experiments: its record has the time)",
 )
 PLATFORM_STEP_TIME = Experiment(
     name="platform_step_time",
@@ -599,6 +605,101 @@ GENERATORS.update(
 )
 
 
+# The test runs and the texts around the docking checks (docs/generators_runs.py).
+def _test_run(tier: str, what: str) -> Experiment:
+    """Declare a timed run of one of the README's test commands (experiments/test_timings.py)."""
+    return Experiment(
+        name=f"tests_{tier}",
+        command=("python", "experiments/test_timings.py", tier),
+        outputs=(f"experiments/measured/tests_{tier}.json",),
+        seeds=(),
+        what=what,
+        first=True,
+    )
+
+
+TESTS_QUICK = _test_run(
+    "quick",
+    "README's quick tier, pytest -m quick -n auto, timed as a whole (one to two minutes on "
+    "an idle 2-core machine)",
+)
+TESTS_FULL = _test_run(
+    "full",
+    "README's full test run (CI's tests without the install), pytest -m \"not slow\" -n "
+    "auto, timed, with each notebook's run time (about 10 minutes on an idle 2-core machine)",
+)
+REPLAY_SIZES = _measured(
+    "replay_sizes",
+    tuple(range(1000, 1024)),
+    "docs/calibration.md's population-size table: china_2013 against CNNIC at 1,000, "
+    "2,000, 5,000 and 10,000 consumers (24, 24, 12, 6 runs; about 2 minutes)",
+)
+GENERATORS.update(
+    (g.name, g)
+    for g in (
+        Generator(
+            "replay-sizes",
+            runs.replay_sizes_table,
+            "docs/calibration.md: the replay's gaps to CNNIC by population size",
+            REPLAY_SIZES,
+        ),
+        Generator(
+            "calibration-run-time",
+            runs.calibration_run_time,
+            "docs/calibration.md: one fit run's time, from the measured step time",
+            PLATFORM_STEP_TIME,
+        ),
+        Generator(
+            "scale-targets",
+            runs.scale_targets_text,
+            "README, docs/scale.md: whether the scale targets are met in the benchmark",
+            BENCH_SCALE,
+        ),
+        Generator(
+            "decision-timings",
+            lambda: decision_timings_text(),
+            "README: how long the recorded optimize and decompose examples took",
+        ),
+        Generator(
+            "validate-classic-notes",
+            runs.validate_classic_notes,
+            "docs/validation.md: the docking runs' sizes and the numbers read from them",
+            VALIDATE_CLASSIC,
+        ),
+        Generator(
+            "watts-reference",
+            runs.watts_reference_table,
+            "docs/validation.md: Watts's analytic chance against the finite-graph simulation",
+            VALIDATE_CLASSIC,
+        ),
+        Generator(
+            "readme-validate-classic",
+            runs.readme_validate_classic,
+            "README: the docking checks' results in four rows",
+            VALIDATE_CLASSIC,
+        ),
+        Generator(
+            "tests-quick-time",
+            runs.tests_quick_text,
+            "README: the quick tier's test count and wall time",
+            TESTS_QUICK,
+        ),
+        Generator(
+            "tests-full-time",
+            runs.tests_full_text,
+            "README: the full test run's test count and wall time",
+            TESTS_FULL,
+        ),
+        Generator(
+            "notebook-times",
+            runs.notebook_times_text,
+            "README, docs/notebooks.md: each notebook's run time in the full test run",
+            TESTS_FULL,
+        ),
+    )
+)
+
+
 # --------------------------------------------------------------------------- documents
 
 
@@ -678,11 +779,14 @@ def load_record(experiment: Experiment) -> dict[str, Any]:
 
 
 def record_problems(experiment: Experiment) -> list[str]:
-    """Results files that are missing or not the ones the experiment's record names."""
-    try:
-        recorded = load_record(experiment).get("outputs", {})
-    except BuildError as error:
-        return [str(error)]
+    """Results files that are missing or not the ones the experiment's record names.
+
+    An experiment without a record has none: its blocks say it is not yet recorded
+    (:func:`not_yet_recorded`) and hold no number to go stale.
+    """
+    if not record_path(experiment).exists():
+        return []
+    recorded = load_record(experiment).get("outputs", {})
     problems = []
     for output in experiment.outputs:
         path = ROOT / output
@@ -778,6 +882,8 @@ class Renderer:
             try:
                 if generator.experiment is None:
                     text = generator.render()
+                elif not record_path(generator.experiment).exists():
+                    text = not_yet_recorded(name, generator.experiment)
                 else:
                     text = generator.render(load_record(generator.experiment))
             except BuildError:
@@ -790,6 +896,14 @@ class Renderer:
         return self._done[name]
 
 
+def not_yet_recorded(name: str, experiment: Experiment) -> str:
+    """Return what a block says until its experiment has a record: no number, the command."""
+    return (
+        f"*Not yet recorded: `python -m docs.build --only {name}` runs experiment "
+        f"`{experiment.name}` ({experiment.what}) and writes this block from its results.*\n"
+    )
+
+
 def first_difference(expected: list[str], found: list[str]) -> tuple[int, str, str] | None:
     """Return the first line where two blocks differ: (index, expected, found)."""
     for index in range(max(len(expected), len(found))):
@@ -798,6 +912,18 @@ def first_difference(expected: list[str], found: list[str]) -> tuple[int, str, s
         if want != have:
             return index, want, have
     return None
+
+
+def unrecorded(paths: Iterable[Path]) -> list[str]:
+    """Experiments behind blocks of these files that have no record yet (sorted names)."""
+    names = {
+        GENERATORS[block.name].experiment.name
+        for path in paths
+        for block in find_blocks(path.read_text(encoding="utf-8").splitlines())
+        if block.name in GENERATORS and GENERATORS[block.name].experiment is not None
+    }
+    experiments = {g.experiment.name: g.experiment for g in GENERATORS.values() if g.experiment}
+    return sorted(name for name in names if not record_path(experiments[name]).exists())
 
 
 def check(paths: Iterable[Path], render: Renderer | None = None) -> tuple[list[str], int]:
@@ -864,18 +990,97 @@ def used_in(paths: Iterable[Path]) -> dict[str, list[str]]:
 
 
 def rebuild_time_text() -> str:
-    """Say how long rerunning every experiment took, from their records (README)."""
+    """Say how long rerunning every experiment took, from their records (README).
+
+    The time is the sum of the recorded runs' durations, on the machines named in the
+    records (their core counts), with the load average at their starts; experiments
+    without a record (or without a duration) are named, and the total says it leaves
+    them out.
+    """
     experiments = {g.experiment.name: g.experiment for g in GENERATORS.values() if g.experiment}
-    records = [load_record(e) for e in experiments.values() if record_path(e).exists()]
-    unrecorded = sorted(name for name, e in experiments.items() if not record_path(e).exists())
-    total = sum(r.get("duration_s") or 0.0 for r in records)
-    dates = sorted(r["date"][:10] for r in records)
+    records = {name: load_record(e) for name, e in experiments.items() if record_path(e).exists()}
+    unrecorded = sorted(set(experiments) - set(records))
+    untimed = sorted(name for name, r in records.items() if r.get("duration_s") is None)
+    total = sum(r.get("duration_s") or 0.0 for r in records.values())
+    if not records:
+        return (
+            f"A full rebuild reruns {len(experiments)} experiments; none has a record yet "
+            "(`python -m docs.build` runs them all).\n"
+        )
+    machines = [r["machine"] for r in records.values() if isinstance(r.get("machine"), dict)]
+    cores = sorted({m["cores"] for m in machines if m.get("cores")})
+    where = (
+        f"a {cores[0]}-core machine"
+        if len(cores) == 1
+        else f"machines of {', '.join(map(str, cores))} cores"
+        if cores
+        else "the machines in the records"
+    )
+    nodes = sorted({m.get("description", "") for m in machines} - {""})
+    if len(nodes) == 1:
+        where += f" ({nodes[0]})"
+    loads = [
+        r["load_average_at_start"][0] for r in records.values() if r.get("load_average_at_start")
+    ]
+    load = f", load average {min(loads):.1f}-{max(loads):.1f} at their starts" if loads else ""
+    dates = sorted(r["date"][:10] for r in records.values())
+    span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    left_out = unrecorded + untimed
+    if left_out:
+        head = (
+            f"A full rebuild (`python -m docs.build`) reruns {len(experiments)} experiments; "
+            f"{len(records) - len(untimed)} of them have a recorded time, "
+            f"{total / 60:.0f} minutes in all on {where}"
+        )
+    else:
+        head = (
+            f"A full rebuild (`python -m docs.build`) reruns {len(experiments)} experiments; "
+            f"their recorded runs took {total / 60:.0f} minutes in all on {where}"
+        )
     return (
-        f"A full rebuild reruns {len(experiments)} experiments; their recorded runs took "
-        f"{total / 60:.0f} minutes in all on the project's 2-core VM (recorded "
-        f"{dates[0]} to {dates[-1]}; `python -m docs.build --list` gives each)."
-        + (f" Not yet recorded: {', '.join(unrecorded)}." if unrecorded else "")
+        head
+        + f"{load} (recorded {span}; `python -m docs.build --list` gives each)."
+        + (
+            f" Not yet recorded, so not in that time: {', '.join(unrecorded)}."
+            if unrecorded
+            else ""
+        )
+        + (f" Recorded without a duration: {', '.join(untimed)}." if untimed else "")
         + "\n"
+    )
+
+
+def decision_timings_text() -> str:
+    """README: how long the recorded runs of docs/decisions.md's optimize and decompose took."""
+    parts, loads, dates = [], [], []
+    for experiment, what in (
+        (
+            DECISIONS_OPTIMIZE,
+            "`mtsim optimize experiments/optimize_payment_trust.yaml` (48 mixes x 3 runs of "
+            "1,000 consumers x 52 weeks)",
+        ),
+        (
+            DECISIONS_DECOMPOSE,
+            "the decomposition of combined_package (9 scenarios x 10 runs x 2,000 consumers "
+            "x 156 weeks)",
+        ),
+    ):
+        if not record_path(experiment).exists():
+            parts.append(f"{what}: not yet recorded")
+            continue
+        record = load_record(experiment)
+        took = record.get("duration_s")
+        parts.append(f"{what} {took:.0f} s" if took is not None else f"{what}: no duration")
+        loads += record.get("load_average_at_start", [])[:1]
+        dates.append(record["date"][:10])
+    where = f", load average {min(loads):.1f}-{max(loads):.1f} at their starts" if loads else ""
+    when = f", {min(dates)}" + (f" to {max(dates)}" if max(dates) != min(dates) else "")
+    return (
+        "Timings of the recorded runs of docs/decisions.md's examples (`python -m docs.build`: "
+        "2 workers, the figure included): "
+        + "; ".join(parts)
+        + (f" ({when[2:]}{where})" if dates else "")
+        + ".\n"
     )
 
 
@@ -965,6 +1170,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"docs.build --check: {checked} generated block(s) in {len(paths)} file(s) "
                 f"match their generators and records"
             )
+            pending = unrecorded(paths)
+            if pending:
+                print(
+                    f"docs.build --check: not yet recorded (their blocks say so): "
+                    f"{', '.join(pending)}"
+                )
             return 0
         names = set(args.only) if args.only else None
         if not args.from_records:
@@ -973,7 +1184,8 @@ def main(argv: list[str] | None = None) -> int:
                 for g in GENERATORS.values()
                 if g.experiment and (names is None or g.name in names)
             }
-            for experiment in experiments.values():
+            # the test runs first: they check the documents against the records
+            for experiment in sorted(experiments.values(), key=lambda e: not e.first):
                 run_experiment(experiment)
             if names is not None:  # every block of a rerun experiment follows its new results
                 names |= {

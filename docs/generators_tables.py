@@ -15,6 +15,7 @@ import csv
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -319,17 +320,35 @@ def validation_classic_table(record: dict[str, Any]) -> str:
     skipped = sum("| skipped:" in line for line in rows)
     seed = data.get("settings", {}).get("seed")
     size = "the CI size (`--quick`)" if data.get("mode") == "quick" else "full size"
+    workers = re.search(r"--workers (\d+)", record.get("command", ""))
+    load = record.get("load_average_at_start") or []
+    timing = (
+        f" The run took {data['seconds'] / 60:.0f} minutes"
+        + (f" with {workers.group(1)} worker(s)" if workers else "")
+        + (f", load average {load[0]:.1f} at the start" if load else "")
+        + "."
+        if data.get("seconds")
+        else ""
+    )
     summary = (
         f"`mtsim validate` at {size}"
         + (f", seed {seed}" if seed is not None else "")
         + f": {passed} of {len(rows) - skipped} comparisons pass"
         + (f" ({skipped} check(s) skipped)" if skipped else "")
-        + ".\n\n"
+        + "."
+        + timing
+        + "\n\n"
     )
+    figures = [
+        f"![{c['name']}](validation_results/classic/{c['figure']})"
+        for c in data.get("checks", [])
+        if c.get("figure")
+    ]
     return (
         summary
         + table.rstrip("\n")
         + "\n\n"
+        + ("\n".join(figures) + "\n\n" if figures else "")
         + _provenance(f"{VALIDATION_DIR}/validation.md", record)
         + "\n"
     )
@@ -549,9 +568,14 @@ def bench_sweep_table(record: dict[str, Any]) -> str:
         f"| one-off start of a sweep (experiment, design table, manifests) | "
         f"{o['start_seconds']:.2f} s |",
     ]
+    ratio = t["runs_per_minute_2_worker"] / t["runs_per_minute_1_worker"]
+    steady = o["steady_overhead_percent_of_run"]
     return (
         "\n".join(rows)
-        + f"\n\nLoad average at the start: {load[0]} (a timing wants an idle machine).\n\n"
+        + f"\n\nTwo workers: {ratio:.1f}x the throughput of one. The runner's and store's "
+        f"own costs per run (part write + scenario check): {steady:.2f}% of a run, "
+        f"{'within' if steady < 5 else 'above'} the target of 5%. Load average at the "
+        f"start: {load[0]} (a timing wants an idle machine).\n\n"
         + _provenance(BENCH_SWEEP, record)
         + "\n"
     )

@@ -36,6 +36,10 @@ Tables (scenario files under scenarios/; seeds ``simulation.seed + i`` unless sa
   KOLs scaled, and not), shares at week 156, seeds 1-4 (tests/test_new_user.py's check).
 - ``cnnic_replay`` (README): scenarios/china_2013.yaml against CNNIC's payment series,
   the mean of 24 runs on seeds 1000-1023 (tests/test_china_2013.py's replay).
+- ``replay_sizes`` (docs/calibration.md, "Population size"): the same replay at 1,000,
+  2,000, 5,000 and 10,000 consumers (merchants and KOLs in proportion; 24, 24, 12 and 6
+  runs on seeds 1000 and up): the mean curve's gap to every CNNIC payment and shopping
+  observation.
 - ``platform_targets`` (docs/platform.md): the four figures of the material the
   platform world is calibrated to (``attribution.platform_targets``), platform_superapp
   at 2,000 consumers, seeds 1-8, the last 52 of 156 weeks.
@@ -492,10 +496,65 @@ def cnnic_replay() -> Path:
     return path
 
 
+REPLAY_SIZES = {1000: 24, 2000: 24, 5000: 12, 10000: 6}
+"""docs/calibration.md's population-size table: consumers -> runs (seeds 1000 and up)."""
+
+
+def replay_sizes() -> Path:
+    """Measure the calibrated replay's gaps to CNNIC at four population sizes (calibration.md)."""
+    import numpy as np
+    import pandas as pd
+
+    from model.market import run_model
+    from model.scenario import load_scenario
+    from model.validation.calibration import simulated_metric
+
+    observed = pd.read_csv(ROOT / "experiments" / "data" / "cnnic_targets.csv")
+    days = (pd.to_datetime(observed["date"]) - pd.Timestamp("2013-12-31")).dt.days
+    observed["week"] = (days / 7).round().astype(int)
+    observed = observed[observed["week"] > 0]
+    series = {  # CNNIC's column -> the model's metric and denominator (calibrate_cnnic.yaml)
+        "mobile_payment_share": ("payment", "payment_adoption_connected", None),
+        "mobile_shopping_share": ("shopping", "shopper_share", "mobile_access_share"),
+    }
+    rows = []
+    for consumers, runs in REPLAY_SIZES.items():
+        size = {
+            "population.consumers": consumers,
+            "population.merchants": consumers * 80 // 2000,
+            "population.kols": consumers * 8 // 2000,
+            "simulation.space_max_consumers": 1000,
+        }
+        scenario = load_scenario(SCENARIOS / "china_2013.yaml", size)
+        tables = [run_model(scenario, seed=s) for s in range(1000, 1000 + runs)]
+        for column, (name, metric, denominator) in series.items():
+            mean = np.mean([simulated_metric(t, metric, denominator) for t in tables], axis=0)
+            for r in observed[observed[column].notna()].itertuples():
+                value = float(getattr(r, column))
+                rows.append(
+                    {
+                        "consumers": consumers,
+                        "runs": runs,
+                        "series": name,
+                        "date": str(r.date),
+                        "week": int(r.week),
+                        "cnnic": value,
+                        "model": float(mean[int(r.week)]),
+                        "gap_points": 100 * (float(mean[int(r.week)]) - value),
+                    }
+                )
+        print(f"replay_sizes: {consumers:,} consumers done", flush=True)
+    path = MEASURED / "replay_sizes.csv"
+    columns = ("consumers", "runs", "series", "date", "week", "cnnic", "model", "gap_points")
+    _write(path, columns, rows)
+    return path
+
+
 EXTRA = {
     "platform_targets": platform_targets,
     "population_size": population_size,
     "cnnic_replay": cnnic_replay,
+    "replay_sizes": replay_sizes,
 }
 
 NAMES = ("lever_targets", "kol_campaign_budget", *EXTRA, *TABLES)
