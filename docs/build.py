@@ -291,6 +291,12 @@ GENERATORS: dict[str, Generator] = {
             PATTERNS,
         ),
         Generator(
+            "ad-concave-steps",
+            generators.ad_concave_steps,
+            "docs/validation.md's step-by-step changes of the ad response (same run)",
+            PATTERNS,
+        ),
+        Generator(
             "policy-comparison",
             generators.policy_comparison_table,
             "docs/policies.md's main comparison (four policies against the baseline)",

@@ -625,6 +625,52 @@ def patterns_table(record: dict[str, Any]) -> str:
     )
 
 
+PATTERNS_JSON = "docs/validation_results/patterns/patterns.json"
+"""The pattern suite's per-seed statistics (same run as :data:`PATTERNS`)."""
+
+
+def ad_concave_steps(record: dict[str, Any]) -> str:
+    """Paired step-to-step changes of ``ad_concave``'s marginal orders per unit, per seed.
+
+    The fact's criterion reads the pooled marginals; this table says which of their rises
+    or falls the seeds can tell from zero (mean of the per-seed differences, 95% t
+    interval over the seeds).
+    """
+    import numpy as np
+    from scipy import stats
+
+    data = json.loads((ROOT / PATTERNS_JSON).read_text(encoding="utf-8"))
+    fact = next(f for f in data["facts"] if f["fact"] == "ad_concave")
+    names = sorted(
+        (k for k in fact["overall"] if k.startswith("marginal_")), key=lambda k: int(k[9:])
+    )
+    per_seed = np.array([[float(s[k]) for k in names] for s in fact["per_seed"]])
+    n = per_seed.shape[0]
+    t = float(stats.t.ppf(0.975, n - 1))
+    rows = [
+        "| step | pooled marginals | per-seed change: mean [95% interval] | the seeds say |",
+        "|---|---|---|---|",
+    ]
+    for i in range(len(names) - 1):
+        diff = per_seed[:, i + 1] - per_seed[:, i]
+        mean = float(diff.mean())
+        half = t * float(diff.std(ddof=1)) / math.sqrt(n)
+        low, high = mean - half, mean + half
+        verdict = "falls" if high < 0 else ("rises" if low > 0 else "cannot tell from 0")
+        rows.append(
+            f"| {i + 1} -> {i + 2} | {significant(fact['overall'][names[i]], 2)} -> "
+            f"{significant(fact['overall'][names[i + 1]], 2)} | {significant(mean, 2)} "
+            f"[{significant(low, 2)}, {significant(high, 2)}] | {verdict} |"
+        )
+    return (
+        f"Step by step over the {n} seeds (`ad_concave`, marginal orders per unit of spend):\n\n"
+        + "\n".join(rows)
+        + "\n\n"
+        + _provenance(PATTERNS_JSON, record)
+        + "\n"
+    )
+
+
 def pattern_facts() -> str:
     """List the stylised facts: the claim and what is measured (model/validation/patterns.py)."""
     from model.validation.patterns import FACTS
