@@ -1154,9 +1154,16 @@ def cnnic_replay_sentence(record: dict[str, Any]) -> str:
     gaps = [float(r["gap_points"]) for r in _measured("cnnic_replay")]
     largest = max(gaps, key=abs)
     rmse = math.sqrt(sum(g * g for g in gaps) / len(gaps))
+    within = sum(1 for g in gaps if abs(g) <= 3.0)
+    verdict = (
+        "every gap within 3 points"
+        if within == len(gaps)
+        else f"{within} of {len(gaps)} gaps within 3 points: the 3-point target is not met; "
+        "tests/test_china_2013.py holds it as a known failure"
+    )
     return (
         f"Mean of 24 runs against CNNIC's {len(gaps)} payment observations: largest gap "
-        f"{largest:+.1f} points, RMSE {rmse:.1f} points (tested: every gap within 3 points).\n\n"
+        f"{largest:+.1f} points, RMSE {rmse:.1f} points ({verdict}).\n\n"
         + _provenance(f"{MEASURED}/cnnic_replay.csv", record)
         + "\n"
     )
