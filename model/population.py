@@ -193,3 +193,35 @@ def draw_attributes(
     return ConsumerAttributes(
         urban=urban, income_band=income, age_band=age, group=group, **multipliers
     )
+
+
+def count_by_region(
+    region: np.ndarray, n_regions: int, where: np.ndarray | None = None
+) -> np.ndarray:
+    """Per region, how many of ``region``'s entries (with ``where`` set) are in it.
+
+    Exactly ``np.bincount(region[where], minlength=n_regions)`` (int64) for region codes
+    0..n_regions-1. With a few regions, one comparison per region is several times
+    faster than gathering the selected codes and counting them.
+    """
+    if n_regions > 8:
+        return np.bincount(region if where is None else region[where], minlength=n_regions)
+    counts = np.zeros(n_regions, dtype=np.int64)
+    for r in range(n_regions):
+        hit = region == r
+        if where is not None:
+            hit &= where
+        counts[r] = np.count_nonzero(hit)
+    return counts
+
+
+def by_region(values: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Per entry of ``region``, its region's value: exactly ``values[region]``.
+
+    With two regions a selection between the two values, faster than gathering through
+    the (small-integer) region codes.
+    """
+    values = np.asarray(values)
+    if values.shape == (2,):
+        return np.where(region == 0, values[0], values[1])
+    return values[region]

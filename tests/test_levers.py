@@ -245,10 +245,6 @@ def test_lever_at_full_strength_moves_its_target(lever):
 
 
 ORDERS_NOT_RAISED: dict[str, str] = {
-    "channel_kol_campaign": "with finite attention (issue 26) the library campaign adds about "
-    "+2.7 orders a week (+15%) in the world where mobile shopping exists, but 12 paired runs "
-    "give an interval from -0.5 to +5.9: the effect is there and smaller than the noise "
-    "(docs/policies.md, marketing levers table)",
     "merchant_promotion": "since promotion informs instead of forcing adoption (issue 27), "
     "0.05 raises merchant adoption but not orders beyond noise (docs/policies.md, marketing "
     "levers table); making people drive adoption is issue 26",

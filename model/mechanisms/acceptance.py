@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.population import count_by_region
+
 if TYPE_CHECKING:
     from model.scenario import Payment
 
@@ -114,8 +116,8 @@ def acceptance_week(
         order_merchant: per order of the week, its merchant.
         n_regions: number of regions.
     """
-    residents = np.bincount(consumer_region, minlength=n_regions)
-    payers = np.bincount(consumer_region[pays], minlength=n_regions)
+    residents = count_by_region(consumer_region, n_regions)
+    payers = count_by_region(consumer_region, n_regions, pays)
     region_share = np.where(residents > 0, payers / np.maximum(residents, 1), 0.0)
     share = customer_payment_share(
         order_merchant, pays[order_consumer], accepts.size, merchant_region, region_share

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from model.population import count_by_region
+
 if TYPE_CHECKING:
     from model.policy import EffectiveParameters
     from model.scenario import Scenario
@@ -171,5 +173,5 @@ def access_week(
             scenario, access_draw, region, group, params.natural_mobile_access
         )
         by_policy = int((has_access & ~had_access & ~natural).sum())
-    connected = np.bincount(region[has_access], minlength=n_regions)
+    connected = count_by_region(region, n_regions, has_access)
     return AccessWeek(has_access, connected, by_policy)

@@ -105,6 +105,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.population import count_by_region
 from model.state import StepCounters
 
 if TYPE_CHECKING:
@@ -472,16 +473,16 @@ def week_accounts(
     parcels = cross & (params.region_levels["cross_border_facilitation"][dest] > 0)
     active_count = int(active.sum())
 
-    def counted(index: np.ndarray) -> np.ndarray:  # a head count per region
-        return np.bincount(index.astype(np.int64), minlength=n_regions).astype(np.float64)
+    def counted(region: np.ndarray, where: np.ndarray) -> np.ndarray:  # heads per region
+        return count_by_region(region, n_regions, where).astype(np.float64)
 
     # the head counts each lever's cost is paid for, per region, weighted by its reach
     # (module docstring: all of them, exactly, for a lever without ``countries:``)
     reached = {
-        "payment_security": counted(consumer_region[pays]),
-        "integrity": counted(merchant_region[active]),
-        "merchant_promotion": counted(merchant_region[active & ~adopted]),
-        "rigid_demand": counted(consumer_region[has_access & ~pays]),
+        "payment_security": counted(consumer_region, pays),
+        "integrity": counted(merchant_region, active),
+        "merchant_promotion": counted(merchant_region, active & ~adopted),
+        "rigid_demand": counted(consumer_region, has_access & ~pays),
     }
     reached = {lever: counts * reach(params, lever) for lever, counts in reached.items()}
     heads = {lever: float(counts.sum()) for lever, counts in reached.items()}

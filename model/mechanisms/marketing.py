@@ -204,6 +204,59 @@ def district_impressions(
     return (home * (1.0 - foreign_reach) + foreign[:, None] / districts).ravel()
 
 
+class _AudienceCells:
+    """Connected consumers by cell (region x district) and channel-audience bits.
+
+    Each consumer gets one code, ``(region * districts + district) * 2**len(CHANNELS) +
+    audience bits`` (a last code for those without access this week); one count over the
+    codes gives every channel's audience per cell (exact integers: the same numbers as a
+    sum of ones per consumer), and a channel's exposure per consumer is a look-up of its
+    cell's value by code. Nothing here changes a rule; it saves a pass over the consumers
+    per channel.
+    """
+
+    def __init__(
+        self,
+        district_key: np.ndarray,
+        has_access: np.ndarray,
+        audience: np.ndarray | None,
+        n_regions: int,
+        districts: int,
+    ) -> None:
+        self.n_regions, self.districts = n_regions, districts
+        self.audience = audience is not None
+        self.n_bits = 1 << len(CHANNELS) if self.audience else 1
+        self.off = n_regions * districts * self.n_bits  # the code of the unconnected
+        code = district_key * self.n_bits
+        if audience is not None:
+            code += audience
+        self.code = np.where(has_access, code, self.off)
+        self.counts = np.bincount(self.code, minlength=self.off + 1)[: self.off].reshape(
+            n_regions, districts, self.n_bits
+        )
+
+    def in_channel(self, name: str) -> np.ndarray:
+        """Per audience-bits value, whether it includes channel ``name``."""
+        if not self.audience:
+            return np.ones(1, dtype=bool)
+        return (np.arange(self.n_bits) & (1 << CHANNELS.index(name))) != 0
+
+    def heads(self, in_channel: np.ndarray) -> np.ndarray:
+        """Regions x districts: connected members of the channel's audience."""
+        return self.counts[:, :, in_channel].sum(axis=2)
+
+    def members(self, in_channel: np.ndarray) -> np.ndarray:
+        """Per consumer: connected and in the channel's audience."""
+        return np.append(np.tile(in_channel, self.n_regions * self.districts), False)[self.code]
+
+    def spread(self, density: np.ndarray, in_channel: np.ndarray, by_district: bool) -> np.ndarray:
+        """Per consumer, its cell's ``density`` if a member, else 0 (float32)."""
+        per_district = density if by_district else np.repeat(density, self.districts)
+        table = np.zeros((self.n_regions * self.districts, self.n_bits), dtype=np.float32)
+        table[:, in_channel] = per_district[:, None]
+        return np.append(table.ravel(), np.float32(0.0))[self.code]
+
+
 def run_marketing(
     spec: Marketing,
     channel_budget: Mapping[str, float],
@@ -269,6 +322,7 @@ def run_marketing(
         else region_key
     )
     merchant_district = o2o.merchant_districts(adopted.size, districts)
+    cells_of = _AudienceCells(district_key, has_access, audience, n_regions, districts)
     visibility = np.zeros(adopted.size, dtype=np.float64)
     own_spend = np.zeros(adopted.size, dtype=np.float64)
     subsidy_spend: dict[str, float] = {}
@@ -286,11 +340,9 @@ def run_marketing(
         bought = ch.reach_per_unit * (own + np.where(adopted, subsidy, 0.0))
         if not bought.any():
             continue
-        member = has_access
-        if audience is not None:
-            bit = np.uint8(1 << CHANNELS.index(name))
-            member = has_access & ((audience & bit) != 0)
-        region_audience = np.bincount(region_key, weights=member, minlength=n_regions)
+        in_channel = cells_of.in_channel(name)
+        district_heads = cells_of.heads(in_channel)  # per region x district, exact counts
+        region_audience = district_heads.sum(axis=1).astype(np.float64)
         if ch.consideration > 0.0:
             visibility += ch.consideration * reach(bought, region_audience[merchant_region])
         lbs = ch.distance_decay < 1.0 and districts > 1
@@ -306,18 +358,18 @@ def run_marketing(
         if ch.region_reach:
             mult = np.array([ch.region_reach.get(r, 1.0) for r in region_names])
             cells = cells * (np.repeat(mult, districts) if lbs else mult)
+        heads = region_audience if not lbs else district_heads.ravel().astype(np.float64)
         if weights is None:
-            w_member = member
-            heads = mass = (
-                region_audience if not lbs else np.bincount(key, weights=member, minlength=n_cells)
-            )
+            mass = heads
         else:
-            w_member = np.where(member, weights, np.float32(0.0))
+            w_member = np.where(cells_of.members(in_channel), weights, np.float32(0.0))
             mass = np.bincount(key, weights=w_member, minlength=n_cells)
-            heads = np.bincount(key, weights=member, minlength=n_cells)
         density = np.where(mass > 0, cells / np.where(mass > 0, mass, 1.0), 0.0)
-        exposure = density.astype(np.float32)[key]
-        exposure *= w_member
+        if weights is None:  # the same for every member of a cell, 0 for the others
+            exposure = cells_of.spread(density.astype(np.float32), in_channel, lbs)
+        else:
+            exposure = density.astype(np.float32)[key]
+            exposure *= w_member
         exposures.append((pos, exposure))
         delivered[name] = float(cells[mass > 0].sum())
         reached[name] = float(reach(cells, heads).sum())  # per cell, as if untargeted
@@ -326,9 +378,8 @@ def run_marketing(
         total += e
     q = np.ones(n, dtype=np.float32) if responsiveness is None else responsiveness
     effective, worn = effective_impressions(total, q, spec.wearout)
-    scale = np.where(total > 0, effective / np.where(total > 0, total, 1.0), 0.0).astype(
-        np.float32
-    )
+    scale = np.zeros(n, dtype=np.float32)  # effective / total where total > 0, else 0
+    np.divide(effective, total, out=scale, where=total > 0)
     aware_hazard = np.zeros(n, dtype=np.float32)
     lift = np.ones(n, dtype=np.float32)
     for pos, e in exposures:
@@ -346,7 +397,9 @@ def run_marketing(
     lift = lift.astype(np.float64)
     next_q = None
     if responsiveness is not None:
-        next_q = (1.0 - np.float32(1.0 - spec.recovery) * (1.0 - worn)).astype(np.float32)
+        next_q = (1.0 - np.float32(1.0 - spec.recovery) * (1.0 - worn)).astype(
+            np.float32, copy=False
+        )
     kol = spec.channels.get(KOL_CHANNEL)
     kol_share = kol.budget_share if kol is not None else 0.0
     campaign = max(0.0, channel_budget.get(KOL_CHANNEL, 0.0) - base * kol_share) * n_adopters

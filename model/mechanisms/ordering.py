@@ -493,41 +493,42 @@ def choose(
                 merchant_price, merchant_region, mobile_weight,
             )
     base_total = outside_total[home]
-    total = base_total + mobile_weight.sum(axis=1)
-    if extra is not None:
-        total = total + extra.weight.sum(axis=1)
+    # only the capable have mobile weights (the others' row sums are 0: total = base)
+    total = base_total.copy()
     persuasion = np.zeros(count)  # per need: sum_k exp(V_ik) * s_ik (rule 5)
     if capable.size:
-        offered = mobile_weight[capable].sum(axis=1)
+        offered = _row_sums(mobile_weight[capable])
+        total[capable] += offered
         if extra is not None:
             offered = offered + extra.weight[capable].sum(axis=1)
         persuasion[capable] = lift_term * offered
     if extra is not None:
+        total = total + extra.weight.sum(axis=1)
         persuasion = persuasion + extra.persuasion
     surplus, persuaded = welfare_surplus(basket_i, a, total, persuasion)
     draw = rng.random(count) * total
     is_mobile = draw >= base_total
-    # outside choices: position within the home region's outside cdf
-    outside_choice = np.minimum(
-        (outside_cdf[home] * base_total[:, None] < draw[:, None]).sum(axis=1), 1 + n_regions
-    )
-    # mobile choices: which seller region
-    mobile_cum = np.cumsum(mobile_weight, axis=1)
-    seller_pick = np.minimum(
-        (mobile_cum < (draw - base_total)[:, None]).sum(axis=1), n_regions - 1
-    )
+    # outside choices: position within the home region's outside cdf (its thresholds
+    # cdf * total per home region are non-decreasing, so the count of those below the
+    # draw, capped at the last column, is the count over all but the last column);
+    # -1 for the needs that chose a mobile alternative
+    threshold_by_home = outside_cdf * outside_total[:, None]
+    outside_choice = np.zeros(count, dtype=np.intp)
+    for k in range(1 + n_regions):
+        outside_choice += threshold_by_home[:, k][home] < draw
+    outside_choice[is_mobile] = -1
 
     # offline and traditional imports
-    offline = ~is_mobile & (outside_choice == OFFLINE)
-    offline_spending = np.bincount(
-        home[offline],
-        weights=basket_i[offline] * price_level[home[offline]] * spec.offline_price_markup,
-        minlength=n_regions,
+    offline = outside_choice == OFFLINE
+    spent = basket_i * price_level[home]  # per need, the basket at its home prices
+    offline_value = spent * spec.offline_price_markup
+    offline_spending = np.bincount(  # the others add 0.0: the same sums
+        home, weights=np.where(offline, offline_value, 0.0), minlength=n_regions
     )
     import_spending = np.zeros((n_regions, n_regions))
     import_tariff = np.zeros((n_regions, n_regions))
     for b in range(n_regions):
-        sel = ~is_mobile & (outside_choice == 2 + b)
+        sel = outside_choice == 2 + b
         if sel.any():
             goods = basket_i[sel] * price_level[b] * (1.0 + spec.traditional_import_markup)
             duty = basket_i[sel] * price_level[b] * traditional_tariff[b, home[sel]]
@@ -537,12 +538,19 @@ def choose(
     # mobile orders
     rel = np.asarray(reliability, dtype=np.float64)
     completed = rng.random(count) < (rel[home] if rel.ndim else rel)
-    failed = int((is_mobile & ~completed).sum())
-    unmet = int((~is_mobile & (outside_choice == NONE)).sum()) + failed
+    failed = int(np.count_nonzero(is_mobile & ~completed))
+    unmet = int(np.count_nonzero(outside_choice == NONE)) + failed
     keep = is_mobile & completed
     buyers_pos = np.flatnonzero(keep)
     buyers = needs[buyers_pos]
-    seller_region = seller_pick[buyers_pos]
+    # mobile choices: which seller region (the orders' rows only)
+    seller_region = np.minimum(
+        (
+            np.cumsum(mobile_weight[buyers_pos], axis=1)
+            < (draw[buyers_pos] - base_total[buyers_pos])[:, None]
+        ).sum(axis=1),
+        n_regions - 1,
+    )
     if extra is not None:  # an order of a platform alternative has its merchant already
         picked = extra.pick(draw - base_total, mobile_weight, buyers_pos)
         seller_region = np.where(picked >= 0, -1, seller_region)
@@ -599,12 +607,12 @@ def choose(
         outside, mobile_weight, extra, cross_border, merchant_region, buyers_pos,
         buyer_home, origin, is_cross,
     )
-    basket_value = np.bincount(home, weights=basket_i * price_level[home], minlength=n_regions)
+    basket_value = np.bincount(home, weights=spent, minlength=n_regions)
     platform_fields: dict[str, Any] = {}
     if extra is not None:
         platform_fields = extra.outcome(
             platform, rng, needs, buyers_pos, buyers, merchant, goods, offline,
-            basket_i * price_level[home] * spec.offline_price_markup, pays, risk,
+            offline_value, pays, risk,
             nearby=merchant_region[merchant].astype(np.int64) == buyer_home, home=home,
         )
         adopted_at_checkout = np.concatenate(
@@ -635,6 +643,18 @@ def choose(
         payment_refused=refused,
         **platform_fields,
     )
+
+
+def _row_sums(weights: np.ndarray) -> np.ndarray:
+    """Per row, the sum of ``weights`` (a 2-D array), exactly as ``weights.sum(axis=1)``.
+
+    Two columns (two regions) add as one vector addition: a sum of two numbers does not
+    depend on the order, so the result is the same to the bit and much faster than
+    NumPy's row reduction over a short axis.
+    """
+    if weights.shape[1] == 2:
+        return weights[:, 0] + weights[:, 1]
+    return weights.sum(axis=1)
 
 
 def _created_diverted(

@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.mechanisms import acceptance
+from model.population import by_region
 from model.scenario import Payment
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def perceived_risk(base_risk: float | np.ndarray, risk_extra: np.ndarray) -> np.
         risk_extra: per consumer, extra perceived risk from fraud (the result has its
             dtype: the state's float32).
     """
-    base = np.asarray(base_risk).astype(risk_extra.dtype)
+    base = np.asarray(base_risk).astype(risk_extra.dtype, copy=False)
     return np.minimum(1.0, base + risk_extra)
 
 
@@ -90,13 +91,30 @@ def tie_weight(spec: Payment, degree: np.ndarray, mean_degree: float) -> np.ndar
     return np.minimum(1.0, spec.peer_influence * (max(mean_degree, 1.0) / k) ** spec.tie_dilution)
 
 
+def tie_stay_logs(spec: Payment, weight: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-chances that one paying tie, and one recommending tie, do not bring adoption.
+
+    ``(ln(1 - w), ln(1 - min(1, R w)))`` (each chance held below 1), elementwise in
+    ``weight`` (:func:`tie_weight`).
+    """
+    w = np.asarray(weight, dtype=np.float64)
+    boosted = np.minimum(1.0, spec.recommendation_boost * w)
+    with np.errstate(divide="ignore"):
+        return (
+            np.log1p(-np.minimum(w, 1.0 - 1e-12)),
+            np.log1p(-np.minimum(boosted, 1.0 - 1e-12)),
+        )
+
+
 def adoption_probability(
     spec: Payment,
     external_rate: float | np.ndarray,
     paying_neighbours: np.ndarray,
     recommenders: np.ndarray,
-    weight: float | np.ndarray,
+    weight: float | np.ndarray | None,
     risk: np.ndarray,
+    *,
+    stay: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Per step chance that a connected non-payer adopts mobile payment (float64, n).
 
@@ -109,29 +127,40 @@ def adoption_probability(
         weight: per consumer, the chance per week one paying tie brings it to try
             (:func:`tie_weight`).
         risk: per consumer, perceived payment risk.
+        stay: :func:`tie_stay_logs` of ``weight``, if already computed (``weight`` is
+            then unused).
     """
-    w = np.asarray(weight, dtype=np.float64)
-    boosted = np.minimum(1.0, spec.recommendation_boost * w)
+    log_tie, log_recommender = tie_stay_logs(spec, weight) if stay is None else stay
     ordinary = np.maximum(np.asarray(paying_neighbours, np.float64) - recommenders, 0.0)
-    with np.errstate(divide="ignore"):
-        log_stay = ordinary * np.log1p(-np.minimum(w, 1.0 - 1e-12))
-        log_stay = log_stay + np.asarray(recommenders, np.float64) * np.log1p(
-            -np.minimum(boosted, 1.0 - 1e-12)
-        )
+    log_stay = ordinary * log_tie
+    log_stay = log_stay + np.asarray(recommenders, np.float64) * log_recommender
     external = np.minimum(1.0, np.asarray(external_rate, dtype=np.float64))
     push = 1.0 - (1.0 - external) * np.exp(log_stay)
     return push * (1.0 - risk)
 
 
 def fraud_victims(
-    payment: np.ndarray, fraud_rate: float | np.ndarray, rng: np.random.Generator
+    payment: np.ndarray,
+    fraud_rate: float | np.ndarray,
+    rng: np.random.Generator,
+    region: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which paying consumers are defrauded this step.
 
-    ``fraud_rate``: per consumer, that of its region, or one number; one draw per
-    consumer either way.
+    ``fraud_rate``: per consumer, that of its region, or one number; or, with
+    ``region`` (per consumer, its region), per region. One draw per consumer either way;
+    only the payers' draws are compared.
     """
-    return payment & (rng.random(payment.size) < fraud_rate)
+    draw = rng.random(payment.size)
+    payers = np.flatnonzero(payment)
+    rate = np.asarray(fraud_rate)
+    if region is not None:
+        rate = rate[region[payers]]
+    elif rate.ndim:
+        rate = rate[payers]
+    victims = np.zeros(payment.size, dtype=bool)
+    victims[payers] = draw[payers] < rate
+    return victims
 
 
 def update_risk(
@@ -140,11 +169,19 @@ def update_risk(
     victims: np.ndarray,
     victim_neighbours: np.ndarray,
 ) -> np.ndarray:
-    """Personal extra risk perception after this step's fraud and fraud news."""
-    extra = risk_extra.astype(np.float64) * (1.0 - spec.risk_decay)
-    extra = extra + spec.risk_from_fraud_news * victim_neighbours
-    extra = np.where(victims, 1.0, extra)
-    return np.clip(extra, 0.0, 1.0).astype(np.float32)
+    """Personal extra risk perception after this step's fraud and fraud news.
+
+    Only consumers with extra risk, fraud news or fraud are computed; the others' extra
+    risk is 0 and stays 0 (0 faded plus no news).
+    """
+    news = np.broadcast_to(victim_neighbours, risk_extra.shape)
+    active = np.flatnonzero((risk_extra != 0) | (news != 0) | victims)
+    out = np.zeros(risk_extra.shape, dtype=np.float32)
+    extra = risk_extra[active].astype(np.float64) * (1.0 - spec.risk_decay)
+    extra = extra + spec.risk_from_fraud_news * news[active]
+    extra = np.where(victims[active], 1.0, extra)
+    out[active] = np.clip(extra, 0.0, 1.0)
+    return out
 
 
 @dataclass
@@ -204,24 +241,41 @@ def payment_week(
         n_regions: number of regions.
     """
     n = payment.size
-    risk = perceived_risk(params.perceived_risk[region], risk_extra)
-    if graph.fully_mixed:
-        paying_neighbours = np.full(n, float(payment.mean()))
-        recommenders = np.zeros(n)
-        weight: float | np.ndarray = spec.peer_influence
-    else:
-        paying_neighbours = graph.neighbour_counts(payment, track="payment")
-        recommenders = graph.neighbour_counts(payment & (satisfied_from >= 0))
-        weight = tie_weight(spec, graph.degree, 2.0 * graph.n_edges / max(n, 1))
-    external = spec.convenience_rate + params.rigid_demand_rate[region]
-    adopt_p = (
-        adoption_probability(spec, external, paying_neighbours, recommenders, weight, risk)
-        * propensity
+    risk = perceived_risk(
+        by_region(np.asarray(params.perceived_risk).astype(risk_extra.dtype), region), risk_extra
     )
+    # only connected non-payers can adopt: their chances alone are computed
+    cand = np.flatnonzero(has_access & ~payment)
+    home = region[cand]
+    if graph.fully_mixed:
+        paying_neighbours = np.full(cand.size, float(payment.mean()))
+        recommenders = np.zeros(cand.size)
+        stay = tie_stay_logs(spec, spec.peer_influence)
+    else:
+        paying_neighbours = graph.neighbour_counts(payment, track="payment")[cand]
+        recommenders = graph.neighbour_counts(payment & (satisfied_from >= 0))[cand]
+        # the tie terms depend on the degree alone: computed once per degree value
+        degree = graph.degree[cand]
+        by_degree = tie_stay_logs(
+            spec,
+            tie_weight(
+                spec, np.arange(int(degree.max(initial=0)) + 1), 2.0 * graph.n_edges / max(n, 1)
+            ),
+        )
+        stay = (by_degree[0][degree], by_degree[1][degree])
+    external = (spec.convenience_rate + np.asarray(params.rigid_demand_rate))[home]
+    adopt_p = adoption_probability(
+        spec, external, paying_neighbours, recommenders, None, risk[cand], stay=stay
+    ) * (propensity[cand] if np.ndim(propensity) else propensity)
     if spec.acceptance_weight > 0.0 and accepts.size:
         share = acceptance.acceptance_share(accepts, adopted, merchant_region, n_regions)
-        adopt_p = adopt_p * acceptance.adoption_factor(spec.acceptance_weight, share)[region]
-    adopts = has_access & ~payment & (rng.random(n) < adopt_p)
-    victims = fraud_victims(payment, params.fraud_rate[region], rng)
-    abandons = victims & (rng.random(n) < spec.abandon_after_fraud)
+        adopt_p = adopt_p * acceptance.adoption_factor(spec.acceptance_weight, share)[home]
+    draw = rng.random(n)
+    adopts = np.zeros(n, dtype=bool)
+    adopts[cand] = draw[cand] < adopt_p
+    victims = fraud_victims(payment, params.fraud_rate, rng, region)
+    draw = rng.random(n)
+    abandons = np.zeros(n, dtype=bool)
+    hit = np.flatnonzero(victims)
+    abandons[hit] = draw[hit] < spec.abandon_after_fraud
     return PaymentWeek(risk, victims, (payment | adopts) & ~abandons & ~stops_paying)

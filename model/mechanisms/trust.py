@@ -66,6 +66,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.mechanisms.payment import update_risk
+from model.population import by_region
 
 if TYPE_CHECKING:
     from model.mechanisms.fulfilment import Fulfilment
@@ -100,24 +101,39 @@ TRUST_FLOOR = 0.001
 """Trust is held within [TRUST_FLOOR, 1 - TRUST_FLOOR] (finite log-odds)."""
 
 
-def update_trust(trust: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> np.ndarray:
+def update_trust(
+    trust: np.ndarray, gain: np.ndarray, loss: np.ndarray, at: np.ndarray | None = None
+) -> np.ndarray:
     """Add gains and subtract losses in log-odds, staying inside (0, 1).
 
     Only consumers with a gain or a loss go through the log-odds (most have neither in a
     week); for the others the round trip would return their float32 trust unchanged (its
     float64 error, about 1e-15, is far below half a float32 step), so they are clipped
-    alone: the same numbers, at a fraction of the cost.
+    alone: the same numbers, at a fraction of the cost. (Clipping float32 trust to the
+    float32 bounds gives the float32 of clipping it in float64: no float32 lies between
+    a bound and its float32 rounding.)
+
+    Args:
+        trust: per consumer, trust (float32).
+        gain: the gains in log-odds, per consumer, or per consumer of ``at``.
+        loss: the losses, likewise.
+        at: the consumers ``gain`` and ``loss`` are given for (None: every consumer; the
+            others have neither).
     """
-    t = np.clip(trust.astype(np.float64), TRUST_FLOOR, 1.0 - TRUST_FLOOR)
-    up = np.broadcast_to(np.maximum(gain, 0.0), t.shape)
-    down = np.broadcast_to(np.maximum(loss, 0.0), t.shape)
-    moved = np.flatnonzero((up > 0.0) | (down > 0.0))
-    if moved.size:
-        tm = t[moved]
-        z = np.log(tm) - np.log1p(-tm) + up[moved] - down[moved]
+    lo, hi = np.float32(TRUST_FLOOR), np.float32(1.0 - TRUST_FLOOR)
+    out = np.clip(np.asarray(trust, dtype=np.float32), lo, hi)
+    if at is None:
+        at = np.arange(out.size)
+    up = np.broadcast_to(np.maximum(gain, 0.0), at.shape)
+    down = np.broadcast_to(np.maximum(loss, 0.0), at.shape)
+    rows = np.flatnonzero((up > 0.0) | (down > 0.0))
+    if rows.size:
+        moved = at[rows]
+        tm = np.clip(trust[moved].astype(np.float64), TRUST_FLOOR, 1.0 - TRUST_FLOOR)
+        z = np.log(tm) - np.log1p(-tm) + up[rows] - down[rows]
         tm = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
-        t[moved] = np.clip(tm, TRUST_FLOOR, 1.0 - TRUST_FLOOR)
-    return t.astype(np.float32)
+        out[moved] = np.clip(tm, TRUST_FLOOR, 1.0 - TRUST_FLOOR)
+    return out
 
 
 def drift_to_prior(
@@ -134,7 +150,25 @@ def drift_to_prior(
     if rate <= 0.0:
         return trust
     t = trust.astype(np.float64)
-    return np.where(fresh, t, t + rate * (prior - t)).astype(np.float32)
+    moved = np.subtract(prior, t, dtype=np.float64)  # t + rate * (prior - t), in place
+    moved *= rate
+    moved += t
+    kept = np.flatnonzero(np.broadcast_to(fresh, moved.shape))
+    moved[kept] = t[kept]
+    return moved.astype(np.float32)
+
+
+def fade_memory(
+    memory: np.ndarray, bad_event: np.ndarray, decay: float, gain: float
+) -> np.ndarray:
+    """Memory of counterfeits after the week: ``memory (1 - decay) + gain * bad_event``.
+
+    float32; the consumers without a bad event only fade (adding 0 changes nothing).
+    """
+    out = memory * np.float32(1.0 - decay)
+    bad = np.flatnonzero(bad_event)
+    out[bad] += np.float32(gain)
+    return out.astype(np.float32, copy=False)
 
 
 def mix(own: np.ndarray, other: np.ndarray, spillover: float) -> np.ndarray:
@@ -213,11 +247,20 @@ def trust_week(
     cheated_from = np.full(n, -1, dtype=np.int16)
     satisfied_from[orders.consumer[outcome.genuine]] = seller_region[outcome.genuine]
     cheated_from[orders.consumer[~outcome.genuine]] = seller_region[~outcome.genuine]
-    good_dom, good_for = one_hot_experience(satisfied_from, region)
-    bad_dom, bad_for = one_hot_experience(cheated_from, region)
-    shock = (rng.random(n) < tr.privacy_leak_rate).astype(np.float32)
+    leak = rng.random(n) < tr.privacy_leak_rate
+    # gains and losses only where a signal arrived (elsewhere every term is 0)
+    signal = (satisfied_from >= 0) | (cheated_from >= 0) | leak
+    for part in (*recommendations, *warnings, *kol):
+        signal |= part != 0
+    at = np.flatnonzero(signal)
+    home = region[at]
+    good_dom, good_for = one_hot_experience(satisfied_from[at], home)
+    bad_dom, bad_for = one_hot_experience(cheated_from[at], home)
+    shock = leak[at].astype(np.float32)
     spill = tr.foreign_spillover
-    (rec_dom, rec_for), (warn_dom, warn_for), (kol_dom, kol_for) = recommendations, warnings, kol
+    (rec_dom, rec_for), (warn_dom, warn_for), (kol_dom, kol_for) = (
+        (own[at], other[at]) for own, other in (recommendations, warnings, kol)
+    )
     warn_weight = tr.wom_gain * scenario.word_of_mouth.negative_weight
     gain_dom = (
         tr.experience_gain * mix(good_dom, good_for, spill)
@@ -242,17 +285,15 @@ def trust_week(
     bad_event = cheated_from >= 0
     fresh = (satisfied_from >= 0) | bad_event
     regions = list(scenario.regions.values())
-    prior_dom = np.array([r.initial_trust_domestic for r in regions])[region]
-    prior_for = np.array([r.initial_trust_foreign for r in regions])[region]
+    prior_dom = by_region(np.array([r.initial_trust_domestic for r in regions]), region)
+    prior_for = by_region(np.array([r.initial_trust_foreign for r in regions]), region)
     trust_domestic = drift_to_prior(trust_domestic, prior_dom, tr.drift_rate, fresh)
     trust_foreign = drift_to_prior(trust_foreign, prior_for, tr.drift_rate, fresh)
     return TrustWeek(
         satisfied_from=satisfied_from,
         cheated_from=cheated_from,
-        trust_domestic=update_trust(trust_domestic, gain_dom, loss_dom),
-        trust_foreign=update_trust(trust_foreign, gain_for, loss_for),
-        bad_memory=(
-            bad_memory * np.float32(1.0 - tr.memory_decay) + np.float32(tr.memory_gain) * bad_event
-        ).astype(np.float32),
+        trust_domestic=update_trust(trust_domestic, gain_dom, loss_dom, at),
+        trust_foreign=update_trust(trust_foreign, gain_for, loss_for, at),
+        bad_memory=fade_memory(bad_memory, bad_event, tr.memory_decay, tr.memory_gain),
         risk_extra=update_risk(scenario.payment, risk_extra, victims, fraud_news),
     )
