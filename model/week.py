@@ -343,7 +343,11 @@ class Week:
         self.t = t
         self.scenario = scenario
         self.seed = seed
-        self.rng = rng if rng is not None else phase_generator(seed, t, "")
+        # the generator is made on first use (most phases draw nothing; making one costs
+        # about 40 us): the same draws as making it up front, since each phase's stream is
+        # seeded from (seed, t, phase name) alone
+        self._rng: np.random.Generator | None = rng
+        self._rng_name = ""
         self.schedule = schedule
         self.graph = graph
         self.n_regions = n_regions
@@ -362,6 +366,17 @@ class Week:
             "platforms",
             self._running,
         )
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The running phase's generator (made on first use)."""
+        if self._rng is None:
+            self._rng = phase_generator(self.seed, self.t, self._rng_name)
+        return self._rng
+
+    @rng.setter
+    def rng(self, generator: np.random.Generator) -> None:
+        self._rng = generator
 
     @property
     def _phase(self) -> Phase | None:
@@ -389,7 +404,7 @@ class Week:
         self._freeze()
         try:
             for phase in phases:
-                self.rng = phase_generator(self.seed, self.t, phase.name)
+                self._rng, self._rng_name = None, phase.name
                 self._phase = phase
                 object.__setattr__(self.signals, "_phase", phase)
                 try:
