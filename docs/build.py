@@ -51,7 +51,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from docs import generators, generators_data
+from docs import generators, generators_data, generators_holdout
 from docs import generators_runs as runs
 from docs import generators_tables as tables
 
@@ -594,6 +594,17 @@ GENERATORS.update(
             "bass-of-data",
             generators_data.bass_of_data_table,
             "docs/validation.md: Bass p, q, m of CNNIC's own yearly series (no model run)",
+        ),
+        Generator(
+            "holdout-latest",
+            generators_holdout.holdout_latest_table,
+            "docs/calibration.md, README: the latest hold-out forecast against the baselines "
+            "(the shipped fit; no model run)",
+        ),
+        Generator(
+            "holdout-latest-fit",
+            generators_holdout.holdout_latest_fit,
+            "docs/calibration.md: the latest hold-out fit's generations, ESS and band coverage",
         ),
         Generator(
             "decisions-optimize",

@@ -1,0 +1,134 @@
+"""Generated text for the latest hold-out scoring (docs/calibration.md, README).
+
+Reads the hold-out fit shipped in :data:`HOLDOUT_DIR` (what ``mtsim calibrate
+--holdout`` wrote: ``out_of_sample.csv``, ``generations.csv``, ``calibration.json``,
+``posterior.csv``) and the validation log row of that scoring; runs no model and scores
+nothing. A new hold-out scoring (logged by ``mtsim calibrate --holdout --note``) is
+shipped into a new folder and :data:`HOLDOUT_DIR` pointed at it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from docs.generators import cell, significant
+
+ROOT = Path(__file__).resolve().parents[1]
+HOLDOUT_DIR = "docs/calibration_results/holdout_2026-12-06"
+"""The shipped folder of the latest hold-out fit and forecast."""
+
+MODEL_PREDICTIVE = "mtsim (ABC posterior predictive)"
+MODEL_POINT = "mtsim (point estimate)"
+SERIES_LABELS = {
+    "access": "mobile access (share of population)",
+    "payment": "mobile payment (share of mobile users)",
+    "shopping": "mobile shopping (share of mobile users)",
+    "customs": "cross-border e-commerce (index, 2018 = 100)",
+}
+NOMINAL = {"coverage_50": 0.5, "coverage_90": 0.9}
+TOLERANCE = 0.15
+"""Issue 28: coverage within 15 points of nominal."""
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (ROOT / HOLDOUT_DIR / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _number(text: str) -> float:
+    return float(text) if text not in ("", None) else math.nan
+
+
+def _meta() -> dict[str, Any]:
+    return json.loads((ROOT / HOLDOUT_DIR / "calibration.json").read_text(encoding="utf-8"))
+
+
+def _source_line(meta: dict[str, Any]) -> str:
+    manifest = meta.get("manifest", {})
+    commit = str(manifest.get("git_commit", "unknown"))[:7]
+    when = str(manifest.get("started", manifest.get("created", "")))[:10]
+    return (
+        f"*From `{HOLDOUT_DIR}/` (`mtsim calibrate experiments/calibrate_cnnic.yaml --holdout`"
+        f"{', ' + when if when else ''} at commit {commit}; logged in docs/validation_log.csv); "
+        "written by `python -m docs.build`, which reruns no fit and scores nothing.*"
+    )
+
+
+def holdout_latest_table() -> str:
+    """Tabulate the latest hold-out: model (predictive mean, point) against the best baseline."""
+    if not (ROOT / HOLDOUT_DIR / "out_of_sample.csv").is_file():
+        return f"*No hold-out fit shipped in `{HOLDOUT_DIR}/` yet.*\n"
+    rows = _rows("out_of_sample.csv")
+    out = [
+        "| series | held out | mtsim, predictive mean: RMSE (50% / 90% coverage) "
+        "| mtsim, point estimate: RMSE | best baseline: RMSE | the model's forecast |",
+        "|---|---:|---|---:|---|---|",
+    ]
+    verdicts = []
+    for series in dict.fromkeys(r["series"] for r in rows):
+        mine = {r["method"]: r for r in rows if r["series"] == series}
+        model = mine.get(MODEL_PREDICTIVE)
+        if model is None:
+            continue
+        point = mine.get(MODEL_POINT)
+        baselines = {
+            m: _number(r["rmse_points"])
+            for m, r in mine.items()
+            if m not in (MODEL_PREDICTIVE, MODEL_POINT) and math.isfinite(_number(r["rmse_points"]))
+        }
+        rmse = _number(model["rmse_points"])
+        best = min(baselines, key=baselines.get) if baselines else None
+        if best is None:
+            verdict = "no baseline"
+        elif rmse < baselines[best]:
+            verdict = "beats every baseline"
+        else:
+            verdict = f"worse than {best}"
+        verdicts.append((series, verdict))
+        coverage = f"{_number(model['coverage_50']):.2f} / {_number(model['coverage_90']):.2f}"
+        out.append(
+            f"| {SERIES_LABELS.get(series, series)} | {model['observations']} | "
+            f"{significant(rmse, 3)} ({coverage}) | "
+            f"{significant(_number(point['rmse_points']), 3) if point else '-'} | "
+            + (f"{cell(best)}: {significant(baselines[best], 3)}" if best else "-")
+            + f" | {verdict} |"
+        )
+    return (
+        "\n".join(out)
+        + "\n\nRMSE of the held-out observations (2017-2020) in points (customs: per cent of "
+        "2018's value). Baselines: carry-forward, linear trend, logistic and Bass curves, "
+        "each fitted to the same 2014-2016 points with and without the initial point "
+        "(docs/calibration.md, section 6).\n\n" + _source_line(_meta()) + "\n"
+    )
+
+
+def holdout_latest_fit() -> str:
+    """Describe the latest hold-out fit: generations, effective sample size, band coverage."""
+    if not (ROOT / HOLDOUT_DIR / "generations.csv").is_file():
+        return f"*No hold-out fit shipped in `{HOLDOUT_DIR}/` yet.*\n"
+    gens = _rows("generations.csv")
+    last = gens[-1]
+    ess, particles = _number(last["ess"]), int(float(last["particles"]))
+    runs = sum(int(float(g["samples"])) for g in gens) + int(float(gens[0]["particles"]))
+    model = [r for r in _rows("out_of_sample.csv") if r["method"] == MODEL_PREDICTIVE]
+    shares = [r for r in model if r["series"] in ("access", "payment", "shopping")]
+    observations = sum(int(r["observations"]) for r in shares)
+    pooled = {
+        key: sum(_number(r[key]) * int(r["observations"]) for r in shares) / observations
+        for key in NOMINAL
+    }
+    within = all(abs(pooled[k] - NOMINAL[k]) <= TOLERANCE for k in NOMINAL)
+    return (
+        f"ABC-SMC: {len(gens)} generations of {particles} particles, {runs:,} model runs; "
+        f"epsilon {_number(gens[0]['epsilon']):.3f} -> {_number(last['epsilon']):.3f}; "
+        f"effective sample size of the last generation {ess:.1f} of {particles} "
+        f"({'at least' if ess >= 30 else 'below'} the 30 issue 28 asks for). Band coverage "
+        f"of the {observations} held-out share observations (access, payment, shopping): "
+        f"{pooled['coverage_50']:.2f} inside the 50% band and {pooled['coverage_90']:.2f} "
+        f"inside the 90% band ({'both' if within else 'not both'} within "
+        f"{TOLERANCE * 100:.0f} points of nominal).\n\n" + _source_line(_meta()) + "\n"
+    )
