@@ -122,8 +122,10 @@ def holdout_latest_fit() -> str:
         for key in NOMINAL
     }
     within = all(abs(pooled[k] - NOMINAL[k]) <= TOLERANCE for k in NOMINAL)
+    stop = str(_meta().get("stop_reason", "")).strip()
     return (
-        f"ABC-SMC: {len(gens)} generations of {particles} particles, {runs:,} model runs; "
+        f"ABC-SMC: {len(gens)} generations of {particles} particles kept, {runs:,} model runs "
+        f"in them{' (' + stop + ')' if stop else ''}; "
         f"epsilon {_number(gens[0]['epsilon']):.3f} -> {_number(last['epsilon']):.3f}; "
         f"effective sample size of the last generation {ess:.1f} of {particles} "
         f"({'at least' if ess >= 30 else 'below'} the 30 issue 28 asks for). Band coverage "

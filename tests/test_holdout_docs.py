@@ -87,7 +87,7 @@ def test_the_fit_text_states_ess_and_pooled_coverage_against_nominal(shipped):
         ess=22.5,
     )
     text = gh.holdout_latest_fit()
-    assert "4 generations of 120 particles" in text
+    assert "4 generations of 120 particles kept" in text
     assert "22.5 of 120 (below the 30" in text
     # pooled over access and payment (8 observations), customs left out
     assert "0.38 inside the 50% band and 0.88 inside the 90% band (both within 15 points" in text
