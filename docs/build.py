@@ -1238,9 +1238,12 @@ def main(argv: list[str] | None = None) -> int:
                 for g in GENERATORS.values()
                 if g.experiment and (names is None or g.name in names)
             }
-            # the test runs first: they check the documents against the records
+            # the test runs first: they check the documents against the records, so
+            # every block follows the records before the next experiment starts
             for experiment in sorted(experiments.values(), key=lambda e: not e.first):
                 run_experiment(experiment)
+                if experiment.first:
+                    rewrite(paths, None, render)
             if names is not None:  # every block of a rerun experiment follows its new results
                 names |= {
                     g.name
