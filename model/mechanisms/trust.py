@@ -70,7 +70,6 @@ from model.population import by_region
 
 if TYPE_CHECKING:
     from model.mechanisms.fulfilment import Fulfilment
-    from model.mechanisms.ordering import Orders
     from model.scenario import Scenario
 
 
@@ -214,7 +213,8 @@ def trust_week(
     bad_memory: np.ndarray,
     risk_extra: np.ndarray,
     merchant_region: np.ndarray,
-    orders: Orders,
+    buyers: np.ndarray,
+    sellers: np.ndarray,
     outcome: Fulfilment,
     victims: np.ndarray,
     recommendations: tuple[np.ndarray, np.ndarray],
@@ -233,7 +233,8 @@ def trust_week(
         bad_memory: per consumer, memory of counterfeits.
         risk_extra: per consumer, extra perceived payment risk.
         merchant_region: per merchant, its region.
-        orders: the week's orders.
+        buyers: per order of the week, the consumer who placed it.
+        sellers: per order of the week, the merchant it went to.
         outcome: their fulfilment (genuine or counterfeit).
         victims: per consumer, defrauded this week.
         recommendations: per consumer, (own-region, other-region) neighbours satisfied.
@@ -242,11 +243,11 @@ def trust_week(
         fraud_news: per consumer, neighbours defrauded last week.
     """
     tr, n = scenario.trust, region.size
-    seller_region = merchant_region[orders.merchant].astype(np.int16)
+    seller_region = merchant_region[sellers].astype(np.int16)
     satisfied_from = np.full(n, -1, dtype=np.int16)
     cheated_from = np.full(n, -1, dtype=np.int16)
-    satisfied_from[orders.consumer[outcome.genuine]] = seller_region[outcome.genuine]
-    cheated_from[orders.consumer[~outcome.genuine]] = seller_region[~outcome.genuine]
+    satisfied_from[buyers[outcome.genuine]] = seller_region[outcome.genuine]
+    cheated_from[buyers[~outcome.genuine]] = seller_region[~outcome.genuine]
     leak = rng.random(n) < tr.privacy_leak_rate
     # gains and losses only where a signal arrived (elsewhere every term is 0)
     signal = (satisfied_from >= 0) | (cheated_from >= 0) | leak
