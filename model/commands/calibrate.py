@@ -17,6 +17,7 @@ from pathlib import Path
 
 from model.commands.common import (
     add_executor_options,
+    add_set_option,
     check_executor_options,
     executor_options,
     interrupt_exit,
@@ -93,13 +94,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "and figures from the fit already in the output folder"
         ),
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help=(
+    add_set_option(
+        parser,
+        (
             "override one key of the base scenario for every run, added to the file's "
             "overrides, e.g. --set population.consumers=500 for a quick first try (repeatable)"
         ),

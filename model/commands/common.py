@@ -21,6 +21,18 @@ if TYPE_CHECKING:  # pragma: no cover
 SCHEDULER_HELP = "address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786"
 
 
+def add_set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """Add ``--set PATH=VALUE`` (repeatable; the texts land in ``args.overrides``)."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help=help_text,
+    )
+
+
 def add_executor_options(
     parser: argparse.ArgumentParser,
     *,

@@ -18,7 +18,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from model.commands.common import interrupt_exit, sigterm_as_interrupt
+from model.commands.common import add_set_option, interrupt_exit, sigterm_as_interrupt
 from model.errors import UserError
 from model.workflows.compare import DEFAULT_REPS
 from model.workflows.folders import check_out_folder
@@ -78,13 +78,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="seed of replication 0; replication i uses SEED+i (default: the first "
         "scenario's simulation.seed)",
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a key in every scenario, e.g. --set population.consumers=2000 (repeatable)",
+    add_set_option(
+        parser,
+        "override a key in every scenario, e.g. --set population.consumers=2000 (repeatable)",
     )
     parser.add_argument(
         "--threshold",
@@ -329,8 +325,7 @@ def handle(args: argparse.Namespace) -> int:
     windows = {
         n: w
         for n in done
-        if (w := package_window(future_policies(scenarios[n].resolved(), since), steps))
-        is not None
+        if (w := package_window(future_policies(scenarios[n].resolved(), since), steps)) is not None
     }
     if len(done) > 1:
         print("Effects (in brackets: 95% interval of the paired difference):")

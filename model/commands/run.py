@@ -23,7 +23,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.commands.common import interrupt_exit, sigterm_as_interrupt
+from model.commands.common import add_set_option, interrupt_exit, sigterm_as_interrupt
 from model.errors import UserError
 from model.workflows.run import (
     MAX_STEPS,
@@ -58,13 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=int, help="seed of replication 0 (default: the scenario's)")
     parser.add_argument("--reps", type=int, default=1, help="replications (seeds seed..seed+R-1)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override one scenario key, e.g. --set population.consumers=2000 (repeatable)",
+    add_set_option(
+        parser, "override one scenario key, e.g. --set population.consumers=2000 (repeatable)"
     )
     parser.add_argument("--out", help="output folder (default: results/<scenario>/<run id>/)")
     parser.add_argument("--workers", type=int, default=1, help="processes for replications")
@@ -150,8 +145,10 @@ def handle(args: argparse.Namespace) -> int:
         from model.workflows.run import state_file_name
 
         where = args.state_out or str(outcome.out / state_file_name(args.save_state))
-        print(f"state saved: {where} (week {args.save_state}); go on from it with "
-              f"mtsim run --from-state {where}")
+        print(
+            f"state saved: {where} (week {args.save_state}); go on from it with "
+            f"mtsim run --from-state {where}"
+        )
     return code
 
 
