@@ -44,6 +44,8 @@ import sys
 import time
 from pathlib import Path
 
+from model.commands.common import add_set_option
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 DEFAULT_OUT = ROOT / "benchmarks" / "output"
@@ -339,13 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         "--mesa-max", type=int, default=1_000_000, help="largest size for the Mesa reference"
     )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="extra scenario override for mtsim, e.g. simulation.space_max_consumers=0",
+    add_set_option(
+        parser, "extra scenario override for mtsim, e.g. simulation.space_max_consumers=0"
     )
     parser.add_argument("--timeout", type=float, default=3600.0, help="per run [s]")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)

@@ -16,22 +16,22 @@ from pathlib import Path
 from typing import Any
 
 from docs.generators import cell, significant
+from docs.generators_tables import _SERIES_LABELS as SERIES_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
 HOLDOUT_DIR = "docs/calibration_results/holdout_2026-12-06"
 """The shipped folder of the latest hold-out fit and forecast."""
 
-MODEL_PREDICTIVE = "mtsim (ABC posterior predictive)"
-MODEL_POINT = "mtsim (point estimate)"
-SERIES_LABELS = {
-    "access": "mobile access (share of population)",
-    "payment": "mobile payment (share of mobile users)",
-    "shopping": "mobile shopping (share of mobile users)",
-    "customs": "cross-border e-commerce (index, 2018 = 100)",
-}
 NOMINAL = {"coverage_50": 0.5, "coverage_90": 0.9}
 TOLERANCE = 0.15
 """Issue 28: coverage within 15 points of nominal."""
+
+
+def _model_methods() -> tuple[str, str]:
+    """Return the out-of-sample names of the model's rows (model/validation/posterior.py)."""
+    from model.validation.posterior import MODEL_POINT, MODEL_PREDICTIVE
+
+    return MODEL_PREDICTIVE, MODEL_POINT
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -63,6 +63,7 @@ def holdout_latest_table() -> str:
     if not (ROOT / HOLDOUT_DIR / "out_of_sample.csv").is_file():
         return f"*No hold-out fit shipped in `{HOLDOUT_DIR}/` yet.*\n"
     rows = _rows("out_of_sample.csv")
+    predictive, point_method = _model_methods()
     out = [
         "| series | held out | mtsim, predictive mean: RMSE (50% / 90% coverage) "
         "| mtsim, point estimate: RMSE | best baseline: RMSE | the model's forecast |",
@@ -71,14 +72,14 @@ def holdout_latest_table() -> str:
     verdicts = []
     for series in dict.fromkeys(r["series"] for r in rows):
         mine = {r["method"]: r for r in rows if r["series"] == series}
-        model = mine.get(MODEL_PREDICTIVE)
+        model = mine.get(predictive)
         if model is None:
             continue
-        point = mine.get(MODEL_POINT)
+        point = mine.get(point_method)
         baselines = {
             m: _number(r["rmse_points"])
             for m, r in mine.items()
-            if m not in (MODEL_PREDICTIVE, MODEL_POINT) and math.isfinite(_number(r["rmse_points"]))
+            if m not in (predictive, point_method) and math.isfinite(_number(r["rmse_points"]))
         }
         rmse = _number(model["rmse_points"])
         best = min(baselines, key=baselines.get) if baselines else None
@@ -114,7 +115,8 @@ def holdout_latest_fit() -> str:
     last = gens[-1]
     ess, particles = _number(last["ess"]), int(float(last["particles"]))
     runs = sum(int(float(g["samples"])) for g in gens) + int(float(gens[0]["particles"]))
-    model = [r for r in _rows("out_of_sample.csv") if r["method"] == MODEL_PREDICTIVE]
+    predictive, _ = _model_methods()
+    model = [r for r in _rows("out_of_sample.csv") if r["method"] == predictive]
     shares = [r for r in model if r["series"] in ("access", "payment", "shopping")]
     observations = sum(int(r["observations"]) for r in shares)
     pooled = {

@@ -48,6 +48,16 @@ def small_scenario(**overrides):
     return load_scenario(BASELINE, values)
 
 
+def load_experiment_script(name: str):
+    """Import experiments/NAME.py as a module (the experiments folder is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def baseline_path() -> Path:
     return BASELINE

@@ -12,7 +12,6 @@ results and sees the block follow it.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ import pytest
 from docs import build
 from docs import generators_runs as runs
 from docs import generators_tables as tables
+from tests.conftest import load_experiment_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,12 +113,7 @@ def test_the_test_runs_are_run_before_every_other_experiment(monkeypatch):
 
 
 def load_test_timings():
-    spec = importlib.util.spec_from_file_location(
-        "test_timings", ROOT / "experiments" / "test_timings.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_experiment_script("test_timings")
 
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>

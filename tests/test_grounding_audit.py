@@ -10,7 +10,6 @@ the gaps say.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from docs import build
 from docs import generators_grounding as grounding
+from tests.conftest import load_experiment_script
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOCKS = (
@@ -31,13 +31,8 @@ BLOCKS = (
 
 
 def audit_script():
-    """Import experiments/grounding_audit.py (the experiments folder is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "grounding_audit", ROOT / "experiments" / "grounding_audit.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Import experiments/grounding_audit.py."""
+    return load_experiment_script("grounding_audit")
 
 
 def block_text(document: str, name: str) -> list[str]:

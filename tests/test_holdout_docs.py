@@ -8,6 +8,7 @@ import json
 import pytest
 
 from docs import generators_holdout as gh
+from model.validation.posterior import MODEL_POINT, MODEL_PREDICTIVE
 
 FIELDS = ["series", "method", "observations", "rmse_points", "coverage_50", "coverage_90", "note"]
 
@@ -55,19 +56,19 @@ def test_the_verdict_compares_the_predictive_mean_with_the_best_baseline(shipped
     _write(
         shipped,
         [
-            _row("payment", gh.MODEL_PREDICTIVE, 2.0, 0.5, 1.0),
-            _row("payment", gh.MODEL_POINT, 5.0),
+            _row("payment", MODEL_PREDICTIVE, 2.0, 0.5, 1.0),
+            _row("payment", MODEL_POINT, 5.0),
             _row("payment", "logistic", 3.0, 0.25, 0.75),
             _row("payment", "bass", 2.5),
-            _row("shopping", gh.MODEL_PREDICTIVE, 9.0, 0.0, 0.5),
-            _row("shopping", gh.MODEL_POINT, 8.0),
+            _row("shopping", MODEL_PREDICTIVE, 9.0, 0.0, 0.5),
+            _row("shopping", MODEL_POINT, 8.0),
             _row("shopping", "linear_trend", 4.0),
         ],
         generations=3,
     )
     table = gh.holdout_latest_table()
-    payment = next(line for line in table.splitlines() if line.startswith("| mobile payment"))
-    shopping = next(line for line in table.splitlines() if line.startswith("| mobile shopping"))
+    payment = next(line for line in table.splitlines() if line.startswith("| mobile payment |"))
+    shopping = next(line for line in table.splitlines() if line.startswith("| mobile shopping |"))
     assert (
         "beats every baseline" in payment and "bass: 2.5" in payment and "(0.50 / 1.00)" in payment
     )
@@ -79,9 +80,9 @@ def test_the_fit_text_states_ess_and_pooled_coverage_against_nominal(shipped):
     _write(
         shipped,
         [
-            _row("access", gh.MODEL_PREDICTIVE, 1.0, 0.5, 1.0),
-            _row("payment", gh.MODEL_PREDICTIVE, 1.0, 0.25, 0.75),
-            _row("customs", gh.MODEL_PREDICTIVE, 99.0, 0.0, 0.0),
+            _row("access", MODEL_PREDICTIVE, 1.0, 0.5, 1.0),
+            _row("payment", MODEL_PREDICTIVE, 1.0, 0.25, 0.75),
+            _row("customs", MODEL_PREDICTIVE, 99.0, 0.0, 0.0),
         ],
         generations=4,
         ess=22.5,

@@ -56,26 +56,32 @@ def test_every_range_names_a_kind_and_a_source_and_exists_in_a_reference():
 
 def test_reference_comments_say_the_same_ranges():
     """A "plausible range a-b" in a reference scenario's comment is the file's range."""
-    table = load_ranges()
     problems = []
+    for ref, path, rng, comment in _commented_values():
+        comment = comment or ""
+        found = RANGE.search(comment)
+        if rng.kind == "fitted" and comment and "fitted" not in comment:
+            problems.append(f"{ref}: {path}: the comment should say fitted")
+        if found is None:
+            continue
+        low, high = float(found.group(1)), float(found.group(2))
+        if (low, high) != (rng.low, rng.high):
+            problems.append(
+                f"{ref}: {path}: comment says {low}-{high}, model/ranges.yaml "
+                f"{rng.low}-{rng.high}"
+            )
+    assert not problems, "\n".join(problems)
+
+
+def _commented_values():
+    """Yield (reference file, path, its range, its comment or None) for every ranged value."""
+    table = load_ranges()
     for ref in REFERENCES:
         comments = scenario_comments(ROOT / ref)
         data = load_scenario(ROOT / ref).resolved()
         for key, rng in table.ranges.items():
             for path in expand_key(key, data):
-                comment = comments.get(path, "")
-                found = RANGE.search(comment)
-                if rng.kind == "fitted" and comment and "fitted" not in comment:
-                    problems.append(f"{ref}: {path}: the comment should say fitted")
-                if found is None:
-                    continue
-                low, high = float(found.group(1)), float(found.group(2))
-                if (low, high) != (rng.low, rng.high):
-                    problems.append(
-                        f"{ref}: {path}: comment says {low}-{high}, model/ranges.yaml "
-                        f"{rng.low}-{rng.high}"
-                    )
-    assert not problems, "\n".join(problems)
+                yield ref, path, rng, comments.get(path)
 
 
 def test_fitted_ranges_hold_the_posterior_interval():
@@ -141,17 +147,11 @@ def _comment_kind_problem(kind: str, comment: str) -> str | None:
 
 def test_reference_comments_say_the_same_kind():
     """Each commented value's wording agrees with its kind in model/ranges.yaml."""
-    table = load_ranges()
     problems = []
-    for ref in REFERENCES:
-        comments = scenario_comments(ROOT / ref)
-        data = load_scenario(ROOT / ref).resolved()
-        for key, rng in table.ranges.items():
-            for path in expand_key(key, data):
-                if path in comments:
-                    problem = _comment_kind_problem(rng.kind, comments[path])
-                    if problem:
-                        problems.append(f"{ref}: {path}: {problem}")
+    for ref, path, rng, comment in _commented_values():
+        problem = None if comment is None else _comment_kind_problem(rng.kind, comment)
+        if problem:
+            problems.append(f"{ref}: {path}: {problem}")
     assert not problems, "\n".join(problems)
 
 
