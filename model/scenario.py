@@ -634,7 +634,7 @@ class KOLs(StrictModel):
 
     follows_per_consumer: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.35
     follower_exponent: Annotated[float, Field(gt=1.0, le=10.0)] = 2.0
-    max_follower_share: Probability = 0.3
+    max_follower_share: Probability = 0.25
     home_bias: Probability = 0.9
     initial_credibility: Probability = 0.7
     post_probability: Probability = 0.5
@@ -747,7 +747,7 @@ class Payment(StrictModel):
     acceptance_fee: Probability = 0.006
     acceptance_gain: Annotated[float, Field(ge=0.0, le=10.0)] = 0.1
     acceptance_rate: Probability = 0.1
-    other_payment: Probability = 0.5
+    other_payment: Probability = 0.57
 
 
 class Ordering(StrictModel):
@@ -801,7 +801,7 @@ class Ordering(StrictModel):
     reputation_weight: Weight = 1.5
     verified_weight: Weight = 0.3
     trust_weight: Weight = 2.0
-    delay_weight: Weight = 0.5
+    delay_weight: Weight = 0.3
     visibility_weight: Weight = 0.5
     visibility_scale: Annotated[float, Field(gt=0.0, le=MAX_CONSUMERS)] = 20.0
     reliability: Probability = 0.97

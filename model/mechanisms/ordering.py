@@ -126,7 +126,9 @@ Cross-border means between countries (``params.cross_border``).
    commission and comes on top. One draw per order, with and without platforms.
    Source: docs/domain.md, Mechanisms > Mobile payment (two-sided adoption: a payment
    means works only where the seller accepts it); cash on delivery and bank cards as
-   the other ways to pay for online orders; ``other_payment`` is an assumption.
+   the other ways to pay for online orders; ``other_payment`` 0.57 = 1 - the 42-44% of
+   online shoppers who would stop a purchase without their favourite payment method
+   (PPRO 2020, US and UK; stated intentions).
 
 Source (docs/domain.md, Mechanisms > Ordering): "An aware, trusting consumer with
 mobile access and payment buys with some probability per period, choosing among
