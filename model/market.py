@@ -257,6 +257,7 @@ class MarketModel(mesa.Model):
             defrauded=np.zeros(n, dtype=bool),
             last_order_merchant=np.full(n, -1, dtype=np.int32),
             last_order_week=last_order_week,
+            mobile_habit=has_ordered.astype(np.float32),  # ordering.py rule 10: h = 1
             urban=attributes.urban,
             income_band=attributes.income_band,
             age_band=attributes.age_band,

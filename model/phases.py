@@ -286,7 +286,7 @@ def platform_phase(week: Week) -> None:
     "consumers.trust_foreign consumers.purchase_frequency consumers.spending "
     "merchants.price merchants.reputation merchants.verified merchants.adopted "
     "merchants.active merchants.region merchants.accepts_mobile_payment "
-    "platforms.qr_acceptance",
+    "platforms.qr_acceptance consumers.mobile_habit",
     uses="params has_access merchant_visibility conversion_lift pays risk platform_week "
     "kol_total marketing_lift warned_merchant",
     produces="orders",
@@ -327,6 +327,7 @@ def ordering_phase(week: Week) -> None:
         qr_acceptance=(
             week.platforms.qr_acceptance if week.scenario.platforms is not None else None
         ),
+        habit=c.mobile_habit,
     )
 
 
@@ -531,11 +532,12 @@ def merchants_phase(week: Week) -> None:
 
 @phase(
     "consumer_records",
-    reads="consumers.has_ordered consumers.has_ordered_cross_border consumers.last_order_week",
+    reads="consumers.has_ordered consumers.has_ordered_cross_border consumers.last_order_week "
+    "consumers.mobile_habit",
     uses="orders pays satisfied_from cheated_from victims",
     writes="consumers.payment consumers.has_ordered consumers.has_ordered_cross_border "
     "consumers.satisfied_from consumers.cheated_from consumers.defrauded "
-    "consumers.last_order_merchant consumers.last_order_week",
+    "consumers.last_order_merchant consumers.last_order_week consumers.mobile_habit",
 )
 def consumer_records_phase(week: Week) -> None:
     """Consumers' purchase records and payment after checkout.
@@ -550,6 +552,8 @@ def consumer_records_phase(week: Week) -> None:
         has_ordered=c.has_ordered,
         has_ordered_cross_border=c.has_ordered_cross_border,
         last_order_week=c.last_order_week,
+        mobile_habit=c.mobile_habit,
+        habit_decay=week.scenario.ordering.habit_decay,
     )
     week.stage(
         "consumers",

@@ -785,6 +785,12 @@ class Ordering(StrictModel):
             of a mobile order; confidence is trust in the seller's region times one minus
             perceived payment risk (mechanisms/ordering.py, ``order_size_factor``)
             [share of basket].
+        habit_weight: utility of every mobile alternative per unit of ``ln(1 + h)``, with
+            ``h`` the consumer's mobile shopping habit stock (experienced convenience of
+            a learned routine, part of the welfare utility; mechanisms/ordering.py rule
+            10) [utility / log(1 + habit)].
+        habit_decay: share of the habit stock lost each week (one completed mobile order
+            adds 1) [share / week].
     """
 
     occasion_rate: Probability = 0.5
@@ -806,6 +812,8 @@ class Ordering(StrictModel):
     visibility_scale: Annotated[float, Field(gt=0.0, le=MAX_CONSUMERS)] = 20.0
     reliability: Probability = 0.97
     order_size_confidence: Probability = 0.0
+    habit_weight: Annotated[float, Field(ge=0.0, le=5.0)] = 0.3
+    habit_decay: Annotated[float, Field(gt=0.0, le=1.0)] = 0.02
 
 
 class Accounts(StrictModel):

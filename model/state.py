@@ -186,6 +186,8 @@ class ConsumerState:
             location-based channels, mechanisms/o2o.py).
         ad_responsiveness: response per advertising impression, in [0, 1]; falls with
             exposure and recovers (wear-out, mechanisms/marketing.py).
+        mobile_habit: mobile shopping habit stock, >= 0: completed mobile orders,
+            exponentially discounted (mechanisms/ordering.py rule 10).
     """
 
     region: np.ndarray
@@ -217,6 +219,7 @@ class ConsumerState:
     interest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     district: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
     ad_responsiveness: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    mobile_habit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
     @property
     def n(self) -> int:

@@ -60,8 +60,9 @@ Rule, per week, for each consumer i with a shopping need (probability
    consumer who already has it in its list). Information, kept in ``W``: awareness (which
    alternatives exist), visibility (consideration: how far marketing puts a merchant in
    the choice set, mechanisms/marketing.py; Goeree 2008), reputation, verification,
-   trust and ``memory_i`` (experience), a friend's share (a satisfied friend's unpaid
-   recommendation), search, loyalty (ease of re-purchase), prices, coupons and deals.
+   trust and ``memory_i`` (experience), habit (rule 10: learned convenience), a friend's
+   share (a satisfied friend's unpaid recommendation), search, loyalty (ease of
+   re-purchase), prices, coupons and deals.
    ``persuasion_value = sum_i B_i / a * sum_k P_ik s_ik`` is what the old logsum counted
    on top. The week's counterfeit and fraud losses are subtracted from the surplus in
    the accounts (mechanisms/accounts.py; docs/economics.md, Welfare).
@@ -129,6 +130,33 @@ Cross-border means between countries (``params.cross_border``).
    the other ways to pay for online orders; ``other_payment`` 0.57 = 1 - the 42-44% of
    online shoppers who would stop a purchase without their favourite payment method
    (PPRO 2020, US and UK; stated intentions).
+
+10. Habit: shopping by mobile gets easier with practice. Each consumer has a mobile
+    shopping habit stock ``h_i >= 0`` (``consumers.mobile_habit``); after each week
+    (:func:`update_habit`, in :func:`purchase_records`)
+    ``h_i <- (1 - habit_decay) * h_i + o_i``, with ``o_i`` 1 if i completed a mobile
+    order this week (at most one need a week), else 0: an exponentially smoothed count
+    of past orders (the brand-loyalty variable of Guadagni and Little 1983, "A logit
+    model of brand choice calibrated on scanner data", Marketing Science 2(3)), at most
+    ``1 / habit_decay``. Every mobile alternative (rule 1's regions and rule 7's platform
+    alternatives) gets ``+ habit_weight * ln(1 + h_i)`` (:func:`habit_utility`): concave
+    in the stock, as automaticity rises with repetitions towards an asymptote (Lally et
+    al. 2010, "How are habits formed", European Journal of Social Psychology 40(6)).
+    Consumers who shopped by mobile before week 0 start with ``h = 1`` (one order
+    remembered, like their ``last_order_week`` 0), the others with 0. Habit is
+    experienced convenience (a learned routine: less effort to find, order and pay), so
+    it is part of the welfare utility ``W``, not persuasion (rule 5): it raises the
+    surplus of a habitual shopper's needs. Direction sourced: online shopping habit and
+    experience raise repurchase intention (Khalifa and Liu 2007, "Online consumer
+    retention: contingent effects of online shopping habit and online shopping
+    experience", European Journal of Information Systems 16(6)); habit is a driver of
+    continued use of a B2C web site besides usefulness and trust (Liao, Palvia and Lin
+    2006, "The roles of habit and web site quality in e-commerce", International Journal
+    of Information Management 26(6); Gefen 2003, "TAM or just plain habit", Journal of
+    Organizational and End User Computing 15(3)); habit, from the frequency of past
+    use, carries continued use beyond intention (Limayem, Hirt and Cheung 2007, MIS
+    Quarterly 31(4)). These are survey studies of the sign; the size (``habit_weight``)
+    and the memory (``habit_decay``) are assumptions, to be fitted.
 
 Source (docs/domain.md, Mechanisms > Ordering): "An aware, trusting consumer with
 mobile access and payment buys with some probability per period, choosing among
@@ -384,6 +412,7 @@ def choose(
     accepts: np.ndarray | None = None,
     other_payment: float = 1.0,
     payment_fee: float = 0.0,
+    habit: np.ndarray | None = None,
 ) -> Orders:
     """Make this week's shopping choices and draw the mobile orders (see module docstring).
 
@@ -424,6 +453,7 @@ def choose(
             pays another way (rule 9).
         payment_fee: the payment provider's fee on an order paid by mobile [share of
             goods value].
+        habit: per consumer, its mobile shopping habit stock (rule 10; None: no habit).
     """
     if traditional_tariff is None:
         traditional_tariff = tariff
@@ -475,6 +505,8 @@ def choose(
         t_for = trust_foreign[who].astype(np.float64)
         lift_term = np.log(np.maximum(lift[who], 1e-12))  # persuasion (rule 5)
         personal = lift_term - memory[who].astype(np.float64)
+        if habit is not None and spec.habit_weight > 0.0:  # rule 10: welfare, not persuasion
+            personal = personal + habit_utility(spec.habit_weight, habit[who])
         for b in range(n_regions):
             foreign = cross_border[b, h_cap]
             tau = np.where(foreign, t_for, t_dom)
@@ -985,6 +1017,7 @@ def week_orders(
     marketing_lift: np.ndarray,
     accepts: np.ndarray,
     qr_acceptance: np.ndarray | None,
+    habit: np.ndarray | None = None,
 ) -> Orders:
     """Draw who has a shopping need, then make the choices (:func:`choose`).
 
@@ -1023,6 +1056,7 @@ def week_orders(
         accepts: per merchant, accepts mobile payment (rule 9: payment binds).
         qr_acceptance: regions x platforms, share of offline retailers accepting each
             platform's QR code (mechanisms/o2o.py; unused without platforms).
+        habit: per consumer, its mobile shopping habit stock (rule 10; None: no habit).
     """
     spec, n_regions = scenario.ordering, price_level.size
     need_p = spec.occasion_rate * purchase_frequency
@@ -1085,6 +1119,7 @@ def week_orders(
         accepts=accepts,
         other_payment=scenario.payment.other_payment,
         payment_fee=scenario.payment.acceptance_fee,
+        habit=habit,
     )
 
 
@@ -1098,6 +1133,7 @@ class PurchaseRecords:
         has_ordered_cross_border: has ever ordered from another country.
         last_order_merchant: merchant of this week's order (-1: none).
         last_order_week: week of the last mobile order (-1: never).
+        mobile_habit: the mobile shopping habit stock after the week (rule 10).
     """
 
     payment: np.ndarray
@@ -1105,6 +1141,7 @@ class PurchaseRecords:
     has_ordered_cross_border: np.ndarray
     last_order_merchant: np.ndarray
     last_order_week: np.ndarray
+    mobile_habit: np.ndarray
 
 
 def purchase_records(
@@ -1115,6 +1152,8 @@ def purchase_records(
     has_ordered: np.ndarray,
     has_ordered_cross_border: np.ndarray,
     last_order_week: np.ndarray,
+    mobile_habit: np.ndarray,
+    habit_decay: float,
 ) -> PurchaseRecords:
     """Return the consumers' records after the week's orders (new arrays; inputs unchanged).
 
@@ -1125,6 +1164,8 @@ def purchase_records(
         has_ordered: per consumer, has ever ordered by mobile.
         has_ordered_cross_border: per consumer, has ever ordered from another country.
         last_order_week: per consumer, week of its last mobile order (-1: never).
+        mobile_habit: per consumer, its mobile shopping habit stock before the week.
+        habit_decay: share of the habit stock lost each week (rule 10).
     """
     payment = pays.copy()
     payment[orders.adopted_at_checkout] = True
@@ -1136,4 +1177,26 @@ def purchase_records(
     last_merchant[orders.consumer] = orders.merchant
     last_week = last_order_week.copy()
     last_week[orders.consumer] = t
-    return PurchaseRecords(payment, ordered, cross_border, last_merchant, last_week)
+    habit = update_habit(mobile_habit, orders.consumer, habit_decay)
+    return PurchaseRecords(payment, ordered, cross_border, last_merchant, last_week, habit)
+
+
+def update_habit(habit: np.ndarray, buyers: np.ndarray, decay: float) -> np.ndarray:
+    """Return the habit stock after a week (rule 10; a new float32 array, input unchanged).
+
+    ``h_i <- (1 - decay) * h_i + o_i``, with ``o_i`` 1 if i completed a mobile order this
+    week, else 0 (one need a week: at most one order each).
+
+    Args:
+        habit: per consumer, the habit stock before the week (>= 0).
+        buyers: the consumers of this week's completed mobile orders.
+        decay: share of the stock lost each week.
+    """
+    new = np.multiply(habit, np.float32(1.0 - decay), dtype=np.float32)  # one n-array
+    new[buyers] += np.float32(1.0)
+    return new
+
+
+def habit_utility(weight: float, habit: np.ndarray) -> np.ndarray:
+    """Return the habit term of every mobile alternative's utility, ``weight * ln(1 + h)``."""
+    return weight * np.log1p(np.asarray(habit, dtype=np.float64))
