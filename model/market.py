@@ -301,6 +301,7 @@ class MarketModel(mesa.Model):
             exited=np.zeros(cap, dtype=bool),
             profit=np.zeros(cap, dtype=np.float32),
             mobile_margin=np.zeros(cap, dtype=np.float32),
+            adoption_week=np.zeros(cap, dtype=np.int32),
             accepts_mobile_payment=padded(
                 _initial_acceptance(sc.payment.initial_acceptance, m, rng), False
             ),

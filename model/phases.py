@@ -490,14 +490,14 @@ def acceptance_phase(week: Week) -> None:
     "merchants",
     reads="merchants.integrity merchants.reputation merchants.region merchants.price "
     "merchants.adopted merchants.active merchants.exited merchants.verified "
-    "merchants.penalties merchants.profit merchants.mobile_margin",
+    "merchants.penalties merchants.profit merchants.mobile_margin merchants.adoption_week",
     uses="params orders fulfilment merchant_visibility marketing_spend_by_merchant "
     "kol_fees_by_merchant",
     produces="merchant_week",
     writes="merchants.integrity merchants.reputation merchants.revenue merchants.sales "
     "merchants.counterfeits merchants.penalties merchants.visibility merchants.adopted "
     "merchants.verified merchants.active merchants.exited merchants.region merchants.price "
-    "merchants.profit merchants.mobile_margin",
+    "merchants.profit merchants.mobile_margin merchants.adoption_week",
 )
 def merchants_phase(week: Week) -> None:
     """Merchants after the week's sales: profit, integrity, reputation, adoption, exit, entry.
@@ -521,6 +521,8 @@ def merchants_phase(week: Week) -> None:
         penalties=m.penalties,
         profit=m.profit,
         mobile_margin=m.mobile_margin,
+        adoption_week=m.adoption_week,
+        t=week.t,
         orders=s.orders,
         outcome=s.fulfilment,
         visibility=s.merchant_visibility,

@@ -852,6 +852,12 @@ class MerchantDynamics(StrictModel):
             ``population.merchants``.
         max_merchants_ratio: the cap as a multiple of the starting merchants, when
             ``max_merchants`` is null (1: no entry).
+        trial_weeks: weeks a new adopter gives its mobile channels before judging them
+            (weeks; 0: judged from the first week): during them it neither abandons the
+            channels nor drops them when its profit is negative.
+        free_listing_weeks: the platforms' launch period, the run's first weeks (weeks):
+            while it lasts they waive ``accounts.mobile_channel_cost`` (free stores and
+            listing, no commission; 0: no waiver).
     """
 
     profit_memory: Probability = 0.1
@@ -860,6 +866,8 @@ class MerchantDynamics(StrictModel):
     entry_rate: Annotated[float, Field(ge=0.0, le=10.0)] = 0.02
     max_merchants: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     max_merchants_ratio: Annotated[float, Field(ge=1.0, le=100.0)] = 1.5
+    trial_weeks: Annotated[int, Field(ge=0, le=520)] = 26
+    free_listing_weeks: Annotated[int, Field(ge=0, le=5200)] = 156
 
 
 class PolicyCosts(StrictModel):

@@ -244,6 +244,8 @@ class MerchantState:
         counterfeits: counterfeit sales last step.
         penalties: cumulative fines paid.
         accepts_mobile_payment: accepts mobile payment (mechanisms/acceptance.py).
+        adoption_week: the week it last began using mobile channels (0 for the starting
+            adopters; its trial, mechanisms/merchant_adoption.py, counts from it).
     """
 
     region: np.ndarray
@@ -261,6 +263,7 @@ class MerchantState:
     exited: np.ndarray
     profit: np.ndarray
     mobile_margin: np.ndarray
+    adoption_week: np.ndarray
     accepts_mobile_payment: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property

@@ -95,7 +95,7 @@ def test_merchant_invariants_over_a_run(name):
     """No double count, no forced adoption, exits and merchants in business counted once."""
     sc = _scenario(name, simulation__steps=100)
     seen = dict(dropped=0, adopted=0, exits=0)
-    for seed in (1, 2):
+    for seed in (1, 3):  # (under the trial, seed 3 has voluntary adoptions in 100 weeks)
         model = MarketModel(sc, seed=seed)
         for _ in range(sc.simulation.steps):
             m = model.merchants
@@ -145,9 +145,10 @@ def test_every_mobile_cost_is_in_the_net_margin_once_the_payment_fee_included():
     acc = sc.accounts
     model = MarketModel(sc, seed=3)
     fees = 0.0
-    for _ in range(40):
+    for t in range(1, 41):  # week t is the model's t-th step
         m = model.merchants
         selling = m.adopted & m.active
+        channel = ma.channel_cost(acc, sc.merchant_dynamics, t)  # 0 in the launch period
         active0 = m.active.copy()
         model.step()
         s = model.last_week.signals
@@ -165,9 +166,10 @@ def test_every_mobile_cost_is_in_the_net_margin_once_the_payment_fee_included():
             - week.fines
             - platform
             - fee
-            - np.where(selling, acc.mobile_channel_cost, 0.0)
+            - np.where(selling, channel, 0.0)
         )
         np.testing.assert_allclose(week.mobile_margin, margin, atol=1e-9)
+        assert week.channel_fees == pytest.approx(channel * int(selling.sum()))
         profit = np.where(active0, margin + acc.traditional_margin - acc.fixed_cost, 0.0)
         np.testing.assert_allclose(week.profit, profit, atol=1e-9)
         fees += float(fee.sum())
@@ -178,8 +180,9 @@ def test_every_mobile_cost_is_in_the_net_margin_once_the_payment_fee_included():
 
 
 def test_dearer_mobile_channels_mean_fewer_adopting_merchants():
-    free = _run_mean("baseline", "merchant_adoption", 60, accounts__mobile_channel_cost=0.0)
-    dear = _run_mean("baseline", "merchant_adoption", 60, accounts__mobile_channel_cost=6.0)
+    paid = {"merchant_dynamics__free_listing_weeks": 0}  # no launch-period waiver
+    free = _run_mean("baseline", "merchant_adoption", 60, accounts__mobile_channel_cost=0.0, **paid)
+    dear = _run_mean("baseline", "merchant_adoption", 60, accounts__mobile_channel_cost=6.0, **paid)
     assert dear < free
 
 

@@ -21,6 +21,7 @@ fixed costs                 merchants         suppliers        fixed_cost per ac
 traditional business        outside_buyers    merchants        traditional_margin per active
 marketing                   merchants         platforms        own channel spend
 mobile channels             merchants         platforms        mobile_channel_cost per adopter
+                                                               (0 in the launch period)
 KOL fees (merchants)        merchants         kols             fees for sponsored posts
 KOL campaign                state             kols             fees paid by the campaign
 channel subsidies           state             platforms        subsidised spend used
@@ -509,7 +510,6 @@ def week_accounts(
     coupons = float(orders.coupon_value.sum())
     basket = scenario.ordering.mean_order_value * spending
     fraud_value = float((acc.fraud_loss * basket[victims]).sum())
-    adopters = int((adopted & active).sum())
     ledger.pay("consumers", "merchants", goods - coupons)
     ledger.pay("state", "merchants", coupons)
     ledger.pay("consumers", "carriers", float(orders.logistics_value.sum()))
@@ -532,7 +532,7 @@ def week_accounts(
     ledger.pay(
         "merchants",
         "platforms",
-        float(marketing_spend.sum()) + acc.mobile_channel_cost * adopters,
+        float(marketing_spend.sum()) + mw.channel_fees,
     )
     ledger.pay("merchants", "kols", float(kol_fees.sum()))
     ledger.pay("state", "kols", cost.kol_campaign)

@@ -8,7 +8,8 @@ what its mobile channels add to its profit this week, every mobile cost subtract
         - platform fees - payment fees - mobile_channel_cost
 
 (``revenue``: goods value of its mobile orders; payment fees: the provider's fee on the
-orders paid by mobile, ``Orders.payment_fee``). Its profit is that margin plus
+orders paid by mobile, ``Orders.payment_fee``; ``mobile_channel_cost`` is 0 during the
+platforms' launch period, below). Its profit is that margin plus
 ``traditional_margin - fixed_cost`` (a merchant keeps its traditional business whether
 or not it sells by mobile, so the traditional margin is not a cost of adopting).
 ``m_j`` is merchant j's smoothed net mobile margin and ``pi_j`` its smoothed profit,
@@ -31,14 +32,23 @@ rate).
   - it adopts when it has learned and ``g_j > 0``. The gain is compared once with zero,
     the gain of staying traditional (nothing is subtracted a second time). Promotion
     informs; it never makes a merchant adopt channels it expects to lose money on.
-- **Abandonment** (:func:`abandons`): an adopter whose own smoothed net mobile margin is
-  below zero (``m_j < 0``) stops using mobile channels with probability ``abandon_rate``
-  per week. An adopter with ``m_j >= 0`` never abandons.
+- **Trial** (:func:`on_trial`): a merchant that begins to use mobile channels at the end
+  of week ``a_j`` (the starting adopters at week 0, an entrant in its week of entry;
+  weeks are numbered from 1) gives them ``trial_weeks`` weeks before judging them: in
+  weeks ``a_j < t <= a_j + trial_weeks`` it neither abandons them nor drops them when
+  struck by a loss (below); its margin is remembered meanwhile, so it judges them after
+  the trial on the smoothed margin of the trial's last weeks. A new channel's start-up
+  losses are expected (few customers know it yet) and are judged over a longer horizon
+  than a mature channel's.
+- **Abandonment** (:func:`abandons`): an adopter past its trial whose own smoothed net
+  mobile margin is below zero (``m_j < 0``) stops using mobile channels with
+  probability ``abandon_rate`` per week. An adopter with ``m_j >= 0`` never abandons.
 - **Exit** (:func:`exits`): an active merchant whose smoothed total profit is negative
   (``pi_j < 0``) is struck with probability ``exit_rate`` per week. If it is an adopter
   whose loss comes from its mobile channels (``m_j < 0``), it drops them instead of
   closing (counted as an abandonment): the cheaper way out of a loss-making channel is to
-  stop it, not to close a business that covers its costs without it. The others exit:
+  stop it, not to close a business that covers its costs without it; during its trial
+  it does neither (the loss is the trial's start-up cost). The others exit:
   a struck merchant stays in the arrays, flagged inactive, and never sells again; each
   exit is counted once, in the week it happens. (A merchant that dropped mobile channels
   can still exit while its remembered profit is negative: a run of losses can close a
@@ -51,6 +61,10 @@ rate).
   reputation drawn as at the start of the run (:func:`new_merchants`: price
   ``level_r * exp(N(0, price_dispersion))``, integrity Beta around ``integrity_mean``).
   Merchants in business after a week = active at its start - exits + entries.
+- **Launch period** (:func:`channel_cost`): in weeks ``t <= free_listing_weeks`` the
+  platforms waive ``mobile_channel_cost`` (free stores and listing): adopters pay 0 for
+  their channels, the platforms forgo the fee (the ledger's "mobile channels" flow is
+  what adopters paid, :attr:`MerchantWeek.channel_fees`, so it is counted once).
 - Integrity and reputation follow the week's sales (mechanisms/fulfilment.py).
 
 Source (docs/domain.md, Mechanisms > Merchant marketing): "Adoption by merchants
@@ -62,6 +76,27 @@ adoption with information diffusion (e.g. Griliches 1957; Mansfield 1961: the sp
 of imitation rises with the profitability of the innovation and the share of firms
 already using it); the promotion lever acts on information, as training programmes do
 (docs/economics.md, section 4).
+
+Trial and launch period (issue 26). Two-sided markets start with a chicken-and-egg problem: sellers
+come where buyers are, and buyers where sellers are (Caillaud & Jullien 2003, RAND J.
+Econ. 34(2); Rochet & Tirole 2003, JEEA 1(4); Parker & Van Alstyne 2005, Management
+Science 51(10)); platforms that started made the seller side's first period cheap and
+long: Taobao, from its launch in 2003, charged sellers no store or listing fees and no
+commissions, and in November 2005 promised three more free years (to 2008; Reuters,
+November 2005; china.org.cn, 2008-05-06), while eBay EachNet charged sellers (it dropped
+its transaction fees in China in January 2006 and all fees in 2008; Bloomberg
+Businessweek, 2006-04-02). Sellers joining such a platform kept a store open through
+years of few buyers.
+A firm adopting an innovation of uncertain profitability experiments before rejecting
+it (Jensen 1982, J. Econ. Theory 27; McCardle 1985, Management Science 31(11)); the
+chance to try an innovation on a limited basis first speeds its adoption (Rogers 2003,
+Diffusion of Innovations, "trialability"). ``trial_weeks`` (26, two quarters) is an
+assumption in that spirit (plausible range 13-52: a quarter to a year). The launch
+period is the platforms' subsidy of the seller side ("divide and conquer": subsidise
+one side to bring it in, Caillaud & Jullien 2003; the side whose participation creates
+more value for the other is the one given the free good, Parker & Van Alstyne 2005):
+``free_listing_weeks`` 156 is the three free years Taobao promised in 2005 (its free
+period lasted five, 2003-2008; plausible range 104-260 weeks, the width an assumption).
 """
 
 from __future__ import annotations
@@ -149,15 +184,42 @@ def adoption_probability(
     return np.where(adopted | ~active | (gain <= 0.0), 0.0, learn)
 
 
+def channel_cost(accounts: Accounts, dynamics: MerchantDynamics, t: int) -> float:
+    """Return what an adopter pays the platforms for its mobile channels in week ``t``.
+
+    ``mobile_channel_cost``, waived (0) in the launch period, weeks ``t <=
+    free_listing_weeks`` (weeks are numbered from 1).
+    """
+    return 0.0 if t <= dynamics.free_listing_weeks else accounts.mobile_channel_cost
+
+
+def on_trial(
+    dynamics: MerchantDynamics, adopted: np.ndarray, adoption_week: np.ndarray, t: int
+) -> np.ndarray:
+    """Adopters in the trial of their mobile channels in week ``t`` (module docstring).
+
+    ``0 < t - adoption_week <= trial_weeks``: the ``trial_weeks`` weeks after the week
+    of adoption (none when ``trial_weeks`` is 0).
+    """
+    age = t - adoption_week.astype(np.int64)
+    return adopted & (age > 0) & (age <= dynamics.trial_weeks)
+
+
 def abandons(
     dynamics: MerchantDynamics,
     adopted: np.ndarray,
     active: np.ndarray,
     mobile_margin: np.ndarray,
     draw: np.ndarray,
+    trial: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Adopters whose own smoothed net mobile margin is below zero and who give up."""
+    """Adopters past their trial whose smoothed net mobile margin is below zero and who give up.
+
+    ``trial``: adopters in their trial (:func:`on_trial`); None: nobody.
+    """
     losing = adopted & active & (mobile_margin < 0.0)
+    if trial is not None:
+        losing &= ~trial
     return losing & (draw < dynamics.abandon_rate)
 
 
@@ -168,16 +230,19 @@ def exits(
     profit: np.ndarray,
     mobile_margin: np.ndarray,
     draw: np.ndarray,
+    trial: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Active merchants with negative smoothed profit whose exit draw comes up this week.
 
     Returns ``(leaving, dropping)``: an adopter whose own smoothed net mobile margin is
     negative drops its mobile channels instead of closing (``dropping``, the cheaper way
-    out of the loss); the others leave the market (``leaving``).
+    out of the loss), unless it is in its trial (``trial``, :func:`on_trial`; None:
+    nobody), when it does neither; the others leave the market (``leaving``).
     """
     struck = active & (profit < 0.0) & (draw < dynamics.exit_rate)
-    dropping = struck & adopted & (mobile_margin < 0.0)
-    return struck & ~dropping, dropping
+    mobile_loss = struck & adopted & (mobile_margin < 0.0)
+    dropping = mobile_loss if trial is None else mobile_loss & ~trial
+    return struck & ~mobile_loss, dropping
 
 
 def entrants_per_region(
@@ -225,6 +290,8 @@ class MerchantWeek:
         exits: merchants that exited this week.
         entries: merchants that entered this week.
         abandonments: adopters that stopped using mobile channels this week.
+        channel_fees: what adopters paid the platforms for their mobile channels this
+            week (0 in the launch period).
     """
 
     revenue: np.ndarray
@@ -235,6 +302,7 @@ class MerchantWeek:
     exits: int
     entries: int
     abandonments: int
+    channel_fees: float = 0.0
 
 
 @dataclass
@@ -257,6 +325,7 @@ class MerchantUpdate:
         price: per merchant, its price index.
         profit: per merchant, smoothed profit.
         mobile_margin: per merchant, smoothed margin from mobile channels.
+        adoption_week: per merchant, the week it last began using mobile channels.
     """
 
     integrity: np.ndarray
@@ -274,6 +343,7 @@ class MerchantUpdate:
     price: np.ndarray
     profit: np.ndarray
     mobile_margin: np.ndarray
+    adoption_week: np.ndarray
 
 
 def after_sales(
@@ -293,6 +363,8 @@ def after_sales(
     penalties: np.ndarray,
     profit: np.ndarray,
     mobile_margin: np.ndarray,
+    adoption_week: np.ndarray,
+    t: int,
     orders: Orders,
     outcome: Fulfilment,
     visibility: np.ndarray,
@@ -319,6 +391,8 @@ def after_sales(
         penalties: per merchant, fines so far.
         profit: per merchant, smoothed profit.
         mobile_margin: per merchant, smoothed margin from mobile channels.
+        adoption_week: per merchant, the week it last began using mobile channels.
+        t: this week's number (from 1; adoption weeks and trials count in it).
         orders: the week's orders.
         outcome: their fulfilment (sales, counterfeits, fines per merchant).
         visibility: per merchant, this week's visibility (channels and endorsements).
@@ -339,6 +413,8 @@ def after_sales(
     # the payment provider's fee on the orders paid by mobile (ordering.py)
     payment_fees = np.bincount(orders.merchant, weights=orders.payment_fee, minlength=m)
     # the net mobile margin: every mobile cost subtracted here, once
+    paying = adopted & active
+    fee = channel_cost(acc, dyn, t)
     mobile_margin_week = (
         revenue * (1.0 - acc.cost_of_goods_share)
         - marketing_spend
@@ -346,7 +422,7 @@ def after_sales(
         - outcome.fines_by_merchant
         - platform_fees
         - payment_fees
-        - np.where(adopted & active, acc.mobile_channel_cost, 0.0)
+        - np.where(paying, fee, 0.0)
     )
     profit_week = np.where(
         active, mobile_margin_week + acc.traditional_margin - acc.fixed_cost, 0.0
@@ -366,12 +442,17 @@ def after_sales(
     )
     draws = rng.random((3, m))
     new_adopted = adopted | (draws[0] < adopt_p)
-    leaving, dropping = exits(dyn, active, adopted, new_profit, new_margin, draws[2])
-    give_up = abandons(dyn, adopted, active, new_margin, draws[1]) | dropping
+    trial = on_trial(dyn, adopted, adoption_week, t)
+    leaving, dropping = exits(dyn, active, adopted, new_profit, new_margin, draws[2], trial)
+    give_up = abandons(dyn, adopted, active, new_margin, draws[1], trial) | dropping
     new_verified = fulfilment.verify(spec, verified, params.verification_rate[region], rng)
     newly_verified = int((new_verified & ~verified & active).sum())
     still = active & ~leaving
     new_adopted = new_adopted & ~give_up & still
+    starting = new_adopted & ~adopted
+    new_adoption_week = adoption_week
+    if starting.any():
+        new_adoption_week = np.where(starting, np.int32(t), adoption_week).astype(np.int32)
     # entry into free slots (never used before) where profits are high
     new_region, new_price = region, price
     free = np.flatnonzero(~active & ~exited)
@@ -392,6 +473,9 @@ def after_sales(
         new_verified[slots] = False
         new_profit[slots] = 0.0
         new_margin[slots] = 0.0
+        if new_adoption_week is adoption_week:
+            new_adoption_week = adoption_week.copy()
+        new_adoption_week[slots] = t
     merchant_week = MerchantWeek(
         revenue=revenue,
         fines=outcome.fines_by_merchant,
@@ -401,6 +485,7 @@ def after_sales(
         exits=int(leaving.sum()),
         entries=entered,
         abandonments=int(give_up.sum()),
+        channel_fees=fee * int(paying.sum()),
     )
     return merchant_week, MerchantUpdate(
         integrity=new_integrity,
@@ -418,4 +503,5 @@ def after_sales(
         price=new_price,
         profit=new_profit,
         mobile_margin=new_margin,
+        adoption_week=new_adoption_week,
     )
