@@ -596,6 +596,11 @@ GENERATORS.update(
             "docs/validation.md: Bass p, q, m of CNNIC's own yearly series (no model run)",
         ),
         Generator(
+            "consumption-targets",
+            generators_data.consumption_targets_table,
+            "docs/calibration.md: the band of the mobile share of consumption fitted (data only)",
+        ),
+        Generator(
             "holdout-latest",
             generators_holdout.holdout_latest_table,
             "docs/calibration.md, README: the latest hold-out forecast against the baselines "

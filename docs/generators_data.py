@@ -86,6 +86,45 @@ def bass_of_data_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+CONSUMPTION = ROOT / "experiments" / "data" / "consumption_targets.csv"
+
+
+def consumption_targets_table() -> str:
+    """docs/calibration.md: the fitted band of the mobile share of consumption, per year."""
+    nbs = {
+        r["year"]: r
+        for r in _csv_rows(ROOT / "experiments" / "data" / "nbs_online_retail_share.csv")
+    }
+    mobile = {
+        r["year"]: r
+        for r in _csv_rows(ROOT / "experiments" / "data" / "mobile_share_of_online_shopping.csv")
+    }
+    lines = [
+        "| year (31 December) | NBS: online physical goods / retail sales | mobile share of "
+        "online shopping (low-high) | band fitted (low-high) | point shown |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in _csv_rows(CONSUMPTION):
+        year = row["date"][:4]
+        lines.append(
+            f"| {year} | {float(nbs[year]['online_physical_goods_share_of_retail']):.1%} | "
+            f"{float(mobile[year]['low']):.1%}-{float(mobile[year]['high']):.1%} | "
+            f"{float(row['low']):.1%}-{float(row['high']):.1%} | "
+            f"{float(row['mobile_share_of_consumption']):.1%} |"
+        )
+    lines.append("")
+    lines.append(
+        "*From `experiments/data/consumption_targets.csv` (written by "
+        "`experiments/data/derive_targets.py` from `nbs_online_retail_share.csv` and "
+        "`mobile_share_of_online_shopping.csv`, each row with its sources); written by "
+        "`python -m docs.build` (docs/generators_data.py).*"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 WORLDS = ROOT / "experiments" / "measured"

@@ -191,6 +191,14 @@ def mobile_share_of_consumption(model: MarketView) -> float:
     return float(model.last.gmv / basket) if basket > 0 else 0.0
 
 
+def shopping_needs_value(model: MarketView) -> float:
+    """Value of all shopping needs this step at home prices (bought or not, any channel).
+
+    The consumption that :func:`mobile_share_of_consumption` divides by.
+    """
+    return float(model.last.basket_value)
+
+
 def cross_border_created_value(model: MarketView) -> float:
     """Goods value of cross-border mobile orders that is created trade.
 
@@ -624,6 +632,10 @@ REGISTRY: tuple[Metric, ...] = (
     Metric(
         "mobile_share_of_consumption", "Mobile share of consumption", "flow_share",
         "the value of shopping needs", 1, mobile_share_of_consumption,
+    ),
+    Metric(
+        "shopping_needs_value", "Value of all shopping needs", "money_flow", _MONEY, 0,
+        shopping_needs_value,
     ),
     Metric(
         "consumer_surplus", "Consumer surplus", "money_flow", _MONEY, 1,

@@ -465,7 +465,12 @@ def test_baselines_without_residual_freedom_give_no_interval():
 
 def test_shipped_cnnic_calibration_loads():
     cal = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml")
-    assert cal.series_names == ["access", "payment", "shopping", "customs"]
+    assert cal.series_names == ["access", "payment", "shopping", "consumption", "customs"]
+    # shopping as CNNIC counts it (users in the last six months); volume as a band
+    assert cal.config.series["shopping"].metric == "active_shopper_share"
+    volume = cal.observations["consumption"]
+    assert volume.low is not None and (volume.low <= volume.values).all()
+    assert (volume.values <= volume.high).all()
     assert cal.steps == 365
     # week 0 is 2013-12-31, end-2020 is week 365
     assert cal.observations["payment"].steps[-1] == 365
@@ -600,6 +605,75 @@ def test_window_and_index_series(tmp_path):
     assert distance(cal, perfect, masks) == pytest.approx(0.0)
     perfect["total"][obs.steps] += 0.2
     assert distance(cal, perfect, masks) == pytest.approx(math.sqrt(0.25 * 0.04 / 2.25))
+
+
+def test_band_series_scores_the_distance_to_the_band(tmp_path):
+    """A series with low_column/high_column scores 0 inside the band and the distance to
+    its nearer edge outside; a windowed ratio is the ratio of the two windows' sums."""
+    _write_synthetic(tmp_path, TRUTH)
+    frame = pd.read_csv(tmp_path / "synthetic.csv")
+    frame["mid"], frame["lo"], frame["hi"] = 0.5, 0.4, 0.6
+    frame.to_csv(tmp_path / "synthetic.csv", index=False)
+    config = _config(tmp_path)
+    config["series"]["volume"] = {
+        "value_column": "mid",
+        "low_column": "lo",
+        "high_column": "hi",
+        "metric": "offline_spending",  # flows of the tiny test world (no mobile sales yet)
+        "denominator": "shopping_needs_value",
+        "window": 2,
+    }
+    cal = load_calibration(_write_config(tmp_path, config))
+    obs = cal.observations["volume"]
+    assert obs.low == pytest.approx(0.4) and obs.high == pytest.approx(0.6)
+    masks, perfect = _perfect_curves(cal)
+    assert distance(cal, perfect, masks) == pytest.approx(0.0)
+    inside = {n: c.copy() for n, c in perfect.items()}
+    inside["volume"][obs.steps] = 0.41  # anywhere inside the band: no error
+    assert distance(cal, inside, masks) == pytest.approx(0.0)
+    below = {n: c.copy() for n, c in perfect.items()}
+    below["volume"][obs.steps] = 0.30  # 0.1 under the band's low edge
+    assert distance(cal, below, masks) == pytest.approx(math.sqrt(0.01 / 3))
+    above = {n: c.copy() for n, c in perfect.items()}
+    above["volume"][obs.steps] = 0.8  # 0.2 over its high edge
+    assert distance(cal, above, masks) == pytest.approx(math.sqrt(0.04 / 3))
+    # the windowed ratio: sum(gmv) / sum(needs) over the window, not a sum of weekly ratios
+    from model.market import MarketModel
+
+    point = {n: p.low for n, p in cal.config.parameters.items()}
+    curve = cal.simulate(point, seed=3)["volume"]
+    model = MarketModel(cal.scenario(point), seed=3)
+    for _ in range(cal.steps):
+        model.step()
+    table = model.timeseries()
+    gmv, needs = table["offline_spending"].to_numpy(), table["shopping_needs_value"].to_numpy()
+    assert needs[1:].min() > 0 and gmv.sum() > 0
+    expected = [
+        gmv[s - 1 : s + 1].sum() / needs[s - 1 : s + 1].sum() for s in range(1, cal.steps + 1)
+    ]
+    assert np.isnan(curve[0])  # no full window at step 0
+    np.testing.assert_allclose(curve[1:], expected, rtol=1e-12)
+
+
+def test_band_columns_are_checked(tmp_path, capsys):
+    _write_synthetic(tmp_path, TRUTH)
+    frame = pd.read_csv(tmp_path / "synthetic.csv")
+    frame["mid"], frame["lo"], frame["hi"] = 0.5, 0.55, 0.6
+    frame.to_csv(tmp_path / "synthetic.csv", index=False)
+    config = _config(tmp_path)
+    config["series"]["volume"] = {
+        "value_column": "mid",
+        "low_column": "lo",
+        "high_column": "hi",
+        "metric": "gmv",
+    }
+    assert main(["calibrate", str(_write_config(tmp_path, config))]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is outside the band lo - hi" in err, err
+    config["series"]["volume"] = {"value_column": "mid", "low_column": "lo", "metric": "gmv"}
+    assert main(["calibrate", str(_write_config(tmp_path, config))]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "give both" in err, err
 
 
 def test_index_series_errors(tmp_path, capsys):

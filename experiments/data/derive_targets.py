@@ -1,4 +1,4 @@
-"""Derive the calibration targets (cnnic_targets.csv) from the CNNIC tables in this folder.
+"""Derive the calibration targets (cnnic_targets.csv, consumption_targets.csv) from the tables here.
 
     python experiments/data/derive_targets.py
 
@@ -9,6 +9,14 @@
   (cnnic_mobile_payment.csv, as reported or computed there).
 - ``mobile_shopping_share``: mobile shopping users / mobile Internet users (the reported
   share where CNNIC gives one, else the ratio of the two counts).
+
+consumption_targets.csv, per calendar year (dated 31 December), the mobile share of
+consumption as a band: NBS's online retail sales of physical goods as a share of retail
+sales of consumer goods (nbs_online_retail_share.csv) times the mobile share of online
+shopping value (mobile_share_of_online_shopping.csv: its low and high; online includes
+PC), so ``low`` = NBS x mobile low, ``high`` = NBS x mobile high, and the point
+``mobile_share_of_consumption`` = the band's midpoint (shown in tables and figures; the
+fit scores the distance to the band, experiments/calibrate_cnnic.yaml).
 """
 
 from __future__ import annotations
@@ -63,7 +71,42 @@ def main() -> None:
                 "how": "; ".join(how),
             }
         )
-    with (HERE / "cnnic_targets.csv").open("w", newline="", encoding="utf-8") as handle:
+    _write("cnnic_targets.csv", rows)
+    _write("consumption_targets.csv", consumption_rows())
+
+
+def consumption_rows() -> list[dict[str, str]]:
+    """Per year: the band of the mobile share of consumption and its midpoint."""
+    nbs = _by_year("nbs_online_retail_share.csv")
+    mobile = _by_year("mobile_share_of_online_shopping.csv")
+    rows = []
+    for year in sorted(set(nbs) & set(mobile)):
+        share = float(nbs[year]["online_physical_goods_share_of_retail"])
+        low = share * float(mobile[year]["low"])
+        high = share * float(mobile[year]["high"])
+        rows.append(
+            {
+                "date": f"{year}-12-31",
+                "mobile_share_of_consumption": f"{(low + high) / 2:.4f}",
+                "low": f"{low:.4f}",
+                "high": f"{high:.4f}",
+                "how": (
+                    f"NBS online physical goods {share:.3f} of retail sales x mobile share of "
+                    f"online shopping {float(mobile[year]['low']):.3f}-"
+                    f"{float(mobile[year]['high']):.3f}; point = midpoint"
+                ),
+            }
+        )
+    return rows
+
+
+def _by_year(name: str) -> dict[str, dict[str, str]]:
+    with (HERE / name).open(newline="", encoding="utf-8") as handle:
+        return {row["year"]: row for row in csv.DictReader(handle)}
+
+
+def _write(name: str, rows: list[dict[str, str]]) -> None:
+    with (HERE / name).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)

@@ -123,7 +123,13 @@ class Series(_Strict):
         metric: run-table column simulated.
         denominator: optional run-table column; the simulated value is metric / denominator.
         window: compare sums over this many steps ending at each observation date (e.g.
-            52 for a yearly total of a weekly flow such as ``cross_border_value``).
+            52 for a yearly total of a weekly flow such as ``cross_border_value``); with a
+            ``denominator``, the ratio of the two sums (a year's flow over a year's flow,
+            not a sum of weekly ratios).
+        low_column, high_column: optional columns of an observed band (both or
+            neither): where the source gives an interval, not a point, the error at a
+            date is the simulated value's distance to the band (0 inside it);
+            ``value_column`` is then the point shown in tables and figures.
         relative_to: compare both curves as ratios to their value at this date (an
             index; the observed series must have an observation on that date). Used
             where the model's units cannot be matched to the data's (model currency
@@ -141,6 +147,16 @@ class Series(_Strict):
     window: Annotated[int, Field(ge=1, le=100_000)] | None = None
     relative_to: dt.date | None = None
     weight: Annotated[float, Field(gt=0, le=1_000)] = 1.0
+    low_column: str | None = None
+    high_column: str | None = None
+
+    @model_validator(mode="after")
+    def _band_columns(self) -> Series:
+        if (self.low_column is None) != (self.high_column is None):
+            raise ValueError("low_column and high_column: give both (an observed band) or neither")
+        if self.low_column is not None and self.relative_to is not None:
+            raise ValueError("low_column/high_column: a band cannot be combined with relative_to")
+        return self
 
     @property
     def is_share(self) -> bool:
@@ -315,6 +331,8 @@ class Observation:
         values: observed values (scaled).
         path: the data file they were read from.
         rows: each observation's row in that file (the header is row 1).
+        low, high: the observed band at each date (scaled; the series' ``low_column``
+            and ``high_column``), or None: the observation is the point ``values``.
     """
 
     name: str
@@ -323,6 +341,21 @@ class Observation:
     values: np.ndarray
     path: Path | None = None
     rows: list[int] = field(default_factory=list)
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
+
+    def errors(self, simulated: np.ndarray, index: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Return simulated - observed at the observations ``index`` (NaN stays NaN).
+
+        With a band, the distance to it: 0 inside, negative below ``low``, positive above
+        ``high``.
+        """
+        sim = np.asarray(simulated, dtype=float)
+        if self.low is None or self.high is None:
+            return sim - self.values[index]
+        below = np.minimum(sim - self.low[index], 0.0)
+        above = np.maximum(sim - self.high[index], 0.0)
+        return np.where(np.isnan(sim), np.nan, below + above)
 
 
 @dataclass
@@ -458,10 +491,21 @@ class Calibration:
 
     def _curves(self, model: Any) -> dict[str, np.ndarray]:
         table = model.timeseries()
-        return {
-            name: self.transform(name, simulated_metric(table, spec.metric, spec.denominator))
-            for name, spec in self.config.series.items()
-        }
+        out = {}
+        for name, spec in self.config.series.items():
+            if spec.window is not None and spec.denominator is not None:
+                # a ratio of flows over the window: sum each, then divide
+                top = self.transform(name, simulated_metric(table, spec.metric, None))
+                bottom = self.transform(name, simulated_metric(table, spec.denominator, None))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    out[name] = np.where(
+                        bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan
+                    )
+            else:
+                out[name] = self.transform(
+                    name, simulated_metric(table, spec.metric, spec.denominator)
+                )
+        return out
 
     def transform(self, name: str, curve: np.ndarray) -> np.ndarray:
         """Apply a series' ``window`` (moving sum) and ``relative_to`` (index) to a curve."""
@@ -806,9 +850,9 @@ def _read_series(source: Path, config: CalibrationConfig, name: str, series: Ser
         columns = list(rows[0].keys()) if rows else []
     except csv.Error as exc:
         raise CalibrationError(f"{path}: cannot read as CSV ({exc})") from None
-    for key in ("date_column", "value_column"):
+    for key in ("date_column", "value_column", "low_column", "high_column"):
         column = getattr(series, key)
-        if column not in columns:
+        if column is not None and column not in columns:
             raise CalibrationError(
                 f"{where}.{key}: {column!r}: no such column in {path.name} "
                 f"(columns: {', '.join(columns) or 'none'})"
@@ -817,6 +861,7 @@ def _read_series(source: Path, config: CalibrationConfig, name: str, series: Ser
     dates: list[dt.date] = []
     steps: list[int] = []
     values: list[float] = []
+    bands: list[tuple[float, float]] = []
     first_row: dict[dt.date, int] = {}
     numbers: list[int] = []
     for row_number, row in enumerate(rows, start=2):
@@ -860,6 +905,29 @@ def _read_series(source: Path, config: CalibrationConfig, name: str, series: Ser
                 f"{step:,} (time.days_per_step: {config.time.days_per_step:g}), beyond the "
                 f"{MAX_STEPS:,} steps a calibration can simulate"
             )
+        if series.low_column is not None and series.high_column is not None:
+            ends = []
+            for key in (series.low_column, series.high_column):
+                cell = (row.get(key) or "").strip()
+                try:
+                    end = float(cell)
+                except ValueError:
+                    raise CalibrationError(
+                        f"{path}: row {row_number}: {key}: {cell!r}: not a number (a band "
+                        f"needs both ends where {series.value_column} is given)"
+                    ) from None
+                if not math.isfinite(end):
+                    raise CalibrationError(
+                        f"{path}: row {row_number}: {key}: {cell!r}: not a finite number"
+                    )
+                ends.append(end * series.scale)
+            if not ends[0] <= value * series.scale <= ends[1]:
+                raise CalibrationError(
+                    f"{path}: row {row_number}: {series.value_column}: {text!r} is outside "
+                    f"the band {series.low_column} - {series.high_column} "
+                    f"({ends[0] / series.scale:g} - {ends[1] / series.scale:g})"
+                )
+            bands.append((ends[0], ends[1]))
         dates.append(date)
         steps.append(step)
         values.append(value * series.scale)
@@ -888,6 +956,10 @@ def _read_series(source: Path, config: CalibrationConfig, name: str, series: Ser
                 f"{reference:g}; an index needs a positive one"
             )
         observed = observed / reference
+    low = high = None
+    if bands:
+        band = np.array(bands, dtype=float)[order]
+        low, high = band[:, 0], band[:, 1]
     return Observation(
         name=name,
         dates=sorted_dates,
@@ -895,6 +967,8 @@ def _read_series(source: Path, config: CalibrationConfig, name: str, series: Ser
         values=observed,
         path=path,
         rows=[numbers[i] for i in order],
+        low=low,
+        high=high,
     )
 
 
@@ -918,15 +992,14 @@ def distance(
         mask = masks[name]
         if not mask.any():
             continue
-        steps = obs.steps[mask]
-        values = obs.values[mask]
+        index = np.flatnonzero(mask)
         if until is not None:
-            seen = steps <= until
-            steps, values, count = steps[seen], values[seen], int(mask.sum())
+            count = index.size
+            index = index[obs.steps[index] <= until]
         else:
-            count = len(steps)
-        sim = np.asarray(simulated[name], dtype=float)[steps]
-        err = np.where(np.isnan(sim), 1.0, sim - values)
+            count = index.size
+        sim = np.asarray(simulated[name], dtype=float)[obs.steps[index]]
+        err = np.where(np.isnan(sim), 1.0, obs.errors(sim, index))
         weight = calibration.config.series[name].weight
         per_series.append((weight * float(np.sum(err**2)) / count, weight))
     if not per_series:

@@ -155,7 +155,9 @@ class CalibrationRun:
                         "predictive_q75": float(high50[i]),
                         "inside_50": bool(low50[i] <= obs.values[i] <= high50[i]),
                         "point_mean": float(point[i]),
-                        "point_error_points": float(100 * (point[i] - obs.values[i])),
+                        "point_error_points": float(
+                            100 * obs.errors(np.array([point[i]]), np.array([i]))[0]
+                        ),
                     }
                 )
         return pd.DataFrame(rows)
