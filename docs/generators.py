@@ -805,8 +805,8 @@ _PAIRED_NOTE = (
     "Policy cells: the mean paired difference from {reference} (replication i of every "
     "scenario on the same seed) with its 95% t interval; **bold**: the interval excludes "
     "zero, otherwise the difference is within the run-to-run noise. Shares in per cent and "
-    "trust as an index 0-100, their differences in points; flows a week, money in the "
-    "model's currency units."
+    "trust as an index 0-100, their differences in points; flows a week, money in "
+    "yuan (2015 prices)."
 )
 
 

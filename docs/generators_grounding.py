@@ -234,7 +234,7 @@ def grounding_money_table(record: dict[str, Any]) -> str:
         + f"; single runs rising every year: {rising} of {runs}. Each year's share is the "
         "year's mobile goods value over the year's value of all shopping needs (the flows "
         "summed over the 52 weeks ending at 31 December, per run; the mean is over the "
-        f"{n} runs). Yuan: model currency x 10 (docs/economics.md, an assumption); per "
+        f"{n} runs). Money in yuan (2015 prices, docs/economics.md); per "
         "active mobile shopper: the year's GMV over the consumers who ordered by mobile in "
         "the last 26 weeks at 31 December, as CNNIC counts shoppers. NBS's consumption "
         "expenditure covers all spending on daily living (housing and services too), the "

@@ -530,7 +530,7 @@ def decisions_optimize_table(record: dict[str, Any]) -> str:
         "\n".join(out)
         + f"\n\n{len(rows)} mixes on the front within the budget, sorted by the first "
         "objective; each the mean of the experiment file's replications (common seeds); "
-        "strengths and start weeks as searched, costs in the model's currency units.\n\n"
+        "strengths and start weeks as searched, costs in yuan (2015 prices).\n\n"
         + _provenance("experiments/measured/decisions_optimize.csv", record)
         + "\n"
     )

@@ -7,7 +7,7 @@ processes, and writes, for docs/calibration.md ("Grounding audit") and README:
 
 - ``experiments/measured/grounding_audit_runs.csv``: every run's weekly series (seed, step,
   payment among the connected, shoppers and active shoppers among the connected, mobile
-  access, mobile GMV and the value of all shopping needs, both in model currency);
+  access, mobile GMV and the value of all shopping needs, both in yuan);
 - ``experiments/measured/grounding_audit_cnnic.csv`` (table A): at each CNNIC date, per
   series, CNNIC's value, the mean of the runs, the lowest and highest single run, the gap of
   the mean in share points, and each run's gap;
@@ -28,9 +28,9 @@ by mobile in the last 26 weeks: CNNIC counts users of the last six months). Date
 steps as the calibration maps them: ``round(days since 2013-12-31 / 7)``; a year's flows
 are the 52 weeks ending at its 31 December (the calibration's customs window).
 
-Money: the model's currency unit is about 10 yuan (docs/economics.md: "the baseline's basket
-of 10 units is of the order of 100 yuan"; scenarios/baseline.yaml, ``ordering.
-mean_order_value``: "1 unit ~ 10 yuan", an assumption); ``YUAN_PER_UNIT`` below.
+Money: the model's money is yuan at constant 2015 prices (scenarios/baseline.yaml, header;
+docs/economics.md; issue 28), so ``YUAN_PER_UNIT`` below is 1 (it was 10 while the model
+counted money in an abstract unit of about 10 yuan).
 
     python experiments/grounding_audit.py [--workers 2]
 """
@@ -75,8 +75,8 @@ YEARS = tuple(range(2015, 2021))
 WINDOW = 52
 """Weeks of a calendar year's flows (ending at the step of its 31 December)."""
 
-YUAN_PER_UNIT = 10.0
-"""Yuan per model currency unit (docs/economics.md; scenarios/baseline.yaml; an assumption)."""
+YUAN_PER_UNIT = 1.0
+"""Yuan per unit of the model's money: 1, the model counts in yuan (2015 prices; issue 28)."""
 
 TOLERANCE_POINTS = 3.0
 """The in-sample claim: within 3 share points at every CNNIC date (docs/calibration.md)."""

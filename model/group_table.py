@@ -14,7 +14,7 @@ step and group, in long form:
   ever ordered across borders).
 - means over the group's consumers: ``trust_domestic``, ``trust_foreign``.
 - this week's mobile orders placed by the group's consumers: ``orders``,
-  ``cross_border_orders``, ``order_value`` (currency), and ``order_value_per_consumer``.
+  ``cross_border_orders``, ``order_value`` (yuan), and ``order_value_per_consumer``.
 
 Recording is opt-in (:meth:`model.market.MarketModel.track_groups`): it costs a few
 ``np.bincount`` passes over the consumers per step (about 10 ms per million consumers

@@ -101,7 +101,7 @@ def cross_border_share(model: MarketView) -> float:
 
 
 def gmv(model: MarketView) -> float:
-    """Goods value of this step's mobile orders, before coupons (currency units)."""
+    """Goods value of this step's mobile orders, before coupons (yuan)."""
     return float(model.last.gmv)
 
 
@@ -134,7 +134,7 @@ def mobile_access_share(model: MarketView) -> float:
 
 
 def policy_cost(model: MarketView) -> float:
-    """Policy spending this step (currency units)."""
+    """Policy spending this step (yuan)."""
     return float(model.last.policy_cost)
 
 
@@ -358,8 +358,8 @@ KINDS: dict[str, str] = {
     "index": "a mean on a 0 to 1 scale, e.g. trust (shown as an index from 0 to 100)",
     "count": "a number of things at the end of the week, e.g. merchants in business",
     "flow": "a number of things in the week, e.g. orders (summed over weeks: a total)",
-    "money_flow": "currency units in the week (summed over weeks: a total)",
-    "money": "currency units so far",
+    "money_flow": "yuan in the week (summed over weeks: a total)",
+    "money": "yuan so far",
     "mean": "a plain average, e.g. accounts followed per platform user",
     "number": "a column the registry does not know (no unit)",
 }
@@ -394,7 +394,7 @@ class Metric:
         name: column name; for a family its base name (columns ``<name>.<suffix>``).
         label: plain name, capitalised ("Mobile orders").
         kind: one of ``KINDS``.
-        of: what it counts or is a share of ("orders", "consumers", "currency units").
+        of: what it counts or is a share of ("orders", "consumers", "yuan").
         good: +1 if more is better, -1 if less is better, 0 if neither (a level that is
             a matter of policy, e.g. the cross-border share).
         reporter: ``reporter(model)`` of the column; for a family a factory taking the
@@ -452,7 +452,7 @@ class Metric:
 
     @property
     def total_unit(self) -> str:
-        """Unit of the metric summed over weeks ("orders", "currency units")."""
+        """Unit of the metric summed over weeks ("orders", "yuan")."""
         if not self.summable:
             raise ValueError(f"{self.name} ({self.kind}) is not summed over weeks")
         return self.of
@@ -492,7 +492,7 @@ class Metric:
         return None if self.kind == "number" else _DECIMALS.get(self.kind, 0)
 
 
-_MONEY = "currency units"
+_MONEY = "yuan"
 
 # fmt: off
 REGISTRY: tuple[Metric, ...] = (

@@ -178,7 +178,7 @@ class PolicyTimeline:
         return out
 
     def cost(self, t: int) -> float:
-        """Return the fixed programme overhead at step t (currency).
+        """Return the fixed programme overhead at step t (yuan).
 
         ``cost_per_step`` times the ramp.
 
@@ -248,7 +248,7 @@ class EffectiveParameters:
         rigid_demand_rate: per region (the consumer's), per step payment adoption chance
             from rigid-demand uses.
         programme_overhead: the interventions' fixed ``cost_per_step`` at this step
-            (currency); the activity-based costs are computed by the accounts phase.
+            (yuan); the activity-based costs are computed by the accounts phase.
         levels: every lever's level at this step (its highest over the regions).
         natural_mobile_access: per region, the access share without the infrastructure
             lever (the lever's newly connected consumers are those above it).

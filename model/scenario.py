@@ -56,11 +56,11 @@ MAX_SEED = 2**32 - 100_000 - 1
 """Largest ``simulation.seed``: the rule of ``mtsim run --seed`` (a base seed plus up to
 100,000 replications stays below 2**32)."""
 
-MAX_MONEY = 1_000_000.0
-"""Most money per agent and week, or per unit of an activity (currency units): as
+MAX_MONEY = 10_000_000.0
+"""Most money per agent and week, or per unit of an activity (yuan): as
 ``ordering.mean_order_value``, so that a long run of a large market stays a finite number."""
 
-MAX_PROGRAMME_COST = 1_000_000_000.0
+MAX_PROGRAMME_COST = 10_000_000_000.0
 """Most fixed overhead of one intervention per week (it is a whole programme's cost, not an
 agent's: a thousand times an agent's largest weekly money)."""
 
@@ -78,7 +78,7 @@ MAX_PRICE_SHARE = 10.0
 
 MAX_MULTIPLIER = 100.0
 """Largest relative multiplier or index (price levels and markups, reach multipliers,
-purchase lift, administration per currency unit)."""
+purchase lift, administration per yuan)."""
 
 MAX_RELATIVE = 1_000_000.0
 """Largest relative weight that is normalised over its siblings (region and level shares:
@@ -453,7 +453,7 @@ class Channel(StrictModel):
 
     Attributes:
         budget_share: share of a merchant's marketing budget spent on the channel.
-        reach_per_unit: consumers reached per currency unit spent.
+        reach_per_unit: impressions bought per yuan spent.
         awareness_conversion: chance a reached, unaware consumer becomes aware.
         foreign_reach: share of the reach that lands in other regions.
         consideration: weight of a consumer reached by this channel in the merchant's
@@ -469,7 +469,7 @@ class Channel(StrictModel):
     """
 
     budget_share: Probability = 0.2
-    reach_per_unit: Annotated[float, Field(ge=0.0, le=10_000.0)] = 2.0
+    reach_per_unit: Annotated[float, Field(ge=0.0, le=1_000.0)] = 0.2
     awareness_conversion: Probability = 0.05
     foreign_reach: Probability = 0.05
     consideration: Weight = 0.0
@@ -482,16 +482,16 @@ class Channel(StrictModel):
 def _default_channels() -> dict[str, Channel]:
     return {
         "qr_o2o": Channel(
-            budget_share=0.3, reach_per_unit=1.5, awareness_conversion=0.08, foreign_reach=0.0
+            budget_share=0.3, reach_per_unit=0.15, awareness_conversion=0.08, foreign_reach=0.0
         ),
         "app_market": Channel(
-            budget_share=0.15, reach_per_unit=2.0, awareness_conversion=0.03, foreign_reach=0.10
+            budget_share=0.15, reach_per_unit=0.2, awareness_conversion=0.03, foreign_reach=0.10
         ),
         "mobile_search": Channel(
-            budget_share=0.2, reach_per_unit=2.5, awareness_conversion=0.04, foreign_reach=0.15
+            budget_share=0.2, reach_per_unit=0.25, awareness_conversion=0.04, foreign_reach=0.15
         ),
         "short_video": Channel(
-            budget_share=0.2, reach_per_unit=4.0, awareness_conversion=0.03, foreign_reach=0.15
+            budget_share=0.2, reach_per_unit=0.4, awareness_conversion=0.03, foreign_reach=0.15
         ),
         "kol_campaign": Channel(
             budget_share=0.15, reach_per_unit=0.0, awareness_conversion=0.0, foreign_reach=0.0
@@ -503,7 +503,7 @@ class Marketing(StrictModel):
     """Merchant mobile marketing (mechanisms/marketing.py).
 
     Attributes:
-        budget_per_merchant: marketing budget of an adopting merchant per step (currency units).
+        budget_per_merchant: marketing budget of an adopting merchant per step (yuan).
         revenue_reinvest: share of last week's mobile revenue an adopting merchant adds to
             its marketing budget (so merchants' spend, and visibility, differ).
         targeting: how channel impressions fall on a region's connected consumers
@@ -523,7 +523,7 @@ class Marketing(StrictModel):
             and ``data`` targeting (1 + history_weight times a non-buyer's) [ratio].
     """
 
-    budget_per_merchant: Money = 10.0
+    budget_per_merchant: Money = 100.0
     revenue_reinvest: Probability = 0.0
     targeting: Literal["random", "degree", "interests", "history", "data"] = "random"
     wearout: Annotated[float, Field(ge=0.0, le=10.0)] = 0.1
@@ -599,7 +599,7 @@ class KOLs(StrictModel):
         awareness_gain: awareness produced per unit of credible exposure.
         purchase_lift: relative rise in a follower's purchase probability from a credible
             endorsement.
-        fee_per_follower: sponsorship fee per follower per post (currency units).
+        fee_per_follower: sponsorship fee per follower per post (yuan).
         commercial_penalty: credibility lost per sponsored, undisclosed post.
         fake_penalty: credibility lost when an endorsed product turns out fake.
         recovery: share of the gap to the initial credibility recovered per post of a genuine
@@ -640,7 +640,7 @@ class KOLs(StrictModel):
     post_probability: Probability = 0.5
     awareness_gain: Rate = 0.5
     purchase_lift: Multiplier = 0.5
-    fee_per_follower: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.05
+    fee_per_follower: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.5
     commercial_penalty: Probability = 0.02
     fake_penalty: Probability = 0.1
     recovery: Probability = 0.05
@@ -761,8 +761,8 @@ class Ordering(StrictModel):
 
     Attributes:
         occasion_rate: chance per week that a consumer has a shopping need.
-        mean_order_value: value of a basket at price level 1 (currency units; at most
-            1,000,000, so that a year of a large market's money stays a finite number).
+        mean_order_value: value of a basket at price level 1 (yuan; at most
+            10,000,000, so that a year of a large market's money stays a finite number).
         price_weight: utility per basket's worth of money (the price coefficient).
         mobile_appeal: constant utility of shopping by mobile (convenience, choice).
         offline_appeal: constant utility of buying offline at home.
@@ -794,7 +794,7 @@ class Ordering(StrictModel):
     """
 
     occasion_rate: Probability = 0.5
-    mean_order_value: Annotated[float, Field(gt=0.0, le=1_000_000.0)] = 10.0
+    mean_order_value: Annotated[float, Field(gt=0.0, le=MAX_MONEY)] = 100.0
     price_weight: Weight = 3.0
     mobile_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = 0.0
     offline_appeal: Annotated[float, Field(ge=-50.0, le=50.0)] = 1.0
@@ -822,18 +822,18 @@ class Accounts(StrictModel):
     Attributes:
         cost_of_goods_share: merchants' cost of the goods they sell (share of the price).
         fraud_loss: money a consumer loses in one payment fraud, in baskets.
-        fixed_cost: a merchant's fixed operating cost (currency per week).
+        fixed_cost: a merchant's fixed operating cost (yuan per week).
         traditional_margin: a merchant's margin from its traditional (non-mobile) business,
-            paid by buyers outside the model (currency per week).
+            paid by buyers outside the model (yuan per week).
         mobile_channel_cost: what an adopting merchant pays platforms for its mobile
-            store and channels, besides marketing (currency per week).
+            store and channels, besides marketing (yuan per week).
     """
 
     cost_of_goods_share: Probability = 0.7
     fraud_loss: Annotated[float, Field(ge=0.0, le=1000.0)] = 2.0
-    fixed_cost: Money = 4.0
-    traditional_margin: Money = 5.0
-    mobile_channel_cost: Money = 1.0
+    fixed_cost: Money = 40.0
+    traditional_margin: Money = 50.0
+    mobile_channel_cost: Money = 10.0
 
 
 class MerchantDynamics(StrictModel):
@@ -877,10 +877,10 @@ class PolicyCosts(StrictModel):
     interventions' ``cost_per_step`` is added as a fixed programme overhead.
 
     Attributes:
-        coupon_admin: administration per currency unit of coupons redeemed (the state
+        coupon_admin: administration per yuan of coupons redeemed (the state
             also pays the coupons' face value to the merchants).
-        kol_campaign_admin: administration per currency unit of KOL fees the campaign paid.
-        channel_subsidy_admin: administration per currency unit of subsidised channel
+        kol_campaign_admin: administration per yuan of KOL fees the campaign paid.
+        channel_subsidy_admin: administration per yuan of subsidised channel
             spending used.
         per_merchant_verified: per merchant newly verified.
         per_merchant_inspected: per merchant inspected by the integrity programme.
@@ -896,14 +896,14 @@ class PolicyCosts(StrictModel):
     coupon_admin: Multiplier = 0.05
     kol_campaign_admin: Multiplier = 0.05
     channel_subsidy_admin: Multiplier = 0.05
-    per_merchant_verified: Money = 20.0
-    per_merchant_inspected: Money = 2.0
-    per_payer_protected: Money = 0.02
-    per_new_connection: Money = 5.0
-    per_merchant_trained: Money = 10.0
-    per_parcel_facilitated: Money = 0.5
-    per_kol_monitored: Money = 1.0
-    per_consumer_reached: Money = 0.01
+    per_merchant_verified: Money = 200.0
+    per_merchant_inspected: Money = 20.0
+    per_payer_protected: Money = 0.2
+    per_new_connection: Money = 50.0
+    per_merchant_trained: Money = 100.0
+    per_parcel_facilitated: Money = 5.0
+    per_kol_monitored: Money = 10.0
+    per_consumer_reached: Money = 0.1
 
 
 # --------------------------------------------------------------------------- platforms
@@ -1100,7 +1100,7 @@ class Intervention(StrictModel):
         end: first step at which it no longer acts (None: until the end of the run).
         ramp: steps to reach full strength (0 or 1: full at once).
         strength: the lever's level at full strength (its unit depends on the lever).
-        cost_per_step: spending per step at full strength, in currency units.
+        cost_per_step: spending per step at full strength, in yuan.
         label: a name for reports.
         countries: the countries where the lever acts, by name (``regions.*.country``;
             a region without one is its own country, named after the region); None:

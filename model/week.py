@@ -196,19 +196,19 @@ class Signals:
     marketing_awareness: np.ndarray  # float per consumer: chance marketing makes it aware
     marketing_lift: np.ndarray  # float per consumer: conversion multiplier of the channels, >= 1
     visibility: np.ndarray  # float32 per merchant: reach of its channels (own and subsidised)
-    merchant_kol_budget: np.ndarray  # float per merchant: own budget for KOL posts (currency)
-    campaign_budget: float  # the state's KOL campaign budget (currency)
-    marketing_spend_by_merchant: np.ndarray  # float per merchant: own non-KOL spend (currency)
-    channel_subsidy_spend: dict[str, float]  # per channel: the state's subsidy spent (currency)
+    merchant_kol_budget: np.ndarray  # float per merchant: own budget for KOL posts (yuan)
+    campaign_budget: float  # the state's KOL campaign budget (yuan)
+    marketing_spend_by_merchant: np.ndarray  # float per merchant: own non-KOL spend (yuan)
+    channel_subsidy_spend: dict[str, float]  # per channel: the state's subsidy spent (yuan)
     posts: KOLPosts  # the week's KOL posts, one row per post
     merchant_visibility: np.ndarray  # float32 per merchant: own channels plus endorsements
     kol_domestic: np.ndarray  # float32 per consumer: genuine endorsements of own-region sellers
     kol_foreign: np.ndarray  # float32 per consumer: genuine endorsements of other regions'
     kol_total: np.ndarray  # float32 per consumer: exposure to all KOL posts
     conversion_lift: np.ndarray  # float per consumer: channels times KOLs, >= 1
-    kol_fees_by_kol: np.ndarray  # float per KOL: fees earned (currency)
+    kol_fees_by_kol: np.ndarray  # float per KOL: fees earned (yuan)
     kol_fees_by_merchant: np.ndarray  # float per merchant: fees paid for its own posts
-    kol_campaign_spend: float  # fees paid by the state's KOL campaign (currency)
+    kol_campaign_spend: float  # fees paid by the state's KOL campaign (yuan)
     forgets: np.ndarray  # bool per consumer: aware consumers who lapse to unaware
     stops_paying: np.ndarray  # bool per consumer: payers who stop paying by mobile
     becomes_aware: np.ndarray  # bool per consumer: aware of mobile shopping from this week

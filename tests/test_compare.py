@@ -216,7 +216,7 @@ def test_report_is_self_contained_and_names_every_scenario(comparison):
     assert "raises consumers paying by mobile by" in html
     assert "twin gives exactly the same outcomes as base in every paired run" in html
     assert "on average in weeks 1 to 12" in html  # weekly flows read over the last quarter
-    assert "Costs" in html and "per 1,000 units" in html
+    assert "Costs" in html and "per 10,000 yuan" in html
 
 
 def test_manifest_records_the_study(comparison):
@@ -451,7 +451,7 @@ def test_sentences_claim_a_direction_only_when_the_interval_excludes_zero():
         f"by week 10 up raises consumers paying by mobile by {shown[0]} points "
         f"({shown[1]} to {shown[2]})" in text["up"]
     )
-    assert "Its policies cost 100 currency units" in text["up"]
+    assert "Its policies cost 100 yuan" in text["up"]
     down = summary.assign(
         diff=-summary["diff"],
         diff_ci_low=-summary["diff_ci_high"],

@@ -168,7 +168,7 @@ def test_merchants_that_lose_money_exit_and_entrants_respect_the_cap():
     harsh = dict(
         simulation__steps=80,
         **{
-            "accounts.fixed_cost": 9.0,  # fixed costs above the traditional margin
+            "accounts.fixed_cost": 90.0,  # fixed costs above the traditional margin (50 yuan)
             "merchant_dynamics.exit_rate": 0.2,
             "merchant_dynamics.entry_rate": 0.0,
         },

@@ -124,7 +124,7 @@ def test_true_for_a_number_is_refused_in_set_and_the_other_files(tmp_path):
 def test_mean_order_value_has_a_finite_bound(tmp_path, capsys):
     path = scenario_file(tmp_path, "rich", "ordering:\n  mean_order_value: 1.0e+300\n")
     line = refused(["run", str(path), "--out", str(tmp_path / "out")], capsys)
-    assert "ordering.mean_order_value: 1e+300: out of range (allowed: <= 1000000.0)" in line
+    assert "ordering.mean_order_value: 1e+300: out of range (allowed: <= 10000000.0)" in line
 
 
 def test_the_largest_mean_order_value_keeps_every_account_finite():
@@ -139,7 +139,7 @@ def test_the_largest_mean_order_value_keeps_every_account_finite():
             "population.consumers": 300,
             "population.merchants": 12,
             "population.kols": 3,
-            "ordering.mean_order_value": 1_000_000,
+            "ordering.mean_order_value": 10_000_000,
             "simulation.steps": 5,
         },
     )
@@ -896,15 +896,15 @@ def test_every_number_at_its_maximum_keeps_the_run_table_finite():
     [
         (
             "policies:\n  - {lever: integrity, cost_per_step: 1.0e+300}\n",
-            "policies.0.cost_per_step: 1e+300: out of range (allowed: <= 1000000000.0)",
+            "policies.0.cost_per_step: 1e+300: out of range (allowed: <= 10000000000.0)",
         ),
         (
             "marketing:\n  budget_per_merchant: 1.0e+300\n",
-            "marketing.budget_per_merchant: 1e+300: out of range (allowed: <= 1000000.0)",
+            "marketing.budget_per_merchant: 1e+300: out of range (allowed: <= 10000000.0)",
         ),
         (
             "accounts:\n  fixed_cost: 1.0e+300\n",
-            "accounts.fixed_cost: 1e+300: out of range (allowed: <= 1000000.0)",
+            "accounts.fixed_cost: 1e+300: out of range (allowed: <= 10000000.0)",
         ),
         (
             "trust:\n  experience_gain: 1.0e+300\n",
@@ -940,5 +940,5 @@ def test_a_huge_value_is_refused_by_the_command(tmp_path):
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines() == [
-        f"mtsim: error: {path}: accounts.fixed_cost: 1e+300: out of range (allowed: <= 1000000.0)"
+        f"mtsim: error: {path}: accounts.fixed_cost: 1e+300: out of range (allowed: <= 10000000.0)"
     ]

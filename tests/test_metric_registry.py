@@ -111,7 +111,7 @@ def test_the_old_hand_kept_lists_are_gone():
 def test_units_labels_and_numbers_follow_the_kind():
     assert metric_unit("orders") == "orders per week"
     assert metric_unit("orders", total=True) == "orders"
-    assert metric_unit("gmv", total=True) == "currency units"
+    assert metric_unit("gmv", total=True) == "yuan"
     assert metric_label("orders", total=True) == "Total mobile orders"
     assert metric_label("kol_credibility") == "KOL credibility"
     assert metric_unit("payment_adoption") == "% of consumers"
@@ -165,7 +165,7 @@ def test_the_reports_cumulative_table_labels_totals_in_their_own_unit(tmp_path):
     labels = re.findall(
         r"<small>\[([^\]]*)\]</small><br><small>in total over weeks 1 to 10", cumulated
     )
-    assert "orders" in labels and "currency units" in labels and "incidents" in labels
+    assert "orders" in labels and "yuan" in labels and "incidents" in labels
     assert not any("per week" in unit for unit in labels), labels
     assert "per week] in total" not in text and "per week]</small><br><small>in total" not in text
 

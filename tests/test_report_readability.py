@@ -362,7 +362,7 @@ def run_tables():
 def test_summary_flows_start_at_week_1_with_units_on_the_axes(run_tables):
     panels = {p.title: p for p in summary_panels(run_tables["baseline"])}
     spending = panels["Consumer spending per week"]
-    assert spending.unit == metric_unit("consumer_spending") == "currency units per week"
+    assert spending.unit == metric_unit("consumer_spending") == "yuan per week"
     for line in spending.lines + panels["Orders per week"].lines:
         assert line.weeks[0] == 1, line.column  # no week 0, where nothing has happened yet
     assert spending.lines[0].mean[0] > 0  # so no jump from 0 at week 0
@@ -373,7 +373,7 @@ def test_summary_flows_start_at_week_1_with_units_on_the_axes(run_tables):
     assert np.nanmax(values) > 1.0 and np.nanmax(values) <= 100.0
     fig = summary_figure(run_tables["baseline"], "baseline")
     labels = {ax.get_title(): ax.get_ylabel() for ax in fig.axes}
-    assert labels["Consumer spending per week"] == "currency units per week"
+    assert labels["Consumer spending per week"] == "yuan per week"
     assert labels["Trust"] == "index, 0 to 100" and labels["Adoption"] == "%"
     plt.close(fig)
 

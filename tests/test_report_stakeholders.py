@@ -240,7 +240,7 @@ def test_cost_effectiveness_uses_the_net_fiscal_cost_when_present(comparison):
     if "net_fiscal_cost" not in comparison.timeseries.columns:
         assert "Cost here is policy spending" in md
         return
-    assert "net fiscal cost (currency units, in total)" in costs
+    assert "net fiscal cost (yuan, in total)" in costs
     assert "Cost-effectiveness here divides by the net fiscal cost" in costs
     for name in comparison.scenarios[1:]:
         total = summary[
@@ -251,7 +251,7 @@ def test_cost_effectiveness_uses_the_net_fiscal_cost_when_present(comparison):
         entry = [e for e in md.split("\n- ") if e.split("\n")[0].find(f" {name} ") >= 0][0]
         cost = [line for line in entry.split("\n") if "**Cost**" in line]
         assert cost, entry
-        assert f"is {format_number(total)} currency units over the run" in cost[0], cost[0]
+        assert f"is {format_number(total)} yuan over the run" in cost[0], cost[0]
         assert "Cost here is the net fiscal cost." in cost[0]
 
 
@@ -456,20 +456,24 @@ def test_cost_effectiveness_divides_by_the_net_fiscal_cost(tmp_path):
         - value["ref", "net_fiscal_cost", "cumulative"]
     )
     assert np.allclose(cost, 700.0, atol=10.0)  # 35 a week for 20 weeks, not the 200 spent
-    per = float((effect / cost).mean()) * 1000
-    words = f"each 1,000 units of extra net fiscal cost raises mobile orders by {per:.1f} orders"
+    per = float((effect / cost).mean()) * 10_000
+    words = (
+        "each 10,000 yuan of extra net fiscal cost raises mobile orders by "
+        f"{format_number(per)} orders"
+    )
     assert words in md, md
     assert "Cost here is the net fiscal cost." in md
     assert "its policies spend 200" in md
     costs = html.split("<h2>Costs</h2>")[1]
-    assert "net fiscal cost (currency units, in total)" in costs
-    assert "per 1,000 units of extra net fiscal cost" in costs
+    assert "net fiscal cost (yuan, in total)" in costs
+    assert "per 10,000 yuan of extra net fiscal cost" in costs
     # without the net fiscal cost: policy spending, and the text says so
     html, md = _report(tmp_path, _runs(net=False), metrics=["orders"])
-    per_spent = float((effect / 200.0).mean()) * 1000
-    assert f"each 1,000 units spent raises mobile orders by {per_spent:.1f} orders" in md, md
+    per_spent = float((effect / 200.0).mean()) * 10_000
+    spent = f"each 10,000 yuan spent raises mobile orders by {format_number(per_spent)} orders"
+    assert spent in md, md
     assert "Cost here is policy spending (these results hold no net fiscal cost)." in md
-    assert "per 1,000 units of extra policy spending" in html.split("<h2>Costs</h2>")[1]
+    assert "per 10,000 yuan of extra policy spending" in html.split("<h2>Costs</h2>")[1]
 
 
 def test_one_classification_serves_the_page_the_markdown_and_the_console(tmp_path, monkeypatch):

@@ -51,13 +51,13 @@ GROUP_METRICS: dict[str, Metric] = {
     "orders": _as("orders", "orders"),
     "cross_border_orders": _as("cross_border_orders", "cross_border_orders"),
     "order_value": Metric(
-        "order_value", "Value of mobile orders", "money_flow", "currency units", 1
+        "order_value", "Value of mobile orders", "money_flow", "yuan", 1
     ),
     "order_value_per_consumer": Metric(
         "order_value_per_consumer",
         "Value of mobile orders per consumer",
         "money_flow",
-        "currency units",
+        "yuan",
         1,
     ),
 }

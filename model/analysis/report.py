@@ -35,7 +35,7 @@ intervention's start to its last one's end, so a programme that ends early is ju
 when it runs) and at the end of the run. A list follows, one item per outcome group
 (what the outcomes count: consumers, merchants, orders, ...): the effects while the
 policies act, at the end of the run, and on weekly flows summed over the run (a total
-in the flow's own unit: orders, currency units); then the weeks to any threshold
+in the flow's own unit: orders, yuan); then the weeks to any threshold
 (``--threshold``) and the cost. :func:`scenario_sentences` writes the same effects as one
 paragraph per scenario (the console's summary), opening with who wins and who loses. The
 effects are classified once (:func:`scenario_effects`) and every text is written from that
@@ -91,9 +91,9 @@ from model.metrics import (
     metrics_tagged,
 )
 
-COST_UNIT = "currency units"
-PER_COST = 1000.0
-"""Effects per unit cost are reported per this many currency units."""
+COST_UNIT = "yuan"
+PER_COST = 10_000.0
+"""Effects per unit cost are reported per this many yuan."""
 
 
 @dataclass
@@ -837,7 +837,7 @@ def _per_cost_clause(basis: CostBasis, name: str, metrics: Sequence[str]) -> str
     verb = "raises" if per > 0 else "lowers"
     spent = "of extra net fiscal cost" if basis.net else "spent"
     return (
-        f"; each {format_number(PER_COST)} units {spent} {verb} {in_sentence(disp.label)} "
+        f"; each {format_number(PER_COST)} {COST_UNIT} {spent} {verb} {in_sentence(disp.label)} "
         f"by {size}{_unit_suffix(disp.difference_unit)} ({first} to {second})"
     )
 
@@ -1369,7 +1369,7 @@ def outcome_table(
     """HTML table: one row per scenario and metric, value and paired difference with intervals.
 
     A weekly flow summed over the run (``measure`` cumulative) is labelled with its total
-    unit (orders, currency units), not per week.
+    unit (orders, yuan), not per week.
 
     Args:
         summary: output of ``stats.summarize``.
@@ -1465,7 +1465,7 @@ def cost_table(
     colors: Mapping[str, str],
     outcomes: pd.DataFrame | None = None,
 ) -> str:
-    """HTML table: total cost, extra cost, and effect per 1,000 units of extra cost.
+    """HTML table: total cost, extra cost, and effect per 10,000 yuan of extra cost.
 
     One column per scenario; effects are each metric's headline measure, one row per
     metric; metrics without any per-cost effect (no scenario costs more than the

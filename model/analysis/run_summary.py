@@ -1,8 +1,8 @@
 """The ``summary.png`` of ``mtsim run``: main metrics over time, mean and range of replications.
 
 Every panel takes its words, units and scale from the metric registry (``model.metrics``):
-shares in per cent, trust and credibility as indices from 0 to 100, money in currency
-units per week. Weekly flows (orders, spending, incidents) start at week 1: week 0 is the
+shares in per cent, trust and credibility as indices from 0 to 100, money in yuan
+per week. Weekly flows (orders, spending, incidents) start at week 1: week 0 is the
 starting state, in which nothing has happened yet. A panel whose values are 0 in every week
 (the policy spending of a scenario without paid policies) says so instead of drawing a
 flat line on a meaningless axis. :func:`summary_panels` computes what is drawn;

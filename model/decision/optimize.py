@@ -134,7 +134,7 @@ class ObjectiveSpec(_Strict):
         """Return the factor from stored to shown values and the unit shown.
 
         The metric's own for a level; a sum over weeks (``cumulative``) is shown unscaled,
-        in the metric's total unit (orders, currency units), or in its stored unit for a
+        in the metric's total unit (orders, yuan), or in its stored unit for a
         metric that is not summed over weeks (a share).
         """
         from model.metrics import metric_info

@@ -2,7 +2,7 @@
 
 Rule: each flow of money is recorded once, as ``payer -> payee: amount`` in a
 ledger (a small matrix over the parties), so what one party pays another receives
-by construction. The flows of a week (currency units):
+by construction. The flows of a week (yuan):
 
 ==========================  ================  ===============  =============================
 flow                        payer             payee            amount
@@ -152,7 +152,7 @@ def standing_parties() -> tuple[str, ...]:
 
 @dataclass
 class Ledger:
-    """The week's payments: ``flows[payer, payee]`` (currency units).
+    """The week's payments: ``flows[payer, payee]`` (yuan).
 
     Attributes:
         flows: payer x payee matrix over ``PARTIES``.
@@ -186,7 +186,7 @@ class Ledger:
 
 @dataclass
 class PolicyCost:
-    """The state's spending on policy this week, by lever (currency units).
+    """The state's spending on policy this week, by lever (yuan).
 
     Attributes:
         by_lever: lever -> activity-based cost.

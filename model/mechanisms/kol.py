@@ -185,7 +185,7 @@ def engaged_reach(
 
 
 def post_fees(spec: KOLs, reach: np.ndarray, credibility: np.ndarray) -> np.ndarray:
-    """Price of one sponsored post of each KOL (currency): per engaged follower reached."""
+    """Price of one sponsored post of each KOL (yuan): per engaged follower reached."""
     scale = credibility / spec.initial_credibility if spec.initial_credibility > 0 else 1.0
     return spec.fee_per_follower * reach.astype(np.float64) * scale
 

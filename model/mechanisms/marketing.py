@@ -90,10 +90,10 @@ class MarketingWeek:
         awareness: per consumer, chance marketing makes an unaware consumer aware.
         lift: per consumer, conversion multiplier (>= 1) from the channels.
         visibility: per merchant, consideration-weighted consumers reached.
-        own_spend: per merchant, own spend on the non-KOL channels (currency).
-        own_kol_budget: per merchant, own spend available for KOL posts (currency).
+        own_spend: per merchant, own spend on the non-KOL channels (yuan).
+        own_kol_budget: per merchant, own spend available for KOL posts (yuan).
         subsidy_spend: per non-KOL channel, the state's subsidy spent this week.
-        campaign_budget: the state's KOL campaign budget this week (currency).
+        campaign_budget: the state's KOL campaign budget this week (yuan).
         responsiveness: per consumer, response per impression after this week (wear-out
             and recovery; the next week's ``consumers.ad_responsiveness``), or None when
             no responsiveness was given.

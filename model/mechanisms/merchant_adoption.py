@@ -1,6 +1,6 @@
 """Merchants' response to profit: adopting mobile channels, abandoning them, exit and entry.
 
-Rules, per week. Money is in currency per week. A merchant's **net mobile margin** is
+Rules, per week. Money is in yuan per week. A merchant's **net mobile margin** is
 what its mobile channels add to its profit this week, every mobile cost subtracted once
 (:func:`after_sales`)::
 

@@ -191,7 +191,7 @@ class Orders:
     Attributes:
         consumer: ordering consumer per mobile order.
         merchant: merchant per mobile order.
-        goods_value: price of the goods per order (currency), what the merchant receives.
+        goods_value: price of the goods per order (yuan), what the merchant receives.
         coupon_value: the part of ``goods_value`` paid by coupons (by the state).
         logistics_value: logistics paid per order (to carriers).
         tariff_value: tariff paid per order (to the state).
@@ -282,7 +282,7 @@ def welfare_surplus(
     """Consumer surplus of the needs when choice utility includes persuasion (rule 5).
 
     Args:
-        basket: per need, the basket value ``B_i`` (currency).
+        basket: per need, the basket value ``B_i`` (yuan).
         price_weight: ``a``, the utility of one basket's worth of money.
         total: per need, ``sum_k exp(V_ik)`` over the alternatives (decision utilities).
         persuasion: per need, ``sum_k exp(V_ik) * s_ik`` (``s``: the persuasion terms).
@@ -421,7 +421,7 @@ def choose(
         rng: the phase's generator.
         consumer_region: region per consumer.
         needs: consumers with a shopping need this week (indices).
-        basket: per consumer, the basket value at price level 1 (currency).
+        basket: per consumer, the basket value at price level 1 (yuan).
         mobile_ok: per consumer, aware and with mobile access.
         trust_domestic: trust in own-country sellers.
         trust_foreign: trust in foreign sellers.

@@ -132,8 +132,8 @@ class Series(_Strict):
             ``value_column`` is then the point shown in tables and figures.
         relative_to: compare both curves as ratios to their value at this date (an
             index; the observed series must have an observation on that date). Used
-            where the model's units cannot be matched to the data's (model currency
-            and 2,000 agents against yuan and a country), so only growth is fitted.
+            where the model's units cannot be matched to the data's (2,000 agents
+            against a country of a billion people), so only growth is fitted.
         weight: the series' weight in the distance (1: as the others).
     """
 
