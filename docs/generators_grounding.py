@@ -29,8 +29,8 @@ TOLERANCE = 3.0
 
 SERIES_WORDS = {
     "payment": "payment (mobile payment users / mobile Internet users)",
-    "shopping": "shopping, has ever ordered by mobile (the fitted series)",
-    "shopping_26w": "shopping, ordered by mobile in the last 26 weeks (CNNIC's definition)",
+    "shopping": "shopping, has ever ordered by mobile (fitted until 2026-12-06)",
+    "shopping_26w": "shopping, ordered by mobile in the last 26 weeks (CNNIC's definition; fitted)",
 }
 
 

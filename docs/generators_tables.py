@@ -48,6 +48,9 @@ _CAL_UNITS = {
     "covid_push": "per week, Wuhan's lockdown",
     "pilot_zones": "share",
     "mobile_appeal": "utility",
+    "transmission": "per week",
+    "habit_weight": "utility per ln(1 + habit)",
+    "checkout_adoption": "probability",
 }
 _SERIES_LABELS = {
     "access": "mobile access",
@@ -115,6 +118,11 @@ def calibration_posterior_table(record: dict[str, Any]) -> str:
         point = significant(before, 3)
         if significant(after, 3) != point:
             point += f" -> {significant(after, 3)}"
+        if not r["median"]:  # fitted by the refit only (added after the ABC fit)
+            out.append(
+                f"| {name}{unit} | {cell(r['prior'])} | (not in that fit) | | | | {point} |"
+            )
+            continue
         out.append(
             f"| {name}{unit} | {cell(r['prior'])} | {_cal_number(float(r['median']))} | "
             f"{_cal_number(float(r['q05']))} | {_cal_number(float(r['q95']))} | "

@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "docs" / "calibration_results"
-REFIT = SOURCE / "refit_2026-12-06b" / "refit.json"  # after issue 26 (the first: refit_2026-12-06)
+REFIT = SOURCE / "refit_2026-12-06c" / "refit.json"  # the joint volume refit (earlier: refit_2026-12-06, -06b)
 MEASURED = ROOT / "experiments" / "measured"
 
 SOURCES = {
@@ -102,6 +102,18 @@ def generations(path: Path) -> list[dict[str, float]]:
     ]
 
 
+def _priors() -> dict[str, str]:
+    """Each fitted parameter's prior as the posterior summary writes it (e.g. "uniform [0, 1]")."""
+    from model.validation.calibration import load_calibration
+
+    calibration = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml")
+    out = {}
+    for name, spec in calibration.config.parameters.items():
+        kind = "log-uniform" if spec.log else "uniform"
+        out[name] = f"{kind} [{spec.low:g}, {spec.high:g}]"
+    return out
+
+
 def main() -> None:
     """Derive the tables from the shipped fits."""
     MEASURED.mkdir(parents=True, exist_ok=True)
@@ -119,6 +131,24 @@ def main() -> None:
         }
         for r in read_csv(SOURCES["full_posterior"])
     ]
+    # parameters the refit fits that the shipped ABC fit did not (added later): their prior
+    # from the calibration file, no posterior
+    in_fit = {r["parameter"] for r in posterior}
+    priors = _priors()
+    for name in refit["chosen"]:
+        if name not in in_fit:
+            posterior.append(
+                {
+                    "parameter": name,
+                    "prior": priors.get(name, ""),
+                    "median": "",
+                    "q05": "",
+                    "q95": "",
+                    "width_ratio": "",
+                    "point_before_refit": refit["current"][name],
+                    "point_after_refit": refit["chosen"][name],
+                }
+            )
     write_csv(POSTERIOR, posterior)
     write_csv(
         IN_SAMPLE,

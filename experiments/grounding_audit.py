@@ -22,9 +22,10 @@ processes, and writes, for docs/calibration.md ("Grounding audit") and README:
   the single runs, their mean and CNNIC's points.
 
 Series as experiments/calibrate_cnnic.yaml maps them: payment = ``payment_adoption_connected``;
-shopping = ``shopper_share / mobile_access_share`` (has ever ordered by mobile, as fitted);
-the like-for-like shopping series is ``active_shopper_share / mobile_access_share`` (ordered
-by mobile in the last 26 weeks: CNNIC counts users of the last six months). Dates map to
+the shopping series CNNIC means, and the fit compares, is ``active_shopper_share /
+mobile_access_share`` (ordered by mobile in the last 26 weeks: CNNIC counts users of the
+last six months); ``shopper_share / mobile_access_share`` (has ever ordered by mobile, the
+series fitted until 2026-12-06) is shown beside it. Dates map to
 steps as the calibration maps them: ``round(days since 2013-12-31 / 7)``; a year's flows
 are the 52 weeks ending at its 31 December (the calibration's customs window).
 

@@ -139,6 +139,14 @@ def main() -> None:
         help="search only within this share of each prior's width (on the prior's scale) "
         "around the current point, e.g. 0.15 (default 0: the whole prior)",
     )
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a second starting candidate: the current point with these parameters changed "
+        "(repeatable), e.g. --also mobile_appeal=1.0; both are run and told to the search",
+    )
     parser.add_argument("--write", action="store_true")
     parser.add_argument(
         "--write-recorded",
@@ -161,9 +169,19 @@ def main() -> None:
     (score,) = mean_distances(calibration, [point], seeds, args.workers)
     print(f"current point: mean distance {score:.4f}", flush=True)
     rows = [{"candidate": "current", **point, "mean_distance": score}]
-    rows += refine_point(
-        calibration, [("current", point)], rows[:1], seeds, args.trials, args.workers, print
-    )
+    candidates = [("current", point)]
+    if args.also:
+        other = dict(point)
+        for text in args.also:
+            name, _, value = text.partition("=")
+            if name not in other:
+                raise SystemExit(f"refit_point: --also {text}: {name!r} is not a fitted parameter")
+            other[name] = float(value)
+        (other_score,) = mean_distances(calibration, [other], seeds, args.workers)
+        print(f"second candidate ({', '.join(args.also)}): mean distance {other_score:.4f}")
+        rows.append({"candidate": "also", **other, "mean_distance": other_score})
+        candidates.append(("also", other))
+    rows += refine_point(calibration, candidates, rows, seeds, args.trials, args.workers, print)
     table = pd.DataFrame(rows)
     best = table.loc[table["mean_distance"].idxmin()]
     chosen = {n: float(best[n]) for n in calibration.parameter_names}
@@ -178,6 +196,7 @@ def main() -> None:
         "chosen": chosen,
         "chosen_distance": float(best["mean_distance"]),
         "chosen_candidate": str(best["candidate"]),
+        "also": args.also,
         "seeds": seeds,
         "trials": args.trials,
         "local": args.local,

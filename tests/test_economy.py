@@ -150,8 +150,10 @@ def test_coupons_cost_what_is_redeemed():
 
 
 def test_coupons_create_mobile_demand_not_only_move_it():
+    """Coupons raise the goods value bought by mobile (the demand; what consumers pay
+    for it falls by the coupon, which the state reimburses) and draw it from offline."""
     coupons = [{"lever": "consumer_incentives", "strength": 0.4}]
-    assert _mean("mobile_spending", policies=coupons) > _mean("mobile_spending")
+    assert _mean("gmv", policies=coupons) > _mean("gmv")
     assert _mean("offline_spending", policies=coupons) < _mean("offline_spending")
 
 

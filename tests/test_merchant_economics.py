@@ -181,8 +181,12 @@ def test_every_mobile_cost_is_in_the_net_margin_once_the_payment_fee_included():
 
 def test_dearer_mobile_channels_mean_fewer_adopting_merchants():
     paid = {"merchant_dynamics__free_listing_weeks": 0}  # no launch-period waiver
-    free = _run_mean("baseline", "merchant_adoption", 60, accounts__mobile_channel_cost=0.0, **paid)
-    dear = _run_mean("baseline", "merchant_adoption", 60, accounts__mobile_channel_cost=60.0, **paid)
+    free = _run_mean(
+        "baseline", "merchant_adoption", 60, accounts__mobile_channel_cost=0.0, **paid
+    )
+    dear = _run_mean(
+        "baseline", "merchant_adoption", 60, accounts__mobile_channel_cost=60.0, **paid
+    )
     assert dear < free
 
 
