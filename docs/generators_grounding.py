@@ -262,19 +262,23 @@ def grounding_summary(record: dict[str, Any]) -> str:
     def verdict(s: dict[str, Any]) -> str:
         return "within" if s["mean_within"] else "not within"
 
+    inside = sum(1 for y in summary if y["band_low"] <= y["share"] <= y["band_high"])
     return (
         f"Grounding audit (`scenarios/china_2013.yaml`, {n} fresh seeds at 2,000 consumers): "
         f"the mean is {verdict(pay)} {TOLERANCE:g} points of CNNIC's payment share at every "
         f"date (largest gap {_points(pay['largest'])}, {pay['largest_date']}) and "
-        f"{verdict(shop)} them for shopping (largest gap {_points(shop['largest'])}, "
-        f"{shop['largest_date']}); {pay['runs_within']} of {pay['runs']} single runs stay "
-        f"within {TOLERANCE:g} payment points at every date (median run's largest gap "
-        f"{pay['median_run_largest']:.1f}). Counted as CNNIC counts shoppers (ordered in the "
-        f"last 26 weeks) the model's largest shopping gap is {_points(active['largest'])} "
-        f"points. Mobile orders are {100 * first['share']:.1f}% of consumption in "
-        f"{first['year']} and {100 * last['share']:.1f}% in {last['year']} (mean of the "
-        f"runs; rising every year: {'yes' if rises else 'no'}), against NBS's online share "
-        f"of retail of {_pct(first['nbs'])} and {_pct(last['nbs'])}; GMV per active mobile "
+        f"{verdict(active)} them for shopping as CNNIC counts shoppers (ordered in the last "
+        f"26 weeks; largest gap {_points(active['largest'])}, {active['largest_date']}); "
+        f"{pay['runs_within']} of {pay['runs']} single runs stay within {TOLERANCE:g} "
+        f"payment points at every date (median run's largest gap "
+        f"{pay['median_run_largest']:.1f}). Counted as having ever ordered by mobile (the "
+        f"series fitted until 2026-12-06) the largest shopping gap is "
+        f"{_points(shop['largest'])} points. Mobile orders are {100 * first['share']:.1f}% "
+        f"of consumption in {first['year']} and {100 * last['share']:.1f}% in "
+        f"{last['year']} (mean of the runs; rising every year: {'yes' if rises else 'no'}; "
+        f"inside the band NBS's online share of retail x the mobile share of online "
+        f"shopping in {inside} of {len(summary)} years), against NBS's online share of "
+        f"retail of {_pct(first['nbs'])} and {_pct(last['nbs'])}; GMV per active mobile "
         f"shopper is {_yuan(last['gmv_per_shopper'])} yuan in {last['year']} against "
         f"{_yuan(last['nbs_per_shopper'])} yuan of online physical goods per online shopper "
         '(docs/calibration.md, "Grounding audit").\n\n'
