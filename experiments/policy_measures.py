@@ -513,9 +513,16 @@ def replay_sizes() -> Path:
     days = (pd.to_datetime(observed["date"]) - pd.Timestamp("2013-12-31")).dt.days
     observed["week"] = (days / 7).round().astype(int)
     observed = observed[observed["week"] > 0]
-    series = {  # CNNIC's column -> the model's metric and denominator (calibrate_cnnic.yaml)
-        "mobile_payment_share": ("payment", "payment_adoption_connected", None),
-        "mobile_shopping_share": ("shopping", "shopper_share", "mobile_access_share"),
+    from model.validation.calibration import load_calibration
+
+    config = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml").config
+    series = {  # CNNIC's column -> the model's metric and denominator, as the fit maps them
+        config.series[name].value_column: (
+            name,
+            config.series[name].metric,
+            config.series[name].denominator,
+        )
+        for name in ("payment", "shopping")
     }
     rows = []
     for consumers, runs in REPLAY_SIZES.items():

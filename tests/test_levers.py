@@ -193,10 +193,23 @@ COUNT_TARGETS = {"orders", "cross_platform_failures", "platform_fees"}
 """Targets that count or sum orders (noisier in a small world than shares are)."""
 
 
+COUNT_WORLD = {
+    "population.consumers": 1600,
+    "population.merchants": 160,
+    "population.kols": 16,
+    **MARKET_EXISTS,
+}
+"""The world for the other count targets (failed cross-platform payments, platform fees):
+their levers remove them altogether, far beyond the noise of 1,600 consumers."""
+
+
 def _world(lever: str) -> dict:
     if lever == "merchant_promotion":
         return MERCHANT_WORLD
-    return ORDERS_WORLD if TARGETS.get(lever, ("",))[0] in COUNT_TARGETS else SMALL
+    target = TARGETS.get(lever, ("",))[0]
+    if target == "orders":
+        return ORDERS_WORLD
+    return COUNT_WORLD if target in COUNT_TARGETS else SMALL
 
 
 def test_every_library_lever_has_a_target():

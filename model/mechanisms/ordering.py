@@ -156,7 +156,8 @@ Cross-border means between countries (``params.cross_border``).
     Organizational and End User Computing 15(3)); habit, from the frequency of past
     use, carries continued use beyond intention (Limayem, Hirt and Cheung 2007, MIS
     Quarterly 31(4)). These are survey studies of the sign; the size (``habit_weight``)
-    and the memory (``habit_decay``) are assumptions, to be fitted.
+    is fitted with the volume series (docs/calibration.md), the memory (``habit_decay``)
+    is an assumption.
 
 Source (docs/domain.md, Mechanisms > Ordering): "An aware, trusting consumer with
 mobile access and payment buys with some probability per period, choosing among
