@@ -35,7 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "docs" / "calibration_results"
-REFIT = SOURCE / "refit_2026-12-06c" / "refit.json"  # the joint volume refit (earlier: refit_2026-12-06, -06b)
+# the joint volume refit (the earlier refits: refit_2026-12-06, refit_2026-12-06b)
+REFIT = SOURCE / "refit_2026-12-06c" / "refit.json"
 MEASURED = ROOT / "experiments" / "measured"
 
 SOURCES = {
