@@ -607,22 +607,33 @@ def test_window_and_index_series(tmp_path):
     assert distance(cal, perfect, masks) == pytest.approx(math.sqrt(0.25 * 0.04 / 2.25))
 
 
-def test_band_series_scores_the_distance_to_the_band(tmp_path):
-    """A series with low_column/high_column scores 0 inside the band and the distance to
-    its nearer edge outside; a windowed ratio is the ratio of the two windows' sums."""
-    _write_synthetic(tmp_path, TRUTH)
-    frame = pd.read_csv(tmp_path / "synthetic.csv")
-    frame["mid"], frame["lo"], frame["hi"] = 0.5, 0.4, 0.6
-    frame.to_csv(tmp_path / "synthetic.csv", index=False)
-    config = _config(tmp_path)
+def _band_config(folder: Path, low: float, **series) -> dict:
+    """The synthetic calibration plus a series 'volume' observed as the band [low, 0.6]
+    around the point 0.5."""
+    _write_synthetic(folder, TRUTH)
+    frame = pd.read_csv(folder / "synthetic.csv")
+    frame["mid"], frame["lo"], frame["hi"] = 0.5, low, 0.6
+    frame.to_csv(folder / "synthetic.csv", index=False)
+    config = _config(folder)
     config["series"]["volume"] = {
         "value_column": "mid",
         "low_column": "lo",
         "high_column": "hi",
-        "metric": "offline_spending",  # flows of the tiny test world (no mobile sales yet)
-        "denominator": "shopping_needs_value",
-        "window": 2,
+        **series,
     }
+    return config
+
+
+def test_band_series_scores_the_distance_to_the_band(tmp_path):
+    """A series with low_column/high_column scores 0 inside the band and the distance to
+    its nearer edge outside; a windowed ratio is the ratio of the two windows' sums."""
+    config = _band_config(
+        tmp_path,
+        0.4,
+        metric="offline_spending",  # flows of the tiny test world (no mobile sales yet)
+        denominator="shopping_needs_value",
+        window=2,
+    )
     cal = load_calibration(_write_config(tmp_path, config))
     obs = cal.observations["volume"]
     assert obs.low == pytest.approx(0.4) and obs.high == pytest.approx(0.6)
@@ -656,17 +667,7 @@ def test_band_series_scores_the_distance_to_the_band(tmp_path):
 
 
 def test_band_columns_are_checked(tmp_path, capsys):
-    _write_synthetic(tmp_path, TRUTH)
-    frame = pd.read_csv(tmp_path / "synthetic.csv")
-    frame["mid"], frame["lo"], frame["hi"] = 0.5, 0.55, 0.6
-    frame.to_csv(tmp_path / "synthetic.csv", index=False)
-    config = _config(tmp_path)
-    config["series"]["volume"] = {
-        "value_column": "mid",
-        "low_column": "lo",
-        "high_column": "hi",
-        "metric": "gmv",
-    }
+    config = _band_config(tmp_path, 0.55, metric="gmv")  # the point 0.5 below the band
     assert main(["calibrate", str(_write_config(tmp_path, config))]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "is outside the band lo - hi" in err, err
