@@ -34,14 +34,22 @@ EARLIER = {
 }
 
 
-def tiny_calibration(folder: Path, workers: int = 2) -> Path:
-    """A calibration of the twin world small enough to fit in a few seconds."""
+def tiny_calibration(folder: Path, workers: int = 2, long: bool = False) -> Path:
+    """A calibration of the twin world small enough to fit in a few seconds (``long``: a
+    budget it cannot finish before a test stops it, so that the stop never races the
+    fit's end)."""
     folder.mkdir(parents=True, exist_ok=True)
     _write_synthetic(folder, TRUTH)
     config = _config(folder)
-    config["abc"].update(
-        population_size=10, max_generations=2, max_simulations=100, workers=workers
+    budget = (
+        {"max_generations": 30, "max_simulations": 100_000}
+        if long
+        else {
+            "max_generations": 2,
+            "max_simulations": 100,
+        }
     )
+    config["abc"].update(population_size=10, workers=workers, **budget)
     return _write_config(folder, config)
 
 
@@ -149,7 +157,7 @@ def test_killed_validate_leaves_no_workers_and_no_partial_folder(tmp_path, how):
     ids=["SIGKILL", "SIGTERM", "Ctrl-C-to-the-group"],
 )
 def test_stopped_calibrate_leaves_no_workers_and_says_so_in_one_line(tmp_path, how, group, code):
-    config = tiny_calibration(tmp_path)
+    config = tiny_calibration(tmp_path, long=True)
     out = tmp_path / "fit"
     before = earlier_results(out, "calibration")
     proc = start("calibrate", str(config), "--out", str(out), "--quiet")
