@@ -91,6 +91,8 @@ CONSUMPTION = ROOT / "experiments" / "data" / "consumption_targets.csv"
 
 def consumption_targets_table() -> str:
     """docs/calibration.md: the fitted band of the mobile share of consumption, per year."""
+    from docs.generators_tables import _read_csv as _csv_rows
+
     nbs = {
         r["year"]: r
         for r in _csv_rows(ROOT / "experiments" / "data" / "nbs_online_retail_share.csv")
@@ -120,11 +122,6 @@ def consumption_targets_table() -> str:
         "`python -m docs.build` (docs/generators_data.py).*"
     )
     return "\n".join(lines) + "\n"
-
-
-def _csv_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 WORLDS = ROOT / "experiments" / "measured"

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import small_scenario
 
-from model import MarketModel, load_scenario
+from model import MarketModel
 from model.mechanisms import merchant_adoption as ma
 from model.scenario import Accounts, MerchantDynamics
 
-SMALL = {  # the baseline's 25 consumers per merchant and 250 per KOL
-    "population.consumers": 500,
-    "population.merchants": 20,
-    "population.kols": 2,
+SIZE = {  # the baseline's 25 consumers per merchant and 250 per KOL, its 156 weeks
+    "population__consumers": 500,
+    "population__merchants": 20,
+    "population__kols": 2,
+    "simulation__steps": 156,
 }
 
 
 def _scenario(**overrides):
-    values = dict(SMALL)
-    values.update({k.replace("__", "."): v for k, v in overrides.items()})
-    return load_scenario(ROOT / "scenarios" / "baseline.yaml", values)
+    return small_scenario(**{**SIZE, **overrides})
 
 
 def test_an_adopter_in_its_trial_neither_abandons_nor_drops_its_channels():
