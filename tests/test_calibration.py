@@ -357,6 +357,47 @@ def test_stop_reason_names_the_rule_that_stopped():
     )
 
 
+def test_stop_reason_names_a_degenerate_generation():
+    from model.validation.abc import stop_reason
+    from model.validation.calibration import ABCSettings
+
+    settings = ABCSettings(min_ess=30)
+    gens = pd.DataFrame(
+        {"t": [0, 1], "epsilon": [0.1, 0.05], "particles": [50, 50], "acceptance_rate": [0.5, 0.2]}
+    )
+    reason = stop_reason(gens, settings, 900, 6000, 8, 45, 100.0, degenerate=1)
+    assert reason.startswith("effective sample size of generation 2 below 30")
+    assert "the posterior is generation 1" in reason
+
+
+def test_a_generation_below_the_ess_floor_ends_the_fit_and_is_not_kept(tmp_path):
+    """abc.min_ess: the posterior is the last generation with enough effective particles."""
+    from model.validation.abc import effective_sample_size, run_abc
+
+    _write_synthetic(tmp_path, TRUTH)
+    config = _config(tmp_path)
+    # generation 0's weights are equal (ESS 12); any later one's are not (ESS < 11.9)
+    config["abc"].update(population_size=12, max_generations=5, max_simulations=400, min_ess=11.9)
+    cal = load_calibration(_write_config(tmp_path, config))
+    result = run_abc(cal, tmp_path / "abc.db", quiet=True)
+    assert result.generations["t"].tolist() == [0]
+    assert result.stop_reason.startswith("effective sample size of generation 1 below 11.9")
+    assert effective_sample_size(result.particles["weight"]) == pytest.approx(12.0)
+    # without the floor the same fit goes on
+    config["abc"]["min_ess"] = None
+    cal = load_calibration(_write_config(tmp_path, config, "free.yaml"))
+    assert len(run_abc(cal, tmp_path / "free.db", quiet=True).generations) > 1
+
+
+def test_ess_floor_above_the_population_is_refused():
+    from pydantic import ValidationError
+
+    from model.validation.calibration import ABCSettings
+
+    with pytest.raises(ValidationError, match="min_ess"):
+        ABCSettings(population_size=20, min_ess=30)
+
+
 def _perfect_curves(cal):
     """The fit masks, and curves equal to the observations at their steps (0 elsewhere)."""
     masks = {n: cal.fit_mask(n) for n in cal.series_names}

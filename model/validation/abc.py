@@ -8,8 +8,14 @@ is below a threshold epsilon; each later generation perturbs accepted particles
 (multivariate normal kernel fitted to the last population), lowers epsilon to a
 quantile of the last accepted distances and reweights particles by prior density /
 proposal density. The accepted, weighted particles of the last generation are the
-posterior sample. The model's own randomness is part of the likelihood: each
-particle is one run, with a seed derived from its parameter values.
+posterior sample. With ``abc.min_ess`` set, a generation whose weights have degenerated
+(effective sample size ``1 / sum w^2`` below it: a few particles carry the posterior)
+ends the fit and is not kept: the posterior is the last generation with at least
+``min_ess`` effective particles (the usual resample-or-stop rule of SMC samplers, Del
+Moral, Doucet and Jasra 2006; a degenerate sample understates or misplaces the
+uncertainty, so a wider but well-represented posterior is reported instead). The
+model's own randomness is part of the likelihood: each particle is one run, with a seed
+derived from its parameter values.
 
 Samplers (where the model runs happen):
 
@@ -139,6 +145,26 @@ class SimulationModel(pyabc.IntegratedModel):
             return pyabc.ModelResult(accepted=False)
         value = distance(cal, curves, self.masks)
         return pyabc.ModelResult(sum_stat=curves, distance=value, accepted=value <= eps)
+
+
+def effective_sample_size(weights: Any) -> float:
+    """Return ``1 / sum w^2`` of normalised weights (Kish's effective sample size)."""
+    w = np.asarray(weights, dtype=float)
+    w = w / w.sum()
+    return float(1.0 / np.sum(w**2))
+
+
+class _ESSStoppingABCSMC(pyabc.ABCSMC):
+    """pyabc's ABC-SMC that also stops after a generation whose ESS fell below a floor."""
+
+    min_ess: float | None = None
+
+    def check_terminate(self, t: int, acceptance_rate: float) -> bool:  # noqa: D102
+        if self.min_ess is not None:
+            _, w = self.history.get_distribution(m=0, t=t)
+            if effective_sample_size(w) < self.min_ess:
+                return True
+        return super().check_terminate(t=t, acceptance_rate=acceptance_rate)
 
 
 def simulation_model(calibration: Calibration, deadline: float | None = None) -> SimulationModel:
@@ -395,6 +421,8 @@ def run_abc(
     """
     settings = calibration.config.abc
     pop = population_size or settings.population_size
+    # the ESS floor; a --particles override below it turns it off (it could never be met)
+    floor = settings.min_ess if settings.min_ess is not None and settings.min_ess <= pop else None
     gens = max_generations or settings.max_generations
     budget = max_simulations or settings.max_simulations
     minutes = max_minutes or settings.max_minutes
@@ -424,8 +452,13 @@ def run_abc(
                 + f"; a budget of {budget} model runs, checked between generations (the "
                 f"generation running when it is spent is finished); runs in {where}"
             )
+            if settings.min_ess is not None and floor is None:
+                log(
+                    f"abc.min_ess ({settings.min_ess:g}) is above the {pop} particles: "
+                    "no effective-sample-size floor in this fit"
+                )
         deadline = None if minutes is None else time.time() + 60.0 * minutes
-        abc = pyabc.ABCSMC(
+        abc = _ESSStoppingABCSMC(
             simulation_model(calibration, deadline),
             prior,
             SeriesDistance(calibration),
@@ -433,6 +466,7 @@ def run_abc(
             sampler=sampler,
             eps=pyabc.QuantileEpsilon(alpha=settings.epsilon_quantile),
         )
+        abc.min_ess = floor
         with _history_written(database):
             abc.new(f"sqlite:///{database}", observed)
             started = time.perf_counter()
@@ -452,11 +486,18 @@ def run_abc(
     def placeholder(particle: Any) -> bool:  # every curve missing (a real run has step 0)
         return all(np.isnan(np.asarray(particle.sum_stat[n], dtype=float)).all() for n in names)
 
+    degenerate = 0  # generations dropped because their ESS fell below abc.min_ess
     for t in range(int(history.max_t), -1, -1):
         population = history.get_population(t=t)
-        if not any(placeholder(p) for p in population.particles):
-            final_t = t
-            break
+        if any(placeholder(p) for p in population.particles):
+            continue
+        if floor is not None and t > 0:
+            _, w = history.get_distribution(m=0, t=t)
+            if effective_sample_size(w) < floor:
+                degenerate += 1
+                continue
+        final_t = t
+        break
     if final_t is None:
         raise UserError(no_generation_message(history, budget, minutes, seconds))
     populations = history.get_all_populations()
@@ -466,7 +507,7 @@ def run_abc(
     ess = []
     for t in populations["t"]:
         _, w = history.get_distribution(m=0, t=int(t))
-        ess.append(float(1.0 / np.sum(np.asarray(w) ** 2)))
+        ess.append(effective_sample_size(w))
     generations = pd.DataFrame(
         {
             "t": populations["t"].astype(int),
@@ -490,7 +531,8 @@ def run_abc(
     particles["distance"] = [float(p.distance) for p in population.particles]
     simulations = calibration_runs + int(generations["samples"].sum())
     reason = stop_reason(
-        generations, settings, simulations, budget, gens, minutes, seconds, dropped
+        generations, settings, simulations, budget, gens, minutes, seconds, dropped - degenerate,
+        degenerate=degenerate,
     )
     return ABCResult(
         calibration=calibration,
@@ -534,9 +576,20 @@ def stop_reason(
     minutes: float | None,
     seconds: float,
     dropped: int = 0,
+    degenerate: int = 0,
 ) -> str:
-    """Why an ABC-SMC run stopped: the first of its stopping rules that was met."""
+    """Why an ABC-SMC run stopped: the first of its stopping rules that was met.
+
+    ``dropped`` counts generations cut short by the time budget, ``degenerate`` those
+    whose effective sample size fell below ``settings.min_ess`` (not kept).
+    """
     last = generations.iloc[-1]
+    if degenerate:
+        return (
+            f"effective sample size of generation {int(last['t']) + 1} below "
+            f"{settings.min_ess:g} (abc.min_ess): that generation was not kept, the "
+            f"posterior is generation {int(last['t'])}"
+        )
     if dropped or (minutes is not None and seconds >= 60 * minutes):
         reason = f"time budget ({minutes:g} minutes) reached"
         if dropped:
@@ -599,7 +652,7 @@ def load_result(calibration: Calibration, folder: Path) -> ABCResult:
     particles = particles[[*names, "weight", "distance"]].copy()  # weights as written (sum 1)
     settings = calibration.config.abc
     config = info.get("config", {}).get("abc", {})
-    reason = stop_reason(
+    reason = info.get("stop_reason") or stop_reason(  # as the fit wrote it, if it did
         generations,
         settings,
         int(info.get("simulations", 0)),

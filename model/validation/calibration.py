@@ -229,6 +229,10 @@ class ABCSettings(_Strict):
         min_acceptance_rate: stop when fewer than this share of proposals is accepted.
         epsilon_quantile: the next generation's threshold is this quantile of the last
             generation's accepted distances (0.5: the median).
+        min_ess: stop when a generation's effective sample size (``1 / sum w^2`` of its
+            normalised weights) falls below this, and keep the generation before it as
+            the posterior (None: no such rule). A degenerate generation, whose weight
+            sits on a few particles, is not a usable posterior sample.
         seed: seed of numpy's global generator, which pyabc draws from.
         workers: local worker processes (1: pyabc's single-core sampler, reproducible).
         predictive_draws: posterior draws re-simulated with fresh seeds for the bands.
@@ -259,6 +263,7 @@ class ABCSettings(_Strict):
     min_epsilon: Annotated[float, Field(ge=0)] = 0.0
     min_acceptance_rate: Annotated[float, Field(ge=0, lt=1)] = 0.02
     epsilon_quantile: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    min_ess: Annotated[float, Field(ge=1)] | None = None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
     workers: Annotated[int, Field(ge=1, le=1024)] = 1
     predictive_draws: Annotated[int, Field(ge=1, le=100_000)] = 100
@@ -267,6 +272,15 @@ class ABCSettings(_Strict):
     point_candidates: Annotated[int, Field(ge=1, le=10_000)] = 8
     point_trials: Annotated[int, Field(ge=1, le=100_000)] = 160
     check_replications: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+    @model_validator(mode="after")
+    def _ess_floor_within_population(self) -> ABCSettings:
+        if self.min_ess is not None and self.min_ess > self.population_size:
+            raise ValueError(
+                f"min_ess ({self.min_ess:g}) is above population_size "
+                f"({self.population_size}): no generation after the first could meet it"
+            )
+        return self
 
     @model_validator(mode="after")
     def _time_limit_needs_rate(self) -> ABCSettings:
