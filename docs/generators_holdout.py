@@ -58,6 +58,24 @@ def _source_line(meta: dict[str, Any]) -> str:
     )
 
 
+def _logged_status(meta: dict[str, Any]) -> str:
+    """Return "scoring N, status S" of the shipped fit in the validation log ("" if absent).
+
+    The scoring is the log's last one at the fit's commit (the log rows carry the commit
+    the fit ran at, as its manifest does).
+    """
+    commit = str(meta.get("manifest", {}).get("git_commit", ""))
+    path = ROOT / "docs" / "validation_log.csv"
+    if not commit or not path.is_file():
+        return ""
+    with path.open(newline="", encoding="utf-8") as handle:
+        mine = [r for r in csv.DictReader(handle) if r.get("commit") == commit]
+    if not mine:
+        return ""
+    last = max(mine, key=lambda r: int(r["scoring"]))
+    return f"scoring {last['scoring']} of the validation log, status `{last['status']}`"
+
+
 def holdout_latest_table() -> str:
     """Tabulate the latest hold-out: model (predictive mean, point) against the best baseline."""
     if not (ROOT / HOLDOUT_DIR / "out_of_sample.csv").is_file():
@@ -125,8 +143,10 @@ def holdout_latest_fit() -> str:
     }
     within = all(abs(pooled[k] - NOMINAL[k]) <= TOLERANCE for k in NOMINAL)
     stop = str(_meta().get("stop_reason", "")).strip()
+    status = _logged_status(_meta())
     return (
-        f"ABC-SMC: {len(gens)} generations of {particles} particles kept, {runs:,} model runs "
+        (f"This is {status}. " if status else "")
+        + f"ABC-SMC: {len(gens)} generations of {particles} particles kept, {runs:,} model runs "
         f"in them{' (' + stop + ')' if stop else ''}; "
         f"epsilon {_number(gens[0]['epsilon']):.3f} -> {_number(last['epsilon']):.3f}; "
         f"effective sample size of the last generation {ess:.1f} of {particles} "

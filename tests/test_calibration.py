@@ -389,6 +389,44 @@ def test_a_generation_below_the_ess_floor_ends_the_fit_and_is_not_kept(tmp_path)
     assert len(run_abc(cal, tmp_path / "free.db", quiet=True).generations) > 1
 
 
+def test_logit_sampling_scale_is_the_same_uniform_prior(tmp_path):
+    """abc.sampling_scale logit: pyabc samples log-odds, the model gets the same prior."""
+    from scipy import stats
+
+    from model.validation.abc import prior, simulation_model
+
+    _write_synthetic(tmp_path, TRUTH)
+    config = _config(tmp_path)
+    config["abc"]["sampling_scale"] = "logit"
+    cal = load_calibration(_write_config(tmp_path, config))
+    rng = np.random.default_rng(4)
+    model = simulation_model(cal)
+    draws = [model.point(prior(cal).rvs(random_state=rng)) for _ in range(2000)]
+    growth = np.array([d["access_growth"] for d in draws])
+    peer = np.array([d["peer_influence"] for d in draws])
+    assert growth.min() >= 0.0 and growth.max() <= 0.015
+    assert peer.min() >= 0.01 and peer.max() <= 1.0
+    # uniform on the prior's own scale (log10 for the log prior): KS test at 1%
+    assert stats.kstest(growth, stats.uniform(0.0, 0.015).cdf).pvalue > 0.01
+    assert stats.kstest(np.log10(peer), stats.uniform(-2.0, 2.0).cdf).pvalue > 0.01
+
+
+def test_a_logit_scale_fit_recovers_the_twin_and_stays_within_the_bounds(tmp_path):
+    from model.validation.abc import run_abc
+
+    _write_synthetic(tmp_path, TRUTH)
+    config = _config(tmp_path)
+    config["abc"]["sampling_scale"] = "logit"
+    cal = load_calibration(_write_config(tmp_path, config))
+    result = run_abc(cal, tmp_path / "abc.db", quiet=True)
+    particles = result.particles
+    assert particles["access_growth"].between(0.0, 0.015).all()
+    assert particles["peer_influence"].between(0.01, 1.0).all()
+    for name, truth in TRUTH.items():
+        low, high = (result.weighted_quantile(name, q) for q in (0.05, 0.95))
+        assert low <= truth <= high, (name, low, high)
+
+
 def test_ess_floor_above_the_population_is_refused():
     from pydantic import ValidationError
 

@@ -115,9 +115,17 @@ class SimulationModel(pyabc.IntegratedModel):
         return {name: missing for name in self.calibration.series_names}
 
     def point(self, parameters: Mapping[str, float]) -> dict[str, float]:
-        """Parameter values (natural scale) of a pyabc parameter (prior scale)."""
+        """Parameter values (natural scale) of a pyabc parameter (its sampling scale)."""
         specs = self.calibration.config.parameters
-        return {n: specs[n].from_prior_scale(float(parameters[n])) for n in specs}
+        logit = self.calibration.config.abc.sampling_scale == "logit"
+        out = {}
+        for name, spec in specs.items():
+            value = float(parameters[name])
+            if logit:  # the position within the prior's bounds, from its log-odds
+                lo, hi = spec.prior_bounds()
+                value = lo + (hi - lo) * _sigmoid(value)
+            out[name] = spec.from_prior_scale(value)
+        return out
 
     def sample(self, pars: Mapping[str, float]) -> dict[str, np.ndarray]:
         """Run the model once at these parameters (full run); each series' curve."""
@@ -145,6 +153,33 @@ class SimulationModel(pyabc.IntegratedModel):
             return pyabc.ModelResult(accepted=False)
         value = distance(cal, curves, self.masks)
         return pyabc.ModelResult(sum_stat=curves, distance=value, accepted=value <= eps)
+
+
+def _sigmoid(u: float) -> float:
+    """Return 1 / (1 + e^-u) without overflow."""
+    if u >= 0:
+        return 1.0 / (1.0 + math.exp(-u))
+    z = math.exp(u)
+    return z / (1.0 + z)
+
+
+def prior(calibration: Calibration) -> Any:
+    """Return the pyabc prior of a calibration's parameters on their sampling scale.
+
+    ``abc.sampling_scale: bounded``: uniform on each prior's own scale (log10 with
+    ``log: true``). ``logit``: the standard logistic on the log-odds of the position
+    within those bounds, the same prior (uniform on the bounded scale) seen from an
+    unbounded scale, where the perturbation kernel loses no mass beyond a bound.
+    """
+    logit = calibration.config.abc.sampling_scale == "logit"
+    priors = {}
+    for name, spec in calibration.config.parameters.items():
+        if logit:
+            priors[name] = pyabc.RV("logistic", 0.0, 1.0)
+        else:
+            lo, hi = spec.prior_bounds()
+            priors[name] = pyabc.RV("uniform", lo, hi - lo)
+    return pyabc.Distribution(**priors)
 
 
 def effective_sample_size(weights: Any) -> float:
@@ -430,11 +465,7 @@ def run_abc(
         logging.getLogger(logger).setLevel(logging.WARNING if quiet else logging.INFO)
     logging.getLogger("ABC.Sampler").setLevel(logging.WARNING)
 
-    priors = {}
-    for name, spec in calibration.config.parameters.items():
-        lo, hi = spec.prior_bounds()
-        priors[name] = pyabc.RV("uniform", lo, hi - lo)
-    prior = pyabc.Distribution(**priors)
+    parameter_prior = prior(calibration)
     observed = {n: o.values for n, o in calibration.observations.items()}
 
     database = Path(database).resolve()
@@ -446,8 +477,8 @@ def run_abc(
     with seeded_global_generators(settings.seed), sampling as (sampler, n, where):
         if log:
             log(
-                f"ABC-SMC: {len(priors)} parameters, {pop} particles per generation, "
-                f"at most {gens} generations"
+                f"ABC-SMC: {len(calibration.config.parameters)} parameters, {pop} particles "
+                f"per generation, at most {gens} generations"
                 + (f" or {minutes:g} minutes" if minutes else "")
                 + f"; a budget of {budget} model runs, checked between generations (the "
                 f"generation running when it is spent is finished); runs in {where}"
@@ -460,7 +491,7 @@ def run_abc(
         deadline = None if minutes is None else time.time() + 60.0 * minutes
         abc = _ESSStoppingABCSMC(
             simulation_model(calibration, deadline),
-            prior,
+            parameter_prior,
             SeriesDistance(calibration),
             population_size=pop,
             sampler=sampler,

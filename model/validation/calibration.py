@@ -229,6 +229,13 @@ class ABCSettings(_Strict):
         min_acceptance_rate: stop when fewer than this share of proposals is accepted.
         epsilon_quantile: the next generation's threshold is this quantile of the last
             generation's accepted distances (0.5: the median).
+        sampling_scale: the scale pyabc samples and perturbs on. ``bounded``: each
+            prior's own scale (uniform between its bounds; log10 with ``log: true``).
+            ``logit``: the log-odds of the position within those bounds (the same
+            uniform prior, seen as a standard logistic). In several dimensions a
+            kernel on the bounded scale loses much of its mass beyond the bounds near
+            them, so particles there get large weights and the effective sample size
+            collapses; on the logit scale nothing is lost.
         min_ess: stop when a generation's effective sample size (``1 / sum w^2`` of its
             normalised weights) falls below this, and keep the generation before it as
             the posterior (None: no such rule). A degenerate generation, whose weight
@@ -263,6 +270,7 @@ class ABCSettings(_Strict):
     min_epsilon: Annotated[float, Field(ge=0)] = 0.0
     min_acceptance_rate: Annotated[float, Field(ge=0, lt=1)] = 0.02
     epsilon_quantile: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    sampling_scale: Literal["bounded", "logit"] = "bounded"
     min_ess: Annotated[float, Field(ge=1)] | None = None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
     workers: Annotated[int, Field(ge=1, le=1024)] = 1
