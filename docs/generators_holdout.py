@@ -19,7 +19,7 @@ from docs.generators import cell, significant
 from docs.generators_tables import _SERIES_LABELS as SERIES_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
-HOLDOUT_DIR = "docs/calibration_results/holdout_2026-12-06"
+HOLDOUT_DIR = "docs/calibration_results/holdout_2026-12-07"
 """The shipped folder of the latest hold-out fit and forecast."""
 
 NOMINAL = {"coverage_50": 0.5, "coverage_90": 0.9}
@@ -101,12 +101,18 @@ def holdout_latest_table() -> str:
         }
         rmse = _number(model["rmse_points"])
         best = min(baselines, key=baselines.get) if baselines else None
-        if best is None:
-            verdict = "no baseline"
-        elif rmse < baselines[best]:
-            verdict = "beats every baseline"
-        else:
-            verdict = f"worse than {best}"
+
+        def judged(value: float) -> str:
+            if best is None:
+                return "no baseline"
+            return "beats every baseline" if value < baselines[best] else f"worse than {best}"
+
+        verdict = judged(rmse)
+        if point is not None and best is not None:
+            verdict = (
+                f"predictive mean {verdict}; point estimate "
+                f"{judged(_number(point['rmse_points']))}"
+            )
         verdicts.append((series, verdict))
         coverage = f"{_number(model['coverage_50']):.2f} / {_number(model['coverage_90']):.2f}"
         out.append(

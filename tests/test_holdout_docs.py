@@ -69,10 +69,11 @@ def test_the_verdict_compares_the_predictive_mean_with_the_best_baseline(shipped
     table = gh.holdout_latest_table()
     payment = next(line for line in table.splitlines() if line.startswith("| mobile payment |"))
     shopping = next(line for line in table.splitlines() if line.startswith("| mobile shopping |"))
-    assert (
-        "beats every baseline" in payment and "bass: 2.5" in payment and "(0.50 / 1.00)" in payment
-    )
-    assert "worse than linear_trend" in shopping and "linear_trend: 4" in shopping
+    assert "bass: 2.5" in payment and "(0.50 / 1.00)" in payment
+    # the verdict names the predictive mean and the point estimate, each against the best
+    assert "predictive mean beats every baseline; point estimate worse than bass" in payment
+    assert "linear_trend: 4" in shopping
+    assert "predictive mean worse than linear_trend; point estimate worse than" in shopping
     assert "abcdef1" in table
 
 
@@ -92,6 +93,20 @@ def test_the_fit_text_states_ess_and_pooled_coverage_against_nominal(shipped):
     assert "22.5 of 120 (below the 30" in text
     # pooled over access and payment (8 observations), customs left out
     assert "0.38 inside the 50% band and 0.88 inside the 90% band (both within 15 points" in text
+
+
+def test_the_fit_text_names_its_scoring_in_the_validation_log(shipped):
+    _write(shipped, [_row("payment", MODEL_PREDICTIVE, 1.0, 0.5, 1.0)], generations=2, ess=40.0)
+    log = shipped.parents[2] / "docs" / "validation_log.csv"  # ROOT / docs
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(
+        "date,commit,scoring,status\n"
+        "2026-12-01,0000000,7,development\n"
+        "2026-12-07,abcdef123,8,headline\n"
+    )
+    text = gh.holdout_latest_fit()
+    assert text.startswith("This is scoring 8 of the validation log, status `headline`.")
+    assert "40.0 of 120 (at least the 30" in text
 
 
 def test_nothing_shipped_says_so(shipped):
