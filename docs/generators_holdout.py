@@ -76,6 +76,13 @@ def _logged_status(meta: dict[str, Any]) -> str:
     return f"scoring {last['scoring']} of the validation log, status `{last['status']}`"
 
 
+def _judged(value: float, best: str | None, baselines: dict[str, float]) -> str:
+    """Return how an RMSE compares with the best baseline's."""
+    if best is None:
+        return "no baseline"
+    return "beats every baseline" if value < baselines[best] else f"worse than {best}"
+
+
 def holdout_latest_table() -> str:
     """Tabulate the latest hold-out: model (predictive mean, point) against the best baseline."""
     if not (ROOT / HOLDOUT_DIR / "out_of_sample.csv").is_file():
@@ -101,17 +108,11 @@ def holdout_latest_table() -> str:
         }
         rmse = _number(model["rmse_points"])
         best = min(baselines, key=baselines.get) if baselines else None
-
-        def judged(value: float) -> str:
-            if best is None:
-                return "no baseline"
-            return "beats every baseline" if value < baselines[best] else f"worse than {best}"
-
-        verdict = judged(rmse)
+        verdict = _judged(rmse, best, baselines)
         if point is not None and best is not None:
             verdict = (
                 f"predictive mean {verdict}; point estimate "
-                f"{judged(_number(point['rmse_points']))}"
+                f"{_judged(_number(point['rmse_points']), best, baselines)}"
             )
         verdicts.append((series, verdict))
         coverage = f"{_number(model['coverage_50']):.2f} / {_number(model['coverage_90']):.2f}"
