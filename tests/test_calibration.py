@@ -374,10 +374,12 @@ def test_a_generation_below_the_ess_floor_ends_the_fit_and_is_not_kept(tmp_path)
     """abc.min_ess: the posterior is the last generation with enough effective particles."""
     from model.validation.abc import effective_sample_size, run_abc
 
-    _write_synthetic(tmp_path, TRUTH)
+    csv = _write_synthetic(tmp_path, TRUTH)
+    pd.read_csv(csv).iloc[:3].to_csv(csv, index=False)  # weeks 3, 6, 9: a fast fit
     config = _config(tmp_path)
+    config["time"]["steps"] = 9
     # generation 0's weights are equal (ESS 12); any later one's are not (ESS < 11.9)
-    config["abc"].update(population_size=12, max_generations=5, max_simulations=400, min_ess=11.9)
+    config["abc"].update(population_size=12, max_generations=2, max_simulations=400, min_ess=11.9)
     cal = load_calibration(_write_config(tmp_path, config))
     result = run_abc(cal, tmp_path / "abc.db", quiet=True)
     assert result.generations["t"].tolist() == [0]
@@ -411,6 +413,7 @@ def test_logit_sampling_scale_is_the_same_uniform_prior(tmp_path):
     assert stats.kstest(np.log10(peer), stats.uniform(-2.0, 2.0).cdf).pvalue > 0.01
 
 
+@pytest.mark.slow
 def test_a_logit_scale_fit_recovers_the_twin_and_stays_within_the_bounds(tmp_path):
     from model.validation.abc import run_abc
 
@@ -425,6 +428,22 @@ def test_a_logit_scale_fit_recovers_the_twin_and_stays_within_the_bounds(tmp_pat
     for name, truth in TRUTH.items():
         low, high = (result.weighted_quantile(name, q) for q in (0.05, 0.95))
         assert low <= truth <= high, (name, low, high)
+
+
+def test_a_logit_scale_fit_stays_within_the_prior_bounds(tmp_path):
+    from model.validation.abc import run_abc
+
+    csv = _write_synthetic(tmp_path, TRUTH)
+    pd.read_csv(csv).iloc[:3].to_csv(csv, index=False)  # weeks 3, 6, 9: a fast fit
+    config = _config(tmp_path)
+    config["time"]["steps"] = 9
+    config["abc"].update(sampling_scale="logit", population_size=10, max_generations=2)
+    cal = load_calibration(_write_config(tmp_path, config))
+    result = run_abc(cal, tmp_path / "abc.db", quiet=True)
+    assert len(result.generations) == 2
+    assert result.particles["access_growth"].between(0.0, 0.015).all()
+    assert result.particles["peer_influence"].between(0.01, 1.0).all()
+    assert result.particles["weight"].sum() == pytest.approx(1.0)
 
 
 def test_ess_floor_above_the_population_is_refused():
