@@ -1247,6 +1247,7 @@ def main(argv: list[str] | None = None) -> int:
             # every block follows the records before the next experiment starts
             for experiment in sorted(experiments.values(), key=lambda e: not e.first):
                 run_experiment(experiment)
+                render = Renderer()  # texts rendered before this run read its old record
                 if experiment.first:
                     rewrite(paths, None, render)
             if names is not None:  # every block of a rerun experiment follows its new results

@@ -109,6 +109,20 @@ def test_the_test_runs_are_run_before_every_other_experiment(monkeypatch):
     assert ran[2:] == ["bench_scale"]
 
 
+def test_every_rewrite_after_an_experiment_renders_from_fresh_records(monkeypatch):
+    """A text rendered before an experiment ran is not reused after it (the full test
+    run's block once kept the record of the run before)."""
+    renderers = []
+    monkeypatch.setattr(build, "run_experiment", lambda experiment: None)
+    monkeypatch.setattr(
+        build, "rewrite", lambda paths, names, render: renderers.append(render) or []
+    )
+    assert build.main(["--only", "tests-full-time", "tests-quick-time"]) == 0
+    # one rewrite after each of the two test runs (they come first), then the final one
+    assert len(renderers) == 3
+    assert renderers[0] is not renderers[1]
+
+
 # --------------------------------------------------------------------------- test timings
 
 
