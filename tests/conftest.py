@@ -97,6 +97,8 @@ TIERS: dict[str, dict[str, tuple[str, ...]]] = {
             "test_time_budget_keeps_only_complete_generations",
             "test_calibrate_holdout_writes_outputs_and_fitted_scenario_survives_a_move",
             "test_single_core_runs_are_reproducible",
+            "test_a_generation_below_the_ess_floor_ends_the_fit_and_is_not_kept",
+            "test_a_logit_scale_fit_stays_within_the_prior_bounds",
         ),
         "test_china_2013.py": (),  # every test reads one 156-week replay (module fixture)
         "test_compare.py": (
@@ -133,6 +135,19 @@ TIERS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "test_decision.py": (
             "test_optimize_resumes_after_sigkill_without_repeating_finished_trials",
+        ),
+        # each runs `python -m docs.build` (3-4 s: every generator renders)
+        "test_docs_build.py": (
+            "test_check_passes_on_the_repository",
+            "test_check_fails_on_a_hand_edited_number",
+            "test_a_results_table_follows_its_recorded_results_file",
+            "test_bad_markers_are_named",
+            "test_markers_inside_fenced_code_are_not_blocks",
+            "test_a_rerun_records_its_command_machine_seeds_duration_and_outputs",
+            "test_calibration_tables_refuse_a_changed_fit",
+        ),
+        "test_docs_build_runs.py": (
+            "test_a_block_without_a_record_says_so_and_passes_until_a_number_is_typed",
         ),
         "test_economy.py": ("test_bad_economic_input_is_one_line",),
         "test_faults.py": (

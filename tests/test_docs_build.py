@@ -234,11 +234,20 @@ NEW_TABLE_BLOCKS = [
 """Blocks of docs/generators_tables.py: a hand-edited number in each fails the check."""
 
 
+@pytest.fixture(scope="module")
+def renderer():
+    """One renderer for the module: each generator renders once (the per-block checks run
+    in process; test_check_fails_on_a_hand_edited_number runs the command)."""
+    from docs.build import Renderer
+
+    return Renderer()
+
+
 @pytest.mark.parametrize(
     ("document", "name"), NEW_TABLE_BLOCKS, ids=[n for _, n in NEW_TABLE_BLOCKS]
 )
-def test_check_fails_on_a_hand_edited_number_in_a_results_block(tmp_path, document, name):
-    from docs.build import find_blocks
+def test_check_fails_on_a_hand_edited_number_in_a_results_block(tmp_path, document, name, renderer):
+    from docs.build import check, find_blocks
 
     lines = (ROOT / document).read_text(encoding="utf-8").splitlines()
     block = next(b for b in find_blocks(lines) if b.name == name)
@@ -261,10 +270,10 @@ def test_check_fails_on_a_hand_edited_number_in_a_results_block(tmp_path, docume
     path = tmp_path / Path(document).name
     path.write_text("\n".join(edited) + "\n", encoding="utf-8")
 
-    done = build("--check", str(path))
-    assert done.returncode == 1
-    assert f"{path}:{index + 1}: block '{name}' is not what its generator writes" in done.stderr
-    assert f"expected: {lines[index]}" in done.stderr
+    problems, _ = check([path], renderer)
+    assert len(problems) == 1
+    assert f"{path}:{index + 1}: block '{name}' is not what its generator writes" in problems[0]
+    assert f"expected: {lines[index]}" in problems[0]
 
 
 def test_calibration_tables_refuse_a_changed_fit(tmp_path):
