@@ -105,12 +105,18 @@ TIERS: dict[str, dict[str, tuple[str, ...]]] = {
             "test_decompose_a_package_into_its_levers",
             "test_workers_do_not_change_results",
             "test_coupons_before_trust_lead_with_their_window",
+            "test_thresholds_cumulative_and_seeds_as_mtsim_run",  # 5 s: a folder's contents
         ),
         "test_consumer_history.py": ("test_mtsim_run_writes_consumer_records_per_replication",),
         "test_decision.py": (
             "test_optimize_front_dominates_a_same_budget_grid",
             "test_discover_recovers_a_known_box_within_one_grid_step",
+            "test_compare_uncertain_reports_regret_across_worlds",  # 4 s: runs over worlds
         ),
+        # 5-8 s each: a validation, discovery and calibration into a full disk; the
+        # read-only and file cases of the same file stay in the quick tier
+        "test_pools.py": ("test_full_disk_is_one_line_and_earlier_results_stay",),
+        "test_sensitivity.py": ("test_sobol_pipeline_from_experiment_file_to_indices",),  # 4 s
         # trade creation and diversion over two paired runs of 156 weeks; the direction is
         # test_mechanisms.py's test_higher_trade_cost_lowers_cross_border_share
         "test_economy.py": ("test_lower_cross_border_friction_creates_and_diverts_trade",),
