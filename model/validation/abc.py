@@ -116,6 +116,8 @@ class SimulationModel(pyabc.IntegratedModel):
 
     def point(self, parameters: Mapping[str, float]) -> dict[str, float]:
         """Parameter values (natural scale) of a pyabc parameter (its sampling scale)."""
+        from scipy.special import expit  # the logistic function, overflow-safe
+
         specs = self.calibration.config.parameters
         logit = self.calibration.config.abc.sampling_scale == "logit"
         out = {}
@@ -123,7 +125,7 @@ class SimulationModel(pyabc.IntegratedModel):
             value = float(parameters[name])
             if logit:  # the position within the prior's bounds, from its log-odds
                 lo, hi = spec.prior_bounds()
-                value = lo + (hi - lo) * _sigmoid(value)
+                value = lo + (hi - lo) * float(expit(value))
             out[name] = spec.from_prior_scale(value)
         return out
 
@@ -153,14 +155,6 @@ class SimulationModel(pyabc.IntegratedModel):
             return pyabc.ModelResult(accepted=False)
         value = distance(cal, curves, self.masks)
         return pyabc.ModelResult(sum_stat=curves, distance=value, accepted=value <= eps)
-
-
-def _sigmoid(u: float) -> float:
-    """Return 1 / (1 + e^-u) without overflow."""
-    if u >= 0:
-        return 1.0 / (1.0 + math.exp(-u))
-    z = math.exp(u)
-    return z / (1.0 + z)
 
 
 def prior(calibration: Calibration) -> Any:
