@@ -225,11 +225,13 @@ def test_analyze_lhs_and_morris_stores(tmp_path):
     ]
     lhs = _tiny_experiment(tmp_path, "lhs", params, {"kind": "lhs", "samples": 8})
     run_sweep(lhs, tmp_path / "lhs", workers=1, progress=False)
-    written = analyze_store(tmp_path / "lhs", outcomes=["payment_adoption"])
+    # awareness, not payment: in 8 weeks of 300 consumers the payers can be the same in
+    # every sample (a constant outcome has no rank correlation)
+    written = analyze_store(tmp_path / "lhs", outcomes=["aware_share_mean"])
     correlations = pd.read_csv(written["rank_correlations.csv"])
     assert correlations["parameter"].tolist() == ["risk", "transmission"]
     assert correlations["rho"].between(-1, 1).all()
-    assert "scatter_payment_adoption_final.png" in written
+    assert "scatter_aware_share_mean.png" in written
 
     morris = _tiny_experiment(
         tmp_path, "morris", params, {"kind": "morris", "samples": 3, "num_levels": 4}
@@ -329,3 +331,18 @@ def test_response_curves_band_only_with_enough_runs(tmp_path):
     assert "n = 3" in drawn["r3.png"]["title"] and "single runs" in drawn["r3.png"]["title"]
     assert drawn["r8.png"]["bands"] == 1 and drawn["r8.png"]["dots"] == 0
     assert "95% t interval" in drawn["r8.png"]["title"]
+
+
+def test_a_perfect_rank_order_gives_rho_within_bounds_and_a_plottable_interval(tmp_path):
+    from model.analysis.sensitivity import plot_rank_correlations, rank_correlations
+
+    x = np.linspace(0.005, 0.1, 8)
+    table = pd.DataFrame({"t": x, "up": np.exp(3 * x), "down": -np.exp(3 * x)})
+    rows = pd.concat(
+        [rank_correlations(table, ["t"], "up"), rank_correlations(table, ["t"], "down")],
+        ignore_index=True,
+    )
+    assert rows["rho"].tolist() == [1.0, -1.0]
+    assert (rows["ci_low"] <= rows["rho"]).all() and (rows["rho"] <= rows["ci_high"]).all()
+    plot_rank_correlations(rows, tmp_path / "rho.png", "perfect order")
+    assert (tmp_path / "rho.png").stat().st_size > 0

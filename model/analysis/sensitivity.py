@@ -404,9 +404,11 @@ def rank_correlations(
         if n >= 4 and x.nunique() > 1 and frame[outcome].nunique() > 1:
             res = sps.spearmanr(x, frame[outcome])
             rho, p_value = float(res.statistic), float(res.pvalue)
+            rho = min(max(rho, -1.0), 1.0)  # a perfect rank order can round to 1 + 2e-16
             z = math.atanh(max(min(rho, 1 - 1e-12), -1 + 1e-12))
             half = sps.norm.ppf(0.5 + confidence / 2) * 1.03 / math.sqrt(n - 3)
             low, high = math.tanh(z - half), math.tanh(z + half)
+            low, high = min(low, rho), max(high, rho)  # |rho| = 1: z was clamped
         rows.append(
             {
                 "outcome": outcome,
@@ -673,6 +675,7 @@ def plot_rank_correlations(correlations: pd.DataFrame, path: Path, title: str) -
     for ax, (outcome, frame) in zip(axes, groups, strict=False):
         ys = np.arange(len(frame))
         err = np.vstack([frame["rho"] - frame["ci_low"], frame["ci_high"] - frame["rho"]])
+        err = np.where(np.isfinite(err), np.maximum(err, 0.0), 0.0)
         ax.barh(ys, frame["rho"], xerr=err, capsize=3)
         ax.set_yticks(ys, list(frame["parameter"]), fontsize=8)
         ax.axvline(0, color="black", lw=0.6)
