@@ -100,8 +100,8 @@ def marketing_phase(week: Week) -> None:
     reads="merchants.integrity merchants.verified merchants.region merchants.adopted "
     "kols.credibility kols.region kols.follower_count kols.followers consumers.region",
     uses="params merchant_kol_budget campaign_budget visibility marketing_lift",
-    produces="posts merchant_visibility kol_domestic kol_foreign kol_total conversion_lift "
-    "kol_fees_by_kol kol_fees_by_merchant kol_campaign_spend",
+    produces="posts merchant_visibility endorsements kol_domestic kol_foreign kol_total "
+    "conversion_lift kol_fees_by_kol kol_fees_by_merchant kol_campaign_spend",
     writes="kols.credibility kols.posted kols.sponsored kols.disclosed "
     "kols.endorsed_merchant kols.followers kols.follower_count",
 )
@@ -134,6 +134,7 @@ def kol_posts_phase(week: Week) -> None:
     )
     posts = s.posts = result.posts
     s.merchant_visibility, s.conversion_lift = result.merchant_visibility, result.conversion_lift
+    s.endorsements = result.endorsements
     s.kol_domestic, s.kol_foreign = result.genuine_domestic, result.genuine_foreign
     s.kol_total = result.exposure
     s.kol_fees_by_kol, s.kol_fees_by_merchant = result.fees_by_kol, result.fees_by_merchant
@@ -288,7 +289,7 @@ def platform_phase(week: Week) -> None:
     "merchants.active merchants.region merchants.accepts_mobile_payment "
     "platforms.qr_acceptance consumers.mobile_habit",
     uses="params has_access merchant_visibility conversion_lift pays risk platform_week "
-    "kol_total marketing_lift warned_merchant",
+    "kol_total marketing_lift warned_merchant endorsements",
     produces="orders",
 )
 def ordering_phase(week: Week) -> None:
@@ -328,6 +329,7 @@ def ordering_phase(week: Week) -> None:
             week.platforms.qr_acceptance if week.scenario.platforms is not None else None
         ),
         habit=c.mobile_habit,
+        endorsements=s.endorsements,
     )
 
 

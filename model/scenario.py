@@ -628,8 +628,9 @@ class KOLs(StrictModel):
             credibility gap (sponsored posts recover none), so credibility settles where
             it falls with the commercial share of the KOL's posts.
         reach_rate: share of its followers who see a post of a KOL of the mean audience;
-            an endorsement adds the followers who see it, weighted by persuasion, to the
-            endorsed merchant's visibility.
+            a follower who sees an endorsement (times engagement, attention and
+            persuasion) buys from the endorsed merchant when it orders from that
+            merchant's region (mechanisms/kol.py, consideration).
     """
 
     follows_per_consumer: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.35

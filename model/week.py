@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from model.mechanisms.fulfilment import Fulfilment
-    from model.mechanisms.kol import KOLPosts
+    from model.mechanisms.kol import Endorsements, KOLPosts
     from model.mechanisms.merchant_adoption import MerchantWeek
     from model.mechanisms.ordering import Orders
     from model.mechanisms.platform import PlatformWeek
@@ -201,7 +201,8 @@ class Signals:
     marketing_spend_by_merchant: np.ndarray  # float per merchant: own non-KOL spend (yuan)
     channel_subsidy_spend: dict[str, float]  # per channel: the state's subsidy spent (yuan)
     posts: KOLPosts  # the week's KOL posts, one row per post
-    merchant_visibility: np.ndarray  # float32 per merchant: own channels plus endorsements
+    merchant_visibility: np.ndarray  # float32 per merchant: reach of its own channels
+    endorsements: Endorsements | None  # the week's KOL endorsements as followers see them
     kol_domestic: np.ndarray  # float32 per consumer: genuine endorsements of own-region sellers
     kol_foreign: np.ndarray  # float32 per consumer: genuine endorsements of other regions'
     kol_total: np.ndarray  # float32 per consumer: exposure to all KOL posts

@@ -173,3 +173,70 @@ def test_kol_week_is_deterministic_and_its_fees_balance():
         tables.append((model.kols.credibility.copy(), model.timeseries()))
     assert np.array_equal(tables[0][0], tables[1][0])
     assert tables[0][1].equals(tables[1][1])
+
+
+def _endorsements(spec, groups, n, post_kols, post_merchants, merchant_region, persuasion=0.7):
+    followers = _followers(groups, n)
+    count = np.diff(followers.indptr)
+    attn = kol.attention(spec, followers)
+    eng, _ = kol.engaged_reach(spec, followers, count, attn)
+    posts = _posts(post_kols, persuasion=persuasion, n_kols=len(groups))
+    posts.merchant = np.asarray(post_merchants, dtype=np.int64)
+    n_regions = int(merchant_region.max()) + 1
+    exposure, _ = kol.follower_exposure(
+        followers, posts, merchant_region, n_regions, engagement=eng, attention=attn
+    )
+    return kol.endorsements(spec, followers, posts, exposure, eng, merchant_region, n_regions)
+
+
+def test_an_endorsement_acts_only_on_followers_who_order_from_its_region():
+    spec = _spec(reach_rate=1.0)
+    merchant_region = np.array([0, 0, 0, 1], dtype=np.uint8)
+    selling = np.array([True, True, True, True])
+    # KOL 0 (followed by consumers 0 and 3) endorses merchant 2 of region 0, strongly
+    ends = _endorsements(spec, [[0, 3], [2]], 4, [0] * 40, [2] * 40, merchant_region,
+                         persuasion=1.0)
+    rng = np.random.default_rng(5)
+    buyers = np.array([0, 1, 3, 0])
+    region = np.array([0, 0, 1, -1])  # consumer 3 orders from region 1; -1: a platform pick
+    picked = ends.pick(rng, buyers, region, selling)
+    assert picked.tolist() == [2, -1, -1, -1]  # only the follower ordering from region 0
+    selling[2] = False  # an endorsed merchant that no longer sells is not bought from
+    assert ends.pick(rng, buyers, region, selling).tolist() == [-1, -1, -1, -1]
+    # no posts, no endorsements (and no draws in the ordering phase)
+    empty = _posts(np.zeros(0, dtype=np.int64), n_kols=2)
+    no_exposure = np.zeros((4, 2), dtype=np.float32)
+    assert kol.endorsements(spec, _followers([[0, 3], [2]], 4), empty, no_exposure,
+                            np.ones(2), merchant_region, 2) is None
+
+
+def test_the_chance_to_buy_from_an_endorsed_merchant_is_one_minus_exp_of_what_is_seen():
+    spec = _spec()
+    merchant_region = np.array([0, 0], dtype=np.uint8)
+    n = 20000
+    ends = _endorsements(spec, [np.arange(n)], n, [0], [1], merchant_region)
+    seen = float(ends.seen[0, 0])
+    assert seen == pytest.approx(spec.reach_rate * 0.7, rel=1e-5)  # one KOL: e = persuasion
+    picked = ends.pick(np.random.default_rng(2), np.arange(n), np.zeros(n, dtype=np.int64),
+                       np.array([True, True]))
+    share = float(np.mean(picked == 1))
+    expected = -np.expm1(-seen)
+    assert share == pytest.approx(expected, abs=4 * np.sqrt(expected * (1 - expected) / n))
+    assert set(np.unique(picked)) == {-1, 1}
+
+
+def test_orders_an_endorsement_brings_per_follower_fall_with_audience_size():
+    spec = _spec(reach_rate=1.0)
+    # KOLs with 10, 100 and 1,000 disjoint followers each endorse their own merchant once
+    sizes = (10, 100, 1000)
+    starts = np.cumsum((0,) + sizes)
+    groups = [np.arange(starts[k], starts[k + 1]) for k in range(3)]
+    n = int(starts[-1])
+    ends = _endorsements(spec, groups, n, [0, 1, 2], [0, 1, 2], np.zeros(3, dtype=np.uint8))
+    rates = np.zeros(3)
+    rng = np.random.default_rng(8)
+    for _ in range(200):  # 200 weeks in which every follower orders from region 0
+        picked = ends.pick(rng, np.arange(n), np.zeros(n, dtype=np.int64), np.ones(3, bool))
+        for k, g in enumerate(groups):
+            rates[k] += np.mean(picked[g] == k) / 200
+    assert rates[0] > rates[1] > rates[2] > 0

@@ -47,11 +47,18 @@ Rules, per week:
   persuasion * eps_k`` (a sparse product): per follower it falls with the KOL's audience
   and with the number of KOLs followed. Exposure raises awareness
   (``1 - exp(-awareness_gain * e_i)``) and purchase probability
-  (``1 + purchase_lift * (1 - exp(-e_i))``: more posts, less added each). An endorsement
-  adds the followers who see it, ``reach_rate * R_k``, times persuasion (their
-  consideration weight, as impressions count for a channel's visibility) to the endorsed
-  merchant's visibility: not every follower sees a post (median Instagram post reach
-  38% of followers under 20k, 23% at 20k-1M, 19% above 1M: Minter.io 2019). Trust
+  (``1 + purchase_lift * (1 - exp(-e_i))``: more posts, less added each).
+- Consideration, follower by follower. A post reaches the followers who see it, each with
+  chance ``reach_rate`` (median Instagram post reach 38% of followers under 20k, 23% at
+  20k-1M, 19% above 1M: Minter.io 2019) times the KOL's engagement, the follower's
+  attention and the post's persuasion, so follower i has one of region r's endorsed
+  merchants in mind with chance ``1 - exp(-reach_rate * e_ir)`` (:class:`Endorsements`).
+  When such a follower orders by mobile from region r it buys from an endorsed merchant
+  (chosen in proportion to the posts' weights in its exposure) instead of the one drawn
+  from the region's merchants (mechanisms/ordering.py, rule 3). An endorsement acts
+  only on the followers who see it, not on every consumer: its orders per follower fall
+  with the KOL's audience, as its engagement does (Wies, Bleier & Edeling 2023), and its
+  wider reach is word of mouth (mechanisms/word_of_mouth.py). Trust
   rises only from organic posts whose endorsed product proved genuine
   (mechanisms/trust.py, ``kol_gain``): a fake endorsement or a sponsored post builds no
   trust.
@@ -74,10 +81,10 @@ of extra posts (q grows like the logarithm of the budget), the saturating effect
 repeated exposure and credibility lost to commercial posting, not from a cap on
 spending (the post cap is well above what a 10x campaign buys in the baseline).
 
-Limit: the endorsed merchant's visibility enters every consumer's choice of merchant
-(mechanisms/ordering.py), not only its followers'; since a larger KOL's endorsement adds
-more of it, this channel pushes per-follower conversion up with audience size against the
-engagement and attention effects above (which push it down).
+Until 2026-12-07 an endorsement instead added ``reach_rate * R_k`` times persuasion to
+the endorsed merchant's visibility, which entered every consumer's choice of merchant:
+a broadcast whose effect per follower grew with the audience (docs/validation.md,
+``kol_engagement``).
 
 Source: docs/domain.md, Actors > KOLs and Mechanisms > KOL influence ("A KOL's
 endorsement reaches all followers at once; its persuasive weight is its credibility.
@@ -366,13 +373,133 @@ def follower_exposure(
     return both[:, :n_regions], both[:, n_regions:]
 
 
-def endorsement_visibility(reach: np.ndarray, posts: KOLPosts, n_merchants: int) -> np.ndarray:
-    """Per merchant, the (engaged) reach of the posts endorsing it, weighted by persuasion."""
-    return np.bincount(
-        posts.merchant,
-        weights=reach[posts.kol] * posts.persuasion,
-        minlength=n_merchants,
-    ).astype(np.float32)
+def _segment_pick(weights: np.ndarray, start: np.ndarray, stop: np.ndarray, u: np.ndarray):
+    """Per segment ``[start, stop)`` of ``weights``, an index drawn in proportion to them.
+
+    Every segment must have a positive total; ``u`` holds one uniform per segment.
+    """
+    cum = np.cumsum(weights, dtype=np.float64)
+    before = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0.0)
+    target = before + u * (cum[stop - 1] - before)
+    return np.clip(np.searchsorted(cum, target, side="right"), start, stop - 1)
+
+
+@dataclass
+class Endorsements:
+    """The week's endorsements as each follower sees them (the consideration rule).
+
+    Attributes:
+        seen: consumers x regions, ``reach_rate * e_ir``: the expected number of region
+            r's endorsements follower i sees (engagement, attention and persuasion
+            included).
+        followers: KOLs x consumers follower matrix (CSR).
+        kol_weight: KOLs x regions, engagement times the persuasion of the KOL's posts
+            endorsing the region's merchants.
+        post_order: the posts sorted by (KOL, region of the endorsed merchant).
+        post_key: ``kol * n_regions + region`` of the sorted posts.
+        posts: the week's posts.
+    """
+
+    seen: np.ndarray
+    followers: sp.csr_array
+    kol_weight: np.ndarray
+    post_order: np.ndarray
+    post_key: np.ndarray
+    posts: KOLPosts
+
+    def pick(
+        self,
+        rng: np.random.Generator,
+        buyers: np.ndarray,
+        region: np.ndarray,
+        selling: np.ndarray,
+    ) -> np.ndarray:
+        """Per mobile order, the endorsed merchant its buyer picks (-1: none).
+
+        Buyer i ordering from region r has one of r's endorsed merchants in mind with
+        chance ``1 - exp(-seen_ir)``; it then picks a followed KOL in proportion to the
+        weight of its posts for r and one of that KOL's posts for r in proportion to
+        persuasion. Draws three uniforms per order from ``rng``.
+
+        Args:
+            rng: the ordering phase's generator.
+            buyers: per order, the buyer.
+            region: per order, the seller region chosen (-1: not a region's draw).
+            selling: per merchant, sells through mobile channels.
+        """
+        n_regions = self.seen.shape[1]
+        u = rng.random((3, buyers.size))
+        out = np.full(buyers.size, -1, dtype=np.int64)
+        ok = region >= 0
+        chance = np.zeros(buyers.size)
+        chance[ok] = -np.expm1(-self.seen[buyers[ok], region[ok]].astype(np.float64))
+        hit = np.flatnonzero(u[0] < chance)
+        if not hit.size:
+            return out
+        who, r = buyers[hit], region[hit]
+        follows = sp.csr_array(self.followers.T)  # consumers x KOLs
+        indptr = follows.indptr
+        start, stop = indptr[who], indptr[who + 1]
+        lengths = stop - start
+        rows = np.repeat(np.arange(hit.size), lengths)
+        offset = np.cumsum(lengths) - lengths  # each buyer's first entry among the pairs
+        entry = np.arange(lengths.sum()) - np.repeat(offset - start, lengths)
+        kols = follows.indices[entry]
+        w = self.kol_weight[kols, r[rows]].astype(np.float64)
+        seg_stop = np.cumsum(lengths)
+        seg_start = seg_stop - lengths
+        total = np.add.reduceat(w, seg_start) if w.size else np.zeros(0)
+        valid = (lengths > 0) & (total > 0)
+        hit, r, seg_start, seg_stop = hit[valid], r[valid], seg_start[valid], seg_stop[valid]
+        if not hit.size:
+            return out
+        kol = kols[_segment_pick(w, seg_start, seg_stop, u[1, hit])]
+        key = kol * n_regions + r
+        lo = np.searchsorted(self.post_key, key, side="left")
+        hi = np.searchsorted(self.post_key, key, side="right")
+        persuasion = self.posts.persuasion[self.post_order].astype(np.float64)
+        post = self.post_order[_segment_pick(persuasion, lo, hi, u[2, hit])]
+        merchant = self.posts.merchant[post].astype(np.int64)
+        out[hit] = np.where(selling[merchant], merchant, -1)
+        return out
+
+
+def endorsements(
+    spec: KOLs,
+    followers: sp.csr_array,
+    posts: KOLPosts,
+    exposure: np.ndarray,
+    engagement: np.ndarray,
+    merchant_region: np.ndarray,
+    n_regions: int,
+) -> Endorsements | None:
+    """Return the week's endorsements for the consideration rule (None: no posts).
+
+    Args:
+        spec: the kols section (``reach_rate``).
+        followers: KOLs x consumers follower matrix.
+        posts: the week's posts.
+        exposure: consumers x regions, ``e_ir`` (:func:`follower_exposure`, all posts).
+        engagement: per KOL, its relative engagement.
+        merchant_region: per merchant, its region.
+        n_regions: number of regions.
+    """
+    if posts.kol.size == 0:
+        return None
+    region = merchant_region[posts.merchant].astype(np.int64)
+    kol_weight = np.zeros((posts.n_kols, n_regions))
+    np.add.at(kol_weight, (posts.kol, region), posts.persuasion.astype(np.float64))
+    kol_weight *= engagement.astype(np.float64)[:, None]
+    key = posts.kol.astype(np.int64) * n_regions + region
+    order = np.argsort(key, kind="stable")
+    return Endorsements(
+        seen=(spec.reach_rate * exposure).astype(np.float32),
+        followers=followers,
+        kol_weight=kol_weight,
+        post_order=order,
+        post_key=key[order],
+        posts=posts,
+    )
 
 
 def update_credibility(spec: KOLs, credibility: np.ndarray, posts: KOLPosts) -> np.ndarray:
@@ -432,7 +559,10 @@ class KOLWeek:
 
     Attributes:
         posts: the week's posts.
-        merchant_visibility: per merchant, its own channels' visibility plus endorsements.
+        merchant_visibility: per merchant, its own channels' visibility (endorsements act
+            on the followers who see them: ``endorsements``).
+        endorsements: the week's endorsements for the followers' choice of merchant
+            (None: no posts).
         genuine_domestic: per consumer, exposure to endorsements of own-region merchants
             whose product proved genuine (the part that builds trust).
         genuine_foreign: the same for other regions' merchants.
@@ -449,6 +579,7 @@ class KOLWeek:
 
     posts: KOLPosts
     merchant_visibility: np.ndarray
+    endorsements: Endorsements | None
     genuine_domestic: np.ndarray
     genuine_foreign: np.ndarray
     exposure: np.ndarray
@@ -543,8 +674,10 @@ def kol_week(
     after = unfollow(spec, followers, credibility, rng)
     return KOLWeek(
         posts=posts,
-        merchant_visibility=visibility
-        + endorsement_visibility(spec.reach_rate * reach, posts, n_merchants),
+        merchant_visibility=visibility,
+        endorsements=endorsements(
+            spec, followers, posts, exposure, eng, merchant_region, n_regions
+        ),
         genuine_domestic=genuine_domestic,
         genuine_foreign=genuine_foreign,
         exposure=exposure_total,

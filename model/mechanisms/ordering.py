@@ -31,7 +31,10 @@ Rule, per week, for each consumer i with a shopping need (probability
    ``purchase_threshold``: coupons cannot buy trust) and pays by mobile or would adopt
    at checkout (probability ``checkout_adoption * (1 - risk_i)``).
 3. i chooses alternative k with logit probability ``P_ik = exp(V_ik) / sum exp(V_i.)``.
-   Within region b, merchant j is drawn with probability proportional to ``exp(u_jh)``.
+   Within region b, merchant j is drawn with probability proportional to ``exp(u_jh)``,
+   except that a follower who has one of b's KOL-endorsed merchants in mind (chance
+   ``1 - exp(-reach_rate * e_ib)``, mechanisms/kol.py) buys from that merchant: an
+   endorsement reaches the followers who see it, not every consumer.
    A chosen mobile order completes with probability ``reliability`` of the buyer's
    region (the infrastructure lever raises it where it acts; else a failed
    transaction: the need goes unmet this week).
@@ -178,6 +181,7 @@ from model.mechanisms.trust import purchase_gate
 from model.scenario import Ordering, Platforms
 
 if TYPE_CHECKING:
+    from model.mechanisms.kol import Endorsements
     from model.policy import EffectiveParameters
     from model.scenario import Scenario
 
@@ -414,6 +418,7 @@ def choose(
     other_payment: float = 1.0,
     payment_fee: float = 0.0,
     habit: np.ndarray | None = None,
+    endorsements: Endorsements | None = None,
 ) -> Orders:
     """Make this week's shopping choices and draw the mobile orders (see module docstring).
 
@@ -455,6 +460,9 @@ def choose(
         payment_fee: the payment provider's fee on an order paid by mobile [share of
             goods value].
         habit: per consumer, its mobile shopping habit stock (rule 10; None: no habit).
+        endorsements: the week's KOL endorsements as their followers see them (rule 3: a
+            follower who has an endorsed merchant of the chosen region in mind buys from
+            it; None: no posts, and no draws).
     """
     if traditional_tariff is None:
         traditional_tariff = tariff
@@ -607,6 +615,11 @@ def choose(
                     if hit.size:
                         pos = np.searchsorted(cdf, again[hit], side="right")
                         merchant[hit] = tables.members[b][np.minimum(pos, cdf.size - 1)]
+    if endorsements is not None and buyers.size:  # rule 3: an endorsement in mind
+        endorsed = endorsements.pick(rng, buyers, seller_region, tables.selling)
+        if warned_merchant is not None:
+            endorsed[endorsed == warned_merchant[buyers]] = -1
+        merchant = np.where(endorsed >= 0, endorsed, merchant)
     if extra is not None:  # platform alternatives: their merchant; cross-platform payment
         go = extra.settle(platform, rng, buyers_pos, buyers, merchant)
         failed += buyers.size - go.size
@@ -1019,6 +1032,7 @@ def week_orders(
     accepts: np.ndarray,
     qr_acceptance: np.ndarray | None,
     habit: np.ndarray | None = None,
+    endorsements: Endorsements | None = None,
 ) -> Orders:
     """Draw who has a shopping need, then make the choices (:func:`choose`).
 
@@ -1058,6 +1072,8 @@ def week_orders(
         qr_acceptance: regions x platforms, share of offline retailers accepting each
             platform's QR code (mechanisms/o2o.py; unused without platforms).
         habit: per consumer, its mobile shopping habit stock (rule 10; None: no habit).
+        endorsements: the week's KOL endorsements as their followers see them (rule 3;
+            None: no posts).
     """
     spec, n_regions = scenario.ordering, price_level.size
     need_p = spec.occasion_rate * purchase_frequency
@@ -1121,6 +1137,7 @@ def week_orders(
         other_payment=scenario.payment.other_payment,
         payment_fee=scenario.payment.acceptance_fee,
         habit=habit,
+        endorsements=endorsements,
     )
 
 
