@@ -238,7 +238,7 @@ class MerchantState:
         reputation: public reputation in [0, 1].
         verified: real-name verified.
         adopted: uses mobile marketing (and sells through mobile channels).
-        visibility: marketing reach last step (consumers reached, incl. KOL endorsements).
+        visibility: marketing reach last step (consumers reached by its own channels).
         revenue: mobile revenue last step, net of fines.
         sales: orders last step.
         counterfeits: counterfeit sales last step.

@@ -119,8 +119,16 @@ TIERS: dict[str, dict[str, tuple[str, ...]]] = {
         "test_sensitivity.py": ("test_sobol_pipeline_from_experiment_file_to_indices",),  # 4 s
         # trade creation and diversion over two paired runs of 156 weeks; the direction is
         # test_mechanisms.py's test_higher_trade_cost_lowers_cross_border_share
-        "test_economy.py": ("test_lower_cross_border_friction_creates_and_diverts_trade",),
+        "test_economy.py": (
+            "test_lower_cross_border_friction_creates_and_diverts_trade",
+            # 4.5 s: paired runs; the coupons' direction is test_mechanisms.py's
+            # test_coupons_do_nothing_without_trust_and_help_with_it (quick)
+            "test_coupons_create_mobile_demand_not_only_move_it",
+        ),
         "test_groups.py": ("test_mtsim_run_writes_groups_csv",),
+        # 4.7 s: the lever's direction is test_mechanisms.py's
+        # test_merchant_promotion_lever_raises_merchant_adoption (quick)
+        "test_merchant_economics.py": ("test_promotion_raises_merchant_adoption",),
         # 8 paired runs per lever; test_policy.py and test_mechanisms.py check each lever's
         # parameters and each mechanism's direction in the quick tier
         "test_levers.py": ("test_lever_at_full_strength_moves_its_target",),

@@ -448,8 +448,7 @@ class Endorsements:
         w = self.kol_weight[kols, r[rows]].astype(np.float64)
         seg_stop = np.cumsum(lengths)
         seg_start = seg_stop - lengths
-        total = np.add.reduceat(w, seg_start) if w.size else np.zeros(0)
-        valid = (lengths > 0) & (total > 0)
+        valid = np.bincount(rows, weights=w, minlength=hit.size) > 0
         hit, r, seg_start, seg_stop = hit[valid], r[valid], seg_start[valid], seg_stop[valid]
         if not hit.size:
             return out
