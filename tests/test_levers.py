@@ -235,7 +235,13 @@ reach 0 although the effects are large (issue 26)."""
 LONG_WINDOW = 52
 """Weeks of the rare targets' window."""
 
-KNOWN_INERT: dict[str, str] = {}
+KNOWN_INERT: dict[str, str] = {
+    "channel_kol_campaign": "since KOL endorsements act on the followers who see them "
+    "(2026-12-07), the campaign at full strength no longer moves orders beyond the noise of "
+    "the orders world (+3 [-3, +9] a week of 460): its endorsements move followers between "
+    "merchants, and its sponsored posts wear the KOLs' credibility down; before, each "
+    "endorsement also raised the merchant's visibility with every consumer",
+}
 """Levers that fail the check today (reported to their owner)."""
 
 

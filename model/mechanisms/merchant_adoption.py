@@ -316,7 +316,7 @@ class MerchantUpdate:
         sales: per merchant, this week's orders.
         counterfeits: per merchant, this week's counterfeit sales.
         penalties: per merchant, fines so far.
-        visibility: per merchant, this week's visibility (channels and endorsements).
+        visibility: per merchant, this week's visibility (its own channels' reach).
         adopted: per merchant, sells through mobile channels.
         verified: per merchant, real-name verified.
         active: per merchant, in the market.
@@ -395,7 +395,7 @@ def after_sales(
         t: this week's number (from 1; adoption weeks and trials count in it).
         orders: the week's orders.
         outcome: their fulfilment (sales, counterfeits, fines per merchant).
-        visibility: per merchant, this week's visibility (channels and endorsements).
+        visibility: per merchant, this week's visibility (its own channels' reach).
         marketing_spend: per merchant, own spend on the marketing channels.
         kol_fees: per merchant, fees paid for its own KOL posts.
     """
