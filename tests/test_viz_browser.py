@@ -591,11 +591,16 @@ def test_classroom_notebook_renders_the_page_inline_in_jupyterlab(jupyterlab, br
         tab.wait_for_function("window.jupyterapp !== undefined")
         # wait for the kernel, then Run > Run All Cells
         tab.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-        # a fresh JupyterLab asks which kernel to start: take the default (Python 3)
-        try:
-            tab.locator(".jp-Dialog .jp-mod-accept").first.click(timeout=30_000)
-        except playwright_api.TimeoutError:
-            pass  # no question asked (a remembered choice)
+        # a fresh JupyterLab may ask which kernel to start: take the default (Python 3);
+        # wait for that question or for the kernel, whichever comes first
+        tab.wait_for_function(
+            "() => document.querySelector('.jp-Dialog .jp-mod-accept') !== null"
+            " || window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel"
+            "?.status === 'idle'"
+        )
+        accept = tab.locator(".jp-Dialog .jp-mod-accept")
+        if accept.count():
+            accept.first.click()
         tab.wait_for_selector(".jp-Dialog", state="detached")
         # (not awaited: the command's promise ends only when every cell has run)
         tab.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
