@@ -373,7 +373,9 @@ def follower_exposure(
     return both[:, :n_regions], both[:, n_regions:]
 
 
-def _segment_pick(weights: np.ndarray, start: np.ndarray, stop: np.ndarray, u: np.ndarray):
+def _segment_pick(
+    weights: np.ndarray, start: np.ndarray, stop: np.ndarray, u: np.ndarray
+) -> np.ndarray:
     """Per segment ``[start, stop)`` of ``weights``, an index drawn in proportion to them.
 
     Every segment must have a positive total; ``u`` holds one uniform per segment.
