@@ -99,8 +99,8 @@ def marketing_phase(week: Week) -> None:
     "kol_posts",
     reads="merchants.integrity merchants.verified merchants.region merchants.adopted "
     "kols.credibility kols.region kols.follower_count kols.followers consumers.region",
-    uses="params merchant_kol_budget campaign_budget visibility marketing_lift",
-    produces="posts merchant_visibility endorsements kol_domestic kol_foreign kol_total "
+    uses="params merchant_kol_budget campaign_budget marketing_lift",
+    produces="posts endorsements kol_domestic kol_foreign kol_total "
     "conversion_lift kol_fees_by_kol kol_fees_by_merchant kol_campaign_spend",
     writes="kols.credibility kols.posted kols.sponsored kols.disclosed "
     "kols.endorsed_merchant kols.followers kols.follower_count",
@@ -124,7 +124,6 @@ def kol_posts_phase(week: Week) -> None:
         adopted=m.adopted,
         integrity=m.integrity,
         verified=m.verified,
-        visibility=s.visibility,
         merchant_kol_budget=s.merchant_kol_budget,
         campaign_budget=s.campaign_budget,
         disclosure=s.params.disclosure,
@@ -133,7 +132,7 @@ def kol_posts_phase(week: Week) -> None:
         n_regions=week.n_regions,
     )
     posts = s.posts = result.posts
-    s.merchant_visibility, s.conversion_lift = result.merchant_visibility, result.conversion_lift
+    s.conversion_lift = result.conversion_lift
     s.endorsements = result.endorsements
     s.kol_domestic, s.kol_foreign = result.genuine_domestic, result.genuine_foreign
     s.kol_total = result.exposure
@@ -288,7 +287,7 @@ def platform_phase(week: Week) -> None:
     "merchants.price merchants.reputation merchants.verified merchants.adopted "
     "merchants.active merchants.region merchants.accepts_mobile_payment "
     "platforms.qr_acceptance consumers.mobile_habit",
-    uses="params has_access merchant_visibility conversion_lift pays risk platform_week "
+    uses="params has_access visibility conversion_lift pays risk platform_week "
     "kol_total marketing_lift warned_merchant endorsements",
     produces="orders",
 )
@@ -318,7 +317,7 @@ def ordering_phase(week: Week) -> None:
         price=m.price,
         reputation=m.reputation,
         verified=m.verified,
-        visibility=s.merchant_visibility,
+        visibility=s.visibility,
         selling=m.adopted & m.active,
         merchant_region=m.region,
         platform_week=s.platform_week,
@@ -493,7 +492,7 @@ def acceptance_phase(week: Week) -> None:
     reads="merchants.integrity merchants.reputation merchants.region merchants.price "
     "merchants.adopted merchants.active merchants.exited merchants.verified "
     "merchants.penalties merchants.profit merchants.mobile_margin merchants.adoption_week",
-    uses="params orders fulfilment merchant_visibility marketing_spend_by_merchant "
+    uses="params orders fulfilment visibility marketing_spend_by_merchant "
     "kol_fees_by_merchant",
     produces="merchant_week",
     writes="merchants.integrity merchants.reputation merchants.revenue merchants.sales "
@@ -527,7 +526,7 @@ def merchants_phase(week: Week) -> None:
         t=week.t,
         orders=s.orders,
         outcome=s.fulfilment,
-        visibility=s.merchant_visibility,
+        visibility=s.visibility,
         marketing_spend=s.marketing_spend_by_merchant,
         kol_fees=s.kol_fees_by_merchant,
     )

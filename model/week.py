@@ -201,7 +201,6 @@ class Signals:
     marketing_spend_by_merchant: np.ndarray  # float per merchant: own non-KOL spend (yuan)
     channel_subsidy_spend: dict[str, float]  # per channel: the state's subsidy spent (yuan)
     posts: KOLPosts  # the week's KOL posts, one row per post
-    merchant_visibility: np.ndarray  # float32 per merchant: reach of its own channels
     endorsements: Endorsements | None  # the week's KOL endorsements as followers see them
     kol_domestic: np.ndarray  # float32 per consumer: genuine endorsements of own-region sellers
     kol_foreign: np.ndarray  # float32 per consumer: genuine endorsements of other regions'

@@ -560,8 +560,6 @@ class KOLWeek:
 
     Attributes:
         posts: the week's posts.
-        merchant_visibility: per merchant, its own channels' visibility (endorsements act
-            on the followers who see them: ``endorsements``).
         endorsements: the week's endorsements for the followers' choice of merchant
             (None: no posts).
         genuine_domestic: per consumer, exposure to endorsements of own-region merchants
@@ -579,7 +577,6 @@ class KOLWeek:
     """
 
     posts: KOLPosts
-    merchant_visibility: np.ndarray
     endorsements: Endorsements | None
     genuine_domestic: np.ndarray
     genuine_foreign: np.ndarray
@@ -607,7 +604,6 @@ def kol_week(
     adopted: np.ndarray,
     integrity: np.ndarray,
     verified: np.ndarray,
-    visibility: np.ndarray,
     merchant_kol_budget: np.ndarray,
     campaign_budget: float,
     disclosure: float,
@@ -632,7 +628,6 @@ def kol_week(
         adopted: per merchant, uses mobile marketing (only adopters are endorsed).
         integrity: per merchant, integrity.
         verified: per merchant, real-name verified.
-        visibility: per merchant, its own channels' visibility this week.
         merchant_kol_budget: per merchant, its own KOL budget this week.
         campaign_budget: the state's KOL campaign budget this week.
         disclosure: share of sponsored posts disclosed (the lever).
@@ -675,7 +670,6 @@ def kol_week(
     after = unfollow(spec, followers, credibility, rng)
     return KOLWeek(
         posts=posts,
-        merchant_visibility=visibility,
         endorsements=endorsements(
             spec, followers, posts, exposure, eng, merchant_region, n_regions
         ),
