@@ -23,6 +23,7 @@ from model.policy import EffectiveParameters, ParameterSchedule
 from model.population import ConsumerAttributes, draw_attributes
 from model.scenario import Scenario
 from model.state import (
+    NEVER_ORDERED,
     ConsumerState,
     KOLState,
     MarketState,
@@ -220,8 +221,14 @@ class MarketModel(mesa.Model):
             if count:  # random (the classic draw), degree, region:<name>, payers
                 aware[
                     targeting.seed_consumers(
-                        wom.initial_aware_by, count, n, rng, degree=self.graph.degree,
-                        region=region, region_names=self.region_names, payment=payment_state,
+                        wom.initial_aware_by,
+                        count,
+                        n,
+                        rng,
+                        degree=self.graph.degree,
+                        region=region,
+                        region_names=self.region_names,
+                        payment=payment_state,
                     )
                 ] = True
         threshold = (
@@ -236,7 +243,14 @@ class MarketModel(mesa.Model):
             aware |= has_ordered
         else:
             has_ordered = np.zeros(n, dtype=bool)
-        last_order_week = np.where(has_ordered, 0, -1).astype(np.int32)
+        # an initial shopper used mobile shopping in the 26 weeks before week 0 (CNNIC's
+        # "users in the last six months"): its last order fell in one of weeks -25..0,
+        # uniformly (assumption: when within those weeks is not known), so they leave
+        # the active shoppers week by week, not all in week 26
+        last_order_week = np.full(n, NEVER_ORDERED, dtype=np.int32)
+        shoppers = np.flatnonzero(has_ordered)
+        if shoppers.size:
+            last_order_week[shoppers] = -rng.integers(0, 26, shoppers.size, dtype=np.int32)
         none = np.full(n, -1, dtype=np.int16)
         return ConsumerState(
             region=region,

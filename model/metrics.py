@@ -243,9 +243,9 @@ def active_merchants(model: MarketView) -> int:
 
 def active_shopper_share(model: MarketView) -> float:
     """Share of consumers who ordered by mobile in the last 26 weeks (CNNIC's "users")."""
-    last = model.consumers.last_order_week
+    last = model.consumers.last_order_week  # NEVER_ORDERED (never) is far below
     steps = getattr(model, "steps", 0)
-    return float(((last >= 0) & (last > steps - 26)).mean())
+    return float((last > steps - 26).mean())
 
 
 def lapsed_shopper_share(model: MarketView) -> float:

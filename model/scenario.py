@@ -289,7 +289,8 @@ class Region(StrictModel):
         initial_payment_adoption: share of residents already paying by mobile at step 0.
         initial_shopper_share: share of connected residents who shopped by mobile in the
             26 weeks before step 0 (CNNIC's "mobile shopping users"): they start aware of
-            mobile shopping, with ``has_ordered`` set and their last order at week 0.
+            mobile shopping, with ``has_ordered`` set and their last order in one of
+            weeks -25..0 (uniformly: when within those weeks is an assumption).
         country: the country the region belongs to (None: the region is its own
             country). Tariffs, customs delay and cross-border trust apply between
             countries; domestic logistics between regions of one country.

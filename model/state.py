@@ -14,6 +14,9 @@ import numpy as np
 import scipy.sparse as sp
 
 NO_REGION = np.int16(-1)
+NEVER_ORDERED = np.int32(np.iinfo(np.int32).min)
+"""``last_order_week`` of a consumer who has never ordered by mobile (weeks before week 0
+are negative: the initial shoppers' last orders fall in the 26 weeks before it)."""
 
 
 @dataclass
@@ -165,7 +168,9 @@ class ConsumerState:
         cheated_from: region of the merchant that sold a counterfeit last step (-1: none).
         defrauded: was defrauded through mobile payment last step.
         last_order_merchant: merchant of last step's order (-1: none).
-        last_order_week: step of the consumer's last mobile order (-1: never).
+        last_order_week: step of the consumer's last mobile order (``NEVER_ORDERED``: never;
+            0 or below for the initial shoppers, whose last order was in the 26 weeks
+            before week 0).
         urban: lives in an urban area (static; all True without ``population.attributes``).
         income_band: income band code, index into the scenario's income bands (static; 0
             without attributes).
@@ -357,6 +362,6 @@ def beta_around(
         return np.zeros(0, dtype=np.float32)
     if mean <= 0.0 or mean >= 1.0:
         return np.full(size, mean, dtype=np.float32)
-    return rng.beta(
-        mean * concentration, (1.0 - mean) * concentration, size=size
-    ).astype(np.float32)
+    return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=size).astype(
+        np.float32
+    )

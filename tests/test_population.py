@@ -17,6 +17,7 @@ from model.population import (
     group_shares,
 )
 from model.scenario import ScenarioError
+from model.state import NEVER_ORDERED
 
 ATTRIBUTES = {
     "homophily": 0.0,
@@ -147,14 +148,14 @@ def test_initial_shoppers_are_connected_aware_and_have_ordered():
     shoppers = c.has_ordered
     assert not (shoppers & ~c.has_access).any()  # only the connected have shopped by mobile
     assert c.aware[shoppers].all()
-    assert (c.last_order_week[shoppers] == 0).all() and (c.last_order_week[~shoppers] == -1).all()
+    weeks = c.last_order_week[shoppers]  # their last order: in the 26 weeks before week 0
+    assert ((weeks <= 0) & (weeks >= -25)).all()
+    assert (c.last_order_week[~shoppers] == NEVER_ORDERED).all()
     assert shoppers[c.has_access].mean() == pytest.approx(share, abs=0.04)
     row = model.timeseries().iloc[0]
     assert row["shopper_share"] == pytest.approx(shoppers.mean())
     # without initial shoppers nobody has shopped, and the draw is not made at all
-    plain = MarketModel(
-        small_scenario(**{"population.consumers": 3000}), seed=4
-    ).consumers
+    plain = MarketModel(small_scenario(**{"population.consumers": 3000}), seed=4).consumers
     assert not plain.has_ordered.any()
     assert (plain.has_access == c.has_access).all()
 
@@ -206,3 +207,29 @@ def test_bad_attributes_are_reported_in_one_line(attributes, message):
     with pytest.raises(ScenarioError, match=message) as info:
         with_attributes(attributes)
     assert "Traceback" not in str(info.value)
+
+
+def test_initial_shoppers_leave_the_active_shoppers_week_by_week_without_new_orders():
+    """CNNIC's shoppers used mobile shopping in the last six months: with nobody to buy
+    from, the initial shoppers' last orders age out one 26th a week, not all in week 26."""
+    share = 0.3
+    sc = small_scenario(
+        **{
+            "population.consumers": 3000,
+            "population.merchants": 0,
+            "simulation.steps": 30,
+            "regions.domestic.initial_shopper_share": share,
+            "regions.foreign.initial_shopper_share": share,
+        }
+    )
+    model = MarketModel(sc, seed=5)
+    start = model.consumers.has_ordered.mean()
+    active = [model.timeseries().iloc[0]["active_shopper_share"]]
+    for _ in range(26):
+        model.step()
+        active.append(model.timeseries().iloc[-1]["active_shopper_share"])
+    assert active[0] == pytest.approx(start)
+    assert np.all(np.diff(active) <= 0)  # no orders: only ageing out
+    for week in (6, 13, 20):  # a 26th of the initial shoppers leaves each week
+        assert active[week] == pytest.approx(start * (26 - week) / 26, rel=0.12)
+    assert active[26] == 0.0

@@ -146,7 +146,7 @@ Cross-border means between countries (``params.cross_border``).
     in the stock, as automaticity rises with repetitions towards an asymptote (Lally et
     al. 2010, "How are habits formed", European Journal of Social Psychology 40(6)).
     Consumers who shopped by mobile before week 0 start with ``h = 1`` (one order
-    remembered, like their ``last_order_week`` 0), the others with 0. Habit is
+    remembered: their last, in the 26 weeks before week 0), the others with 0. Habit is
     experienced convenience (a learned routine: less effort to find, order and pay), so
     it is part of the welfare utility ``W``, not persuasion (rule 5): it raises the
     surplus of a habitual shopper's needs. Direction sourced: online shopping habit and
