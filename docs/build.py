@@ -486,6 +486,14 @@ DISCOVER_EXAMPLE = Experiment(
     "2,000 consumers, 104 weeks, 2 workers) and mtsim discover with the median rule "
     "(about 2 minutes: sweep 101 s, discover 12 s, at load average 1.5-4)",
 )
+DIFFUSION_PROBES = Experiment(
+    name="diffusion_probes",
+    command=("python", "-m", "experiments.diffusion_probes"),
+    outputs=(generators_data.DIFFUSION_PROBES,),
+    seeds=(1, 2, 3),
+    what="docs/validation.md: the baseline's early curves and Bass fits with KOL and channel "
+    "awareness probed, building seeds 1-3, 2,000 consumers, 312 weeks (about 1 minute)",
+)
 REGRET_EXAMPLE = Experiment(
     name="regret_example",
     command=("python", "experiments/regret_example.py"),
@@ -594,6 +602,12 @@ GENERATORS.update(
             "bass-of-data",
             generators_data.bass_of_data_table,
             "docs/validation.md: Bass p, q, m of CNNIC's own yearly series (no model run)",
+        ),
+        Generator(
+            "diffusion-probes",
+            generators_data.diffusion_probes_table,
+            "docs/validation.md: early curves and Bass fits under awareness probes",
+            DIFFUSION_PROBES,
         ),
         Generator(
             "consumption-targets",

@@ -246,3 +246,49 @@ def regret_example_text(record: dict) -> str:
         )
     lines += ["", _provenance("experiments/measured/regret_example_summary.csv", record)]
     return "\n".join(lines) + "\n"
+
+
+DIFFUSION_PROBES = "experiments/measured/diffusion_probes.csv"
+PROBE_WORDS = {
+    "baseline": "the baseline as it is",
+    "no_kol_awareness": "KOL posts make nobody aware (`kols.awareness_gain` 0)",
+    "low_kol_awareness": "`kols.awareness_gain` 0.05 (a tenth)",
+    "weak_channel_awareness": "paid channels' `awareness_conversion` at a tenth",
+}
+
+
+def diffusion_probes_table(record: dict) -> str:
+    """docs/validation.md: the baseline's early curves and Bass fits under awareness probes."""
+    import pandas as pd
+
+    from docs.generators import _provenance
+
+    frame = pd.read_csv(ROOT / DIFFUSION_PROBES)
+    seeds = sorted(frame["seed"].unique())
+    lines = [
+        "| probe | aware at week 13 / 52 | shoppers at year 1 / 2 | payment (connected) at "
+        "year 0 / 1 / 2 | Bass payment p, q | Bass shoppers p, q |",
+        "|---|---|---|---|---|---|",
+    ]
+    for probe, rows in frame.groupby("probe", sort=False):
+        mean = rows.groupby(["series", "week"])["value"].mean()
+
+        def at(series: str, week: int, mean=mean) -> str:
+            return f"{mean[(series, week)]:.1%}"
+
+        def fit(label: str, mean=mean) -> str:
+            return f"{mean[(f'bass_{label}_p', -1)]:.2f}, {mean[(f'bass_{label}_q', -1)]:.2f}"
+
+        lines.append(
+            f"| {PROBE_WORDS.get(probe, probe)} | {at('aware', 13)} / {at('aware', 52)} "
+            f"| {at('shoppers', 52)} / {at('shoppers', 104)} "
+            f"| {at('payment', 0)} / {at('payment', 52)} / {at('payment', 104)} "
+            f"| {fit('payment')} | {fit('shoppers')} |"
+        )
+    lines.append("")
+    lines.append(
+        f"Means over seeds {', '.join(str(s) for s in seeds)} (building seeds) of the "
+        "curves, and of each seed's yearly Bass fit (p and q per year). "
+        + _provenance(DIFFUSION_PROBES, record)
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,124 @@
+"""What drives the baseline's early adoption? Yearly curves and Bass fits under probes.
+
+Issue 26 asks for Bass p < 0.05 per year on the baseline's payment and shopper curves;
+the pattern suite (docs/validation.md) measures p about 0.2. This script reruns the
+baseline as the suite does (2,000 consumers, 312 weeks, one Bass point a year,
+model/validation/bass.py) with one probe at a time, each a set of scenario values, and
+prints per probe the mean curves (aware, shoppers, payment among the connected) at weeks
+0, 13, 26, 52 and then yearly, and the mean over seeds of each seed's Bass fit:
+
+- ``baseline``: the reference scenario as it is;
+- ``no_kol_awareness``: ``kols.awareness_gain`` 0 (KOL posts make nobody aware: awareness
+  comes from word of mouth and the channels only);
+- ``low_kol_awareness``: ``kols.awareness_gain`` 0.05 (a tenth of the baseline's, below
+  its plausible range);
+- ``weak_channel_awareness``: every paid channel's ``awareness_conversion`` at a tenth.
+
+Building seeds 1-3 by default (never the held-back 1001-1020 of the pattern suite).
+Probes are diagnostics, not proposals: the scenario keeps its values.
+
+    python -m experiments.diffusion_probes [--seeds 1-3] [--consumers 2000] [--out FILE]
+
+Writes ``experiments/measured/diffusion_probes.csv`` (probe, seed, week, series, value;
+and the Bass fits as rows with week -1) unless ``--out`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+OUT = ROOT / "experiments" / "measured" / "diffusion_probes.csv"
+WEEKS = 312
+SHOWN = (0, 13, 26, 52, 104, 156, 208, 260, 312)
+SERIES = {
+    "aware": "aware_share",
+    "shoppers": "shopper_share",
+    "payment": "payment_adoption_connected",
+}
+PAID_CHANNELS = ("qr_o2o", "app_market", "mobile_search", "short_video")
+
+
+def probes() -> dict[str, dict[str, float]]:
+    """Return each probe's scenario values (name -> {dotted key: value})."""
+    from model.scenario import load_scenario
+
+    channels = load_scenario(BASELINE).marketing.channels
+    weak = {
+        f"marketing.channels.{c}.awareness_conversion": channels[c].awareness_conversion / 10
+        for c in PAID_CHANNELS
+    }
+    return {
+        "baseline": {},
+        "no_kol_awareness": {"kols.awareness_gain": 0.0},
+        "low_kol_awareness": {"kols.awareness_gain": 0.05},
+        "weak_channel_awareness": weak,
+    }
+
+
+def run(values: dict[str, float], seed: int, consumers: int) -> pd.DataFrame:
+    """Run the baseline with ``values`` for WEEKS weeks; return its run table."""
+    from model.market import MarketModel
+    from model.scenario import load_scenario
+
+    overrides = {"population.consumers": consumers, "simulation.steps": WEEKS, **values}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # PopulationScaled: wanted
+        scenario = load_scenario(BASELINE, overrides)
+    model = MarketModel(scenario, seed=seed)
+    for _ in range(WEEKS):
+        model.step()
+    return model.timeseries()
+
+
+def _seeds(text: str) -> list[int]:
+    if "-" in text:
+        low, high = (int(v) for v in text.split("-"))
+        return list(range(low, high + 1))
+    return [int(v) for v in text.split(",")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every probe on the seeds, print the curves and fits, write the CSV."""
+    from model.validation.bass import fit_discrete_bass
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", default="1-3", help="seeds, e.g. 1-3 or 1,2,5")
+    parser.add_argument("--consumers", type=int, default=2000)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    seeds = _seeds(args.seeds)
+    rows = []
+    for name, values in probes().items():
+        tables = [run(values, seed, args.consumers) for seed in seeds]
+        print(f"== {name} {values if len(values) < 2 else '(paid channels: awareness / 10)'}")
+        for label, column in SERIES.items():
+            curves = np.array([t[column].to_numpy() for t in tables])
+            for seed, curve in zip(seeds, curves, strict=True):
+                rows += [(name, seed, w, label, float(curve[w])) for w in SHOWN]
+            mean = curves.mean(axis=0)
+            shown = "  ".join(f"{mean[w]:.3f}" for w in SHOWN)
+            print(f"   {label:9s} weeks {SHOWN}: {shown}")
+        for label in ("payment", "shoppers"):
+            fits = [fit_discrete_bass(t[SERIES[label]].to_numpy()[::52]) for t in tables]
+            for seed, fit in zip(seeds, fits, strict=True):
+                rows += [(name, seed, -1, f"bass_{label}_{k}", getattr(fit, k)) for k in "pqm"]
+            p = np.mean([f.p for f in fits])
+            q = np.mean([f.q for f in fits])
+            print(f"   Bass {label}: p {p:.3f}, q {q:.3f} per year (mean of {len(fits)} seeds)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=["probe", "seed", "week", "series", "value"]).to_csv(
+        args.out, index=False
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
