@@ -494,6 +494,14 @@ DIFFUSION_PROBES = Experiment(
     what="docs/validation.md: the baseline's early curves and Bass fits with KOL and channel "
     "awareness probed, building seeds 1-3, 2,000 consumers, 312 weeks (about 1 minute)",
 )
+FORECAST = Experiment(
+    name="forecast",
+    command=("python", "experiments/forecast.py", "--workers", "2"),
+    outputs=(generators_data.FORECAST,),
+    seeds=tuple(range(3001, 3011)),
+    what="docs/calibration.md: china_2013 continued to 2025-12-31 at 2,000 consumers, seeds "
+    "3001-3010, 2 workers: the forecast for 2021-2025 (about 1 minute)",
+)
 REGRET_EXAMPLE = Experiment(
     name="regret_example",
     command=("python", "experiments/regret_example.py"),
@@ -608,6 +616,12 @@ GENERATORS.update(
             generators_data.diffusion_probes_table,
             "docs/validation.md: early curves and Bass fits under awareness probes",
             DIFFUSION_PROBES,
+        ),
+        Generator(
+            "forecast",
+            generators_data.forecast_table,
+            "docs/calibration.md: the calibrated replay's forecast for 2021-2025",
+            FORECAST,
         ),
         Generator(
             "consumption-targets",

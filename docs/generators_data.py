@@ -292,3 +292,41 @@ def diffusion_probes_table(record: dict) -> str:
         + _provenance(DIFFUSION_PROBES, record)
     )
     return "\n".join(lines) + "\n"
+
+
+FORECAST = "experiments/measured/forecast.csv"
+FORECAST_SERIES = (
+    ("payment", "payment among the connected"),
+    ("shopping_26w", "shoppers (last 26 weeks) among the connected"),
+    ("access", "mobile access"),
+    ("mobile_share_of_consumption", "mobile share of consumption"),
+)
+
+
+def forecast_table(record: dict) -> str:
+    """docs/calibration.md: the calibrated replay's forecast for 2021-2025 (no data after 2020)."""
+    import pandas as pd
+
+    from docs.generators import _provenance
+
+    frame = pd.read_csv(ROOT / FORECAST)
+    cells = {(r.series, int(r.year)): r for r in frame.itertuples()}
+    years = sorted(frame["year"].unique())
+    lines = [
+        "| year-end | " + " | ".join(words for _, words in FORECAST_SERIES) + " |",
+        "|---|" + "---:|" * len(FORECAST_SERIES),
+    ]
+    for year in years:
+        out = []
+        for series, _ in FORECAST_SERIES:
+            r = cells[(series, year)]
+            out.append(f"{r.mean:.1%} [{r.min:.1%}-{r.max:.1%}]")
+        label = f"{year} (last year with data)" if year == years[0] else str(year)
+        lines.append(f"| {label} | " + " | ".join(out) + " |")
+    lines.append("")
+    lines.append(
+        "Mean of the runs [lowest-highest single run]; the mobile share of consumption is "
+        "the calendar year's (flows over the 52 weeks to 31 December). "
+        + _provenance(FORECAST, record)
+    )
+    return "\n".join(lines) + "\n"
