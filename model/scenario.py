@@ -1018,7 +1018,9 @@ class O2O(StrictModel):
         qr_acceptance_gain: extra sales an offline retailer expects from accepting a
             platform's QR code, per unit share of its region's consumers who use the
             platform and pay by mobile [share of its sales]; it accepts when
-            ``qr_acceptance_gain * share >= qr_fee`` (mechanisms/o2o.py; assumption).
+            ``qr_acceptance_gain * share >= qr_fee`` (mechanisms/o2o.py; direction:
+            merchants accept a payment network more where more consumers use it, Rysman
+            2007; size an assumption).
         qr_acceptance_rate: per week share of offline retailers that revise their decision
             on a platform's QR code [share / week] (assumption).
     """
