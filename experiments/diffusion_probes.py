@@ -77,23 +77,17 @@ def run(values: dict[str, float], seed: int, consumers: int) -> pd.DataFrame:
     return model.timeseries()
 
 
-def _seeds(text: str) -> list[int]:
-    if "-" in text:
-        low, high = (int(v) for v in text.split("-"))
-        return list(range(low, high + 1))
-    return [int(v) for v in text.split(",")]
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run every probe on the seeds, print the curves and fits, write the CSV."""
+    from model.commands.validate import parse_seeds
     from model.validation.bass import fit_discrete_bass
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", default="1-3", help="seeds, e.g. 1-3 or 1,2,5")
+    parser.add_argument("--seeds", default="1-3", help="seeds, e.g. 1-3, 1,2,5 or building")
     parser.add_argument("--consumers", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
-    seeds = _seeds(args.seeds)
+    seeds = list(parse_seeds(args.seeds))
     rows = []
     for name, values in probes().items():
         tables = [run(values, seed, args.consumers) for seed in seeds]
