@@ -624,6 +624,11 @@ GENERATORS.update(
             FORECAST,
         ),
         Generator(
+            "calibration-priors",
+            generators_data.calibration_priors_table,
+            "docs/calibration.md: the fitted parameters and their priors (no model run)",
+        ),
+        Generator(
             "consumption-targets",
             generators_data.consumption_targets_table,
             "docs/calibration.md: the band of the mobile share of consumption fitted (data only)",

@@ -330,3 +330,29 @@ def forecast_table(record: dict) -> str:
         + _provenance(FORECAST, record)
     )
     return "\n".join(lines) + "\n"
+
+
+CALIBRATION_CONFIG = "experiments/calibrate_cnnic.yaml"
+
+
+def calibration_priors_table() -> str:
+    """docs/calibration.md: the fitted parameters, their keys and priors, from the config."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / CALIBRATION_CONFIG).read_text(encoding="utf-8"))
+    lines = [
+        "| parameter | scenario key(s) | prior | what it is |",
+        "|---|---|---|---|",
+    ]
+    for name, spec in config["parameters"].items():
+        keys = ", ".join(f"`{p}`" for p in spec["paths"])
+        kind = "log-uniform" if spec.get("log") else "uniform"
+        prior = f"{kind} [{spec['low']:g}, {spec['high']:g}]"
+        lines.append(f"| {name} | {keys} | {prior} | {spec.get('description', '')} |")
+    lines.append("")
+    lines.append(
+        f"*{len(config['parameters'])} parameters, read from `{CALIBRATION_CONFIG}` "
+        "(`parameters:`); `policies.N` is the N-th policy of scenarios/china_2013.yaml; "
+        "written by `python -m docs.build` (docs/generators_data.py).*"
+    )
+    return "\n".join(lines) + "\n"
