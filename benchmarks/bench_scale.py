@@ -5,7 +5,7 @@ One command measures, for each population size, the baseline scenario
 ``kols = N / 250``, mean degree 10, default seed 1) and Mesa's own
 ``virus_on_network`` example at the same number of agents:
 
-    python -m benchmarks.bench_scale                       # 1e3, 1e4, 1e5, 1e6; ~15-25 min
+    python -m benchmarks.bench_scale                       # 1e3, 1e4, 1e5, 1e6; ~15 min, 2 cores
     python -m benchmarks.bench_scale --quick               # 1e3, 1e4; a smoke run
     python -m benchmarks.bench_scale --publish             # also copy CSV + plot to results/
 

@@ -665,12 +665,13 @@ class Trust(StrictModel):
     Attributes:
         experience_gain: trust gained from one genuine purchase.
         counterfeit_loss: trust lost from one counterfeit received.
-        fraud_loss: trust (domestic) lost when defrauded through mobile payment.
+        fraud_loss: trust lost in a privacy leak (``privacy_leak_rate``; both kinds of
+            seller). Payment fraud acts on payment risk, not here (mechanisms/payment.py).
         wom_gain: trust gained per satisfied neighbour's recommendation.
         kol_gain: trust gained per unit of credible KOL exposure.
         foreign_spillover: share of domestic trust signals that also move trust in foreign sellers.
         purchase_threshold: trust below which a consumer will not buy from a region at all.
-        memory_gain: bad-experience memory added by a counterfeit or fraud.
+        memory_gain: bad-experience memory added by a counterfeit received.
         memory_decay: share of bad-experience memory forgotten per step.
         privacy_leak_rate: per step chance of a privacy leak per consumer (trust shock).
         drift_rate: share of the gap between trust and its prior (the region's mean

@@ -632,7 +632,7 @@ def pending_changes(model: StudentMarket, chosen: dict) -> list[str]:
         chosen: the page parameters as set on the left.
 
     Returns:
-        One short text per pending change, e.g. ``"scenario three_regions.yaml"``.
+        One short text per pending change, e.g. ``"scenario four_regions.yaml"``.
     """
     current = model.settings()
     changes = []
