@@ -130,6 +130,7 @@ def kol_posts_phase(week: Week) -> None:
         marketing_lift=s.marketing_lift,
         consumer_region=week.consumers.region,
         n_regions=week.n_regions,
+        country=trust.country_codes(sc),
     )
     posts = s.posts = result.posts
     s.conversion_lift = result.conversion_lift
@@ -203,6 +204,7 @@ def word_of_mouth_phase(week: Week) -> None:
         marketing_awareness=s.marketing_awareness,
         kol_exposure=s.kol_total,
         kol_awareness_gain=sc.kols.awareness_gain,
+        country=trust.country_codes(sc),
     )
     s.becomes_aware = result.becomes_aware
     s.recommendations_domestic = result.recommendations_domestic
@@ -294,7 +296,8 @@ def platform_phase(week: Week) -> None:
 def ordering_phase(week: Week) -> None:
     """The weekly shopping choice: need, outside options, mobile sellers (mechanisms/ordering.py).
 
-    Only aware, connected, trusting and paying consumers can order by mobile.
+    Only aware, connected consumers past the trust gate who pay by mobile or adopt it at
+    checkout can order by mobile.
     """  # noqa: D401 (the first line is this phase's row in docs/architecture.md)
     s, c, m = week.signals, week.consumers, week.merchants
     s.orders = ordering.week_orders(

@@ -283,8 +283,9 @@ class Region(StrictModel):
         merchant_share: share of merchants based here (normalised to sum 1).
         mobile_access: share of consumers with usable mobile Internet access at step 0.
         access_growth: natural growth of that share per step (share points), without policy.
-        initial_trust_domestic: mean starting trust of residents in sellers of their own region.
-        initial_trust_foreign: mean starting trust of residents in sellers of other regions.
+        initial_trust_domestic: mean starting trust of residents in sellers of their own
+            country (a region is its own country unless ``country`` groups regions).
+        initial_trust_foreign: mean starting trust of residents in sellers of other countries.
         price_level: price index of merchants based here (1 = reference).
         initial_payment_adoption: share of residents already paying by mobile at step 0.
         initial_shopper_share: share of connected residents who shopped by mobile in the
@@ -424,8 +425,8 @@ class WordOfMouth(StrictModel):
             (default), ``degree`` (highest social degree first), ``region:<name>``
             (random residents of that region), ``payers`` (consumers already paying
             by mobile first, then random).
-        forget_rate: per week chance that an aware consumer who did not buy last week
-            lapses from mobile shopping (becomes unaware again; mechanisms/lapse.py).
+        forget_rate: per week chance that an aware consumer without a genuine purchase
+            last week lapses from mobile shopping (becomes unaware again; mechanisms/lapse.py).
             Only with merchants in the model.
         lapse_after_harm: per week chance of lapsing at full memory of bad experiences,
             scaled by ``1 - exp(-bad_memory)``.
@@ -600,7 +601,9 @@ class KOLs(StrictModel):
         awareness_gain: awareness produced per unit of credible exposure.
         purchase_lift: relative rise in a follower's purchase probability from a credible
             endorsement.
-        fee_per_follower: sponsorship fee per follower per post (yuan).
+        fee_per_follower: sponsorship fee per post per follower at the mean KOL's
+            engagement (yuan): fees follow engaged, attention-weighted reach
+            (mechanisms/kol.py).
         commercial_penalty: credibility lost per sponsored, undisclosed post.
         fake_penalty: credibility lost when an endorsed product turns out fake.
         recovery: share of the gap to the initial credibility recovered per post of a genuine
@@ -665,8 +668,9 @@ class Trust(StrictModel):
     Attributes:
         experience_gain: trust gained from one genuine purchase.
         counterfeit_loss: trust lost from one counterfeit received.
-        fraud_loss: trust lost in a privacy leak (``privacy_leak_rate``; both kinds of
-            seller). Payment fraud acts on payment risk, not here (mechanisms/payment.py).
+        fraud_loss: trust in domestic sellers lost in a privacy leak
+            (``privacy_leak_rate``; foreign trust loses ``foreign_spillover`` times it).
+            Payment fraud acts on payment risk, not here (mechanisms/payment.py).
         wom_gain: trust gained per satisfied neighbour's recommendation.
         kol_gain: trust gained per unit of credible KOL exposure.
         foreign_spillover: share of domestic trust signals that also move trust in foreign sellers.
@@ -1017,8 +1021,8 @@ class O2O(StrictModel):
             a retailer (it then pays by mobile: offline QR as the way into payment).
         qr_fee: share of a QR payment the retailer pays the platform.
         qr_acceptance_gain: extra sales an offline retailer expects from accepting a
-            platform's QR code, per unit share of its region's consumers who use the
-            platform and pay by mobile [share of its sales]; it accepts when
+            platform's QR code, per unit share of its region's consumers who hold the
+            platform's wallet [share of its sales]; it accepts when
             ``qr_acceptance_gain * share >= qr_fee`` (mechanisms/o2o.py; direction:
             merchants accept a payment network more where more consumers use it, Rysman
             2007; size an assumption).
@@ -1048,7 +1052,7 @@ class Search(StrictModel):
 
 
 class Platforms(StrictModel):
-    """The super-app layer (mechanisms/platform.py, groups.py, o2o.py, attribution.py).
+    """The super-app layer (mechanisms/platform.py, group_buying.py, o2o.py, attribution.py).
 
     Attributes:
         platforms: the platforms by name (at most 8).

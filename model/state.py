@@ -157,8 +157,9 @@ class ConsumerState:
         aware: knows mobile shopping (word of mouth, marketing, KOLs).
         newly_aware: became aware in the last step (talks in the independent cascade).
         threshold: linear-threshold activation fraction (only used by that rule).
-        trust_domestic: trust in sellers of the own region, in [0, 1].
-        trust_foreign: trust in sellers of other regions, in [0, 1].
+        trust_domestic: trust in sellers of the own country, in [0, 1] (a region is its
+            own country unless ``regions.*.country`` groups regions).
+        trust_foreign: trust in sellers of other countries, in [0, 1].
         payment: pays by mobile.
         risk_extra: personal perceived payment risk added by fraud (own or heard), in [0, 1].
         bad_memory: memory of bad experiences (counterfeits, fraud); damps purchases.

@@ -103,3 +103,76 @@ def test_domestic_inter_region_orders_are_not_cross_border():
 def test_country_name_is_checked():
     with pytest.raises(ScenarioError, match="regions.domestic.country"):
         four_regions(**{"regions.domestic.country": ""})
+
+
+def test_trust_sorts_experiences_and_news_by_country_as_ordering_does():
+    """An experience with a seller of another region of the own country is domestic.
+
+    Ordering draws with trust in own-country sellers (params.cross_border); trust must
+    learn on the same line, else a coast consumer's purchase inland would move the trust
+    it never uses for inland sellers.
+    """
+    from model.mechanisms.trust import country_codes, one_hot_experience, split_by_home
+
+    sc = four_regions()  # regions domestic, foreign, inland, foreign_south
+    country = country_codes(sc)
+    assert country.tolist() == [0, 1, 0, 1]
+    assert country_codes(small_scenario()) is None  # each region its own country
+    region = np.array([0, 0, 0, 2, 1])  # consumers: coast x3, inland, partner
+    source = np.array([2, 1, -1, 0, 3])  # inland, partner, none, coast, partner south
+    dom, foreign = one_hot_experience(source, region, country)
+    assert dom.tolist() == [1, 0, 0, 1, 1] and foreign.tolist() == [0, 1, 0, 0, 0]
+    by_region = one_hot_experience(source, region)  # the region line it replaces
+    assert by_region[0].tolist() == [0, 0, 0, 0, 0]
+    signal = np.array([[1.0, 2.0, 4.0, 8.0]] * 5, dtype=np.float32)  # per source region
+    own, other = split_by_home(signal, region, country)
+    assert own.tolist() == [5.0, 5.0, 5.0, 5.0, 10.0]  # own country's two regions
+    assert other.tolist() == [10.0, 10.0, 10.0, 10.0, 5.0]
+
+
+def test_a_purchase_from_another_region_of_the_own_country_raises_domestic_trust():
+    """trust_week with the four-region world: a coast buyer's genuine purchase from an
+    inland merchant moves its domestic trust by the full gain, its foreign trust by the
+    spillover share only; from a partner-country merchant, the other way round."""
+    from model.mechanisms.fulfilment import Fulfilment
+    from model.mechanisms.trust import trust_week
+
+    sc = four_regions(**{"trust.privacy_leak_rate": 0.0, "trust.drift_rate": 0.0})
+    n = 2
+    zeros = np.zeros(n, dtype=np.float32)
+    half = np.full(n, 0.5, dtype=np.float32)
+    result = trust_week(
+        sc,
+        np.random.default_rng(0),
+        region=np.array([0, 0], dtype=np.uint8),  # both on the coast ("domestic")
+        trust_domestic=half.copy(),
+        trust_foreign=half.copy(),
+        bad_memory=zeros.copy(),
+        risk_extra=zeros.copy(),
+        merchant_region=np.array([2, 1], dtype=np.uint8),  # inland (home), partner
+        buyers=np.array([0, 1]),
+        sellers=np.array([0, 1]),
+        outcome=Fulfilment(
+            genuine=np.array([True, True]),
+            detected=np.array([False, False]),
+            counterfeits_by_merchant=np.zeros(2),
+            sales_by_merchant=np.ones(2),
+            revenue_by_merchant=np.ones(2),
+            detections_by_merchant=np.zeros(2),
+            fines_by_merchant=np.zeros(2),
+        ),
+        victims=np.zeros(n, dtype=bool),
+        recommendations=(zeros, zeros),
+        warnings=(zeros, zeros),
+        kol=(zeros, zeros),
+        fraud_news=zeros,
+    )
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    gain, spill = sc.trust.experience_gain, sc.trust.foreign_spillover
+    dom, foreign = logit(result.trust_domestic.astype(float)), logit(
+        result.trust_foreign.astype(float)
+    )
+    assert dom[0] == pytest.approx(gain, abs=1e-4)  # inland seller: domestic
+    assert foreign[0] == pytest.approx(spill * gain, abs=1e-4)
+    assert foreign[1] == pytest.approx(gain, abs=1e-4)  # partner-country seller: foreign
+    assert dom[1] == pytest.approx(spill * gain, abs=1e-4)

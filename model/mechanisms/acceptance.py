@@ -7,8 +7,8 @@ Rules, per week:
 
       acceptance_gain * s_j  >=  acceptance_fee,
 
-  where ``s_j`` is the share of its customers who pay by mobile (its last week's
-  orders; where it had none, the share of mobile payers among the consumers of its
+  where ``s_j`` is the share of this week's customers who were mobile payers before
+  checkout (where it had none, the share of mobile payers among the consumers of its
   region). A merchant that revises and finds it not worth it stops accepting:
   acceptance can fall.
 - The decision binds (mechanisms/ordering.py, rule 9): a buyer at a merchant that does

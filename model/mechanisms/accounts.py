@@ -68,7 +68,8 @@ a lever that cuts tariffs.
 Per region and per country (``Scenario.country_names``; :func:`fiscal_week`): each
 lever's cost goes to the regions where its activity is (coupons and facilitation: the
 buyer's region; payment security, rigid demand: the payers / non-payers reached;
-infrastructure: the consumers it connected, by region; integrity: active merchants
+infrastructure: in proportion to each region's consumers times the access share the
+lever adds there; integrity: active merchants
 (verified and inspected); merchant promotion: non-adopting merchants (trained); channel
 subsidies and the KOL campaign: adopting merchants; the rest by population), then to
 the regions' countries; each intervention's fixed overhead is paid by the regions of its

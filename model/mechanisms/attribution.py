@@ -12,10 +12,11 @@ order was made (mechanisms/ordering.py):
   touch of the week, in this order of precedence: ``search`` (it searched and acted on
   the results), ``qr_o2o`` (it paid by QR code offline last week and the seller is a
   nearby store on the platform: a store in its region), ``kol_post`` (it saw a KOL
-  post), then the marketing channel that reached it (``short_video`` or
-  ``app_market``, drawn in proportion to each channel's weekly impressions x
-  conversion lift), else ``offline`` (no mobile touch: it heard of the seller offline
-  or came back by habit).
+  post), then the marketing channel that reached it, drawn in proportion to each
+  channel's weekly impressions x conversion lift (``mobile_search`` gives ``search``,
+  ``qr_o2o`` gives ``qr_o2o``, ``app_market`` and ``short_video`` their own codes, so
+  ``search`` and ``qr_o2o`` also count orders led by those channels' ads), else
+  ``offline`` (no mobile touch: it heard of the seller offline or came back by habit).
 
 So the channels partition the mobile orders: orders by channel sum to ``orders`` (a test
 checks it). The platform's channels (``PLATFORM_CHANNELS``) are those inside the

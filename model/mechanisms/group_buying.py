@@ -8,15 +8,16 @@ Rules:
   founder and part of its circle of friends: a dense patch of the social graph
   (friends of one person share many ties when the graph has triangles).
 - **Group buying** (each week). Each group gets an offer from a store with chance
-  ``offer_rate`` (times ``1 - spam control``). The founder opens it if it is an
-  eligible platform user. Then, for ``window`` rounds (days): each buyer shares the
-  offer with chance ``share_rate``; a share reaches every member of the buyer's group
-  and the buyer's friends outside it (share to join); each eligible consumer reached
-  and not yet in an offer joins with chance ``join_probability`` (the team of the
-  sharer it joins). The offer succeeds when ``min_buyers`` or more have joined; its
-  price falls with the team size: ``discount = min(max_discount, discount_per_buyer *
-  (buyers - 1))``. Buyers of a successful offer have the deal on their next purchase
-  this week (mechanisms/ordering.py); buyers of a failed one get nothing.
+  ``offer_rate`` (times ``1 - spam control``). The founder opens it if it is an eligible
+  platform user. Then, for ``window`` rounds (days): each buyer shares the offer with
+  chance ``share_rate``; a share reaches every member of the buyer's group when it
+  joined that group's offer, and the buyer's friends (share to join); each eligible
+  consumer reached and not yet in an offer joins with chance ``join_probability`` (the
+  team of the sharer it joins). The offer succeeds when ``min_buyers`` or more have
+  joined; its price falls with the team size: ``discount = min(max_discount,
+  discount_per_buyer * (buyers - 1))``. Buyers of a successful offer have the deal on
+  their next purchase this week (mechanisms/ordering.py); buyers of a failed one get
+  nothing.
 
 So success rises with the group's size (more members reached) and the share rate
 (more rounds of reach), which a test checks.

@@ -610,6 +610,7 @@ def kol_week(
     marketing_lift: np.ndarray,
     consumer_region: np.ndarray,
     n_regions: int,
+    country: np.ndarray | None = None,
 ) -> KOLWeek:
     """Sell and post the week's posts, reach the followers, update credibility and followers.
 
@@ -634,6 +635,8 @@ def kol_week(
         marketing_lift: per consumer, the channels' conversion lift.
         consumer_region: per consumer, its region.
         n_regions: number of regions.
+        country: per region, its country code (None: every region its own country):
+            exposure to sellers of the own country is domestic (trust.country_codes).
     """
     if credibility.size:
         rng = np.random.default_rng(rng.integers(2**63))
@@ -662,9 +665,9 @@ def kol_week(
     exposure, genuine = follower_exposure(
         followers, posts, merchant_region, n_regions, engagement=eng, attention=attn
     )
-    all_domestic, all_foreign = split_by_home(exposure, consumer_region)
+    all_domestic, all_foreign = split_by_home(exposure, consumer_region, country)
     exposure_total = all_domestic + all_foreign
-    genuine_domestic, genuine_foreign = split_by_home(genuine, consumer_region)
+    genuine_domestic, genuine_foreign = split_by_home(genuine, consumer_region, country)
     merchant_paid = posts.sponsored & ~posts.campaign
     n_merchants = merchant_region.size
     after = unfollow(spec, followers, credibility, rng)

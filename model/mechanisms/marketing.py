@@ -46,8 +46,8 @@ Rules, per week:
   * consideration: merchant j's visibility (its weight in merchant choice,
     mechanisms/ordering.py) is ``sum_c consideration_c * A_rc (1 - exp(-R_jc / A_rc))``,
     the consumers of its home audience ``A_rc`` it reaches, weighted by how far the
-    channel puts a merchant in the choice set; KOL endorsements add to it
-    (mechanisms/kol.py);
+    channel puts a merchant in the choice set (KOL endorsements act follower by follower
+    instead, mechanisms/kol.py);
   * conversion: a consumer's purchase probability is multiplied by
     ``prod_c (1 + conversion_lift_c * (1 - exp(-E_ic)))`` (saturating: the first
     impressions count most).
@@ -56,7 +56,8 @@ Rules, per week:
   advertising response function", Journal of Advertising Research 20(4); Hanssens et al.
   2001): reach saturates towards the audience, frequency wears out.
   No channel changes trust: advertising raises awareness, consideration and
-  conversion, not trust (docs/domain.md, Mechanisms > Trust: consumers distrust ads).
+  conversion, not trust (docs/domain.md, Actors > Consumers: consumers trust people and
+  KOLs far more than advertising).
 
 Source: docs/domain.md, Mechanisms > Merchant marketing ("Adopting merchants reach
 consumers directly (official accounts, QR codes, search, short video)"), Policy

@@ -67,7 +67,7 @@ rate).
   what adopters paid, :attr:`MerchantWeek.channel_fees`, so it is counted once).
 - Integrity and reputation follow the week's sales (mechanisms/fulfilment.py).
 
-Source (docs/domain.md, Mechanisms > Merchant marketing): "Adoption by merchants
+Source (docs/domain.md, Mechanisms > Merchant adoption): "Adoption by merchants
 spreads by imitation of successful peers and by government promotion and training";
 Actors > Merchants: "many cling to traditional marketing". The decision rule (adopt
 when informed and the expected net gain over the traditional alternative is positive;
@@ -374,8 +374,7 @@ def after_sales(
     """Update the merchants after the week's sales: profit, adoption, exit, entry, integrity.
 
     Args:
-        scenario: the scenario (``merchants``, ``merchant_dynamics``, ``accounts``,
-            ``marketing.budget_per_merchant``).
+        scenario: the scenario (``merchants``, ``merchant_dynamics``, ``accounts``).
         params: the week's effective parameters (promotion and verification rates per
             region, read by the merchant's region).
         rng: the phase's generator.

@@ -17,8 +17,9 @@ Rule, per week, for each consumer i with a shopping need (probability
      ``mobile_appeal + I_bh + variety_weight * ln(M_b / M) - delay_weight * days_bh / 7
      + trust_weight * tau_ib + ln lift_i - memory_i``, where
      ``I_bh = ln mean_{j in b} exp(u_jh)`` over the M_b merchants of b selling through
-     mobile channels (M: all merchants; variety is the share of the market selling by
-     mobile from b, so the utility does not change with the number of agents), with
+     mobile channels (M: the merchant slots, ``Scenario.merchant_slots``, the entry cap
+     with exited and unused slots: a constant, so the utility does not change with the
+     number of agents), with
      ``u_jh = -a * price_j * (1 - coupon + logistics_bh + tariff_bh)
      + reputation_weight * rep_j + verified_weight * verified_j
      + visibility_weight * ln(1 + vis_j / visibility_scale)``,

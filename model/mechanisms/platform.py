@@ -30,8 +30,9 @@ Rules, per week (docs/platform.md has the full account):
   share ``store_share_p`` of merchants have one on p; each week an adopting merchant
   without one opens one with chance ``store_adoption_p * exp(-fee_sensitivity * fee_p)``
   on a platform drawn in proportion to its users. The platform pays nothing; the
-  merchant pays ``fee_p`` of the goods value of every in-app order (an order at its
-  store by a platform user whose wallet works there).
+  merchant pays ``fee_p`` of the goods value of every order at its listed store by a
+  platform user (also when, at a merchant not accepting mobile payment, it is paid
+  another way).
 - **Real-name verification.** Each week the platform checks each unverified store with
   chance ``verification_p`` raised by the ``platform_verification`` lever; a store whose
   integrity is below ``verification_cutoff`` is delisted (it keeps selling outside the

@@ -1,10 +1,12 @@
 """Trust in domestic and in foreign sellers: gained slowly, lost sharply; it gates buying.
 
-Rule: each consumer holds trust ``tau_d`` in sellers of the own region and
-``tau_f`` in sellers of other regions. Without fresh experience of its own this step, a
-consumer's trust first drifts back toward its prior ``tau_0`` (the mean starting trust
-of its region, ``regions.*.initial_trust_domestic`` / ``initial_trust_foreign``) by share
-``drift_rate``: ``tau <- tau + drift_rate (tau_0 - tau)`` (what is not renewed fades;
+Rule: each consumer holds trust ``tau_d`` in sellers of the own country and
+``tau_f`` in sellers of other countries (a region is its own country unless
+``regions.*.country`` groups regions; ordering uses the same line, mechanisms/ordering.py).
+Without fresh experience of its own this step, a consumer's trust first drifts back
+toward its prior ``tau_0`` (the mean starting trust of its region,
+``regions.*.initial_trust_domestic`` / ``initial_trust_foreign``) by share ``drift_rate``:
+``tau <- tau + drift_rate (tau_0 - tau)`` (what is not renewed fades;
 assumption, see ``drift_rate``). Signals of the step then add up to a gain G and a loss
 L, in log-odds, and trust moves as
 
@@ -14,8 +16,9 @@ which keeps trust in (0, 1) (held within [0.001, 0.999]). In log-odds one bad an
 good experience of the same size move trust by amounts in the ratio
 ``counterfeit_loss / experience_gain`` at any trust level (near 0.5 exactly, elsewhere
 close to it), so that ratio is the negativity bias: set to the loss aversion of
-Tversky & Kahneman (1992), 2.25, within the 2-5 of Baumeister, Bratslavsky,
-Finkenauer & Vohs (2001), "Bad is stronger than good". (A hazard form, gains toward 1
+Tversky & Kahneman (1992), 2.25, in scenarios/baseline.yaml (0.675 / 0.3), within the
+2-5 of Baumeister, Bratslavsky, Finkenauer & Vohs (2001), "Bad is stronger than good"
+(the schema's defaults, 0.8 / 0.15, give 5.3). (A hazard form, gains toward 1
 and losses toward 0, made the ratio grow with trust: 13x at the baseline's trust.)
 Gains: a genuine purchase (``experience_gain``),
 each satisfied neighbour's recommendation (``wom_gain``), credible KOL exposure
@@ -48,7 +51,8 @@ payment fraud          victim: perceived payment risk set to 1 (adoption, checko
                        once with chance ``abandon_after_fraud``. Neighbours: payment
                        risk rises by ``risk_from_fraud_news``. Not trust in sellers and
                        not the memory of harm: the sellers did not cause it.
-privacy leak           the consumer's trust falls (``fraud_loss``, both kinds of seller).
+privacy leak           the consumer's trust in domestic sellers falls by ``fraud_loss``,
+                       in foreign sellers by ``foreign_spillover * fraud_loss``.
 fake KOL endorsement   the KOL's credibility falls (``fake_penalty``); followers gain no
                        trust from it (they still saw it: awareness and purchase lift).
 =====================  ==============================================================
@@ -73,8 +77,33 @@ if TYPE_CHECKING:
     from model.scenario import Scenario
 
 
-def split_by_home(signal: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split per-region signals (n x R) into the own-region part and the rest."""
+def country_codes(scenario: Scenario) -> np.ndarray | None:
+    """Each region's country code, or None when every region is its own country.
+
+    Trust in domestic sellers is trust in sellers of the consumer's own *country*, the
+    same line ordering draws with ``params.cross_border`` (mechanisms/ordering.py): in a
+    country of several regions (scenarios/four_regions.yaml) an experience with a seller
+    of another region of the same country is domestic. When every region is its own
+    country the region codes serve as they are (None: nothing is mapped).
+    """
+    codes = np.asarray(scenario.region_country_codes, dtype=np.int16)
+    return None if np.array_equal(codes, np.arange(codes.size)) else codes
+
+
+def split_by_home(
+    signal: np.ndarray, region: np.ndarray, country: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split per-region signals (n x R) into the own-country part and the rest.
+
+    Args:
+        signal: per consumer and source region, the signal.
+        region: per consumer, its region.
+        country: per region, its country code (None: every region its own country).
+    """
+    if country is not None and signal.shape[1]:
+        by_country = np.zeros((country.size, int(country.max()) + 1), dtype=signal.dtype)
+        by_country[np.arange(country.size), country] = 1
+        signal, region = signal @ by_country, country[region]
     if signal.shape[1] == 0:
         zero = np.zeros(signal.shape[0], dtype=np.float32)
         return zero, zero
@@ -88,11 +117,18 @@ def split_by_home(signal: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, n
 
 
 def one_hot_experience(
-    source_region: np.ndarray, region: np.ndarray
+    source_region: np.ndarray, region: np.ndarray, country: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Own experience this step as (domestic, foreign) indicators (source_region -1: none)."""
+    """Own experience this step as (domestic, foreign) indicators (source_region -1: none).
+
+    Domestic: the seller's region is in the consumer's country (``country``: per region,
+    its country code; None: every region its own country).
+    """
     has = source_region >= 0
-    domestic = has & (source_region == region)
+    if country is None:
+        domestic = has & (source_region == region)
+    else:
+        domestic = has & (country[np.where(has, source_region, 0)] == country[region])
     return domestic.astype(np.float32), (has & ~domestic).astype(np.float32)
 
 
@@ -237,9 +273,9 @@ def trust_week(
         sellers: per order of the week, the merchant it went to.
         outcome: their fulfilment (genuine or counterfeit).
         victims: per consumer, defrauded this week.
-        recommendations: per consumer, (own-region, other-region) neighbours satisfied.
-        warnings: per consumer, (own-region, other-region) neighbours cheated.
-        kol: per consumer, (own-region, other-region) genuine KOL endorsement exposure.
+        recommendations: per consumer, (own-country, other-country) neighbours satisfied.
+        warnings: per consumer, (own-country, other-country) neighbours cheated.
+        kol: per consumer, (own-country, other-country) genuine KOL endorsement exposure.
         fraud_news: per consumer, neighbours defrauded last week.
     """
     tr, n = scenario.trust, region.size
@@ -254,9 +290,9 @@ def trust_week(
     for part in (*recommendations, *warnings, *kol):
         signal |= part != 0
     at = np.flatnonzero(signal)
-    home = region[at]
-    good_dom, good_for = one_hot_experience(satisfied_from[at], home)
-    bad_dom, bad_for = one_hot_experience(cheated_from[at], home)
+    home, country = region[at], country_codes(scenario)
+    good_dom, good_for = one_hot_experience(satisfied_from[at], home, country)
+    bad_dom, bad_for = one_hot_experience(cheated_from[at], home, country)
     shock = leak[at].astype(np.float32)
     spill = tr.foreign_spillover
     (rec_dom, rec_for), (warn_dom, warn_for), (kol_dom, kol_for) = (

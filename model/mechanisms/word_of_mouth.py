@@ -219,6 +219,7 @@ def word_of_mouth_week(
     marketing_awareness: np.ndarray,
     kol_exposure: np.ndarray,
     kol_awareness_gain: float,
+    country: np.ndarray | None = None,
 ) -> WordOfMouthWeek:
     """Draw who becomes aware (word of mouth, marketing, KOLs); count last week's news.
 
@@ -238,6 +239,9 @@ def word_of_mouth_week(
         marketing_awareness: per consumer, chance marketing makes it aware.
         kol_exposure: per consumer, exposure to KOL posts.
         kol_awareness_gain: awareness per unit of KOL exposure (``kols.awareness_gain``).
+        country: per region, its country code (None: every region its own country):
+            news of sellers of the own country counts as domestic
+            (mechanisms/trust.py, ``country_codes``).
     """
     wom_p = awareness_probability(
         spec,
@@ -252,11 +256,16 @@ def word_of_mouth_week(
     kol_each = 1.0 - np.exp(-kol_awareness_gain * kol_exposure)
     aware_p = 1.0 - (1.0 - wom_p) * (1.0 - marketing_awareness) * (1.0 - kol_each)
     becomes_aware = ~aware & (rng.random(aware.size) < aware_p)
-    # neighbours satisfied / cheated by sellers of the own region and of other regions
+    # neighbours satisfied / cheated by sellers of the own country and of other countries
     # (exact integer counts, the same numbers as region_signals split by
     # trust.split_by_home, without the n x R products)
-    rec_dom, rec_for = graph.neighbour_counts_by_region(satisfied_from, region)
-    warn_dom, warn_for = graph.neighbour_counts_by_region(cheated_from, region)
+    home, satisfied, cheated = region, satisfied_from, cheated_from
+    if country is not None:  # sellers' and consumers' countries in place of their regions
+        home = country[region]
+        satisfied = np.where(satisfied_from >= 0, country[np.maximum(satisfied_from, 0)], -1)
+        cheated = np.where(cheated_from >= 0, country[np.maximum(cheated_from, 0)], -1)
+    rec_dom, rec_for = graph.neighbour_counts_by_region(satisfied, home)
+    warn_dom, warn_for = graph.neighbour_counts_by_region(cheated, home)
     return WordOfMouthWeek(
         becomes_aware=becomes_aware,
         aware=(aware & ~forgets) | becomes_aware,
