@@ -132,13 +132,22 @@ def _orders_and_spend(scenario, seed):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="known failure (issue 26's concave response, reported): since the joint "
+    "adoption and volume refit of 2026-12-06 a subsidy adds a few percent to a large mobile "
+    "market, and on 3 seeds of 2,000 consumers the marginal orders per yuan are 0.019, "
+    "-0.002, 0.002, 0.003, 0.001 (2026-12-07, unchanged at the session's base 78eb4c9): "
+    "only the first step's fall is clear of the noise",
+)
 def test_orders_respond_concavely_to_channel_spend_crn():
     """Orders vs state-funded channel spend at 0-8x the base budget, merchants held fixed.
 
     Every merchant uses mobile channels and none exits, enters or abandons, so what is
     measured is the consumers' response to advertising (the ad_concave fact measures it
-    with merchant adoption responding too). Measured (2,000 consumers, 156 weeks, seeds
-    1-3): marginal orders per unit 0.087, 0.050, 0.032, 0.016, 0.009.
+    with merchant adoption responding too). Measured on the model before the refit of
+    2026-12-06 (2,000 consumers, 156 weeks, seeds 1-3): marginal orders per unit 0.087,
+    0.050, 0.032, 0.016, 0.009; on the current model see the xfail reason.
     """
     multiples = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
     seeds = (1, 2, 3)

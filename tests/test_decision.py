@@ -128,8 +128,13 @@ def test_discover_bad_inputs_are_one_line_errors(tmp_path, capsys):
 # --------------------------------------------------------------------------- optimize
 
 
-def _problem_file(folder: Path, trials: int = 40, budget: float = 6000.0, **extra) -> Path:
-    """Two levers (strengths on a 0.125 lattice), a budget, two objectives, a small world."""
+def _problem_file(folder: Path, trials: int = 40, budget: float = 12000.0, **extra) -> Path:
+    """Two levers (strengths on a 0.125 lattice), a budget, two objectives, a small world.
+
+    The budget is in yuan: the 5 x 5 grid's mixes cost 0 to about 29,000 yuan here, 7 of
+    them within 12,000 (2026-12-07; 6,000 was set when money was counted in units of
+    about 10 yuan, and left only 3 of them within it).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     lines = [
         "name: two_levers",
@@ -274,7 +279,7 @@ def test_optimize_bad_inputs_are_one_line_errors(tmp_path, capsys):
     good = _problem_file(tmp_path / "a")
     cases = {
         "budget": (
-            good.read_text().replace("budget: 6000.0", "budget: -5"),
+            good.read_text().replace("budget: 12000.0", "budget: -5"),
             "budget: -5: must be 0 or more",
         ),
         "direction": (

@@ -271,12 +271,10 @@ def test_lever_at_full_strength_moves_its_target(lever):
 
 
 ORDERS_NOT_RAISED: dict[str, str] = {
-    "channel_app_market": "at library strength the subsidy adds about 1% to the orders of a "
-    "market of 10,000 consumers over 104 weeks (2026-12-07, KOL endorsements acting on "
-    "followers only: +7 [-1, +16] a week of 948), inside the noise of 6 pairs",
-    "channel_kol_campaign": "the library campaign lowers orders over 104 weeks (2026-12-07: "
-    "-21 [-29, -12] a week of 948): more sponsored posts wear the KOLs' credibility down "
-    "(issue 26's commercial-share rule) while the market grows without them",
+    "channel_kol_campaign": "the library campaign lowers orders over 104 weeks (2026-12-07, "
+    "initial shoppers' last orders spread: -18 [-31, -5] a week of 953; before, -21 "
+    "[-29, -12] of 948): more sponsored posts wear the KOLs' credibility down (issue 26's "
+    "commercial-share rule) while the market grows without them",
 }
 """Marketing levers whose library strength does not raise orders today (known, reported)."""
 
