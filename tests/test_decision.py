@@ -198,7 +198,7 @@ def test_optimize_front_dominates_a_same_budget_grid(tmp_path):
 
 
 def test_optimize_resumes_after_sigkill_without_repeating_finished_trials(tmp_path):
-    path = _problem_file(tmp_path / "p", trials=24)
+    path = _problem_file(tmp_path / "p", trials=16)
     out = tmp_path / "out"
     cmd = [
         sys.executable,
@@ -222,7 +222,7 @@ def test_optimize_resumes_after_sigkill_without_repeating_finished_trials(tmp_pa
         while time.time() < deadline:
             time.sleep(0.5)
             finished_before = _complete_trials(journal)
-            if len(finished_before) >= 8:
+            if len(finished_before) >= 6:
                 break
         assert proc.poll() is None, proc.stdout.read()
         proc.send_signal(signal.SIGKILL)
@@ -231,7 +231,7 @@ def test_optimize_resumes_after_sigkill_without_repeating_finished_trials(tmp_pa
         if proc.poll() is None:
             proc.kill()
     finished_before = _complete_trials(journal)
-    assert 8 <= len(finished_before) < 24
+    assert 6 <= len(finished_before) < 16
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert f"{len(finished_before)} finished earlier" in done.stdout
@@ -244,10 +244,10 @@ def test_optimize_resumes_after_sigkill_without_repeating_finished_trials(tmp_pa
     second = [
         n for n, (_, _, s) in after.items() if s not in {v[2] for v in finished_before.values()}
     ]
-    assert len(second) == 24 - len(finished_before)
-    assert len(after) == 24
+    assert len(second) == 16 - len(finished_before)
+    assert len(after) == 16
     trials = pd.read_csv(out / "trials.csv")
-    assert len(trials) == 24
+    assert len(trials) == 16
 
 
 def _complete_trials(journal: Path) -> dict[int, tuple]:
