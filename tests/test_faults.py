@@ -100,7 +100,10 @@ def test_killed_sweep_leaves_no_orphans_and_resume_rebuilds_the_manifest(tmp_pat
         workers = children(proc.pid)
         assert len(workers) >= 2, "expected pool workers"
         os.kill(proc.pid, how)
-        _, stderr = proc.communicate(timeout=30)
+        # a safety net, not a time limit: a sweep that ignored the signal would finish all
+        # 40 runs, which `finished < 40` below catches (30 s was exceeded once in CI on a
+        # loaded machine, 2026-12-07)
+        _, stderr = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
