@@ -492,7 +492,8 @@ DIFFUSION_PROBES = Experiment(
     outputs=(generators_data.DIFFUSION_PROBES,),
     seeds=(1, 2, 3),
     what="docs/validation.md: the baseline's early curves and Bass fits with KOL and channel "
-    "awareness probed, building seeds 1-3, 2,000 consumers, 312 weeks (about 1 minute)",
+    "awareness probed, building seeds 1-3, 2,000 consumers, 312 weeks; then the calibrated "
+    "replay to 2020 on the same seeds, fitted at CNNIC's year-ends (about 2 minutes)",
 )
 FORECAST = Experiment(
     name="forecast",
@@ -615,6 +616,12 @@ GENERATORS.update(
             "diffusion-probes",
             generators_data.diffusion_probes_table,
             "docs/validation.md: early curves and Bass fits under awareness probes",
+            DIFFUSION_PROBES,
+        ),
+        Generator(
+            "bass-of-replay",
+            generators_data.replay_bass_table,
+            "docs/validation.md: CNNIC's Bass fits beside the calibrated replay's",
             DIFFUSION_PROBES,
         ),
         Generator(

@@ -17,10 +17,18 @@ prints per probe the mean curves (aware, shoppers, payment among the connected) 
 Building seeds 1-3 by default (never the held-back 1001-1020 of the pattern suite).
 Probes are diagnostics, not proposals: the scenario keeps its values.
 
+Then the calibrated replay (``scenarios/china_2013.yaml`` at the grounding audit's size,
+experiments/grounding_audit.py) on the same seeds, fitted exactly as CNNIC's own series
+are in docs/validation.md (docs/generators_data.py): payment and shoppers of the last 26
+weeks among the connected, at the year-ends where CNNIC has a value (the others are gaps
+the fit steps over), 2013 to 2018 and 2013 to the last year-end observed. It says
+whether the model, started where China was, shows the data's coefficients.
+
     python -m experiments.diffusion_probes [--seeds 1-3] [--consumers 2000] [--out FILE]
 
 Writes ``experiments/measured/diffusion_probes.csv`` (probe, seed, week, series, value;
-and the Bass fits as rows with week -1) unless ``--out`` says otherwise.
+the Bass fits as rows with week -1, the replay's as probe ``china_2013_replay`` with
+series ``bass_<series>_<first>-<last>_<p|q|m>``) unless ``--out`` says otherwise.
 """
 
 from __future__ import annotations
@@ -77,6 +85,46 @@ def run(values: dict[str, float], seed: int, consumers: int) -> pd.DataFrame:
     return model.timeseries()
 
 
+REPLAY = "china_2013_replay"
+REPLAY_SERIES = (
+    ("payment", "payment_adoption_connected", "mobile_payment_share"),
+    ("shopping", "active_shopper_share", "mobile_shopping_share"),
+)
+"""(label, the replay's series as CNNIC counts it, CNNIC's column)."""
+WINDOW_ENDS = (2018, 2020)
+
+
+def cnnic_year_ends(column: str) -> dict[int, float]:
+    """CNNIC's year-end values of a column of experiments/data/cnnic_targets.csv, by year."""
+    data = pd.read_csv(ROOT / "experiments" / "data" / "cnnic_targets.csv")
+    data = data[data["date"].str.endswith("-12-31") & data[column].notna()]
+    return {int(d[:4]): float(v) for d, v in zip(data["date"], data[column], strict=True)}
+
+
+def replay_fits(seed: int) -> list[tuple[str, int, int, str, float]]:
+    """Run the calibrated replay to 2020; fit its yearly curves at CNNIC's year-ends."""
+    from experiments.grounding_audit import model_series, one_run, step_of
+    from model.validation.bass import fit_discrete_bass
+
+    run = one_run(seed, steps=step_of("2020-12-31"))
+    rows = []
+    for label, metric, column in REPLAY_SERIES:
+        observed = cnnic_year_ends(column)
+        first, latest = min(observed), max(observed)
+        values = model_series(run, metric)
+        for last in sorted({min(latest, end) for end in WINDOW_ENDS}):
+            curve = np.array([
+                values[step_of(f"{year}-12-31")] if year in observed else np.nan
+                for year in range(first, last + 1)
+            ])
+            if np.isfinite(curve[1:]).sum() < 3:
+                continue
+            fit = fit_discrete_bass(curve)
+            span = f"{first}-{last}"
+            rows += [(REPLAY, seed, -1, f"bass_{label}_{span}_{k}", getattr(fit, k)) for k in "pqm"]
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every probe on the seeds, print the curves and fits, write the CSV."""
     from model.commands.validate import parse_seeds
@@ -106,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
             p = np.mean([f.p for f in fits])
             q = np.mean([f.q for f in fits])
             print(f"   Bass {label}: p {p:.3f}, q {q:.3f} per year (mean of {len(fits)} seeds)")
+    print("== the calibrated replay (china_2013), fitted at CNNIC's year-ends")
+    replay = [row for seed in seeds for row in replay_fits(seed)]
+    rows += replay
+    frame = pd.DataFrame(replay, columns=["probe", "seed", "week", "series", "value"])
+    for series, value in frame.groupby("series", sort=False)["value"].mean().items():
+        print(f"   {series}: {value:.3f} (mean of {len(seeds)} seeds)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows, columns=["probe", "seed", "week", "series", "value"]).to_csv(
         args.out, index=False

@@ -60,11 +60,31 @@ def test_bass_fit_on_a_noisy_curve_stays_close():
     assert abs(fit.q - 0.38) < 0.08
 
 
+def test_bass_fit_steps_over_a_missing_period():
+    # data series with a gap (CNNIC has no year-end 2016 shopping figure): the recursion
+    # runs through the missing period, which is not compared
+    curve = discrete_bass(0.01, 0.8, 0.75, 0.25, steps=6)
+    gapped = curve.copy()
+    gapped[3] = np.nan
+    fit = fit_discrete_bass(gapped)
+    assert fit.p == pytest.approx(0.01, rel=1e-3, abs=1e-5)
+    assert fit.q == pytest.approx(0.8, rel=1e-3)
+    assert fit.m == pytest.approx(0.75, rel=1e-3)
+    # the gap is a gap, not a zero: filling it with a wrong value changes the fit
+    wrong = curve.copy()
+    wrong[3] = 0.0
+    assert fit_discrete_bass(wrong).rmse > 0.01
+
+
 def test_bass_fit_refuses_what_it_cannot_fit():
     with pytest.raises(ValueError, match="at least 4"):
         fit_discrete_bass(np.array([0.0, 0.1, 0.2]))
     with pytest.raises(ValueError, match="shares"):
         fit_discrete_bass(np.array([0.0, 0.1, 0.2, 1.5]))
+    with pytest.raises(ValueError, match="starting with a value"):
+        fit_discrete_bass(np.array([np.nan, 0.1, 0.2, 0.3]))
+    with pytest.raises(ValueError, match="at least 3 values"):
+        fit_discrete_bass(np.array([0.0, 0.1, np.nan, 0.3]))
 
 
 # --------------------------------------------------------------------------- the facts

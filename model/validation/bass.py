@@ -11,7 +11,8 @@ recursion is one step of the curve (a year in the suite), so p and q are per per
 with ``F`` the adopted share, ``p`` the coefficient of innovation (external
 influence), ``q`` of imitation (internal influence) and ``m`` the market potential
 (the share that adopts in the end). The fit minimises the squared gaps between the
-recursion and the curve at every later point, bounded (``p`` in (0, 1], ``q`` in
+recursion and the curve at every later point with a value (a missing period, NaN, is
+stepped over by the recursion but not compared: data series with a gap), bounded (``p`` in (0, 1], ``q`` in
 [0, 3], ``m`` between the curve's largest value and 1), from a fixed grid of starts
 (the best fit is kept): the same curve always gives the same coefficients.
 """
@@ -59,7 +60,7 @@ class BassFit:
         q: coefficient of imitation per period.
         m: market potential.
         rmse: root mean square gap between the fitted recursion and the curve (the
-            points after the first).
+            points after the first that have a value).
     """
 
     p: float
@@ -72,8 +73,9 @@ def fit_discrete_bass(curve: np.ndarray) -> BassFit:
     """Fit (p, q, m) of :func:`discrete_bass` to a curve sampled once per period.
 
     Args:
-        curve: adopted shares at periods 0, 1, 2, ... (at least 4 points); the first is
-            the recursion's start.
+        curve: adopted shares at periods 0, 1, 2, ...; the first is the recursion's start
+            and must be given; a later period without a value is NaN (at least 3 later
+            values are needed).
 
     Returns:
         The best bounded least-squares fit over a fixed grid of starts.
@@ -81,12 +83,15 @@ def fit_discrete_bass(curve: np.ndarray) -> BassFit:
     from scipy.optimize import least_squares
 
     y = np.asarray(curve, dtype=float)
-    if y.ndim != 1 or y.size < 4 or not np.all(np.isfinite(y)):
-        raise ValueError("a Bass fit needs a finite curve of at least 4 points")
-    if np.any(y < 0) or np.any(y > 1):
+    if y.ndim != 1 or y.size < 4 or not np.isfinite(y[0]) or np.any(np.isinf(y)):
+        raise ValueError("a Bass fit needs a curve of at least 4 points starting with a value")
+    given = np.isfinite(y[1:])
+    if given.sum() < 3:
+        raise ValueError("a Bass fit needs at least 3 values after the start")
+    if np.any(y[np.isfinite(y)] < 0) or np.any(y[np.isfinite(y)] > 1):
         raise ValueError("a Bass fit needs shares in [0, 1]")
     steps = y.size - 1
-    top = float(min(1.0, max(y.max(), 1e-6)))
+    top = float(min(1.0, max(np.nanmax(y), 1e-6)))
     low = np.array([P_BOUNDS[0], Q_BOUNDS[0], top])
     high = np.array([P_BOUNDS[1], Q_BOUNDS[1], 1.0 + 1e-12])
     if top >= 1.0:
@@ -94,7 +99,7 @@ def fit_discrete_bass(curve: np.ndarray) -> BassFit:
 
     def gaps(x: np.ndarray) -> np.ndarray:
         p, q, m = x
-        return discrete_bass(p, q, min(m, 1.0), y[0], steps)[1:] - y[1:]
+        return (discrete_bass(p, q, min(m, 1.0), y[0], steps)[1:] - y[1:])[given]
 
     best = None
     for m0 in (min(1.0, top * 1.05 + 1e-6), 1.0):
@@ -107,4 +112,4 @@ def fit_discrete_bass(curve: np.ndarray) -> BassFit:
                     best = (cost, result.x)
     assert best is not None
     p, q, m = (float(v) for v in best[1])
-    return BassFit(p=p, q=q, m=min(m, 1.0), rmse=float(np.sqrt(best[0] / steps)))
+    return BassFit(p=p, q=q, m=min(m, 1.0), rmse=float(np.sqrt(best[0] / given.sum())))
