@@ -116,6 +116,16 @@ def split_by_home(
     return own, signal.sum(axis=1) - own
 
 
+def seller_country(source_region: np.ndarray, country: np.ndarray) -> np.ndarray:
+    """Per entry, the country code of a seller's region code; -1 (no seller) stays -1.
+
+    Args:
+        source_region: sellers' region codes, -1 where there is none.
+        country: per region, its country code (``country_codes``).
+    """
+    return np.where(source_region >= 0, country[np.maximum(source_region, 0)], -1)
+
+
 def one_hot_experience(
     source_region: np.ndarray, region: np.ndarray, country: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +138,7 @@ def one_hot_experience(
     if country is None:
         domestic = has & (source_region == region)
     else:
-        domestic = has & (country[np.where(has, source_region, 0)] == country[region])
+        domestic = has & (seller_country(source_region, country) == country[region])
     return domestic.astype(np.float32), (has & ~domestic).astype(np.float32)
 
 

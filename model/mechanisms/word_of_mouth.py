@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from model.mechanisms.trust import seller_country
 from model.scenario import WordOfMouth
 
 if TYPE_CHECKING:
@@ -262,8 +263,8 @@ def word_of_mouth_week(
     home, satisfied, cheated = region, satisfied_from, cheated_from
     if country is not None:  # sellers' and consumers' countries in place of their regions
         home = country[region]
-        satisfied = np.where(satisfied_from >= 0, country[np.maximum(satisfied_from, 0)], -1)
-        cheated = np.where(cheated_from >= 0, country[np.maximum(cheated_from, 0)], -1)
+        satisfied = seller_country(satisfied_from, country)
+        cheated = seller_country(cheated_from, country)
     rec_dom, rec_for = graph.neighbour_counts_by_region(satisfied, home)
     warn_dom, warn_for = graph.neighbour_counts_by_region(cheated, home)
     return WordOfMouthWeek(
