@@ -237,9 +237,25 @@ class MarketModel(mesa.Model):
             else np.zeros(0)
         )
         # who shopped by mobile before week 0 (drawn only when asked, so the random
-        # stream of a scenario without initial shoppers is unchanged)
+        # stream of a scenario without initial shoppers is unchanged). A mobile order is
+        # paid by mobile (mechanisms/ordering.py, rule 2), so the initial shoppers are a
+        # region's connected payers first, and connected non-payers only for the share
+        # beyond its payers (CNNIC end-2013: shoppers 28.8%, payers 25.1% of mobile
+        # users): the shoppers' share among the connected stays the region's.
         if shop_share.any():
-            has_ordered = has_access & (rng.random(n) < shop_share)
+            draw = rng.random(n)
+            chance = np.zeros(n, dtype=np.float64)
+            for r in range(self.n_regions):
+                connected = has_access & (region == r)
+                if not connected.any():
+                    continue
+                share = float(shop_share[region == r][0])
+                payers = float(payment_state[connected].mean())
+                chance[connected & payment_state] = min(1.0, share / payers) if payers else 0.0
+                chance[connected & ~payment_state] = (
+                    max(0.0, share - payers) / (1.0 - payers) if payers < 1.0 else 0.0
+                )
+            has_ordered = draw < chance
             aware |= has_ordered
         else:
             has_ordered = np.zeros(n, dtype=bool)

@@ -291,7 +291,9 @@ class Region(StrictModel):
         initial_shopper_share: share of connected residents who shopped by mobile in the
             26 weeks before step 0 (CNNIC's "mobile shopping users"): they start aware of
             mobile shopping, with ``has_ordered`` set and their last order in one of
-            weeks -25..0 (uniformly: when within those weeks is an assumption).
+            weeks -25..0 (uniformly: when within those weeks is an assumption). A
+            mobile order is paid by mobile, so they are the connected payers first and
+            non-payers only for the share beyond the payers.
         country: the country the region belongs to (None: the region is its own
             country). Tariffs, customs delay and cross-border trust apply between
             countries; domestic logistics between regions of one country.

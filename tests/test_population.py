@@ -160,6 +160,28 @@ def test_initial_shoppers_are_connected_aware_and_have_ordered():
     assert (plain.has_access == c.has_access).all()
 
 
+def test_initial_shoppers_are_payers_first():
+    """A mobile order is paid by mobile: the initial shoppers are the connected payers
+    first, non-payers only for the share beyond the payers; the shoppers' share among
+    the connected is the region's either way."""
+    for pay, shop in ((0.25, 0.29), (0.5, 0.3)):
+        values = {"population.consumers": 4000}
+        for r in ("domestic", "foreign"):
+            values[f"regions.{r}.initial_payment_adoption"] = pay
+            values[f"regions.{r}.initial_shopper_share"] = shop
+        c = MarketModel(small_scenario(**values), seed=6).consumers
+        connected = c.has_access
+        payers = c.payment & connected
+        assert c.has_ordered[connected].mean() == pytest.approx(shop, abs=0.03)
+        if shop >= pay:  # every connected payer shopped, and some non-payers too
+            assert c.has_ordered[payers].all()
+            assert 0 < c.has_ordered[connected & ~c.payment].mean() < 0.1
+        else:  # no non-payer shopped; shop / (the payers' realised share) of them did
+            assert not c.has_ordered[connected & ~c.payment].any()
+            paying = payers.sum() / connected.sum()
+            assert c.has_ordered[payers].mean() == pytest.approx(shop / paying, abs=0.05)
+
+
 def _same_group_share(sc, seed=0):
     sizes = region_sizes(sc.population.consumers, np.array([0.8, 0.2]))
     rng = np.random.default_rng(seed)
