@@ -238,8 +238,9 @@ LONG_WINDOW = 52
 KNOWN_INERT: dict[str, str] = {
     "channel_kol_campaign": "since KOL endorsements act on the followers who see them "
     "(2026-12-07), the campaign at full strength no longer moves orders beyond the noise of "
-    "the orders world (2026-12-07: -4 [-9, +1] a week of 467, +3 [-3, +9] before the initial "
-    "shoppers' last orders were spread): its endorsements move followers between "
+    "the orders world (2026-12-07: +2.4 [-1.7, +6.6] a week of 485 since the initial shoppers "
+    "are payers first, -4 [-9, +1] before, +3 [-3, +9] before the initial shoppers' last "
+    "orders were spread): its endorsements move followers between "
     "merchants, and its sponsored posts wear the KOLs' credibility down; before, each "
     "endorsement also raised the merchant's visibility with every consumer",
 }
