@@ -273,9 +273,11 @@ def test_lever_at_full_strength_moves_its_target(lever):
 
 ORDERS_NOT_RAISED: dict[str, str] = {
     "channel_kol_campaign": "the library campaign lowers orders over 104 weeks (2026-12-07, "
-    "initial shoppers' last orders spread: -18 [-31, -5] a week of 953; before, -21 "
-    "[-29, -12] of 948): more sponsored posts wear the KOLs' credibility down (issue 26's "
-    "commercial-share rule) while the market grows without them",
+    "initial shoppers payers first: -9.8 [-17.2, -2.4] a week of 989; before, -18 [-31, -5] "
+    "of 953): more sponsored posts wear the KOLs' credibility down (issue 26's "
+    "commercial-share rule), and followers leave a KOL below its starting credibility and "
+    "never come back (with unfollow_rate 0 the campaign adds +14.0 [+1.7, +26.2]; "
+    "docs/policies.md traces it)",
 }
 """Marketing levers whose library strength does not raise orders today (known, reported)."""
 
