@@ -80,15 +80,18 @@ def bass_of_data_table() -> str:
     for row in _fit_rows():
         if len(row) == 3:
             label, span, points = row
-            lines.append(f"| {label} | {span} | {points} | (fewer than 3 years after the first) | | |")
+            lines.append(
+                f"| {label} | {span} | {points} | (fewer than 3 years after the first) | | |"
+            )
             continue
         label, span, points, p, q, m = row
         lines.append(f"| {label} | {span} | {points} | {p:.3f} | {q:.3f} | {m:.3f} |")
     lines.append("")
     lines.append(
         "*Computed from `experiments/data/cnnic_targets.csv` (year-end observations; a year "
-        "without one is a gap the fit steps over, shown as (none)) by `model/validation/bass.py`'s fit; written by "
-        "`python -m docs.build` (docs/generators_data.py).*"
+        "without one is a gap the fit steps over, shown as (none)) by "
+        "`model/validation/bass.py`'s fit; written by `python -m docs.build` "
+        "(docs/generators_data.py).*"
     )
     return "\n".join(lines) + "\n"
 

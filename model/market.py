@@ -346,6 +346,7 @@ class MarketModel(mesa.Model):
         return KOLState(
             region=region,
             followers=followers,
+            audience=followers.copy(),
             follower_count=np.diff(followers.indptr).astype(np.int32),
             credibility=np.full(k, spec.initial_credibility, dtype=np.float32),
             posted=np.zeros(k, dtype=bool),

@@ -98,7 +98,8 @@ def marketing_phase(week: Week) -> None:
 @phase(
     "kol_posts",
     reads="merchants.integrity merchants.verified merchants.region merchants.adopted "
-    "kols.credibility kols.region kols.follower_count kols.followers consumers.region",
+    "kols.credibility kols.region kols.follower_count kols.followers kols.audience "
+    "consumers.region",
     uses="params merchant_kol_budget campaign_budget marketing_lift",
     produces="posts endorsements kol_domestic kol_foreign kol_total "
     "conversion_lift kol_fees_by_kol kol_fees_by_merchant kol_campaign_spend",
@@ -119,6 +120,7 @@ def kol_posts_phase(week: Week) -> None:
         kol_region=k.region,
         follower_count=k.follower_count,
         followers=k.followers,
+        audience=k.audience,
         degree=week.graph.degree,
         merchant_region=m.region,
         adopted=m.adopted,

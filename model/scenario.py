@@ -612,7 +612,9 @@ class KOLs(StrictModel):
             product.
         disclosure_persuasion_loss: persuasion lost on a disclosed sponsored post.
         unfollow_rate: per week chance a follower unfollows a KOL whose credibility has
-            fallen to 0, in proportion to the relative loss ``1 - credibility / initial``.
+            fallen to 0, in proportion to the relative loss ``1 - credibility / initial``;
+            also the chance a lapsed member of the KOL's starting audience follows it
+            again, in proportion to ``credibility / initial`` (at most 1).
         max_sponsored_posts: most sponsored posts one KOL sells in a week.
         fee_escalation: price rise of each further sponsored post of a KOL in a week
             (its j-th post costs ``fee * (1 + fee_escalation)^j``: a scarce feed).

@@ -285,6 +285,8 @@ class KOLState:
     Attributes:
         region: home region code.
         followers: k x n CSR matrix, row k holds KOL k's followers.
+        audience: k x n CSR matrix of each KOL's natural audience: its followers at the
+            start, the consumers it can win back (mechanisms/kol.py, Followers).
         follower_count: followers of each KOL.
         credibility: persuasive weight in [0, 1].
         posted: posted an endorsement last step.
@@ -295,6 +297,7 @@ class KOLState:
 
     region: np.ndarray
     followers: sp.csr_array = field(repr=False)
+    audience: sp.csr_array = field(repr=False)
     follower_count: np.ndarray = field(repr=False)
     credibility: np.ndarray = field(repr=False)
     posted: np.ndarray = field(repr=False)

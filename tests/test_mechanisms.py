@@ -244,6 +244,44 @@ def test_kols_that_lose_credibility_lose_followers():
     assert counts[0] == 400 and counts[1] < 300
 
 
+def test_lapsed_followers_come_back_as_credibility_returns():
+    """Followers leave a KOL below its starting credibility and members of its starting
+    audience come back with chance unfollow_rate x c / c0: the audience settles near
+    c / c0 of its start, never beyond it, and a KOL back at its start wins all back."""
+    import scipy.sparse as sp
+
+    from model.mechanisms import kol
+
+    spec = _kol_spec(unfollow_rate=0.5, initial_credibility=0.8)
+    n = 2000
+    audience = sp.csr_array(np.ones((2, n), dtype=np.float32))
+    followers = audience.copy()
+    credibility = np.array([0.8, 0.4])  # KOL 1 at half its starting credibility
+    rng = np.random.default_rng(3)
+
+    def week(followers, credibility):
+        after = kol.unfollow(spec, followers, credibility, rng, audience)
+        return followers if after is None else after
+
+    for _ in range(40):
+        followers = week(followers, credibility)
+    counts = np.diff(followers.indptr)
+    assert counts[0] == n  # at its starting credibility nobody leaves
+    assert counts[1] / n == pytest.approx(0.5, abs=0.05)  # the settled share: c / c0
+    # its followers are members of its starting audience, each once
+    assert set(followers.indices[followers.indptr[1]:followers.indptr[2]]) <= set(range(n))
+    assert np.unique(followers.indices[followers.indptr[1]:followers.indptr[2]]).size == counts[1]
+    # back at the starting credibility, the lapsed followers return
+    for _ in range(40):
+        followers = week(followers, np.array([0.8, 0.8]))
+    assert np.diff(followers.indptr)[1] == n
+    # without an audience nobody comes back (the old rule)
+    gone = kol.unfollow(spec, audience, np.array([0.8, 0.0]), rng)
+    assert np.diff(gone.indptr)[1] < n
+    again = kol.unfollow(spec, gone, np.array([0.8, 0.8]), rng)
+    assert again is None  # nobody leaves, nobody comes back
+
+
 def _marketing(subsidy, revenue, targeting="random"):
     from model.mechanisms import marketing
 

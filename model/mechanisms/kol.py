@@ -73,8 +73,18 @@ Rules, per week:
   persuasion attempts lower the persuader's credibility: Friestad & Wright 1994).
   Disclosure trades persuasion now for credibility later.
 - Followers. A follower of KOL k unfollows with chance
-  ``unfollow_rate * max(0, 1 - credibility_k / initial_credibility)`` a week: KOLs that
-  lose credibility lose audience, and with it their fee.
+  ``unfollow_rate * max(0, 1 - credibility_k / initial_credibility)`` a week, and a
+  member of k's natural audience (its followers at the start, state ``kols.audience``)
+  who does not follow it now follows it again with chance
+  ``unfollow_rate * min(1, credibility_k / initial_credibility)``: KOLs that lose
+  credibility lose audience, and with it their fee, and win it back as credibility
+  returns; the audience settles near ``credibility_k / initial_credibility`` of its
+  start. Follow relations churn both ways (Kwak, Chun & Moon 2011, "Fragile online
+  relationship: a first look at unfollow dynamics in Twitter", CHI; Myers & Leskovec
+  2014, "The bursty dynamics of the Twitter information network", WWW); the symmetric
+  rate is an assumption. Until 2026-12-07 nobody ever followed a KOL, so any KOL taking
+  sponsored posts (whose credibility stays below its start) lost followers for as long
+  as a run lasted (docs/policies.md traces what that did to the KOL campaign).
 
 Diminishing but non-zero returns to a campaign budget follow from the escalating price
 of extra posts (q grows like the logarithm of the budget), the saturating effects of
@@ -520,30 +530,47 @@ def update_credibility(spec: KOLs, credibility: np.ndarray, posts: KOLPosts) -> 
 
 
 def unfollow(
-    spec: KOLs, followers: sp.csr_array, credibility: np.ndarray, rng: np.random.Generator
+    spec: KOLs,
+    followers: sp.csr_array,
+    credibility: np.ndarray,
+    rng: np.random.Generator,
+    audience: sp.csr_array | None = None,
 ) -> sp.csr_array | None:
-    """Followers after this week's unfollowing (None: nobody unfollowed)."""
+    """Followers after this week's unfollowing and returns (None: nobody moved).
+
+    A follower leaves with chance ``unfollow_rate * max(0, 1 - c / c0)``; a member of the
+    KOL's natural ``audience`` (its followers at the start) who does not follow it now
+    comes back with chance ``unfollow_rate * min(1, c / c0)`` (None: nobody comes back).
+    """
     if spec.unfollow_rate <= 0.0 or spec.initial_credibility <= 0.0 or credibility.size == 0:
         return None
-    loss = np.clip(1.0 - credibility.astype(np.float64) / spec.initial_credibility, 0.0, 1.0)
-    p = spec.unfollow_rate * loss
-    rows = np.flatnonzero(p > 0)
-    if rows.size == 0:
+    ratio = credibility.astype(np.float64) / spec.initial_credibility
+    p_out = spec.unfollow_rate * np.clip(1.0 - ratio, 0.0, 1.0)
+    p_in = spec.unfollow_rate * np.clip(ratio, 0.0, 1.0)
+    k, n = followers.shape
+    if audience is None:
+        audience = followers
+    # each natural-audience link, and whether it is followed now (followers within it)
+    a_owner = np.repeat(np.arange(k), np.diff(audience.indptr))
+    a_key = a_owner.astype(np.int64) * n + audience.indices
+    f_owner = np.repeat(np.arange(k), np.diff(followers.indptr))
+    f_key = f_owner.astype(np.int64) * n + followers.indices
+    following = np.isin(a_key, f_key, assume_unique=True)
+    p = np.where(following, p_out[a_owner], p_in[a_owner])
+    live = p > 0
+    if not live.any():
         return None
-    indptr = followers.indptr
-    lengths = np.diff(indptr)
-    p_entry = np.repeat(p, lengths)
-    drop = np.zeros(followers.indices.size, dtype=bool)
-    live = np.repeat(p > 0, lengths)
-    drop[live] = rng.random(int(live.sum())) < p_entry[live]
-    if not drop.any():
+    flip = np.zeros(a_key.size, dtype=bool)
+    flip[live] = rng.random(int(live.sum())) < p[live]
+    if not flip.any():
         return None
-    keep = ~drop
-    owner = np.repeat(np.arange(credibility.size), lengths)[keep]
-    new_indptr = np.zeros(credibility.size + 1, dtype=indptr.dtype)
-    np.cumsum(np.bincount(owner, minlength=credibility.size), out=new_indptr[1:])
+    now = following ^ flip
+    owner = a_owner[now]
+    new_indptr = np.zeros(k + 1, dtype=followers.indptr.dtype)
+    np.cumsum(np.bincount(owner, minlength=k), out=new_indptr[1:])
     return sp.csr_array(
-        (followers.data[keep], followers.indices[keep], new_indptr), shape=followers.shape
+        (np.ones(int(now.sum()), dtype=followers.dtype), audience.indices[now], new_indptr),
+        shape=followers.shape,
     )
 
 
@@ -602,6 +629,7 @@ def kol_week(
     degree: np.ndarray,
     merchant_region: np.ndarray,
     adopted: np.ndarray,
+    audience: sp.csr_array | None = None,
     integrity: np.ndarray,
     verified: np.ndarray,
     merchant_kol_budget: np.ndarray,
@@ -624,6 +652,8 @@ def kol_week(
         kol_region: per KOL, its home region.
         follower_count: per KOL, its followers.
         followers: KOLs x consumers follower matrix (CSR).
+        audience: KOLs x consumers natural audience (the followers at the start), whom a
+            KOL can win back (None: nobody comes back).
         degree: per consumer, social degree (``well_connected`` campaign targeting).
         merchant_region: per merchant, its region.
         adopted: per merchant, uses mobile marketing (only adopters are endorsed).
@@ -670,7 +700,7 @@ def kol_week(
     genuine_domestic, genuine_foreign = split_by_home(genuine, consumer_region, country)
     merchant_paid = posts.sponsored & ~posts.campaign
     n_merchants = merchant_region.size
-    after = unfollow(spec, followers, credibility, rng)
+    after = unfollow(spec, followers, credibility, rng, audience)
     return KOLWeek(
         posts=posts,
         endorsements=endorsements(

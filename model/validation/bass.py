@@ -12,9 +12,10 @@ with ``F`` the adopted share, ``p`` the coefficient of innovation (external
 influence), ``q`` of imitation (internal influence) and ``m`` the market potential
 (the share that adopts in the end). The fit minimises the squared gaps between the
 recursion and the curve at every later point with a value (a missing period, NaN, is
-stepped over by the recursion but not compared: data series with a gap), bounded (``p`` in (0, 1], ``q`` in
-[0, 3], ``m`` between the curve's largest value and 1), from a fixed grid of starts
-(the best fit is kept): the same curve always gives the same coefficients.
+stepped over by the recursion but not compared: data series with a gap), bounded
+(``p`` in (0, 1], ``q`` in [0, 3], ``m`` between the curve's largest value and 1), from
+a fixed grid of starts (the best fit is kept): the same curve always gives the same
+coefficients.
 """
 
 from __future__ import annotations
