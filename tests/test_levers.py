@@ -238,9 +238,9 @@ LONG_WINDOW = 52
 KNOWN_INERT: dict[str, str] = {
     "channel_kol_campaign": "since KOL endorsements act on the followers who see them "
     "(2026-12-07), the campaign at full strength no longer moves orders beyond the noise of "
-    "the orders world (2026-12-07: +2.4 [-1.7, +6.6] a week of 485 since the initial shoppers "
-    "are payers first, -4 [-9, +1] before, +3 [-3, +9] before the initial shoppers' last "
-    "orders were spread): its endorsements move followers between "
+    "the orders world (2026-12-07: +0.05 [-6.5, +6.6] a week of 503 since KOL followers come "
+    "back; +2.4 [-1.7, +6.6] of 485 before; -4 [-9, +1] before the initial shoppers were "
+    "payers first): its endorsements move followers between "
     "merchants, and its sponsored posts wear the KOLs' credibility down; before, each "
     "endorsement also raised the merchant's visibility with every consumer",
 }
@@ -272,12 +272,11 @@ def test_lever_at_full_strength_moves_its_target(lever):
 
 
 ORDERS_NOT_RAISED: dict[str, str] = {
-    "channel_kol_campaign": "the library campaign lowers orders over 104 weeks (2026-12-07, "
-    "initial shoppers payers first: -9.8 [-17.2, -2.4] a week of 989; before, -18 [-31, -5] "
-    "of 953): more sponsored posts wear the KOLs' credibility down (issue 26's "
-    "commercial-share rule), and followers leave a KOL below its starting credibility and "
-    "never come back (with unfollow_rate 0 the campaign adds +14.0 [+1.7, +26.2]; "
-    "docs/policies.md traces it)",
+    "channel_kol_campaign": "the library campaign does not raise orders over 104 weeks "
+    "(2026-12-07, KOL followers coming back: -2.9 [-8.9, +3.1] a week of 988; before, when "
+    "followers who left never came back, -9.8 [-17.2, -2.4]): more sponsored posts wear the "
+    "KOLs' credibility down (issue 26's commercial-share rule), and with it their audience "
+    "(docs/policies.md traces it)",
 }
 """Marketing levers whose library strength does not raise orders today (known, reported)."""
 
