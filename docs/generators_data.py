@@ -9,14 +9,11 @@ meta-analytic range the pattern suite asks of the baseline.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "experiments" / "data" / "cnnic_targets.csv"
 
 SERIES = (
     ("mobile_payment_share", "mobile payment users / mobile Internet users"),
@@ -25,43 +22,19 @@ SERIES = (
 """The CNNIC columns fitted, with their meaning."""
 
 
-def yearly(column: str) -> tuple[list[int], np.ndarray]:
-    """Return the year-end values of a column (years with a 31 December observation)."""
-    years, values = [], []
-    with DATA.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            day = dt.date.fromisoformat(row["date"])
-            if (day.month, day.day) == (12, 31) and row[column]:
-                years.append(day.year)
-                values.append(float(row[column]))
-    return years, np.asarray(values)
-
-
-def gapped(years: list[int], values: np.ndarray, last: int) -> np.ndarray:
-    """Return one value per year from the first year to ``last``, NaN where none was recorded."""
-    out = np.full(last - years[0] + 1, np.nan)
-    for year, value in zip(years, values, strict=True):
-        if year <= last:
-            out[year - years[0]] = value
-    return out
-
-
-WINDOWS = (2018, 2020)
-"""Last years of the fitted windows: to 2018 (before the 2019-2020 plateau and COVID-19's
-jump) and to the last year-end observation."""
-
-
 def _fit_rows() -> list[tuple[str, str, str, float, float, float] | tuple[str, str, str]]:
-    from model.validation.bass import fit_discrete_bass
+    from experiments.diffusion_probes import WINDOW_ENDS, cnnic_year_ends
+    from model.validation.bass import fit_discrete_bass, yearly_curve
 
     rows = []
     for column, label in SERIES:
-        years, values = yearly(column)
+        observed = cnnic_year_ends(column)
+        first, latest = min(observed), max(observed)
         # one point a year from the first; a year without a year-end value is a gap the
         # recursion steps over (model/validation/bass.py)
-        for last in sorted({min(years[-1], w) for w in WINDOWS}):
-            curve = gapped(years, values, last)
-            span = f"{years[0]}-{last}"
+        for last in sorted({min(latest, w) for w in WINDOW_ENDS}):
+            curve = yearly_curve(observed, last)
+            span = f"{first}-{last}"
             points = ", ".join("(none)" if np.isnan(v) else f"{v:.3f}" for v in curve)
             if np.isfinite(curve[1:]).sum() < 3:
                 rows.append((label, span, points))
@@ -226,7 +199,7 @@ def decisions_discover_text(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["bass_of_data_table", "worlds_integrity_text", "yearly"]
+__all__ = ["bass_of_data_table", "worlds_integrity_text"]
 
 
 def regret_example_text(record: dict) -> str:

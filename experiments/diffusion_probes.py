@@ -92,6 +92,9 @@ REPLAY_SERIES = (
 )
 """(label, the replay's series as CNNIC counts it, CNNIC's column)."""
 WINDOW_ENDS = (2018, 2020)
+"""Last years of the fitted windows: to 2018 (before the 2019-2020 plateau and COVID-19's
+jump) and to the last year-end observation (docs/generators_data.py fits CNNIC's own
+series on the same windows)."""
 
 
 def cnnic_year_ends(column: str) -> dict[int, float]:
@@ -104,7 +107,7 @@ def cnnic_year_ends(column: str) -> dict[int, float]:
 def replay_fits(seed: int) -> list[tuple[str, int, int, str, float]]:
     """Run the calibrated replay to 2020; fit its yearly curves at CNNIC's year-ends."""
     from experiments.grounding_audit import model_series, one_run, step_of
-    from model.validation.bass import fit_discrete_bass
+    from model.validation.bass import fit_discrete_bass, yearly_curve
 
     run = one_run(seed, steps=step_of("2020-12-31"))
     rows = []
@@ -112,11 +115,9 @@ def replay_fits(seed: int) -> list[tuple[str, int, int, str, float]]:
         observed = cnnic_year_ends(column)
         first, latest = min(observed), max(observed)
         values = model_series(run, metric)
+        at_dates = {year: float(values[step_of(f"{year}-12-31")]) for year in observed}
         for last in sorted({min(latest, end) for end in WINDOW_ENDS}):
-            curve = np.array([
-                values[step_of(f"{year}-12-31")] if year in observed else np.nan
-                for year in range(first, last + 1)
-            ])
+            curve = yearly_curve(at_dates, last)
             if np.isfinite(curve[1:]).sum() < 3:
                 continue
             fit = fit_discrete_bass(curve)

@@ -22,7 +22,7 @@ import pytest
 from model.commands import validate as command
 from model.errors import UserError
 from model.validation import patterns
-from model.validation.bass import discrete_bass, fit_discrete_bass
+from model.validation.bass import discrete_bass, fit_discrete_bass, yearly_curve
 
 TINY = patterns.Settings(
     consumers=300, seeds=(1, 2), weeks=30, curve_weeks=60, period=10, seeding_weeks=20
@@ -67,6 +67,10 @@ def test_bass_fit_steps_over_a_missing_period():
     gapped = curve.copy()
     gapped[3] = np.nan
     fit = fit_discrete_bass(gapped)
+    # the same grid from values recorded in some years only
+    by_year = {2013 + t: v for t, v in enumerate(curve) if t != 3}
+    assert np.array_equal(yearly_curve(by_year, 2019), gapped, equal_nan=True)
+    assert yearly_curve(by_year, 2017).size == 5
     assert fit.p == pytest.approx(0.01, rel=1e-3, abs=1e-5)
     assert fit.q == pytest.approx(0.8, rel=1e-3)
     assert fit.m == pytest.approx(0.75, rel=1e-3)

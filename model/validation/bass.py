@@ -20,6 +20,7 @@ coefficients.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,18 @@ def discrete_bass(p: float, q: float, m: float, f0: float, steps: int) -> np.nda
         f = f + (p + q * f / m) * (m - f)
         out[t] = f
     return out
+
+
+def yearly_curve(by_year: Mapping[int, float], last: int) -> np.ndarray:
+    """One value a year from the first year of ``by_year`` to ``last``, NaN where none.
+
+    The input of :func:`fit_discrete_bass` for a series observed in some years only
+    (a year without a value is a gap the fit steps over).
+    """
+    first = min(by_year)
+    return np.array(
+        [by_year.get(year, np.nan) for year in range(first, last + 1)], dtype=float
+    )
 
 
 @dataclass(frozen=True)
