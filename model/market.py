@@ -249,7 +249,7 @@ class MarketModel(mesa.Model):
                 connected = has_access & (region == r)
                 if not connected.any():
                     continue
-                share = float(shop_share[region == r][0])
+                share = float(regions[r].initial_shopper_share)
                 payers = float(payment_state[connected].mean())
                 chance[connected & payment_state] = min(1.0, share / payers) if payers else 0.0
                 chance[connected & ~payment_state] = (
