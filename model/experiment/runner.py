@@ -338,6 +338,63 @@ def stop_process_pool(pool: ProcessPoolExecutor, now: bool) -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+INTERRUPT_CHECK_SECONDS = 0.2
+"""While runs are in flight, how often the runner looks for a held-off Ctrl-C or SIGTERM."""
+
+
+class _HeldSignals:
+    """Hold Ctrl-C and SIGTERM off while the runner works a pool; act on them where it is safe.
+
+    The standard library's futures and process pools are not safe against an exception
+    raised at an arbitrary point of the main thread, which is what a signal handler does
+    (Ctrl-C's KeyboardInterrupt, ``sigterm_as_interrupt``'s Terminated): raised inside
+    ``concurrent.futures.wait`` between taking two futures' locks, it leaves a lock held;
+    the pool's manager thread then blocks on that future for good, and the interpreter
+    waits for that thread at exit (a sweep that printed "terminated" and never ended, in
+    CI on 2026-12-07). So while a pool runs, a signal is only noted; :meth:`check`, called
+    between two steps of the runner with no lock held, puts the handlers back and raises
+    the signal again, so the handler that was there before acts on it as it would have
+    (raising its exception, or ending the process). A second signal before that is
+    dropped. Only the main thread can set handlers: elsewhere this does nothing.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.previous: dict[int, Any] = {}
+        self.pending: int | None = None
+
+    def _note(self, signum: int, frame: Any) -> None:  # noqa: ARG002 - handler signature
+        if self.pending is None:
+            self.pending = signum
+
+    def start(self) -> None:
+        """Note Ctrl-C and SIGTERM from now on (main thread; ignored signals stay ignored)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in self.SIGNALS:
+            handler = signal.getsignal(sig)
+            if handler in (signal.SIG_IGN, None):  # None: set outside Python, left alone
+                continue
+            self.previous[sig] = handler
+            signal.signal(sig, self._note)
+
+    def check(self) -> None:
+        """Act on a noted signal now, through the handler that was there before."""
+        sig, self.pending = self.pending, None
+        if sig is not None:
+            self.stop()
+            signal.raise_signal(sig)  # its Python handler runs (and raises) right here
+
+    def stop(self) -> None:
+        """Put back the handlers found (where nobody replaced ours); deliver a noted signal."""
+        for sig, handler in self.previous.items():
+            if signal.getsignal(sig) == self._note:
+                signal.signal(sig, handler)
+        self.previous = {}
+        self.check()
+
+
 def _died(task: RunTask, attempts: int, exc: BaseException) -> RunResult:
     times = "once" if attempts == 1 else f"{attempts} times"
     return RunResult(
@@ -374,7 +431,10 @@ def run_tasks(
     memory) breaks the pool: the pool is recreated and the runs that were in flight
     are run again one at a time, so the run that kills its worker is found; a run
     whose worker dies ``retries + 1`` times is recorded as failed, the others finish.
-    The pool's workers end with this process, even after ``kill -9``.
+    The pool's workers end with this process, even after ``kill -9``. While a pool runs,
+    Ctrl-C and SIGTERM are held off and acted on between two results (within
+    :data:`INTERRUPT_CHECK_SECONDS`), never inside the pool's own locking; a result the
+    caller is handling when one comes is finished first.
 
     Args:
         tasks: the runs (any iterable; read lazily).
@@ -409,6 +469,7 @@ def run_tasks(
     pending = iter(tasks)
     own_pool: ProcessPoolExecutor | None = None
     finished = False
+    held = _HeldSignals()
     try:
         if executor is None and workers <= 1:
             for task in pending:
@@ -417,6 +478,7 @@ def run_tasks(
                 yield result
             finished = True
             return
+        held.start()  # from here on, Ctrl-C and SIGTERM act at held.check() only
         if executor is None:
             workers = usable_workers(workers)
             own_pool = new_process_pool(workers)
@@ -428,6 +490,7 @@ def run_tasks(
         suspects: deque[tuple[RunTask, int]] = deque()  # in flight when a worker died
         exhausted = False
         while True:
+            held.check()
             # fill the window; after a worker died, suspects run one at a time
             while True:
                 if suspects:
@@ -464,7 +527,7 @@ def run_tasks(
                 own_pool = new_process_pool(workers)
                 executor = own_pool
                 continue
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            done, _ = wait(inflight, timeout=INTERRUPT_CHECK_SECONDS, return_when=FIRST_COMPLETED)
             broken = False
             for future in done:
                 task, attempts = inflight.pop(future)
@@ -500,5 +563,8 @@ def run_tasks(
         finished = True
     finally:
         bar.close()
-        if own_pool is not None:
-            stop_process_pool(own_pool, now=not finished)
+        try:
+            if own_pool is not None:
+                stop_process_pool(own_pool, now=not finished)
+        finally:
+            held.stop()  # a signal noted since the last check acts now, the pool closed
