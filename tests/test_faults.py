@@ -244,6 +244,62 @@ def test_ctrl_c_while_a_result_is_handled_acts_between_results_and_leaves_no_poo
             assert not thread.is_alive(), "a pool thread that exit would wait for"
 
 
+SIGNAL_INSIDE_WAIT = """
+import os, signal, sys
+import concurrent.futures._base as base
+from model.commands.common import interrupt_exit, sigterm_as_interrupt
+from model.experiment.runner import run_tasks
+from tests.test_faults import _slow_table, tasks
+
+original = base._AcquireFutures.__enter__
+calls = 0
+
+
+def enter(self):  # SIGTERM comes after the first future's lock is taken, before the next
+    global calls
+    calls += 1
+    if calls != 5 or len(self.futures) < 2:
+        return original(self)
+    self.futures[0]._condition.acquire()
+    os.kill(os.getpid(), signal.SIGTERM)  # the handler runs inside os.kill
+    for future in self.futures[1:]:
+        future._condition.acquire()
+
+
+base._AcquireFutures.__enter__ = enter
+try:
+    with sigterm_as_interrupt():
+        for _ in run_tasks(tasks(400, "/nonexistent"), workers=2, progress=False,
+                           work=_slow_table):
+            pass
+except KeyboardInterrupt as exc:
+    print("stopped:", interrupt_exit(exc)[0], file=sys.stderr, flush=True)
+    sys.exit(143)
+"""
+
+
+def test_sigterm_that_lands_inside_the_pool_wait_does_not_hang_the_exit(tmp_path):
+    """The CI failure, made certain: SIGTERM arrives while ``wait`` takes its futures' locks.
+
+    A handler that raised there left one future's lock held; the pool's manager thread
+    blocked on it and the interpreter waited for that thread at exit, for good (the old
+    runner hangs here until the timeout). The runner only notes the signal there and
+    stops at its next check: the process ends at once with 143.
+    """
+    script = tmp_path / "signal_inside_wait.py"
+    script.write_text(SIGNAL_INSIDE_WAIT)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 143, done.stderr
+    assert done.stderr.strip().splitlines() == ["stopped: terminated (SIGTERM)"], done.stderr
+
+
 def test_sigterm_under_sigterm_as_interrupt_stops_the_runner_once():
     """SIGTERM while the pool runs: Terminated from the runner; a second one is ignored."""
     from model.commands.common import Terminated, sigterm_as_interrupt
