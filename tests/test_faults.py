@@ -228,16 +228,22 @@ def test_ctrl_c_while_a_result_is_handled_acts_between_results_and_leaves_no_poo
     from concurrent.futures.process import _ExecutorManagerThread
 
     handled = []
-    with pytest.raises(KeyboardInterrupt):
-        for result in run_tasks(
-            tasks(400, Path("/nonexistent")), workers=2, progress=False, work=_slow_table
-        ):
-            if len(handled) == 3:
-                os.kill(os.getpid(), signal.SIGINT)
-                time.sleep(0.3)  # the old runner was interrupted here, in the caller's code
-            handled.append(result.meta["run"])
-    assert len(handled) == 4, "the result being handled when Ctrl-C came was finished"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # Python's own Ctrl-C handler, also when the tests were started in the background
+    # (`nohup pytest ... &`: SIGINT ignored, inherited by the test workers)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            for result in run_tasks(
+                tasks(400, Path("/nonexistent")), workers=2, progress=False, work=_slow_table
+            ):
+                if len(handled) == 3:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    time.sleep(0.3)  # the old runner was interrupted here, in the caller's code
+                handled.append(result.meta["run"])
+        assert len(handled) == 4, "the result being handled when Ctrl-C came was finished"
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
     for thread in threading.enumerate():
         if isinstance(thread, _ExecutorManagerThread):
             thread.join(timeout=10)
