@@ -90,9 +90,14 @@ def wait_for_parts(out: Path, count: int, proc: subprocess.Popen, seconds: float
 # --------------------------------------------------------------------------- killed sweeps
 
 
+KILLED_RUNS = 20
+"""Runs of the killed sweep (two at a time, stopped once 3 are written): enough left over
+to show that the signal, not the end of the work, stopped it."""
+
+
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_killed_sweep_leaves_no_orphans_and_resume_rebuilds_the_manifest(tmp_path, how):
-    experiment = experiment_file(tmp_path)
+    experiment = experiment_file(tmp_path, runs=KILLED_RUNS)
     out = tmp_path / "out"
     cmd = mtsim_cmd("sweep", str(experiment), "--workers", "2", "--out", str(out), "--no-progress")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -102,7 +107,7 @@ def test_killed_sweep_leaves_no_orphans_and_resume_rebuilds_the_manifest(tmp_pat
         assert len(workers) >= 2, "expected pool workers"
         os.kill(proc.pid, how)
         # a safety net, not a time limit: a sweep that ignored the signal would finish all
-        # 40 runs, which `finished < 40` below catches. Exceeded twice in CI (30 s, then
+        # its runs, which `finished < KILLED_RUNS` below catches. Exceeded twice in CI (30 s, then
         # 120 s, 2026-12-07) by a sweep that printed its message and then hung at exit:
         # the interrupt had been raised inside the pool's machinery; the runner now acts on
         # signals between results only (test_ctrl_c_while_a_result_is_handled_... below)
@@ -122,7 +127,7 @@ def test_killed_sweep_leaves_no_orphans_and_resume_rebuilds_the_manifest(tmp_pat
         assert manifest["status"] == "interrupted"
         assert manifest["sessions"][-1]["status"] == "interrupted"
     finished = store_status(out)["finished"]
-    assert 3 <= finished < 40
+    assert 3 <= finished < KILLED_RUNS
 
     done = subprocess.run(
         [*cmd, "--resume"], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300
@@ -130,11 +135,16 @@ def test_killed_sweep_leaves_no_orphans_and_resume_rebuilds_the_manifest(tmp_pat
     assert done.returncode == 0, done.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
-    assert manifest["counts"] == {"runs": 40, "finished": 40, "failed": 0, "missing": 0}
+    assert manifest["counts"] == {
+        "runs": KILLED_RUNS,
+        "finished": KILLED_RUNS,
+        "failed": 0,
+        "missing": 0,
+    }
     first, last = manifest["sessions"]
     assert first["status"] == ("killed" if how == signal.SIGKILL else "interrupted")
     assert last["status"] == "complete" and last["skipped"] >= finished
-    assert sorted(load_results(out)["run"]) == list(range(40))
+    assert sorted(load_results(out)["run"]) == list(range(KILLED_RUNS))
 
 
 # --------------------------------------------------------------------------- dead workers
