@@ -260,6 +260,32 @@ def test_ctrl_c_while_a_result_is_handled_acts_between_results_and_leaves_no_poo
             assert not thread.is_alive(), "a pool thread that exit would wait for"
 
 
+def _square_slowly(x: int) -> int:
+    time.sleep(0.04)
+    return x * x
+
+
+def test_map_in_order_is_executor_map_and_ctrl_c_acts_between_waits():
+    """The pools of validate, the pattern suite and calibration wait through map_in_order."""
+    from model.experiment.runner import map_in_order, new_process_pool, stop_process_pool
+
+    pool = new_process_pool(2)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in the test above
+    try:
+        assert map_in_order(pool, _square_slowly, range(23), chunksize=4) == [
+            x * x for x in range(23)
+        ]
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            map_in_order(pool, _square_slowly, range(500))  # 10 s of work on 2 workers
+        assert time.monotonic() - started < 5.0, "the interrupt waited for the work"
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        stop_process_pool(pool, now=True)
+
+
 SIGNAL_INSIDE_WAIT = """
 import os, signal, sys
 import concurrent.futures._base as base

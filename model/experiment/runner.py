@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -393,6 +394,60 @@ class _HeldSignals:
                 signal.signal(sig, handler)
         self.previous = {}
         self.check()
+
+
+@contextmanager
+def interrupts_between_waits() -> Iterator[_HeldSignals]:
+    """Hold Ctrl-C and SIGTERM off while a block works a pool (see :class:`_HeldSignals`).
+
+    Wait for its futures with :func:`result_when_done`, which acts on a held signal
+    between two waits; a signal still held when the block ends acts then.
+    """
+    held = _HeldSignals()
+    held.start()
+    try:
+        yield held
+    finally:
+        held.stop()
+
+
+def result_when_done(future: Future, held: _HeldSignals) -> Any:
+    """Return ``future.result()`` once done, acting on a held signal while waiting.
+
+    It waits in steps of :data:`INTERRUPT_CHECK_SECONDS`; between two, a held Ctrl-C or
+    SIGTERM acts (raising as its handler does).
+    """
+    while not future.done():
+        held.check()
+        wait([future], timeout=INTERRUPT_CHECK_SECONDS)
+    held.check()
+    return future.result()
+
+
+def _run_chunk(fn: Callable[[Any], Any], chunk: list[Any]) -> list[Any]:
+    return [fn(item) for item in chunk]
+
+
+def map_in_order(
+    executor: Executor, fn: Callable[[Any], Any], items: Iterable[Any], chunksize: int = 1
+) -> list[Any]:
+    """``list(executor.map(fn, items, chunksize=chunksize))``, interruptible safely.
+
+    Ctrl-C and SIGTERM act between two waits (:func:`result_when_done`), never inside
+    the pool's own locking; on an interrupt the chunks not started are cancelled (the
+    caller stops the pool). ``fn`` must pickle, as for ``executor.map``.
+    """
+    items = list(items)
+    chunks = [items[i : i + chunksize] for i in range(0, len(items), max(1, chunksize))]
+    futures: list[Future] = []
+    with interrupts_between_waits() as held:
+        try:
+            futures = [executor.submit(_run_chunk, fn, chunk) for chunk in chunks]
+            return [out for future in futures for out in result_when_done(future, held)]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _died(task: RunTask, attempts: int, exc: BaseException) -> RunResult:

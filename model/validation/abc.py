@@ -55,6 +55,7 @@ import pandas as pd
 
 from model.errors import UserError
 from model.experiment.runner import (
+    map_in_order,
     new_process_pool,
     start_pool_worker,
     stop_process_pool,
@@ -726,7 +727,8 @@ def simulate_points(
         pool = new_process_pool(workers)
         finished = False
         try:
-            results = list(pool.map(_simulate_task, tasks, chunksize=max(1, len(tasks) // 16)))
+            chunk = max(1, len(tasks) // 16)
+            results = map_in_order(pool, _simulate_task, tasks, chunksize=chunk)
             finished = True
         finally:
             stop_process_pool(pool, now=not finished)

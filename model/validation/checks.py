@@ -326,7 +326,9 @@ def run_diffusion(task: DiffusionTask) -> DiffusionOutcome:
 def _map(tasks: Sequence[DiffusionTask], executor: Executor | None) -> list[DiffusionOutcome]:
     if executor is None:
         return [run_diffusion(t) for t in tasks]
-    return list(executor.map(run_diffusion, tasks, chunksize=max(1, len(tasks) // 16)))
+    from model.experiment.runner import map_in_order  # Ctrl-C acts between waits only
+
+    return map_in_order(executor, run_diffusion, tasks, chunksize=max(1, len(tasks) // 16))
 
 
 def word_of_mouth_scenario(
@@ -627,7 +629,9 @@ def check_watts_cascades(settings: Settings, executor: Executor | None = None) -
     if executor is None:
         references = [_watts_reference(job) for job in jobs]
     else:
-        references = list(executor.map(_watts_reference, jobs))
+        from model.experiment.runner import map_in_order
+
+        references = map_in_order(executor, _watts_reference, jobs)
     points = []
     for index, (z, reference) in enumerate(zip(settings.watts_degrees, references, strict=True)):
         scenario = word_of_mouth_scenario(

@@ -1175,14 +1175,17 @@ def run_patterns(
             if on_seed is not None:
                 on_seed(seed)
     else:
-        futures = [
-            pool.submit(measure_seed, settings, seed, experiments) for seed in settings.seeds
-        ]
+        from model.experiment.runner import interrupts_between_waits, result_when_done
+
         results = []
-        for seed, future in zip(settings.seeds, futures, strict=True):
-            results.append(future.result())
-            if on_seed is not None:
-                on_seed(seed)
+        with interrupts_between_waits() as held:  # Ctrl-C acts between waits only
+            futures = [
+                pool.submit(measure_seed, settings, seed, experiments) for seed in settings.seeds
+            ]
+            for seed, future in zip(settings.seeds, futures, strict=True):
+                results.append(result_when_done(future, held))
+                if on_seed is not None:
+                    on_seed(seed)
     return evaluate(facts, settings, results)
 
 
