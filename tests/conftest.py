@@ -90,6 +90,14 @@ TIERS: dict[str, dict[str, tuple[str, ...]]] = {
         # 150 s more than CI's selection of the checks (bass, closed form, NDlib), which
         # test_mtsim_validate_quick_passes runs in the long tier
         "test_validation.py": ("test_mtsim_validate_quick_passes_every_check",),
+        # 15 s, 16 runs of 2,000 consumers for a direction with weak power; CI keeps the
+        # creation and diversion accounting (test_economy.py) and the cross-border
+        # direction (test_mechanisms.py's test_higher_trade_cost_lowers_cross_border_share)
+        "test_economy.py": ("test_created_trade_shows_in_the_mobile_share_of_consumption",),
+        # 14 s; CI keeps a killed sweep's resume without recomputing finished parts in
+        # test_faults.py's killed-sweep tests; this one also compares the resumed store with
+        # an uninterrupted sweep
+        "test_sweep.py": ("test_interrupted_sweep_resumes_without_recomputing",),
     },
     "long": {
         "test_calibration.py": (

@@ -128,11 +128,16 @@ def test_killed_sweep_leaves_no_orphans_and_resume_rebuilds_the_manifest(tmp_pat
         assert manifest["sessions"][-1]["status"] == "interrupted"
     finished = store_status(out)["finished"]
     assert 3 <= finished < KILLED_RUNS
+    parts = out / "parts"
+    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in parts.glob("run-*.parquet")}
+    assert len(before) == finished
 
     done = subprocess.run(
         [*cmd, "--resume"], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
+    after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in parts.glob("run-*.parquet")}
+    assert all(after[name] == stamp for name, stamp in before.items()), "a part was recomputed"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["counts"] == {
