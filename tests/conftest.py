@@ -48,6 +48,28 @@ def small_scenario(**overrides):
     return load_scenario(BASELINE, values)
 
 
+_RUNS: dict[tuple[str, int], object] = {}
+
+
+def cached_run(scenario, seed: int):
+    """``run_model(scenario, seed=seed)``, made once per test process for the same values.
+
+    Runs are deterministic, so tests that compare several columns of the same runs, or
+    several levers against the same world without a policy, share them. The key is every
+    scenario value but its name and description, which no run reads. Do not change the
+    returned table.
+    """
+    import json
+
+    from model.market import run_model
+
+    values = scenario.model_dump(mode="json", exclude={"name", "description"})
+    key = (json.dumps(values, sort_keys=True), seed)
+    if key not in _RUNS:
+        _RUNS[key] = run_model(scenario, seed=seed)
+    return _RUNS[key]
+
+
 def load_experiment_script(name: str):
     """Import experiments/NAME.py as a module (the experiments folder is not a package)."""
     import importlib.util

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import numpy as np
-import pandas as pd
 import pytest
-from conftest import BASELINE, small_scenario
+from conftest import BASELINE, cached_run, small_scenario
 
 from model.market import MarketModel, run_model
 from model.mechanisms.accounts import PARTIES
@@ -18,22 +16,11 @@ from model.scenario import ScenarioError
 SEEDS = range(4)
 
 
-_TABLES: dict[str, list[pd.DataFrame]] = {}
-"""Run tables of a small scenario over SEEDS, by its overrides: several columns of the
-same runs are compared, and each set of runs is made once per test process."""
-
-
-def _tables(**overrides) -> list[pd.DataFrame]:
-    key = json.dumps(overrides, sort_keys=True)
-    if key not in _TABLES:
-        _TABLES[key] = [run_model(small_scenario(**overrides), seed=s) for s in SEEDS]
-    return _TABLES[key]
-
-
 def _mean(column: str, steps: int = 40, **overrides) -> float:
     """Mean over seeds (common random numbers) of a column's mean over the run."""
     overrides.setdefault("simulation__steps", steps)
-    return float(np.mean([table[column].iloc[1:].mean() for table in _tables(**overrides)]))
+    scenario = small_scenario(**overrides)
+    return float(np.mean([cached_run(scenario, s)[column].iloc[1:].mean() for s in SEEDS]))
 
 
 def test_money_balances_every_week():

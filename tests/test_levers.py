@@ -16,18 +16,17 @@ its library scenario uses raises mobile orders over the run beyond the 95% inter
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
 from model import run_model
 from model.levers import LEVER_MAX
-from model.scenario import Scenario, load_scenario
+from model.scenario import load_scenario
 from model.yamlio import read_yaml_mapping
+from tests.conftest import cached_run
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -131,20 +130,6 @@ def _window(scenario, lever: str, window: int = WINDOW) -> tuple[int, int]:
     return start, min(max(ends), start + window, scenario.simulation.steps + 1)
 
 
-_WITHOUT_RUNS: dict[tuple[str, int], pd.DataFrame] = {}
-"""Runs of worlds without a policy, by (the world's values, seed): the six levers whose
-target is orders study the same world without their lever (only the scenario's name
-differs, which no run reads), so each test process runs it once per seed."""
-
-
-def _run_without(world: Scenario, seed: int) -> pd.DataFrame:
-    values = world.model_dump(mode="json", exclude={"name", "description"})
-    key = (json.dumps(values, sort_keys=True), seed)
-    if key not in _WITHOUT_RUNS:
-        _WITHOUT_RUNS[key] = run_model(world, seed=seed)
-    return _WITHOUT_RUNS[key]
-
-
 def lever_effect(
     lever: str,
     path: Path,
@@ -180,7 +165,7 @@ def lever_effect(
     )
     base, treated = [], []
     for seed in range(1, replications + 1):
-        base.append(float(_run_without(without, seed)[metric].iloc[start:end].mean()))
+        base.append(float(cached_run(without, seed)[metric].iloc[start:end].mean()))
         table = run_model(with_lever, seed=seed)
         treated.append(float(table[metric].iloc[start:end].mean()))
     diff = np.array(treated) - np.array(base)
