@@ -350,7 +350,7 @@ def test_sigterm_that_lands_inside_the_pool_wait_does_not_hang_the_exit(tmp_path
 
 
 def test_sigterm_under_sigterm_as_interrupt_stops_the_runner_once():
-    """SIGTERM while the pool runs: Terminated from the runner; a second one is ignored."""
+    """SIGTERM while the pool runs: Terminated from the runner before the work is done."""
     from model.commands.common import Terminated, sigterm_as_interrupt
 
     seen = 0
