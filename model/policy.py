@@ -82,6 +82,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.levers import CHANNELS, LEVER_MAX, LEVERS
+from model.mechanisms.access import natural_access_share
 from model.scenario import Intervention, Scenario
 
 
@@ -344,6 +345,9 @@ class ParameterSchedule:
         self._cross_border.flags.writeable = False
         self._base_access = np.array([r.mobile_access for r in scenario.regions.values()])
         self._access_growth = np.array([r.access_growth for r in scenario.regions.values()])
+        self._access_logistic = np.array(
+            [r.access_curve == "logistic" for r in scenario.regions.values()]
+        )
         self._region_countries = scenario.region_countries
         share = np.array([r.population_share for r in scenario.regions.values()])
         self._population_share = share / share.sum()
@@ -353,7 +357,9 @@ class ParameterSchedule:
         sc = self.scenario
         lv = self.timeline.levels(t)
         region_lv = self.timeline.region_levels(t, self._region_countries)
-        natural = np.minimum(1.0, self._base_access + self._access_growth * max(t, 0))
+        natural = natural_access_share(
+            self._base_access, self._access_growth, self._access_logistic, t
+        )
         infra = region_lv["infrastructure"]  # per region (where the consumers live)
         access = natural + (1.0 - natural) * infra
         reliability = 1.0 - (1.0 - sc.ordering.reliability) * (1.0 - infra)

@@ -282,7 +282,14 @@ class Region(StrictModel):
         population_share: share of consumers living here (shares are normalised to sum 1).
         merchant_share: share of merchants based here (normalised to sum 1).
         mobile_access: share of consumers with usable mobile Internet access at step 0.
-        access_growth: natural growth of that share per step (share points), without policy.
+        access_growth: natural growth of that share per step at step 0 (share points),
+            without policy.
+        access_curve: the shape of the share's natural growth (mechanisms/access.py):
+            ``logistic`` (the default), the S-curve through ``mobile_access`` whose
+            slope at step 0 is ``access_growth`` and whose ceiling is the whole
+            population, so growth slows as the share rises (Internet diffusion is
+            S-shaped: Andres, Cuberes, Diouf & Serebrisky 2010); ``linear``, a
+            constant ``access_growth`` per step up to 1 (the rule before 2026-12-07).
         initial_trust_domestic: mean starting trust of residents in sellers of their own
             country (a region is its own country unless ``country`` groups regions).
         initial_trust_foreign: mean starting trust of residents in sellers of other countries.
@@ -305,6 +312,7 @@ class Region(StrictModel):
     merchant_share: RelativeShare = 0.5
     mobile_access: Probability = 0.6
     access_growth: Annotated[float, Field(ge=0.0, le=1.0)] = 0.002
+    access_curve: Literal["logistic", "linear"] = "logistic"
     initial_trust_domestic: Probability = 0.45
     initial_trust_foreign: Probability = 0.2
     price_level: PositiveMultiplier = 1.0
@@ -312,6 +320,15 @@ class Region(StrictModel):
     initial_shopper_share: Probability = 0.0
     country: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     urban_share: Probability | None = None
+
+    @model_validator(mode="after")
+    def _logistic_needs_a_start(self) -> Region:
+        if self.access_curve == "logistic" and self.access_growth > 0 and self.mobile_access <= 0:
+            raise ValueError(
+                "access_growth > 0 with mobile_access 0: a logistic access curve cannot "
+                "start from 0 (give mobile_access above 0, or access_curve: linear)"
+            )
+        return self
 
 
 class TradeLink(StrictModel):

@@ -217,12 +217,63 @@ def test_infrastructure_closes_access_gap_and_failures():
     assert full.reliability == pytest.approx(1.0)
 
 
-def test_natural_access_growth_without_policy():
-    sc = _scenario()
+def _regions(curve: str, access: float = 0.3, growth: float = 0.004) -> dict:
+    return {
+        "regions": {
+            name: {"mobile_access": access, "access_growth": growth, "access_curve": curve}
+            for name in ("domestic", "foreign")
+        }
+    }
+
+
+def test_linear_access_grows_by_access_growth_each_step_up_to_one():
+    sc = _scenario(**_regions("linear"))
     sched = ParameterSchedule(sc)
     growth = np.array([r.access_growth for r in sc.regions.values()])
     assert sched.at(50).mobile_access - sched.at(0).mobile_access == pytest.approx(50 * growth)
-    assert (sched.at(100_000).mobile_access <= 1.0).all()
+    assert (sched.at(100_000).mobile_access == 1.0).all()
+
+
+def test_logistic_access_starts_at_access_growth_and_slows_towards_everyone():
+    sc = _scenario(**_regions("logistic"))
+    sched = ParameterSchedule(sc)
+    share = np.array([sched.at(t).mobile_access[0] for t in range(0, 601)])
+    assert share[0] == pytest.approx(0.3)
+    # the slope at step 0 is access_growth (a centred difference of the curve)
+    from model.mechanisms.access import natural_access_share
+
+    half_step = natural_access_share(
+        np.array([0.3]), np.array([0.004]), np.array([True]), 1
+    ) - natural_access_share(np.array([0.3]), np.array([0.004]), np.array([True]), 0)
+    assert half_step[0] == pytest.approx(0.004, rel=0.01)
+    # log-odds rise by the same amount every step: the logistic curve
+    logit = np.log(share / (1 - share))
+    assert np.diff(logit[:500]) == pytest.approx(0.004 / (0.3 * 0.7), rel=1e-6)
+    growth = np.diff(share)
+    assert (growth > 0).all() and (share < 1.0).all()
+    # growth is fastest at half the population and slows after it
+    peak = int(np.argmax(growth))
+    assert share[peak] == pytest.approx(0.5, abs=0.01)
+    assert growth[peak + 300] < growth[peak] / 2
+    assert share[-1] > 0.99
+
+
+def test_logistic_and_linear_access_agree_at_the_start_and_part_later():
+    logistic = ParameterSchedule(_scenario(**_regions("logistic", access=0.6, growth=0.001)))
+    linear = ParameterSchedule(_scenario(**_regions("linear", access=0.6, growth=0.001)))
+    assert logistic.at(1).mobile_access == pytest.approx(linear.at(1).mobile_access, abs=1e-5)
+    # past half the population the S-curve grows slower than the straight line
+    assert (logistic.at(300).mobile_access < linear.at(300).mobile_access - 0.02).all()
+
+
+def test_logistic_access_cannot_start_from_nobody():
+    with pytest.raises(ScenarioError, match="access_curve: linear"):
+        _scenario(**_regions("logistic", access=0.0, growth=0.001))
+    # without growth, or on the linear curve, a region may start unconnected
+    _scenario(**_regions("logistic", access=0.0, growth=0.0))
+    assert ParameterSchedule(_scenario(**_regions("linear", access=0.0))).at(10).mobile_access[
+        0
+    ] == pytest.approx(0.04)
 
 
 def test_payment_security_cuts_fraud_and_perceived_risk():
