@@ -38,15 +38,28 @@ docs/population.md for the attributes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
 from model.population import count_by_region
 
 if TYPE_CHECKING:
-    from model.policy import EffectiveParameters
     from model.scenario import Scenario
+
+
+class AccessParameters(Protocol):
+    """What :func:`access_week` reads of the week's effective parameters.
+
+    ``model.policy.EffectiveParameters`` has these (model/policy.py computes the natural
+    share with :func:`natural_access_share`, so this module does not import it back).
+    """
+
+    mobile_access: np.ndarray
+    natural_mobile_access: np.ndarray
+    levels: Mapping[str, float]
+
 
 BISECTION_STEPS = 60
 """Bisection steps for the region level L_r (interval [-40, 40]: width below 1e-16)."""
@@ -182,7 +195,7 @@ class AccessWeek(NamedTuple):
 
 def access_week(
     scenario: Scenario,
-    params: EffectiveParameters,
+    params: AccessParameters,
     *,
     access_draw: np.ndarray,
     region: np.ndarray,
