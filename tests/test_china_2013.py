@@ -56,11 +56,12 @@ def test_replay_starts_from_cnnic_end_2013(replay):
 
 
 NOT_REFIT = (
-    "issue 26's people-driven adoption (2026-12-06): the in-sample point refit "
-    "(experiments/refit_point.py, distance 0.049 -> 0.037) leaves payment 5.8 points under "
-    "CNNIC at end-2015 (RMSE 3.4) and access RMSE 3.03; contagion over ties does not give "
-    "2014-2015's fast growth and the 2017-2018 plateau at once with the fitted values. The "
-    "full recalibration is issue 28's (docs/calibration.md, In-sample refit after issue 26)"
+    "since issue 26's people-driven adoption (2026-12-06) the local refits of the point "
+    "(experiments/refit_point.py) leave the mean replay more than 3 points from CNNIC's "
+    "payment series at some dates (README, cnnic-replay, generated from the recorded run: "
+    "largest gap and RMSE there); contagion over ties does not give 2014-2015's fast "
+    "growth, the 2017-2018 plateau and 2020's jump at once with the fitted values. The "
+    "full recalibration is issue 28's (docs/calibration.md, sections 5 and 10)"
 )
 
 
