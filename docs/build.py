@@ -653,6 +653,16 @@ GENERATORS.update(
             "docs/calibration.md: the latest hold-out fit's generations, ESS and band coverage",
         ),
         Generator(
+            "full-latest-fit",
+            generators_holdout.full_latest_fit,
+            "docs/calibration.md: the latest full fit's generations, ESS and in-sample coverage",
+        ),
+        Generator(
+            "full-latest-posterior",
+            generators_holdout.full_latest_posterior,
+            "docs/calibration.md: the latest full fit's posterior beside the scenarios' point",
+        ),
+        Generator(
             "decisions-optimize",
             tables.decisions_optimize_table,
             "docs/decisions.md: the Pareto front of the example optimisation",

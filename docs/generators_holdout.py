@@ -1,10 +1,11 @@
-"""Generated text for the latest hold-out scoring (docs/calibration.md, README).
+"""Generated text for the latest hold-out scoring and full fit (docs/calibration.md, README).
 
 Reads the hold-out fit shipped in :data:`HOLDOUT_DIR` (what ``mtsim calibrate
 --holdout`` wrote: ``out_of_sample.csv``, ``generations.csv``, ``calibration.json``,
-``posterior.csv``) and the validation log row of that scoring; runs no model and scores
-nothing. A new hold-out scoring (logged by ``mtsim calibrate --holdout --note``) is
-shipped into a new folder and :data:`HOLDOUT_DIR` pointed at it.
+``posterior.csv``) and the validation log row of that scoring, and the full fit shipped
+in :data:`FULL_DIR` (what ``mtsim calibrate`` wrote: ``generations.csv``,
+``observations.csv``, ``posterior_summary.csv``, ``calibration.json``); runs no model and
+scores nothing. A new fit is shipped into a new folder and the constant pointed at it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from docs.generators_tables import _SERIES_LABELS as SERIES_LABELS
 ROOT = Path(__file__).resolve().parents[1]
 HOLDOUT_DIR = "docs/calibration_results/holdout_2026-12-07"
 """The shipped folder of the latest hold-out fit and forecast."""
+FULL_DIR = "docs/calibration_results/full_2026-12-07"
+"""The shipped folder of the latest full fit (2014-2020)."""
 
 NOMINAL = {"coverage_50": 0.5, "coverage_90": 0.9}
 TOLERANCE = 0.15
@@ -162,4 +165,115 @@ def holdout_latest_fit() -> str:
         f"{pooled['coverage_50']:.2f} inside the 50% band and {pooled['coverage_90']:.2f} "
         f"inside the 90% band ({'both' if within else 'not both'} within "
         f"{TOLERANCE * 100:.0f} points of nominal).\n\n" + _source_line(_meta()) + "\n"
+    )
+
+
+def _full_rows(name: str) -> list[dict[str, str]]:
+    with (ROOT / FULL_DIR / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _full_meta() -> dict[str, Any]:
+    return json.loads((ROOT / FULL_DIR / "calibration.json").read_text(encoding="utf-8"))
+
+
+def _full_source_line(meta: dict[str, Any]) -> str:
+    manifest = meta.get("manifest", {})
+    commit = str(manifest.get("git_commit", "unknown"))[:7]
+    when = str(manifest.get("started", manifest.get("created", "")))[:10]
+    return (
+        f"*From `{FULL_DIR}/` (`mtsim calibrate experiments/calibrate_cnnic.yaml`"
+        f"{', ' + when if when else ''} at commit {commit}); written by `python -m "
+        "docs.build`, which reruns no fit.*"
+    )
+
+
+def _scenario_point() -> dict[str, float]:
+    """Return each fitted parameter's value in the shipped scenario files (first path)."""
+    from model.validation.calibration import load_calibration
+
+    calibration = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml")
+    point = {}
+    for name in calibration.parameter_names:
+        node: Any = calibration.base_data
+        for part in calibration.config.parameters[name].paths[0].split("."):
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        point[name] = float(node)
+    return point
+
+
+def full_latest_fit() -> str:
+    """Describe the latest full fit: generations, effective sample size, in-sample coverage."""
+    if not (ROOT / FULL_DIR / "generations.csv").is_file():
+        return f"*No full fit shipped in `{FULL_DIR}/` yet.*\n"
+    gens = _full_rows("generations.csv")
+    last = gens[-1]
+    ess, particles = _number(last["ess"]), int(float(last["particles"]))
+    runs = sum(int(float(g["samples"])) for g in gens) + int(float(gens[0]["particles"]))
+    fitted = [
+        r
+        for r in _full_rows("observations.csv")
+        if r["role"] == "fit" and r["series"] in ("access", "payment", "shopping")
+    ]
+    inside = {
+        key: sum(r[col] == "True" for r in fitted) / len(fitted)
+        for key, col in (("coverage_50", "inside_50"), ("coverage_90", "inside_90"))
+    }
+    within = all(abs(inside[k] - NOMINAL[k]) <= TOLERANCE for k in NOMINAL)
+    meta = _full_meta()
+    stop = str(meta.get("stop_reason", "")).strip()
+    return (
+        f"ABC-SMC: {len(gens)} generations of {particles} particles kept, {runs:,} model runs "
+        f"in them{' (' + stop + ')' if stop else ''}; "
+        f"epsilon {_number(gens[0]['epsilon']):.3f} -> {_number(last['epsilon']):.3f}; "
+        f"effective sample size of the last generation {ess:.1f} of {particles} "
+        f"({'at least' if ess >= 30 else 'below'} the 30 issue 28 asks for). In-sample band "
+        f"coverage of the {len(fitted)} fitted share observations (access, payment, "
+        f"shopping): {inside['coverage_50']:.2f} inside the 50% band and "
+        f"{inside['coverage_90']:.2f} inside the 90% band ({'both' if within else 'not both'} "
+        f"within {TOLERANCE * 100:.0f} points of nominal; in sample the bands have seen the "
+        "points, so this checks their width, not a forecast).\n\n"
+        + _full_source_line(meta)
+        + "\n"
+    )
+
+
+def full_latest_posterior() -> str:
+    """Tabulate the latest full fit's posterior beside the point the scenarios use."""
+    if not (ROOT / FULL_DIR / "posterior_summary.csv").is_file():
+        return f"*No full fit shipped in `{FULL_DIR}/` yet.*\n"
+    point = _scenario_point()
+    out = [
+        "| parameter | prior | median | 5% | 95% | width ratio | the scenarios' point | "
+        "inside the 90% interval |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    outside = []
+    for r in _full_rows("posterior_summary.csv"):
+        q05, q95 = _number(r["q05"]), _number(r["q95"])
+        value = point.get(r["parameter"], math.nan)
+        inside = q05 <= value <= q95
+        if not inside:
+            outside.append(r["parameter"])
+        out.append(
+            f"| {r['parameter']} | {r['prior']} | {significant(_number(r['median']), 2)} | "
+            f"{significant(q05, 2)} | {significant(q95, 2)} | "
+            f"{_number(r['width_ratio']):.2f} | {significant(value, 3)} | "
+            f"{'yes' if inside else '**no**'} |"
+        )
+    return (
+        "\n".join(out)
+        + "\n\nWidth ratio: the 90% posterior interval over the 90% prior interval, on the "
+        "prior's scale. The scenarios' point is the local refit's (scenarios/baseline.yaml, "
+        "scenarios/china_2013.yaml), not this fit's own; "
+        + (
+            f"{len(outside)} of the {len(out) - 2} "
+            f"{'lies' if len(outside) == 1 else 'lie'} outside this fit's 90% interval "
+            f"({', '.join(outside)})."
+            if outside
+            else "every one lies inside this fit's 90% interval."
+        )
+        + "\n\n"
+        + _full_source_line(_full_meta())
+        + "\n"
     )
