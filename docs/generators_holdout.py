@@ -37,8 +37,8 @@ def _model_methods() -> tuple[str, str]:
     return MODEL_PREDICTIVE, MODEL_POINT
 
 
-def _rows(name: str) -> list[dict[str, str]]:
-    with (ROOT / HOLDOUT_DIR / name).open(newline="", encoding="utf-8") as handle:
+def _rows(name: str, folder: str = HOLDOUT_DIR) -> list[dict[str, str]]:
+    with (ROOT / folder / name).open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -46,18 +46,21 @@ def _number(text: str) -> float:
     return float(text) if text not in ("", None) else math.nan
 
 
-def _meta() -> dict[str, Any]:
-    return json.loads((ROOT / HOLDOUT_DIR / "calibration.json").read_text(encoding="utf-8"))
+def _meta(folder: str = HOLDOUT_DIR) -> dict[str, Any]:
+    return json.loads((ROOT / folder / "calibration.json").read_text(encoding="utf-8"))
 
 
-def _source_line(meta: dict[str, Any]) -> str:
+def _source_line(meta: dict[str, Any], folder: str = HOLDOUT_DIR) -> str:
+    """Return the block's source line: the shipped folder, the command, date and commit."""
     manifest = meta.get("manifest", {})
     commit = str(manifest.get("git_commit", "unknown"))[:7]
     when = str(manifest.get("started", manifest.get("created", "")))[:10]
+    holdout = folder == HOLDOUT_DIR
     return (
-        f"*From `{HOLDOUT_DIR}/` (`mtsim calibrate experiments/calibrate_cnnic.yaml --holdout`"
-        f"{', ' + when if when else ''} at commit {commit}; logged in docs/validation_log.csv); "
-        "written by `python -m docs.build`, which reruns no fit and scores nothing.*"
+        f"*From `{folder}/` (`mtsim calibrate experiments/calibrate_cnnic.yaml"
+        f"{' --holdout' if holdout else ''}`{', ' + when if when else ''} at commit {commit}"
+        f"{'; logged in docs/validation_log.csv' if holdout else ''}); written by `python -m "
+        f"docs.build`, which reruns no fit{' and scores nothing' if holdout else ''}.*"
     )
 
 
@@ -168,51 +171,25 @@ def holdout_latest_fit() -> str:
     )
 
 
-def _full_rows(name: str) -> list[dict[str, str]]:
-    with (ROOT / FULL_DIR / name).open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _full_meta() -> dict[str, Any]:
-    return json.loads((ROOT / FULL_DIR / "calibration.json").read_text(encoding="utf-8"))
-
-
-def _full_source_line(meta: dict[str, Any]) -> str:
-    manifest = meta.get("manifest", {})
-    commit = str(manifest.get("git_commit", "unknown"))[:7]
-    when = str(manifest.get("started", manifest.get("created", "")))[:10]
-    return (
-        f"*From `{FULL_DIR}/` (`mtsim calibrate experiments/calibrate_cnnic.yaml`"
-        f"{', ' + when if when else ''} at commit {commit}); written by `python -m "
-        "docs.build`, which reruns no fit.*"
-    )
-
-
 def _scenario_point() -> dict[str, float]:
     """Return each fitted parameter's value in the shipped scenario files (first path)."""
+    from experiments.refit_point import current_point
     from model.validation.calibration import load_calibration
 
-    calibration = load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml")
-    point = {}
-    for name in calibration.parameter_names:
-        node: Any = calibration.base_data
-        for part in calibration.config.parameters[name].paths[0].split("."):
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        point[name] = float(node)
-    return point
+    return current_point(load_calibration(ROOT / "experiments" / "calibrate_cnnic.yaml"))
 
 
 def full_latest_fit() -> str:
     """Describe the latest full fit: generations, effective sample size, in-sample coverage."""
     if not (ROOT / FULL_DIR / "generations.csv").is_file():
         return f"*No full fit shipped in `{FULL_DIR}/` yet.*\n"
-    gens = _full_rows("generations.csv")
+    gens = _rows("generations.csv", FULL_DIR)
     last = gens[-1]
     ess, particles = _number(last["ess"]), int(float(last["particles"]))
     runs = sum(int(float(g["samples"])) for g in gens) + int(float(gens[0]["particles"]))
     fitted = [
         r
-        for r in _full_rows("observations.csv")
+        for r in _rows("observations.csv", FULL_DIR)
         if r["role"] == "fit" and r["series"] in ("access", "payment", "shopping")
     ]
     inside = {
@@ -220,7 +197,7 @@ def full_latest_fit() -> str:
         for key, col in (("coverage_50", "inside_50"), ("coverage_90", "inside_90"))
     }
     within = all(abs(inside[k] - NOMINAL[k]) <= TOLERANCE for k in NOMINAL)
-    meta = _full_meta()
+    meta = _meta(FULL_DIR)
     stop = str(meta.get("stop_reason", "")).strip()
     return (
         f"ABC-SMC: {len(gens)} generations of {particles} particles kept, {runs:,} model runs "
@@ -233,7 +210,7 @@ def full_latest_fit() -> str:
         f"{inside['coverage_90']:.2f} inside the 90% band ({'both' if within else 'not both'} "
         f"within {TOLERANCE * 100:.0f} points of nominal; in sample the bands have seen the "
         "points, so this checks their width, not a forecast).\n\n"
-        + _full_source_line(meta)
+        + _source_line(meta, FULL_DIR)
         + "\n"
     )
 
@@ -249,7 +226,7 @@ def full_latest_posterior() -> str:
         "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     outside = []
-    for r in _full_rows("posterior_summary.csv"):
+    for r in _rows("posterior_summary.csv", FULL_DIR):
         q05, q95 = _number(r["q05"]), _number(r["q95"])
         value = point.get(r["parameter"], math.nan)
         inside = q05 <= value <= q95
@@ -274,6 +251,6 @@ def full_latest_posterior() -> str:
             else "every one lies inside this fit's 90% interval."
         )
         + "\n\n"
-        + _full_source_line(_full_meta())
+        + _source_line(_meta(FULL_DIR), FULL_DIR)
         + "\n"
     )
