@@ -113,8 +113,8 @@ BENCH_SCALE = Experiment(
     ),
     seeds=(1,),
     what="scale benchmark, 1e3 to 1e6 consumers against Mesa's virus_on_network, medians "
-    "of 3 runs per size (an idle machine; about 15 minutes; one run per size since "
-    "2026-12-07 afternoon gave 29.4x to 30.4x at 100k, too close to the 30x guard)",
+    "of 3 runs per size (an idle machine; about 15 minutes; until 2026-12-07 one run per "
+    "size, whose last two records gave 30.4x and 29.4x at 100k, too close to the 30x guard)",
 )
 
 LEVER_MULTIPLES = Experiment(
