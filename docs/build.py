@@ -496,6 +496,14 @@ DIFFUSION_PROBES = Experiment(
     "awareness probed, building seeds 1-3, 2,000 consumers, 312 weeks; then the calibrated "
     "replay to 2020 on the same seeds, fitted at CNNIC's year-ends (about 2 minutes)",
 )
+SEEDING_PROBES = Experiment(
+    name="seeding_probes",
+    command=("python", "-m", "experiments.seeding_probes"),
+    outputs=(generators_data.SEEDING_PROBES,),
+    seeds=tuple(range(1, 21)),
+    what="docs/validation.md: the pattern suite's hub_seeding with a heavy-tailed graph and "
+    "KOL awareness probed, building seeds 1-20, 2,000 consumers, 52 weeks (about 1 minute)",
+)
 FORECAST = Experiment(
     name="forecast",
     command=("python", "experiments/forecast.py", "--workers", "2"),
@@ -618,6 +626,12 @@ GENERATORS.update(
             generators_data.diffusion_probes_table,
             "docs/validation.md: early curves and Bass fits under awareness probes",
             DIFFUSION_PROBES,
+        ),
+        Generator(
+            "seeding-probes",
+            generators_data.seeding_probes_table,
+            "docs/validation.md: hub_seeding with a heavy-tailed graph and KOL awareness probed",
+            SEEDING_PROBES,
         ),
         Generator(
             "bass-of-replay",

@@ -17,6 +17,7 @@ import re
 from argparse import Namespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from model.commands import validate as command
@@ -272,3 +273,22 @@ def test_same_seeds_same_table_and_the_files_are_written(tiny_report, tmp_path):
     payload = json.loads((out / "patterns.json").read_text())
     assert [f["fact"] for f in payload["facts"]] == [f.name for f in patterns.FACTS]
     assert all(len(f["per_seed"]) == 2 for f in payload["facts"])
+
+
+def test_seeding_probes_measure_the_suites_difference_under_each_probe(tmp_path):
+    """experiments/seeding_probes.py: hubs minus random per probe and seed, as the suite."""
+    from experiments import seeding_probes
+
+    out = tmp_path / "probes.csv"
+    argv = ["--seeds", "1-2", "--consumers", "300", "--workers", "1", "--out", str(out)]
+    assert seeding_probes.main(argv) == 0
+    frame = pd.read_csv(out)
+    assert list(frame["probe"].unique()) == list(seeding_probes.PROBES)
+    assert sorted(frame["seed"].unique()) == [1, 2]
+    shares = frame[["shoppers_degree", "shoppers_random"]].to_numpy()
+    assert ((shares >= 0) & (shares <= 1)).all()
+    assert np.allclose(frame["diff"], frame["shoppers_degree"] - frame["shoppers_random"])
+    # each probe acts: without KOL awareness fewer consumers have shopped by week 52
+    mean = frame.groupby("probe")[["shoppers_degree", "shoppers_random"]].mean().sum(axis=1)
+    assert mean["no_kol_awareness"] < mean["baseline"]
+    assert mean["heavy_tailed"] != mean["baseline"]
