@@ -38,7 +38,7 @@ SOURCE = ROOT / "docs" / "calibration_results"
 # the local refit after mobile access became a logistic curve (the earlier refits:
 # refit_2026-12-06, refit_2026-12-06b, refit_2026-12-06c, the joint volume refit, and
 # refit_2026-12-07, after KOL followers began to come back)
-REFIT = SOURCE / "refit_2026-12-07b" / "refit.json"
+REFIT = SOURCE / "refit_2026-12-07d" / "refit.json"
 MEASURED = ROOT / "experiments" / "measured"
 
 SOURCES = {

@@ -617,9 +617,10 @@ class KOLs(StrictModel):
         home_bias: share of a KOL's followers in the KOL's own region.
         initial_credibility: starting credibility (persuasive weight) of every KOL.
         post_probability: chance a KOL posts an endorsement in a step.
-        awareness_gain: awareness produced per unit of credible exposure.
+        awareness_gain: awareness produced per unit of credible exposure seen (the
+            exposure times ``reach_rate``: a post acts only on the followers who see it).
         purchase_lift: relative rise in a follower's purchase probability from a credible
-            endorsement.
+            endorsement seen.
         fee_per_follower: sponsorship fee per post per follower at the mean KOL's
             engagement (yuan): fees follow engaged, attention-weighted reach
             (mechanisms/kol.py).
@@ -653,9 +654,10 @@ class KOLs(StrictModel):
             credibility gap (sponsored posts recover none), so credibility settles where
             it falls with the commercial share of the KOL's posts.
         reach_rate: share of its followers who see a post of a KOL of the mean audience;
-            a follower who sees an endorsement (times engagement, attention and
-            persuasion) buys from the endorsed merchant when it orders from that
-            merchant's region (mechanisms/kol.py, consideration).
+            every effect of a post (awareness, purchase lift, trust, consideration) acts
+            on the followers who see it: a follower who sees an endorsement (times
+            engagement, attention and persuasion) buys from the endorsed merchant when it
+            orders from that merchant's region (mechanisms/kol.py, consideration).
     """
 
     follows_per_consumer: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.35
@@ -693,7 +695,7 @@ class Trust(StrictModel):
             (``privacy_leak_rate``; foreign trust loses ``foreign_spillover`` times it).
             Payment fraud acts on payment risk, not here (mechanisms/payment.py).
         wom_gain: trust gained per satisfied neighbour's recommendation.
-        kol_gain: trust gained per unit of credible KOL exposure.
+        kol_gain: trust gained per unit of credible KOL exposure seen.
         foreign_spillover: share of domestic trust signals that also move trust in foreign sellers.
         purchase_threshold: trust below which a consumer will not buy from a region at all.
         memory_gain: bad-experience memory added by a counterfeit received.

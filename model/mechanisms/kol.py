@@ -45,9 +45,14 @@ Rules, per week:
 - Reach and effects. Follower i's exposure to region r's merchants is
   ``e_ir = a_i * sum over posts of followed KOLs k endorsing region r of
   persuasion * eps_k`` (a sparse product): per follower it falls with the KOL's audience
-  and with the number of KOLs followed. Exposure raises awareness
-  (``1 - exp(-awareness_gain * e_i)``) and purchase probability
-  (``1 + purchase_lift * (1 - exp(-e_i))``: more posts, less added each).
+  and with the number of KOLs followed. A post acts only on the followers who see it,
+  share ``reach_rate`` of them (below), so every effect reads the exposure seen,
+  ``s_i = reach_rate * e_i``: it raises awareness (``1 - exp(-awareness_gain * s_i)``),
+  purchase probability (``1 + purchase_lift * (1 - exp(-s_i))``: more posts, less added
+  each) and, from organic posts of genuine products, trust (``kol_gain``). Until
+  2026-12-07 (evening) awareness, purchase lift and trust read ``e_i``, as if every
+  follower saw every post, while consideration read ``reach_rate * e_ir``: the same post
+  reached five times as many followers for awareness as for buying.
 - Consideration, follower by follower. A post reaches the followers who see it, each with
   chance ``reach_rate`` (median Instagram post reach 38% of followers under 20k, 23% at
   20k-1M, 19% above 1M: Minter.io 2019) times the KOL's engagement, the follower's
@@ -696,8 +701,11 @@ def kol_week(
         followers, posts, merchant_region, n_regions, engagement=eng, attention=attn
     )
     all_domestic, all_foreign = split_by_home(exposure, consumer_region, country)
-    exposure_total = all_domestic + all_foreign
+    # a post acts only on the followers who see it: every effect reads the exposure seen
+    seen_total = spec.reach_rate * (all_domestic + all_foreign)
     genuine_domestic, genuine_foreign = split_by_home(genuine, consumer_region, country)
+    genuine_domestic = spec.reach_rate * genuine_domestic
+    genuine_foreign = spec.reach_rate * genuine_foreign
     merchant_paid = posts.sponsored & ~posts.campaign
     n_merchants = merchant_region.size
     after = unfollow(spec, followers, credibility, rng, audience)
@@ -708,8 +716,8 @@ def kol_week(
         ),
         genuine_domestic=genuine_domestic,
         genuine_foreign=genuine_foreign,
-        exposure=exposure_total,
-        conversion_lift=marketing_lift * (1.0 + spec.purchase_lift * -np.expm1(-exposure_total)),
+        exposure=seen_total,
+        conversion_lift=marketing_lift * (1.0 + spec.purchase_lift * -np.expm1(-seen_total)),
         fees_by_kol=np.bincount(posts.kol, weights=posts.fee, minlength=credibility.size),
         fees_by_merchant=np.bincount(
             posts.merchant[merchant_paid], weights=posts.fee[merchant_paid], minlength=n_merchants

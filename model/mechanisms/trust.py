@@ -21,7 +21,7 @@ Tversky & Kahneman (1992), 2.25, in scenarios/baseline.yaml (0.675 / 0.3), withi
 (the schema's defaults, 0.8 / 0.15, give 5.3). (A hazard form, gains toward 1
 and losses toward 0, made the ratio grow with trust: 13x at the baseline's trust.)
 Gains: a genuine purchase (``experience_gain``),
-each satisfied neighbour's recommendation (``wom_gain``), credible KOL exposure
+each satisfied neighbour's recommendation (``wom_gain``), credible KOL exposure seen
 (``kol_gain``). Losses: a counterfeit received (``counterfeit_loss``), each
 cheated neighbour's warning (``wom_gain * negative_weight``), a privacy leak
 (``privacy_leak_rate`` per step, ``fraud_loss``). A share ``foreign_spillover``
