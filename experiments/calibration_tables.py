@@ -35,9 +35,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "docs" / "calibration_results"
-# the local refit after mobile access became a logistic curve (the earlier refits:
-# refit_2026-12-06, refit_2026-12-06b, refit_2026-12-06c, the joint volume refit, and
-# refit_2026-12-07, after KOL followers began to come back)
+# the local refit after KOL posts began to act only on the followers who see them (the
+# earlier refits: refit_2026-12-06, refit_2026-12-06b, refit_2026-12-06c, the joint volume
+# refit, refit_2026-12-07, after KOL followers began to come back, and refit_2026-12-07b,
+# after mobile access became a logistic curve)
 REFIT = SOURCE / "refit_2026-12-07d" / "refit.json"
 MEASURED = ROOT / "experiments" / "measured"
 

@@ -240,3 +240,26 @@ def test_orders_an_endorsement_brings_per_follower_fall_with_audience_size():
         for k, g in enumerate(groups):
             rates[k] += np.mean(picked[g] == k) / 200
     assert rates[0] > rates[1] > rates[2] > 0
+
+
+def test_every_effect_of_a_post_reads_the_exposure_seen():
+    """Awareness, purchase lift and trust read reach_rate x exposure, as consideration does."""
+    weeks = {}
+    for reach in (0.0, 0.2, 0.4):
+        model = MarketModel(small_scenario(simulation__steps=2, kols__reach_rate=reach), seed=4)
+        model.step()  # week 1: the posts do not depend on reach_rate, so they are the same
+        s = model.last_week.signals
+        weeks[reach] = (
+            np.asarray(s.kol_total, dtype=float),
+            np.asarray(s.kol_domestic, dtype=float),
+            np.asarray(s.conversion_lift, dtype=float),
+            np.asarray(s.marketing_lift, dtype=float),
+        )
+    seen, genuine, lift, marketing = weeks[0.2]
+    assert seen.sum() > 0 and genuine.sum() > 0
+    np.testing.assert_allclose(weeks[0.4][0], 2 * seen, rtol=1e-5)
+    np.testing.assert_allclose(weeks[0.4][1], 2 * genuine, rtol=1e-5)
+    assert (lift >= marketing).all() and (lift > marketing).any()
+    # a post nobody sees makes nobody aware, lifts nobody's purchase and builds no trust
+    assert not weeks[0.0][0].any() and not weeks[0.0][1].any()
+    np.testing.assert_allclose(weeks[0.0][2], weeks[0.0][3])
