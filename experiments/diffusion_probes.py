@@ -12,10 +12,20 @@ prints per probe the mean curves (aware, shoppers, payment among the connected) 
   comes from word of mouth and the channels only);
 - ``low_kol_awareness``: ``kols.awareness_gain`` 0.05 (a tenth of the baseline's, below
   its plausible range);
-- ``weak_channel_awareness``: every paid channel's ``awareness_conversion`` at a tenth.
+- ``weak_channel_awareness``: every paid channel's ``awareness_conversion`` at a tenth;
+- ``reinforcement_1``, ``reinforcement_3``: complex contagion of mobile payment
+  (``payment.reinforcement`` 1 and 3: a lone paying tie pulls with half and a quarter of
+  its weight, mechanisms/payment.py), the rule the model does not use by default;
+- ``reinforcement_3_peer_x2``: reinforcement 3 with ``payment.peer_influence`` doubled
+  (what a refit would do to keep China's pace).
 
 Building seeds 1-3 by default (never the held-back 1001-1020 of the pattern suite).
 Probes are diagnostics, not proposals: the scenario keeps its values.
+
+Every probe's values are also run in the calibrated replay to 2020 (below) and its mean
+payment and shopping curves compared with CNNIC's (the grounding audit's comparison,
+experiments/grounding_audit.py, on these seeds): a probe that lowers p must keep the
+replay near the data to be a candidate.
 
 Then the calibrated replay (``scenarios/china_2013.yaml`` at the grounding audit's size,
 experiments/grounding_audit.py) on the same seeds, fitted exactly as CNNIC's own series
@@ -27,8 +37,10 @@ whether the model, started where China was, shows the data's coefficients.
     python -m experiments.diffusion_probes [--seeds 1-3] [--consumers 2000] [--out FILE]
 
 Writes ``experiments/measured/diffusion_probes.csv`` (probe, seed, week, series, value;
-the Bass fits as rows with week -1, the replay's as probe ``china_2013_replay`` with
-series ``bass_<series>_<first>-<last>_<p|q|m>``) unless ``--out`` says otherwise.
+the Bass fits as rows with week -1, each probe's replay gaps to CNNIC as rows with week
+-1 and series ``replay_<payment|shopping>_gap_<date>`` in share points, the replay's Bass
+fits as probe ``china_2013_replay`` with series
+``bass_<series>_<first>-<last>_<p|q|m>``) unless ``--out`` says otherwise.
 """
 
 from __future__ import annotations
@@ -62,11 +74,18 @@ def probes() -> dict[str, dict[str, float]]:
         f"marketing.channels.{c}.awareness_conversion": channels[c].awareness_conversion / 10
         for c in PAID_CHANNELS
     }
+    peer = load_scenario(BASELINE).payment.peer_influence
     return {
         "baseline": {},
         "no_kol_awareness": {"kols.awareness_gain": 0.0},
         "low_kol_awareness": {"kols.awareness_gain": 0.05},
         "weak_channel_awareness": weak,
+        "reinforcement_1": {"payment.reinforcement": 1.0},
+        "reinforcement_3": {"payment.reinforcement": 3.0},
+        "reinforcement_3_peer_x2": {
+            "payment.reinforcement": 3.0,
+            "payment.peer_influence": 2 * peer,
+        },
     }
 
 
@@ -104,12 +123,50 @@ def cnnic_year_ends(column: str) -> dict[int, float]:
     return {int(d[:4]): float(v) for d, v in zip(data["date"], data[column], strict=True)}
 
 
-def replay_fits(seed: int) -> list[tuple[str, int, int, str, float]]:
-    """Run the calibrated replay to 2020; fit its yearly curves at CNNIC's year-ends."""
-    from experiments.grounding_audit import model_series, one_run, step_of
+REPLAY_GAPS = (
+    ("payment", "mobile_payment_share", "payment_adoption_connected"),
+    ("shopping", "mobile_shopping_share", "active_shopper_share"),
+)
+"""(label, CNNIC's column, the replay's series): shopping as CNNIC counts it (the last 26
+weeks, among the connected; experiments/grounding_audit.py)."""
+
+
+def replay_run(values: dict[str, float], seed: int, consumers: int) -> pd.DataFrame:
+    """Run the calibrated replay with ``values`` to 2020 at ``consumers`` (2,000: the fit's)."""
+    from experiments.grounding_audit import SIZE, one_run, step_of
+
+    size = {**SIZE, **values}
+    if consumers != SIZE["population.consumers"]:
+        size.update(
+            {
+                "population.consumers": consumers,
+                "population.merchants": max(1, consumers // 25),
+                "population.kols": max(1, consumers // 250),
+            }
+        )
+    return one_run(seed, size=size, steps=step_of("2020-12-31"))
+
+
+def replay_gaps(probe: str, run: pd.DataFrame, seed: int) -> list[tuple[str, int, int, str, float]]:
+    """Return the replay's gaps to CNNIC (points, model - CNNIC) at its dates to 2020."""
+    from experiments.grounding_audit import model_series, observed
+
+    data = observed()
+    data = data[data["step"] < len(run)]
+    rows = []
+    for label, column, metric in REPLAY_GAPS:
+        values = model_series(run, metric)
+        for r in data[data[column].notna()].itertuples():
+            gap = 100 * (float(values[int(r.step)]) - float(getattr(r, column)))
+            rows.append((probe, seed, -1, f"replay_{label}_gap_{r.date}", gap))
+    return rows
+
+
+def replay_fits(run: pd.DataFrame, seed: int) -> list[tuple[str, int, int, str, float]]:
+    """Fit the calibrated replay's yearly curves at CNNIC's year-ends."""
+    from experiments.grounding_audit import model_series, step_of
     from model.validation.bass import fit_discrete_bass, yearly_curve
 
-    run = one_run(seed, steps=step_of("2020-12-31"))
     rows = []
     for label, metric, column in REPLAY_SERIES:
         observed = cnnic_year_ends(column)
@@ -126,6 +183,27 @@ def replay_fits(seed: int) -> list[tuple[str, int, int, str, float]]:
     return rows
 
 
+def replay_summary(rows, probe: str, label: str) -> dict[str, float | str]:
+    """RMSE and largest gap of the seeds' mean replay curve to CNNIC, for one probe's rows.
+
+    ``rows``: (probe, seed, week, series, value) tuples or a frame of those columns.
+    """
+    frame = (
+        rows
+        if isinstance(rows, pd.DataFrame)
+        else pd.DataFrame(rows, columns=["probe", "seed", "week", "series", "value"])
+    )
+    prefix = f"replay_{label}_gap_"
+    mine = frame[(frame["probe"] == probe) & frame["series"].str.startswith(prefix)]
+    mean = mine.groupby("series", sort=True)["value"].mean()
+    worst = mean.abs().idxmax()
+    return {
+        "rmse": float(np.sqrt(np.mean(mean.to_numpy() ** 2))),
+        "largest": float(mean[worst]),
+        "at": worst[len(prefix) :],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every probe on the seeds, print the curves and fits, write the CSV."""
     from model.commands.validate import parse_seeds
@@ -138,8 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seeds = list(parse_seeds(args.seeds))
     rows = []
+    replay = []
     for name, values in probes().items():
         tables = [run(values, seed, args.consumers) for seed in seeds]
+        replays = [replay_run(values, seed, args.consumers) for seed in seeds]
+        for seed, table in zip(seeds, replays, strict=True):
+            rows += replay_gaps(name, table, seed)
+            if name == "baseline":
+                replay += replay_fits(table, seed)
         print(f"== {name} {values if len(values) < 2 else '(paid channels: awareness / 10)'}")
         for label, column in SERIES.items():
             curves = np.array([t[column].to_numpy() for t in tables])
@@ -155,8 +239,13 @@ def main(argv: list[str] | None = None) -> int:
             p = np.mean([f.p for f in fits])
             q = np.mean([f.q for f in fits])
             print(f"   Bass {label}: p {p:.3f}, q {q:.3f} per year (mean of {len(fits)} seeds)")
+        for label, _, _ in REPLAY_GAPS:
+            gaps = replay_summary(rows, name, label)
+            print(
+                f"   replay {label}: RMSE {gaps['rmse']:.1f}, largest gap {gaps['largest']:+.1f} "
+                f"points ({gaps['at']}) to CNNIC"
+            )
     print("== the calibrated replay (china_2013), fitted at CNNIC's year-ends")
-    replay = [row for seed in seeds for row in replay_fits(seed)]
     rows += replay
     frame = pd.DataFrame(replay, columns=["probe", "seed", "week", "series", "value"])
     for series, value in frame.groupby("series", sort=False)["value"].mean().items():

@@ -734,6 +734,10 @@ class Payment(StrictModel):
             share of paying neighbours counts) [exponent].
         recommendation_boost: how many ordinary paying ties one paying neighbour
             satisfied by a purchase last week counts for (a recommendation) [ratio].
+        reinforcement: complex contagion: the paying ties' pull is weighed by
+            ``a / (a + reinforcement)`` for a consumer with ``a`` paying neighbours, so
+            one paying tie pulls less than a share of two or three (social reinforcement;
+            0: every tie pulls alike, simple contagion, the default) [paying ties].
         checkout_adoption: chance a consumer without mobile payment adopts it to complete a
             purchase.
         perceived_risk: perceived insecurity of mobile payment at step 0 (scales adoption down).
@@ -764,6 +768,7 @@ class Payment(StrictModel):
     peer_influence: Probability = 0.05
     tie_dilution: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     recommendation_boost: Annotated[float, Field(ge=1.0, le=20.0)] = 2.0
+    reinforcement: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
     checkout_adoption: Probability = 0.3
     perceived_risk: Probability = 0.4
     fraud_rate: Probability = 0.002
@@ -1294,6 +1299,11 @@ class Scenario(StrictModel):
                         f"marketing.channels.{channel_name}.region_reach names region "
                         f"'{region_name}', which is not one of {sorted(names)}"
                     )
+        if self.network.kind == "complete" and self.payment.reinforcement > 0:
+            raise ValueError(
+                "payment.reinforcement > 0 needs a network with ties: on network.kind "
+                "'complete' (fully mixed) nobody has paying neighbours to count"
+            )
         if self.network.kind == "complete" and self.word_of_mouth.rule != "bass":
             raise ValueError(
                 "network.kind 'complete' (fully mixed, no edges) only works with "

@@ -292,3 +292,48 @@ def test_seeding_probes_measure_the_suites_difference_under_each_probe(tmp_path)
     mean = frame.groupby("probe")[["shoppers_degree", "shoppers_random"]].mean().sum(axis=1)
     assert mean["no_kol_awareness"] < mean["baseline"]
     assert mean["heavy_tailed"] != mean["baseline"]
+
+
+def test_diffusion_probes_replay_gaps_are_the_mean_curves_distance_to_cnnic():
+    """experiments/diffusion_probes.py: a probe's values in the replay, compared with CNNIC."""
+    from experiments import diffusion_probes, grounding_audit
+    from model.scenario import load_scenario
+
+    probes = diffusion_probes.probes()
+    assert probes["reinforcement_1"] == {"payment.reinforcement": 1.0}
+    doubled = probes["reinforcement_3_peer_x2"]["payment.peer_influence"]
+    assert doubled == pytest.approx(
+        2 * load_scenario(diffusion_probes.BASELINE).payment.peer_influence
+    )
+    rows = []
+    runs = {}
+    for seed in (1, 2):
+        run = diffusion_probes.replay_run(probes["baseline"], seed, 300)
+        runs["baseline", seed] = run
+        rows += diffusion_probes.replay_gaps("baseline", run, seed)
+    frame = pd.DataFrame(rows, columns=["probe", "seed", "week", "series", "value"])
+    data = grounding_audit.observed()
+    payment_dates = data.loc[
+        data["mobile_payment_share"].notna()
+        & (data["step"] <= grounding_audit.step_of("2020-12-31")),
+        "date",
+    ]
+    got = frame[(frame["probe"] == "baseline") & (frame["seed"] == 1)]
+    assert {f"replay_payment_gap_{d}" for d in payment_dates} <= set(got["series"])
+    # a gap is the model's share minus CNNIC's, in points
+    first = data[data["mobile_payment_share"].notna()].iloc[0]
+    model = grounding_audit.model_series(runs["baseline", 1], "payment_adoption_connected")
+    expected = 100 * (model[int(first["step"])] - first["mobile_payment_share"])
+    assert got.set_index("series")["value"][f"replay_payment_gap_{first['date']}"] == (
+        pytest.approx(expected)
+    )
+    summary = diffusion_probes.replay_summary(frame, "baseline", "payment")
+    mean = (
+        frame[
+            (frame["probe"] == "baseline") & frame["series"].str.startswith("replay_payment_gap_")
+        ]
+        .groupby("series")["value"]
+        .mean()
+    )
+    assert summary["rmse"] == pytest.approx(float(np.sqrt((mean**2).mean())))
+    assert abs(summary["largest"]) == pytest.approx(float(mean.abs().max()))

@@ -13,7 +13,7 @@ import pytest
 
 from model.market import MarketModel
 from model.mechanisms import lapse, ordering, payment, trust
-from model.scenario import Payment, load_scenario
+from model.scenario import Payment, ScenarioError, load_scenario
 
 pytestmark = pytest.mark.quick
 
@@ -46,6 +46,57 @@ def test_chance_rises_with_paying_neighbours_and_recommendations():
     assert _p(spec, 2, recommenders=1) > _p(spec, 2, recommenders=0)  # a recommending tie
     assert _p(spec, 2, external=0.01) > _p(spec, 2)  # the external term (rigid demand) helps
     assert _p(spec, 2, risk=0.5) == pytest.approx(0.5 * _p(spec, 2))  # risk holds back
+
+
+def test_reinforcement_makes_a_lone_tie_pull_less_and_many_ties_pull_almost_in_full():
+    """Complex contagion (payment.reinforcement h): tie exponents times a / (a + h)."""
+    simple = Payment(peer_influence=0.01)
+    complex_ = Payment(peer_influence=0.01, reinforcement=1.0)
+    assert simple.reinforcement == 0.0  # the default is simple contagion
+    # a lone paying tie pulls with weight 1 / (1 + h): the chance of not adopting is
+    # (1 - w) ** 0.5 instead of 1 - w
+    w = payment.tie_weight(simple, np.array([10.0]), 10.0)[0]
+    assert _p(complex_, 1) == pytest.approx(1.0 - (1.0 - w) ** 0.5)
+    assert _p(complex_, 1) < _p(simple, 1)
+    # the ratio to simple contagion rises with the paying ties towards 1
+    ratios = [_p(complex_, k) / _p(simple, k) for k in (1, 2, 3, 10, 50)]
+    assert all(b > a for a, b in zip(ratios, ratios[1:], strict=False))
+    assert ratios[-1] > 0.97
+    # the chance still rises with every paying tie, and nobody is pulled by none
+    chances = [_p(complex_, k) for k in range(5)]
+    assert chances[0] == 0.0
+    assert all(b > a for a, b in zip(chances, chances[1:], strict=False))
+    # recommenders are weighed alike; the external push is not reinforced
+    assert _p(complex_, 2, recommenders=1) > _p(complex_, 2)
+    assert _p(complex_, 0, external=0.01) == pytest.approx(0.01)
+
+
+def test_reinforcement_slows_adoption_from_a_few_scattered_payers():
+    """From 5% random payers most non-payers have at most one paying tie: slower spread."""
+    base = ROOT / "scenarios" / "baseline.yaml"
+    size = {"population.consumers": 1000, "simulation.steps": 26}
+    shares = {}
+    for h in (0.0, 2.0):
+        sc = load_scenario(base, {**size, "payment.reinforcement": h})
+        model = MarketModel(sc, seed=5)
+        for _ in range(26):
+            model.step()
+        shares[h] = float(model.timeseries()["payment_adoption_connected"].iloc[-1])
+    assert 0.0 < shares[2.0] < shares[0.0] <= 1.0
+
+
+def test_reinforcement_is_refused_on_a_fully_mixed_network(tmp_path):
+    scenario = tmp_path / "mixed.yaml"
+    scenario.write_text(
+        "extends: " + str(ROOT / "scenarios" / "baseline.yaml") + "\n"
+        "name: mixed\nnetwork: {kind: complete}\nword_of_mouth: {rule: bass}\n"
+        "payment: {reinforcement: 1.0}\n",
+        encoding="utf-8",
+    )
+    refused = "payment.reinforcement > 0 needs a network with ties"
+    with pytest.raises(ScenarioError, match=refused) as info:
+        load_scenario(scenario)
+    assert "mixed.yaml" in str(info.value)  # the message names the file
 
 
 def test_nobody_adopts_without_adopters_or_external_push():
