@@ -622,6 +622,12 @@ GENERATORS.update(
             "docs/validation.md: Bass p, q, m of CNNIC's own yearly series (no model run)",
         ),
         Generator(
+            "bass-time-interval",
+            generators_data.bass_time_interval_table,
+            "docs/validation.md: the suite's yearly Bass fit of continuous Bass curves (no "
+            "model run)",
+        ),
+        Generator(
             "diffusion-probes",
             generators_data.diffusion_probes_table,
             "docs/validation.md: early curves and Bass fits under awareness probes",
@@ -632,6 +638,12 @@ GENERATORS.update(
             generators_data.seeding_probes_table,
             "docs/validation.md: hub_seeding with a heavy-tailed graph and KOL awareness probed",
             SEEDING_PROBES,
+        ),
+        Generator(
+            "diffusion-probes-continuous",
+            generators_data.diffusion_probes_continuous_table,
+            "docs/validation.md: the probes' yearly curves fitted in discrete and continuous time",
+            DIFFUSION_PROBES,
         ),
         Generator(
             "bass-of-replay",

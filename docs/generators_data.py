@@ -22,9 +22,10 @@ SERIES = (
 """The CNNIC columns fitted, with their meaning."""
 
 
-def _fit_rows() -> list[tuple[str, str, str, float, float, float] | tuple[str, str, str]]:
+def _fit_rows() -> list[tuple]:
+    """Per CNNIC series and window: (label, span, points[, discrete fit, continuous fit])."""
     from experiments.diffusion_probes import WINDOW_ENDS, cnnic_year_ends
-    from model.validation.bass import fit_discrete_bass, yearly_curve
+    from model.validation.bass import fit_continuous_bass, fit_discrete_bass, yearly_curve
 
     rows = []
     for column, label in SERIES:
@@ -39,31 +40,86 @@ def _fit_rows() -> list[tuple[str, str, str, float, float, float] | tuple[str, s
             if np.isfinite(curve[1:]).sum() < 3:
                 rows.append((label, span, points))
                 continue
-            fit = fit_discrete_bass(curve)
-            rows.append((label, span, points, fit.p, fit.q, fit.m))
+            rows.append((label, span, points, fit_discrete_bass(curve), fit_continuous_bass(curve)))
     return rows
 
 
 def bass_of_data_table() -> str:
     """docs/validation.md: Bass p, q, m of CNNIC's own yearly series."""
     lines = [
-        "| CNNIC series | years | year-end shares | p per year | q per year | m |",
-        "|---|---|---|---:|---:|---:|",
+        "| CNNIC series | years | year-end shares | p per year | q per year | m | "
+        "continuous time: p, q, m |",
+        "|---|---|---|---:|---:|---:|---|",
     ]
     for row in _fit_rows():
         if len(row) == 3:
             label, span, points = row
             lines.append(
-                f"| {label} | {span} | {points} | (fewer than 3 years after the first) | | |"
+                f"| {label} | {span} | {points} | (fewer than 3 years after the first) | | | |"
             )
             continue
-        label, span, points, p, q, m = row
-        lines.append(f"| {label} | {span} | {points} | {p:.3f} | {q:.3f} | {m:.3f} |")
+        label, span, points, fit, cont = row
+        lines.append(
+            f"| {label} | {span} | {points} | {fit.p:.3f} | {fit.q:.3f} | {fit.m:.3f} | "
+            f"{cont.p:.3f}, {cont.q:.3f}, {cont.m:.3f} |"
+        )
     lines.append("")
     lines.append(
         "*Computed from `experiments/data/cnnic_targets.csv` (year-end observations; a year "
         "without one is a gap the fit steps over, shown as (none)) by "
-        "`model/validation/bass.py`'s fit; written by `python -m docs.build` "
+        "`model/validation/bass.py`'s fit (the suite's discrete recursion; in continuous "
+        "time: nonlinear least squares on the continuous model, `fit_continuous_bass`); "
+        "written by `python -m docs.build` "
+        "(docs/generators_data.py).*"
+    )
+    return "\n".join(lines) + "\n"
+
+
+TIME_INTERVAL_CURVES = (
+    (0.03, 0.38, "the meta-analytic means (Sultan, Farley & Lehmann 1990)"),
+    (0.01, 0.6, "little external influence, q at the criterion's top"),
+    (0.0, 0.9, "no external influence at all"),
+    (0.0, 1.3, "no external influence at all, faster imitation"),
+    (0.03, 1.3, "a little external influence, faster imitation"),
+)
+"""(p, q per year of the continuous Bass model, what the curve stands for)."""
+TIME_INTERVAL_M = 0.83
+"""The market potential of the illustration: about the baseline payment curve's fitted m
+(docs/validation.md, the pattern table)."""
+
+
+def bass_time_interval_table() -> str:
+    """docs/validation.md: what the suite's yearly discrete fit reads from continuous curves.
+
+    Continuous Bass curves (:func:`model.validation.bass.continuous_bass`) from the
+    baseline's starting share of payers, sampled once a year for six years as the suite
+    samples the baseline, fitted by the suite's discrete fit.
+    """
+    from model.scenario import load_scenario
+    from model.validation.bass import continuous_bass, fit_discrete_bass
+
+    start = load_scenario(ROOT / "scenarios" / "baseline.yaml").regions
+    f0 = float(start["domestic"].initial_payment_adoption)
+    years = np.arange(7.0)
+    lines = [
+        "| continuous p, q per year | what it stands for | yearly shares, years 0-6 | "
+        "the suite's yearly discrete fit: p, q | passes the criterion |",
+        "|---|---|---|---|---|",
+    ]
+    for p, q, words in TIME_INTERVAL_CURVES:
+        curve = continuous_bass(p, q, TIME_INTERVAL_M, f0, years)
+        fit = fit_discrete_bass(curve)
+        ok = fit.p < 0.05 and 0.2 <= fit.q <= 0.6
+        lines.append(
+            f"| {p:g}, {q:g} | {words} | {', '.join(f'{v:.3f}' for v in curve)} | "
+            f"{fit.p:.3f}, {fit.q:.3f} | {'yes' if ok else 'no'} |"
+        )
+    lines.append("")
+    lines.append(
+        f"Curves of the continuous Bass model (`model/validation/bass.py`, "
+        f"`continuous_bass`) from the baseline's {f0:.0%} of payers with market potential "
+        f"{TIME_INTERVAL_M}, read once a year and fitted by the suite's discrete fit "
+        "(`fit_discrete_bass`); no model run. *Written by `python -m docs.build` "
         "(docs/generators_data.py).*"
     )
     return "\n".join(lines) + "\n"
@@ -293,6 +349,45 @@ def diffusion_probes_table(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def diffusion_probes_continuous_table(record: dict) -> str:
+    """docs/validation.md: each probe's yearly curves fitted in continuous time as well."""
+    import pandas as pd
+
+    from docs.generators import _provenance
+    from model.validation.bass import fit_continuous_bass, fit_discrete_bass
+
+    frame = pd.read_csv(ROOT / DIFFUSION_PROBES)
+    frame = frame[(frame["probe"] != REPLAY_PROBE) & (frame["week"] >= 0)]
+    seeds = sorted(frame["seed"].unique())
+    lines = [
+        "| probe | payment: discrete p, q | payment: continuous p, q | shoppers: discrete p, "
+        "q | shoppers: continuous p, q |",
+        "|---|---|---|---|---|",
+    ]
+    for probe, rows in frame.groupby("probe", sort=False):
+        cells = []
+        for label in ("payment", "shoppers"):
+            fits = {"discrete": [], "continuous": []}
+            for _, one in rows[rows["series"] == label].groupby("seed"):
+                yearly = one[one["week"] % 52 == 0].sort_values("week")["value"].to_numpy()
+                fits["discrete"].append(fit_discrete_bass(yearly))
+                fits["continuous"].append(fit_continuous_bass(yearly))
+            for kind in ("discrete", "continuous"):
+                p = np.mean([f.p for f in fits[kind]])
+                q = np.mean([f.q for f in fits[kind]])
+                cells.append(f"{p:.2f}, {q:.2f}")
+        lines.append(f"| {PROBE_WORDS.get(probe, probe)} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(
+        "The diffusion probes' yearly curves (the probes table further up; seeds "
+        f"{', '.join(str(s) for s in seeds)}), "
+        "each seed fitted by the suite's discrete recursion (`fit_discrete_bass`) and by "
+        "nonlinear least squares on the continuous model (`fit_continuous_bass`, Srinivasan "
+        "& Mason 1986); means over the seeds. " + _provenance(DIFFUSION_PROBES, record)
+    )
+    return "\n".join(lines) + "\n"
+
+
 SEEDING_PROBES = "experiments/measured/seeding_probes.csv"
 SEEDING_WORDS = {
     "baseline": "the baseline as it is (a stochastic block model, Poisson-like degrees)",
@@ -361,7 +456,8 @@ def replay_bass_table(record: dict) -> str:
     for row in _fit_rows():
         if len(row) == 3:
             continue
-        label, span, _, p, q, m = row
+        label, span, _, fit, _ = row
+        p, q, m = fit.p, fit.q, fit.m
         key = f"bass_{REPLAY_LABELS[label]}_{span}"
         cells = []
         for k in "pqm":

@@ -23,7 +23,13 @@ import pytest
 from model.commands import validate as command
 from model.errors import UserError
 from model.validation import patterns
-from model.validation.bass import discrete_bass, fit_discrete_bass, yearly_curve
+from model.validation.bass import (
+    continuous_bass,
+    discrete_bass,
+    fit_continuous_bass,
+    fit_discrete_bass,
+    yearly_curve,
+)
 
 TINY = patterns.Settings(
     consumers=300, seeds=(1, 2), weeks=30, curve_weeks=60, period=10, seeding_weeks=20
@@ -50,6 +56,58 @@ def test_bass_fit_recovers_known_coefficients(p, q, m, f0):
     assert fit.q == pytest.approx(q, rel=1e-3)
     assert fit.m == pytest.approx(m, rel=1e-3)
     assert fit.rmse < 1e-6
+
+
+def test_continuous_bass_solves_the_differential_equation():
+    # from 0 it is Bass's closed form
+    t = np.arange(8.0)
+    p, q = 0.03, 0.38
+    e = np.exp(-(p + q) * t)
+    assert np.allclose(continuous_bass(p, q, 1.0, 0.0, t), (1 - e) / (1 + q / p * e))
+    # from any start: F(0) = f0, and the slope is (p + q F / m) (m - F) (finite differences)
+    for p, q, m, f0 in [(0.03, 0.38, 0.8, 0.05), (0.0, 1.3, 0.83, 0.05), (0.2, 0.0, 1.0, 0.1)]:
+        assert continuous_bass(p, q, m, f0, 0.0) == pytest.approx(f0)
+        t = np.linspace(0.0, 6.0, 61)
+        f = continuous_bass(p, q, m, f0, t)
+        h = 1e-6
+        slope = (continuous_bass(p, q, m, f0, t + h) - continuous_bass(p, q, m, f0, t - h)) / (
+            2 * h
+        )
+        assert np.allclose(slope[1:], ((p + q * f / m) * (m - f))[1:], rtol=1e-5, atol=1e-8)
+        assert (np.diff(f) >= 0).all() and f[-1] < m
+    with pytest.raises(ValueError):
+        continuous_bass(0.0, 0.5, 1.0, 0.0, 1.0)  # nothing moves a curve from 0 without p
+
+
+@pytest.mark.parametrize(
+    "p, q, m, f0",
+    [
+        (0.03, 0.38, 0.9, 0.0),
+        (0.0, 1.3, 0.83, 0.05),
+        (0.01, 0.8, 0.75, 0.25),
+        (0.2, 0.1, 1.0, 0.05),
+    ],
+)
+def test_continuous_fit_recovers_known_coefficients(p, q, m, f0):
+    curve = continuous_bass(p, q, m, f0, np.arange(7.0))
+    fit = fit_continuous_bass(curve)
+    assert fit.p == pytest.approx(p, abs=1e-4)
+    assert fit.q == pytest.approx(q, rel=1e-3)
+    assert fit.m == pytest.approx(m, rel=1e-3)
+    # a missing year is stepped over
+    gapped = curve.copy()
+    gapped[3] = np.nan
+    assert fit_continuous_bass(gapped).q == pytest.approx(q, rel=1e-3)
+
+
+def test_the_yearly_discrete_fit_reads_a_fast_pure_imitation_curve_as_external_influence():
+    """The time-interval bias (Srinivasan & Mason 1986): with p = 0 in continuous time and
+    a fast q, the yearly recursion needs p > 0; at the meta-analytic means it hardly does."""
+    years = np.arange(7.0)
+    fast = fit_discrete_bass(continuous_bass(0.0, 1.3, 0.83, 0.05, years))
+    assert fast.p > 0.05
+    slow = fit_discrete_bass(continuous_bass(0.03, 0.38, 0.83, 0.05, years))
+    assert slow.p < 0.05 and 0.2 <= slow.q <= 0.6
 
 
 def test_bass_fit_on_a_noisy_curve_stays_close():
