@@ -149,6 +149,31 @@ PATTERNS = Experiment(
     "consumers (about 3 minutes with 2 workers on an idle 2-core machine)",
 )
 
+PATTERNS_SECOND = Experiment(
+    name="patterns_second",
+    command=(
+        "python",
+        "-m",
+        "model.cli",
+        "validate",
+        "--patterns",
+        "--seeds",
+        "3001-3020",
+        "--workers",
+        "2",
+        "--out",
+        "docs/validation_results/patterns_second",
+    ),
+    outputs=(
+        "docs/validation_results/patterns_second/patterns.csv",
+        "docs/validation_results/patterns_second/patterns.md",
+        "docs/validation_results/patterns_second/patterns.json",
+    ),
+    seeds=tuple(range(3001, 3021)),
+    what="the pattern suite on a second set of fresh seeds, 3001-3020 (first run on "
+    "2026-12-07, night; about 3 minutes with 2 workers on an idle 2-core machine)",
+)
+
 
 def _measured(name: str, seeds: tuple[int, ...], what: str, *figures: str) -> Experiment:
     """Declare an experiment of experiments/policy_measures.py: one table (and figures)."""
@@ -290,6 +315,13 @@ GENERATORS: dict[str, Generator] = {
             generators.patterns_table,
             "docs/validation.md's table of stylised facts (mtsim validate --patterns)",
             PATTERNS,
+        ),
+        Generator(
+            "patterns-second",
+            generators.patterns_second_table,
+            "docs/validation.md: the pattern suite's verdicts on a second set of fresh seeds "
+            "beside the held-back seeds'",
+            PATTERNS_SECOND,
         ),
         Generator(
             "ad-concave-steps",

@@ -625,6 +625,55 @@ def patterns_table(record: dict[str, Any]) -> str:
     )
 
 
+PATTERNS_SECOND = "docs/validation_results/patterns_second/patterns.csv"
+"""The pattern suite's table on the second set of fresh seeds (3001-3020)."""
+
+
+def patterns_second_table(record: dict[str, Any]) -> str:
+    """Each fact's verdict on the held-back seeds beside a second set of fresh seeds."""
+    first = _pattern_rows(PATTERNS)
+    second = _pattern_rows(PATTERNS_SECOND)
+    if not first or not second:
+        return "(the pattern suite has not been run on both seed sets)\n"
+    seeds = (first[0]["seeds"], second[0]["seeds"])
+    by_fact = {r["fact"]: r for r in first}
+    lines = [
+        f"| fact | seeds {seeds[0]}: measured | verdict | seeds {seeds[1]}: measured | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for r in second:
+        held = by_fact.get(r["fact"], {})
+        lines.append(
+            f"| `{r['fact']}` | {held.get('measured', '')} | {held.get('verdict', '')} | "
+            f"{r['measured']} | {r['verdict']} |"
+        )
+    passed = [sum(1 for r in rows if r["verdict"] == "pass") for rows in (first, second)]
+    differ = [
+        r["fact"] for r in second if by_fact.get(r["fact"], {}).get("verdict") != r["verdict"]
+    ]
+    lines += [
+        "",
+        f"{passed[0]} of {len(first)} facts pass on seeds {seeds[0]}, {passed[1]} of "
+        f"{len(second)} on seeds {seeds[1]}; "
+        + (
+            "the verdicts differ for " + ", ".join(f"`{f}`" for f in differ) + "."
+            if differ
+            else "every verdict is the same."
+        )
+        + " The held-back run is the table above's; "
+        + _provenance(PATTERNS_SECOND, record),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _pattern_rows(path: str) -> list[dict[str, str]]:
+    file = ROOT / path
+    if not file.is_file():
+        return []
+    with file.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 PATTERNS_JSON = "docs/validation_results/patterns/patterns.json"
 """The pattern suite's per-seed statistics (same run as :data:`PATTERNS`)."""
 
@@ -1117,12 +1166,7 @@ def platform_targets_table(record: dict[str, Any]) -> str:
             f"| {label} | {material} | {mean:.1%} (sd {100 * sd:.1f} points; "
             f"{min(values):.1%} to {max(values):.1%}) | {tolerance} | {inside} of {len(values)} |"
         )
-    return (
-        "\n".join(out)
-        + "\n\n"
-        + _provenance(f"{MEASURED}/platform_targets.csv", record)
-        + "\n"
-    )
+    return "\n".join(out) + "\n\n" + _provenance(f"{MEASURED}/platform_targets.csv", record) + "\n"
 
 
 def population_size_table(record: dict[str, Any]) -> str:
@@ -1141,12 +1185,7 @@ def population_size_table(record: dict[str, Any]) -> str:
             for m in ("payment_adoption", "shopper_share", "merchant_adoption")
         ]
         out.append(f"| {world} | " + " | ".join(cells) + " |")
-    return (
-        "\n".join(out)
-        + "\n\n"
-        + _provenance(f"{MEASURED}/population_size.csv", record)
-        + "\n"
-    )
+    return "\n".join(out) + "\n\n" + _provenance(f"{MEASURED}/population_size.csv", record) + "\n"
 
 
 def cnnic_replay_sentence(record: dict[str, Any]) -> str:

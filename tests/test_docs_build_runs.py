@@ -511,3 +511,25 @@ def test_a_changed_digit_in_a_run_block_fails_the_check(tmp_path, document, name
     problems, _ = build.check([path], renderer)
     assert len(problems) == 1
     assert f"{path}:{index + 1}: block '{name}' is not what its generator writes" in problems[0]
+
+
+def test_patterns_second_table_puts_the_two_seed_sets_side_by_side(tmp_path, monkeypatch):
+    from docs import generators
+
+    header = "fact,measured,seeds,verdict\n"
+    for path, rows in (
+        (generators.PATTERNS, "a,x 1,1001-1020,pass\nb,y 1,1001-1020,pass\n"),
+        (generators.PATTERNS_SECOND, "a,x 2,3001-3020,pass\nb,y 2,3001-3020,FAIL\n"),
+    ):
+        file = tmp_path / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(header + rows, encoding="utf-8")
+    monkeypatch.setattr(generators, "ROOT", tmp_path)
+    monkeypatch.setattr(generators, "_provenance", lambda path, record: "(provenance)")
+    text = generators.patterns_second_table({})
+    assert "| `a` | x 1 | pass | x 2 | pass |" in text
+    assert "| `b` | y 1 | pass | y 2 | FAIL |" in text
+    assert "2 of 2 facts pass on seeds 1001-1020, 1 of 2 on seeds 3001-3020" in text
+    assert "the verdicts differ for `b`." in text
+    (tmp_path / generators.PATTERNS_SECOND).unlink()
+    assert "has not been run on both seed sets" in generators.patterns_second_table({})
