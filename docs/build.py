@@ -324,6 +324,12 @@ GENERATORS: dict[str, Generator] = {
             PATTERNS_SECOND,
         ),
         Generator(
+            "ad-concave-steps-both",
+            generators.ad_concave_steps_both,
+            "docs/validation.md: ad_concave's steps over both sets of fresh seeds",
+            PATTERNS_SECOND,
+        ),
+        Generator(
             "ad-concave-steps",
             generators.ad_concave_steps,
             "docs/validation.md's step-by-step changes of the ad response (same run)",

@@ -720,6 +720,56 @@ def ad_concave_steps(record: dict[str, Any]) -> str:
     )
 
 
+PATTERNS_SECOND_JSON = "docs/validation_results/patterns_second/patterns.json"
+"""The pattern suite's per-seed statistics on the second set of fresh seeds."""
+
+
+def ad_concave_steps_both(record: dict[str, Any]) -> str:
+    """``ad_concave``'s step-to-step changes over both sets of fresh seeds together.
+
+    The per-seed changes of the held-back run and of the second set's run, pooled (40
+    seeds): mean and 95% t interval. The criterion is not read this way (it reads each
+    run's pooled marginals); the table says how large each step's fall is against the
+    seeds' noise with twice the seeds.
+    """
+    import numpy as np
+    from scipy import stats
+
+    per_seed = []
+    for path in (PATTERNS_JSON, PATTERNS_SECOND_JSON):
+        file = ROOT / path
+        if not file.is_file():
+            return "(the pattern suite has not been run on both seed sets)\n"
+        data = json.loads(file.read_text(encoding="utf-8"))
+        fact = next(f for f in data["facts"] if f["fact"] == "ad_concave")
+        names = sorted(
+            (k for k in fact["overall"] if k.startswith("marginal_")), key=lambda k: int(k[9:])
+        )
+        per_seed += [[float(one[k]) for k in names] for one in fact["per_seed"]]
+    values = np.array(per_seed)
+    n = values.shape[0]
+    t = float(stats.t.ppf(0.975, n - 1))
+    rows = [
+        f"| step | per-seed change over the {n} seeds: mean [95% interval] | the seeds say |",
+        "|---|---|---|",
+    ]
+    for i in range(values.shape[1] - 1):
+        diff = values[:, i + 1] - values[:, i]
+        mean = float(diff.mean())
+        half = t * float(diff.std(ddof=1)) / math.sqrt(n)
+        low, high = mean - half, mean + half
+        verdict = "falls" if high < 0 else ("rises" if low > 0 else "cannot tell from 0")
+        rows.append(
+            f"| {i + 1} -> {i + 2} | {significant(mean, 2)} "
+            f"[{significant(low, 2)}, {significant(high, 2)}] | {verdict} |"
+        )
+    return (
+        "\n".join(rows)
+        + "\n\nBoth sets of fresh seeds together (the held-back run's step table above and "
+        "the second set's run). " + _provenance(PATTERNS_SECOND_JSON, record) + "\n"
+    )
+
+
 def pattern_facts() -> str:
     """List the stylised facts: the claim and what is measured (model/validation/patterns.py)."""
     from model.validation.patterns import FACTS

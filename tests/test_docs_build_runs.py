@@ -533,3 +533,39 @@ def test_patterns_second_table_puts_the_two_seed_sets_side_by_side(tmp_path, mon
     assert "the verdicts differ for `b`." in text
     (tmp_path / generators.PATTERNS_SECOND).unlink()
     assert "has not been run on both seed sets" in generators.patterns_second_table({})
+
+
+def test_ad_concave_steps_both_pools_the_per_seed_changes_of_the_two_sets(tmp_path, monkeypatch):
+    from docs import generators
+
+    def fact(per_seed):
+        names = [f"marginal_{i + 1}" for i in range(3)]
+        return {
+            "facts": [
+                {
+                    "fact": "ad_concave",
+                    "overall": dict.fromkeys(names, 0.0),
+                    "per_seed": [dict(zip(names, row, strict=True)) for row in per_seed],
+                }
+            ]
+        }
+
+    first = [[3.0, 2.0, 2.0], [3.2, 2.1, 2.3]]
+    second = [[2.9, 1.9, 1.7], [3.1, 2.0, 2.2]]
+    for path, rows in (
+        (generators.PATTERNS_JSON, first),
+        (generators.PATTERNS_SECOND_JSON, second),
+    ):
+        file = tmp_path / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(json.dumps(fact(rows)), encoding="utf-8")
+    monkeypatch.setattr(generators, "ROOT", tmp_path)
+    monkeypatch.setattr(generators, "_provenance", lambda path, record: "(provenance)")
+    text = generators.ad_concave_steps_both({})
+    assert "over the 4 seeds" in text
+    # step 1 -> 2: every seed falls by 1.0-1.1, so the pooled interval lies below 0
+    assert "| 1 -> 2 | -1.1 [" in text and "| falls |" in text
+    # step 2 -> 3: the seeds disagree (0.0, +0.2, -0.2, +0.2)
+    assert "| 2 -> 3 | 0.05" in text and "cannot tell from 0" in text
+    (tmp_path / generators.PATTERNS_SECOND_JSON).unlink()
+    assert "has not been run on both seed sets" in generators.ad_concave_steps_both({})
