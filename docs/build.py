@@ -320,13 +320,14 @@ GENERATORS: dict[str, Generator] = {
             "patterns-second",
             generators.patterns_second_table,
             "docs/validation.md: the pattern suite's verdicts on a second set of fresh seeds "
-            "beside the held-back seeds'",
+            "beside the held-back seeds' (reads the patterns run too: rewrite it with them)",
             PATTERNS_SECOND,
         ),
         Generator(
             "ad-concave-steps-both",
             generators.ad_concave_steps_both,
-            "docs/validation.md: ad_concave's steps over both sets of fresh seeds",
+            "docs/validation.md: ad_concave's steps over both sets of fresh seeds (reads the "
+            "patterns run too: rewrite it with them)",
             PATTERNS_SECOND,
         ),
         Generator(

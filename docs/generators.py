@@ -660,10 +660,23 @@ def patterns_second_table(record: dict[str, Any]) -> str:
             if differ
             else "every verdict is the same."
         )
-        + " The held-back run is the table above's; "
-        + _provenance(PATTERNS_SECOND, record),
+        + f" Seeds {seeds[1]}: "
+        + _provenance(PATTERNS_SECOND, record)
+        + f" Seeds {seeds[0]}: "
+        + _held_back_provenance(PATTERNS),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _held_back_provenance(table: str) -> str:
+    """Return the held-back pattern run's provenance line (a second source of a block)."""
+    from docs.build import PATTERNS as HELD_BACK
+    from docs.build import BuildError, load_record
+
+    try:
+        return _provenance(table, load_record(HELD_BACK))
+    except BuildError:
+        return "(the held-back run has no record yet)"
 
 
 def _pattern_rows(path: str) -> list[dict[str, str]]:
@@ -766,7 +779,11 @@ def ad_concave_steps_both(record: dict[str, Any]) -> str:
     return (
         "\n".join(rows)
         + "\n\nBoth sets of fresh seeds together (the held-back run's step table above and "
-        "the second set's run). " + _provenance(PATTERNS_SECOND_JSON, record) + "\n"
+        "the second set's run). "
+        + _provenance(PATTERNS_SECOND_JSON, record)
+        + " "
+        + _held_back_provenance(PATTERNS_JSON)
+        + "\n"
     )
 
 

@@ -97,6 +97,7 @@ def bass_time_interval_table() -> str:
     """
     from model.scenario import load_scenario
     from model.validation.bass import continuous_bass, fit_discrete_bass
+    from model.validation.patterns import _bass_passes
 
     start = load_scenario(ROOT / "scenarios" / "baseline.yaml").regions
     f0 = float(start["domestic"].initial_payment_adoption)
@@ -109,7 +110,7 @@ def bass_time_interval_table() -> str:
     for p, q, words in TIME_INTERVAL_CURVES:
         curve = continuous_bass(p, q, TIME_INTERVAL_M, f0, years)
         fit = fit_discrete_bass(curve)
-        ok = fit.p < 0.05 and 0.2 <= fit.q <= 0.6
+        ok = _bass_passes({"p": fit.p, "q": fit.q})
         lines.append(
             f"| {p:g}, {q:g} | {words} | {', '.join(f'{v:.3f}' for v in curve)} | "
             f"{fit.p:.3f}, {fit.q:.3f} | {'yes' if ok else 'no'} |"
@@ -319,7 +320,8 @@ def diffusion_probes_table(record: dict) -> str:
         mean = rows.groupby(["series", "week"])["value"].mean()
 
         def gaps(label: str, probe=probe) -> str:
-            if not frame["series"].str.startswith(f"replay_{label}_gap_").any():
+            mine = frame["series"].str.startswith(f"replay_{label}_gap_")
+            if not (mine & (frame["probe"] == probe)).any():
                 return "(not run)"
             g = replay_summary(frame, probe, label)
             return f"{g['rmse']:.1f}, {g['largest']:+.1f} ({g['at']})"

@@ -224,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += replay_gaps(name, table, seed)
             if name == "baseline":
                 replay += replay_fits(table, seed)
-        print(f"== {name} {values if len(values) < 2 else '(paid channels: awareness / 10)'}")
+        shown = values if len(values) < 4 else "(every paid channel's awareness / 10)"
+        print(f"== {name} {shown}")
         for label, column in SERIES.items():
             curves = np.array([t[column].to_numpy() for t in tables])
             for seed, curve in zip(seeds, curves, strict=True):

@@ -734,10 +734,11 @@ class Payment(StrictModel):
             share of paying neighbours counts) [exponent].
         recommendation_boost: how many ordinary paying ties one paying neighbour
             satisfied by a purchase last week counts for (a recommendation) [ratio].
-        reinforcement: complex contagion: the paying ties' pull is weighed by
-            ``a / (a + reinforcement)`` for a consumer with ``a`` paying neighbours, so
-            one paying tie pulls less than a share of two or three (social reinforcement;
-            0: every tie pulls alike, simple contagion, the default) [paying ties].
+        reinforcement: complex contagion: the paying ties' exponent (the log-chance that
+            they bring no adoption) is scaled by ``a / (a + reinforcement)`` for a
+            consumer with ``a`` paying neighbours, so one paying tie pulls less than its
+            share of two or three (social reinforcement; 0: every tie pulls alike, simple
+            contagion, the default) [paying ties].
         checkout_adoption: chance a consumer without mobile payment adopts it to complete a
             purchase.
         perceived_risk: perceived insecurity of mobile payment at step 0 (scales adoption down).

@@ -169,6 +169,10 @@ TIERS: dict[str, dict[str, tuple[str, ...]]] = {
         # parameters and each mechanism's direction in the quick tier
         "test_levers.py": ("test_lever_at_full_strength_moves_its_target",),
         "test_validation.py": ("test_mtsim_validate_quick_passes",),
+        # 5 s: two replays of china_2013 to 2020 (300 consumers)
+        "test_patterns.py": (
+            "test_diffusion_probes_replay_gaps_are_the_mean_curves_distance_to_cnnic",
+        ),
     },
     "subprocess": {
         "test_calibration.py": ("test_input_errors_are_found_before_heavy_imports",),

@@ -526,6 +526,7 @@ def test_patterns_second_table_puts_the_two_seed_sets_side_by_side(tmp_path, mon
         file.write_text(header + rows, encoding="utf-8")
     monkeypatch.setattr(generators, "ROOT", tmp_path)
     monkeypatch.setattr(generators, "_provenance", lambda path, record: "(provenance)")
+    monkeypatch.setattr(generators, "_held_back_provenance", lambda path: "(held back)")
     text = generators.patterns_second_table({})
     assert "| `a` | x 1 | pass | x 2 | pass |" in text
     assert "| `b` | y 1 | pass | y 2 | FAIL |" in text
@@ -561,6 +562,7 @@ def test_ad_concave_steps_both_pools_the_per_seed_changes_of_the_two_sets(tmp_pa
         file.write_text(json.dumps(fact(rows)), encoding="utf-8")
     monkeypatch.setattr(generators, "ROOT", tmp_path)
     monkeypatch.setattr(generators, "_provenance", lambda path, record: "(provenance)")
+    monkeypatch.setattr(generators, "_held_back_provenance", lambda path: "(held back)")
     text = generators.ad_concave_steps_both({})
     assert "over the 4 seeds" in text
     # step 1 -> 2: every seed falls by 1.0-1.1, so the pooled interval lies below 0

@@ -67,16 +67,21 @@ def test_continuous_bass_solves_the_differential_equation():
     # from any start: F(0) = f0, and the slope is (p + q F / m) (m - F) (finite differences)
     for p, q, m, f0 in [(0.03, 0.38, 0.8, 0.05), (0.0, 1.3, 0.83, 0.05), (0.2, 0.0, 1.0, 0.1)]:
         assert continuous_bass(p, q, m, f0, 0.0) == pytest.approx(f0)
-        t = np.linspace(0.0, 6.0, 61)
+        t = np.linspace(0.1, 6.0, 60)
         f = continuous_bass(p, q, m, f0, t)
         h = 1e-6
         slope = (continuous_bass(p, q, m, f0, t + h) - continuous_bass(p, q, m, f0, t - h)) / (
             2 * h
         )
-        assert np.allclose(slope[1:], ((p + q * f / m) * (m - f))[1:], rtol=1e-5, atol=1e-8)
+        assert np.allclose(slope, (p + q * f / m) * (m - f), rtol=1e-5, atol=1e-8)
         assert (np.diff(f) >= 0).all() and f[-1] < m
-    with pytest.raises(ValueError):
-        continuous_bass(0.0, 0.5, 1.0, 0.0, 1.0)  # nothing moves a curve from 0 without p
+    # nothing moves a curve from 0 without p: it stays where it starts
+    assert np.array_equal(continuous_bass(0.0, 0.5, 1.0, 0.0, np.arange(3.0)), np.zeros(3))
+    assert np.array_equal(
+        continuous_bass(0.0, 0.0, 1.0, 0.2, np.arange(3.0)), discrete_bass(0, 0, 1.0, 0.2, 2)
+    )
+    with pytest.raises(ValueError, match="times must be >= 0"):
+        continuous_bass(0.03, 0.38, 1.0, 0.0, -1.0)
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,9 @@ consumer i who does not pay by mobile adopts in a step with probability
   for the well connected (``tie_dilution`` 0: every tie counts in full, pure count
   contagion; 1: only the share of adopters counts, normative pressure).
 - Complex contagion (``reinforcement`` h > 0, off by default): both tie exponents are
-  multiplied by ``a_i / (a_i + h)``, so a lone paying tie pulls with weight
-  ``1 / (1 + h)`` and many pull almost in full: adoption needs social reinforcement
+  multiplied by ``a_i / (a_i + h)``, so a lone paying tie leaves i unmoved with chance
+  ``(1 - w_i)^(1 / (1 + h))`` instead of ``1 - w_i`` and many pull almost in full:
+  adoption needs social reinforcement
   (Centola & Macy 2007, Complex contagions and the weakness of long ties, American
   Journal of Sociology 113(3); Centola 2010, The spread of behavior in an online social
   network experiment, Science 329(5996): sign-up rose with a second and third adopting

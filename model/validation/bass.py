@@ -1,4 +1,4 @@
-"""The discrete Bass model with a market potential, and its least-squares fit to a curve.
+"""The Bass model with a market potential, discrete and continuous, and its fits to a curve.
 
 The pattern suite (model/validation/patterns.py) fits it to the baseline's yearly
 adoption curves and compares the fitted coefficients with the meta-analyses (Sultan,
@@ -16,6 +16,13 @@ stepped over by the recursion but not compared: data series with a gap), bounded
 (``p`` in (0, 1], ``q`` in [0, 3], ``m`` between the curve's largest value and 1), from
 a fixed grid of starts (the best fit is kept): the same curve always gives the same
 coefficients.
+
+The continuous model (:func:`continuous_bass`, the solution of
+``dF/dt = (p + q F / m) (m - F)`` from the curve's first value) and its nonlinear
+least-squares fit (:func:`fit_continuous_bass`, Srinivasan & Mason 1986) are a
+diagnostic beside it: the yearly recursion reads part of a fast curve's growth within a
+year as external influence (the time-interval bias), which the continuous fit does not
+(docs/validation.md, "Discrete and continuous time").
 """
 
 from __future__ import annotations
@@ -63,23 +70,28 @@ def continuous_bass(
     ``F(t) = m (1 - p b e^(-r t)) / (1 + q b e^(-r t))`` (Bass 1969 with a start above 0;
     at p = 0 the logistic through f0). Srinivasan & Mason (1986, Nonlinear least squares
     estimation of new product diffusion models, Marketing Science 5(2)) fit this form to
-    avoid the time-interval bias of the discrete recursion (:func:`discrete_bass`),
-    which a curve this module's fit reads shows (docs/validation.md).
+    avoid the time-interval bias of the discrete recursion (:func:`discrete_bass`): fitted
+    to a fast curve read once a year, the recursion reads part of its growth as p
+    (docs/validation.md shows by how much).
 
     Args:
         p: coefficient of innovation per unit of time, >= 0.
         q: coefficient of imitation per unit of time, >= 0.
         m: market potential (share), in (0, 1].
-        f0: adopted share at time 0, in [0, m); above 0 when p is 0.
-        times: the times at which F is returned.
+        f0: adopted share at time 0, in [0, m).
+        times: the times (>= 0) at which F is returned; with p = 0 and q f0 = 0 the
+            curve stays at f0.
     """
     if p < 0 or q < 0 or not 0 < m <= 1 or not 0 <= f0 < m:
         raise ValueError(f"need p >= 0, q >= 0, 0 < m <= 1, 0 <= f0 < m (got {p}, {q}, {m}, {f0})")
+    t = np.asarray(times, dtype=float)
+    if np.any(t < 0):
+        raise ValueError("times must be >= 0 (the curve starts at f0 at time 0)")
     f = f0 / m
-    if p + q * f <= 0:
-        raise ValueError("with p = 0 the curve needs q > 0 and f0 > 0 to move")
+    if p + q * f <= 0:  # nothing moves it: no external influence and nobody to imitate
+        return np.full(t.shape, float(f0))
     b = (1.0 - f) / (p + q * f)
-    e = np.exp(-(p + q) * np.asarray(times, dtype=float))
+    e = np.exp(-(p + q) * t)
     return m * (1.0 - p * b * e) / (1.0 + q * b * e)
 
 
@@ -95,14 +107,14 @@ def yearly_curve(by_year: Mapping[int, float], last: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BassFit:
-    """A fitted discrete Bass curve.
+    """A fitted Bass curve (discrete recursion or continuous model).
 
     Attributes:
         p: coefficient of innovation per period.
         q: coefficient of imitation per period.
         m: market potential.
-        rmse: root mean square gap between the fitted recursion and the curve (the
-            points after the first that have a value).
+        rmse: root mean square gap between the fitted curve and the data (the points
+            after the first that have a value).
     """
 
     p: float
