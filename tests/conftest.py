@@ -142,6 +142,10 @@ TIERS: dict[str, dict[str, tuple[str, ...]]] = {
             "test_workers_do_not_change_results",
             "test_coupons_before_trust_lead_with_their_window",
             "test_thresholds_cumulative_and_seeds_as_mtsim_run",  # 5 s: a folder's contents
+            # 4 s and 3 s: the folder's name and a failed replication's report (the quick
+            # tier keeps test_compare_writes_every_output)
+            "test_default_out_dir_is_named_after_the_scenarios",
+            "test_failed_runs_are_reported_not_dropped",
         ),
         "test_consumer_history.py": ("test_mtsim_run_writes_consumer_records_per_replication",),
         "test_decision.py": (
@@ -169,10 +173,13 @@ TIERS: dict[str, dict[str, tuple[str, ...]]] = {
         # parameters and each mechanism's direction in the quick tier
         "test_levers.py": ("test_lever_at_full_strength_moves_its_target",),
         "test_validation.py": ("test_mtsim_validate_quick_passes",),
-        # 5 s: two replays of china_2013 to 2020 (300 consumers)
+        # 5 s and 4 s: the diagnostic scripts' runs (two replays to 2020; the seeding probes)
         "test_patterns.py": (
             "test_diffusion_probes_replay_gaps_are_the_mean_curves_distance_to_cnnic",
+            "test_seeding_probes_measure_the_suites_difference_under_each_probe",
         ),
+        # 4 s: a compare run to list its outputs; the quick tier keeps the README's commands
+        "test_readme.py": ("test_readme_compare_outputs_table_lists_what_compare_writes",),
     },
     "subprocess": {
         "test_calibration.py": ("test_input_errors_are_found_before_heavy_imports",),
