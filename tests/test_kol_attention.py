@@ -263,3 +263,35 @@ def test_every_effect_of_a_post_reads_the_exposure_seen():
     # a post nobody sees makes nobody aware, lifts nobody's purchase and builds no trust
     assert not weeks[0.0][0].any() and not weeks[0.0][1].any()
     np.testing.assert_allclose(weeks[0.0][2], weeks[0.0][3])
+
+
+def test_a_campaign_leaves_the_other_posts_and_their_draws_as_without_it():
+    """Common random numbers: the campaign draws from its own stream (a child of the
+    phase's), so merchants' and organic posts, their merchants, disclosure and fakes are
+    those of the same week without a campaign; only the campaign's posts are added."""
+
+    def market(budget):
+        spec = _spec(post_probability=0.5, campaign_targeting="random", campaign_share=0.5)
+        k, m = 10, 20
+        return kol.kol_market(
+            spec=spec,
+            credibility=np.full(k, 0.7, dtype=np.float32),
+            kol_region=np.zeros(k, dtype=np.uint8),
+            follower_count=np.arange(10, 10 + 10 * k, 10),
+            follower_degree=None,
+            merchant_region=np.zeros(m, dtype=np.uint8),
+            adopted=np.ones(m, dtype=bool),
+            merchant_kol_budget=np.full(m, 20.0),
+            campaign_budget=budget,
+            disclosure=0.5,
+            merchant_integrity=np.full(m, 0.5),
+            rng=np.random.default_rng(np.random.SeedSequence([7, 3, 11])),
+        )
+
+    without, with_ = market(0.0), market(300.0)
+    assert with_.campaign.sum() > 0 and without.campaign.sum() == 0
+    rest = ~with_.campaign
+    for field in ("kol", "merchant", "sponsored", "disclosed", "fake"):
+        assert np.array_equal(getattr(with_, field)[rest], getattr(without, field)), field
+    # the campaign's own posts have their own draws (disclosure and fakes vary)
+    assert 0 < with_.fake[with_.campaign].sum() < with_.campaign.sum()

@@ -392,7 +392,8 @@ def test_payment_adoption_depends_on_merchant_acceptance():
 
 
 def test_escalating_post_prices_give_diminishing_but_growing_posts_for_the_money():
-    posts = {b: [_market(b, seed=s, fee_escalation=0.2, max_sponsored_posts=100) for s in range(5)]
+    # 40 seeds: at 50 a week the campaign buys about 2 posts, each a fractional draw
+    posts = {b: [_market(b, seed=s, fee_escalation=0.2, max_sponsored_posts=100) for s in range(40)]
              for b in (50.0, 500.0, 5000.0)}
     count = {b: np.mean([p.campaign.sum() for p in ps]) for b, ps in posts.items()}
     paid = {b: np.mean([p.fee[p.campaign].sum() for p in ps]) for b, ps in posts.items()}

@@ -237,7 +237,7 @@ def posts_bought(
     if budget <= 0.0 or k == 0 or not mask.any():
         return np.zeros(k, dtype=np.int64)
     g = 1.0 + escalation
-    start = fees if sold is None else fees * g ** sold
+    start = fees if sold is None else fees * g**sold
     total = float(start[mask].sum())
     if total <= 0.0:
         q = float(cap.max())
@@ -263,8 +263,9 @@ def _pick_weighted(weights: np.ndarray, count: int, rng: np.random.Generator) ->
     if count == 0 or weights.sum() <= 0:
         return np.full(count, -1, dtype=np.int64)
     cdf = np.cumsum(weights, dtype=np.float64)
-    return np.minimum(np.searchsorted(cdf, rng.random(count) * cdf[-1], side="right"),
-                      weights.size - 1).astype(np.int64)
+    return np.minimum(
+        np.searchsorted(cdf, rng.random(count) * cdf[-1], side="right"), weights.size - 1
+    ).astype(np.int64)
 
 
 def kol_market(
@@ -312,13 +313,19 @@ def kol_market(
     pool = float(merchant_kol_budget[adopted].sum())
     esc = spec.fee_escalation
     n_merchant = posts_bought(pool, fees, everyone, cap, rng, esc)
+    # the state's campaign draws from its own stream, a child of the phase's generator
+    # (spawning one does not move the phase's stream): the merchants' and organic posts
+    # and their draws are those of the same week without a campaign, so paired runs with
+    # and without it differ by the campaign's posts, not by reshuffled draws (common
+    # random numbers)
+    campaign_rng = rng.spawn(1)[0] if campaign_budget > 0.0 else rng
     if campaign_budget > 0.0:
         degree = follower_degree if follower_degree is not None else follower_count
         mask = kol_campaign_mask(
-            spec.campaign_targeting, spec.campaign_share, follower_count, degree, rng
+            spec.campaign_targeting, spec.campaign_share, follower_count, degree, campaign_rng
         )
         n_campaign = posts_bought(
-            campaign_budget, fees, mask, cap - n_merchant, rng, esc, sold=n_merchant
+            campaign_budget, fees, mask, cap - n_merchant, campaign_rng, esc, sold=n_merchant
         )
     else:
         n_campaign = np.zeros(k, dtype=np.int64)
@@ -328,7 +335,7 @@ def kol_market(
     kol_c = np.repeat(ids, n_campaign)
     kol_o = ids[organic]
     merch_m = _pick_weighted(np.where(adopted, merchant_kol_budget, 0.0), kol_m.size, rng)
-    merch_c = adopters[rng.integers(0, adopters.size, size=kol_c.size)]
+    merch_c = adopters[campaign_rng.integers(0, adopters.size, size=kol_c.size)]
     merch_o = np.empty(kol_o.size, dtype=np.int64)
     for r in np.unique(kol_region[kol_o]):
         local = adopters[merchant_region[adopters] == r]
@@ -340,18 +347,34 @@ def kol_market(
     n_paid = kol_m.size + kol_c.size
     sponsored = np.arange(kol.size) < n_paid
     campaign = np.zeros(kol.size, dtype=bool)
-    campaign[kol_m.size:n_paid] = True
-    disclosed = sponsored & (rng.random(kol.size) < disclosure)
+    campaign[kol_m.size : n_paid] = True
+    disclosed = sponsored & (_draws(rng, campaign_rng, campaign) < disclosure)
     persuasion = credibility[kol].astype(np.float32)
     persuasion[sponsored] *= np.float32(1.0 - spec.sponsored_persuasion_loss)
     persuasion[disclosed] *= np.float32(1.0 - spec.disclosure_persuasion_loss)
     # the j-th sponsored post of a KOL this week costs fee * (1 + escalation)^j
     rank = np.zeros(kol.size, dtype=np.int64)
     rank[: kol_m.size] = _rank_within(kol_m)
-    rank[kol_m.size:n_paid] = n_merchant[kol_c] + _rank_within(kol_c)
+    rank[kol_m.size : n_paid] = n_merchant[kol_c] + _rank_within(kol_c)
     fee = np.where(sponsored, fees[kol] * (1.0 + esc) ** rank, 0.0)
-    fake = rng.random(kol.size) >= merchant_integrity[merchant]
+    fake = _draws(rng, campaign_rng, campaign) >= merchant_integrity[merchant]
     return KOLPosts(kol, merchant, sponsored, campaign, disclosed, persuasion, fee, fake, k)
+
+
+def _draws(
+    rng: np.random.Generator, campaign_rng: np.random.Generator, campaign: np.ndarray
+) -> np.ndarray:
+    """One uniform per post: the campaign's posts from its stream, the others from the phase's.
+
+    The other posts' draws come in their order from ``rng``, as in a week without a
+    campaign (with ``campaign_rng`` the phase's own generator, when there is no campaign,
+    this is one draw per post in order).
+    """
+    out = np.empty(campaign.size)
+    out[~campaign] = rng.random(int((~campaign).sum()))
+    if campaign.any():
+        out[campaign] = campaign_rng.random(int(campaign.sum()))
+    return out
 
 
 def follower_exposure(
