@@ -13,9 +13,9 @@ Rules, per order to merchant j:
   selling merchant's region, raised by the ``integrity`` lever there), and for a
   verified merchant
   ``1 - (1 - d)(1 - verified_detection_bonus)``. Each detection fines the
-  merchant ``penalty`` times the order's goods value, costs ``reputation_penalty``
-  of reputation, and the merchant reforms: share ``reform_rate`` of its integrity
-  gap closes.
+  merchant ``penalty`` times the order's goods value and costs ``reputation_penalty``
+  of reputation; a merchant caught in a week reforms once that week, however many
+  detections: share ``reform_rate`` of its integrity gap closes.
 - Low enforcement erodes integrity: a merchant that sold counterfeits this week
   and was not caught loses share ``integrity_erosion`` of its integrity (cheating
   paid). Verification lapses with chance ``verification_lapse`` per week (it must

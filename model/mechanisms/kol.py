@@ -620,7 +620,8 @@ class KOLWeek:
         genuine_domestic: per consumer, exposure to endorsements of own-region merchants
             whose product proved genuine (the part that builds trust).
         genuine_foreign: the same for other regions' merchants.
-        exposure: per consumer, exposure to all posts.
+        exposure: per consumer, the exposure seen: ``reach_rate`` times its exposure to all
+            posts.
         conversion_lift: per consumer, the channels' lift times the KOLs' (>= 1).
         fees_by_kol: per KOL, fees earned.
         fees_by_merchant: per merchant, fees paid for its own sponsored posts.

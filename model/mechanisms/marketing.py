@@ -144,7 +144,8 @@ def build_consumer_marketing(spec: Marketing, consumers: ConsumerState, rng) -> 
     """Draw each consumer's channel audiences, interest profile and district (at build).
 
     - channel audiences: bit ``CHANNELS.index(c)`` set with chance ``audience_share_c``
-      (one uniform draw per consumer and non-KOL channel, in the order of ``CHANNELS``);
+      (one uniform draw per consumer for every channel of ``CHANNELS``, in its order; the
+      KOL channel's draw and those of channels the scenario leaves out are unused);
     - interest: ``purchase_frequency * exp(interest_noise z - interest_noise^2 / 2)``,
       ``z`` standard normal (the platform's noisy reading of purchase propensity);
     - district: uniform over ``districts`` (mechanisms/o2o.py);

@@ -1151,7 +1151,7 @@ class PurchaseRecords:
         has_ordered: has ever ordered by mobile.
         has_ordered_cross_border: has ever ordered from another country.
         last_order_merchant: merchant of this week's order (-1: none).
-        last_order_week: week of the last mobile order (-1: never).
+        last_order_week: week of the last mobile order (``NEVER_ORDERED``: never).
         mobile_habit: the mobile shopping habit stock after the week (rule 10).
     """
 
@@ -1182,7 +1182,8 @@ def purchase_records(
         pays: per consumer, pays by mobile before checkout adoption.
         has_ordered: per consumer, has ever ordered by mobile.
         has_ordered_cross_border: per consumer, has ever ordered from another country.
-        last_order_week: per consumer, week of its last mobile order (-1: never).
+        last_order_week: per consumer, week of its last mobile order (``NEVER_ORDERED``:
+            never).
         mobile_habit: per consumer, its mobile shopping habit stock before the week.
         habit_decay: share of the habit stock lost each week (rule 10).
     """
