@@ -699,7 +699,6 @@ def ad_concave_steps(record: dict[str, Any]) -> str:
     interval over the seeds).
     """
     import numpy as np
-    from scipy import stats
 
     data = json.loads((ROOT / PATTERNS_JSON).read_text(encoding="utf-8"))
     fact = next(f for f in data["facts"] if f["fact"] == "ad_concave")
@@ -708,21 +707,14 @@ def ad_concave_steps(record: dict[str, Any]) -> str:
     )
     per_seed = np.array([[float(s[k]) for k in names] for s in fact["per_seed"]])
     n = per_seed.shape[0]
-    t = float(stats.t.ppf(0.975, n - 1))
     rows = [
         "| step | pooled marginals | per-seed change: mean [95% interval] | the seeds say |",
         "|---|---|---|---|",
     ]
-    for i in range(len(names) - 1):
-        diff = per_seed[:, i + 1] - per_seed[:, i]
-        mean = float(diff.mean())
-        half = t * float(diff.std(ddof=1)) / math.sqrt(n)
-        low, high = mean - half, mean + half
-        verdict = "falls" if high < 0 else ("rises" if low > 0 else "cannot tell from 0")
+    for i, change in enumerate(_step_changes(per_seed)):
         rows.append(
             f"| {i + 1} -> {i + 2} | {significant(fact['overall'][names[i]], 2)} -> "
-            f"{significant(fact['overall'][names[i + 1]], 2)} | {significant(mean, 2)} "
-            f"[{significant(low, 2)}, {significant(high, 2)}] | {verdict} |"
+            f"{significant(fact['overall'][names[i + 1]], 2)} | {change} |"
         )
     return (
         f"Step by step over the {n} seeds (`ad_concave`, marginal orders per unit of spend):\n\n"
@@ -731,6 +723,29 @@ def ad_concave_steps(record: dict[str, Any]) -> str:
         + _provenance(PATTERNS_JSON, record)
         + "\n"
     )
+
+
+def _step_changes(per_seed: Any) -> list[str]:
+    """Return, per step of the marginals (seeds x marginals), the seeds' change as cells.
+
+    Each is "mean [low, high] | verdict" (95% t interval; falls, rises or cannot tell
+    from 0).
+    """
+    from scipy import stats
+
+    n = per_seed.shape[0]
+    t = float(stats.t.ppf(0.975, n - 1))
+    cells = []
+    for i in range(per_seed.shape[1] - 1):
+        diff = per_seed[:, i + 1] - per_seed[:, i]
+        mean = float(diff.mean())
+        half = t * float(diff.std(ddof=1)) / math.sqrt(n)
+        low, high = mean - half, mean + half
+        verdict = "falls" if high < 0 else ("rises" if low > 0 else "cannot tell from 0")
+        cells.append(
+            f"{significant(mean, 2)} [{significant(low, 2)}, {significant(high, 2)}] | {verdict}"
+        )
+    return cells
 
 
 PATTERNS_SECOND_JSON = "docs/validation_results/patterns_second/patterns.json"
@@ -746,7 +761,6 @@ def ad_concave_steps_both(record: dict[str, Any]) -> str:
     seeds' noise with twice the seeds.
     """
     import numpy as np
-    from scipy import stats
 
     per_seed = []
     for path in (PATTERNS_JSON, PATTERNS_SECOND_JSON):
@@ -760,22 +774,13 @@ def ad_concave_steps_both(record: dict[str, Any]) -> str:
         )
         per_seed += [[float(one[k]) for k in names] for one in fact["per_seed"]]
     values = np.array(per_seed)
-    n = values.shape[0]
-    t = float(stats.t.ppf(0.975, n - 1))
     rows = [
-        f"| step | per-seed change over the {n} seeds: mean [95% interval] | the seeds say |",
+        f"| step | per-seed change over the {values.shape[0]} seeds: mean [95% interval] "
+        "| the seeds say |",
         "|---|---|---|",
     ]
-    for i in range(values.shape[1] - 1):
-        diff = values[:, i + 1] - values[:, i]
-        mean = float(diff.mean())
-        half = t * float(diff.std(ddof=1)) / math.sqrt(n)
-        low, high = mean - half, mean + half
-        verdict = "falls" if high < 0 else ("rises" if low > 0 else "cannot tell from 0")
-        rows.append(
-            f"| {i + 1} -> {i + 2} | {significant(mean, 2)} "
-            f"[{significant(low, 2)}, {significant(high, 2)}] | {verdict} |"
-        )
+    for i, change in enumerate(_step_changes(values)):
+        rows.append(f"| {i + 1} -> {i + 2} | {change} |")
     return (
         "\n".join(rows)
         + "\n\nBoth sets of fresh seeds together (the held-back run's step table above and "
