@@ -364,11 +364,10 @@ def kol_market(
 def _draws(
     rng: np.random.Generator, campaign_rng: np.random.Generator, campaign: np.ndarray
 ) -> np.ndarray:
-    """One uniform per post: the campaign's posts from its stream, the others from the phase's.
+    """Return one uniform per post: campaign posts from ``campaign_rng``, the rest from ``rng``.
 
-    The other posts' draws come in their order from ``rng``, as in a week without a
-    campaign (with ``campaign_rng`` the phase's own generator, when there is no campaign,
-    this is one draw per post in order).
+    The other posts draw from ``rng`` in their order, as in a week without a campaign
+    (without one, this is one draw per post in order).
     """
     out = np.empty(campaign.size)
     out[~campaign] = rng.random(int((~campaign).sum()))
