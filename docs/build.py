@@ -126,51 +126,39 @@ LEVER_MULTIPLES = Experiment(
     "coupons' start), 3 paired runs per file at the baseline's size (about 2 minutes)",
 )
 
-PATTERNS = Experiment(
-    name="patterns",
-    command=(
-        "python",
-        "-m",
-        "model.cli",
-        "validate",
-        "--patterns",
-        "--workers",
-        "2",
-        "--out",
-        "docs/validation_results/patterns",
-    ),
-    outputs=(
-        "docs/validation_results/patterns/patterns.csv",
-        "docs/validation_results/patterns/patterns.md",
-        "docs/validation_results/patterns/patterns.json",
-    ),
-    seeds=tuple(range(1001, 1021)),
-    what="the pattern suite: 14 stylised facts on the baseline, 20 held-back seeds of 2,000 "
+
+def _pattern_suite(
+    name: str, folder: str, seeds: range, seed_args: tuple[str, ...], what: str
+) -> Experiment:
+    """Declare a run of the pattern suite (``mtsim validate --patterns``) into ``folder``."""
+    out = f"docs/validation_results/{folder}"
+    return Experiment(
+        name=name,
+        command=(
+            ("python", "-m", "model.cli", "validate", "--patterns")
+            + seed_args
+            + ("--workers", "2", "--out", out)
+        ),
+        outputs=tuple(f"{out}/patterns.{ext}" for ext in ("csv", "md", "json")),
+        seeds=tuple(seeds),
+        what=what,
+    )
+
+
+PATTERNS = _pattern_suite(
+    "patterns",
+    "patterns",
+    range(1001, 1021),
+    (),  # the suite's default seeds are the held-back ones
+    "the pattern suite: 14 stylised facts on the baseline, 20 held-back seeds of 2,000 "
     "consumers (about 3 minutes with 2 workers on an idle 2-core machine)",
 )
-
-PATTERNS_SECOND = Experiment(
-    name="patterns_second",
-    command=(
-        "python",
-        "-m",
-        "model.cli",
-        "validate",
-        "--patterns",
-        "--seeds",
-        "3001-3020",
-        "--workers",
-        "2",
-        "--out",
-        "docs/validation_results/patterns_second",
-    ),
-    outputs=(
-        "docs/validation_results/patterns_second/patterns.csv",
-        "docs/validation_results/patterns_second/patterns.md",
-        "docs/validation_results/patterns_second/patterns.json",
-    ),
-    seeds=tuple(range(3001, 3021)),
-    what="the pattern suite on a second set of fresh seeds, 3001-3020 (first run on "
+PATTERNS_SECOND = _pattern_suite(
+    "patterns_second",
+    "patterns_second",
+    range(3001, 3021),
+    ("--seeds", "3001-3020"),
+    "the pattern suite on a second set of fresh seeds, 3001-3020 (first run on "
     "2026-12-07, night; about 3 minutes with 2 workers on an idle 2-core machine)",
 )
 
