@@ -136,14 +136,11 @@ def replay_run(values: dict[str, float], seed: int, consumers: int) -> pd.DataFr
     from experiments.grounding_audit import SIZE, one_run, step_of
 
     size = {**SIZE, **values}
-    if consumers != SIZE["population.consumers"]:
-        size.update(
-            {
-                "population.consumers": consumers,
-                "population.merchants": max(1, consumers // 25),
-                "population.kols": max(1, consumers // 250),
-            }
-        )
+    if consumers != SIZE["population.consumers"]:  # merchants and KOLs scale with it
+        size = {
+            k: v for k, v in size.items() if k not in ("population.merchants", "population.kols")
+        }
+        size["population.consumers"] = consumers
     return one_run(seed, size=size, steps=step_of("2020-12-31"))
 
 
