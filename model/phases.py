@@ -339,7 +339,7 @@ def ordering_phase(week: Week) -> None:
 
 @phase(
     "fulfilment",
-    reads="merchants.integrity merchants.verified merchants.region",
+    reads="merchants.integrity merchants.verified merchants.region consumers.region",
     uses="params orders",
     produces="fulfilment",
 )
@@ -354,6 +354,8 @@ def fulfilment_phase(week: Week) -> None:
         m.integrity,
         m.verified,
         s.params.detection_probability[m.region],  # per merchant: its region's
+        s.orders.consumer,
+        week.consumers.region.size,
     )
 
 

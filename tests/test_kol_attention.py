@@ -199,10 +199,10 @@ def test_an_endorsement_acts_only_on_followers_who_order_from_its_region():
     rng = np.random.default_rng(5)
     buyers = np.array([0, 1, 3, 0])
     region = np.array([0, 0, 1, -1])  # consumer 3 orders from region 1; -1: a platform pick
-    picked = ends.pick(rng, buyers, region, selling)
+    picked = ends.pick(rng.random((3, 4)), buyers, region, selling)
     assert picked.tolist() == [2, -1, -1, -1]  # only the follower ordering from region 0
     selling[2] = False  # an endorsed merchant that no longer sells is not bought from
-    assert ends.pick(rng, buyers, region, selling).tolist() == [-1, -1, -1, -1]
+    assert ends.pick(rng.random((3, 4)), buyers, region, selling).tolist() == [-1, -1, -1, -1]
     # no posts, no endorsements (and no draws in the ordering phase)
     empty = _posts(np.zeros(0, dtype=np.int64), n_kols=2)
     no_exposure = np.zeros((4, 2), dtype=np.float32)
@@ -217,8 +217,8 @@ def test_the_chance_to_buy_from_an_endorsed_merchant_is_one_minus_exp_of_what_is
     ends = _endorsements(spec, [np.arange(n)], n, [0], [1], merchant_region)
     seen = float(ends.seen[0, 0])
     assert seen == pytest.approx(spec.reach_rate * 0.7, rel=1e-5)  # one KOL: e = persuasion
-    picked = ends.pick(np.random.default_rng(2), np.arange(n), np.zeros(n, dtype=np.int64),
-                       np.array([True, True]))
+    picked = ends.pick(np.random.default_rng(2).random((3, n)), np.arange(n),
+                       np.zeros(n, dtype=np.int64), np.array([True, True]))
     share = float(np.mean(picked == 1))
     expected = -np.expm1(-seen)
     assert share == pytest.approx(expected, abs=4 * np.sqrt(expected * (1 - expected) / n))
@@ -236,7 +236,9 @@ def test_orders_an_endorsement_brings_per_follower_fall_with_audience_size():
     rates = np.zeros(3)
     rng = np.random.default_rng(8)
     for _ in range(200):  # 200 weeks in which every follower orders from region 0
-        picked = ends.pick(rng, np.arange(n), np.zeros(n, dtype=np.int64), np.ones(3, bool))
+        picked = ends.pick(
+            rng.random((3, n)), np.arange(n), np.zeros(n, dtype=np.int64), np.ones(3, bool)
+        )
         for k, g in enumerate(groups):
             rates[k] += np.mean(picked[g] == k) / 200
     assert rates[0] > rates[1] > rates[2] > 0

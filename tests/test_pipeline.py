@@ -8,6 +8,7 @@ from conftest import ROOT, SMALL, small_scenario
 
 from model.market import MarketModel
 from model.phases import PHASES
+from model.scenario import load_scenario
 from model.week import Phase, PhaseContractError, StateView, Week, check_sequence
 
 
@@ -180,6 +181,41 @@ def test_each_phase_draws_from_its_own_stream():
     assert not np.array_equal(a, phase_generator(3, 1, "reader").random(3))
     assert not np.array_equal(a, phase_generator(4, 0, "reader").random(3))
     assert not np.array_equal(a, phase_generator(3, 0, "other").random(3))
+
+
+def test_one_consumers_state_does_not_move_the_others_draws():
+    """Common random numbers within a phase: every need draws its uniforms, used or not.
+
+    Forty aware consumers who pay by mobile made unaware before week 5 cannot order by
+    mobile that week; the other consumers (but their neighbours, whom word of mouth may
+    reach) order the same, from the same merchants, and their orders are genuine or not
+    the same, as in the run without the change.
+    """
+    runs = []
+    for flip in (False, True):
+        model = MarketModel(load_scenario(ROOT / "scenarios" / "china_2013.yaml"), seed=5)
+        for _ in range(4):
+            model.step()
+        c = model.consumers
+        chosen = np.flatnonzero(c.aware & c.has_access & c.payment)[:40]
+        if flip:
+            c.aware[chosen] = False
+        model.step()
+        s = model.last_week.signals
+        runs.append((chosen, s.orders.consumer, s.orders.merchant, s.fulfilment.genuine))
+    chosen = runs[0][0]
+    assert chosen.size == 40
+    near = np.union1d(chosen, model.graph.neighbours_of(chosen))
+    kept = []
+    for _, consumer, merchant, genuine in runs:
+        keep = ~np.isin(consumer, near)
+        kept.append((consumer[keep], merchant[keep], genuine[keep]))
+        assert keep.sum() >= 10  # enough orders to compare
+    for before, after in zip(*kept, strict=True):
+        np.testing.assert_array_equal(before, after)
+    # the change itself did something: the chosen consumers' orders differ
+    mine = [set(consumer[np.isin(consumer, chosen)].tolist()) for _, consumer, _, _ in runs]
+    assert mine[0] != mine[1]
 
 
 def test_a_finished_week_is_freed_at_once():

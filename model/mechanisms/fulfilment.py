@@ -79,6 +79,8 @@ def fulfil(
     integrity: np.ndarray,
     verified: np.ndarray,
     detection_probability: np.ndarray,
+    order_consumer: np.ndarray,
+    n_consumers: int,
 ) -> Fulfilment:
     """Draw genuine/counterfeit for every order, detections and fines.
 
@@ -87,12 +89,15 @@ def fulfil(
     """
     m = integrity.size
     g = effective_integrity(spec, integrity, verified)
-    genuine = rng.random(order_merchant.size) < g[order_merchant]
+    # two uniforms per consumer, ordering or not (one order a week at most): a buyer's
+    # draws do not depend on who else ordered (common random numbers between scenarios)
+    draw = rng.random((2, n_consumers))[:, order_consumer]
+    genuine = draw[0] < g[order_merchant]
     d = np.asarray(detection_probability, dtype=np.float64)[order_merchant]
     detect = 1.0 - (1.0 - d) * np.where(
         verified[order_merchant], 1.0 - spec.verified_detection_bonus, 1.0
     )
-    detected = ~genuine & (rng.random(order_merchant.size) < detect)
+    detected = ~genuine & (draw[1] < detect)
     counterfeits = np.bincount(order_merchant[~genuine], minlength=m)
     sales = np.bincount(order_merchant, minlength=m)
     detections = np.bincount(order_merchant[detected], minlength=m)

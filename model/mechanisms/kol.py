@@ -313,12 +313,13 @@ def kol_market(
     pool = float(merchant_kol_budget[adopted].sum())
     esc = spec.fee_escalation
     n_merchant = posts_bought(pool, fees, everyone, cap, rng, esc)
-    # the state's campaign draws from its own stream, a child of the phase's generator
-    # (spawning one does not move the phase's stream): the merchants' and organic posts
-    # and their draws are those of the same week without a campaign, so paired runs with
-    # and without it differ by the campaign's posts, not by reshuffled draws (common
+    # each kind of post draws from its own stream, a child of the phase's generator
+    # (spawned in a fixed order; spawning does not move the phase's stream): the state's
+    # campaign, the merchants' posts and the organic posts. A change in one kind's count
+    # (a campaign, or merchants buying more posts) leaves the others' posts and draws as
+    # they were, so paired runs differ by the change, not by reshuffled draws (common
     # random numbers)
-    campaign_rng = rng.spawn(1)[0] if campaign_budget > 0.0 else rng
+    campaign_rng, merchant_rng, organic_rng = rng.spawn(3)
     if campaign_budget > 0.0:
         degree = follower_degree if follower_degree is not None else follower_count
         mask = kol_campaign_mask(
@@ -334,21 +335,24 @@ def kol_market(
     kol_m = np.repeat(ids, n_merchant)
     kol_c = np.repeat(ids, n_campaign)
     kol_o = ids[organic]
-    merch_m = _pick_weighted(np.where(adopted, merchant_kol_budget, 0.0), kol_m.size, rng)
+    merch_m = _pick_weighted(
+        np.where(adopted, merchant_kol_budget, 0.0), kol_m.size, merchant_rng
+    )
     merch_c = adopters[campaign_rng.integers(0, adopters.size, size=kol_c.size)]
     merch_o = np.empty(kol_o.size, dtype=np.int64)
     for r in np.unique(kol_region[kol_o]):
         local = adopters[merchant_region[adopters] == r]
         local = local if local.size else adopters
         who = kol_region[kol_o] == r
-        merch_o[who] = local[rng.integers(0, local.size, size=int(who.sum()))]
+        merch_o[who] = local[organic_rng.integers(0, local.size, size=int(who.sum()))]
     kol = np.concatenate([kol_m, kol_c, kol_o])
     merchant = np.concatenate([merch_m, merch_c, merch_o])
     n_paid = kol_m.size + kol_c.size
     sponsored = np.arange(kol.size) < n_paid
     campaign = np.zeros(kol.size, dtype=bool)
     campaign[kol_m.size : n_paid] = True
-    disclosed = sponsored & (_draws(rng, campaign_rng, campaign) < disclosure)
+    streams = ((merchant_rng, kol_m.size), (campaign_rng, kol_c.size), (organic_rng, kol_o.size))
+    disclosed = sponsored & (_draws(streams) < disclosure)
     persuasion = credibility[kol].astype(np.float32)
     persuasion[sponsored] *= np.float32(1.0 - spec.sponsored_persuasion_loss)
     persuasion[disclosed] *= np.float32(1.0 - spec.disclosure_persuasion_loss)
@@ -357,23 +361,13 @@ def kol_market(
     rank[: kol_m.size] = _rank_within(kol_m)
     rank[kol_m.size : n_paid] = n_merchant[kol_c] + _rank_within(kol_c)
     fee = np.where(sponsored, fees[kol] * (1.0 + esc) ** rank, 0.0)
-    fake = _draws(rng, campaign_rng, campaign) >= merchant_integrity[merchant]
+    fake = _draws(streams) >= merchant_integrity[merchant]
     return KOLPosts(kol, merchant, sponsored, campaign, disclosed, persuasion, fee, fake, k)
 
 
-def _draws(
-    rng: np.random.Generator, campaign_rng: np.random.Generator, campaign: np.ndarray
-) -> np.ndarray:
-    """Return one uniform per post: campaign posts from ``campaign_rng``, the rest from ``rng``.
-
-    The other posts draw from ``rng`` in their order, as in a week without a campaign
-    (without one, this is one draw per post in order).
-    """
-    out = np.empty(campaign.size)
-    out[~campaign] = rng.random(int((~campaign).sum()))
-    if campaign.any():
-        out[campaign] = campaign_rng.random(int(campaign.sum()))
-    return out
+def _draws(streams: tuple[tuple[np.random.Generator, int], ...]) -> np.ndarray:
+    """Return one uniform per post, each kind of post (in the posts' order) from its stream."""
+    return np.concatenate([stream.random(count) for stream, count in streams])
 
 
 def follower_exposure(
@@ -448,7 +442,7 @@ class Endorsements:
 
     def pick(
         self,
-        rng: np.random.Generator,
+        u: np.ndarray,
         buyers: np.ndarray,
         region: np.ndarray,
         selling: np.ndarray,
@@ -458,16 +452,16 @@ class Endorsements:
         Buyer i ordering from region r has one of r's endorsed merchants in mind with
         chance ``1 - exp(-seen_ir)``; it then picks a followed KOL in proportion to the
         weight of its posts for r and one of that KOL's posts for r in proportion to
-        persuasion. Draws three uniforms per order from ``rng``.
+        persuasion. Reads three uniforms per order from ``u``.
 
         Args:
-            rng: the ordering phase's generator.
+            u: three uniforms per order (3 x orders): the ordering phase draws them for
+                every need, so an order's draws do not depend on who else ordered.
             buyers: per order, the buyer.
             region: per order, the seller region chosen (-1: not a region's draw).
             selling: per merchant, sells through mobile channels.
         """
         n_regions = self.seen.shape[1]
-        u = rng.random((3, buyers.size))
         out = np.full(buyers.size, -1, dtype=np.int64)
         ok = region >= 0
         chance = np.zeros(buyers.size)
@@ -587,8 +581,9 @@ def unfollow(
     live = p > 0
     if not live.any():
         return None
-    flip = np.zeros(a_key.size, dtype=bool)
-    flip[live] = rng.random(int(live.sum())) < p[live]
+    # one draw per link, live or not: whether one KOL's links can move does not shift
+    # the others' draws (common random numbers)
+    flip = live & (rng.random(a_key.size) < p)
     if not flip.any():
         return None
     now = following ^ flip

@@ -503,10 +503,13 @@ def choose(
         if platform is not None
         else None
     )
+    # every need draws its uniforms, used or not, so one consumer's state does not
+    # move the draws of the others (common random numbers between scenarios)
+    gate_all, checkout_all, merchant_u, again_u, pay_u, *endorse_u = rng.random((8, count))
     if capable.size:
-        gate_draw = rng.random(capable.size)
+        gate_draw = gate_all[capable]
         checkout_ok[capable] = ~payer[capable] & (
-            rng.random(capable.size) < checkout_adoption * (1.0 - risk[needs[capable]])
+            checkout_all[capable] < checkout_adoption * (1.0 - risk[needs[capable]])
         )
         ok_pay = payer[capable] | checkout_ok[capable]
         who = needs[capable]
@@ -600,9 +603,9 @@ def choose(
         seller_region = np.where(picked >= 0, -1, seller_region)
     buyer_home = home[buyers_pos]
     merchant = np.empty(buyers.size, dtype=np.int64)
-    u = rng.random(buyers.size)
+    u = merchant_u[buyers_pos]
     # a consumer warned about a merchant this week draws again once if it drew that one
-    again = rng.random(buyers.size) if warned_merchant is not None else None
+    again = again_u[buyers_pos] if warned_merchant is not None else None
     for b in range(n_regions):
         for h in range(n_regions):
             sel = (seller_region == b) & (buyer_home == h)
@@ -617,7 +620,9 @@ def choose(
                         pos = np.searchsorted(cdf, again[hit], side="right")
                         merchant[hit] = tables.members[b][np.minimum(pos, cdf.size - 1)]
     if endorsements is not None and buyers.size:  # rule 3: an endorsement in mind
-        endorsed = endorsements.pick(rng, buyers, seller_region, tables.selling)
+        endorsed = endorsements.pick(
+            np.stack(endorse_u)[:, buyers_pos], buyers, seller_region, tables.selling
+        )
         if warned_merchant is not None:
             endorsed[endorsed == warned_merchant[buyers]] = -1
         merchant = np.where(endorsed >= 0, endorsed, merchant)
@@ -632,7 +637,7 @@ def choose(
     refused = 0
     if accepts is not None:
         paid_by_mobile = accepts[merchant].astype(bool)
-        go = np.flatnonzero(paid_by_mobile | (rng.random(buyers.size) < other_payment))
+        go = np.flatnonzero(paid_by_mobile | (pay_u[buyers_pos] < other_payment))
         refused = buyers.size - go.size
         failed += refused
         unmet += refused
