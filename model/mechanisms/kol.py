@@ -470,14 +470,18 @@ class Endorsements:
         if not hit.size:
             return out
         who, r = buyers[hit], region[hit]
-        follows = sp.csr_array(self.followers.T)  # consumers x KOLs
-        indptr = follows.indptr
-        start, stop = indptr[who], indptr[who + 1]
-        lengths = stop - start
-        rows = np.repeat(np.arange(hit.size), lengths)
-        offset = np.cumsum(lengths) - lengths  # each buyer's first entry among the pairs
-        entry = np.arange(lengths.sum()) - np.repeat(offset - start, lengths)
-        kols = follows.indices[entry]
+        # the (buyer, KOL) follow pairs of these buyers, each buyer's KOLs in ascending
+        # order: read off the KOLs x consumers matrix (a buyer orders once a week, so
+        # ``who`` has no repeats) instead of transposing the whole of it
+        f = self.followers
+        slot = np.full(f.shape[1], -1, dtype=np.intp)
+        slot[who] = np.arange(hit.size)
+        pos = slot[f.indices]
+        sel = np.flatnonzero(pos >= 0)
+        order = np.argsort(pos[sel], kind="stable")  # KOL-major -> buyer-major
+        rows = pos[sel][order]
+        kols = (np.searchsorted(f.indptr, sel, side="right") - 1)[order]
+        lengths = np.bincount(rows, minlength=hit.size)
         w = self.kol_weight[kols, r[rows]].astype(np.float64)
         seg_stop = np.cumsum(lengths)
         seg_start = seg_stop - lengths

@@ -380,8 +380,9 @@ def run_marketing(
         total += e
     q = np.ones(n, dtype=np.float32) if responsiveness is None else responsiveness
     effective, worn = effective_impressions(total, q, spec.wearout)
-    scale = np.zeros(n, dtype=np.float32)  # effective / total where total > 0, else 0
-    np.divide(effective, total, out=scale, where=total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 is replaced below
+        scale = effective / total  # effective / total where total > 0, else 0
+    scale[total <= 0] = 0.0
     aware_hazard = np.zeros(n, dtype=np.float32)
     lift = np.ones(n, dtype=np.float32)
     for pos, e in exposures:

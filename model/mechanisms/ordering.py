@@ -505,7 +505,8 @@ def choose(
     )
     # every need draws its uniforms, used or not, so one consumer's state does not
     # move the draws of the others (common random numbers between scenarios)
-    gate_all, checkout_all, merchant_u, again_u, pay_u, *endorse_u = rng.random((8, count))
+    uniforms = rng.random((8, count))
+    gate_all, checkout_all, merchant_u, again_u, pay_u = uniforms[:5]
     if capable.size:
         gate_draw = gate_all[capable]
         checkout_ok[capable] = ~payer[capable] & (
@@ -621,7 +622,7 @@ def choose(
                         merchant[hit] = tables.members[b][np.minimum(pos, cdf.size - 1)]
     if endorsements is not None and buyers.size:  # rule 3: an endorsement in mind
         endorsed = endorsements.pick(
-            np.stack(endorse_u)[:, buyers_pos], buyers, seller_region, tables.selling
+            uniforms[5:, buyers_pos], buyers, seller_region, tables.selling
         )
         if warned_merchant is not None:
             endorsed[endorsed == warned_merchant[buyers]] = -1
