@@ -128,7 +128,8 @@ Cross-border means between countries (``params.cross_border``).
    ``payment.acceptance_fee`` of the goods value (``Orders.payment_fee``, booked
    ``merchants -> payment_providers`` in mechanisms/accounts.py and part of the
    merchant's costs). The platform fee of an in-app order (rule 7) is the platform's
-   commission and comes on top. One draw per order, with and without platforms.
+   commission and comes on top. One uniform per need (drawn for every need, used for
+   the orders), with and without platforms.
    Source: docs/domain.md, Mechanisms > Mobile payment (two-sided adoption: a payment
    means works only where the seller accepts it); cash on delivery and bank cards as
    the other ways to pay for online orders; ``other_payment`` 0.57 = 1 - the 42-44% of
