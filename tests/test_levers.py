@@ -267,21 +267,16 @@ def test_lever_at_full_strength_moves_its_target(lever):
     )
 
 
-ORDERS_NOT_RAISED: dict[str, str] = {
-    "channel_kol_campaign": "the library campaign does not raise orders clearly over 104 "
-    "weeks, at the edge of the noise of 6 pairs (2026-12-07, late night, common random "
-    "numbers within phases: +7.1 [-0.7, +14.8] a week of 913; with its own random stream "
-    "only: +4.6 [-14.0, +23.2] of 921; with KOL followers coming back: -2.9 [-8.9, +3.1] "
-    "of 988; before, when followers who left never came back, -9.8 [-17.2, -2.4]): more "
-    "sponsored posts wear the KOLs' credibility down (issue 26's commercial-share rule), "
-    "and with it their audience (docs/policies.md traces it)",
-}
-"""Marketing levers whose library strength does not raise orders today (known, reported)."""
-EDGE_OF_NOISE = {"channel_kol_campaign"}
+ORDERS_NOT_RAISED: dict[str, str] = {}
+"""Marketing levers whose library strength does not raise orders today (known, reported).
+None since 2026-12-07 (late night): the KOL campaign, at the edge of the noise of 6 pairs
+(+7.1 [-0.7, +14.8] a week of 913 on seeds 1-6; earlier -9.8 [-17.2, -2.4] when followers
+who left never came back), raises orders clearly on 12 fresh pairs (LIBRARY_PAIRS)."""
+EDGE_OF_NOISE: set[str] = set()
 """Of those, the ones whose interval ends at about 0: they may pass on a later change
 (not strict). (`merchant_promotion` was one, +23.7 [-0.1, +47.6] a week of 921 at
-4e1a180; since common random numbers within phases it clears, +34.5 [+21.5, +47.5] of
-913.)"""
+4e1a180, and the KOL campaign, +7.1 [-0.7, +14.8] of 913 at 0122c78; both clear on 12
+fresh pairs.)"""
 
 
 LIBRARY_PAIRS = 12
