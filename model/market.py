@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -35,6 +37,17 @@ from model.week import Week
 
 TRUST_CONCENTRATION = 10.0
 """Beta concentration of starting trust around each region's mean."""
+
+COLLECT_AFTER_EAGER_BUILD = 10_000
+"""From this many consumers (with the agents and the space built at start) the build ends
+with one full garbage collection. Python's collector makes a full pass over every tracked
+object once those that survived since the last full pass exceed a quarter of the older
+ones; the agents, cells and their dictionaries of an eager build (about 600,000 objects at
+100,000 consumers) trigger that pass in the first weeks, where it cost about 0.3 s, about
+a tenth of 100 weeks' stepping (measured 2026-12-07, docs/scale.md). Collected at the end
+of the build, the cost is the build's and the weekly step does not carry it; nothing is
+frozen (objects that become garbage later are collected as usual) and results are
+unchanged. Smaller builds skip it: their pass is short, and a sweep builds many of them."""
 
 
 class MarketModel(mesa.Model):
@@ -131,6 +144,8 @@ class MarketModel(mesa.Model):
         self.kol_agents = KOL.create_agents(self, self.kols.n, index=np.arange(self.kols.n))
         if eager:
             _ = self.space
+            if n >= COLLECT_AFTER_EAGER_BUILD:
+                gc.collect()  # the build's objects, once, here (COLLECT_AFTER_EAGER_BUILD)
 
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters_for(self.region_names)
