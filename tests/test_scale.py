@@ -206,3 +206,23 @@ def test_deferred_consumer_agents_are_the_same_agents_and_run() -> None:
     assert consumer.trust_foreign == pytest.approx(float(lazy.consumers.trust_foreign[10]))
     assert consumer.cell is lazy.space._cells[10]
     assert {type(a).__name__ for a in lazy.agents_by_type[type(consumer)]} == {"Consumer"}
+
+
+def test_the_builds_garbage_collection_changes_no_result(monkeypatch) -> None:
+    """The full collection at the end of a large eager build (COLLECT_AFTER_EAGER_BUILD)
+    is bookkeeping: forced on a small build, the run table is the same as without it."""
+    import model.market as market
+
+    scenario = load_scenario(
+        ROOT / "scenarios" / "baseline.yaml",
+        {"population.consumers": 1500, "population.merchants": 60, "simulation.steps": 20},
+    )
+    monkeypatch.setattr(market, "COLLECT_AFTER_EAGER_BUILD", 10**9)
+    without = run_model(scenario, seed=5)
+    calls = []
+    monkeypatch.setattr(market, "COLLECT_AFTER_EAGER_BUILD", 0)
+    real_collect = market.gc.collect
+    monkeypatch.setattr(market.gc, "collect", lambda *a: calls.append(a) or real_collect(*a))
+    collected = run_model(scenario, seed=5)
+    assert calls, "the build did not collect"
+    pd.testing.assert_frame_equal(without, collected)
