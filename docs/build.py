@@ -1360,6 +1360,8 @@ def main(argv: list[str] | None = None) -> int:
                     for g in GENERATORS.values()
                     if g.experiment and g.experiment.name in experiments
                 }
+                if experiments:  # and the README's sum of the recorded run times
+                    names.add("rebuild-time")
         changed = rewrite(paths, names, render)
     except BuildError as error:
         print(f"docs.build: error: {error}", file=sys.stderr)
