@@ -413,9 +413,10 @@ def platform_targets() -> Path:
             model.step()
             if model.steps == 104:
                 snapshot = model.platforms.channel_orders.copy()
-        found = attribution.platform_targets(
-            model.timeseries(), model.platforms.channel_orders - snapshot, 105
+        window = attribution.orders_since(
+            snapshot, 104, model.platforms.channel_orders, model.merchants.entry_week
         )
+        found = attribution.platform_targets(model.timeseries(), window, 105)
         for name, value in found.items():
             target, low, high = attribution.TARGETS[name]
             rows.append(

@@ -350,6 +350,7 @@ class MarketModel(mesa.Model):
             accepts_mobile_payment=padded(
                 _initial_acceptance(sc.payment.initial_acceptance, m, rng), False
             ),
+            entry_week=np.zeros(cap, dtype=np.int32),
         )
 
     def _build_kols(self, population_share: np.ndarray) -> KOLState:

@@ -407,8 +407,8 @@ def trust_phase(week: Week) -> None:
     "platform_ties",
     reads="platforms.member platforms.wallet platforms.follows platforms.store "
     "platforms.store_verified platforms.delisted platforms.qr_paid_ever platforms.channel_orders "
-    "platforms.channel_value platforms.merchant_records merchants.integrity "
-    "merchants.adopted merchants.active merchants.region consumers.region",
+    "platforms.channel_value platforms.merchant_records platforms.last merchants.integrity "
+    "merchants.adopted merchants.active merchants.entry_week merchants.region consumers.region",
     uses="has_access pays orders fulfilment platform_week",
     writes="platforms.member platforms.wallet platforms.store platforms.store_verified "
     "platforms.delisted platforms.follows platforms.qr_paid platforms.qr_paid_ever "
@@ -434,6 +434,7 @@ def platform_ties_phase(week: Week) -> None:
         store=pl.store,
         store_verified=pl.store_verified,
         delisted=pl.delisted,
+        delisted_so_far=int(pl.last.get("stores_delisted", 0)),
         qr_paid_ever=pl.qr_paid_ever,
         channel_orders=pl.channel_orders,
         channel_value=pl.channel_value,
@@ -441,6 +442,7 @@ def platform_ties_phase(week: Week) -> None:
         integrity=m.integrity,
         adopted=m.adopted,
         active=m.active,
+        entry_week=m.entry_week,
         merchant_region=m.region,
         consumer_region=week.consumers.region,
         has_access=s.has_access,
@@ -455,7 +457,7 @@ def platform_ties_phase(week: Week) -> None:
 @phase(
     "acceptance",
     reads="consumers.region merchants.accepts_mobile_payment merchants.adopted merchants.region "
-    "platforms.wallet platforms.qr_acceptance",
+    "merchants.active platforms.wallet platforms.qr_acceptance",
     uses="orders pays",
     writes="merchants.accepts_mobile_payment platforms.qr_acceptance",
 )
@@ -463,6 +465,8 @@ def acceptance_phase(week: Week) -> None:
     """Merchants decide whether to accept mobile payment; offline retailers, QR codes.
 
     (mechanisms/acceptance.py; mechanisms/o2o.py, only with a ``platforms:`` section.)
+    A merchant no longer in business accepts nothing (its slot may be retaken by an
+    entrant, who starts without acceptance).
     """
     sc, s, m = week.scenario, week.signals, week.merchants
     if sc.platforms is not None:  # offline retailers' QR codes (no draws)
@@ -477,7 +481,11 @@ def acceptance_phase(week: Week) -> None:
                 region=week.consumers.region,
             ),
         )
-    if m.n == 0 or sc.population.merchants == 0 or sc.payment.acceptance_rate <= 0.0:
+    if m.n == 0 or sc.population.merchants == 0:
+        return
+    if sc.payment.acceptance_rate <= 0.0:  # no revisions: only the closed stop accepting
+        if (m.accepts_mobile_payment & ~m.active).any():
+            week.stage("merchants", accepts_mobile_payment=m.accepts_mobile_payment & m.active)
         return
     accepts = acceptance.acceptance_week(
         sc.payment,
@@ -491,21 +499,22 @@ def acceptance_phase(week: Week) -> None:
         order_merchant=s.orders.merchant,
         n_regions=week.n_regions,
     )
-    week.stage("merchants", accepts_mobile_payment=accepts)
+    week.stage("merchants", accepts_mobile_payment=accepts & m.active)
 
 
 @phase(
     "merchants",
     reads="merchants.integrity merchants.reputation merchants.region merchants.price "
     "merchants.adopted merchants.active merchants.exited merchants.verified "
-    "merchants.penalties merchants.profit merchants.mobile_margin merchants.adoption_week",
+    "merchants.penalties merchants.profit merchants.mobile_margin merchants.adoption_week "
+    "merchants.entry_week",
     uses="params orders fulfilment visibility marketing_spend_by_merchant "
     "kol_fees_by_merchant",
     produces="merchant_week",
     writes="merchants.integrity merchants.reputation merchants.revenue merchants.sales "
     "merchants.counterfeits merchants.penalties merchants.visibility merchants.adopted "
     "merchants.verified merchants.active merchants.exited merchants.region merchants.price "
-    "merchants.profit merchants.mobile_margin merchants.adoption_week",
+    "merchants.profit merchants.mobile_margin merchants.adoption_week merchants.entry_week",
 )
 def merchants_phase(week: Week) -> None:
     """Merchants after the week's sales: profit, integrity, reputation, adoption, exit, entry.
@@ -530,6 +539,7 @@ def merchants_phase(week: Week) -> None:
         profit=m.profit,
         mobile_margin=m.mobile_margin,
         adoption_week=m.adoption_week,
+        entry_week=m.entry_week,
         t=week.t,
         orders=s.orders,
         outcome=s.fulfilment,

@@ -883,9 +883,9 @@ class MerchantDynamics(StrictModel):
             negative stops using mobile channels.
         entry_rate: entrants per week per active merchant of a region, per unit of the
             region's mean smoothed profit relative to ``traditional_margin`` (when positive).
-        max_merchants: cap on merchants ever active, starting ones included (entrants fill
-            the slots above ``population.merchants``); null: ``max_merchants_ratio`` times
-            ``population.merchants``.
+        max_merchants: cap on merchants in business at once, starting ones included
+            (entrants take the slots above ``population.merchants`` and those vacated by
+            exits); null: ``max_merchants_ratio`` times ``population.merchants``.
         max_merchants_ratio: the cap as a multiple of the starting merchants, when
             ``max_merchants`` is null (1: no entry).
         trial_weeks: weeks a new adopter gives its mobile channels before judging them
@@ -1365,7 +1365,7 @@ class Scenario(StrictModel):
     # ---- helpers
     @property
     def merchant_slots(self) -> int:
-        """Merchants ever active at most: the entry cap (``merchant_dynamics``)."""
+        """Merchants in business at once at most: the entry cap (``merchant_dynamics``)."""
         dyn, start = self.merchant_dynamics, self.population.merchants
         if dyn.max_merchants is not None:
             return max(start, dyn.max_merchants)

@@ -252,6 +252,11 @@ class MerchantState:
         accepts_mobile_payment: accepts mobile payment (mechanisms/acceptance.py).
         adoption_week: the week it last began using mobile channels (0 for the starting
             adopters; its trial, mechanisms/merchant_adoption.py, counts from it).
+        active: in business (a row is a slot: an entrant takes a free one).
+        exited: the slot was vacated by an exit and is not yet retaken by an entrant.
+        entry_week: the week the slot's current merchant entered (0: at the start, or a
+            slot never used); the layers that keep per-merchant state reset it for a
+            merchant that entered last week (mechanisms/merchant_adoption.py, Entry).
     """
 
     region: np.ndarray
@@ -271,6 +276,7 @@ class MerchantState:
     mobile_margin: np.ndarray
     adoption_week: np.ndarray
     accepts_mobile_payment: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    entry_week: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     @property
     def n(self) -> int:

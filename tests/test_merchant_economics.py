@@ -199,3 +199,58 @@ def test_promotion_raises_merchant_adoption():
 # merchant_promotion may still cut merchants in business (merchants lured into a channel
 # that loses money, who drop it and later close on the losses they remember); the report's
 # first paragraph must then say so: tests/test_report_stakeholders.py checks that clause.
+
+
+def test_a_merchant_that_exits_makes_room_for_a_new_one():
+    """Entry goes on after every slot has been used: an entrant retakes a vacated slot.
+
+    The cap bounds the merchants in business at once; never-used slots are taken first;
+    a retaken slot starts as a new merchant (no fines, not verified, no acceptance, no
+    platform store, no followers, channel totals of its own orders only).
+    """
+    sc = _scenario(
+        "platform_superapp",
+        simulation__steps=104,
+        merchant_dynamics__max_merchants=44,
+        merchant_dynamics__entry_rate=1.0,
+        merchant_dynamics__exit_rate=0.5,
+        merchant_dynamics__trial_weeks=0,
+        accounts__fixed_cost=4.0,
+        merchants__penalty=5.0,
+    )
+    model = MarketModel(sc, seed=3)
+    start = sc.population.merchants
+    m, pl = model.merchants, model.platforms
+    retaken_total, fresh_checked, delisted = 0, 0, []
+    for _ in range(104):
+        was_exited, was_active = model.merchants.exited.copy(), model.merchants.active.copy()
+        unused_before = int((~was_active & ~was_exited).sum())
+        model.step()
+        m, pl = model.merchants, model.platforms
+        assert m.active.sum() <= 44
+        new = np.flatnonzero(m.entry_week == model.steps)
+        retaken = new[was_exited[new]]
+        if retaken.size:  # never-used slots go first
+            assert new.size > unused_before
+            assert not (~m.active & ~m.exited & (np.arange(m.n) >= start)).any()
+        retaken_total += retaken.size
+        assert not m.exited[new].any() and (m.penalties[new] == 0).all()
+        assert not m.verified[new].any() and not m.accepts_mobile_payment[new].any()
+        assert (pl.store[new] < 0).all() and not np.isin(pl.follows, new).any()
+        delisted.append(model.timeseries()["platform_stores_delisted"].iloc[-1])
+        if retaken.size and model.steps < 104:
+            before = pl.channel_orders[retaken].sum(axis=1)
+            assert before.sum() > 0  # the earlier occupants sold
+            model.step()
+            # the next week's totals are the new merchants' own orders of that week
+            got = model.platforms.channel_orders[retaken].sum(axis=1)
+            assert (got == model.merchants.sales[retaken]).all()
+            assert not model.platforms.delisted[retaken].any()
+            fresh_checked += retaken.size
+            delisted.append(model.timeseries()["platform_stores_delisted"].iloc[-1])
+        if model.steps >= 104:
+            break
+    assert retaken_total > 0 and fresh_checked > 0
+    assert np.all(np.diff(delisted) >= 0)  # a count of stores ever delisted
+    entries = int(model.timeseries()["merchant_entries"].sum())
+    assert entries > 44 - start  # more entrants than never-used slots

@@ -384,11 +384,10 @@ def _platform_target_means() -> dict[str, float]:
             model.step()
             if model.steps == 104:
                 snapshot = model.platforms.channel_orders.copy()
-        results.append(
-            attribution.platform_targets(
-                model.timeseries(), model.platforms.channel_orders - snapshot, 105
-            )
+        window = attribution.orders_since(
+            snapshot, 104, model.platforms.channel_orders, model.merchants.entry_week
         )
+        results.append(attribution.platform_targets(model.timeseries(), window, 105))
     return {name: float(np.mean([r[name] for r in results])) for name in attribution.TARGETS}
 
 

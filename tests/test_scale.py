@@ -198,7 +198,8 @@ def test_deferred_consumer_agents_are_the_same_agents_and_run() -> None:
         a.unique_id for a in eager.merchant_agents
     ]
     # Mesa's registry creates the consumers on use; merchant agents cover the entry slots
-    assert len(lazy.agents) == 400 + lazy.merchants.n + 4 and lazy.merchants.n == 30
+    assert len(lazy.agents) == 400 + lazy.merchants.n + 4
+    assert lazy.merchants.n == lazy.scenario.merchant_slots == 44  # 2.2 x 20
     by_id = {a.unique_id: a for a in lazy.consumer_agents}
     assert sorted(by_id) == [a.unique_id for a in eager.consumer_agents] == list(range(1, 401))
     consumer = by_id[11]

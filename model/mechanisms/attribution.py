@@ -166,10 +166,13 @@ def merchant_table(model) -> pd.DataFrame:
 
     One row per merchant and record: the running totals at every
     ``platforms.record_merchants_every``-th step (if set) and at the current step.
-    Columns: ``step``, ``merchant``, ``region`` (name), ``store`` (platform name or
-    empty), ``orders``, ``value``, ``orders.<channel>``, ``value.<channel>`` and
-    ``platform_share`` (platform-channel orders / orders, NaN without orders). Empty
-    without platforms.
+    Columns: ``step``, ``merchant`` (its slot), ``entry_week`` (the week the slot's
+    current merchant entered, 0 at the start: the totals are that merchant's, from the
+    week after its entry; an entrant may take the slot of a merchant that exited),
+    ``region`` (name), ``store`` (platform name or empty), ``orders``, ``value``,
+    ``orders.<channel>``, ``value.<channel>`` and ``platform_share`` (platform-channel
+    orders / orders, NaN without orders). ``region``, ``store`` and ``entry_week`` are
+    the current step's. Empty without platforms.
     """
     pl = model.platforms
     if model.scenario.platforms is None:
@@ -185,6 +188,7 @@ def merchant_table(model) -> pd.DataFrame:
         table = {
             "step": np.full(m, step, dtype=np.int64),
             "merchant": np.arange(m, dtype=np.int64),
+            "entry_week": model.merchants.entry_week.astype(np.int64),
             "region": np.array(model.region_names, dtype=object)[model.merchants.region],
             "store": store_names,
             "orders": orders.sum(axis=1),
@@ -201,6 +205,26 @@ def merchant_table(model) -> pd.DataFrame:
             )
         frames.append(pd.DataFrame(table))
     return pd.concat(frames, ignore_index=True)
+
+
+def orders_since(
+    earlier: np.ndarray, earlier_step: int, now: np.ndarray, entry_week: np.ndarray
+) -> np.ndarray:
+    """Per merchant, its orders by channel since an earlier copy of ``channel_orders``.
+
+    A slot whose current merchant entered at or after the copy's step had its totals
+    reset when the merchant began selling (the week after its entry): its orders since
+    are its totals now; the earlier occupant's orders after the copy are not counted.
+
+    Args:
+        earlier: merchants x channels, ``platforms.channel_orders`` after step
+            ``earlier_step``.
+        earlier_step: the step of that copy.
+        now: merchants x channels, the totals now.
+        entry_week: per merchant, ``merchants.entry_week`` now.
+    """
+    fresh = (entry_week >= earlier_step)[:, None]
+    return np.where(fresh, now, now - earlier)
 
 
 def typical_platform_share(

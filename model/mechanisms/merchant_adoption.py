@@ -55,8 +55,17 @@ rate).
   small firm.)
 - **Entry** (:func:`entrants_per_region`): in region r,
   ``Poisson(entry_rate * N_r * max(0, pi_r) / traditional_margin)`` new merchants enter
-  (``N_r`` active merchants, ``pi_r`` their mean smoothed profit), into free slots up to
-  the cap (``max_merchants``, or ``max_merchants_ratio`` times the starting merchants).
+  (``N_r`` active merchants, ``pi_r`` their mean smoothed profit) while the merchants in
+  business stay under the cap (``max_merchants``, or ``max_merchants_ratio`` times the
+  starting merchants). An entrant takes a free slot: one never used first, then one an
+  exit vacated in an earlier week (lowest index first), so a firm that closes makes
+  room for a new one. An entrant in a vacated slot is a new merchant: nothing of the
+  slot's earlier occupant carries over (its fines, verification, acceptance of mobile
+  payment, platform store, followers and channel totals); ``entry_week`` records the
+  week it entered, from which the other layers reset their per-merchant state. Until
+  2026-12-08 a slot was never reused: the cap counted merchants ever in business, and
+  entry stopped for good once every slot had been used (in the third year of the
+  shipped scenarios).
   Entrants sell through mobile channels from the start, with a price, integrity and
   reputation drawn as at the start of the run (:func:`new_merchants`: price
   ``level_r * exp(N(0, price_dispersion))``, integrity Beta around ``integrity_mean``).
@@ -320,12 +329,14 @@ class MerchantUpdate:
         adopted: per merchant, sells through mobile channels.
         verified: per merchant, real-name verified.
         active: per merchant, in the market.
-        exited: per merchant, has left the market (its slot is never reused).
+        exited: per merchant, its slot was vacated by an exit and is not yet retaken.
         region: per merchant, its region (entrants take free slots).
         price: per merchant, its price index.
         profit: per merchant, smoothed profit.
         mobile_margin: per merchant, smoothed margin from mobile channels.
         adoption_week: per merchant, the week it last began using mobile channels.
+        entry_week: per merchant, the week its slot's current merchant entered (0: at
+            the start, or a slot never used).
     """
 
     integrity: np.ndarray
@@ -344,6 +355,7 @@ class MerchantUpdate:
     profit: np.ndarray
     mobile_margin: np.ndarray
     adoption_week: np.ndarray
+    entry_week: np.ndarray
 
 
 def after_sales(
@@ -364,6 +376,7 @@ def after_sales(
     profit: np.ndarray,
     mobile_margin: np.ndarray,
     adoption_week: np.ndarray,
+    entry_week: np.ndarray,
     t: int,
     orders: Orders,
     outcome: Fulfilment,
@@ -385,12 +398,13 @@ def after_sales(
         price: per merchant, its price index.
         adopted: per merchant, sells through mobile channels.
         active: per merchant, in the market.
-        exited: per merchant, has left the market.
+        exited: per merchant, its slot was vacated by an exit (and not yet retaken).
         verified: per merchant, real-name verified.
         penalties: per merchant, fines so far.
         profit: per merchant, smoothed profit.
         mobile_margin: per merchant, smoothed margin from mobile channels.
         adoption_week: per merchant, the week it last began using mobile channels.
+        entry_week: per merchant, the week its current merchant entered.
         t: this week's number (from 1; adoption weeks and trials count in it).
         orders: the week's orders.
         outcome: their fulfilment (sales, counterfeits, fines per merchant).
@@ -452,13 +466,19 @@ def after_sales(
     new_adoption_week = adoption_week
     if starting.any():
         new_adoption_week = np.where(starting, np.int32(t), adoption_week).astype(np.int32)
-    # entry into free slots (never used before) where profits are high
+    # entry where profits are high, into free slots: never used first, then vacated ones
     new_region, new_price = region, price
-    free = np.flatnonzero(~active & ~exited)
+    new_penalties = (penalties + outcome.fines_by_merchant).astype(np.float32)
+    new_exited, new_entry_week = exited | leaving, entry_week
+    free = np.concatenate([np.flatnonzero(~active & ~exited), np.flatnonzero(~active & exited)])
     entrants = entrants_per_region(dyn, acc, region, still, new_profit, free.size, n_regions, rng)
     entered = int(entrants.sum())
     if entered:  # (the arrays computed above are this week's own; the inputs are copied)
         slots = free[:entered]
+        new_exited[slots] = False  # a new merchant: nothing of a vacated slot's past
+        new_penalties[slots] = 0.0
+        new_entry_week = entry_week.copy()
+        new_entry_week[slots] = t
         entrant_region = np.repeat(np.arange(n_regions, dtype=region.dtype), entrants)
         new_region, new_price = region.copy(), price.copy()
         new_region[slots] = entrant_region
@@ -492,15 +512,16 @@ def after_sales(
         revenue=revenue.astype(np.float32),
         sales=outcome.sales_by_merchant.astype(np.int32),
         counterfeits=outcome.counterfeits_by_merchant.astype(np.int32),
-        penalties=(penalties + outcome.fines_by_merchant).astype(np.float32),
+        penalties=new_penalties,
         visibility=visibility.astype(np.float32),
         adopted=new_adopted,
         verified=new_verified & (still | verified),
         active=still,
-        exited=exited | leaving,
+        exited=new_exited,
         region=new_region,
         price=new_price,
         profit=new_profit,
         mobile_margin=new_margin,
         adoption_week=new_adoption_week,
+        entry_week=new_entry_week,
     )

@@ -38,6 +38,11 @@ Rules, per week (docs/platform.md has the full account):
   integrity is below ``verification_cutoff`` is delisted (it keeps selling outside the
   platform; its followers lose the tie), the others are verified (a badge: the
   ordering's ``verified_weight`` applies to them in the platform's channels).
+- **Closed businesses and their slots.** A merchant that left the market
+  (mechanisms/merchant_adoption.py, Exit) closes its store: it is no longer listed or
+  checked and its followers lose the tie. A new merchant that took a vacated slot last
+  week (``merchants.entry_week``) starts with no store, no delisting and no channel
+  totals: nothing of the slot's earlier occupant.
 - **Content.** Each followed, listed store posts ``posts_per_week`` times a week to each
   follower (times ``1 - spam control``). A platform user satisfied last week shares the
   store with chance ``share_rate``; each user picks up one share of a friend (at
@@ -363,12 +368,12 @@ def follow_updates(
         new_merchant: new ties, their merchants.
         cheated_consumer: counterfeit purchases of the week, their consumers.
         cheated_merchant: counterfeit purchases of the week, their merchants.
-        dropped_merchants: per merchant, delisted this week (its ties end).
+        dropped_merchants: per merchant, delisted or closed this week (its ties end).
     """
     f = spec.follows
     out = follows.copy()
     full = out >= 0
-    # ties of delisted stores end
+    # ties of delisted and closed stores end
     if dropped_merchants.any():
         gone = full.copy()
         gone[full] = dropped_merchants[out[full]]
@@ -452,6 +457,7 @@ def after_sales(
     store: np.ndarray,
     store_verified: np.ndarray,
     delisted: np.ndarray,
+    delisted_so_far: int,
     qr_paid_ever: np.ndarray,
     channel_orders: np.ndarray,
     channel_value: np.ndarray,
@@ -459,6 +465,7 @@ def after_sales(
     integrity: np.ndarray,
     adopted: np.ndarray,
     active: np.ndarray,
+    entry_week: np.ndarray,
     merchant_region: np.ndarray,
     consumer_region: np.ndarray,
     has_access: np.ndarray,
@@ -480,14 +487,18 @@ def after_sales(
         follows: n x K follow slots (merchant ids, -1 empty).
         store: per merchant, its store's platform (-1: none).
         store_verified: per merchant, verified by its platform.
-        delisted: per merchant, ever delisted.
+        delisted: per merchant, ever delisted (its current occupant).
+        delisted_so_far: stores delisted before this week (the metric counts them all,
+            also those of merchants whose slots were retaken).
         qr_paid_ever: per consumer, has ever paid offline by QR code.
-        channel_orders: merchants x channels, mobile orders so far.
+        channel_orders: merchants x channels, mobile orders so far (current occupant).
         channel_value: merchants x channels, their goods value so far.
         merchant_records: the recorded (step, orders, value) tables so far.
         integrity: per merchant, integrity (the checks delist stores below the cutoff).
         adopted: per merchant, sells through mobile channels.
         active: per merchant, in the market.
+        entry_week: per merchant, the week its current merchant entered (a slot retaken
+            last week starts empty).
         merchant_region: per merchant, its region.
         consumer_region: per consumer, its region.
         has_access: per consumer, mobile access this week.
@@ -497,6 +508,17 @@ def after_sales(
         week: the week's platform content and parameters.
     """
     params, verified = week.params, store_verified
+    # closed businesses close their stores (their ties end below); a slot retaken last
+    # week starts empty (a closed store was already closed when its merchant left)
+    closing = ~active & (store >= 0)
+    retaken = (entry_week == t - 1) & (entry_week > 0)
+    if closing.any():
+        store = np.where(closing, -1, store).astype(np.int8)
+        verified = verified & ~closing
+    if retaken.any():
+        delisted = delisted & ~retaken
+        channel_orders = np.where(retaken[:, None], 0, channel_orders)
+        channel_value = np.where(retaken[:, None], 0.0, channel_value)
     new_member = adopt_platforms(spec, graph, member, has_access, rng)
     opened = open_stores(spec, params, store, delisted, adopted, active, member, rng)
     new_store, new_verified, fails = verify_stores(spec, params, opened, verified, integrity, rng)
@@ -523,7 +545,7 @@ def after_sales(
         new_m,
         orders.consumer[cheated],
         orders.merchant[cheated],
-        fails,
+        fails | closing,
     )
     week_orders, week_value = attribution.merchant_channel_counts(
         orders.merchant, channel, orders.goods_value, integrity.size
@@ -583,7 +605,7 @@ def after_sales(
         "qr_fees": qr_value * spec.o2o.qr_fee,
         "stores": int(((new_store >= 0) & active).sum()),
         "stores_verified": int((new_verified & (new_store >= 0) & active).sum()),
-        "stores_delisted": int((delisted | fails).sum()),
+        "stores_delisted": delisted_so_far + int(fails.sum()),
         "stores_checked": int((new_verified & ~verified).sum() + fails.sum()),
         **_multihoming_counts(member, wallet, paid_wallet, count),
     }
