@@ -270,13 +270,11 @@ def test_lever_at_full_strength_moves_its_target(lever):
 ORDERS_NOT_RAISED: dict[str, str] = {
     "channel_kol_campaign": (
         "known failure (reported): +2.5 [-2.9, +7.8] a week of 887 on the 12 fresh pairs "
-        "(seeds 101-112, 2026-12-08), +11.0 [+6.6, +15.5] of 900 before the cap on merchants "
-        "rose from 1.5 to 2.2 times the starting merchants (sourced) and became a cap on "
-        "merchants in business; with the new code and the old cap +11.4 [+5.7, +17.0]. More "
-        "merchants buy more KOL posts of their own (242 against 194 a week in the second "
-        "year, seed 101): the consumers' KOL exposure without the campaign is higher (0.077 "
-        "against 0.068 a week), so on the saturating response the campaign's posts, not "
-        "fewer (396 against 349 a week), add less (docs/policies.md)"
+        "(seeds 101-112, 2026-12-08 at ee3aec2), +11.0 [+6.6, +15.5] of 900 before the cap "
+        "on merchants rose from 1.5 to 2.2 times the starting merchants (sourced); with "
+        "the new rule (retaken slots) and the old cap +11.4 [+5.7, +17.0]. At 1.5 the cap "
+        "binds in both arms from the second year; at 2.2 the campaign moves the merchants' "
+        "entry and with it the orders (docs/policies.md); not traced further"
     ),
 }
 """Marketing levers whose library strength does not raise orders today (known, reported).
